@@ -1,0 +1,50 @@
+// Factories and the name registry that makes `backend.type` pick an adapter.
+//
+// Two phases (validate once, then build per worker): configure() reads and validates the
+// adapter's own block at startup, so a bad block fails startup with the key's path, never
+// the first connection; create() then builds one instance per worker from that immutable
+// configuration.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "backend-adapters/api/adapter.h"
+#include "codecs/common/status.h"
+
+namespace mtedge::backend {
+
+class AdapterFactory {
+ public:
+  virtual ~AdapterFactory() = default;
+  // `block` is the adapter's table (`[backend.<type>]`), `path` its key path for messages
+  // ("backend.relay"). Unknown keys are errors.
+  virtual Status configure(const toml::table& block, std::string_view path) = 0;
+  virtual std::unique_ptr<BackendAdapter> create(const AdapterContext& context) = 0;
+};
+
+class AdapterRegistry {
+ public:
+  using Maker = std::function<std::unique_ptr<AdapterFactory>()>;
+  void add(std::string name, Maker maker) { makers_[std::move(name)] = std::move(maker); }
+  std::unique_ptr<AdapterFactory> make(std::string_view name) const {
+    auto it = makers_.find(std::string(name));
+    return it == makers_.end() ? nullptr : it->second();
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& [name, maker] : makers_) out.push_back(name);
+    return out;
+  }
+
+ private:
+  std::map<std::string, Maker> makers_;
+};
+
+}  // namespace mtedge::backend

@@ -1,0 +1,79 @@
+// The normalized model every backend adapter sees (DESIGN.md §3 "Frame and ConnInfo").
+// proto/mtedge/v1/backend.proto carries the same model on the wire; keep them one-to-one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "codecs/common/bytes.h"
+
+namespace mtedge::backend {
+
+using codecs::ByteView;
+using codecs::MutableByteView;
+
+// Connection ids are unique per process; the top 16 bits name the owning worker so any
+// thread can route a reply to the right loop.
+using ConnId = uint64_t;
+inline constexpr unsigned kConnIdWorkerShift = 48;
+inline unsigned worker_of(ConnId id) { return static_cast<unsigned>(id >> kConnIdWorkerShift); }
+inline ConnId make_conn_id(unsigned worker, uint64_t serial) {
+  return (uint64_t(worker) << kConnIdWorkerShift) | (serial & ((uint64_t(1) << kConnIdWorkerShift) - 1));
+}
+
+// Travels with the open event.
+struct ConnInfo {
+  ConnId id = 0;
+  std::string transport;      // e.g. "intermediate", "obfuscated/abridged", "fake-tls/padded"
+  std::string framing;        // the inner framer: "abridged" | "intermediate" | "padded" | "full" | "http"
+  std::string client_ip;      // PROXY-protocol aware
+  uint16_t client_port = 0;
+  std::string listener;       // the listener's name from the config
+  std::optional<int16_t> dc_id;  // from the obfuscated2 header, signed (test +10000, media < 0)
+  std::string secret_label;   // the matched MTProxy secret's label, never the secret
+  bool tls = false;           // TLS terminated by a `tls = true` listener
+};
+
+enum class FrameKind : uint8_t {
+  kUnencrypted,  // auth_key_id == 0: a handshake message; `packet` is the whole MTProto packet
+  kEncrypted,    // pass-through: `packet` is auth_key_id | msg_key | ciphertext
+  kDecrypted,    // edge decryption on: the fields below are set, `body` is message_data
+};
+
+// A view: valid only during BackendAdapter::on_frame. Copy what you keep.
+struct Frame {
+  ConnId conn_id = 0;
+  FrameKind kind = FrameKind::kUnencrypted;
+  uint64_t auth_key_id = 0;
+  bool quick_ack = false;  // the client asked for a quick ack
+  ByteView packet;         // kUnencrypted / kEncrypted
+  // kDecrypted only:
+  int64_t salt = 0;
+  int64_t session_id = 0;
+  int64_t msg_id = 0;
+  int32_t seq_no = 0;
+  ByteView body;
+};
+
+// A message an adapter asks the edge crypto stage to encrypt (x = 8) and send.
+struct OutboundMessage {
+  int64_t salt = 0;
+  int64_t session_id = 0;
+  int64_t msg_id = 0;
+  int32_t seq_no = 0;
+  ByteView body;
+};
+
+enum class CloseReason : uint8_t {
+  kPeerClosed,      // the client closed or reset
+  kProtocolError,   // bad bytes from the client
+  kTimeout,         // first-byte, detection, handshake or idle timeout
+  kLimit,           // a cap was hit (buffers, connections)
+  kAdapter,         // the adapter asked to close
+  kShutdown,        // the gateway is stopping
+};
+
+const char* close_reason_name(CloseReason reason);
+
+}  // namespace mtedge::backend

@@ -1,0 +1,66 @@
+// FrameReader turns a byte stream into units using a Framer, with the caps of DESIGN.md §3.
+//
+// Contract:
+// - feed() takes any split of the stream (whole, byte by byte, random). Complete units
+//   are parsed straight from the caller's buffer; only an incomplete tail is copied into
+//   the reader's own buffer, which grows as bytes actually arrive, never from a length the
+//   peer declared.
+// - A declared size above the cap fails with kFrameTooLarge as soon as the header is read.
+//   Before the first packet, the smaller `first_frame_max` cap applies.
+// - Errors are sticky: after one, feed() returns it again without reading.
+// - The sink may return false from any callback to stop the reader (the connection is
+//   closing); the rest of that feed() is then dropped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codecs/common/bytes.h"
+#include "codecs/common/codec_error.h"
+#include "codecs/common/framer.h"
+
+namespace mtedge::codecs {
+
+struct FrameLimits {
+  size_t max_frame = (4u << 20) + 4096;     // largest payload accepted
+  size_t first_frame_max = (1u << 20) + 4096;  // largest payload before the first valid one
+};
+
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // `payload` stays valid only during the call; the sink may modify it in place.
+  virtual bool on_packet(MutableByteView payload, bool quick_ack_requested) = 0;
+  virtual bool on_quick_ack(uint32_t /*token*/) { return true; }
+  virtual bool on_transport_error(int32_t /*code*/) { return true; }
+};
+
+class FrameReader {
+ public:
+  FrameReader(Framer& framer, FrameLimits limits) : framer_(framer), limits_(limits) {}
+
+  CodecError feed(MutableByteView bytes, FrameSink& sink);
+
+  CodecError error() const { return error_; }
+  size_t buffered() const { return tail_.size(); }
+  size_t packets() const { return packets_; }
+  // Frees the tail buffer's memory when it is empty (idle connections keep nothing).
+  void shrink() {
+    if (tail_.empty()) Bytes().swap(tail_);
+  }
+
+ private:
+  // Parses units from `data`; returns bytes consumed, sets error_ or stopped_.
+  size_t drain(MutableByteView data, FrameSink& sink);
+  size_t cap() const { return packets_ == 0 ? limits_.first_frame_max : limits_.max_frame; }
+
+  Framer& framer_;
+  FrameLimits limits_;
+  Bytes tail_;
+  size_t tail_need_ = 0;  // total bytes the tail's first unit needs, 0 when unknown
+  size_t packets_ = 0;
+  bool stopped_ = false;
+  CodecError error_ = CodecError::kNone;
+};
+
+}  // namespace mtedge::codecs

@@ -1,0 +1,67 @@
+// TransportStack: one connection's whole transport, both directions.
+//
+//   socket bytes -> [outer stage: fake-TLS records] -> [stage: AES-256-CTR] -> FrameReader
+//   Framer encode -> [stage: AES-256-CTR] -> [outer stage: fake-TLS records] -> socket bytes
+//
+// Stream stages transform bytes without knowing about frames (obfuscation is a stage in
+// front of an unchanged framer, not a framing of its own). Everything the stack writes,
+// quick-ack tokens and transport errors included, passes through every stage in stream
+// order.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "codecs/common/bytes.h"
+#include "codecs/common/codec_error.h"
+#include "codecs/common/frame_reader.h"
+#include "codecs/common/framer.h"
+
+namespace mtedge::codecs {
+
+class StreamStage {
+ public:
+  virtual ~StreamStage() = default;
+  // Transforms bytes from the peer in place. Returns the bytes for the next (inner) stage:
+  // a prefix of `in` (a stage may strip headers by compacting in place). On malformed input
+  // sets `error` and returns an empty view; the stack then stops for good.
+  virtual MutableByteView inbound(MutableByteView in, CodecError& error) = 0;
+  // Transforms out[from, out.size()), the bytes inner stages just produced, in place or by
+  // rewriting that range (a record layer adds headers).
+  virtual void outbound(Bytes& out, size_t from) = 0;
+};
+
+class TransportStack {
+ public:
+  TransportStack(std::unique_ptr<Framer> framer, FrameLimits limits)
+      : framer_(std::move(framer)), reader_(*framer_, limits) {}
+
+  // Adds a stage outside the existing ones (closer to the socket).
+  void add_outer_stage(std::unique_ptr<StreamStage> stage) {
+    stages_.insert(stages_.begin(), std::move(stage));
+  }
+
+  // Feeds bytes as read from the socket; `bytes` may be modified in place.
+  CodecError feed(MutableByteView bytes, FrameSink& sink);
+
+  void write_packet(ByteView payload, bool quick_ack_request, Bytes& out);
+  void write_quick_ack(uint32_t token, Bytes& out);
+  void write_transport_error(int32_t code, Bytes& out);
+  // Client role: the transport tag, sent through the stages like any other byte.
+  void write_tag(Bytes& out);
+
+  Framer& framer() { return *framer_; }
+  const FrameReader& reader() const { return reader_; }
+  void shrink() { reader_.shrink(); }
+  CodecError error() const { return error_ != CodecError::kNone ? error_ : reader_.error(); }
+
+ private:
+  void through_stages(Bytes& out, size_t from);
+
+  std::unique_ptr<Framer> framer_;
+  FrameReader reader_;
+  std::vector<std::unique_ptr<StreamStage>> stages_;  // [0] is outermost
+  CodecError error_ = CodecError::kNone;
+};
+
+}  // namespace mtedge::codecs
