@@ -24,6 +24,11 @@ size_t FrameReader::drain(MutableByteView data, FrameSink& sink) {
         error_ = r.error;
         break;
       case ParseResult::Kind::kPacket:
+        if (r.size == 0 || r.size > rest.size() || r.payload_offset > r.size ||
+            r.payload_size > r.size - r.payload_offset) {
+          error_ = CodecError::kBadLength;  // a framer contract violation; never loop or overrun
+          break;
+        }
         if (r.payload_size > cap()) {
           error_ = CodecError::kFrameTooLarge;
           break;
@@ -33,15 +38,18 @@ size_t FrameReader::drain(MutableByteView data, FrameSink& sink) {
         stopped_ = !sink.on_packet(rest.subspan(r.payload_offset, r.payload_size), r.quick_ack);
         break;
       case ParseResult::Kind::kQuickAck:
-        offset += r.size;
-        stopped_ = !sink.on_quick_ack(static_cast<uint32_t>(r.value));
-        break;
       case ParseResult::Kind::kTransportError:
-        offset += r.size;
-        stopped_ = !sink.on_transport_error(r.value);
-        break;
       case ParseResult::Kind::kSkip:
+        if (r.size == 0 || r.size > rest.size()) {
+          error_ = CodecError::kBadLength;  // a framer contract violation; never loop or overrun
+          break;
+        }
         offset += r.size;
+        if (r.kind == ParseResult::Kind::kQuickAck) {
+          stopped_ = !sink.on_quick_ack(static_cast<uint32_t>(r.value));
+        } else if (r.kind == ParseResult::Kind::kTransportError) {
+          stopped_ = !sink.on_transport_error(r.value);
+        }
         break;
     }
   }
@@ -61,6 +69,7 @@ CodecError FrameReader::feed(MutableByteView bytes, FrameSink& sink) {
     size_t used = drain(tail_, sink);
     if (error_ != CodecError::kNone || stopped_) return error_;
     tail_.erase(tail_.begin(), tail_.begin() + used);
+    if (tail_.empty() && tail_.capacity() > kRetainedCapacity) Bytes().swap(tail_);
   }
   if (!tail_.empty()) return error_;
   size_t used = drain(bytes, sink);

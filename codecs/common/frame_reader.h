@@ -44,10 +44,17 @@ class FrameReader {
   CodecError error() const { return error_; }
   size_t buffered() const { return tail_.size(); }
   size_t packets() const { return packets_; }
+  // Memory the tail buffer holds (its capacity), whether or not it holds bytes.
+  size_t buffer_capacity() const { return tail_.capacity(); }
   // Frees the tail buffer's memory when it is empty (idle connections keep nothing).
+  // feed() already does this itself once an emptied buffer is above kRetainedCapacity.
   void shrink() {
     if (tail_.empty()) Bytes().swap(tail_);
   }
+
+  // A tail buffer that grew past this for one large split unit is freed as soon as that
+  // unit is done, so one big frame does not pin its size for the connection's life.
+  static constexpr size_t kRetainedCapacity = 16 * 1024;
 
  private:
   // Parses units from `data`; returns bytes consumed, sets error_ or stopped_.

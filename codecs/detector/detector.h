@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "codecs/common/bytes.h"
 #include "codecs/common/framer.h"
@@ -53,5 +54,8 @@ const char* detected_name(Detected kind);
 // Builds the framer of a plain TCP transport. `seed` feeds the padded transport's padding
 // generator (padding is not secret; it only needs to vary).
 std::unique_ptr<Framer> make_framer(TransportKind kind, Role role, uint64_t seed = 0);
+
+// The plain TCP transport a detection names (abridged, intermediate, padded, full), if any.
+std::optional<TransportKind> plain_transport(Detected kind);
 
 }  // namespace mtedge::codecs::detector

@@ -1,0 +1,123 @@
+// help.getConfig and help.getNearestDc: this DC and the gateway's advertised address.
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "backend-adapters/embedded/api/dispatcher.h"
+#include "mtproto/tl/schema_value.h"
+
+namespace mtedge::backend::embedded::api {
+namespace {
+
+namespace tl = mtproto::tl;
+
+// Limits advertised in `config` (the values Telegram's production DCs announce, rounded).
+// Fields a layer has that are not listed get a neutral default from their type.
+std::map<std::string, tl::Value, std::less<>> config_values(const EmbeddedConfig& config, double now) {
+  auto i = [](int32_t v) { return tl::Value::i32(v); };
+  auto s = [](std::string v) { return tl::Value::str(std::move(v)); };
+  int32_t date = static_cast<int32_t>(now);
+  tl::Object option("dcOption");
+  if (config.advertised_ipv6) option.set("ipv6", tl::Value::boolean(true));
+  option.set("id", i(config.this_dc));
+  option.set("ip_address", s(config.advertised_ip));
+  option.set("port", i(config.advertised_port));
+  return {
+      {"date", i(date)},
+      {"expires", i(date + 3600)},
+      {"test_mode", tl::Value::boolean(config.test_mode)},
+      {"this_dc", i(config.this_dc)},
+      {"dc_options", tl::Value::vector({tl::Value::object(std::move(option))})},
+      {"dc_txt_domain_name", s("")},
+      {"chat_size_max", i(200)},
+      {"megagroup_size_max", i(200000)},
+      {"forwarded_count_max", i(100)},
+      {"online_update_period_ms", i(210000)},
+      {"offline_blur_timeout_ms", i(5000)},
+      {"offline_idle_timeout_ms", i(30000)},
+      {"online_cloud_timeout_ms", i(300000)},
+      {"notify_cloud_delay_ms", i(30000)},
+      {"notify_default_delay_ms", i(1500)},
+      {"push_chat_period_ms", i(60000)},
+      {"push_chat_limit", i(2)},
+      {"saved_gifs_limit", i(200)},
+      {"edit_time_limit", i(172800)},
+      {"revoke_time_limit", i(2147483647)},
+      {"revoke_pm_time_limit", i(2147483647)},
+      {"rating_e_decay", i(2419200)},
+      {"stickers_recent_limit", i(200)},
+      {"stickers_faved_limit", i(5)},
+      {"channels_read_media_period", i(604800)},
+      {"pinned_dialogs_count_max", i(5)},
+      {"pinned_infolder_count_max", i(100)},
+      {"call_receive_timeout_ms", i(20000)},
+      {"call_ring_timeout_ms", i(90000)},
+      {"call_connect_timeout_ms", i(30000)},
+      {"call_packet_timeout_ms", i(10000)},
+      {"me_url_prefix", s("https://t.me/")},
+      {"caption_length_max", i(1024)},
+      {"message_length_max", i(4096)},
+      {"webfile_dc_id", i(config.this_dc)},
+  };
+}
+
+// A neutral value for a required field we have no value for (a newer layer's addition).
+bool default_for(const tl::TypeRef& type, tl::Value& out) {
+  if (type.name == "int") out = tl::Value::i32(0);
+  else if (type.name == "long") out = tl::Value::i64(0);
+  else if (type.name == "double") out = tl::Value::f64(0);
+  else if (type.name == "string") out = tl::Value::str("");
+  else if (type.name == "bytes") out = tl::Value::bytes({});
+  else if (type.name == "Bool") out = tl::Value::boolean(false);
+  else if (type.name == "Vector" || type.name == "vector") out = tl::Value::vector({});
+  else return false;
+  return true;
+}
+
+// Builds `constructor` of the caller's layer from `values`: every required field is set
+// (from `values` or a neutral default), conditional fields only when `values` has them.
+codecs::Bytes build(const CallContext& context, std::string_view constructor,
+                    const std::map<std::string, tl::Value, std::less<>>& values) {
+  const tl::Combinator* c = context.schema->by_name(constructor);
+  if (c == nullptr) {
+    return rpc_error(500, fmt::format("INTERNAL: {} missing from layer {}", constructor, context.layer));
+  }
+  tl::Object object(c->name);
+  for (const tl::Param& param : c->params) {
+    if (param.is_flags) continue;
+    auto it = values.find(param.name);
+    if (it != values.end()) {
+      object.set(param.name, it->second);
+      continue;
+    }
+    if (param.cond_field) continue;
+    tl::Value value;
+    if (!default_for(param.type, value)) {
+      return rpc_error(500, fmt::format("INTERNAL: no value for {}.{}", constructor, param.name));
+    }
+    object.set(param.name, std::move(value));
+  }
+  codecs::Bytes out;
+  mtproto::TlWriter writer(out);
+  Status status = tl::serialize_object(*context.schema, object, writer);
+  if (!status) return rpc_error(500, fmt::format("INTERNAL: {}", status.message()));
+  return out;
+}
+
+}  // namespace
+
+void add_help_methods(Dispatcher& dispatcher) {
+  const EmbeddedConfig config = dispatcher.config();
+  dispatcher.add("help.getConfig", [config](const CallContext& context, codecs::ByteView) {
+    return build(context, "config", config_values(config, context.now));
+  });
+  dispatcher.add("help.getNearestDc", [config](const CallContext& context, codecs::ByteView) {
+    return build(context, "nearestDc",
+                 {{"country", tl::Value::str("")},
+                  {"this_dc", tl::Value::i32(config.this_dc)},
+                  {"nearest_dc", tl::Value::i32(config.this_dc)}});
+  });
+}
+
+}  // namespace mtedge::backend::embedded::api

@@ -1,0 +1,106 @@
+// Per-session state of the session layer (one per (auth_key_id, session_id)) and per-key
+// state. Plain data guarded by the owning shard's mutex in SessionService; nothing here locks.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend-adapters/api/frame.h"
+#include "codecs/common/bytes.h"
+
+namespace mtedge::backend::embedded {
+
+using codecs::Bytes;
+using SharedBytes = std::shared_ptr<const Bytes>;
+
+// (auth_key_id, session_id): the identity of a session.
+struct SessionKey {
+  uint64_t auth_key_id = 0;
+  int64_t session_id = 0;
+  bool operator==(const SessionKey&) const = default;
+};
+struct SessionKeyHash {
+  size_t operator()(const SessionKey& k) const {
+    uint64_t h = k.auth_key_id * 0x9e3779b97f4a7c15ull ^ uint64_t(k.session_id);
+    return size_t(h ^ (h >> 31));
+  }
+};
+
+// A server message ready to be encrypted by the edge stage: the session's current salt and id
+// are filled in when it is handed to the gateway.
+struct OutMessage {
+  int64_t msg_id = 0;
+  int32_t seq_no = 0;
+  SharedBytes body;
+};
+
+// What the client told us in initConnection.
+struct AppInfo {
+  int32_t api_id = 0;
+  std::string device_model;
+  std::string system_version;
+  std::string app_version;
+  std::string system_lang_code;
+  std::string lang_pack;
+  std::string lang_code;
+};
+
+// A content-related server message the client has not acknowledged yet (resent on the
+// session's next connection and on msg_resend_req).
+struct QueuedMessage {
+  OutMessage message;
+  int64_t req_msg_id = 0;  // for rpc_result: the query it answers; 0 otherwise
+};
+
+// An answered query, kept for duplicates (never executed twice).
+struct StoredResult {
+  OutMessage answer;  // the whole rpc_result message as sent
+};
+
+struct ReceivedMsg {
+  int32_t seq_no = 0;
+  bool container = false;
+};
+
+struct Session {
+  SessionKey key;
+  uint64_t unique_id = 0;     // new_session_created.unique_id of this session
+  int64_t first_msg_id = 0;   // new_session_created.first_msg_id (0: not announced yet)
+  int64_t last_out_msg_id = 0;
+  int32_t out_content_count = 0;  // content-related messages sent (seq_no source)
+
+  // Received client msg_ids (bounded; the lowest are forgotten first).
+  std::map<int64_t, ReceivedMsg> received;
+  int64_t forgotten_up_to = 0;  // highest forgotten id: ids <= this are "too old to know" (20)
+
+  std::deque<QueuedMessage> unacked;
+  bool overflow_logged = false;  // the unacked-queue overflow warning was logged for this session
+  std::map<int64_t, StoredResult> results;  // by req_msg_id
+  std::deque<int64_t> result_order;         // eviction order of `results`
+
+  std::vector<ConnId> conns;  // live connections bound to this session, oldest first
+  int layer = 0;              // from invokeWithLayer (0: unknown)
+  std::shared_ptr<const AppInfo> app;  // from initConnection
+  double last_active = 0;     // unix seconds
+  std::list<SessionKey>::iterator lru;
+};
+
+// Per auth key: what outlives one session. Users (sign-in) and update state hang off this
+// later; a key with user_id == 0 is not signed in.
+struct KeyState {
+  int layer = 0;
+  std::shared_ptr<const AppInfo> app;
+  int64_t user_id = 0;
+  int64_t handshake_salt = 0;          // the salt the DH handshake gave the client
+  double handshake_salt_until = 0;     // accepted until (unix seconds); 0 = none
+  double last_active = 0;
+  std::list<uint64_t>::iterator lru;
+};
+
+}  // namespace mtedge::backend::embedded

@@ -1,0 +1,71 @@
+// The session layer's per-frame processing for one locked Session (wire notes §8.2-8.5).
+// Internal to SessionService: constructed under the session's shard lock for one frame.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "backend-adapters/embedded/session/session.h"
+#include "backend-adapters/embedded/session/session_service.h"
+#include "codecs/common/bytes.h"
+
+namespace mtedge::backend::embedded {
+
+// Work that needs locks other than the session's own, done after it is released.
+struct Deferred {
+  enum class Kind : uint8_t { kDestroySession, kDestroyAuthKey };
+  Kind kind = Kind::kDestroySession;
+  int64_t msg_id = 0;             // the request's msg_id
+  int64_t target_session_id = 0;  // kDestroySession
+};
+
+class SessionLayer {
+ public:
+  SessionLayer(SessionService& service, Session& session, double now, Outcome& out)
+      : service_(service), session_(session), now_(now), out_(out) {}
+
+  // One decrypted message whose salt was accepted.
+  void process(int64_t msg_id, int32_t seq_no, codecs::ByteView body);
+  // The salt of (msg_id, seq_no) was wrong: bad_server_salt with the current salt.
+  void bad_server_salt(int64_t msg_id, int32_t seq_no);
+
+  // Appends a new server message to the replies (and, if content-related, to the unacked queue).
+  // `response` picks the msg_id parity (%4 == 1 answers, %4 == 3 otherwise).
+  OutMessage emit(Bytes body, bool content_related, bool response);
+
+  std::vector<Deferred>& deferred() { return deferred_; }
+
+ private:
+  void process_container(int64_t msg_id, int32_t seq_no, codecs::ByteView body);
+  void process_one(int64_t msg_id, int32_t seq_no, codecs::ByteView body, int64_t batch_min_id,
+                   bool in_container);
+  void dispatch(uint32_t constructor, int64_t msg_id, codecs::ByteView body);
+  void rpc(int64_t msg_id, codecs::ByteView query);
+
+  bool check_msg_id(int64_t msg_id, int32_t seq_no);
+  bool check_seq_order(int64_t msg_id, int32_t seq_no);
+  void remember(int64_t msg_id, int32_t seq_no, bool container);
+  void answer_duplicate(int64_t msg_id);
+  void bad_msg(int64_t msg_id, int32_t seq_no, int32_t code);
+  void announce(int64_t first_msg_id);
+  void ack(int64_t server_msg_id);
+  bool unacked_has(int64_t server_msg_id) const;
+  void store_result(int64_t req_msg_id, const OutMessage& answer);
+  void rpc_answer(int64_t req_msg_id, codecs::ByteView result);
+  uint8_t msg_state(int64_t msg_id) const;
+
+  void on_msgs_ack(codecs::ByteView body);
+  void on_ping(int64_t msg_id, codecs::ByteView body, bool delay_disconnect);
+  void on_get_future_salts(int64_t msg_id, codecs::ByteView body);
+  void on_msgs_state_req(int64_t msg_id, codecs::ByteView body);
+  void on_msg_resend_req(int64_t msg_id, codecs::ByteView body);
+  void on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body);
+
+  SessionService& service_;
+  Session& session_;
+  double now_;
+  Outcome& out_;
+  std::vector<Deferred> deferred_;
+};
+
+}  // namespace mtedge::backend::embedded

@@ -1,0 +1,339 @@
+#include "backend-adapters/embedded/session/session_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "backend-adapters/embedded/session/service_ids.h"
+#include "backend-adapters/embedded/session/session_layer.h"
+#include "mtproto/auth_keys/destroy_auth_key.h"
+#include "mtproto/crypto/hash.h"
+#include "mtproto/crypto/random.h"
+#include "mtproto/tl/tl_writer.h"
+
+namespace mtedge::backend::embedded {
+
+namespace {
+std::atomic<uint64_t> next_instance_id{1};
+
+// Salts are checked on every message: a small per-thread cache saves the HMACs.
+struct SaltCacheEntry {
+  uint64_t instance = 0;
+  uint64_t auth_key_id = 0;
+  int64_t window = 0;
+  int64_t salt = 0;
+};
+thread_local std::array<SaltCacheEntry, 256> salt_cache;
+}  // namespace
+
+double system_clock_now() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+SessionService::SessionService(EmbeddedConfig config,
+                               std::shared_ptr<const mtproto::tl::SchemaSet> schemas, Clock clock)
+    : config_(std::move(config)),
+      schemas_(std::move(schemas)),
+      clock_(std::move(clock)),
+      dispatcher_(schemas_, config_),
+      instance_id_(next_instance_id.fetch_add(1)) {
+  api::add_help_methods(dispatcher_);
+  mtproto::random_bytes(salt_secret_);
+  per_shard_sessions_ = std::max<size_t>(1, (config_.max_sessions + kShards - 1) / kShards);
+  per_shard_keys_ = std::max<size_t>(1, (config_.max_auth_keys + kShards - 1) / kShards);
+}
+
+SessionService::~SessionService() = default;
+
+void SessionService::set_auth_key_store(std::shared_ptr<mtproto::AuthKeyStore> store) {
+  std::lock_guard lock(hooks_mu_);
+  key_store_ = std::move(store);
+}
+
+void SessionService::set_router(Router* router) {
+  std::lock_guard lock(hooks_mu_);
+  router_ = router;
+}
+
+// ---- salts -------------------------------------------------------------------------------
+
+
+int64_t SessionService::salt_for_window(uint64_t auth_key_id, int64_t window) const {
+  uint64_t mix = (auth_key_id ^ uint64_t(window) * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+  SaltCacheEntry& entry = salt_cache[(mix >> 56) & 0xff];
+  if (entry.instance == instance_id_ && entry.auth_key_id == auth_key_id && entry.window == window) {
+    return entry.salt;
+  }
+  uint8_t input[16];
+  for (int i = 0; i < 8; ++i) {
+    input[i] = uint8_t(auth_key_id >> (8 * i));
+    input[8 + i] = uint8_t(uint64_t(window) >> (8 * i));
+  }
+  auto digest = mtproto::hmac_sha256(salt_secret_, codecs::ByteView(input, sizeof input));
+  entry = SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(codecs::load_le64(digest.data()))};
+  return entry.salt;
+}
+
+int64_t SessionService::current_salt(uint64_t auth_key_id, double now) const {
+  auto window = static_cast<int64_t>(std::floor(now / config_.salt_rotation_s));
+  return salt_for_window(auth_key_id, window);
+}
+
+bool SessionService::salt_valid(uint64_t auth_key_id, int64_t salt, double now) {
+  auto window = static_cast<int64_t>(std::floor(now / config_.salt_rotation_s));
+  // The current salt, and the previous one for one more period.
+  if (salt == salt_for_window(auth_key_id, window) || salt == salt_for_window(auth_key_id, window - 1)) {
+    return true;
+  }
+  bool ok = false;
+  KeyShard& shard = key_shard_of(auth_key_id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.keys.find(auth_key_id);
+  if (it != shard.keys.end() && it->second.handshake_salt_until > now && it->second.handshake_salt == salt) {
+    ok = true;
+  }
+  return ok;
+}
+
+// ---- key state ---------------------------------------------------------------------------
+
+void SessionService::on_auth_key_created(uint64_t auth_key_id, int64_t handshake_salt) {
+  double now = clock_();
+  with_key(auth_key_id, now, [&](KeyState& key) {
+    key.handshake_salt = handshake_salt;
+    key.handshake_salt_until = now + config_.salt_rotation_s;
+  });
+}
+
+// ---- sessions ----------------------------------------------------------------------------
+
+void SessionService::expire_locked(Shard& shard, double now, size_t max_steps) {
+  // The LRU back is the least recently active. A session with a live connection is not idle:
+  // it moves to the front (bounded steps per call, so this stays O(1) amortized).
+  for (size_t steps = 0; steps < max_steps && !shard.lru.empty(); ++steps) {
+    auto it = shard.sessions.find(shard.lru.back());
+    Session& s = *it->second;
+    if (now - s.last_active < config_.session_idle_expiry_s) break;
+    if (!s.conns.empty()) {
+      s.last_active = now;
+      shard.lru.splice(shard.lru.begin(), shard.lru, s.lru);
+      continue;
+    }
+    shard.sessions.erase(it);
+    shard.lru.pop_back();
+  }
+}
+
+Session& SessionService::session_locked(Shard& shard, const SessionKey& key, double now, bool* created) {
+  auto it = shard.sessions.find(key);
+  if (it != shard.sessions.end()) {
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second->lru);
+    it->second->last_active = now;
+    *created = false;
+    return *it->second;
+  }
+  if (shard.sessions.size() >= per_shard_sessions_ && !shard.lru.empty()) {
+    // Full: the least recently active session goes (its connections, if any, get a fresh
+    // session and new_session_created on their next message).
+    shard.sessions.erase(shard.lru.back());
+    shard.lru.pop_back();
+    evicted_sessions_.fetch_add(1, std::memory_order_relaxed);
+  }
+  auto session = std::make_unique<Session>();
+  session->key = key;
+  session->unique_id = mtproto::random_u64();
+  session->last_active = now;
+  shard.lru.push_front(key);
+  session->lru = shard.lru.begin();
+  *created = true;
+  return *shard.sessions.emplace(key, std::move(session)).first->second;
+}
+
+Outcome SessionService::handle(ConnId conn, const Frame& frame) {
+  const double now = clock_();
+  Outcome out;
+  const SessionKey key{frame.auth_key_id, frame.session_id};
+  out.session_id = frame.session_id;
+  out.salt = current_salt(frame.auth_key_id, now);
+  std::vector<Deferred> deferred;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    expire_locked(shard, now, 8);
+    bool created = false;
+    Session& session = session_locked(shard, key, now, &created);
+    if (created) {
+      with_key(key.auth_key_id, now, [&](KeyState& k) {
+        session.layer = k.layer;
+        session.app = k.app;
+      });
+    }
+    if (std::find(session.conns.begin(), session.conns.end(), conn) == session.conns.end()) {
+      session.conns.push_back(conn);
+      // A new connection of a known session: everything not yet acknowledged goes out first.
+      for (const QueuedMessage& queued : session.unacked) out.replies.push_back(queued.message);
+    }
+    SessionLayer layer(*this, session, now, out);
+    if (salt_valid(key.auth_key_id, frame.salt, now)) {
+      layer.process(frame.msg_id, frame.seq_no, frame.body);
+    } else {
+      layer.bad_server_salt(frame.msg_id, frame.seq_no);
+    }
+    deferred = std::move(layer.deferred());
+  }
+
+  for (const Deferred& d : deferred) {
+    Bytes body;
+    mtproto::TlWriter w(body);
+    if (d.kind == Deferred::Kind::kDestroySession) {
+      int32_t answer =
+          destroy_session(key.auth_key_id, d.target_session_id == key.session_id ? 0 : d.target_session_id);
+      w.write_uint32(uint32_t(answer));
+      w.write_int64(d.target_session_id);
+      Shard& shard = shard_of(key);
+      std::lock_guard lock(shard.mu);
+      bool created = false;
+      Session& session = session_locked(shard, key, now, &created);
+      SessionLayer(*this, session, now, out).emit(std::move(body), false, true);
+    } else {
+      uint32_t answer = destroy_auth_key(key.auth_key_id, &out.close);
+      w.write_uint32(answer);
+      // The key's sessions are gone; the answer still goes out, encrypted with the key the
+      // connection holds, before the connections close.
+      Session scratch;
+      scratch.key = key;
+      SessionLayer(*this, scratch, now, out).emit(std::move(body), false, true);
+    }
+  }
+  return out;
+}
+
+int32_t SessionService::destroy_session(uint64_t auth_key_id, int64_t session_id) {
+  // session_id 0: the caller's own session, which is not destroyed under its own feet.
+  if (session_id == 0) return int32_t(ids::kDestroySessionNone);
+  SessionKey key{auth_key_id, session_id};
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.sessions.find(key);
+  if (it == shard.sessions.end()) return int32_t(ids::kDestroySessionNone);
+  // Its connections stay open: their next message starts a new session.
+  shard.lru.erase(it->second->lru);
+  shard.sessions.erase(it);
+  return int32_t(ids::kDestroySessionOk);
+}
+
+std::vector<ConnId> SessionService::on_auth_key_destroyed(uint64_t auth_key_id) {
+  std::vector<ConnId> conns;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    for (auto it = shard.sessions.begin(); it != shard.sessions.end();) {
+      if (it->first.auth_key_id == auth_key_id) {
+        conns.insert(conns.end(), it->second->conns.begin(), it->second->conns.end());
+        shard.lru.erase(it->second->lru);
+        it = shard.sessions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  KeyShard& ks = key_shard_of(auth_key_id);
+  std::lock_guard lock(ks.mu);
+  auto it = ks.keys.find(auth_key_id);
+  if (it != ks.keys.end()) {
+    ks.lru.erase(it->second.lru);
+    ks.keys.erase(it);
+  }
+  return conns;
+}
+
+uint32_t SessionService::destroy_auth_key(uint64_t auth_key_id, std::vector<ConnId>* conns) {
+  std::shared_ptr<mtproto::AuthKeyStore> store;
+  {
+    std::lock_guard lock(hooks_mu_);
+    store = key_store_;
+  }
+  if (!store) {
+    spdlog::warn("embedded: destroy_auth_key without a key store: answered fail");
+    return mtproto::kDestroyAuthKeyFail;
+  }
+  uint32_t answer = mtproto::destroy_auth_key(*store, auth_key_id);
+  if (answer != mtproto::kDestroyAuthKeyFail) {
+    auto closed = on_auth_key_destroyed(auth_key_id);
+    conns->insert(conns->end(), closed.begin(), closed.end());
+  }
+  return answer;
+}
+
+void SessionService::detach(ConnId conn, uint64_t auth_key_id, int64_t session_id) {
+  SessionKey key{auth_key_id, session_id};
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.sessions.find(key);
+  if (it == shard.sessions.end()) return;
+  auto& conns = it->second->conns;
+  conns.erase(std::remove(conns.begin(), conns.end(), conn), conns.end());
+  it->second->last_active = clock_();
+}
+
+bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes& body) {
+  const double now = clock_();
+  SessionKey key{auth_key_id, session_id};
+  Outcome out;
+  out.salt = current_salt(auth_key_id, now);
+  out.session_id = session_id;
+  ConnId target = 0;
+  bool have_target = false;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end()) return false;
+    Session& session = *it->second;
+    SessionLayer(*this, session, now, out).emit(body, true, false);
+    if (!session.conns.empty()) {
+      target = session.conns.back();
+      have_target = true;
+    }
+  }
+  Router* router = nullptr;
+  {
+    std::lock_guard lock(hooks_mu_);
+    router = router_;
+  }
+  // Without a live connection the message waits in the unacked queue for the next one.
+  if (have_target && router) router->deliver(target, out.salt, out.session_id, std::move(out.replies));
+  return true;
+}
+
+size_t SessionService::sweep() {
+  const double now = clock_();
+  size_t before = 0;
+  size_t after = 0;
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    before += shard.sessions.size();
+    expire_locked(shard, now, shard.sessions.size());
+    after += shard.sessions.size();
+  }
+  return before - after;
+}
+
+ServiceStats SessionService::stats() const {
+  ServiceStats s;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    s.sessions += shard.sessions.size();
+  }
+  for (const KeyShard& shard : key_shards_) {
+    std::lock_guard lock(shard.mu);
+    s.keys += shard.keys.size();
+  }
+  s.evicted_sessions = evicted_sessions_.load(std::memory_order_relaxed);
+  s.dropped_unacked = dropped_unacked_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace mtedge::backend::embedded

@@ -1,0 +1,172 @@
+// The session service: the MTProto session layer for the whole process, shared by every
+// worker's adapter instance (wire notes §8). Sessions are sharded by (auth_key_id, session_id)
+// with one mutex per shard; per-key state lives in a second table sharded by auth_key_id.
+// Lock order: a session shard, then a key shard; never the other way, never two session shards.
+//
+// handle() runs the session layer for one decrypted frame (salt, msg_id and seq_no checks,
+// containers, gzip, service messages, RPC through the api::Dispatcher) and returns what to
+// send, in order, on the calling connection. Server-initiated messages (push) go out on a live
+// connection of the session through the Router the adapters install.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backend-adapters/api/frame.h"
+#include "backend-adapters/embedded/api/dispatcher.h"
+#include "backend-adapters/embedded/config.h"
+#include "backend-adapters/embedded/session/session.h"
+#include "mtproto/auth_keys/auth_key_store.h"
+#include "mtproto/tl/schema.h"
+
+namespace mtedge::backend::embedded {
+
+// Unix time in seconds with sub-second precision (injectable for tests).
+using Clock = std::function<double()>;
+double system_clock_now();
+
+// What one handle() call asks the adapter to do.
+struct Outcome {
+  int64_t salt = 0;             // the key's current salt, for every message below
+  int64_t session_id = 0;
+  std::vector<OutMessage> replies;  // send on the calling connection, in this order
+  // ping_delay_disconnect: (re)arm this connection's close timer (seconds; 0 = cancel).
+  std::optional<uint32_t> disconnect_after_s;
+  // Connections to close once what is queued for them is written (any worker).
+  std::vector<ConnId> close;
+};
+
+// Delivery of server messages to connections on any worker (installed by the adapters).
+class Router {
+ public:
+  virtual ~Router() = default;
+  virtual void deliver(ConnId conn, int64_t salt, int64_t session_id, std::vector<OutMessage> messages) = 0;
+  virtual void close(ConnId conn, std::string reason) = 0;
+};
+
+struct ServiceStats {
+  size_t sessions = 0;
+  size_t keys = 0;
+  uint64_t evicted_sessions = 0;
+  uint64_t dropped_unacked = 0;  // queued messages forgotten on overflow
+};
+
+class SessionService {
+ public:
+  SessionService(EmbeddedConfig config, std::shared_ptr<const mtproto::tl::SchemaSet> schemas,
+                 Clock clock = system_clock_now);
+  ~SessionService();
+  SessionService(const SessionService&) = delete;
+  SessionService& operator=(const SessionService&) = delete;
+
+  const EmbeddedConfig& config() const { return config_; }
+  api::Dispatcher& dispatcher() { return dispatcher_; }
+  const mtproto::tl::SchemaSet& schemas() const { return *schemas_; }
+
+  // One decrypted frame that arrived on `conn` (frame.kind == kDecrypted).
+  Outcome handle(ConnId conn, const Frame& frame);
+  // `conn` is gone (or now speaks for another session): unbind it from this session.
+  void detach(ConnId conn, uint64_t auth_key_id, int64_t session_id);
+
+  // Edge-stage hooks (optional). A new key: the handshake's server salt is accepted for one
+  // rotation period, so the client's first message needs no bad_server_salt round trip.
+  void on_auth_key_created(uint64_t auth_key_id, int64_t handshake_salt);
+  // A key was destroyed outside this service: forget its sessions, return their connections.
+  std::vector<ConnId> on_auth_key_destroyed(uint64_t auth_key_id);
+  // The key store destroy_auth_key erases from (null: destroy_auth_key answers fail).
+  void set_auth_key_store(std::shared_ptr<mtproto::AuthKeyStore> store);
+  void set_router(Router* router);
+
+  // Server-initiated content-related message for a session (updates, later): queued until
+  // acked, sent now on the session's newest live connection through the Router. False if the
+  // session is unknown.
+  bool push(uint64_t auth_key_id, int64_t session_id, const Bytes& body);
+
+  // Salts (per key, derived from a process secret and the rotation window index).
+  int64_t current_salt(uint64_t auth_key_id, double now) const;
+  bool salt_valid(uint64_t auth_key_id, int64_t salt, double now);
+
+  // Drops every idle session now (each shard also expires lazily when it is used); returns
+  // how many went. The adapter of worker 0 calls it once a minute.
+  size_t sweep();
+
+  ServiceStats stats() const;
+
+ private:
+  friend class SessionLayer;
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions;
+    std::list<SessionKey> lru;  // front = most recently used
+  };
+  struct KeyShard {
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, KeyState> keys;
+    std::list<uint64_t> lru;
+  };
+
+  Shard& shard_of(const SessionKey& key) { return shards_[SessionKeyHash{}(key) % kShards]; }
+  KeyShard& key_shard_of(uint64_t id) { return key_shards_[(id ^ (id >> 23)) % kShards]; }
+  // Finds or creates (evicting as needed) a session; shard lock held.
+  Session& session_locked(Shard& shard, const SessionKey& key, double now, bool* created);
+  // Drops sessions idle longer than session_idle_expiry_s (at most max_steps looked at).
+  void expire_locked(Shard& shard, double now, size_t max_steps);
+  // Runs `fn` on the key's state (created if missing) under its shard lock.
+  template <class Fn>
+  auto with_key(uint64_t auth_key_id, double now, Fn&& fn);
+  int64_t salt_for_window(uint64_t auth_key_id, int64_t window) const;
+
+  // Deferred operations that need other shards (run after the session's lock is released).
+  int32_t destroy_session(uint64_t auth_key_id, int64_t session_id);
+  uint32_t destroy_auth_key(uint64_t auth_key_id, std::vector<ConnId>* conns);
+
+  EmbeddedConfig config_;
+  std::shared_ptr<const mtproto::tl::SchemaSet> schemas_;
+  Clock clock_;
+  api::Dispatcher dispatcher_;
+  const uint64_t instance_id_;  // tells this service's entries in the per-thread salt cache apart
+  std::array<uint8_t, 32> salt_secret_{};
+  size_t per_shard_sessions_ = 1;
+  size_t per_shard_keys_ = 1;
+  std::array<Shard, kShards> shards_;
+  std::array<KeyShard, kShards> key_shards_;
+
+  mutable std::mutex hooks_mu_;
+  std::shared_ptr<mtproto::AuthKeyStore> key_store_;
+  Router* router_ = nullptr;
+
+  std::atomic<uint64_t> evicted_sessions_{0};
+  std::atomic<uint64_t> dropped_unacked_{0};
+};
+
+template <class Fn>
+auto SessionService::with_key(uint64_t auth_key_id, double now, Fn&& fn) {
+  KeyShard& shard = key_shard_of(auth_key_id);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.keys.find(auth_key_id);
+  if (it == shard.keys.end()) {
+    while (shard.keys.size() >= per_shard_keys_ && !shard.lru.empty()) {
+      shard.keys.erase(shard.lru.back());
+      shard.lru.pop_back();
+    }
+    it = shard.keys.emplace(auth_key_id, KeyState{}).first;
+    shard.lru.push_front(auth_key_id);
+    it->second.lru = shard.lru.begin();
+  } else {
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
+  }
+  it->second.last_active = now;
+  return fn(it->second);
+}
+
+}  // namespace mtedge::backend::embedded

@@ -1,0 +1,189 @@
+#include "backend-adapters/relay/adapter.h"
+
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <cassert>
+#include <random>
+
+#include "backend-adapters/relay/upstream.h"
+#include "codecs/detector/detector.h"
+
+namespace mtedge::backend::relay {
+
+// The loop handles that batch writes: connections that got packets during this loop
+// iteration are flushed once, in the check phase right after I/O callbacks, so many frames
+// from one client read become one upstream write. The idle handle only keeps the loop from
+// blocking in poll when a frame arrived outside the I/O phase. Heap-allocated so that it
+// can outlive the adapter until its close callbacks ran.
+struct LoopHandles {
+  uv_check_t check;
+  uv_idle_t idle;
+  RelayAdapter* owner = nullptr;
+  int open = 2;
+  bool armed = false;
+};
+
+std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& config,
+                                                            uint64_t seed) {
+  auto framer =
+      codecs::detector::make_framer(framer_kind(config.transport), codecs::Role::kClient, seed);
+  // The upstream is a server we chose to trust, so its first packet may be as large as any.
+  codecs::FrameLimits limits;
+  limits.max_frame = config.max_frame_bytes;
+  limits.first_frame_max = config.max_frame_bytes;
+  return std::make_unique<codecs::TransportStack>(std::move(framer), limits);
+}
+
+RelayAdapter::RelayAdapter(std::shared_ptr<const RelayConfig> config, const AdapterContext& context)
+    : config_(std::move(config)), context_(context), read_buffer_(64 * 1024) {
+  assert(context_.loop != nullptr && context_.sink != nullptr);
+  handles_ = new LoopHandles;
+  handles_->owner = this;
+  uv_check_init(context_.loop, &handles_->check);
+  uv_idle_init(context_.loop, &handles_->idle);
+  handles_->check.data = handles_;
+  handles_->idle.data = handles_;
+  seed_ = std::random_device{}();
+  seed_ = (seed_ << 32) ^ std::random_device{}() ^ context_.worker;
+}
+
+RelayAdapter::~RelayAdapter() {
+  assert(live_.empty() && closing_ == 0);
+  if (handles_ != nullptr) {
+    handles_->owner = nullptr;
+    if (handles_closing_) return;  // the pending close callbacks free them
+    // stop() was not awaited: let the handles close on their own.
+    auto closed = [](uv_handle_t* h) {
+      auto* handles = static_cast<LoopHandles*>(h->data);
+      if (--handles->open == 0) delete handles;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
+  }
+}
+
+void RelayAdapter::on_open(const ConnInfo& info) {
+  if (stopping_) {
+    sink().close(info.id, "relay stopping");
+    return;
+  }
+  const UpstreamAddress& upstream = config_->upstream_for(info.dc_id);
+  uint64_t seed = seed_ ^ (info.id * 0x9e3779b97f4a7c15ull);
+  auto* conn = new UpstreamConn(*this, info.id, upstream, make_upstream_stack(*config_, seed));
+  auto [it, inserted] = live_.emplace(info.id, conn);
+  if (!inserted) {
+    // A connection id is never reused while open; treat a repeat as the old one ending.
+    retire(info.id);
+    live_.emplace(info.id, conn);
+  }
+  spdlog::debug("relay: conn {} ({}, dc {}) -> upstream {} over {}", info.id, info.transport,
+                info.dc_id ? std::to_string(*info.dc_id) : std::string("none"), upstream.text,
+                upstream_transport_name(config_->transport));
+  conn->start();
+}
+
+bool RelayAdapter::on_frame(const Frame& frame) {
+  auto it = live_.find(frame.conn_id);
+  if (it == live_.end()) return true;  // already failed; the gateway is closing it
+  UpstreamConn* conn = it->second;
+  if (frame.kind == FrameKind::kDecrypted) {
+    conn->fail("relay needs edge decryption off (got a decrypted frame)", true);
+    return true;
+  }
+  return conn->send(frame.packet, frame.quick_ack);
+}
+
+void RelayAdapter::on_client_drained(ConnId id) {
+  auto it = live_.find(id);
+  if (it != live_.end()) it->second->on_client_drained();
+}
+
+void RelayAdapter::on_close(ConnId id, CloseReason reason) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  spdlog::debug("relay: conn {} client closed ({}), closing upstream", id,
+                close_reason_name(reason));
+  retire(id);
+}
+
+void RelayAdapter::retire(ConnId id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  UpstreamConn* conn = it->second;
+  live_.erase(it);
+  ++closing_;
+  conn->close();
+}
+
+void RelayAdapter::on_conn_freed(UpstreamConn* conn) {
+  if (conn->dirty) std::erase(dirty_, conn);
+  --closing_;
+  maybe_done();
+}
+
+void RelayAdapter::mark_dirty(UpstreamConn* conn) {
+  conn->dirty = true;
+  dirty_.push_back(conn);
+  if (!handles_->armed) {
+    handles_->armed = true;
+    uv_check_start(&handles_->check, on_check);
+    uv_idle_start(&handles_->idle, [](uv_idle_t*) {});
+  }
+}
+
+void RelayAdapter::on_check(uv_check_s* handle) {
+  auto* handles = static_cast<LoopHandles*>(handle->data);
+  handles->armed = false;
+  uv_check_stop(&handles->check);
+  uv_idle_stop(&handles->idle);
+  if (handles->owner != nullptr) handles->owner->flush_dirty();
+}
+
+void RelayAdapter::flush_dirty() {
+  // flush() may fail a connection, which only marks it closing; nothing is freed here.
+  std::vector<UpstreamConn*> batch;
+  batch.swap(dirty_);
+  for (UpstreamConn* conn : batch) {
+    conn->dirty = false;
+    conn->flush();
+  }
+}
+
+void RelayAdapter::stop(std::function<void()> done) {
+  stopping_ = true;
+  done_ = std::move(done);
+  std::vector<ConnId> ids;
+  ids.reserve(live_.size());
+  for (const auto& [id, conn] : live_) ids.push_back(id);
+  for (ConnId id : ids) {
+    retire(id);
+    sink().close(id, "relay stopping");
+  }
+  if (handles_ != nullptr && !handles_closing_) {
+    handles_closing_ = true;
+    auto closed = [](uv_handle_t* h) {
+      auto* handles = static_cast<LoopHandles*>(h->data);
+      if (--handles->open > 0) return;
+      RelayAdapter* owner = handles->owner;
+      delete handles;
+      if (owner != nullptr) {
+        owner->handles_ = nullptr;
+        owner->handles_closing_ = false;
+        owner->maybe_done();
+      }
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
+  }
+}
+
+void RelayAdapter::maybe_done() {
+  // Waits for the loop handles too: `done` may destroy this adapter.
+  if (!stopping_ || handles_ != nullptr || !live_.empty() || closing_ > 0 || !done_) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done();
+}
+
+}  // namespace mtedge::backend::relay

@@ -1,0 +1,53 @@
+// The relay adapter's configuration: the [backend.relay] block, parsed and validated once
+// at startup (AdapterFactory::configure), then shared read-only by every worker.
+#pragma once
+
+#include <sys/socket.h>
+#include <toml++/toml.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codecs/common/framer.h"
+#include "codecs/common/status.h"
+
+namespace mtedge::backend::relay {
+
+// The transport spoken to the upstream. Obfuscated2 is a stream stage in front of one of
+// these framers; when it lands it becomes an option of the upstream, not a new framing.
+enum class UpstreamTransport : uint8_t { kAbridged, kIntermediate, kPadded, kFull };
+
+codecs::TransportKind framer_kind(UpstreamTransport transport);
+std::string_view upstream_transport_name(UpstreamTransport transport);
+
+// A resolved upstream address. `text` is what the config said ("127.0.0.1:8443"), used in logs.
+struct UpstreamAddress {
+  std::string text;
+  sockaddr_storage addr{};
+};
+
+struct RelayConfig {
+  UpstreamTransport transport = UpstreamTransport::kIntermediate;
+  UpstreamAddress upstream;               // default upstream
+  std::map<int16_t, UpstreamAddress> dc;  // per-DC upstreams, by signed dc id
+  uint32_t connect_timeout_ms = 5000;
+  size_t max_upstream_buffer_bytes = 1u << 20;  // per connection, client -> upstream
+  size_t max_frame_bytes = (4u << 20) + 4096;   // largest packet accepted from the upstream
+
+  // The upstream for a connection: its dc id's entry if configured, else the default.
+  const UpstreamAddress& upstream_for(std::optional<int16_t> dc_id) const;
+};
+
+// Parses "host:port" or "[v6]:port". The host must be an IP literal or a name that
+// resolves now (startup); the first address found is used.
+Result<UpstreamAddress> parse_address(std::string_view text);
+
+// Parses and validates `block` ([backend.relay]); `path` prefixes every message
+// ("backend.relay.upstream: invalid address \"x\""). Unknown keys are errors.
+Result<RelayConfig> parse_config(const toml::table& block, std::string_view path);
+
+}  // namespace mtedge::backend::relay

@@ -1,0 +1,192 @@
+#include "codecs/obfuscated/obfuscated2.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+#include "codecs/obfuscated/crypto_util.h"
+
+namespace mtedge::codecs::obfuscated {
+namespace {
+
+constexpr uint32_t kTagAbridged = 0xefefefef;
+constexpr uint32_t kTagIntermediate = 0xeeeeeeee;
+constexpr uint32_t kTagPadded = 0xdddddddd;
+
+CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
+                     const std::array<uint8_t, kSecretKeySize>* secret) {
+  CtrParams p;
+  if (secret != nullptr) {
+    p.key = sha256(ByteView(key32, 32), ByteView(*secret));
+  } else {
+    std::memcpy(p.key.data(), key32, 32);
+  }
+  std::memcpy(p.iv.data(), iv16, 16);
+  return p;
+}
+
+bool tag_kind(uint32_t tag, TransportKind& kind) {
+  switch (tag) {
+    case kTagAbridged: kind = TransportKind::kAbridged; return true;
+    case kTagIntermediate: kind = TransportKind::kIntermediate; return true;
+    case kTagPadded: kind = TransportKind::kPaddedIntermediate; return true;
+    default: return false;
+  }
+}
+
+bool tag_allowed(TransportKind kind, const AllowedInnerTags& tags) {
+  switch (kind) {
+    case TransportKind::kAbridged: return tags.abridged;
+    case TransportKind::kIntermediate: return tags.intermediate;
+    case TransportKind::kPaddedIntermediate: return tags.padded;
+    case TransportKind::kFull: return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+ObfuscatedKeys derive_keys(ByteView init64, const std::array<uint8_t, kSecretKeySize>* secret) {
+  assert(init64.size() >= kInitSize);
+  uint8_t reversed[48];
+  std::reverse_copy(init64.data() + 8, init64.data() + 56, reversed);
+  ObfuscatedKeys keys;
+  keys.client_to_server = derive_one(init64.data() + 8, init64.data() + 40, secret);
+  keys.server_to_client = derive_one(reversed, reversed + 32, secret);
+  return keys;
+}
+
+bool inner_tag_for(TransportKind kind, uint32_t& tag_le) {
+  switch (kind) {
+    case TransportKind::kAbridged: tag_le = kTagAbridged; return true;
+    case TransportKind::kIntermediate: tag_le = kTagIntermediate; return true;
+    case TransportKind::kPaddedIntermediate: tag_le = kTagPadded; return true;
+    case TransportKind::kFull: return false;
+  }
+  return false;
+}
+
+ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const InitOptions& options,
+                       ReplayCache* replay, int64_t now) {
+  ServerInit result;
+  if (init64.size() < kInitSize) {
+    result.error = CodecError::kObfuscatedBadTag;
+    return result;
+  }
+  const uint8_t* init = init64.data();
+  // candidate -1 = no secret, then each secret in order.
+  for (int i = options.allow_no_secret ? -1 : 0; i < int(secrets.size()); ++i) {
+    const Secret* s = i < 0 ? nullptr : &secrets[size_t(i)];
+    if (s != nullptr && s->kind == SecretKind::kEe && !options.include_ee) continue;
+    CtrParams c2s = derive_one(init + 8, init + 40, s ? &s->key : nullptr);
+    // Probe: keystream bytes 56..60 decrypt the tag.
+    uint8_t ks[4];
+    aes_ctr_keystream_at(c2s, 56, ks, 4);
+    uint32_t tag = load_le32(init + 56) ^ load_le32(ks);
+    TransportKind kind;
+    if (!tag_kind(tag, kind)) continue;
+
+    if (!tag_allowed(kind, options.tags) ||
+        (options.dd_strict && s != nullptr && s->kind == SecretKind::kDd &&
+         kind != TransportKind::kPaddedIntermediate)) {
+      result.error = CodecError::kObfuscatedTagNotAllowed;
+      return result;
+    }
+    if (replay != nullptr && !replay->check_and_insert(init_replay_digest(init64), now)) {
+      result.error = CodecError::kObfuscatedReplay;
+      return result;
+    }
+    result.keys = derive_keys(init64, s ? &s->key : nullptr);
+    AesCtr in(result.keys.client_to_server);
+    uint8_t plain[kInitSize];
+    std::memcpy(plain, init, kInitSize);
+    in.apply(plain, kInitSize);
+    result.transport = kind;
+    result.dc_id = int16_t(load_le16(plain + 60));
+    result.secret_index = i;
+    if (s != nullptr) result.secret_label = s->label;
+    result.stage = std::make_unique<AesCtrStage>(std::move(in), AesCtr(result.keys.server_to_client));
+    return result;
+  }
+  result.error = CodecError::kObfuscatedBadTag;
+  return result;
+}
+
+ClientInit client_init_from(std::array<uint8_t, kInitSize> plain, TransportKind inner, int16_t dc,
+                            const std::array<uint8_t, kSecretKeySize>* secret) {
+  uint32_t tag = 0;
+  bool known = inner_tag_for(inner, tag);
+  assert(known && "obfuscated2 carries abridged, intermediate or padded only");
+  (void)known;
+  store_le32(plain.data() + 56, tag);
+  plain[60] = uint8_t(uint16_t(dc));
+  plain[61] = uint8_t(uint16_t(dc) >> 8);
+
+  ClientInit ci;
+  ci.keys = derive_keys(ByteView(plain), secret);
+  AesCtr out(ci.keys.client_to_server);
+  std::array<uint8_t, kInitSize> encrypted = plain;
+  out.apply(encrypted.data(), encrypted.size());
+  ci.header = plain;
+  std::memcpy(ci.header.data() + 56, encrypted.data() + 56, 8);
+  ci.stage = std::make_unique<AesCtrStage>(AesCtr(ci.keys.server_to_client), std::move(out));
+  return ci;
+}
+
+bool valid_init_prefix(const uint8_t* b) {
+  if (b[0] == 0xef) return false;
+  switch (load_le32(b)) {
+    case 0x44414548:  // HEAD
+    case 0x54534f50:  // POST
+    case 0x20544547:  // GET
+    case 0x4954504f:  // OPTI
+    case 0x02010316:  // 16 03 01 02 (TLS)
+    case 0xdddddddd:
+    case 0xeeeeeeee:
+      return false;
+    default:
+      break;
+  }
+  return load_le32(b + 4) != 0;
+}
+
+ClientInit make_client_init(TransportKind inner, int16_t dc,
+                            const std::array<uint8_t, kSecretKeySize>* secret) {
+  std::array<uint8_t, kInitSize> plain;
+  do {
+    random_bytes(plain.data(), plain.size());
+  } while (!valid_init_prefix(plain.data()));
+  return client_init_from(plain, inner, dc, secret);
+}
+
+ObfuscatedAcceptor::Step ObfuscatedAcceptor::feed(MutableByteView bytes, int64_t now) {
+  assert(!done_ && error_ == CodecError::kNone);
+  if (records_) {
+    bytes = records_->inbound(bytes, error_);
+    if (error_ != CodecError::kNone) return Step::kError;
+  }
+  size_t take = std::min(kInitSize - have_, bytes.size());
+  std::memcpy(buf_.data() + have_, bytes.data(), take);
+  have_ += take;
+  if (have_ < kInitSize) return Step::kNeedMore;
+
+  init_ = accept_init(ByteView(buf_), secrets_, options_, replay_, now);
+  if (!init_.ok()) {
+    error_ = init_.error;
+    return Step::kError;
+  }
+  rest_.assign(bytes.begin() + take, bytes.end());
+  // These bytes already went through the record stage: it must not parse them again.
+  if (records_) records_->pass_through(rest_.size());
+  done_ = true;
+  return Step::kDone;
+}
+
+std::vector<std::unique_ptr<StreamStage>> ObfuscatedAcceptor::take_stages() {
+  std::vector<std::unique_ptr<StreamStage>> stages;
+  if (init_.stage) stages.push_back(std::move(init_.stage));
+  if (records_) stages.push_back(std::move(records_));
+  return stages;
+}
+
+}  // namespace mtedge::codecs::obfuscated

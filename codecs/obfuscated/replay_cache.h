@@ -1,0 +1,62 @@
+// Anti-replay cache (wire notes §3.6): remembers recently seen 16-byte digests (the
+// obfuscated2 init's key material init[8..24), or a fake-TLS ClientHello random[0..16)) for
+// a time window, in bounded memory. One cache is shared by every worker thread.
+//
+// Thread safety: sharded by digest; each shard has its own mutex, so workers contend only
+// when two connections land on the same shard at the same instant. No global lock.
+// Time comes from the caller (`now`, any monotonic or wall clock in seconds): codecs have
+// no clock.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "codecs/common/bytes.h"
+
+namespace mtedge::codecs::obfuscated {
+
+using ReplayDigest = std::array<uint8_t, 16>;
+
+struct ReplayCacheOptions {
+  // How long a digest is remembered. For fake-TLS it should cover the accepted timestamp
+  // window (max_past + max_future of FakeTlsOptions); older hellos fail the time check anyway.
+  int64_t window_seconds = 900;
+  // Upper bound on remembered digests over all shards; the oldest are evicted first.
+  // Memory is about 85 bytes per entry (measured): the default holds ~22 MiB at most.
+  size_t max_entries = 1u << 18;
+  size_t shards = 32;
+};
+
+class ReplayCache {
+ public:
+  explicit ReplayCache(ReplayCacheOptions options = {});
+  ReplayCache(const ReplayCache&) = delete;
+  ReplayCache& operator=(const ReplayCache&) = delete;
+  ~ReplayCache();
+
+  // True if `digest` was not seen within the window (and remembers it now); false on a
+  // replay. Safe to call from any thread.
+  bool check_and_insert(const ReplayDigest& digest, int64_t now);
+
+  size_t size() const;  // entries held now (approximate under concurrent inserts)
+  const ReplayCacheOptions& options() const { return options_; }
+
+ private:
+  struct Shard;
+  Shard& shard_for(const ReplayDigest& digest);
+
+  ReplayCacheOptions options_;
+  size_t per_shard_max_;
+  std::unique_ptr<Shard[]> shards_;
+};
+
+// Digests used with the cache.
+ReplayDigest init_replay_digest(ByteView init64);          // init[8..24)
+ReplayDigest client_random_replay_digest(ByteView random);  // random[0..16)
+
+}  // namespace mtedge::codecs::obfuscated

@@ -1,0 +1,128 @@
+#include "codecs/obfuscated/secret.h"
+
+#include <optional>
+
+namespace mtedge::codecs::obfuscated {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<Bytes> decode_hex(std::string_view text) {
+  if (text.size() % 2 != 0) return std::nullopt;
+  Bytes out;
+  out.reserve(text.size() / 2);
+  for (size_t i = 0; i < text.size(); i += 2) {
+    int hi = hex_value(text[i]);
+    int lo = hex_value(text[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(uint8_t(hi * 16 + lo));
+  }
+  return out;
+}
+
+// url = true: '-' '_' alphabet; else '+' '/'. Trailing '=' padding optional.
+std::optional<Bytes> decode_base64(std::string_view text, bool url) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) return std::nullopt;
+  Bytes out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9') v = c - '0' + 52;
+    else if (c == (url ? '-' : '+')) v = 62;
+    else if (c == (url ? '_' : '/')) v = 63;
+    else return std::nullopt;
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(uint8_t(acc >> bits));
+    }
+  }
+  return out;
+}
+
+Status fail(std::string_view label, std::string_view what) {
+  return Status::error("secret [label = " + std::string(label) + "]: " + std::string(what));
+}
+
+}  // namespace
+
+std::string_view secret_kind_name(SecretKind kind) {
+  switch (kind) {
+    case SecretKind::kPlain: return "plain";
+    case SecretKind::kDd: return "dd";
+    case SecretKind::kEe: return "ee";
+  }
+  return "unknown";
+}
+
+Result<Secret> Secret::from_text(std::string_view label, std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  if (text.empty()) return fail(label, "empty");
+  std::optional<Bytes> raw = decode_hex(text);
+  if (!raw) raw = decode_base64(text, /*url=*/true);
+  if (!raw) raw = decode_base64(text, /*url=*/false);
+  if (!raw) return fail(label, "not hex, base64url or base64");
+
+  Secret s;
+  s.label = std::string(label);
+  const Bytes& b = *raw;
+  if (b.size() == kSecretKeySize) {
+    s.kind = SecretKind::kPlain;
+    std::copy(b.begin(), b.end(), s.key.begin());
+    return s;
+  }
+  if (b.size() == kSecretKeySize + 1) {
+    if (b[0] != 0xdd) return fail(label, "17-byte secret must start with dd");
+    s.kind = SecretKind::kDd;
+    std::copy(b.begin() + 1, b.end(), s.key.begin());
+    return s;
+  }
+  if (b.size() > kSecretKeySize + 1) {
+    if (b[0] != 0xee) {
+      return fail(label, "secret longer than 17 bytes must start with ee (fake-TLS) [size = " +
+                             std::to_string(b.size()) + "]");
+    }
+    size_t domain_size = b.size() - 1 - kSecretKeySize;
+    if (domain_size > kMaxDomainSize) {
+      return fail(label, "fake-TLS domain too long [size = " + std::to_string(domain_size) +
+                             ", max = " + std::to_string(kMaxDomainSize) + "]");
+    }
+    s.kind = SecretKind::kEe;
+    std::copy(b.begin() + 1, b.begin() + 1 + kSecretKeySize, s.key.begin());
+    s.domain.assign(b.begin() + 1 + kSecretKeySize, b.end());
+    for (char c : s.domain) {
+      if (c <= 0x20 || c >= 0x7f) return fail(label, "fake-TLS domain is not printable ASCII");
+    }
+    return s;
+  }
+  return fail(label, "bad size [size = " + std::to_string(b.size()) +
+                         ", want 16, dd+16 or ee+16+domain]");
+}
+
+std::string Secret::to_hex() const {
+  static const char* digits = "0123456789abcdef";
+  Bytes b;
+  if (kind == SecretKind::kDd) b.push_back(0xdd);
+  if (kind == SecretKind::kEe) b.push_back(0xee);
+  b.insert(b.end(), key.begin(), key.end());
+  if (kind == SecretKind::kEe) b.insert(b.end(), domain.begin(), domain.end());
+  std::string out;
+  for (uint8_t c : b) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
+}  // namespace mtedge::codecs::obfuscated

@@ -1,0 +1,93 @@
+// The gateway's configuration (conf/mtedge.toml documents every key; docs/configuration.md
+// too). Parsing lives in config.cc, the only file that runs toml++'s parser.
+//
+// Every error names the key path, e.g. `listener[1].address: invalid address "1.2.3"`
+// (array indexes count from 0). Unknown keys are errors everywhere except inside the
+// selected adapter's block, which the adapter's factory validates itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend-adapters/api/adapter.h"
+#include "codecs/common/status.h"
+#include "codecs/detector/detector.h"
+#include "gateway/address.h"
+
+namespace mtedge::backend {
+class AdapterRegistry;
+}
+
+namespace mtedge::gateway {
+
+struct GatewaySettings {
+  unsigned workers = 0;  // resolved: 0 in the file means one per core
+  uint64_t max_connections = 10000;
+  uint32_t first_byte_timeout_ms = 10000;
+  uint32_t detect_timeout_ms = 10000;
+  uint32_t idle_timeout_ms = 300000;
+  uint32_t shutdown_timeout_ms = 5000;
+  size_t max_frame_bytes = (4u << 20) + 4096;
+  size_t first_frame_max_bytes = (1u << 20) + 4096;
+  size_t write_buffer_high = 1u << 20;
+  size_t write_buffer_low = 256u << 10;
+  size_t write_buffer_limit = 16u << 20;
+  size_t read_buffer_bytes = 64u << 10;
+};
+
+struct ListenerConfig {
+  std::string name;
+  std::string address_text;
+  SocketAddress address;
+  int backlog = 1024;
+  std::vector<std::string> transports;          // as written, for logs
+  codecs::detector::AllowedTransports allowed;  // what the detector may answer
+};
+
+struct CryptoConfig {
+  bool edge_decryption = false;
+};
+
+struct AdminConfig {
+  bool enabled = false;
+  std::string address_text;
+  SocketAddress address;
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace debug info warn error critical off
+  std::string format = "text";  // text | json
+};
+
+using AdapterMaker =
+    std::function<std::unique_ptr<backend::BackendAdapter>(const backend::AdapterContext&)>;
+
+struct Config {
+  GatewaySettings gateway;
+  std::vector<ListenerConfig> listeners;
+  CryptoConfig crypto;
+  std::string backend_type;
+  // Builds one adapter per worker from the validated [backend.<type>] block. Tests may set
+  // it directly instead of going through a registry.
+  AdapterMaker make_adapter;
+  AdminConfig admin;
+  LogConfig log;
+};
+
+// Parses and validates a whole config. `registry` provides the adapter named by
+// backend.type; its factory's configure() validates [backend.<type>].
+Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
+                            std::string_view source_name = "config");
+Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
+
+// Transports the framing code of this build can run after detection. Listed but
+// unavailable transports (obfuscated, fake-tls, http) are accepted in the config and
+// detected connections using them are closed as `transport_disabled`.
+bool transport_available(std::string_view name);
+
+}  // namespace mtedge::gateway

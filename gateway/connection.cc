@@ -1,0 +1,421 @@
+#include "gateway/connection.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "backend-adapters/api/adapter.h"
+#include "gateway/config.h"
+#include "gateway/worker.h"
+
+namespace mtedge::gateway {
+
+using backend::CloseReason;
+using codecs::CodecError;
+using codecs::MutableByteView;
+using codecs::detector::Detected;
+
+namespace {
+
+// Packets shorter than this carry no auth_key_id; they are answered with -404 ("MTProto
+// fields broken", wire notes §1.6) and the connection is closed.
+constexpr size_t kAuthKeyIdSize = 8;
+constexpr int32_t kBadPacketCode = -404;
+
+}  // namespace
+
+std::string PeerAddress::host() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (family == AF_INET || family == AF_INET6) inet_ntop(family, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::string PeerAddress::to_string() const {
+  if (family == AF_INET6) return "[" + host() + "]:" + std::to_string(port);
+  return host() + ":" + std::to_string(port);
+}
+
+Connection::Connection(Worker& worker, const ListenerConfig& listener)
+    : worker_(worker), listener_(listener) {
+  uv_tcp_init(worker_.loop(), &tcp_);
+  tcp_.data = this;
+  uv_timer_init(worker_.loop(), &timer_);
+  timer_.data = this;
+  write_req_.data = this;
+  open_handles_ = 2;
+}
+
+Connection::~Connection() = default;
+
+void Connection::start(backend::ConnId id) {
+  id_ = id;
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    if (ss.ss_family == AF_INET) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      std::memcpy(peer_.bytes.data(), &sin->sin_addr, 4);
+      peer_.port = ntohs(sin->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      std::memcpy(peer_.bytes.data(), &sin6->sin6_addr, 16);
+      peer_.port = ntohs(sin6->sin6_port);
+    }
+    peer_.family = static_cast<uint8_t>(ss.ss_family);
+  }
+  uv_tcp_nodelay(&tcp_, 1);
+  last_activity_ms_ = uv_now(worker_.loop());
+  arm_timer(worker_.settings().first_byte_timeout_ms);
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
+    reading_ = true;
+  } else {
+    close_now(CloseReason::kPeerClosed);
+  }
+}
+
+void Connection::arm_timer(uint64_t ms) {
+  uv_timer_start(&timer_, on_timer, ms, 0);
+}
+
+void Connection::stop_reading() {
+  if (reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  *buf = static_cast<Connection*>(handle->data)->worker_.read_buffer();
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    if (nread != UV_EOF) {
+      spdlog::debug("conn {:#x} peer {}: read error {}", self->id_, self->peer_.to_string(),
+                    uv_err_name(static_cast<int>(nread)));
+    }
+    self->close_now(CloseReason::kPeerClosed);
+    return;
+  }
+  self->handle_read(
+      MutableByteView(reinterpret_cast<uint8_t*>(buf->base), static_cast<size_t>(nread)));
+}
+
+void Connection::handle_read(MutableByteView data) {
+  if (state_ >= State::kClosing) return;
+  worker_.metrics().bytes_in.add(data.size());
+  last_activity_ms_ = uv_now(worker_.loop());
+  if (state_ == State::kFirstByte) {
+    state_ = State::kDetecting;
+    arm_timer(worker_.settings().detect_timeout_ms);
+  }
+  if (state_ == State::kDetecting) {
+    detect(data);
+    return;
+  }
+  if (state_ == State::kStreaming) feed(data);
+}
+
+void Connection::detect(MutableByteView data) {
+  using codecs::detector::kMaxPeek;
+  codecs::detector::Detection d;
+  size_t copied = 0;
+  if (peek_len_ == 0) {
+    // Common case: the tag arrives with the first frame; decide on the read buffer itself.
+    d = codecs::detector::detect(data.first(std::min(data.size(), kMaxPeek)), listener_.allowed);
+    if (d.kind == Detected::kNeedMore) {
+      if (data.size() >= kMaxPeek) {
+        d.kind = Detected::kUnknown;  // the detector promised to decide on 64 bytes
+      } else {
+        peek_ = std::make_unique<uint8_t[]>(kMaxPeek);
+        std::memcpy(peek_.get(), data.data(), data.size());
+        peek_len_ = static_cast<uint8_t>(data.size());
+        return;
+      }
+    }
+  } else {
+    copied = std::min(data.size(), kMaxPeek - peek_len_);
+    std::memcpy(peek_.get() + peek_len_, data.data(), copied);
+    peek_len_ = static_cast<uint8_t>(peek_len_ + copied);
+    d = codecs::detector::detect(codecs::ByteView(peek_.get(), peek_len_), listener_.allowed);
+    if (d.kind == Detected::kNeedMore) {
+      if (peek_len_ < kMaxPeek) return;
+      d.kind = Detected::kUnknown;
+    }
+  }
+
+  worker_.metrics().detections[static_cast<size_t>(d.kind)].add();
+  start_streaming(d.kind);
+  if (state_ != State::kStreaming) {
+    peek_.reset();
+    peek_len_ = 0;
+    return;
+  }
+  // Feed what follows the tag: first the rest of the peek buffer, then the rest of this read.
+  if (peek_len_ > 0) {
+    std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
+    const size_t len = peek_len_;
+    peek_len_ = 0;
+    if (d.consume < len) feed(MutableByteView(peeked.get() + d.consume, len - d.consume));
+    if (state_ == State::kStreaming && copied < data.size()) feed(data.subspan(copied));
+  } else if (d.consume < data.size()) {
+    feed(data.subspan(d.consume));
+  }
+}
+
+void Connection::start_streaming(Detected kind) {
+  std::optional<codecs::TransportKind> framing = codecs::detector::plain_transport(kind);
+  if (!framing) {
+    // kUnknown, or a transport this build detects but cannot run yet. Later transports
+    // (obfuscated2, fake-TLS, HTTP) plug in here: build their StreamStage / codec and add
+    // it with stack_->add_outer_stage() around the inner framer.
+    handle_codec_error(kind == Detected::kUnknown ? CodecError::kUnknownTransport
+                                                  : CodecError::kTransportDisabled);
+    return;
+  }
+  const GatewaySettings& s = worker_.settings();
+  codecs::FrameLimits limits;
+  limits.max_frame = s.max_frame_bytes;
+  limits.first_frame_max = s.first_frame_max_bytes;
+  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker_.random()),
+                 limits);
+  state_ = State::kStreaming;
+  last_activity_ms_ = uv_now(worker_.loop());
+  arm_timer(s.idle_timeout_ms);
+
+  backend::ConnInfo info;
+  info.id = id_;
+  info.transport = std::string(codecs::transport_name(*framing));
+  info.framing = info.transport;
+  info.client_ip = peer_.host();
+  info.client_port = peer_.port;
+  info.listener = listener_.name;
+  opened_ = true;
+  spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(), info.transport);
+  worker_.adapter().on_open(info);
+}
+
+void Connection::feed(MutableByteView data) {
+  CodecError err = stack_->feed(data, *this);
+  if (state_ != State::kStreaming) return;  // the adapter or a short packet closed it
+  if (err != CodecError::kNone) {
+    handle_codec_error(err);
+    return;
+  }
+  stack_->shrink();
+  if (paused_) stop_reading();
+}
+
+bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
+  if (state_ != State::kStreaming) return false;
+  MetricsShard& m = worker_.metrics();
+  m.frames_in.add();
+  if (payload.size() < kAuthKeyIdSize) {
+    m.gateway_errors[static_cast<size_t>(GatewayError::kShortPacket)].add();
+    spdlog::debug("conn {:#x} peer {}: error short_packet [size = {}]", id_, peer_.to_string(),
+                  payload.size());
+    stack_->write_transport_error(kBadPacketCode, pending_);
+    mark_dirty();
+    begin_close(CloseReason::kProtocolError);
+    return false;
+  }
+  backend::Frame frame;
+  frame.conn_id = id_;
+  frame.auth_key_id = codecs::load_le64(payload.data());
+  frame.kind =
+      frame.auth_key_id == 0 ? backend::FrameKind::kUnencrypted : backend::FrameKind::kEncrypted;
+  frame.quick_ack = quick_ack_requested;
+  frame.packet = payload;
+  if (!worker_.adapter().on_frame(frame)) paused_ = true;
+  // Packets already read keep flowing to the adapter even when it paused us: the pause
+  // takes effect at the next socket read (at most one read buffer later).
+  return state_ == State::kStreaming;
+}
+
+void Connection::handle_codec_error(CodecError error) {
+  const codecs::ErrorInfo& info = codecs::error_info(error);
+  worker_.metrics().codec_errors[static_cast<size_t>(error)].add();
+  spdlog::debug("conn {:#x} peer {}: error {}", id_, peer_.to_string(), info.name);
+  switch (info.action) {
+    case codecs::ErrorAction::kTransportErrorThenClose:
+      if (stack_) {
+        stack_->write_transport_error(info.code, pending_);
+        mark_dirty();
+        begin_close(CloseReason::kProtocolError);
+      } else {
+        close_now(CloseReason::kProtocolError);
+      }
+      return;
+    case codecs::ErrorAction::kFrontOrClose: front_or_close(); return;
+    case codecs::ErrorAction::kNone:
+    case codecs::ErrorAction::kClose:
+    case codecs::ErrorAction::kHttpErrorThenClose:  // HTTP and WebSocket codecs come later
+    case codecs::ErrorAction::kWebSocketClose: close_now(CloseReason::kProtocolError); return;
+  }
+}
+
+void Connection::front_or_close() {
+  // Fronting (splicing the socket to a configured decoy server) plugs in here with the
+  // obfuscation transports. Until then: stop reading, close after a short random delay.
+  stop_reading();
+  state_ = State::kClosing;
+  close_reason_ = CloseReason::kProtocolError;
+  linger_ = true;
+  arm_timer(kRejectDelayMinMs + worker_.random() % (kRejectDelayMaxMs - kRejectDelayMinMs));
+}
+
+void Connection::mark_dirty() {
+  if (!dirty && state_ != State::kClosed) worker_.mark_dirty(this);
+}
+
+bool Connection::room_for(size_t bytes) {
+  if (queued() + bytes <= worker_.settings().write_buffer_limit) return true;
+  worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
+  spdlog::debug("conn {:#x} peer {}: error outbound_limit [queued = {}]", id_, peer_.to_string(),
+                queued());
+  close_now(CloseReason::kLimit);
+  return false;
+}
+
+bool Connection::after_enqueue() {
+  mark_dirty();
+  if (queued() > worker_.settings().write_buffer_high) above_high_ = true;
+  return !above_high_;
+}
+
+bool Connection::send_packet(codecs::ByteView packet) {
+  if (state_ != State::kStreaming) return true;  // closing: nothing more goes out
+  if (!room_for(packet.size() + stack_->framer().max_overhead())) return false;
+  stack_->write_packet(packet, false, pending_);
+  worker_.metrics().frames_out.add();
+  return after_enqueue();
+}
+
+void Connection::send_quick_ack(uint32_t token) {
+  if (state_ != State::kStreaming || !room_for(64)) return;
+  stack_->write_quick_ack(token, pending_);
+  worker_.metrics().quick_acks_out.add();
+  after_enqueue();
+}
+
+void Connection::send_transport_error(int32_t code) {
+  if (state_ != State::kStreaming || !room_for(64)) return;
+  stack_->write_transport_error(code, pending_);
+  after_enqueue();
+  begin_close(CloseReason::kAdapter);
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (state_ == State::kStreaming && !reading_ &&
+      uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
+    reading_ = true;
+  }
+}
+
+void Connection::flush() {
+  dirty = false;
+  if (state_ == State::kClosed || !flight_.empty() || pending_.empty()) return;
+  flight_.swap(pending_);
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
+  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write);
+  if (rc != 0) {
+    flight_.clear();
+    close_now(CloseReason::kPeerClosed);
+  }
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->data);
+  self->worker_.metrics().bytes_out.add(status == 0 ? self->flight_.size() : 0);
+  self->flight_.clear();
+  if (self->state_ == State::kClosed) return;
+  if (status != 0) {
+    self->close_now(CloseReason::kPeerClosed);
+    return;
+  }
+  self->last_activity_ms_ = uv_now(self->worker_.loop());
+  if (!self->pending_.empty()) {
+    self->flush();  // what accumulated meanwhile goes out as one write
+  } else {
+    codecs::Bytes().swap(self->flight_);  // drained: an idle connection keeps no buffers
+    codecs::Bytes().swap(self->pending_);
+  }
+  if (self->state_ == State::kClosed) return;
+  if (self->above_high_ && self->queued() <= self->worker_.settings().write_buffer_low) {
+    self->above_high_ = false;
+    if (self->state_ == State::kStreaming && self->opened_)
+      self->worker_.adapter().on_client_drained(self->id_);
+  }
+  if (self->state_ == State::kClosing && !self->linger_ && self->queued() == 0) {
+    self->close_now(self->close_reason_);
+  }
+}
+
+void Connection::begin_close(CloseReason reason) {
+  if (state_ >= State::kClosing) return;
+  state_ = State::kClosing;
+  close_reason_ = reason;
+  stop_reading();
+  if (queued() == 0) {
+    close_now(reason);
+    return;
+  }
+  arm_timer(kCloseFlushMs);
+}
+
+void Connection::on_timer(uv_timer_t* timer) {
+  auto* self = static_cast<Connection*>(timer->data);
+  Worker& w = self->worker_;
+  switch (self->state_) {
+    case State::kFirstByte:
+    case State::kDetecting:
+      w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
+      spdlog::debug("conn {:#x} peer {}: error detect_timeout", self->id_, self->peer_.to_string());
+      self->close_now(CloseReason::kTimeout);
+      return;
+    case State::kStreaming: {
+      const uint64_t idle = w.settings().idle_timeout_ms;
+      const uint64_t elapsed = uv_now(w.loop()) - self->last_activity_ms_;
+      if (elapsed < idle) {
+        self->arm_timer(idle - elapsed);
+        return;
+      }
+      w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
+      spdlog::debug("conn {:#x} peer {}: error idle_timeout", self->id_, self->peer_.to_string());
+      self->close_now(CloseReason::kTimeout);
+      return;
+    }
+    case State::kClosing: self->close_now(self->close_reason_); return;
+    case State::kClosed: return;
+  }
+}
+
+void Connection::close_now(CloseReason reason) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  reading_ = false;
+  worker_.forget(this, reason);
+  spdlog::debug("conn {:#x} peer {}: closed ({})", id_, peer_.to_string(),
+                backend::close_reason_name(reason));
+  if (opened_) {
+    opened_ = false;
+    worker_.adapter().on_close(id_, reason);
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
+}
+
+void Connection::on_handle_closed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  if (--self->open_handles_ == 0) delete self;
+}
+
+}  // namespace mtedge::gateway

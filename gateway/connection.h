@@ -1,0 +1,131 @@
+// One client connection, owned by its worker and touched only on that worker's loop.
+//
+// States: kFirstByte -> kDetecting -> kStreaming -> kClosing -> kClosed.
+// - kFirstByte: nothing read yet; the timer is the first-byte timeout.
+// - kDetecting: bytes are peeked (at most 64, in a buffer allocated only while needed)
+//   until the detector decides; the timer is the detection timeout.
+// - kStreaming: bytes go through the TransportStack; packets become backend Frames. The
+//   timer is the idle timeout, checked lazily against the last activity time so traffic
+//   does not touch the timer heap.
+// - kClosing: reading stopped; what is queued is flushed (bounded by kCloseFlushMs), or a
+//   rejected connection lingers for a short random delay before it is closed.
+// - kClosed: both handles are closing; the object deletes itself when they are closed.
+//
+// Memory: reads land in the worker's shared read buffer (see Worker::read_buffer), so an
+// idle connection owns no read buffer; the codec keeps only the tail of an incomplete frame,
+// the outbound queue is freed whenever it drains. sizeof(Connection) is printed by the unit
+// tests and documented in docs/architecture.md.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "backend-adapters/api/frame.h"
+#include "codecs/common/bytes.h"
+#include "codecs/common/codec_error.h"
+#include "codecs/common/transport_stack.h"
+#include "codecs/detector/detector.h"
+
+namespace mtedge::gateway {
+
+class Worker;
+struct ListenerConfig;
+
+// How long a closing connection may take to flush what is queued before it is cut.
+inline constexpr uint64_t kCloseFlushMs = 5000;
+// A connection that matches no allowed transport is closed after a random delay in
+// [kRejectDelayMinMs, kRejectDelayMaxMs): probes get no instant signal (DESIGN.md §6).
+inline constexpr uint64_t kRejectDelayMinMs = 200;
+inline constexpr uint64_t kRejectDelayMaxMs = 1000;
+
+// The peer's address, compact (the string form is built only for logs and ConnInfo).
+struct PeerAddress {
+  std::array<uint8_t, 16> bytes{};
+  uint16_t port = 0;
+  uint8_t family = 0;  // AF_INET / AF_INET6
+  std::string host() const;
+  std::string to_string() const;
+};
+
+class Connection final : public codecs::FrameSink {
+ public:
+  enum class State : uint8_t { kFirstByte, kDetecting, kStreaming, kClosing, kClosed };
+
+  Connection(Worker& worker, const ListenerConfig& listener);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // After uv_accept into tcp(): assigns the id, starts the first-byte timer and reading.
+  void start(backend::ConnId id);
+  uv_tcp_t* tcp() { return &tcp_; }
+  backend::ConnId id() const { return id_; }
+  State state() const { return state_; }
+
+  // GatewaySink operations (the worker looks the connection up by id).
+  bool send_packet(codecs::ByteView packet);
+  void send_quick_ack(uint32_t token);
+  void send_transport_error(int32_t code);
+  void resume_reading();
+  // Closes after what is queued is written (bounded by kCloseFlushMs).
+  void begin_close(backend::CloseReason reason);
+  // Closes at once; the adapter hears on_close if it heard on_open.
+  void close_now(backend::CloseReason reason);
+  // Called by the worker's check handle: starts a write of everything queued.
+  void flush();
+  bool dirty = false;  // queued in the worker's flush list
+
+  // codecs::FrameSink
+  bool on_packet(codecs::MutableByteView payload, bool quick_ack_requested) override;
+
+ private:
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_timer(uv_timer_t* timer);
+  static void on_write(uv_write_t* req, int status);
+  static void on_handle_closed(uv_handle_t* handle);
+
+  void handle_read(codecs::MutableByteView data);
+  // Peeks into the detector; returns true once streaming has begun (and fed the rest).
+  void detect(codecs::MutableByteView data);
+  void start_streaming(codecs::detector::Detected kind);
+  void feed(codecs::MutableByteView data);
+  void handle_codec_error(codecs::CodecError error);
+  // kFrontOrClose: the hook where fronting (splicing to a decoy server) will plug in.
+  void front_or_close();
+  void mark_dirty();
+  size_t queued() const { return pending_.size() + flight_.size(); }
+  bool room_for(size_t bytes);
+  bool after_enqueue();
+  void stop_reading();
+  void arm_timer(uint64_t ms);
+
+  uv_tcp_t tcp_;
+  uv_timer_t timer_;
+  uv_write_t write_req_;
+  Worker& worker_;
+  const ListenerConfig& listener_;
+  std::optional<codecs::TransportStack> stack_;
+  std::unique_ptr<uint8_t[]> peek_;  // detection only: up to detector::kMaxPeek bytes
+  codecs::Bytes pending_;            // encoded, not yet handed to the kernel
+  codecs::Bytes flight_;             // the one uv_write in flight
+  backend::ConnId id_ = 0;
+  uint64_t last_activity_ms_ = 0;
+  PeerAddress peer_;
+  State state_ = State::kFirstByte;
+  backend::CloseReason close_reason_ = backend::CloseReason::kPeerClosed;
+  uint8_t peek_len_ = 0;
+  uint8_t open_handles_ = 0;
+  bool opened_ = false;  // the adapter heard on_open
+  bool paused_ = false;  // the adapter returned false from on_frame
+  bool reading_ = false;
+  bool above_high_ = false;  // a send_* returned false; on_client_drained is due
+  bool linger_ = false;      // kClosing by front_or_close: wait for the timer
+};
+
+}  // namespace mtedge::gateway

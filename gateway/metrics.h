@@ -1,0 +1,84 @@
+// Counters, sharded per worker. Only the owning worker writes its shard (relaxed
+// load+store, no locked instruction on the hot path); the admin thread reads every shard
+// with relaxed loads and sums. Totals are monotonic; `active` is a gauge.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend-adapters/api/frame.h"
+#include "codecs/common/codec_error.h"
+#include "codecs/detector/detector.h"
+
+namespace mtedge::gateway {
+
+// Errors the gateway detects itself, outside the codec table.
+enum class GatewayError : uint8_t {
+  kShortPacket,    // a packet shorter than an auth_key_id (8 bytes)
+  kDetectTimeout,  // first byte or detection timed out
+  kIdleTimeout,    // no traffic for idle_timeout_ms
+  kOutboundLimit,  // the outbound queue exceeded write_buffer_limit
+  kNoEdgeCrypto,   // send_message without the edge crypto stage
+  kCount
+};
+const char* gateway_error_name(GatewayError error);
+
+inline constexpr size_t kCloseReasonCount = 6;
+inline constexpr size_t kDetectedCount = 9;
+
+struct Counter {
+  std::atomic<uint64_t> value{0};
+  // Single writer: the owning worker.
+  void add(uint64_t n = 1) {
+    value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(uint64_t n = 1) {
+    value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+  uint64_t get() const { return value.load(std::memory_order_relaxed); }
+};
+
+struct alignas(64) MetricsShard {
+  Counter accepted;
+  Counter rejected_max_connections;
+  Counter active;
+  std::array<Counter, kCloseReasonCount> closed;
+  Counter frames_in;
+  Counter frames_out;
+  Counter quick_acks_out;
+  Counter bytes_in;
+  Counter bytes_out;
+  std::array<Counter, codecs::kCodecErrorCount> codec_errors;
+  std::array<Counter, static_cast<size_t>(GatewayError::kCount)> gateway_errors;
+  std::array<Counter, kDetectedCount> detections;
+};
+
+// A plain sum of all shards.
+struct MetricsSnapshot {
+  uint64_t accepted = 0;
+  uint64_t rejected_max_connections = 0;
+  uint64_t active = 0;
+  std::array<uint64_t, kCloseReasonCount> closed{};
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t quick_acks_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::array<uint64_t, codecs::kCodecErrorCount> codec_errors{};
+  std::array<uint64_t, static_cast<size_t>(GatewayError::kCount)> gateway_errors{};
+  std::array<uint64_t, kDetectedCount> detections{};
+
+  void add(const MetricsShard& shard);
+  uint64_t closed_total() const;
+  uint64_t codec_error(codecs::CodecError e) const { return codec_errors[static_cast<size_t>(e)]; }
+  uint64_t gateway_error(GatewayError e) const { return gateway_errors[static_cast<size_t>(e)]; }
+  uint64_t closed_by(backend::CloseReason r) const { return closed[static_cast<size_t>(r)]; }
+};
+
+// Prometheus text exposition format (version 0.0.4).
+std::string prometheus_text(const MetricsSnapshot& m, unsigned workers);
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,38 @@
+#include "mtproto/crypto/auth_key.h"
+
+#include <algorithm>
+#include <cassert>
+
+#include "mtproto/crypto/hash.h"
+
+namespace mtedge::mtproto {
+
+AuthKey::AuthKey(std::span<const uint8_t, kSize> key) : set_(true) {
+  std::copy(key.begin(), key.end(), data_.begin());
+  Sha1Digest h = sha1(ByteView(data_));
+  id_ = codecs::load_le64(h.data() + 12);
+  std::copy(h.begin(), h.begin() + 8, aux_hash_.begin());
+}
+
+Result<AuthKey> AuthKey::from_bytes(codecs::ByteView key) {
+  if (key.size() != kSize) {
+    return Status::error("auth key must be 256 bytes [size = " + std::to_string(key.size()) + "]");
+  }
+  return AuthKey(key.first<kSize>());
+}
+
+uint64_t AuthKey::aux_hash_u64() const {
+  return codecs::load_le64(aux_hash_.data());
+}
+
+codecs::ByteView AuthKey::slice(size_t offset, size_t size) const {
+  assert(offset + size <= kSize);
+  return codecs::ByteView(data_).subspan(offset, size);
+}
+
+uint64_t auth_key_id_of(std::span<const uint8_t, AuthKey::kSize> key) {
+  Sha1Digest h = sha1(ByteView(key.data(), key.size()));
+  return codecs::load_le64(h.data() + 12);
+}
+
+}  // namespace mtedge::mtproto

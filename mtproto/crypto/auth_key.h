@@ -1,0 +1,50 @@
+// An MTProto auth key with the values derived from it once, so per-message work is minimal.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "codecs/common/bytes.h"
+#include "codecs/common/status.h"
+
+namespace mtedge::mtproto {
+
+using ByteView = codecs::ByteView;
+using MutableByteView = codecs::MutableByteView;
+using Bytes = codecs::Bytes;
+
+class AuthKey {
+ public:
+  static constexpr size_t kSize = 256;
+  using Data = std::array<uint8_t, kSize>;
+
+  AuthKey() = default;  // empty(): id 0, all-zero data
+  // `key` is g^ab mod p as 256 big-endian bytes, left-padded with zeros.
+  explicit AuthKey(std::span<const uint8_t, kSize> key);
+  // Fails unless key.size() == 256.
+  static Result<AuthKey> from_bytes(codecs::ByteView key);
+
+  bool empty() const { return id_ == 0 && !set_; }
+  const Data& data() const { return data_; }
+  // auth_key_id: SHA1(auth_key)[12..20) read as a little-endian u64 (wire bytes = those 8 bytes).
+  uint64_t id() const { return id_; }
+  // auth_key_aux_hash: SHA1(auth_key)[0..8) (used in new_nonce_hashN and as retry_id).
+  const std::array<uint8_t, 8>& aux_hash() const { return aux_hash_; }
+  // aux_hash read as a little-endian u64, as it travels in client_DH_inner_data.retry_id.
+  uint64_t aux_hash_u64() const;
+
+  // auth_key[offset .. offset+size), asserted in range.
+  codecs::ByteView slice(size_t offset, size_t size) const;
+
+ private:
+  Data data_{};
+  uint64_t id_ = 0;
+  std::array<uint8_t, 8> aux_hash_{};
+  bool set_ = false;
+};
+
+// auth_key_id of a 256-byte key without building an AuthKey.
+uint64_t auth_key_id_of(std::span<const uint8_t, AuthKey::kSize> key);
+
+}  // namespace mtedge::mtproto

@@ -1,0 +1,90 @@
+// Server side of the MTProto DH key exchange (wire notes §7.4), sans-io: one HandshakeServer
+// per connection, fed the unencrypted messages the client sends; it answers with reply bodies,
+// a transport error, or a finished auth key (already inserted into the context's store).
+//
+//   req_pq / req_pq_multi   -> resPQ
+//   req_DH_params           -> server_DH_params_ok | server_DH_params_fail | -404 | -444
+//   set_client_DH_params    -> dh_gen_ok (+ the key) | dh_gen_retry | dh_gen_fail | -404
+//
+// Any protocol error (bad TL, unknown/mismatched nonce, wrong pq factors, unknown fingerprint,
+// failed hash check, g_b out of range, timeout) answers -404 and makes this connection's
+// handshake dead: every later handshake query on it gets -404. A wrong dc answers -444 and the
+// caps (per connection, per IP, table size) answer -429; both also make it dead (later: -404).
+// docs/mtproto.md lists every check and its answer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codecs/common/bytes.h"
+#include "mtproto/crypto/auth_key.h"
+#include "mtproto/handshake/handshake_context.h"
+
+namespace mtedge::mtproto {
+
+inline constexpr int32_t kTransportErrorBadQuery = -404;
+inline constexpr int32_t kTransportErrorFlood = -429;
+inline constexpr int32_t kTransportErrorBadDc = -444;
+
+// A key the exchange produced (dh_gen_ok was answered).
+struct CompletedAuthKey {
+  AuthKey key;
+  uint64_t server_salt = 0;  // new_nonce[0..8) XOR server_nonce[0..8), LE u64
+  bool temp = false;
+  int32_t expires_in = 0;    // temp keys: seconds (after clamping)
+  int32_t dc_id = 0;         // as sent by the client (0 for plain p_q_inner_data)
+};
+
+struct HandshakeOutput {
+  enum class Kind {
+    kReply,           // send `reply` (unencrypted message_data)
+    kTransportError,  // send `transport_error` in the connection's transport, then close
+  };
+  Kind kind = Kind::kReply;
+  codecs::Bytes reply;
+  int32_t transport_error = 0;
+  // Set together with the dh_gen_ok reply of a successful exchange.
+  std::optional<CompletedAuthKey> completed;
+  // Human-readable reason for errors and non-ok answers (for a debug log line; no secrets).
+  std::string reason;
+};
+
+class HandshakeServer {
+ public:
+  // `peer_ip`: the client's address, for the per-IP cap of the context's limiter.
+  HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string peer_ip);
+  ~HandshakeServer();
+  HandshakeServer(const HandshakeServer&) = delete;
+  HandshakeServer& operator=(const HandshakeServer&) = delete;
+
+  // One unencrypted message body (message_data, starting with the constructor id; trailing
+  // bytes after the object are ignored). `now_ms`: unix time in milliseconds.
+  HandshakeOutput handle_body(codecs::ByteView body, int64_t now_ms);
+
+  // A whole unencrypted transport payload (auth_key_id 0 | msg_id | length | data). Replies
+  // come back wrapped as unencrypted payloads with a fresh server msg_id. A payload that is
+  // not a valid unencrypted message answers -404.
+  HandshakeOutput handle_payload(codecs::ByteView payload, int64_t now_ms);
+
+  // True after a transport error was answered: every later query answers -404.
+  bool dead() const { return dead_; }
+  // Exchanges started on this connection that are neither finished nor timed out.
+  size_t in_flight(int64_t now_ms) const;
+
+ private:
+  HandshakeOutput fail(int32_t code, std::string reason);
+  HandshakeOutput on_req_pq(codecs::ByteView body, uint32_t ctor, int64_t now_ms);
+  HandshakeOutput on_req_dh_params(codecs::ByteView body, int64_t now_ms);
+  HandshakeOutput on_set_client_dh_params(codecs::ByteView body, int64_t now_ms);
+
+  std::shared_ptr<HandshakeContext> ctx_;
+  std::string peer_ip_;
+  bool dead_ = false;
+  uint64_t last_msg_id_ = 0;
+  std::vector<std::weak_ptr<Exchange>> mine_;
+};
+
+}  // namespace mtedge::mtproto

@@ -1,0 +1,48 @@
+"""`mtedge --check-config`: a bad [backend.relay] block exits non-zero naming the key."""
+import os
+import subprocess
+import unittest
+
+from base import HERE  # also puts support/ on the import path
+from support import gateway
+
+GOOD = gateway.relay_config(4433, "127.0.0.1:8443")
+
+
+class CheckConfig(unittest.TestCase):
+    def test_good_config(self):
+        code, out = gateway.check_config(GOOD)
+        self.assertEqual(code, 0, out)
+        self.assertIn("config ok", out)
+
+    def test_shipped_config(self):
+        conf = os.path.join(HERE, "..", "..", "conf", "mtedge.toml")
+        p = subprocess.run([gateway.binary_path(), "--check-config", conf], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_bad_relay_blocks_name_the_key(self):
+        cases = [
+            (GOOD.replace('upstream = "127.0.0.1:8443"', 'upstream = "x"'),
+             'backend.relay.upstream: invalid address "x"'),
+            (GOOD.replace('upstream = "127.0.0.1:8443"', ""), "backend.relay.upstream: missing"),
+            (GOOD.replace('upstream_transport = "intermediate"', 'upstream_transport = "udp"'),
+             "backend.relay.upstream_transport"),
+            (GOOD.replace("connect_timeout_ms = 2000", "connect_timeout_ms = -5"),
+             "backend.relay.connect_timeout_ms"),
+            (GOOD.replace("connect_timeout_ms = 2000", "connect_timeout_ms = 2000\nbogus = 1"),
+             "backend.relay.bogus: unknown key"),
+            (gateway.relay_config(4433, "127.0.0.1:8443", dc={"two": "127.0.0.1:1"}),
+             "backend.relay.dc.two"),
+            (gateway.relay_config(4433, "127.0.0.1:8443", dc={"2": "nowhere"}),
+             "backend.relay.dc.2"),
+        ]
+        for text, expected in cases:
+            with self.subTest(expected=expected):
+                code, out = gateway.check_config(text)
+                self.assertNotEqual(code, 0, out)
+                self.assertIn(expected, out)
+
+
+if __name__ == "__main__":
+    unittest.main()

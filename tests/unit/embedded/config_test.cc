@@ -1,0 +1,84 @@
+// [backend.embedded] parsing: defaults, every key, errors naming the key path.
+#include <gtest/gtest.h>
+
+#include "backend-adapters/embedded/config.h"
+#include "backend-adapters/embedded/embedded.h"
+
+namespace mtedge::backend::embedded {
+namespace {
+
+Result<EmbeddedConfig> parse(std::string_view text) {
+  return parse_config(toml::parse(text), "backend.embedded");
+}
+
+TEST(EmbeddedConfig, Defaults) {
+  auto config = parse("");
+  ASSERT_TRUE(config.is_ok());
+  EXPECT_EQ(config->this_dc, 2);
+  EXPECT_EQ(config->max_queued_messages, 256u);
+  EXPECT_EQ(config->salt_rotation_s, 1800u);
+}
+
+TEST(EmbeddedConfig, EveryKey) {
+  auto config = parse(R"(
+this_dc = 4
+advertised_ip = "::1"
+advertised_port = 8443
+test_mode = true
+max_sessions = 1000
+max_auth_keys = 2000
+max_queued_messages = 10
+max_stored_results = 20
+max_remembered_msg_ids = 64
+max_inflate_bytes = 65536
+session_idle_expiry_s = 60
+salt_rotation_s = 120
+)");
+  ASSERT_TRUE(config.is_ok()) << config.message();
+  EXPECT_EQ(config->this_dc, 4);
+  EXPECT_EQ(config->advertised_ip, "::1");
+  EXPECT_TRUE(config->advertised_ipv6);
+  EXPECT_EQ(config->advertised_port, 8443);
+  EXPECT_TRUE(config->test_mode);
+  EXPECT_EQ(config->max_sessions, 1000u);
+  EXPECT_EQ(config->max_auth_keys, 2000u);
+  EXPECT_EQ(config->max_queued_messages, 10u);
+  EXPECT_EQ(config->max_stored_results, 20u);
+  EXPECT_EQ(config->max_remembered_msg_ids, 64u);
+  EXPECT_EQ(config->max_inflate_bytes, 65536u);
+  EXPECT_EQ(config->session_idle_expiry_s, 60u);
+  EXPECT_EQ(config->salt_rotation_s, 120u);
+}
+
+TEST(EmbeddedConfig, ErrorsNameTheKey) {
+  struct Case {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"bogus = 1", "backend.embedded.bogus: unknown key"},
+      {"advertised_port = 0", "backend.embedded.advertised_port: 0 is out of range [1, 65535]"},
+      {"advertised_ip = \"example.com\"", "backend.embedded.advertised_ip: \"example.com\" is not an IPv4 or IPv6 literal"},
+      {"advertised_ip = 5", "backend.embedded.advertised_ip: must be a string (an IPv4 or IPv6 literal)"},
+      {"max_sessions = \"many\"", "backend.embedded.max_sessions: must be an integer"},
+      {"max_queued_messages = 0", "backend.embedded.max_queued_messages: 0 is out of range [1, 100000]"},
+      {"salt_rotation_s = 10", "backend.embedded.salt_rotation_s: 10 is out of range [60, 604800]"},
+      {"test_mode = 1", "backend.embedded.test_mode: must be a boolean"},
+  };
+  for (const auto& tc : cases) {
+    auto config = parse(tc.text);
+    ASSERT_FALSE(config.is_ok()) << tc.text;
+    EXPECT_EQ(config.message(), tc.message);
+  }
+}
+
+TEST(EmbeddedConfig, FactoryRegistersAndValidates) {
+  AdapterRegistry registry;
+  register_adapter(registry);
+  auto factory = registry.make("embedded");
+  ASSERT_NE(factory, nullptr);
+  EXPECT_FALSE(factory->configure(toml::parse("nope = 1"), "backend.embedded").is_ok());
+  EXPECT_TRUE(factory->configure(toml::parse("this_dc = 1"), "backend.embedded").is_ok());
+}
+
+}  // namespace
+}  // namespace mtedge::backend::embedded

@@ -1,0 +1,295 @@
+// Config parsing: good configs, defaults, and every bad key or value naming its path.
+#include "gateway/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "backend-adapters/api/adapter_factory.h"
+#include "gateway/adapters.h"
+
+namespace mtedge::gateway {
+namespace {
+
+// A factory for backend.type = "test": accepts only the key `answer` (an integer).
+class TestFactory : public backend::AdapterFactory {
+ public:
+  Status configure(const toml::table& block, std::string_view path) override {
+    for (auto&& [key, node] : block) {
+      if (key.str() != "answer" || !node.is_integer()) {
+        return Status::error(std::string(path) + "." + std::string(key.str()) + ": unknown key");
+      }
+    }
+    return Status::ok();
+  }
+  std::unique_ptr<backend::BackendAdapter> create(const backend::AdapterContext&) override {
+    return nullptr;
+  }
+};
+
+backend::AdapterRegistry test_registry() {
+  backend::AdapterRegistry r;
+  r.add("test", [] { return std::make_unique<TestFactory>(); });
+  r.add("other", [] { return std::make_unique<TestFactory>(); });
+  return r;
+}
+
+constexpr const char* kMinimal = R"(
+[[listener]]
+address = "127.0.0.1:8888"
+[backend]
+type = "test"
+)";
+
+Result<Config> parse(const std::string& text) {
+  return parse_config(text, test_registry());
+}
+
+// Expects `text` to fail with a message starting with `path` + ": ".
+void expect_error(const std::string& text, const std::string& path,
+                  const std::string& detail = "") {
+  SCOPED_TRACE(text);
+  Result<Config> r = parse(text);
+  ASSERT_FALSE(r.is_ok()) << "expected an error at " << path;
+  EXPECT_EQ(r.message().rfind(path + ": ", 0), 0u) << r.message();
+  if (!detail.empty()) {
+    EXPECT_NE(r.message().find(detail), std::string::npos) << r.message();
+  }
+}
+
+TEST(GatewayConfig, MinimalConfigGetsDefaults) {
+  Result<Config> r = parse(kMinimal);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const Config& c = r.value();
+  EXPECT_EQ(c.gateway.workers, std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(c.gateway.max_connections, 10000u);
+  EXPECT_EQ(c.gateway.max_frame_bytes, (4u << 20) + 4096);
+  EXPECT_EQ(c.gateway.read_buffer_bytes, 65536u);
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].name, "listener0");
+  EXPECT_EQ(c.listeners[0].address.port(), 8888);
+  EXPECT_FALSE(c.listeners[0].address.is_ipv6());
+  EXPECT_TRUE(c.listeners[0].allowed.abridged && c.listeners[0].allowed.intermediate &&
+              c.listeners[0].allowed.padded && c.listeners[0].allowed.full);
+  EXPECT_FALSE(c.listeners[0].allowed.obfuscated || c.listeners[0].allowed.fake_tls ||
+               c.listeners[0].allowed.http);
+  EXPECT_EQ(c.backend_type, "test");
+  EXPECT_TRUE(static_cast<bool>(c.make_adapter));
+  EXPECT_FALSE(c.admin.enabled);
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.format, "text");
+}
+
+TEST(GatewayConfig, FullConfigIsRead) {
+  Result<Config> r = parse(R"(
+[gateway]
+workers = 3
+max_connections = 77
+first_byte_timeout_ms = 1500
+detect_timeout_ms = 2500
+idle_timeout_ms = 60000
+shutdown_timeout_ms = 0
+max_frame_bytes = 2000000
+first_frame_max_bytes = 100000
+write_buffer_high = 200000
+write_buffer_low = 1000
+write_buffer_limit = 3000000
+read_buffer_bytes = 16384
+
+[[listener]]
+name = "v4"
+address = "0.0.0.0:443"
+backlog = 10
+transports = ["intermediate", "obfuscated"]
+
+[[listener]]
+name = "v6"
+address = "[::1]:8443"
+
+[crypto]
+edge_decryption = false
+
+[backend]
+type = "test"
+[backend.test]
+answer = 42
+[backend.other]
+whatever = "not validated: not selected"
+
+[admin]
+address = "[::1]:9100"
+
+[log]
+level = "debug"
+format = "json"
+)");
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const Config& c = r.value();
+  EXPECT_EQ(c.gateway.workers, 3u);
+  EXPECT_EQ(c.gateway.max_connections, 77u);
+  EXPECT_EQ(c.gateway.first_byte_timeout_ms, 1500u);
+  EXPECT_EQ(c.gateway.detect_timeout_ms, 2500u);
+  EXPECT_EQ(c.gateway.idle_timeout_ms, 60000u);
+  EXPECT_EQ(c.gateway.shutdown_timeout_ms, 0u);
+  EXPECT_EQ(c.gateway.max_frame_bytes, 2000000u);
+  EXPECT_EQ(c.gateway.first_frame_max_bytes, 100000u);
+  EXPECT_EQ(c.gateway.write_buffer_high, 200000u);
+  EXPECT_EQ(c.gateway.write_buffer_low, 1000u);
+  EXPECT_EQ(c.gateway.write_buffer_limit, 3000000u);
+  EXPECT_EQ(c.gateway.read_buffer_bytes, 16384u);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].backlog, 10);
+  EXPECT_TRUE(c.listeners[0].allowed.intermediate);
+  EXPECT_FALSE(c.listeners[0].allowed.abridged);
+  EXPECT_FALSE(c.listeners[0].allowed.obfuscated);  // listed, not available in this build
+  EXPECT_TRUE(c.listeners[1].address.is_ipv6());
+  EXPECT_EQ(c.listeners[1].address.port(), 8443);
+  EXPECT_TRUE(c.admin.enabled);
+  EXPECT_EQ(c.admin.address.port(), 9100);
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, "json");
+}
+
+TEST(GatewayConfig, WorkersBounds) {
+  auto with_workers = [](const std::string& v) {
+    return "[gateway]\nworkers = " + v + "\n" + kMinimal;
+  };
+  ASSERT_TRUE(parse(with_workers("1")).is_ok());
+  EXPECT_EQ(parse(with_workers("256"))->gateway.workers, 256u);
+  expect_error(with_workers("-1"), "gateway.workers", "between 0 and 256");
+  expect_error(with_workers("257"), "gateway.workers", "between 0 and 256");
+  expect_error(with_workers("\"four\""), "gateway.workers", "expected an integer");
+  expect_error(with_workers("1.5"), "gateway.workers", "expected an integer");
+}
+
+TEST(GatewayConfig, BadGatewayValuesNameTheirKey) {
+  auto with = [](const std::string& line) { return "[gateway]\n" + line + "\n" + kMinimal; };
+  expect_error(with("max_connections = 0"), "gateway.max_connections");
+  expect_error(with("first_byte_timeout_ms = 0"), "gateway.first_byte_timeout_ms");
+  expect_error(with("detect_timeout_ms = -5"), "gateway.detect_timeout_ms");
+  expect_error(with("idle_timeout_ms = true"), "gateway.idle_timeout_ms");
+  expect_error(with("shutdown_timeout_ms = 99999999"), "gateway.shutdown_timeout_ms");
+  expect_error(with("max_frame_bytes = 10"), "gateway.max_frame_bytes");
+  expect_error(with("first_frame_max_bytes = 5000000"), "gateway.first_frame_max_bytes",
+               "must not exceed");
+  expect_error(with("write_buffer_low = 2000000"), "gateway.write_buffer_low");
+  expect_error(with("write_buffer_limit = 5000000"), "gateway.write_buffer_limit");
+  expect_error(with("read_buffer_bytes = 100"), "gateway.read_buffer_bytes");
+}
+
+TEST(GatewayConfig, UnknownKeysAreErrorsEverywhere) {
+  expect_error(std::string("[gatway]\n") + kMinimal, "gatway", "unknown key");
+  expect_error(std::string("[gateway]\nworker = 2\n") + kMinimal, "gateway.worker", "unknown key");
+  expect_error(std::string(kMinimal) + "[crypto]\nrsa = 1\n", "crypto.rsa", "unknown key");
+  expect_error(std::string(kMinimal) + "[admin]\nport = 1\n", "admin.port", "unknown key");
+  expect_error(std::string(kMinimal) + "[log]\nfile = \"x\"\n", "log.file", "unknown key");
+  expect_error(std::string(kMinimal) + "colour = 1\n", "backend.colour", "unknown key");
+  expect_error(std::string(kMinimal) + "[backend.test]\nquestion = 1\n", "backend.test.question");
+  expect_error(std::string(kMinimal) + "[backend.nonsense]\nx = 1\n", "backend.nonsense",
+               "unknown key");
+  expect_error(R"(
+[[listener]]
+address = "127.0.0.1:1"
+[[listener]]
+address = "127.0.0.1:2"
+secrets = []
+[backend]
+type = "test"
+)",
+               "listener[1].secrets", "unknown key");
+  expect_error("top = 1\n" + std::string(kMinimal), "top", "unknown key");
+}
+
+TEST(GatewayConfig, BadAddresses) {
+  for (const char* bad :
+       {"1.2.3", "1.2.3.4", "1.2.3.4:", "1.2.3.4:99999", "1.2.3.4:-1", "[::1]", "[::1]80", "::1:80",
+        "localhost:80", "[1.2.3.4]:80", "[::zz]:80", "", ":80"}) {
+    std::string text = R"(
+[[listener]]
+address = "127.0.0.1:1"
+[[listener]]
+address = ")" + std::string(bad) +
+                       R"("
+[backend]
+type = "test"
+)";
+    expect_error(text, "listener[1].address", std::string("invalid address \"") + bad + "\"");
+  }
+  expect_error("[[listener]]\nname = \"x\"\n[backend]\ntype = \"test\"\n", "listener[0].address",
+               "missing");
+  expect_error(std::string(kMinimal) + "[admin]\naddress = \"nowhere\"\n", "admin.address",
+               "invalid address");
+}
+
+TEST(GatewayConfig, ListenerChecks) {
+  expect_error("[backend]\ntype = \"test\"\n", "listener", "required");
+  expect_error("listener = 5\n[backend]\ntype = \"test\"\n", "listener", "array of tables");
+  auto with = [](const std::string& line) {
+    return "[[listener]]\naddress = \"127.0.0.1:1\"\n" + line + "\n[backend]\ntype = \"test\"\n";
+  };
+  expect_error(with("transports = [\"abridged\", \"smoke-signals\"]"), "listener[0].transports[1]",
+               "unknown transport");
+  expect_error(with("transports = [\"full\", \"full\"]"), "listener[0].transports[1]", "twice");
+  expect_error(with("transports = []"), "listener[0].transports", "at least one");
+  expect_error(with("transports = \"full\""), "listener[0].transports", "array");
+  expect_error(with("transports = [1]"), "listener[0].transports[0]", "string");
+  expect_error(with("name = \"\""), "listener[0].name");
+  expect_error(with("backlog = 0"), "listener[0].backlog");
+  expect_error(R"(
+[[listener]]
+name = "a"
+address = "127.0.0.1:1"
+[[listener]]
+name = "a"
+address = "127.0.0.1:2"
+[backend]
+type = "test"
+)",
+               "listener[1].name", "duplicate");
+}
+
+TEST(GatewayConfig, BackendChecks) {
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n", "backend", "missing");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\n", "backend.type",
+               "known: other, test");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = \"embedded\"\n",
+               "backend.type", "unknown backend \"embedded\" (known: other, test)");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = 3\n", "backend.type",
+               "string");
+  expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = true\n",
+               "crypto.edge_decryption");
+  expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = 1\n", "crypto.edge_decryption");
+}
+
+TEST(GatewayConfig, LogChecks) {
+  expect_error(std::string(kMinimal) + "[log]\nlevel = \"loud\"\n", "log.level", "unknown value");
+  expect_error(std::string(kMinimal) + "[log]\nformat = \"xml\"\n", "log.format", "unknown value");
+}
+
+TEST(GatewayConfig, SyntaxErrorsNameTheLine) {
+  Result<Config> r = parse("[gateway]\nworkers = = 3\n");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("line 2"), std::string::npos) << r.message();
+}
+
+TEST(GatewayConfig, ShippedConfigIsValid) {
+  backend::AdapterRegistry registry;
+  register_builtin_adapters(registry);
+  if (!registry.make("relay")) GTEST_SKIP() << "relay adapter not built";
+  Result<Config> r = load_config_file(MTEDGE_VECTORS_DIR "/../../conf/mtedge.toml", registry);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  EXPECT_EQ(r->backend_type, "relay");
+  EXPECT_TRUE(r->admin.enabled);
+}
+
+TEST(GatewayConfig, MissingFile) {
+  Result<Config> r = load_config_file("/nonexistent/mtedge.toml", test_registry());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("cannot read"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtedge::gateway
