@@ -17,8 +17,8 @@ namespace {
 
 constexpr std::array<std::string_view, 7> kTransportNames = {
     "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http"};
-constexpr std::array<std::string_view, 4> kAvailableTransports = {"abridged", "intermediate",
-                                                                  "padded", "full"};
+constexpr std::array<std::string_view, 6> kAvailableTransports = {
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr unsigned kMaxWorkers = 256;
@@ -43,6 +43,10 @@ class Section {
     return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
   }
   bool ok() const { return status_.is_ok(); }
+  // A nested table at `key` (e.g. "secrets[0]"), sharing this section's status.
+  Section child(const toml::table* table, std::string_view key) {
+    return Section(table, key_path(key), status_);
+  }
   void fail(std::string_view key, const std::string& what) {
     if (ok()) status_ = Status::error(key_path(key) + ": " + what);
   }
@@ -142,6 +146,11 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status)
   s.integer("write_buffer_low", g.write_buffer_low, 0, int64_t(1) << 30);
   s.integer("write_buffer_limit", g.write_buffer_limit, 4096, int64_t(4) << 30);
   s.integer("read_buffer_bytes", g.read_buffer_bytes, 4096, 16 << 20);
+  s.integer("replay_window_seconds", g.replay_window_seconds, 1, 86'400);
+  s.integer("replay_max_entries", g.replay_max_entries, 1024, 1 << 26);
+  s.integer("tls_max_past_seconds", g.tls_max_past_seconds, 0, 86'400);
+  s.integer("tls_max_future_seconds", g.tls_max_future_seconds, 0, 86'400);
+  s.integer("fronting_connect_timeout_ms", g.fronting_connect_timeout_ms, 10, 600'000);
   s.check_unknown();
   if (!s.ok()) return;
   g.workers = workers > 0
@@ -157,6 +166,63 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status)
     s.fail("write_buffer_limit",
            "must be at least gateway.write_buffer_high + gateway.max_frame_bytes + 64 [" +
                std::to_string(g.write_buffer_high + g.max_frame_bytes + 64) + "]");
+  }
+}
+
+// secrets = [{ label = "...", secret = "hex or base64" }, ...]; allow_no_secret.
+void parse_secrets(Section& s, ListenerConfig& l) {
+  if (const toml::node* node = s.get("secrets")) {
+    const toml::array* arr = node->as_array();
+    if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
+      return s.fail("secrets", "expected an array of tables ({ label = \"...\", secret = \"...\" })");
+    }
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      const std::string key = "secrets[" + std::to_string(i) + "]";
+      Section item = s.child((*arr)[i].as_table(), key);
+      std::string label;
+      std::string text;
+      if (!item.string("label", label) && item.ok()) item.fail("label", "missing");
+      if (item.ok() && label.empty()) item.fail("label", "must not be empty");
+      if (!item.string("secret", text) && item.ok()) item.fail("secret", "missing");
+      item.check_unknown();
+      if (item.ok()) {
+        for (const auto& other : l.secrets) {
+          if (other.label == label) item.fail("label", "duplicate label \"" + label + "\"");
+        }
+      }
+      if (item.ok()) {
+        auto secret = codecs::obfuscated::Secret::from_text(label, text);
+        if (!secret) {
+          item.fail("secret", secret.message());
+        } else {
+          l.secrets.push_back(std::move(secret.value()));
+        }
+      }
+    }
+  }
+  l.allow_no_secret = l.secrets.empty();
+  s.boolean("allow_no_secret", l.allow_no_secret);
+}
+
+// Secrets and transports must make sense together.
+void check_secrets(Section& s, const ListenerConfig& l) {
+  auto listed = [&](std::string_view name) {
+    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+  };
+  bool has_ee = false;
+  bool has_obfuscated = false;
+  for (const auto& secret : l.secrets) {
+    (secret.kind == codecs::obfuscated::SecretKind::kEe ? has_ee : has_obfuscated) = true;
+  }
+  if (listed("fake-tls") && !has_ee) {
+    s.fail("transports", "\"fake-tls\" needs at least one ee secret in secrets");
+  } else if (listed("obfuscated") && !has_obfuscated && !l.allow_no_secret) {
+    s.fail("transports",
+           "\"obfuscated\" needs allow_no_secret = true or a plain or dd secret in secrets");
+  } else if (has_ee && !listed("fake-tls")) {
+    s.fail("secrets", "ee secrets are used only by the \"fake-tls\" transport; list it");
+  } else if (has_obfuscated && !listed("obfuscated")) {
+    s.fail("secrets", "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
   }
 }
 
@@ -203,7 +269,19 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
       if (s.ok() && l.transports.empty()) s.fail("transports", "must list at least one transport");
     }
   }
+  parse_secrets(s, l);
+  s.boolean("dd_strict", l.dd_strict);
+  if (s.string("fronting", l.fronting_text)) {
+    auto addr = parse_address(l.fronting_text);
+    if (!addr) {
+      s.fail("fronting", addr.message());
+    } else {
+      l.fronting = addr.value();
+    }
+  }
   s.check_unknown();
+  if (!s.ok()) return;
+  check_secrets(s, l);
   if (!s.ok()) return;
   auto on = [&](std::string_view name) {
     return transport_available(name) &&
@@ -216,6 +294,52 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   l.allowed.obfuscated = on("obfuscated");
   l.allowed.fake_tls = on("fake-tls");
   l.allowed.http = on("http");
+}
+
+// [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
+// key fails startup and --check-config naming the key's index; no key material is kept in
+// messages. The auth key file is only opened by Gateway::start.
+void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status) {
+  Section s(table, "crypto", status);
+  s.boolean("edge_decryption", c.edge_decryption);
+  if (const toml::node* node = s.get("rsa_private_keys")) {
+    const toml::array* arr = node->as_array();
+    if (!arr) return s.fail("rsa_private_keys", "expected an array of PEM file paths");
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      auto path = (*arr)[i].value_exact<std::string>();
+      if (!path || path->empty()) {
+        s.fail("rsa_private_keys[" + std::to_string(i) + "]", "expected a non-empty string");
+      } else {
+        c.rsa_private_key_paths.push_back(*path);
+      }
+    }
+  }
+  s.string("auth_key_file", c.auth_key_file);
+  s.integer("dc_id", c.dc_id, 1, 1000);
+  s.boolean("test_dc", c.test_dc);
+  s.boolean("allow_temp_keys", c.allow_temp_keys);
+  s.integer("handshake_timeout_ms", c.handshake_timeout_ms, 1000, 600'000);
+  s.integer("max_handshakes_per_connection", c.max_handshakes_per_connection, 1, 64);
+  s.integer("max_handshakes_per_ip", c.max_handshakes_per_ip, 1, 1'000'000);
+  s.integer("max_handshakes", c.max_handshakes, 1, 10'000'000);
+  s.check_unknown();
+  if (!s.ok() || !c.edge_decryption) return;
+  if (c.rsa_private_key_paths.empty()) {
+    return s.fail("rsa_private_keys",
+                  "required with edge_decryption = true (PEM files; `make run` generates "
+                  "var/rsa_private.pem, or: openssl genrsa -out FILE 2048)");
+  }
+  for (size_t i = 0; i < c.rsa_private_key_paths.size(); ++i) {
+    const std::string key = "rsa_private_keys[" + std::to_string(i) + "]";
+    auto loaded = mtproto::RsaPrivateKey::from_pem_file(c.rsa_private_key_paths[i]);
+    if (!loaded) return s.fail(key, loaded.message());
+    for (const mtproto::RsaPrivateKey& other : c.rsa_keys) {
+      if (other.fingerprint() == loaded->fingerprint()) {
+        return s.fail(key, "the same key is listed twice");
+      }
+    }
+    c.rsa_keys.push_back(std::move(loaded.value()));
+  }
 }
 
 Status parse_root(const toml::table& root, const backend::AdapterRegistry& registry,
@@ -257,15 +381,8 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
     config.listeners.push_back(std::move(l));
   }
 
-  {
-    Section s(subtable(root, "crypto", status), "crypto", status);
-    s.boolean("edge_decryption", config.crypto.edge_decryption);
-    if (s.ok() && config.crypto.edge_decryption) {
-      s.fail("edge_decryption", "edge decryption is not available in this build yet (set false)");
-    }
-    s.check_unknown();
-    if (!status) return status;
-  }
+  parse_crypto(subtable(root, "crypto", status), config.crypto, status);
+  if (!status) return status;
 
   {
     const toml::table* table = subtable(root, "backend", status);

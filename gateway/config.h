@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,13 +18,17 @@
 #include "backend-adapters/api/adapter.h"
 #include "codecs/common/status.h"
 #include "codecs/detector/detector.h"
+#include "codecs/obfuscated/secret.h"
 #include "gateway/address.h"
+#include "mtproto/crypto/rsa.h"
 
 namespace mtedge::backend {
 class AdapterRegistry;
 }
 
 namespace mtedge::gateway {
+
+class EdgeCrypto;
 
 struct GatewaySettings {
   unsigned workers = 0;  // resolved: 0 in the file means one per core
@@ -38,6 +43,12 @@ struct GatewaySettings {
   size_t write_buffer_low = 256u << 10;
   size_t write_buffer_limit = 16u << 20;
   size_t read_buffer_bytes = 64u << 10;
+  // obfuscated2 / fake-TLS (one replay cache shared by all workers and listeners).
+  int64_t replay_window_seconds = 900;
+  size_t replay_max_entries = 1u << 18;
+  int64_t tls_max_past_seconds = 600;
+  int64_t tls_max_future_seconds = 120;
+  uint32_t fronting_connect_timeout_ms = 5000;
 };
 
 struct ListenerConfig {
@@ -47,10 +58,29 @@ struct ListenerConfig {
   int backlog = 1024;
   std::vector<std::string> transports;          // as written, for logs
   codecs::detector::AllowedTransports allowed;  // what the detector may answer
+  // MTProxy secrets (plain, dd, ee); the label goes to logs and ConnInfo.
+  std::vector<codecs::obfuscated::Secret> secrets;
+  bool allow_no_secret = true;  // obfuscated2 without a secret; default: true iff no secrets
+  bool dd_strict = false;       // dd secrets accept only the padded inner tag
+  // Where rejected connections are spliced (a real web server); unset = close after a delay.
+  std::optional<SocketAddress> fronting;
+  std::string fronting_text;
 };
 
+// [crypto]: the edge crypto stage (gateway/edge_crypto.h). The RSA keys are loaded and checked
+// while the config is parsed; the auth key file is opened only when the gateway starts.
 struct CryptoConfig {
   bool edge_decryption = false;
+  std::vector<std::string> rsa_private_key_paths;  // as written (relative to the working dir)
+  std::vector<mtproto::RsaPrivateKey> rsa_keys;    // loaded from rsa_private_key_paths
+  std::string auth_key_file;                       // empty: keys live in memory only
+  int32_t dc_id = 2;                               // this DC, checked in p_q_inner_data_dc
+  bool test_dc = false;                            // clients send dc_id + 10000
+  bool allow_temp_keys = true;                     // accept p_q_inner_data_temp* (PFS)
+  uint32_t handshake_timeout_ms = 30000;           // resPQ -> dh_gen_ok
+  size_t max_handshakes_per_connection = 2;
+  size_t max_handshakes_per_ip = 16;
+  size_t max_handshakes = 4096;  // in flight in the whole process
 };
 
 struct AdminConfig {
@@ -75,6 +105,10 @@ struct Config {
   // Builds one adapter per worker from the validated [backend.<type>] block. Tests may set
   // it directly instead of going through a registry.
   AdapterMaker make_adapter;
+  // The process-wide edge crypto state (RSA keys, auth key store, handshakes). Gateway::start
+  // opens it when crypto.edge_decryption is on; main.cc creates it earlier so the embedded
+  // adapter's key store provider can reach it.
+  std::shared_ptr<EdgeCrypto> edge;
   AdminConfig admin;
   LogConfig log;
 };
@@ -86,8 +120,8 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
 
 // Transports the framing code of this build can run after detection. Listed but
-// unavailable transports (obfuscated, fake-tls, http) are accepted in the config and
-// detected connections using them are closed as `transport_disabled`.
+// unavailable transports (http) are accepted in the config and detected connections using
+// them are closed as `transport_disabled`.
 bool transport_available(std::string_view name);
 
 }  // namespace mtedge::gateway

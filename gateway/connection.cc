@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "backend-adapters/api/adapter.h"
 #include "gateway/config.h"
@@ -116,9 +117,11 @@ void Connection::handle_read(MutableByteView data) {
   }
   if (state_ == State::kDetecting) {
     detect(data);
-    return;
+  } else if (taking_bytes()) {
+    feed(data);
+  } else if (state_ == State::kFronting && fronting_ && !fronting_->send(data)) {
+    stop_reading();  // fronting_drained() reads again
   }
-  if (state_ == State::kStreaming) feed(data);
 }
 
 void Connection::detect(MutableByteView data) {
@@ -148,59 +151,110 @@ void Connection::detect(MutableByteView data) {
       d.kind = Detected::kUnknown;
     }
   }
-
   worker_.metrics().detections[static_cast<size_t>(d.kind)].add();
-  start_streaming(d.kind);
-  if (state_ != State::kStreaming) {
-    peek_.reset();
-    peek_len_ = 0;
+
+  // The bytes seen so far: `head` (what the detector decided on, then the rest of this read).
+  std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
+  const size_t peeked_len = peek_len_;
+  peek_len_ = 0;
+  MutableByteView head = peeked ? MutableByteView(peeked.get(), peeked_len) : data;
+  MutableByteView tail = peeked ? data.subspan(copied) : MutableByteView();
+
+  CodecError err = start_transport(d.kind);
+  if (err != CodecError::kNone) {
+    codecs::Bytes raw(head.begin(), head.end());
+    raw.insert(raw.end(), tail.begin(), tail.end());
+    handle_codec_error(err, raw);
     return;
   }
-  // Feed what follows the tag: first the rest of the peek buffer, then the rest of this read.
-  if (peek_len_ > 0) {
-    std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
-    const size_t len = peek_len_;
-    peek_len_ = 0;
-    if (d.consume < len) feed(MutableByteView(peeked.get() + d.consume, len - d.consume));
-    if (state_ == State::kStreaming && copied < data.size()) feed(data.subspan(copied));
-  } else if (d.consume < data.size()) {
-    feed(data.subspan(d.consume));
-  }
+  // Feed what follows the tag: first the rest of the detected bytes, then the rest of this read.
+  if (d.consume < head.size()) feed(head.subspan(d.consume));
+  if (taking_bytes() && !tail.empty()) feed(tail);
 }
 
-void Connection::start_streaming(Detected kind) {
+CodecError Connection::start_transport(Detected kind) {
+  const GatewaySettings& s = worker_.settings();
+  if (kind == Detected::kObfuscated || kind == Detected::kFakeTls) {
+    SecureAcceptOptions options;
+    options.secrets = listener_.secrets;
+    options.init.allow_no_secret = listener_.allow_no_secret;
+    options.init.dd_strict = listener_.dd_strict;
+    options.tls.hello.max_past_seconds = s.tls_max_past_seconds;
+    options.tls.hello.max_future_seconds = s.tls_max_future_seconds;
+    accept_ = std::make_unique<SecureAccept>(kind == Detected::kFakeTls
+                                                 ? SecureAccept::Kind::kFakeTls
+                                                 : SecureAccept::Kind::kObfuscated,
+                                             options, &worker_.replay_cache());
+    state_ = State::kAccepting;  // the detection timer keeps running: it bounds the handshake
+    return CodecError::kNone;
+  }
   std::optional<codecs::TransportKind> framing = codecs::detector::plain_transport(kind);
   if (!framing) {
-    // kUnknown, or a transport this build detects but cannot run yet. Later transports
-    // (obfuscated2, fake-TLS, HTTP) plug in here: build their StreamStage / codec and add
-    // it with stack_->add_outer_stage() around the inner framer.
-    handle_codec_error(kind == Detected::kUnknown ? CodecError::kUnknownTransport
-                                                  : CodecError::kTransportDisabled);
-    return;
+    // kUnknown, or a transport this build detects but cannot run (HTTP).
+    return kind == Detected::kUnknown ? CodecError::kUnknownTransport
+                                      : CodecError::kTransportDisabled;
   }
+  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker_.random()),
+                 frame_limits());
+  backend::ConnInfo info;
+  info.transport = std::string(codecs::transport_name(*framing));
+  info.framing = info.transport;
+  open_stream(std::move(info));
+  return CodecError::kNone;
+}
+
+codecs::FrameLimits Connection::frame_limits() const {
   const GatewaySettings& s = worker_.settings();
   codecs::FrameLimits limits;
   limits.max_frame = s.max_frame_bytes;
   limits.first_frame_max = s.first_frame_max_bytes;
-  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker_.random()),
-                 limits);
+  return limits;
+}
+
+void Connection::open_stream(backend::ConnInfo info) {
   state_ = State::kStreaming;
   last_activity_ms_ = uv_now(worker_.loop());
-  arm_timer(s.idle_timeout_ms);
-
-  backend::ConnInfo info;
+  arm_timer(worker_.settings().idle_timeout_ms);
   info.id = id_;
-  info.transport = std::string(codecs::transport_name(*framing));
-  info.framing = info.transport;
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
   info.listener = listener_.name;
   opened_ = true;
-  spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(), info.transport);
+  if (info.secret_label.empty()) {
+    spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(), info.transport);
+  } else {
+    spdlog::debug("conn {:#x} peer {}: transport {} secret {} dc {}", id_, peer_.to_string(),
+                  info.transport, info.secret_label, info.dc_id.value_or(0));
+  }
   worker_.adapter().on_open(info);
 }
 
+void Connection::accept_more(MutableByteView data) {
+  const size_t queued_before = pending_.size();
+  SecureAccept::Step step = accept_->feed(data, static_cast<int64_t>(time(nullptr)), pending_);
+  if (pending_.size() != queued_before) mark_dirty();  // the fake-TLS ServerHello
+  if (step == SecureAccept::Step::kNeedMore) return;
+  if (step == SecureAccept::Step::kError) {
+    std::unique_ptr<SecureAccept> failed = std::move(accept_);
+    handle_codec_error(failed->error(), failed->can_front() ? failed->raw() : codecs::ByteView());
+    return;
+  }
+  accept_->build_stack(stack_, frame_limits(), worker_.random());
+  backend::ConnInfo info;
+  info.transport = accept_->transport_name();
+  info.framing = std::string(codecs::transport_name(accept_->inner_transport()));
+  info.dc_id = accept_->dc_id();
+  info.secret_label = accept_->secret_label();
+  open_stream(std::move(info));
+  std::unique_ptr<SecureAccept> done = std::move(accept_);
+  if (state_ == State::kStreaming && !done->rest().empty()) feed(done->rest());
+}
+
 void Connection::feed(MutableByteView data) {
+  if (state_ == State::kAccepting) {
+    accept_more(data);
+    return;
+  }
   CodecError err = stack_->feed(data, *this);
   if (state_ != State::kStreaming) return;  // the adapter or a short packet closed it
   if (err != CodecError::kNone) {
@@ -237,7 +291,7 @@ bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
   return state_ == State::kStreaming;
 }
 
-void Connection::handle_codec_error(CodecError error) {
+void Connection::handle_codec_error(CodecError error, codecs::ByteView raw) {
   const codecs::ErrorInfo& info = codecs::error_info(error);
   worker_.metrics().codec_errors[static_cast<size_t>(error)].add();
   spdlog::debug("conn {:#x} peer {}: error {}", id_, peer_.to_string(), info.name);
@@ -251,22 +305,64 @@ void Connection::handle_codec_error(CodecError error) {
         close_now(CloseReason::kProtocolError);
       }
       return;
-    case codecs::ErrorAction::kFrontOrClose: front_or_close(); return;
+    case codecs::ErrorAction::kFrontOrClose: front_or_close(raw); return;
     case codecs::ErrorAction::kNone:
     case codecs::ErrorAction::kClose:
-    case codecs::ErrorAction::kHttpErrorThenClose:  // HTTP and WebSocket codecs come later
-    case codecs::ErrorAction::kWebSocketClose: close_now(CloseReason::kProtocolError); return;
+    case codecs::ErrorAction::kHttpErrorThenClose:  // the HTTP and WebSocket codecs come later
+    case codecs::ErrorAction::kWebSocketClose:
+      // What was queued (e.g. a fake-TLS ServerHello before a bad inner init) is dropped.
+      close_now(CloseReason::kProtocolError);
+      return;
   }
 }
 
-void Connection::front_or_close() {
-  // Fronting (splicing the socket to a configured decoy server) plugs in here with the
-  // obfuscation transports. Until then: stop reading, close after a short random delay.
+void Connection::front_or_close(codecs::ByteView raw) {
+  MetricsShard& m = worker_.metrics();
+  const GatewaySettings& s = worker_.settings();
+  if (listener_.fronting && !raw.empty()) {
+    m.fronting[static_cast<size_t>(FrontingOutcome::kSpliced)].add();
+    spdlog::debug("conn {:#x} peer {}: fronting to {}", id_, peer_.to_string(),
+                  listener_.fronting_text);
+    state_ = State::kFronting;
+    arm_timer(s.idle_timeout_ms);
+    fronting_ = FrontingLink::start(worker_.loop(), *listener_.fronting, this, raw,
+                                    s.write_buffer_high, s.fronting_connect_timeout_ms);
+    return;
+  }
+  // No fronting server: stop reading, close after a short random delay.
+  m.fronting[static_cast<size_t>(FrontingOutcome::kClosed)].add();
   stop_reading();
   state_ = State::kClosing;
   close_reason_ = CloseReason::kProtocolError;
   linger_ = true;
   arm_timer(kRejectDelayMinMs + worker_.random() % (kRejectDelayMaxMs - kRejectDelayMinMs));
+}
+
+bool Connection::fronting_data(codecs::ByteView bytes) {
+  if (state_ != State::kFronting || !room_for(bytes.size())) return false;
+  pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+  last_activity_ms_ = uv_now(worker_.loop());
+  return after_enqueue();
+}
+
+void Connection::fronting_drained() {
+  if (state_ == State::kFronting) start_reading();
+}
+
+void Connection::fronting_closed(bool connected) {
+  fronting_ = nullptr;
+  if (!connected) {
+    worker_.metrics().fronting[static_cast<size_t>(FrontingOutcome::kConnectFailed)].add();
+    spdlog::warn("listener {}: fronting server {} unreachable", listener_.name,
+                 listener_.fronting_text);
+  }
+  begin_close(CloseReason::kPeerClosed);
+}
+
+void Connection::start_reading() {
+  if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
+    reading_ = true;
+  }
 }
 
 void Connection::mark_dirty() {
@@ -313,10 +409,7 @@ void Connection::send_transport_error(int32_t code) {
 void Connection::resume_reading() {
   if (!paused_) return;
   paused_ = false;
-  if (state_ == State::kStreaming && !reading_ &&
-      uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
-    reading_ = true;
-  }
+  if (state_ == State::kStreaming) start_reading();
 }
 
 void Connection::flush() {
@@ -353,6 +446,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->above_high_ = false;
     if (self->state_ == State::kStreaming && self->opened_)
       self->worker_.adapter().on_client_drained(self->id_);
+    if (self->state_ == State::kFronting && self->fronting_) self->fronting_->resume();
   }
   if (self->state_ == State::kClosing && !self->linger_ && self->queued() == 0) {
     self->close_now(self->close_reason_);
@@ -377,11 +471,13 @@ void Connection::on_timer(uv_timer_t* timer) {
   switch (self->state_) {
     case State::kFirstByte:
     case State::kDetecting:
+    case State::kAccepting:
       w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
       spdlog::debug("conn {:#x} peer {}: error detect_timeout", self->id_, self->peer_.to_string());
       self->close_now(CloseReason::kTimeout);
       return;
-    case State::kStreaming: {
+    case State::kStreaming:
+    case State::kFronting: {
       const uint64_t idle = w.settings().idle_timeout_ms;
       const uint64_t elapsed = uv_now(w.loop()) - self->last_activity_ms_;
       if (elapsed < idle) {
@@ -402,6 +498,11 @@ void Connection::close_now(CloseReason reason) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   reading_ = false;
+  if (fronting_) {
+    fronting_->detach();
+    fronting_ = nullptr;
+  }
+  accept_.reset();
   worker_.forget(this, reason);
   spdlog::debug("conn {:#x} peer {}: closed ({})", id_, peer_.to_string(),
                 backend::close_reason_name(reason));

@@ -1,9 +1,14 @@
 // One client connection, owned by its worker and touched only on that worker's loop.
 //
-// States: kFirstByte -> kDetecting -> kStreaming -> kClosing -> kClosed.
+// States: kFirstByte -> kDetecting [-> kAccepting] -> kStreaming -> kClosing -> kClosed,
+// or kDetecting/kAccepting -> kFronting -> kClosing for rejected connections.
 // - kFirstByte: nothing read yet; the timer is the first-byte timeout.
 // - kDetecting: bytes are peeked (at most 64, in a buffer allocated only while needed)
 //   until the detector decides; the timer is the detection timeout.
+// - kAccepting: obfuscated2 or fake-TLS was detected; SecureAccept checks the init / the
+//   ClientHello against the listener's secrets (same timer as detection).
+// - kFronting: a rejected connection spliced byte for byte to the listener's fronting
+//   server (FrontingLink); the timer is the idle timeout.
 // - kStreaming: bytes go through the TransportStack; packets become backend Frames. The
 //   timer is the idle timeout, checked lazily against the last activity time so traffic
 //   does not touch the timer heap.
@@ -30,6 +35,8 @@
 #include "codecs/common/codec_error.h"
 #include "codecs/common/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "gateway/fronting.h"
+#include "gateway/secure_accept.h"
 
 namespace mtedge::gateway {
 
@@ -52,9 +59,17 @@ struct PeerAddress {
   std::string to_string() const;
 };
 
-class Connection final : public codecs::FrameSink {
+class Connection final : public codecs::FrameSink, private FrontingOwner {
  public:
-  enum class State : uint8_t { kFirstByte, kDetecting, kStreaming, kClosing, kClosed };
+  enum class State : uint8_t {
+    kFirstByte,
+    kDetecting,
+    kAccepting,
+    kStreaming,
+    kFronting,
+    kClosing,
+    kClosed
+  };
 
   Connection(Worker& worker, const ListenerConfig& listener);
   ~Connection() override;
@@ -91,13 +106,26 @@ class Connection final : public codecs::FrameSink {
   static void on_handle_closed(uv_handle_t* handle);
 
   void handle_read(codecs::MutableByteView data);
-  // Peeks into the detector; returns true once streaming has begun (and fed the rest).
+  // Peeks into the detector until it decides, then starts the transport and feeds the rest.
   void detect(codecs::MutableByteView data);
-  void start_streaming(codecs::detector::Detected kind);
+  // Starts what the detector found: a plain framer (kStreaming) or SecureAccept
+  // (kAccepting). Returns the error for a connection that must be rejected.
+  codecs::CodecError start_transport(codecs::detector::Detected kind);
+  // Sets up streaming with the stack in stack_ and tells the adapter.
+  void open_stream(backend::ConnInfo info);
+  codecs::FrameLimits frame_limits() const;
   void feed(codecs::MutableByteView data);
-  void handle_codec_error(codecs::CodecError error);
-  // kFrontOrClose: the hook where fronting (splicing to a decoy server) will plug in.
-  void front_or_close();
+  void accept_more(codecs::MutableByteView data);
+  // `raw`: every byte the client sent so far, for fronting (empty = cannot front).
+  void handle_codec_error(codecs::CodecError error, codecs::ByteView raw = {});
+  // kFrontOrClose: splice to the listener's fronting server, else close after a delay.
+  void front_or_close(codecs::ByteView raw);
+  bool taking_bytes() const { return state_ == State::kAccepting || state_ == State::kStreaming; }
+  void start_reading();
+  // FrontingOwner
+  bool fronting_data(codecs::ByteView bytes) override;
+  void fronting_drained() override;
+  void fronting_closed(bool connected) override;
   void mark_dirty();
   size_t queued() const { return pending_.size() + flight_.size(); }
   bool room_for(size_t bytes);
@@ -111,6 +139,8 @@ class Connection final : public codecs::FrameSink {
   Worker& worker_;
   const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
+  std::unique_ptr<SecureAccept> accept_;  // kAccepting only
+  FrontingLink* fronting_ = nullptr;      // kFronting only; deletes itself
   std::unique_ptr<uint8_t[]> peek_;  // detection only: up to detector::kMaxPeek bytes
   codecs::Bytes pending_;            // encoded, not yet handed to the kernel
   codecs::Bytes flight_;             // the one uv_write in flight

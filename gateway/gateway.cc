@@ -12,6 +12,7 @@
 #include <cstring>
 #include <thread>
 
+#include "gateway/edge_crypto.h"
 #include "gateway/worker.h"
 
 namespace mtedge::gateway {
@@ -54,6 +55,10 @@ Gateway::Gateway(Config config) : config_(std::move(config)) {
   if (config_.gateway.workers == 0) {
     config_.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
   }
+  codecs::obfuscated::ReplayCacheOptions replay;
+  replay.window_seconds = config_.gateway.replay_window_seconds;
+  replay.max_entries = config_.gateway.replay_max_entries;
+  replay_cache_ = std::make_unique<codecs::obfuscated::ReplayCache>(replay);
 }
 
 Gateway::~Gateway() {
@@ -65,6 +70,12 @@ Gateway::~Gateway() {
 
 Status Gateway::start() {
   std::signal(SIGPIPE, SIG_IGN);  // a write to a reset socket must be an error, not a kill
+  if (config_.crypto.edge_decryption) {
+    if (!config_.edge) config_.edge = std::make_shared<EdgeCrypto>();
+    if (!config_.edge->is_open()) {
+      if (Status opened = config_.edge->open(config_.crypto); !opened) return opened;
+    }
+  }
   const unsigned n = config_.gateway.workers;
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, config_, i));
 

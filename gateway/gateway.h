@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "codecs/common/status.h"
+#include "codecs/obfuscated/replay_cache.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
 
@@ -50,6 +51,9 @@ class Gateway {
   MetricsSnapshot metrics() const;
   std::string metrics_text() const;
 
+  // The obfuscated2 / fake-TLS anti-replay cache, shared by every worker (thread-safe).
+  codecs::obfuscated::ReplayCache& replay_cache() { return *replay_cache_; }
+
   // Process-wide open connections, for max_connections (lock-free).
   std::atomic<uint64_t>& open_connections() { return open_connections_; }
 
@@ -57,6 +61,7 @@ class Gateway {
   Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> bound_ports_;
+  std::unique_ptr<codecs::obfuscated::ReplayCache> replay_cache_;
   std::atomic<uint64_t> open_connections_{0};
   std::atomic<bool> stopping_{false};
   bool started_ = false;

@@ -13,6 +13,7 @@
 #include "gateway/adapters.h"
 #include "gateway/admin.h"
 #include "gateway/config.h"
+#include "gateway/edge_crypto.h"
 #include "gateway/gateway.h"
 #include "gateway/logging.h"
 
@@ -64,8 +65,11 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // Opened by Gateway::start when crypto.edge_decryption is on; adapters created after that
+  // (one per worker) reach its auth key store through the provider.
+  auto edge = std::make_shared<gateway::EdgeCrypto>();
   backend::AdapterRegistry registry;
-  gateway::register_builtin_adapters(registry);
+  gateway::register_builtin_adapters(registry, [edge] { return edge->store(); });
   Result<gateway::Config> config = gateway::load_config_file(config_path, registry);
   if (!config) {
     std::fprintf(stderr, "config error: %s\n", config.message().c_str());
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
                  config->gateway.max_connections, fd_limit);
   }
 
+  config->edge = edge;
   gateway::AdminConfig admin_config = config->admin;
   auto gw = std::make_unique<gateway::Gateway>(std::move(config.value()));
   if (Status s = gw->start(); !s) {

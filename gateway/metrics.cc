@@ -11,7 +11,20 @@ const char* gateway_error_name(GatewayError error) {
     case GatewayError::kIdleTimeout: return "idle_timeout";
     case GatewayError::kOutboundLimit: return "outbound_limit";
     case GatewayError::kNoEdgeCrypto: return "no_edge_crypto";
+    case GatewayError::kUnknownAuthKey: return "unknown_auth_key";
+    case GatewayError::kBadEncrypted: return "bad_encrypted_message";
+    case GatewayError::kHandshakeRefused: return "handshake_refused";
     case GatewayError::kCount: break;
+  }
+  return "unknown";
+}
+
+const char* fronting_outcome_name(FrontingOutcome outcome) {
+  switch (outcome) {
+    case FrontingOutcome::kSpliced: return "spliced";
+    case FrontingOutcome::kClosed: return "closed";
+    case FrontingOutcome::kConnectFailed: return "connect_failed";
+    case FrontingOutcome::kCount: break;
   }
   return "unknown";
 }
@@ -29,6 +42,7 @@ void MetricsSnapshot::add(const MetricsShard& s) {
   for (size_t i = 0; i < codec_errors.size(); ++i) codec_errors[i] += s.codec_errors[i].get();
   for (size_t i = 0; i < gateway_errors.size(); ++i) gateway_errors[i] += s.gateway_errors[i].get();
   for (size_t i = 0; i < detections.size(); ++i) detections[i] += s.detections[i].get();
+  for (size_t i = 0; i < fronting.size(); ++i) fronting[i] += s.fronting[i].get();
 }
 
 uint64_t MetricsSnapshot::closed_total() const {
@@ -84,6 +98,12 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
     fmt::format_to(std::back_inserter(out), "mtedge_detections_total{{transport=\"{}\"}} {}\n",
                    codecs::detector::detected_name(static_cast<codecs::detector::Detected>(i)),
                    m.detections[i]);
+  }
+  metric("mtedge_fronting_total", "counter",
+         "Rejected connections (probes, bad secrets), by outcome.");
+  for (size_t i = 0; i < m.fronting.size(); ++i) {
+    fmt::format_to(std::back_inserter(out), "mtedge_fronting_total{{outcome=\"{}\"}} {}\n",
+                   fronting_outcome_name(static_cast<FrontingOutcome>(i)), m.fronting[i]);
   }
   return fmt::to_string(out);
 }

@@ -22,9 +22,21 @@ enum class GatewayError : uint8_t {
   kIdleTimeout,    // no traffic for idle_timeout_ms
   kOutboundLimit,  // the outbound queue exceeded write_buffer_limit
   kNoEdgeCrypto,   // send_message without the edge crypto stage
+  kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
+  kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
+  kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
   kCount
 };
 const char* gateway_error_name(GatewayError error);
+
+// What happened to a connection rejected by kFrontOrClose (a probe, or bad secrets).
+enum class FrontingOutcome : uint8_t {
+  kSpliced,        // handed to the fronting server
+  kClosed,         // no fronting address: closed after a random delay
+  kConnectFailed,  // the fronting server could not be reached
+  kCount
+};
+const char* fronting_outcome_name(FrontingOutcome outcome);
 
 inline constexpr size_t kCloseReasonCount = 6;
 inline constexpr size_t kDetectedCount = 9;
@@ -54,6 +66,7 @@ struct alignas(64) MetricsShard {
   std::array<Counter, codecs::kCodecErrorCount> codec_errors;
   std::array<Counter, static_cast<size_t>(GatewayError::kCount)> gateway_errors;
   std::array<Counter, kDetectedCount> detections;
+  std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
 };
 
 // A plain sum of all shards.
@@ -70,12 +83,14 @@ struct MetricsSnapshot {
   std::array<uint64_t, codecs::kCodecErrorCount> codec_errors{};
   std::array<uint64_t, static_cast<size_t>(GatewayError::kCount)> gateway_errors{};
   std::array<uint64_t, kDetectedCount> detections{};
+  std::array<uint64_t, static_cast<size_t>(FrontingOutcome::kCount)> fronting{};
 
   void add(const MetricsShard& shard);
   uint64_t closed_total() const;
   uint64_t codec_error(codecs::CodecError e) const { return codec_errors[static_cast<size_t>(e)]; }
   uint64_t gateway_error(GatewayError e) const { return gateway_errors[static_cast<size_t>(e)]; }
   uint64_t closed_by(backend::CloseReason r) const { return closed[static_cast<size_t>(r)]; }
+  uint64_t fronting_by(FrontingOutcome o) const { return fronting[static_cast<size_t>(o)]; }
 };
 
 // Prometheus text exposition format (version 0.0.4).

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "gateway/connection.h"
+#include "gateway/edge_stage.h"
 #include "gateway/gateway.h"
 
 namespace mtedge::gateway {
@@ -18,6 +19,8 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
       config_(config),
       index_(index),
       rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {}
+
+codecs::obfuscated::ReplayCache& Worker::replay_cache() { return gateway_.replay_cache(); }
 
 Worker::~Worker() {
   join();
@@ -80,10 +83,23 @@ Status Worker::init(const std::vector<int>& fds) {
   context.post = [gw](unsigned worker, std::function<void()> task) {
     gw->post(worker, std::move(task));
   };
+  // Edge decryption: the stage wraps the adapter and is the sink the adapter answers through.
+  std::unique_ptr<EdgeStage> edge;
+  if (config_.crypto.edge_decryption) {
+    EdgeStageOptions options;
+    options.sweep_loop = index_ == 0 ? &loop_ : nullptr;
+    options.metrics = &metrics_;
+    edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
+    context.sink = edge.get();
+  }
   if (config_.make_adapter) adapter_ = config_.make_adapter(context);
   if (!adapter_)
     return Status::error("worker " + std::to_string(index_) + ": backend \"" +
                          config_.backend_type + "\" could not be created");
+  if (edge) {
+    edge->set_inner(std::move(adapter_));
+    adapter_ = std::move(edge);
+  }
   return Status::ok();
 }
 

@@ -20,6 +20,10 @@
 #include "gateway/config.h"
 #include "gateway/metrics.h"
 
+namespace mtedge::codecs::obfuscated {
+class ReplayCache;
+}
+
 namespace mtedge::gateway {
 
 class Connection;
@@ -65,6 +69,7 @@ class Worker final : public backend::GatewaySink {
     return uv_buf_init(reinterpret_cast<char*>(read_buf_.get()), read_buf_size_);
   }
   uint64_t random() { return rng_(); }
+  codecs::obfuscated::ReplayCache& replay_cache();
   void mark_dirty(Connection* conn);
   // A connection reached kClosed: drop it from the index and the gauges.
   void forget(Connection* conn, backend::CloseReason reason);

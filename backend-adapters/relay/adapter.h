@@ -18,9 +18,11 @@ namespace mtedge::backend::relay {
 class UpstreamConn;
 struct LoopHandles;
 
-// Builds the client-role transport stack spoken to the upstream. This is where a stream
-// stage (obfuscated2 towards the upstream) is added in front of the framer.
+// Builds the client-role transport stack spoken to the upstream: the configured framer, and
+// with `obfuscated` an obfuscated2 stage whose init (sent as the preamble) carries the
+// client's dc id, else config.default_dc.
 std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& config,
+                                                            std::optional<int16_t> dc_id,
                                                             uint64_t seed);
 
 class RelayAdapter final : public BackendAdapter {

@@ -149,7 +149,7 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
         }
       }
       if (!found) {
-        // "obfuscated" (with or without a secret) is a stream stage still to come.
+        // obfuscated2 is not a framing: see upstream_obfuscated.
         return error_at(at, fmt::format("unknown transport \"{}\" (one of abridged, "
                                         "intermediate, padded, full)",
                                         *name));
@@ -168,6 +168,24 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
         if (!address) return address.status();
         config.dc[dc_id] = std::move(address.value());
       }
+    } else if (key == "upstream_obfuscated") {
+      auto value = node.value_exact<bool>();
+      if (!value) return error_at(at, "must be true or false");
+      config.obfuscated = *value;
+    } else if (key == "upstream_secret") {
+      auto text = node.value_exact<std::string>();
+      if (!text) return error_at(at, "must be a string");
+      auto secret = codecs::obfuscated::Secret::from_text("upstream", *text);
+      if (!secret) return error_at(at, secret.message());
+      if (secret.value().kind == codecs::obfuscated::SecretKind::kEe) {
+        return error_at(at, "fake-TLS (ee) secrets are not spoken upstream; use plain or dd");
+      }
+      config.secret = std::move(secret.value());
+    } else if (key == "default_dc") {
+      auto value = read_int(node, at, -32768, 32767);
+      if (!value) return value.status();
+      if (*value == 0) return error_at(at, "must be a non-zero DC id");
+      config.default_dc = static_cast<int16_t>(*value);
     } else if (key == "connect_timeout_ms") {
       auto value = read_int(node, at, 1, kMaxConnectTimeoutMs);
       if (!value) return value.status();
@@ -183,6 +201,13 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
     } else {
       return error_at(at, "unknown key");
     }
+  }
+  if (config.secret && !config.obfuscated) {
+    return error_at(key_path(path, "upstream_secret"), "needs upstream_obfuscated = true");
+  }
+  if (config.obfuscated && config.transport == UpstreamTransport::kFull) {
+    return error_at(key_path(path, "upstream_obfuscated"),
+                    "obfuscated2 carries abridged, intermediate or padded, not full");
   }
   if (!have_upstream)
     return error_at(key_path(path, "upstream"), "missing (the default upstream \"host:port\")");

@@ -14,11 +14,12 @@
 
 #include "codecs/common/framer.h"
 #include "codecs/common/status.h"
+#include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {
 
-// The transport spoken to the upstream. Obfuscated2 is a stream stage in front of one of
-// these framers; when it lands it becomes an option of the upstream, not a new framing.
+// The framing spoken to the upstream; `obfuscated` in RelayConfig adds an obfuscated2 stage
+// in front of it (not with full).
 enum class UpstreamTransport : uint8_t { kAbridged, kIntermediate, kPadded, kFull };
 
 codecs::TransportKind framer_kind(UpstreamTransport transport);
@@ -34,6 +35,9 @@ struct RelayConfig {
   UpstreamTransport transport = UpstreamTransport::kIntermediate;
   UpstreamAddress upstream;               // default upstream
   std::map<int16_t, UpstreamAddress> dc;  // per-DC upstreams, by signed dc id
+  bool obfuscated = false;  // obfuscated2 towards the upstream
+  std::optional<codecs::obfuscated::Secret> secret;  // MTProxy secret for it (plain or dd)
+  int16_t default_dc = 2;  // dc id sent upstream when the client's is unknown
   uint32_t connect_timeout_ms = 5000;
   size_t max_upstream_buffer_bytes = 1u << 20;  // per connection, client -> upstream
   size_t max_frame_bytes = (4u << 20) + 4096;   // largest packet accepted from the upstream

@@ -35,6 +35,11 @@ void TransportStack::write_transport_error(int32_t code, Bytes& out) {
 }
 
 void TransportStack::write_tag(Bytes& out) {
+  if (!preamble_.empty()) {
+    out.insert(out.end(), preamble_.begin(), preamble_.end());
+    Bytes().swap(preamble_);
+    return;
+  }
   size_t from = out.size();
   framer_->encode_tag(out);
   through_stages(out, from);

@@ -47,8 +47,12 @@ class TransportStack {
   void write_packet(ByteView payload, bool quick_ack_request, Bytes& out);
   void write_quick_ack(uint32_t token, Bytes& out);
   void write_transport_error(int32_t code, Bytes& out);
-  // Client role: the transport tag, sent through the stages like any other byte.
+  // Client role: the transport tag, sent through the stages like any other byte, or the
+  // preamble if one is set.
   void write_tag(Bytes& out);
+  // Client role: bytes that replace the framer's tag and are written as they are, not
+  // through the stages (the obfuscated2 init, which carries the tag inside it).
+  void set_preamble(Bytes preamble) { preamble_ = std::move(preamble); }
 
   Framer& framer() { return *framer_; }
   const FrameReader& reader() const { return reader_; }
@@ -61,6 +65,7 @@ class TransportStack {
   std::unique_ptr<Framer> framer_;
   FrameReader reader_;
   std::vector<std::unique_ptr<StreamStage>> stages_;  // [0] is outermost
+  Bytes preamble_;
   CodecError error_ = CodecError::kNone;
 };
 

@@ -1,6 +1,7 @@
 """`mtedge --check-config`: a bad [backend.relay] block exits non-zero naming the key."""
 import os
 import subprocess
+import tempfile
 import unittest
 
 from base import HERE  # also puts support/ on the import path
@@ -16,10 +17,21 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("config ok", out)
 
     def test_shipped_config(self):
-        conf = os.path.join(HERE, "..", "..", "conf", "mtedge.toml")
-        p = subprocess.run([gateway.binary_path(), "--check-config", conf], capture_output=True,
-                           text=True, timeout=30)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # conf/mtedge.toml names var/rsa_private.pem relative to the working directory, which
+        # `make run` generates with openssl genrsa; do the same in a scratch directory.
+        conf = os.path.abspath(os.path.join(HERE, "..", "..", "conf", "mtedge.toml"))
+        with tempfile.TemporaryDirectory() as cwd:
+            check = [gateway.binary_path(), "--check-config", conf]
+            p = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=cwd)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("crypto.rsa_private_keys[0]", p.stdout + p.stderr)
+            os.mkdir(os.path.join(cwd, "var"))
+            subprocess.run(["openssl", "genrsa", "-out", os.path.join(cwd, "var", "rsa_private.pem"),
+                            "2048"], check=True, capture_output=True)
+            p = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=cwd)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(cwd, "var", "auth_keys.bin")),
+                             "--check-config must not create the auth key file")
 
     def test_bad_relay_blocks_name_the_key(self):
         cases = [

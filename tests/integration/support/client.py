@@ -10,16 +10,27 @@ class Closed(Exception):
 
 
 class Client:
-    def __init__(self, port, transport, host="127.0.0.1", seed=1, timeout=10.0):
+    """`stream`: an optional support.obfuscation stream (Obfuscated2 or FakeTls) that wraps
+    every byte both ways; its preamble replaces the transport's tag."""
+
+    def __init__(self, port, transport, host="127.0.0.1", seed=1, timeout=10.0, stream=None):
         self.codec = codecs.make(transport, seed)
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.stream = stream
+        if stream is not None and hasattr(stream, "handshake"):
+            stream.handshake(self.sock, timeout)
         self.decoder = self.codec.decoder()
         self.pending = []
         self.timeout = timeout
         self.tag_sent = False
 
     def _with_tag(self, data):
+        if self.stream is not None:
+            if not self.tag_sent:
+                self.tag_sent = True
+                return self.stream.preamble() + self.stream.outbound(data)
+            return self.stream.outbound(data)
         if not self.tag_sent:
             self.tag_sent = True
             return self.codec.tag + data
@@ -58,6 +69,8 @@ class Client:
                 raise Closed("reset")
             if not data:
                 raise Closed("eof")
+            if self.stream is not None:
+                data = self.stream.inbound(data)
             self.decoder.feed(data)
         return self.pending.pop(0)
 

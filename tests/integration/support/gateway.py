@@ -20,10 +20,15 @@ def binary_path():
     return path
 
 
+PLAIN_TRANSPORTS = ("abridged", "intermediate", "padded", "full")
+
+
 def relay_config(port, upstream, transport="intermediate", dc=None, workers=2,
-                 connect_timeout_ms=2000, extra_relay="", extra_gateway="", log_level="info"):
-    """A config text: one loopback listener with the four plain TCP transports, the relay
-    backend in front of `upstream` ("host:port")."""
+                 connect_timeout_ms=2000, extra_relay="", extra_gateway="", log_level="info",
+                 transports=PLAIN_TRANSPORTS, extra_listener=""):
+    """A config text: one loopback listener (by default with the four plain TCP
+    transports), the relay backend in front of `upstream` ("host:port")."""
+    transports_text = ", ".join('"%s"' % t for t in transports)
     dc_block = ""
     if dc:
         dc_block = "[backend.relay.dc]\n" + "".join(
@@ -36,7 +41,8 @@ workers = {workers}
 [[listener]]
 name = "test"
 address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full"]
+transports = [{transports_text}]
+{extra_listener}
 
 [crypto]
 edge_decryption = false
@@ -50,6 +56,38 @@ upstream_transport = "{transport}"
 connect_timeout_ms = {connect_timeout_ms}
 {extra_relay}
 {dc_block}
+[log]
+level = "{log_level}"
+"""
+
+
+def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",
+                    advertised_port=None, workers=2, log_level="info", extra_listener=""):
+    """A config text: the embedded backend behind the edge crypto stage, one loopback
+    listener with every TCP transport this build serves (`extra_listener`: more keys of it,
+    e.g. secrets)."""
+    return f"""
+[gateway]
+workers = {workers}
+
+[[listener]]
+name = "test"
+address = "127.0.0.1:{port}"
+transports = ["abridged", "intermediate", "padded", "full", "obfuscated"]
+{extra_listener}
+
+[crypto]
+edge_decryption = true
+rsa_private_keys = ["{rsa_key}"]
+auth_key_file = "{auth_key_file}"
+
+[backend]
+type = "embedded"
+
+[backend.embedded]
+advertised_ip = "{advertised_ip}"
+advertised_port = {advertised_port or port}
+
 [log]
 level = "{log_level}"
 """

@@ -144,7 +144,10 @@ format = "json"
   EXPECT_EQ(c.listeners[0].backlog, 10);
   EXPECT_TRUE(c.listeners[0].allowed.intermediate);
   EXPECT_FALSE(c.listeners[0].allowed.abridged);
-  EXPECT_FALSE(c.listeners[0].allowed.obfuscated);  // listed, not available in this build
+  EXPECT_TRUE(c.listeners[0].allowed.obfuscated);
+  EXPECT_FALSE(c.listeners[0].allowed.fake_tls);
+  EXPECT_TRUE(c.listeners[0].allow_no_secret);  // no secrets: obfuscated2 without one
+  EXPECT_FALSE(c.listeners[0].fronting.has_value());
   EXPECT_TRUE(c.listeners[1].address.is_ipv6());
   EXPECT_EQ(c.listeners[1].address.port(), 8443);
   EXPECT_TRUE(c.admin.enabled);
@@ -195,12 +198,75 @@ TEST(GatewayConfig, UnknownKeysAreErrorsEverywhere) {
 address = "127.0.0.1:1"
 [[listener]]
 address = "127.0.0.1:2"
-secrets = []
+colour = "blue"
 [backend]
 type = "test"
 )",
-               "listener[1].secrets", "unknown key");
+               "listener[1].colour", "unknown key");
   expect_error("top = 1\n" + std::string(kMinimal), "top", "unknown key");
+}
+
+std::string with_listener(const std::string& lines) {
+  return "[[listener]]\naddress = \"127.0.0.1:1\"\n" + lines + "\n[backend]\ntype = \"test\"\n";
+}
+
+TEST(GatewayConfig, SecretsAndFronting) {
+  Result<Config> r = parse(with_listener(R"(
+transports = ["obfuscated", "fake-tls", "http"]
+secrets = [
+  { label = "a", secret = "0123456789abcdef0123456789abcdef" },
+  { label = "b", secret = "dd0123456789abcdef0123456789abcdef" },
+  { label = "c", secret = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d" },
+]
+dd_strict = true
+fronting = "127.0.0.1:8443"
+)"));
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const ListenerConfig& l = r.value().listeners[0];
+  ASSERT_EQ(l.secrets.size(), 3u);
+  EXPECT_EQ(l.secrets[0].label, "a");
+  EXPECT_EQ(l.secrets[1].kind, codecs::obfuscated::SecretKind::kDd);
+  EXPECT_EQ(l.secrets[2].kind, codecs::obfuscated::SecretKind::kEe);
+  EXPECT_EQ(l.secrets[2].domain, "example.com");
+  EXPECT_FALSE(l.allow_no_secret);  // secrets given: MTProxy style by default
+  EXPECT_TRUE(l.dd_strict);
+  ASSERT_TRUE(l.fronting.has_value());
+  EXPECT_EQ(l.fronting->port(), 8443);
+  EXPECT_TRUE(l.allowed.obfuscated);
+  EXPECT_TRUE(l.allowed.fake_tls);
+  EXPECT_FALSE(l.allowed.http);  // listed, not served by this build
+}
+
+TEST(GatewayConfig, SecretErrorsNameTheKey) {
+  const std::string plain = "0123456789abcdef0123456789abcdef";
+  const std::string ee = "ee" + plain + "6578616d706c652e636f6d";
+  expect_error(with_listener("secrets = [{ label = \"x\", secret = \"abc\" }]\n"
+                             "transports = [\"obfuscated\"]"),
+               "listener[0].secrets[0].secret", "x");
+  expect_error(with_listener("secrets = [{ secret = \"" + plain + "\" }]"),
+               "listener[0].secrets[0].label", "missing");
+  expect_error(with_listener("secrets = [{ label = \"x\", secret = \"" + plain +
+                             "\", colour = 1 }]"),
+               "listener[0].secrets[0].colour", "unknown key");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"x\", "
+                             "secret = \"" + plain + "\" }, { label = \"x\", secret = \"" +
+                             plain + "\" }]"),
+               "listener[0].secrets[1].label", "duplicate");
+  expect_error(with_listener("secrets = 3"), "listener[0].secrets", "array of tables");
+  expect_error(with_listener("transports = [\"fake-tls\"]\nallow_no_secret = true"),
+               "listener[0].transports", "ee secret");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"t\", "
+                             "secret = \"" + ee + "\" }]"),
+               "listener[0].transports", "allow_no_secret");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nallow_no_secret = true\n"
+                             "secrets = [{ label = \"t\", secret = \"" + ee + "\" }]"),
+               "listener[0].secrets", "fake-tls");
+  expect_error(with_listener("secrets = [{ label = \"p\", secret = \"" + plain + "\" }]"),
+               "listener[0].secrets", "obfuscated");
+  expect_error(with_listener("fronting = \"nowhere\""), "listener[0].fronting");
+  expect_error(with_listener("dd_strict = 1"), "listener[0].dd_strict", "true or false");
+  expect_error("[gateway]\nreplay_max_entries = 5\n" + with_listener(""),
+               "gateway.replay_max_entries", "between");
 }
 
 TEST(GatewayConfig, BadAddresses) {
@@ -260,7 +326,7 @@ TEST(GatewayConfig, BackendChecks) {
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = 3\n", "backend.type",
                "string");
   expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = true\n",
-               "crypto.edge_decryption");
+               "crypto.rsa_private_keys", "required");
   expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = 1\n", "crypto.edge_decryption");
 }
 
@@ -275,13 +341,71 @@ TEST(GatewayConfig, SyntaxErrorsNameTheLine) {
   EXPECT_NE(r.message().find("line 2"), std::string::npos) << r.message();
 }
 
+TEST(GatewayConfig, CryptoKeys) {
+  const std::string key = std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem";
+  const std::string on = std::string(kMinimal) + "[crypto]\nedge_decryption = true\n";
+  Result<Config> r = parse(on + "rsa_private_keys = [\"" + key +
+                           "\"]\nauth_key_file = \"/tmp/k.bin\"\ndc_id = 4\ntest_dc = true\n"
+                           "allow_temp_keys = false\nhandshake_timeout_ms = 5000\n"
+                           "max_handshakes_per_connection = 1\nmax_handshakes_per_ip = 3\n"
+                           "max_handshakes = 7\n");
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const CryptoConfig& c = r->crypto;
+  EXPECT_TRUE(c.edge_decryption);
+  ASSERT_EQ(c.rsa_keys.size(), 1u);
+  EXPECT_NE(c.rsa_keys[0].fingerprint(), 0u);
+  EXPECT_EQ(c.auth_key_file, "/tmp/k.bin");
+  EXPECT_EQ(c.dc_id, 4);
+  EXPECT_TRUE(c.test_dc);
+  EXPECT_FALSE(c.allow_temp_keys);
+  EXPECT_EQ(c.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(c.max_handshakes_per_connection, 1u);
+  EXPECT_EQ(c.max_handshakes_per_ip, 3u);
+  EXPECT_EQ(c.max_handshakes, 7u);
+
+  expect_error(on + "rsa_private_keys = []\n", "crypto.rsa_private_keys", "required");
+  expect_error(on + "rsa_private_keys = \"" + key + "\"\n", "crypto.rsa_private_keys", "array");
+  expect_error(on + "rsa_private_keys = [1]\n", "crypto.rsa_private_keys[0]", "string");
+  expect_error(on + "rsa_private_keys = [\"/nonexistent/key.pem\"]\n",
+               "crypto.rsa_private_keys[0]", "cannot open");
+  expect_error(on + "rsa_private_keys = [\"" + key + "\", \"" + key + "\"]\n",
+               "crypto.rsa_private_keys[1]", "listed twice");
+  expect_error(on + "rsa_private_keys = [\"" + std::string(MTEDGE_VECTORS_DIR) +
+                   "/full_req_pq_multi.bin\"]\n",
+               "crypto.rsa_private_keys[0]");
+  expect_error(on + "dc_id = 0\n", "crypto.dc_id", "between 1 and 1000");
+  expect_error(on + "handshake_timeout_ms = 10\n", "crypto.handshake_timeout_ms");
+  expect_error(on + "max_handshakes_per_connection = 0\n", "crypto.max_handshakes_per_connection");
+  expect_error(on + "max_handshakes_per_ip = 0\n", "crypto.max_handshakes_per_ip");
+  expect_error(on + "max_handshakes = 0\n", "crypto.max_handshakes");
+  expect_error(on + "auth_key_file = 3\n", "crypto.auth_key_file", "string");
+
+  // With edge decryption off the keys are not read (a relay config may keep the lines).
+  Result<Config> off = parse(std::string(kMinimal) +
+                             "[crypto]\nrsa_private_keys = [\"/nonexistent/key.pem\"]\n");
+  ASSERT_TRUE(off.is_ok()) << off.message();
+  EXPECT_TRUE(off->crypto.rsa_keys.empty());
+}
+
 TEST(GatewayConfig, ShippedConfigIsValid) {
   backend::AdapterRegistry registry;
   register_builtin_adapters(registry);
-  if (!registry.make("relay")) GTEST_SKIP() << "relay adapter not built";
-  Result<Config> r = load_config_file(MTEDGE_VECTORS_DIR "/../../conf/mtedge.toml", registry);
+  if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
+  // The shipped key path is var/ of a checkout where `make run` ran; use the test key.
+  std::ifstream in(MTEDGE_VECTORS_DIR "/../../conf/mtedge.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  const std::string shipped_key = "\"var/rsa_private.pem\"";
+  const size_t at = toml.find(shipped_key);
+  ASSERT_NE(at, std::string::npos);
+  toml.replace(at, shipped_key.size(), "\"" MTEDGE_VECTORS_DIR "/test_rsa_2048.pem\"");
+  Result<Config> r = parse_config(toml, registry);
   ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_EQ(r->backend_type, "relay");
+  EXPECT_EQ(r->backend_type, "embedded");
+  EXPECT_TRUE(r->crypto.edge_decryption);
+  EXPECT_EQ(r->crypto.rsa_keys.size(), 1u);
+  EXPECT_EQ(r->crypto.auth_key_file, "var/auth_keys.bin");
   EXPECT_TRUE(r->admin.enabled);
 }
 

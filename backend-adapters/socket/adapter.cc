@@ -1,0 +1,367 @@
+#include "backend-adapters/socket/adapter.h"
+
+#include <spdlog/spdlog.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <cassert>
+
+#include "backend-adapters/socket/stream.h"
+
+namespace mtedge::backend::socket {
+namespace {
+// A decrypted connection may carry several sessions; more than this and the oldest is
+// forgotten (it can still be reached by its connection id or its auth key).
+constexpr size_t kMaxSessionsPerClient = 8;
+}  // namespace
+
+// Streams that got bytes during this loop iteration are flushed once, in the check phase,
+// so many frames become one write. The idle handle keeps the loop from blocking in poll
+// when bytes were queued outside the I/O phase (timers). Heap-allocated so that it can
+// outlive the adapter until its close callbacks ran.
+struct FlushHandles {
+  uv_check_t check;
+  uv_idle_t idle;
+  SocketAdapter* owner = nullptr;
+  int open = 2;
+  bool armed = false;
+};
+
+SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
+                             std::shared_ptr<const RendezvousHash> hash,
+                             const AdapterContext& context)
+    : config_(std::move(config)),
+      hash_(std::move(hash)),
+      context_(context),
+      loads_(config_->endpoints.size(), 0),
+      read_buffer_(64 * 1024) {
+  assert(context_.loop != nullptr && context_.sink != nullptr);
+  handles_ = new FlushHandles;
+  handles_->owner = this;
+  uv_check_init(context_.loop, &handles_->check);
+  uv_idle_init(context_.loop, &handles_->idle);
+  handles_->check.data = handles_;
+  handles_->idle.data = handles_;
+  for (size_t i = 0; i < config_->endpoints.size(); ++i) {
+    streams_.push_back(new BackendStream(*this, i, config_->endpoints[i]));
+  }
+  for (BackendStream* stream : streams_) stream->start();
+}
+
+SocketAdapter::~SocketAdapter() {
+  for (BackendStream* stream : streams_) stream->shutdown();
+  if (handles_ != nullptr) {
+    handles_->owner = nullptr;
+    if (stopping_) return;  // stop() already closes them
+    auto closed = [](uv_handle_t* h) {
+      auto* handles = static_cast<FlushHandles*>(h->data);
+      if (--handles->open == 0) delete handles;
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
+  }
+}
+
+void SocketAdapter::on_open(const ConnInfo& info) {
+  if (stopping_) {
+    sink().close(info.id, "socket adapter stopping");
+    return;
+  }
+  // Bound at its first frame, when its auth_key_id is known.
+  clients_[info.id] = Client{info};
+}
+
+bool SocketAdapter::on_frame(const Frame& frame) {
+  auto it = clients_.find(frame.conn_id);
+  if (it == clients_.end() || it->second.failed) return true;  // the gateway is closing it
+  Client& client = it->second;
+  bool rebind = frame.auth_key_id != 0 && frame.auth_key_id != client.auth_key_id;
+  if (client.endpoint < 0 || rebind) {
+    if (!bind(frame.conn_id, client, frame)) return true;
+  }
+  BackendStream& stream = *streams_[static_cast<size_t>(client.endpoint)];
+  if (!stream.accepting()) {
+    counters_.down_outcomes++;
+    fail_client(frame.conn_id, "backend endpoint down");
+    return true;
+  }
+  track_session(frame.conn_id, client, frame);
+  switch (stream.send_frame(frame.conn_id, frame)) {
+    case SendResult::kAccepted: return true;
+    case SendResult::kPause: return false;
+    case SendResult::kOverflow:
+      counters_.queue_overflows++;
+      fail_client(frame.conn_id, "backend queue limit (max_queued_bytes)");
+      return true;
+  }
+  return true;
+}
+
+bool SocketAdapter::bind(ConnId id, Client& client, const Frame& frame) {
+  size_t target = 0;
+  if (frame.auth_key_id != 0) {
+    target = hash_->pick(frame.auth_key_id);
+  } else {
+    target = hash_->pick_bounded(id, loads_, config_->handshake_load_factor);
+  }
+  if (client.endpoint == static_cast<int>(target)) {
+    client.auth_key_id = frame.auth_key_id;
+    return true;
+  }
+  if (client.endpoint >= 0) {
+    // A new auth key on this connection (e.g. after its handshake): it moves to the
+    // key's endpoint. The old endpoint sees it close.
+    counters_.rebinds++;
+    unbind(id, client, v1::CLOSE_REASON_REBOUND);
+  }
+  BackendStream& stream = *streams_[target];
+  if (!stream.accepting()) {
+    counters_.down_outcomes++;
+    give_outcome(id, "backend endpoint down");
+    return false;
+  }
+  client.endpoint = static_cast<int>(target);
+  client.auth_key_id = frame.auth_key_id;
+  ++loads_[target];
+  stream.send_control(id, make_conn_opened(client.info));
+  return true;
+}
+
+void SocketAdapter::unbind(ConnId id, Client& client, v1::CloseReason reason) {
+  untrack_sessions(id, client);
+  if (client.endpoint < 0) return;
+  BackendStream& stream = *streams_[static_cast<size_t>(client.endpoint)];
+  --loads_[static_cast<size_t>(client.endpoint)];
+  client.endpoint = -1;
+  stream.forget(id);
+  stream.send_control(id, make_conn_closed(id, reason));
+}
+
+void SocketAdapter::fail_client(ConnId id, std::string_view reason) {
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.failed) return;
+  Client& client = it->second;
+  if (client.endpoint >= 0) streams_[static_cast<size_t>(client.endpoint)]->drop_frames(id);
+  unbind(id, client, v1::CLOSE_REASON_ADAPTER);
+  give_outcome(id, reason);
+}
+
+void SocketAdapter::give_outcome(ConnId id, std::string_view reason) {
+  auto it = clients_.find(id);
+  if (it != clients_.end()) it->second.failed = true;
+  spdlog::debug("socket: conn {:#x}: {}", id, reason);
+  // The sink may call on_close right away; nothing here touches the client afterwards.
+  const DownOutcome& outcome = config_->on_backend_down;
+  if (outcome.close) {
+    sink().close(id, reason);
+  } else {
+    sink().send_transport_error(id, outcome.error_code);
+  }
+}
+
+void SocketAdapter::on_stream_down(BackendStream& stream) {
+  std::vector<ConnId> bound;
+  for (auto& [id, client] : clients_) {
+    if (client.endpoint == static_cast<int>(stream.index()) && !client.failed) {
+      bound.push_back(id);
+      untrack_sessions(id, client);
+      client.endpoint = -1;  // the stream's session is gone: nothing more to tell it
+    }
+  }
+  loads_[stream.index()] = 0;
+  counters_.down_outcomes += bound.size();
+  for (ConnId id : bound) give_outcome(id, "backend endpoint down");
+}
+
+void SocketAdapter::on_client_drained(ConnId id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end() || it->second.endpoint < 0) return;
+  streams_[static_cast<size_t>(it->second.endpoint)]->release_credit(id);
+}
+
+void SocketAdapter::on_close(ConnId id, CloseReason reason) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  Client client = std::move(it->second);
+  clients_.erase(it);
+  if (!client.failed) unbind(id, client, to_wire(reason));
+}
+
+void SocketAdapter::track_session(ConnId id, Client& client, const Frame& frame) {
+  if (frame.auth_key_id == 0) return;
+  auto touch = [&](SessionKey key) {
+    std::vector<ConnId>& conns = sessions_[key];
+    auto found = std::find(conns.begin(), conns.end(), id);
+    if (found == conns.end()) {
+      if (client.sessions.size() >= kMaxSessionsPerClient) {
+        SessionKey oldest = client.sessions.front();
+        client.sessions.erase(client.sessions.begin());
+        auto old = sessions_.find(oldest);
+        if (old != sessions_.end()) {
+          std::erase(old->second, id);
+          if (old->second.empty()) sessions_.erase(old);
+        }
+      }
+      client.sessions.push_back(key);
+      conns.push_back(id);
+    } else if (found + 1 != conns.end()) {
+      std::rotate(found, found + 1, conns.end());  // most recently active last
+    }
+  };
+  touch({frame.auth_key_id, 0});
+  if (frame.kind == FrameKind::kDecrypted && frame.session_id != 0) {
+    touch({frame.auth_key_id, frame.session_id});
+  }
+}
+
+void SocketAdapter::untrack_sessions(ConnId id, Client& client) {
+  for (const SessionKey& key : client.sessions) {
+    auto it = sessions_.find(key);
+    if (it == sessions_.end()) continue;
+    std::erase(it->second, id);
+    if (it->second.empty()) sessions_.erase(it);
+  }
+  client.sessions.clear();
+}
+
+bool SocketAdapter::bound_to(ConnId id, const BackendStream& stream) const {
+  auto it = clients_.find(id);
+  return it != clients_.end() && !it->second.failed &&
+         it->second.endpoint == static_cast<int>(stream.index());
+}
+
+std::optional<ConnId> SocketAdapter::resolve(const BackendStream& stream,
+                                             const v1::ServerFrame& frame) const {
+  if (frame.target_case() == v1::ServerFrame::kConnId) {
+    if (bound_to(frame.conn_id(), stream)) return frame.conn_id();
+    return std::nullopt;
+  }
+  auto it = sessions_.find({frame.session().auth_key_id(), frame.session().session_id()});
+  if (it == sessions_.end()) return std::nullopt;
+  for (auto conn = it->second.rbegin(); conn != it->second.rend(); ++conn) {
+    if (bound_to(*conn, stream)) return *conn;
+  }
+  return std::nullopt;
+}
+
+std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
+                                                        const v1::BackendMessage& message) {
+  // A backend may only act on clients bound to its own stream.
+  switch (message.kind_case()) {
+    case v1::BackendMessage::kFrame: {
+      const v1::ServerFrame& frame = message.frame();
+      std::optional<ConnId> conn = resolve(stream, frame);
+      if (!conn) {
+        counters_.undelivered++;
+        stream.send_undelivered(frame);
+        return std::nullopt;
+      }
+      bool below_high = true;
+      if (!frame.packet().empty()) {
+        below_high = sink().send_packet(*conn, codecs::as_bytes(frame.packet()));
+      } else {
+        const v1::DecryptedMessage& m = frame.message();
+        OutboundMessage out{m.salt(), m.session_id(), m.msg_id(), m.seq_no(),
+                            codecs::as_bytes(m.body())};
+        below_high = sink().send_message(*conn, out);
+      }
+      // The sink may have closed the client; credit is held only for a live one.
+      if (!below_high && bound_to(*conn, stream)) return conn;
+      return std::nullopt;
+    }
+    case v1::BackendMessage::kQuickAck:
+      if (bound_to(message.quick_ack().conn_id(), stream)) {
+        sink().send_quick_ack(message.quick_ack().conn_id(), message.quick_ack().token());
+      } else {
+        counters_.undelivered++;
+      }
+      return std::nullopt;
+    case v1::BackendMessage::kTransportError:
+      if (bound_to(message.transport_error().conn_id(), stream)) {
+        sink().send_transport_error(message.transport_error().conn_id(),
+                                    message.transport_error().code());
+      } else {
+        counters_.undelivered++;
+      }
+      return std::nullopt;
+    case v1::BackendMessage::kClose:
+      if (bound_to(message.close().conn_id(), stream)) {
+        sink().close(message.close().conn_id(), "closed by the backend");
+      } else {
+        counters_.undelivered++;
+      }
+      return std::nullopt;
+    case v1::BackendMessage::kHello:
+    case v1::BackendMessage::kCredit:
+    case v1::BackendMessage::KIND_NOT_SET: return std::nullopt;  // the stream handles these
+  }
+  return std::nullopt;
+}
+
+void SocketAdapter::mark_dirty(BackendStream* stream) {
+  stream->dirty = true;
+  dirty_.push_back(stream);
+  if (!handles_->armed) {
+    handles_->armed = true;
+    uv_check_start(&handles_->check, on_check);
+    uv_idle_start(&handles_->idle, [](uv_idle_t*) {});
+  }
+}
+
+void SocketAdapter::on_check(uv_check_s* handle) {
+  auto* handles = static_cast<FlushHandles*>(handle->data);
+  handles->armed = false;
+  uv_check_stop(&handles->check);
+  uv_idle_stop(&handles->idle);
+  if (handles->owner != nullptr) handles->owner->flush_dirty();
+}
+
+void SocketAdapter::flush_dirty() {
+  std::vector<BackendStream*> batch;
+  batch.swap(dirty_);
+  for (BackendStream* stream : batch) stream->flush();
+}
+
+void SocketAdapter::stop(std::function<void()> done) {
+  stopping_ = true;
+  done_ = std::move(done);
+  std::vector<ConnId> ids;
+  ids.reserve(clients_.size());
+  for (const auto& [id, client] : clients_) ids.push_back(id);
+  for (ConnId id : ids) sink().close(id, "socket adapter stopping");
+  spdlog::info(
+      "socket: worker {}: stopping [frames_to_backend = {}, messages_from_backend = {}, "
+      "down_outcomes = {}, deadline_expired = {}, queue_overflows = {}, undelivered = {}, "
+      "stream_failures = {}, protocol_errors = {}, rebinds = {}]",
+      worker(), counters_.frames_to_backend, counters_.messages_from_backend,
+      counters_.down_outcomes, counters_.deadline_expired, counters_.queue_overflows,
+      counters_.undelivered, counters_.stream_failures, counters_.protocol_errors,
+      counters_.rebinds);
+  for (BackendStream* stream : streams_) stream->shutdown();
+  streams_.clear();
+  dirty_.clear();
+  if (handles_ != nullptr) {
+    auto closed = [](uv_handle_t* h) {
+      auto* handles = static_cast<FlushHandles*>(h->data);
+      if (--handles->open > 0) return;
+      SocketAdapter* owner = handles->owner;
+      delete handles;
+      if (owner != nullptr) {
+        owner->handles_ = nullptr;
+        owner->maybe_done();
+      }
+    };
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
+  }
+}
+
+void SocketAdapter::maybe_done() {
+  // Waits for the loop handles: `done` may destroy this adapter.
+  if (!stopping_ || handles_ != nullptr || !done_) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done();
+}
+
+}  // namespace mtedge::backend::socket

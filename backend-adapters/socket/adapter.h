@@ -1,0 +1,119 @@
+// SocketAdapter: one instance per worker. It binds each client connection to one backend
+// stream (rendezvous hash of its auth_key_id; handshake connections by connection id,
+// with bounded load), keeps that binding while the auth key stays the same (so a session's
+// frames stay in order on one stream), and turns backend messages into GatewaySink calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "backend-adapters/api/adapter.h"
+#include "backend-adapters/socket/config.h"
+#include "backend-adapters/socket/protocol.h"
+#include "backend-adapters/socket/rendezvous.h"
+
+struct uv_check_s;
+
+namespace mtedge::backend::socket {
+
+class BackendStream;
+struct FlushHandles;
+
+// Outcomes this worker counted, for logs and tests (single writer: this worker).
+struct SocketCounters {
+  uint64_t frames_to_backend = 0;
+  uint64_t messages_from_backend = 0;
+  uint64_t down_outcomes = 0;     // clients given on_backend_down: their endpoint was down
+  uint64_t deadline_expired = 0;  // client frames that waited past message_deadline_ms
+  uint64_t queue_overflows = 0;   // clients failed at max_queued_bytes
+  uint64_t undelivered = 0;       // backend messages whose target was not on the stream
+  uint64_t stream_failures = 0;
+  uint64_t protocol_errors = 0;   // backend breaches: bad message, beyond credit
+  uint64_t rebinds = 0;           // connections moved to another endpoint (new auth key)
+};
+
+class SocketAdapter final : public BackendAdapter {
+ public:
+  SocketAdapter(std::shared_ptr<const SocketConfig> config,
+                std::shared_ptr<const RendezvousHash> hash, const AdapterContext& context);
+  ~SocketAdapter() override;
+
+  void on_open(const ConnInfo& info) override;
+  bool on_frame(const Frame& frame) override;
+  void on_client_drained(ConnId conn) override;
+  void on_close(ConnId conn, CloseReason reason) override;
+  void stop(std::function<void()> done) override;
+
+  const SocketCounters& counters() const { return counters_; }
+
+  // Used by BackendStream.
+  SocketCounters& counters() { return counters_; }
+  GatewaySink& sink() { return *context_.sink; }
+  uv_loop_s* loop() { return context_.loop; }
+  unsigned worker() const { return context_.worker; }
+  const SocketConfig& config() const { return *config_; }
+  char* read_buffer() { return read_buffer_.data(); }
+  size_t read_buffer_size() const { return read_buffer_.size(); }
+  void mark_dirty(BackendStream* stream);
+  // The stream failed: every client bound to it gets on_backend_down.
+  void on_stream_down(BackendStream& stream);
+  // Gives the client on_backend_down and unbinds it (no-op for an unknown client).
+  void fail_client(ConnId conn, std::string_view reason);
+  // Acts on one checked backend message. Returns the client to hold its credit for (it is
+  // above its high-water mark), or nothing when the credit can go straight back.
+  std::optional<ConnId> on_backend_message(BackendStream& stream,
+                                           const v1::BackendMessage& message);
+
+ private:
+  struct SessionKey {
+    uint64_t auth_key_id;
+    int64_t session_id;  // 0: any session of the auth key
+    bool operator==(const SessionKey&) const = default;
+  };
+  struct SessionKeyHash {
+    size_t operator()(const SessionKey& k) const {
+      return std::hash<uint64_t>()(k.auth_key_id ^ (uint64_t(k.session_id) * 0x9e3779b97f4a7c15ull));
+    }
+  };
+  struct Client {
+    ConnInfo info;
+    int endpoint = -1;  // bound stream, -1 = none yet (or unbound after a failure)
+    uint64_t auth_key_id = 0;  // the key it was routed by; 0 = by connection id
+    bool failed = false;       // the outcome was given; the gateway is closing it
+    std::vector<SessionKey> sessions;
+  };
+
+  // Binds (or rebinds) the client for `frame`; false when it was failed instead.
+  bool bind(ConnId id, Client& client, const Frame& frame);
+  void unbind(ConnId id, Client& client, v1::CloseReason reason);
+  void track_session(ConnId id, Client& client, const Frame& frame);
+  void untrack_sessions(ConnId id, Client& client);
+  // The client on `stream` a ServerFrame is for, if any.
+  std::optional<ConnId> resolve(const BackendStream& stream, const v1::ServerFrame& frame) const;
+  bool bound_to(ConnId id, const BackendStream& stream) const;
+  void give_outcome(ConnId id, std::string_view reason);
+  void flush_dirty();
+  void maybe_done();
+  static void on_check(uv_check_s* handle);
+
+  std::shared_ptr<const SocketConfig> config_;
+  std::shared_ptr<const RendezvousHash> hash_;
+  AdapterContext context_;
+  std::vector<BackendStream*> streams_;  // one per endpoint; each deletes itself on shutdown
+  std::vector<size_t> loads_;            // bound clients per endpoint
+  std::unordered_map<ConnId, Client> clients_;
+  std::unordered_map<SessionKey, std::vector<ConnId>, SessionKeyHash> sessions_;
+  std::vector<BackendStream*> dirty_;
+  FlushHandles* handles_ = nullptr;  // freed by its own close callbacks
+  std::vector<char> read_buffer_;
+  SocketCounters counters_;
+  bool stopping_ = false;
+  std::function<void()> done_;
+};
+
+}  // namespace mtedge::backend::socket

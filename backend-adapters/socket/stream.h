@@ -1,0 +1,134 @@
+// BackendStream: the one persistent connection of a worker to one backend endpoint.
+//
+// It owns the protocol session (hello, credit both ways, the delimited reader), the queue
+// of messages waiting for credit or for the connection, and the reconnect loop. It knows
+// clients only by connection id; which client goes where is the adapter's business.
+//
+// States: connecting (first connect, or a reconnect attempt) -> hello sent -> ready; any
+// failure -> down (every client bound to it gets the configured outcome) -> backoff ->
+// connecting. Clients are accepted while ready and during the very first connect (their
+// frames queue); while down they get the outcome at once (fail closed).
+//
+// Lifetime: owned by the adapter; shutdown() closes everything and the object deletes
+// itself once its handles' close callbacks ran.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <string_view>
+#include <unordered_set>
+
+#include "backend-adapters/api/frame.h"
+#include "backend-adapters/socket/config.h"
+#include "backend-adapters/socket/credit.h"
+#include "backend-adapters/socket/delimited.h"
+#include "backend-adapters/socket/protocol.h"
+
+namespace mtedge::backend::socket {
+
+class SocketAdapter;
+struct Link;
+
+enum class SendResult : uint8_t {
+  kAccepted,  // sent or queued; keep reading the client
+  kPause,     // queued behind missing credit or a full socket: pause the client
+  kOverflow,  // over max_queued_bytes: the frame was not taken, fail the client
+};
+
+class BackendStream final : private MessageSink {
+ public:
+  BackendStream(SocketAdapter& owner, size_t index, const Endpoint& endpoint);
+  BackendStream(const BackendStream&) = delete;
+  BackendStream& operator=(const BackendStream&) = delete;
+
+  size_t index() const { return index_; }
+  const Endpoint& endpoint() const { return endpoint_; }
+  bool ready() const { return ready_; }
+  // New clients and frames are taken (see the states above).
+  bool accepting() const { return ready_ || !down_; }
+
+  // Starts the first connect.
+  void start();
+  // Queues a client frame (costs one credit); the client must be bound to this stream.
+  SendResult send_frame(ConnId conn, const Frame& frame);
+  // Queues conn_opened / conn_closed, in order with that client's frames.
+  void send_control(ConnId conn, const v1::GatewayMessage& message);
+  // Tells the backend a ServerFrame was not delivered (not ordered, costs nothing).
+  void send_undelivered(const v1::ServerFrame& frame);
+  // The client is gone or failed: forget its pause and give back credit held for it.
+  void forget(ConnId conn);
+  // Drops the client's queued frames (not its conn_opened/conn_closed); returns how many.
+  size_t drop_frames(ConnId conn);
+  // The client's outbound queue drained: credit held for it goes back to the backend.
+  void release_credit(ConnId conn);
+  // Hands the queued bytes to the socket in one write (called once per loop iteration).
+  void flush();
+  // Closes everything; no more callbacks into the adapter.
+  void shutdown();
+
+  bool dirty = false;  // on the adapter's flush list
+
+ private:
+  struct Pending {
+    ConnId conn;
+    bool frame;  // a client frame (needs credit) rather than conn_opened / conn_closed
+    uint64_t enqueued_ms;
+    Bytes bytes;  // delimited, ready to write
+  };
+
+  bool on_message(ByteView bytes) override;
+  void connect();
+  void fail(std::string_view reason, bool protocol_error);
+  void on_connected(int status);
+  void on_read(ssize_t nread, const uv_buf_t* buf);
+  void on_written(size_t bytes, int status);
+  void on_hello(const v1::HelloAck& hello);
+  // Moves what may go now from the queue to the socket buffer.
+  void drain();
+  // Resumes paused clients once the queue is empty and the socket buffer is low.
+  void maybe_resume();
+  void maybe_grant();
+  void arm_deadline();
+  void on_deadline();
+  void enqueue(ConnId conn, bool frame, const v1::GatewayMessage& message);
+  void write_now(const v1::GatewayMessage& message);
+  void schedule_flush();
+  size_t socket_bytes() const { return out_.size() + in_flight_; }
+  size_t queued_bytes() const { return socket_bytes() + pending_bytes_; }
+  void on_timer_closed();
+
+  static void connect_cb(uv_connect_t* req, int status);
+  static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void write_cb(uv_write_t* req, int status);
+  static void timer_cb(uv_timer_t* timer);
+  static void deadline_cb(uv_timer_t* timer);
+
+  SocketAdapter* owner_;  // null once shut down
+  size_t index_;
+  const Endpoint& endpoint_;
+  const SocketConfig& config_;
+  Link* link_ = nullptr;  // the current socket; frees itself when closed
+  uv_timer_t timer_;      // connect + hello timeout, then reconnect backoff
+  uv_timer_t deadline_;   // the oldest queued frame's message_deadline_ms
+  int open_timers_ = 2;
+  DelimitedReader reader_;
+  CreditLedger ledger_;
+  v1::BackendMessage message_;  // reused by on_message
+  Bytes out_;                   // encoded, not yet handed to the socket
+  size_t in_flight_ = 0;        // handed to uv_write, not yet written
+  std::deque<Pending> pending_;
+  size_t pending_bytes_ = 0;
+  std::unordered_set<ConnId> paused_;
+  bool connected_ = false;
+  bool ready_ = false;  // HelloAck accepted
+  bool down_ = false;   // failed since the last HelloAck
+  bool stopping_ = false;
+  uint32_t backoff_ms_ = 0;
+  std::minstd_rand jitter_;
+};
+
+}  // namespace mtedge::backend::socket

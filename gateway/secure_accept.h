@@ -1,0 +1,83 @@
+// SecureAccept: the server side of obfuscated2 and fake-TLS for one connection, between
+// detection and streaming. It buffers what the acceptors need, keeps every raw byte the
+// client sent until the outcome is known (so a rejected connection can be spliced to the
+// fronting server unchanged), and finally builds the connection's TransportStack.
+//
+//   SecureAccept acc(kind, listener, replay, options);
+//   switch (acc.feed(bytes, now, out)) {     // `out` receives the fake-TLS ServerHello
+//     kNeedMore: read more;
+//     kError:    acc.error(); acc.can_front() -> splice acc.raw() to the fronting server;
+//     kDone:     acc.build_stack(stack, limits, seed); stack->feed(acc.rest(), sink);
+//   }
+//
+// Fronting is possible only until the server has answered: once a fake-TLS ServerHello was
+// written, a later failure (a bad inner init) closes the connection instead.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "codecs/common/bytes.h"
+#include "codecs/common/codec_error.h"
+#include "codecs/common/transport_stack.h"
+#include "codecs/obfuscated/fake_tls.h"
+#include "codecs/obfuscated/obfuscated2.h"
+
+namespace mtedge::gateway {
+
+struct SecureAcceptOptions {
+  std::span<const codecs::obfuscated::Secret> secrets;
+  codecs::obfuscated::InitOptions init;      // plain obfuscated2 (no ee secrets)
+  codecs::obfuscated::FakeTlsOptions tls;
+};
+
+class SecureAccept {
+ public:
+  enum class Kind : uint8_t { kObfuscated, kFakeTls };
+  enum class Step : uint8_t { kNeedMore, kDone, kError };
+
+  // `options.secrets` must outlive this object (they live in the listener's config).
+  SecureAccept(Kind kind, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay);
+
+  // Feeds raw socket bytes (may modify them). Writes what must be sent to the client
+  // (the fake-TLS reply) to `out`. After kDone or kError feed() must not be called again.
+  Step feed(codecs::MutableByteView bytes, int64_t now, codecs::Bytes& out);
+
+  codecs::CodecError error() const { return error_; }
+  // True while nothing was answered: the bytes in raw() may go to the fronting server.
+  bool can_front() const { return !answered_; }
+  codecs::ByteView raw() const;
+
+  // After kDone.
+  void build_stack(std::optional<codecs::TransportStack>& stack, codecs::FrameLimits limits,
+                   uint64_t seed);
+  codecs::MutableByteView rest() { return inner_->rest(); }
+  codecs::TransportKind inner_transport() const { return inner_->init().transport; }
+  int16_t dc_id() const { return inner_->init().dc_id; }
+  const std::string& secret_label() const { return inner_->init().secret_label; }
+  // "obfuscated/abridged", "fake-tls/padded", ...
+  std::string transport_name() const;
+  // The SNI of a fake-TLS hello (for logs), empty otherwise.
+  const std::string& sni() const;
+
+ private:
+  Step fail(codecs::CodecError error) {
+    error_ = error;
+    return Step::kError;
+  }
+  Step feed_inner(codecs::MutableByteView bytes, int64_t now);
+
+  Kind kind_;
+  SecureAcceptOptions options_;
+  codecs::obfuscated::ReplayCache* replay_;
+  std::optional<codecs::obfuscated::FakeTlsAcceptor> tls_;
+  std::optional<codecs::obfuscated::ObfuscatedAcceptor> inner_;
+  codecs::Bytes raw_;  // plain obfuscated2: the bytes fed before the outcome
+  codecs::CodecError error_ = codecs::CodecError::kNone;
+  bool answered_ = false;
+};
+
+}  // namespace mtedge::gateway

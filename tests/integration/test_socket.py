@@ -1,0 +1,298 @@
+"""The real mtedge binary with the socket backend (mtedge.v1) in front of the example
+backend (examples/python/backend.py), edge decryption off.
+
+Frames of every plain transport round-trip with quick acks; order holds for a burst; two
+endpoints split auth keys and every connection of a key reaches the same one; killing an
+endpoint gives its clients the configured outcome (-429) and leaves the other's alone, and
+it serves again once restarted; a backend that stops reading causes backpressure and the
+deadline outcome, with bounded memory; Unix socket endpoints work.
+"""
+import os
+import struct
+import tempfile
+import time
+import unittest
+import zlib
+
+from support import gateway, net
+from support.backend import ExampleBackend, tcp_listen
+from support.client import Client, Closed
+
+
+def socket_config(port, endpoints, workers=2, extra=""):
+    listed = ", ".join('"%s"' % e for e in endpoints)
+    return f"""
+[gateway]
+workers = {workers}
+
+[[listener]]
+name = "test"
+address = "127.0.0.1:{port}"
+transports = ["abridged", "intermediate", "padded", "full"]
+
+[crypto]
+edge_decryption = false
+
+[backend]
+type = "socket"
+
+[backend.socket]
+endpoints = [{listed}]
+gateway_id = "itest"
+connect_timeout_ms = 2000
+reconnect_min_ms = 50
+reconnect_max_ms = 200
+on_backend_down = -429
+{extra}
+
+[log]
+level = "info"
+"""
+
+
+def encrypted(key, size=64, seed=0):
+    """A pass-through packet: auth_key_id, then bytes standing in for msg_key + ciphertext."""
+    body = bytes((seed + i * 13) & 0xFF for i in range(size - 8))
+    return struct.pack("<Q", key) + body
+
+
+def unencrypted(size=40, seed=0):
+    return b"\x00" * 8 + bytes((seed + i) & 0xFF for i in range(size - 8))
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class SocketCase(unittest.TestCase):
+    """One mtedge and the given example backends per test class."""
+
+    backends = ("b1",)
+    extra = ""
+    backend_args = ()
+    unix = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mtedge-socket-")
+        cls.servers = []
+        for name in cls.backends:
+            listen = os.path.join(cls.tmp, name + ".sock") if cls.unix else tcp_listen()
+            cls.servers.append(ExampleBackend(listen, name, extra=cls.backend_args).start())
+        cls.port = net.free_port()
+        endpoints = [s.listen for s in cls.servers]
+        cls.gw = gateway.Gateway(socket_config(cls.port, endpoints, extra=cls.extra), cls.port)
+        try:
+            cls.gw.start()
+            cls.wait_ready(len(cls.servers))
+        except Exception:
+            for s in cls.servers:
+                s.stop()
+            raise
+
+    @classmethod
+    def wait_ready(cls, count, timeout=10.0):
+        # Every worker connects to every endpoint; the backend logs each hello.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(sum("hello" in l for l in s.lines) >= 2 for s in cls.servers[:count]):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("mtedge did not connect to every backend:\n" + cls.gw.output())
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.gw.stop()
+        output = cls.gw.output()
+        cls.gw.log.close()
+        for s in cls.servers:
+            s.stop()
+        if getattr(cls, "_dump_log", False) or code not in (0, None):
+            print("\n---- mtedge log (exit %s) ----\n%s" % (code, output[-20000:]))
+        if code not in (0, None):
+            raise AssertionError("mtedge exited with %s on SIGTERM" % code)
+
+    def tearDown(self):
+        result = getattr(self._outcome, "result", None)
+        if result is not None and any(t is self for t, _ in list(result.errors) + list(result.failures)):
+            type(self)._dump_log = True
+        self.assertTrue(self.gw.alive(), "mtedge died")
+
+    def client(self, transport="intermediate", seed=1):
+        c = Client(self.port, transport, seed=seed)
+        self.addCleanup(c.close)
+        return c
+
+    def home_of(self, key):
+        """The backend that received frames for `key`."""
+        homes = [s for s in self.servers if key in s.keys()]
+        self.assertEqual(len(homes), 1, "key %x seen by %s" % (key, [s.name for s in homes]))
+        return homes[0]
+
+
+class RoundTrip(SocketCase):
+    def check_transport(self, transport):
+        c = self.client(transport)
+        for packet in (unencrypted(40, 1), encrypted(0x1122334455667788, 128, 2),
+                       encrypted(0x1122334455667788, 4096, 3)):
+            c.send(packet)
+            got = c.read_packet()
+            if transport == "padded":
+                # Padded intermediate: up to 12 bytes of client padding reach the backend.
+                self.assertEqual(got[:len(packet)], packet)
+            else:
+                self.assertEqual(got, packet)
+
+    def test_abridged(self):
+        self.check_transport("abridged")
+
+    def test_intermediate(self):
+        self.check_transport("intermediate")
+
+    def test_padded(self):
+        self.check_transport("padded")
+
+    def test_full(self):
+        self.check_transport("full")
+
+    def test_quick_ack(self):
+        c = self.client("intermediate")
+        packet = encrypted(0x55, 64, 9)
+        c.send(packet, quick_ack=True)
+        unit = c.read_unit()
+        self.assertEqual(unit[0], "ack", unit)
+        self.assertEqual(unit[1], zlib.crc32(packet) | 0x80000000)
+        self.assertEqual(c.read_packet(), packet)
+
+    def test_order_of_a_burst(self):
+        c = self.client("abridged")
+        packets = [encrypted(0x77, 32 + 4 * (i % 50), i) for i in range(500)]
+        c.send_raw(b"".join(c.frame_bytes(p) for p in packets))
+        for i, p in enumerate(packets):
+            self.assertEqual(c.read_packet(), p, "frame %d out of order" % i)
+
+    def test_many_clients_at_once(self):
+        clients = [self.client("intermediate", seed=i) for i in range(40)]
+        for i, c in enumerate(clients):
+            c.send(encrypted(1000 + i, 48, i))
+        for i, c in enumerate(clients):
+            self.assertEqual(c.read_packet(), encrypted(1000 + i, 48, i))
+
+
+class TwoEndpoints(SocketCase):
+    backends = ("b1", "b2")
+
+    def test_keys_split_and_stick(self):
+        keys = [0x0100000000000000 + i * 0x9E3779B97F4A7C15 % (1 << 63) for i in range(1, 41)]
+        for key in keys:
+            # Two connections per key (they may land on different workers).
+            for seed in (1, 2):
+                c = self.client("intermediate", seed=seed)
+                c.send(encrypted(key, 32, seed))
+                self.assertEqual(c.read_packet(), encrypted(key, 32, seed))
+        counts = {s.name: 0 for s in self.servers}
+        for key in keys:
+            counts[self.home_of(key).name] += 1
+        self.assertTrue(all(n >= 8 for n in counts.values()), counts)
+
+
+class EndpointDown(SocketCase):
+    backends = ("b1", "b2")
+
+    def test_kill_gives_the_outcome_and_restart_recovers(self):
+        keys = [0x0200000000000000 + i * 7919 for i in range(1, 21)]
+        conns = {}
+        for key in keys:
+            c = self.client("intermediate", seed=key & 0xFF)
+            c.send(encrypted(key, 32))
+            self.assertEqual(c.read_packet(), encrypted(key, 32))
+            conns[key] = c
+        victim = self.servers[0]
+        victim_keys = [k for k in keys if self.home_of(k) is victim]
+        other_keys = [k for k in keys if k not in victim_keys]
+        self.assertTrue(victim_keys and other_keys)
+
+        victim.kill()
+        # Its clients get -429, then the connection closes.
+        for key in victim_keys:
+            units = conns[key].wait_closed(timeout=5)
+            self.assertIn(("error", -429), units, "key %x" % key)
+        # The other endpoint's clients are untouched.
+        for key in other_keys:
+            conns[key].send(encrypted(key, 36))
+            self.assertEqual(conns[key].read_packet(), encrypted(key, 36))
+        # While down, a new client of a victim key gets the outcome at once.
+        c = self.client("intermediate")
+        c.send(encrypted(victim_keys[0], 32))
+        self.assertIn(("error", -429), c.wait_closed(timeout=5))
+
+        # Back on the same address: the gateway reconnects (backoff <= 200 ms).
+        restarted = ExampleBackend(victim.listen, victim.name).start()
+        self.servers[0] = restarted
+        deadline = time.monotonic() + 10
+        while True:
+            c = Client(self.port, "intermediate")
+            try:
+                c.send(encrypted(victim_keys[0], 40))
+                unit = c.read_unit(timeout=3)
+                if unit == ("packet", encrypted(victim_keys[0], 40)):
+                    break
+            except (Closed, TimeoutError, OSError):
+                pass
+            finally:
+                c.close()
+            self.assertLess(time.monotonic(), deadline, "no recovery after restart")
+            time.sleep(0.1)
+        self.assertIn(victim_keys[0], restarted.keys())
+
+
+class StalledBackend(SocketCase):
+    """A backend that stops reading after a few frames: clients are paused (bounded memory),
+    then get the outcome after message_deadline_ms."""
+
+    backend_args = ("--stop-reading-after", "3", "--credit", "8")
+    extra = "message_deadline_ms = 1500\nmax_queued_bytes = 1048576"
+
+    def test_backpressure_then_deadline(self):
+        c = self.client("intermediate")
+        chunk = encrypted(0x99, 64 * 1024, 1)
+        c.sock.setblocking(False)
+        sent = 0
+        pending = c.frame_bytes(chunk)
+        deadline = time.monotonic() + 4
+        rss_before = rss_bytes(self.gw.proc.pid)
+        # Push as much as the gateway takes: 64 MiB if it never pushed back.
+        while sent < (64 << 20) and time.monotonic() < deadline:
+            if not pending:
+                pending = c.codec.encode(chunk, False)
+            try:
+                n = c.sock.send(pending)
+                sent += n
+                pending = pending[n:]
+            except BlockingIOError:
+                time.sleep(0.01)
+            except OSError:
+                break
+        self.assertLess(sent, 32 << 20, "the gateway kept reading a client of a stalled backend")
+        rss_growth = rss_bytes(self.gw.proc.pid) - rss_before
+        self.assertLess(rss_growth, 24 << 20, "RSS grew by %d bytes" % rss_growth)
+        c.sock.setblocking(True)
+        units = c.wait_closed(timeout=10)
+        self.assertIn(("error", -429), units)
+
+
+class UnixEndpoint(SocketCase):
+    unix = True
+
+    def test_round_trip(self):
+        c = self.client("abridged")
+        c.send(unencrypted(40, 5))
+        self.assertEqual(c.read_packet(), unencrypted(40, 5))
+
+
+if __name__ == "__main__":
+    unittest.main()

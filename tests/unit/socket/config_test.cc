@@ -1,0 +1,105 @@
+// [backend.socket] parsing: defaults, every key, and errors that name the key's path.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "backend-adapters/socket/config.h"
+
+namespace mtedge::backend::socket {
+namespace {
+
+Result<SocketConfig> parse(const std::string& text) {
+  toml::table table = toml::parse(text);
+  return parse_config(table, "backend.socket");
+}
+
+std::string error_of(const std::string& text) {
+  auto config = parse(text);
+  EXPECT_FALSE(config) << text;
+  return config ? std::string() : config.message();
+}
+
+TEST(SocketConfig, Defaults) {
+  auto config = parse(R"(endpoints = ["127.0.0.1:9500"])");
+  ASSERT_TRUE(config) << config.message();
+  ASSERT_EQ(config->endpoints.size(), 1u);
+  EXPECT_EQ(config->endpoints[0].name, "127.0.0.1:9500");
+  EXPECT_FALSE(config->endpoints[0].is_unix);
+  EXPECT_TRUE(config->on_backend_down.close);
+  EXPECT_EQ(config->credit_window, 256u);
+}
+
+TEST(SocketConfig, EveryKey) {
+  auto config = parse(R"(
+endpoints = ["127.0.0.1:9500", "[::1]:9501", "/run/mtedge/b.sock", "unix:/tmp/c.sock"]
+gateway_id = "edge-1"
+connect_timeout_ms = 1500
+reconnect_min_ms = 50
+reconnect_max_ms = 8000
+credit_window = 64
+max_queued_bytes = 1048576
+max_message_bytes = 65536
+message_deadline_ms = 2500
+on_backend_down = -429
+handshake_load_factor = 1.5
+)");
+  ASSERT_TRUE(config) << config.message();
+  ASSERT_EQ(config->endpoints.size(), 4u);
+  EXPECT_TRUE(config->endpoints[2].is_unix);
+  EXPECT_EQ(config->endpoints[2].path, "/run/mtedge/b.sock");
+  EXPECT_EQ(config->endpoints[3].path, "/tmp/c.sock");
+  EXPECT_EQ(config->endpoints[3].name, "unix:/tmp/c.sock");
+  EXPECT_EQ(config->gateway_id, "edge-1");
+  EXPECT_EQ(config->connect_timeout_ms, 1500u);
+  EXPECT_EQ(config->reconnect_min_ms, 50u);
+  EXPECT_EQ(config->reconnect_max_ms, 8000u);
+  EXPECT_EQ(config->credit_window, 64u);
+  EXPECT_EQ(config->max_queued_bytes, 1048576u);
+  EXPECT_EQ(config->max_message_bytes, 65536u);
+  EXPECT_EQ(config->message_deadline_ms, 2500u);
+  EXPECT_FALSE(config->on_backend_down.close);
+  EXPECT_EQ(config->on_backend_down.error_code, -429);
+  EXPECT_DOUBLE_EQ(config->handshake_load_factor, 1.5);
+}
+
+TEST(SocketConfig, ErrorsNameTheKey) {
+  EXPECT_EQ(error_of(""), "backend.socket.endpoints: missing (a list of \"host:port\" or Unix socket paths)");
+  EXPECT_NE(error_of("endpoints = []").find("backend.socket.endpoints:"), std::string::npos);
+  EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:9500", "nope"])").find("backend.socket.endpoints[1]:"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:9500", "127.0.0.1:9500"])").find("duplicate"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"(endpoints = ["unix:relative.sock"])").find("absolute"), std::string::npos);
+  EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:0"])").find("endpoints[0]"), std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nbogus = 1").find("backend.socket.bogus: unknown key"),
+            std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0").find("backend.socket.credit_window"),
+            std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nreconnect_min_ms = 9000\nreconnect_max_ms = 100")
+                .find("backend.socket.reconnect_min_ms"),
+            std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = 0.5")
+                .find("backend.socket.handshake_load_factor"),
+            std::string::npos);
+}
+
+TEST(SocketConfig, DownOutcome) {
+  auto close = parse("endpoints = [\"127.0.0.1:1\"]\non_backend_down = \"close\"");
+  ASSERT_TRUE(close);
+  EXPECT_TRUE(close->on_backend_down.close);
+  auto flood = parse("endpoints = [\"127.0.0.1:1\"]\non_backend_down = -444");
+  ASSERT_TRUE(flood);
+  EXPECT_EQ(flood->on_backend_down.error_code, -444);
+  // -404 would make clients drop their auth key: refused.
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\non_backend_down = -404").find("-404"),
+            std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\non_backend_down = -1")
+                .find("backend.socket.on_backend_down"),
+            std::string::npos);
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\non_backend_down = \"drop\"")
+                .find("backend.socket.on_backend_down"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtedge::backend::socket
