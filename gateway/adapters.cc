@@ -14,8 +14,7 @@
 
 namespace mtedge::gateway {
 
-void register_builtin_adapters(backend::AdapterRegistry& registry,
-                               AuthKeyStoreProvider key_store) {
+void register_builtin_adapters(backend::AdapterRegistry& registry, AuthKeyStoreProvider key_store) {
 #if MTEDGE_HAVE_RELAY
   backend::relay::register_adapter(registry);
 #endif

@@ -41,7 +41,9 @@ EdgeStage::EdgeStage(std::shared_ptr<EdgeCrypto> crypto, backend::GatewaySink& s
   }
 }
 
-EdgeStage::~EdgeStage() { stop_sweep_timer(); }
+EdgeStage::~EdgeStage() {
+  stop_sweep_timer();
+}
 
 void EdgeStage::set_inner(std::unique_ptr<backend::BackendAdapter> inner) {
   inner_ = std::move(inner);
@@ -85,8 +87,7 @@ bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   mtproto::HandshakeOutput out = conn.handshake->handle_payload(frame.packet, options_.now_ms());
   if (out.kind == mtproto::HandshakeOutput::Kind::kTransportError) {
     count(GatewayError::kHandshakeRefused);
-    spdlog::debug("conn {:#x}: handshake refused with {}: {}", id, out.transport_error,
-                  out.reason);
+    spdlog::debug("conn {:#x}: handshake refused with {}: {}", id, out.transport_error, out.reason);
     sink_.send_transport_error(id, out.transport_error);
     return true;
   }
@@ -139,7 +140,9 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
   return inner_->on_frame(decrypted);
 }
 
-void EdgeStage::on_client_drained(ConnId conn) { inner_->on_client_drained(conn); }
+void EdgeStage::on_client_drained(ConnId conn) {
+  inner_->on_client_drained(conn);
+}
 
 void EdgeStage::on_close(ConnId conn, backend::CloseReason reason) {
   conns_.erase(conn);
@@ -183,14 +186,20 @@ bool EdgeStage::send_message(ConnId conn, const backend::OutboundMessage& messag
   return sink_.send_packet(conn, out_);
 }
 
-void EdgeStage::send_quick_ack(ConnId conn, uint32_t token) { sink_.send_quick_ack(conn, token); }
+void EdgeStage::send_quick_ack(ConnId conn, uint32_t token) {
+  sink_.send_quick_ack(conn, token);
+}
 
 void EdgeStage::send_transport_error(ConnId conn, int32_t code) {
   sink_.send_transport_error(conn, code);
 }
 
-void EdgeStage::close(ConnId conn, std::string_view reason) { sink_.close(conn, reason); }
+void EdgeStage::close(ConnId conn, std::string_view reason) {
+  sink_.close(conn, reason);
+}
 
-void EdgeStage::resume_reading(ConnId conn) { sink_.resume_reading(conn); }
+void EdgeStage::resume_reading(ConnId conn) {
+  sink_.resume_reading(conn);
+}
 
 }  // namespace mtedge::gateway

@@ -76,8 +76,8 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
  private:
   struct Conn {
     std::string peer_ip;
-    std::unique_ptr<mtproto::HandshakeServer> handshake;    // from the first unencrypted packet
-    std::shared_ptr<const mtproto::StoredAuthKey> key;      // of the last good encrypted packet
+    std::unique_ptr<mtproto::HandshakeServer> handshake;  // from the first unencrypted packet
+    std::shared_ptr<const mtproto::StoredAuthKey> key;    // of the last good encrypted packet
   };
 
   bool on_unencrypted(backend::ConnId id, Conn& conn, const backend::Frame& frame);

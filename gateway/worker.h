@@ -1,6 +1,7 @@
 // One worker thread: its own uv loop, its own SO_REUSEPORT listening socket per listener,
 // its own adapter instance, connections and metrics shard. It is also the GatewaySink the
-// adapter answers through (only on this loop).
+// adapter answers through (only on this loop); with crypto.edge_decryption the adapter is
+// wrapped in an EdgeStage (gateway/edge_stage.h), which sits between the two both ways.
 #pragma once
 
 #include <uv.h>

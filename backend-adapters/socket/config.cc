@@ -120,7 +120,9 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
 Result<SocketConfig> parse_config(const toml::table& block, std::string_view path) {
   SocketConfig config;
   bool have_endpoints = false;
-  for (const auto& [key_node, node] : block) {
+  for (const auto& [key_node, value_node] : block) {
+    // A named reference: clang 14 cannot capture structured bindings in the lambdas below.
+    const toml::node& node = value_node;
     std::string_view key = key_node.str();
     std::string at = fmt::format("{}.{}", path, key);
     auto read_u32 = [&](uint32_t& out, int64_t min, int64_t max) -> Status {

@@ -58,6 +58,7 @@ def import_schema():
 
 pb = import_schema()
 
+LOG_LOCK = threading.Lock()
 PROTOCOL_VERSION = 1
 MAX_MESSAGE = 16 << 20
 
@@ -244,7 +245,9 @@ class Stream:
 
     def log(self, text):
         if self.log_frames:
-            print("%s %s" % (self.name, text), flush=True)
+            with LOG_LOCK:  # streams run on their own threads: one whole line at a time
+                sys.stdout.write("%s %s\n" % (self.name, text))
+                sys.stdout.flush()
 
 
 def make_server(listen, name, credit, log_frames, stop_reading_after=None):

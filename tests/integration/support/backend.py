@@ -34,9 +34,12 @@ class ExampleBackend:
         return self
 
     def _pump(self, proc):
-        for line in proc.stdout:
-            with self.lock:
-                self.lines.append(line.rstrip("\n"))
+        try:
+            for line in proc.stdout:
+                with self.lock:
+                    self.lines.append(line.rstrip("\n"))
+        except ValueError:  # closed by stop()
+            pass
 
     def wait_for(self, text, timeout=10.0):
         deadline = time.monotonic() + timeout
@@ -66,6 +69,7 @@ class ExampleBackend:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        self._close_pipe()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -73,7 +77,14 @@ class ExampleBackend:
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                self.kill()
+                self.proc.kill()
+                self.proc.wait()
+        self._close_pipe()
+
+    def _close_pipe(self):
+        if self.proc and self.proc.stdout:
+            time.sleep(0.05)  # let the pump read the last lines
+            self.proc.stdout.close()
 
 
 def tcp_listen():

@@ -3,10 +3,10 @@
 #include "gateway/edge_stage.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "mtproto/auth_keys/memory_auth_key_store.h"
@@ -60,8 +60,8 @@ struct RecordingAdapter : backend::BackendAdapter {
   int* closes;
   void on_open(const backend::ConnInfo&) override { ++*opens; }
   bool on_frame(const Frame& f) override {
-    frames->push_back({f.kind, f.auth_key_id, f.quick_ack, f.salt, f.session_id, f.msg_id,
-                       f.seq_no, Bytes(f.body.begin(), f.body.end())});
+    frames->push_back({f.kind, f.auth_key_id, f.quick_ack, f.salt, f.session_id, f.msg_id, f.seq_no,
+                       Bytes(f.body.begin(), f.body.end())});
     return true;
   }
   void on_close(ConnId, backend::CloseReason) override { ++*closes; }

@@ -1,0 +1,63 @@
+// The client side of every TCP transport mtedge accepts, sans-io: plain abridged,
+// intermediate, padded and full; obfuscated2 (with or without an MTProxy secret) around one
+// of the first three; fake-TLS (ee secret) around obfuscated2.
+//
+//   ClientTransport t(spec, secret);
+//   send(t.start(now));                      // tag, obfuscated2 init or ClientHello
+//   on bytes: t.feed(bytes, sink, out) -> error; send(out) (fake-TLS: CCS + init once ready)
+//   t.ready() ? t.write_packet(payload, out) : wait
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "codecs/common/status.h"
+#include "codecs/common/transport_stack.h"
+#include "codecs/obfuscated/fake_tls.h"
+#include "codecs/obfuscated/secret.h"
+
+namespace mtedge::bench {
+
+struct TransportSpec {
+  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls };
+  Outer outer = Outer::kPlain;
+  codecs::TransportKind inner = codecs::TransportKind::kIntermediate;
+  int16_t dc = 2;  // obfuscated2 init's dc field
+
+  // "abridged" | "intermediate" | "padded" | "full" | "obfuscated[:inner]" |
+  // "fake-tls[:inner]" (inner: abridged, intermediate (default), padded).
+  static Result<TransportSpec> parse(std::string_view text);
+  std::string name() const;
+};
+
+class ClientTransport {
+ public:
+  // `secret`: plain or dd for obfuscated2 (optional), ee for fake-TLS (required).
+  ClientTransport(const TransportSpec& spec, const std::optional<codecs::obfuscated::Secret>& secret);
+
+  // The first bytes of the connection.
+  codecs::Bytes start(uint32_t unix_now);
+  // Bytes from the server, modified in place. Packets go to `sink`; bytes the client must
+  // send in reply (fake-TLS: its ChangeCipherSpec and the obfuscated2 init) are appended
+  // to `out`. Returns kNone or the error that ends the connection.
+  codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink, codecs::Bytes& out);
+  // True once packets may be written (fake-TLS: after the server's hello was verified).
+  bool ready() const { return stack_ != nullptr; }
+  void write_packet(codecs::ByteView payload, codecs::Bytes& out) {
+    stack_->write_packet(payload, false, out);
+  }
+  size_t max_overhead() const { return 64; }
+
+ private:
+  void build_stack(codecs::Bytes& out);
+
+  TransportSpec spec_;
+  std::optional<codecs::obfuscated::Secret> secret_;
+  std::unique_ptr<codecs::obfuscated::FakeTlsClient> tls_;  // until the server hello is in
+  std::unique_ptr<codecs::TransportStack> stack_;
+};
+
+}  // namespace mtedge::bench
