@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   DelimitedReader piece_reader(kMaxMessage);
   DelimitedError piece_error = DelimitedError::kNone;
   for (size_t at = 0; at < stream.size() && piece_error == DelimitedError::kNone; at += split) {
-    piece_error = piece_reader.feed(stream.subspan(at, std::min(split, stream.size() - at)), pieces);
+    piece_error =
+        piece_reader.feed(stream.subspan(at, std::min(split, stream.size() - at)), pieces);
   }
   if (whole_error != piece_error || whole.messages != pieces.messages) std::abort();
   return 0;

@@ -72,6 +72,7 @@ void SocketAdapter::on_open(const ConnInfo& info) {
 }
 
 bool SocketAdapter::on_frame(const Frame& frame) {
+  if (stopping_) return true;  // stop() is closing every client
   auto it = clients_.find(frame.conn_id);
   if (it == clients_.end() || it->second.failed) return true;  // the gateway is closing it
   Client& client = it->second;
@@ -129,7 +130,7 @@ bool SocketAdapter::bind(ConnId id, Client& client, const Frame& frame) {
 
 void SocketAdapter::unbind(ConnId id, Client& client, v1::CloseReason reason) {
   untrack_sessions(id, client);
-  if (client.endpoint < 0) return;
+  if (client.endpoint < 0 || stopping_) return;  // after stop() the streams are gone
   BackendStream& stream = *streams_[static_cast<size_t>(client.endpoint)];
   --loads_[static_cast<size_t>(client.endpoint)];
   client.endpoint = -1;
@@ -174,6 +175,7 @@ void SocketAdapter::on_stream_down(BackendStream& stream) {
 }
 
 void SocketAdapter::on_client_drained(ConnId id) {
+  if (stopping_) return;
   auto it = clients_.find(id);
   if (it == clients_.end() || it->second.endpoint < 0) return;
   streams_[static_cast<size_t>(it->second.endpoint)]->release_credit(id);

@@ -33,8 +33,8 @@ struct SocketCounters {
   uint64_t queue_overflows = 0;   // clients failed at max_queued_bytes
   uint64_t undelivered = 0;       // backend messages whose target was not on the stream
   uint64_t stream_failures = 0;
-  uint64_t protocol_errors = 0;   // backend breaches: bad message, beyond credit
-  uint64_t rebinds = 0;           // connections moved to another endpoint (new auth key)
+  uint64_t protocol_errors = 0;  // backend breaches: bad message, beyond credit
+  uint64_t rebinds = 0;          // connections moved to another endpoint (new auth key)
 };
 
 class SocketAdapter final : public BackendAdapter {
@@ -77,12 +77,13 @@ class SocketAdapter final : public BackendAdapter {
   };
   struct SessionKeyHash {
     size_t operator()(const SessionKey& k) const {
-      return std::hash<uint64_t>()(k.auth_key_id ^ (uint64_t(k.session_id) * 0x9e3779b97f4a7c15ull));
+      return std::hash<uint64_t>()(k.auth_key_id ^
+                                   (uint64_t(k.session_id) * 0x9e3779b97f4a7c15ull));
     }
   };
   struct Client {
     ConnInfo info;
-    int endpoint = -1;  // bound stream, -1 = none yet (or unbound after a failure)
+    int endpoint = -1;         // bound stream, -1 = none yet (or unbound after a failure)
     uint64_t auth_key_id = 0;  // the key it was routed by; 0 = by connection id
     bool failed = false;       // the outcome was given; the gateway is closing it
     std::vector<SessionKey> sessions;

@@ -43,7 +43,8 @@ Result<DownOutcome> read_outcome(const toml::node& node, std::string_view path) 
       return error_at(path, "-404 makes clients drop their auth key; use \"close\", -429 or -444");
     }
     if (*code != -429 && *code != -444) {
-      return error_at(path, fmt::format("{} is not a transport error (\"close\", -429 or -444)", *code));
+      return error_at(path,
+                      fmt::format("{} is not a transport error (\"close\", -429 or -444)", *code));
     }
     outcome.close = false;
     outcome.error_code = static_cast<int32_t>(*code);
@@ -58,7 +59,8 @@ Result<Endpoint> parse_unix(std::string_view text, std::string_view path) {
   endpoint.is_unix = true;
   endpoint.path = std::string(path);
   if (endpoint.path.empty() || endpoint.path.front() != '/') {
-    return Status::error(fmt::format("invalid endpoint \"{}\" (a Unix path must be absolute)", text));
+    return Status::error(
+        fmt::format("invalid endpoint \"{}\" (a Unix path must be absolute)", text));
   }
   if (endpoint.path.size() >= sizeof(sockaddr_un{}.sun_path)) {
     return Status::error(fmt::format("invalid endpoint \"{}\" (Unix path longer than {} bytes)",

@@ -21,28 +21,28 @@ namespace mtedge::backend::socket {
 struct Endpoint {
   std::string name;
   bool is_unix = false;
-  std::string path;          // Unix
-  sockaddr_storage addr{};   // TCP
+  std::string path;         // Unix
+  sockaddr_storage addr{};  // TCP
 };
 
 // What a client bound to an endpoint that is down gets.
 struct DownOutcome {
-  bool close = true;        // close the connection
-  int32_t error_code = 0;   // else: this transport error (-429 or -444), then close
+  bool close = true;       // close the connection
+  int32_t error_code = 0;  // else: this transport error (-429 or -444), then close
 };
 
 struct SocketConfig {
   std::vector<Endpoint> endpoints;
   std::string gateway_id = "mtedge";
-  uint32_t connect_timeout_ms = 2000;    // connect + hello answered
-  uint32_t reconnect_min_ms = 100;       // first backoff, doubled per failure
-  uint32_t reconnect_max_ms = 5000;      // backoff ceiling
-  uint32_t credit_window = 256;          // messages the backend may have outstanding
-  size_t max_queued_bytes = 4u << 20;    // per stream: bytes waiting for credit or socket
+  uint32_t connect_timeout_ms = 2000;             // connect + hello answered
+  uint32_t reconnect_min_ms = 100;                // first backoff, doubled per failure
+  uint32_t reconnect_max_ms = 5000;               // backoff ceiling
+  uint32_t credit_window = 256;                   // messages the backend may have outstanding
+  size_t max_queued_bytes = 4u << 20;             // per stream: bytes waiting for credit or socket
   size_t max_message_bytes = (4u << 20) + 65536;  // either way
-  uint32_t message_deadline_ms = 5000;   // longest a client frame may wait to be sent
+  uint32_t message_deadline_ms = 5000;            // longest a client frame may wait to be sent
   DownOutcome on_backend_down;
-  double handshake_load_factor = 1.25;   // bounded load for handshake connections
+  double handshake_load_factor = 1.25;  // bounded load for handshake connections
 };
 
 // Resolves one endpoint text (TCP hosts must resolve now, at startup).

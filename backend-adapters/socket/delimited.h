@@ -32,7 +32,9 @@ inline constexpr size_t kMaxVarintBytes = 5;
 // Appends `value` as a base-128 varint.
 void append_varint(Bytes& out, uint32_t value);
 // Appends the length prefix of a `size`-byte message (the caller appends the message).
-inline void append_length(Bytes& out, size_t size) { append_varint(out, static_cast<uint32_t>(size)); }
+inline void append_length(Bytes& out, size_t size) {
+  append_varint(out, static_cast<uint32_t>(size));
+}
 
 class MessageSink {
  public:

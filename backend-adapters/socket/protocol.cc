@@ -29,9 +29,9 @@ Status check_frame(const v1::ServerFrame& frame) {
     return Status::error("frame must carry exactly one of packet and message");
   }
   if (has_packet && (frame.packet().size() < kAuthKeyIdBytes || frame.packet().size() % 4 != 0)) {
-    return Status::error(fmt::format(
-        "frame packet of {} bytes is not whole 32-bit words of at least an auth_key_id",
-        frame.packet().size()));
+    return Status::error(
+        fmt::format("frame packet of {} bytes is not whole 32-bit words of at least an auth_key_id",
+                    frame.packet().size()));
   }
   return Status::ok();
 }

@@ -53,7 +53,9 @@ BackendStream::BackendStream(SocketAdapter& owner, size_t index, const Endpoint&
   deadline_.data = this;
 }
 
-void BackendStream::start() { connect(); }
+void BackendStream::start() {
+  connect();
+}
 
 void BackendStream::connect() {
   assert(link_ == nullptr);
@@ -401,9 +403,9 @@ void BackendStream::write_cb(uv_write_t* req, int status) {
 void BackendStream::timer_cb(uv_timer_t* timer) {
   auto* self = static_cast<BackendStream*>(timer->data);
   if (self->link_ != nullptr) {
-    self->fail(fmt::format("no hello within connect_timeout_ms ({})",
-                           self->config_.connect_timeout_ms),
-               false);
+    self->fail(
+        fmt::format("no hello within connect_timeout_ms ({})", self->config_.connect_timeout_ms),
+        false);
   } else {
     self->connect();
   }

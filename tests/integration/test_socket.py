@@ -2,7 +2,8 @@
 backend (examples/python/backend.py), edge decryption off.
 
 Frames of every plain transport round-trip with quick acks; order holds for a burst; two
-endpoints split auth keys and every connection of a key reaches the same one; killing an
+endpoints split auth keys and every connection of a key reaches the same one, including a
+connection that did its handshake elsewhere first; killing an
 endpoint gives its clients the configured outcome (-429) and leaves the other's alone, and
 it serves again once restarted; a backend that stops reading causes backpressure and the
 deadline outcome, with bounded memory; Unix socket endpoints work.
@@ -204,6 +205,22 @@ class TwoEndpoints(SocketCase):
         for key in keys:
             counts[self.home_of(key).name] += 1
         self.assertTrue(all(n >= 8 for n in counts.values()), counts)
+
+
+    def test_handshake_then_key_moves_to_the_keys_endpoint(self):
+        # Handshake packets go by connection id; once the connection uses an auth key it
+        # moves to that key's endpoint, the same one a fresh connection of the key reaches.
+        for i in range(12):
+            key = 0x0300000000000000 + i * 104729
+            c = self.client("intermediate", seed=i)
+            c.send(unencrypted(40, i))
+            self.assertEqual(c.read_packet(), unencrypted(40, i))
+            c.send(encrypted(key, 48, i))
+            self.assertEqual(c.read_packet(), encrypted(key, 48, i))
+            fresh = self.client("abridged", seed=i)
+            fresh.send(encrypted(key, 52, i))
+            self.assertEqual(fresh.read_packet(), encrypted(key, 52, i))
+            self.home_of(key)  # exactly one endpoint saw the key
 
 
 class EndpointDown(SocketCase):

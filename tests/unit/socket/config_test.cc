@@ -1,9 +1,9 @@
 // [backend.socket] parsing: defaults, every key, and errors that name the key's path.
+#include "backend-adapters/socket/config.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "backend-adapters/socket/config.h"
 
 namespace mtedge::backend::socket {
 namespace {
@@ -63,21 +63,26 @@ handshake_load_factor = 1.5
 }
 
 TEST(SocketConfig, ErrorsNameTheKey) {
-  EXPECT_EQ(error_of(""), "backend.socket.endpoints: missing (a list of \"host:port\" or Unix socket paths)");
+  EXPECT_EQ(error_of(""),
+            "backend.socket.endpoints: missing (a list of \"host:port\" or Unix socket paths)");
   EXPECT_NE(error_of("endpoints = []").find("backend.socket.endpoints:"), std::string::npos);
-  EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:9500", "nope"])").find("backend.socket.endpoints[1]:"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(R"(endpoints = ["127.0.0.1:9500", "nope"])").find("backend.socket.endpoints[1]:"),
+      std::string::npos);
   EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:9500", "127.0.0.1:9500"])").find("duplicate"),
             std::string::npos);
   EXPECT_NE(error_of(R"(endpoints = ["unix:relative.sock"])").find("absolute"), std::string::npos);
   EXPECT_NE(error_of(R"(endpoints = ["127.0.0.1:0"])").find("endpoints[0]"), std::string::npos);
-  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nbogus = 1").find("backend.socket.bogus: unknown key"),
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nbogus = 1")
+                .find("backend.socket.bogus: unknown key"),
             std::string::npos);
-  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0").find("backend.socket.credit_window"),
+  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0")
+                .find("backend.socket.credit_window"),
             std::string::npos);
-  EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nreconnect_min_ms = 9000\nreconnect_max_ms = 100")
-                .find("backend.socket.reconnect_min_ms"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of("endpoints = [\"127.0.0.1:1\"]\nreconnect_min_ms = 9000\nreconnect_max_ms = 100")
+          .find("backend.socket.reconnect_min_ms"),
+      std::string::npos);
   EXPECT_NE(error_of("endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = 0.5")
                 .find("backend.socket.handshake_load_factor"),
             std::string::npos);

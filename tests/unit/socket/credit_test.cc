@@ -1,10 +1,10 @@
 // Credit accounting both ways, and the invariant that bounds what a backend may have
 // outstanding: backend credit + held + owed == window.
+#include "backend-adapters/socket/credit.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
-
-#include "backend-adapters/socket/credit.h"
 
 namespace mtedge::backend::socket {
 namespace {

@@ -1,12 +1,12 @@
 // The delimited framing fed whole, byte by byte and in random splits (fixed seed), its caps
 // and its sticky errors.
+#include "backend-adapters/socket/delimited.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
-
-#include "backend-adapters/socket/delimited.h"
 
 namespace mtedge::backend::socket {
 namespace {
@@ -50,9 +50,10 @@ TEST(Varint, KnownEncodings) {
     uint32_t value;
     Bytes bytes;
   };
-  for (const Case& c : {Case{0, {0x00}}, Case{1, {0x01}}, Case{127, {0x7f}}, Case{128, {0x80, 0x01}},
-                        Case{300, {0xac, 0x02}}, Case{16384, {0x80, 0x80, 0x01}},
-                        Case{UINT32_MAX, {0xff, 0xff, 0xff, 0xff, 0x0f}}}) {
+  for (const Case& c :
+       {Case{0, {0x00}}, Case{1, {0x01}}, Case{127, {0x7f}}, Case{128, {0x80, 0x01}},
+        Case{300, {0xac, 0x02}}, Case{16384, {0x80, 0x80, 0x01}},
+        Case{UINT32_MAX, {0xff, 0xff, 0xff, 0xff, 0x0f}}}) {
     Bytes out;
     append_varint(out, c.value);
     EXPECT_EQ(out, c.bytes) << c.value;
@@ -137,7 +138,8 @@ TEST(DelimitedReader, TooLargeSplitAcrossFeeds) {
 }
 
 TEST(DelimitedReader, OverlongVarint) {
-  for (Bytes bad : {Bytes{0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, Bytes{0xff, 0xff, 0xff, 0xff, 0x1f}}) {
+  for (Bytes bad :
+       {Bytes{0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, Bytes{0xff, 0xff, 0xff, 0xff, 0x1f}}) {
     DelimitedReader whole(SIZE_MAX);
     Collect sink;
     EXPECT_EQ(whole.feed(bad, sink), DelimitedError::kBadLength);

@@ -1,9 +1,9 @@
 // The wire mapping of the adapter model (one-to-one) and the checks on backend messages.
+#include "backend-adapters/socket/protocol.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "backend-adapters/socket/protocol.h"
 
 namespace mtedge::backend::socket {
 namespace {

@@ -1,13 +1,13 @@
 // Rendezvous hashing: spread, stability under reordering, minimal movement when an
 // endpoint is added or removed, and the bounded-load pick for handshakes.
+#include "backend-adapters/socket/rendezvous.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
-
-#include "backend-adapters/socket/rendezvous.h"
 
 namespace mtedge::backend::socket {
 namespace {
