@@ -1,13 +1,24 @@
-// Micro-benchmarks of the plain TCP framers: decode (through FrameReader, the way the
-// gateway reads) and encode, for 64 B and 16 KiB payloads. Each decode iteration feeds a
-// buffer of many frames in one read, so per-frame numbers include the reader's loop.
+// Micro-benchmarks of the TCP transport codecs: decode (through FrameReader / TransportStack,
+// the way the gateway reads) and encode, for 64 B and 16 KiB payloads: the four plain
+// framers, obfuscated2 (AES-256-CTR stage) and fake-TLS (records around obfuscated2). Each
+// decode iteration feeds a buffer of many frames in one read, so per-frame numbers include
+// the reader's loop.
+//
+// Floors, printed beside them: BM_Floor_Memcpy copies the same bytes once (what any framer
+// that touches its input costs at least), BM_Floor_AesCtr XORs them with the AES-256-CTR
+// keystream once (what obfuscated2 costs at least, per direction).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 
+#include "codecs/common/aes_ctr.h"
 #include "codecs/common/frame_reader.h"
+#include "codecs/common/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "codecs/obfuscated/obfuscated2.h"
+#include "codecs/obfuscated/tls_record_stage.h"
 
 namespace {
 
@@ -72,7 +83,101 @@ void BM_Encode(benchmark::State& state, TransportKind kind) {
   state.SetBytesProcessed(int64_t(state.iterations() * size));
 }
 
-#define MTEDGE_CODEC_BENCH(name, kind)                                           \
+// obfuscated2 (intermediate inside), optionally inside fake-TLS records: both ends of one
+// connection, built from one client init.
+struct ObfuscatedPair {
+  ObfuscatedPair(bool with_tls, size_t size, size_t& frames) : tls(with_tls) {
+    obfuscated::ClientInit init =
+        obfuscated::make_client_init(TransportKind::kIntermediate, 2, nullptr);
+    keys = init.keys;
+    TransportStack client(detector::make_framer(TransportKind::kIntermediate, Role::kClient, 1),
+                          {});
+    client.add_outer_stage(std::move(init.stage));
+    if (with_tls) client.add_outer_stage(std::make_unique<obfuscated::TlsRecordStage>());
+    const Bytes payload = payload_of(size);
+    frames = std::max<size_t>(1, (256 * 1024) / size);
+    for (size_t i = 0; i < frames; ++i) client.write_packet(payload, false, stream);
+  }
+
+  // The server end, its inbound keystream past the 64-byte init.
+  std::unique_ptr<TransportStack> server() const {
+    auto stack = std::make_unique<TransportStack>(
+        detector::make_framer(TransportKind::kIntermediate, Role::kServer, 1), FrameLimits{});
+    AesCtr in(keys.client_to_server);
+    in.skip(obfuscated::kInitSize);
+    stack->add_outer_stage(
+        std::make_unique<AesCtrStage>(std::move(in), AesCtr(keys.server_to_client)));
+    if (tls) stack->add_outer_stage(std::make_unique<obfuscated::TlsRecordStage>());
+    return stack;
+  }
+
+  bool tls;
+  obfuscated::ObfuscatedKeys keys;
+  Bytes stream;
+};
+
+void BM_DecodeObfuscated(benchmark::State& state, bool tls) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  size_t frames = 0;
+  const ObfuscatedPair pair(tls, size, frames);
+  Bytes buffer;
+  CountingSink sink;
+  for (auto _ : state) {
+    state.PauseTiming();
+    buffer = pair.stream;
+    auto server = pair.server();
+    state.ResumeTiming();
+    if (server->feed(buffer, sink) != CodecError::kNone) state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(sink.bytes);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * frames));
+  state.SetBytesProcessed(int64_t(state.iterations() * frames * size));
+}
+
+void BM_EncodeObfuscated(benchmark::State& state, bool tls) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  size_t frames = 0;
+  const ObfuscatedPair pair(tls, 64, frames);
+  auto server = pair.server();
+  const Bytes payload = payload_of(size);
+  Bytes out;
+  out.reserve(size + 256);
+  for (auto _ : state) {
+    out.clear();
+    server->write_packet(payload, false, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+  state.SetBytesProcessed(int64_t(state.iterations() * size));
+}
+
+// Floors: one pass over a frame's bytes (payload + 4-byte header).
+void BM_Floor_Memcpy(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0)) + 4;
+  const Bytes from = payload_of(size);
+  Bytes to(size);
+  for (auto _ : state) {
+    std::memcpy(to.data(), from.data(), size);
+    benchmark::DoNotOptimize(to.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+  state.SetBytesProcessed(int64_t(state.iterations() * (size - 4)));
+}
+
+void BM_Floor_AesCtr(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0)) + 4;
+  AesCtr ctr(CtrParams{});
+  Bytes buf = payload_of(size);
+  for (auto _ : state) {
+    ctr.apply(buf);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+  state.SetBytesProcessed(int64_t(state.iterations() * (size - 4)));
+}
+
+#define MTEDGE_CODEC_BENCH(name, kind)                                          \
   BENCHMARK_CAPTURE(BM_Decode, name, TransportKind::kind)->Arg(64)->Arg(16384); \
   BENCHMARK_CAPTURE(BM_Encode, name, TransportKind::kind)->Arg(64)->Arg(16384);
 
@@ -80,6 +185,12 @@ MTEDGE_CODEC_BENCH(abridged, kAbridged)
 MTEDGE_CODEC_BENCH(intermediate, kIntermediate)
 MTEDGE_CODEC_BENCH(padded, kPaddedIntermediate)
 MTEDGE_CODEC_BENCH(full, kFull)
+BENCHMARK_CAPTURE(BM_DecodeObfuscated, obfuscated2, false)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_EncodeObfuscated, obfuscated2, false)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_DecodeObfuscated, fake_tls, true)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_EncodeObfuscated, fake_tls, true)->Arg(64)->Arg(16384);
+BENCHMARK(BM_Floor_Memcpy)->Arg(64)->Arg(16384);
+BENCHMARK(BM_Floor_AesCtr)->Arg(64)->Arg(16384);
 
 }  // namespace
 

@@ -15,10 +15,11 @@
 namespace mtedge::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 7> kTransportNames = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http"};
-constexpr std::array<std::string_view, 6> kAvailableTransports = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls"};
+constexpr std::array<std::string_view, 8> kTransportNames = {
+    "abridged", "intermediate", "padded",    "full",
+    "obfuscated", "fake-tls", "http", "websocket"};
+constexpr std::array<std::string_view, 7> kAvailableTransports = {
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "websocket"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr unsigned kMaxWorkers = 256;
@@ -293,7 +294,9 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   l.allowed.full = on("full");
   l.allowed.obfuscated = on("obfuscated");
   l.allowed.fake_tls = on("fake-tls");
-  l.allowed.http = on("http");
+  l.serve_http_api = on("http");
+  l.serve_websocket = on("websocket");
+  l.allowed.http = l.serve_http_api || l.serve_websocket;
 }
 
 // [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
@@ -415,6 +418,15 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
     }
     Status configured = factory->configure(*block, block_path);
     if (!configured) return configured;
+    const bool edge = config.crypto.edge_decryption;
+    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kRequired && !edge) {
+      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                           "\" works on decrypted messages; set edge_decryption = true");
+    }
+    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kForbidden && edge) {
+      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                           "\" passes encrypted packets through; set edge_decryption = false");
+    }
     config.make_adapter = [factory](const backend::AdapterContext& context) {
       return factory->create(context);
     };

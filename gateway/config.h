@@ -58,6 +58,10 @@ struct ListenerConfig {
   int backlog = 1024;
   std::vector<std::string> transports;          // as written, for logs
   codecs::detector::AllowedTransports allowed;  // what the detector may answer
+  // What an HTTP request may become once detected (allowed.http is set when either is):
+  // MTProto over POST ("http") or a WebSocket upgrade on /apiws* ("websocket").
+  bool serve_http_api = false;
+  bool serve_websocket = false;
   // MTProxy secrets (plain, dd, ee); the label goes to logs and ConnInfo.
   std::vector<codecs::obfuscated::Secret> secrets;
   bool allow_no_secret = true;  // obfuscated2 without a secret; default: true iff no secrets
@@ -119,9 +123,9 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
                             std::string_view source_name = "config");
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
 
-// Transports the framing code of this build can run after detection. Listed but
-// unavailable transports (http) are accepted in the config and detected connections using
-// them are closed as `transport_disabled`.
+// Transports this build serves. Listed but unavailable transports ("http") are accepted
+// in the config and never detected: their connections are rejected like unknown bytes
+// (with "websocket" listed, HTTP requests are parsed and a POST is answered 404).
 bool transport_available(std::string_view name);
 
 }  // namespace mtedge::gateway

@@ -9,6 +9,8 @@
 #include <ctime>
 
 #include "backend-adapters/api/adapter.h"
+#include "codecs/http/http_response.h"
+#include "codecs/websocket/ws_handshake.h"
 #include "gateway/config.h"
 #include "gateway/worker.h"
 
@@ -25,6 +27,12 @@ namespace {
 // fields broken", wire notes §1.6) and the connection is closed.
 constexpr size_t kAuthKeyIdSize = 8;
 constexpr int32_t kBadPacketCode = -404;
+// A WebSocket message carries one transport packet (wire notes §5), the 64-byte obfuscated2
+// init in front of the first one: the message cap is the frame cap plus this slack.
+constexpr size_t kWsMessageSlack = 4096;
+// Room for the WebSocket frame headers of one outgoing message (checked against the cap
+// before the message is encoded; the fragments of a 4 MiB packet need less than this).
+constexpr size_t kWsHeaderSlack = 256;
 
 }  // namespace
 
@@ -172,27 +180,35 @@ void Connection::detect(MutableByteView data) {
   if (taking_bytes() && !tail.empty()) feed(tail);
 }
 
-CodecError Connection::start_transport(Detected kind) {
+SecureAcceptOptions Connection::secure_accept_options() const {
   const GatewaySettings& s = worker_.settings();
+  SecureAcceptOptions options;
+  options.secrets = listener_.secrets;
+  options.init.allow_no_secret = listener_.allow_no_secret;
+  options.init.dd_strict = listener_.dd_strict;
+  options.tls.hello.max_past_seconds = s.tls_max_past_seconds;
+  options.tls.hello.max_future_seconds = s.tls_max_future_seconds;
+  return options;
+}
+
+CodecError Connection::start_transport(Detected kind) {
   if (kind == Detected::kObfuscated || kind == Detected::kFakeTls) {
-    SecureAcceptOptions options;
-    options.secrets = listener_.secrets;
-    options.init.allow_no_secret = listener_.allow_no_secret;
-    options.init.dd_strict = listener_.dd_strict;
-    options.tls.hello.max_past_seconds = s.tls_max_past_seconds;
-    options.tls.hello.max_future_seconds = s.tls_max_future_seconds;
-    accept_ = std::make_unique<SecureAccept>(kind == Detected::kFakeTls
-                                                 ? SecureAccept::Kind::kFakeTls
-                                                 : SecureAccept::Kind::kObfuscated,
-                                             options, &worker_.replay_cache());
+    accept_ = std::make_unique<SecureAccept>(
+        kind == Detected::kFakeTls ? SecureAccept::Kind::kFakeTls : SecureAccept::Kind::kObfuscated,
+        secure_accept_options(), &worker_.replay_cache());
     state_ = State::kAccepting;  // the detection timer keeps running: it bounds the handshake
+    return CodecError::kNone;
+  }
+  if (kind == Detected::kHttp) {
+    codecs::http::ServerLimits limits;
+    limits.max_body_bytes = worker_.settings().max_frame_bytes;
+    http_ = std::make_unique<codecs::http::HttpServerCodec>(limits);
+    state_ = State::kHttp;  // the detection timer bounds the request that decides
     return CodecError::kNone;
   }
   std::optional<codecs::TransportKind> framing = codecs::detector::plain_transport(kind);
   if (!framing) {
-    // kUnknown, or a transport this build detects but cannot run (HTTP).
-    return kind == Detected::kUnknown ? CodecError::kUnknownTransport
-                                      : CodecError::kTransportDisabled;
+    return CodecError::kUnknownTransport;
   }
   stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker_.random()),
                  frame_limits());
@@ -237,6 +253,7 @@ void Connection::accept_more(MutableByteView data) {
   if (step == SecureAccept::Step::kError) {
     std::unique_ptr<SecureAccept> failed = std::move(accept_);
     handle_codec_error(failed->error(), failed->can_front() ? failed->raw() : codecs::ByteView());
+    ws_ = nullptr;  // the stage belonged to `failed`
     return;
   }
   accept_->build_stack(stack_, frame_limits(), worker_.random());
@@ -251,8 +268,13 @@ void Connection::accept_more(MutableByteView data) {
 }
 
 void Connection::feed(MutableByteView data) {
+  if (state_ == State::kHttp) {
+    feed_http(data);
+    return;
+  }
   if (state_ == State::kAccepting) {
     accept_more(data);
+    if (ws_ && state_ == State::kAccepting) take_ws_output();  // pongs before the init
     return;
   }
   CodecError err = stack_->feed(data, *this);
@@ -261,8 +283,90 @@ void Connection::feed(MutableByteView data) {
     handle_codec_error(err);
     return;
   }
+  if (ws_) {
+    take_ws_output();
+    if (state_ != State::kStreaming) return;
+  }
   stack_->shrink();
   if (paused_) stop_reading();
+}
+
+void Connection::feed_http(MutableByteView data) {
+  const codecs::http::FeedResult r = http_->feed(data, *this);
+  if (r.error != CodecError::kNone) {
+    handle_codec_error(r.error);
+    return;
+  }
+  take_http_output();
+  if (state_ != State::kAccepting) return;
+  // Upgraded to WebSocket: the 101 reply is queued, the rest of the read is WebSocket.
+  http_.reset();
+  if (r.consumed < data.size()) feed(data.subspan(r.consumed));
+}
+
+void Connection::take_http_output() {
+  if (http_->take_output(pending_) > 0) mark_dirty();
+  if (http_->should_close()) begin_close(CloseReason::kProtocolError);
+}
+
+bool Connection::on_request(const codecs::http::Request& request) {
+  // MTProto over POST is not served by this build (only WebSocket upgrades are).
+  refuse_request(request.id, 404, request.is_web_path);
+  return false;
+}
+
+bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
+  namespace ws = codecs::websocket;
+  if (!listener_.serve_websocket) {
+    refuse_request(request.id, 404, false);
+    return false;
+  }
+  if (!ws::valid_key(request.key)) {
+    refuse_request(request.id, 400, false);
+    return false;
+  }
+  codecs::Bytes reply;
+  if (!ws::build_handshake_response(request.key, request.protocols, request.version, reply)) {
+    ws::encode_version_error(reply);  // the key is valid: the version is not 13
+    http_->respond_raw(request.id, std::move(reply), true);
+    return false;
+  }
+  http_->respond_raw(request.id, std::move(reply), false);
+  ws::StageOptions options;
+  options.limits.max_message = worker_.settings().max_frame_bytes + kWsMessageSlack;
+  auto stage = std::make_unique<ws::WsStreamStage>(std::move(options));
+  ws_ = stage.get();
+  accept_ = std::make_unique<SecureAccept>(SecureAccept::Kind::kWebSocket, secure_accept_options(),
+                                           &worker_.replay_cache(), std::move(stage));
+  state_ = State::kAccepting;  // the detection timer now bounds the obfuscated2 init
+  return true;
+}
+
+void Connection::refuse_request(uint64_t id, int status, bool cors) {
+  codecs::Bytes reply;
+  codecs::http::encode_error(status, cors, reply);
+  http_->respond_raw(id, std::move(reply), true);
+}
+
+void Connection::take_ws_output() {
+  if (ws_->has_pending()) {
+    if (!room_for(0)) return;  // a ping flood from a client that does not read
+    ws_->take_pending(pending_);
+    mark_dirty();
+  }
+  if (ws_->should_close()) {
+    begin_close(ws_->close_received() ? CloseReason::kPeerClosed : CloseReason::kProtocolError);
+  }
+}
+
+void Connection::write_transport_error_and_close(int32_t code, CloseReason reason) {
+  stack_->write_transport_error(code, pending_);
+  if (ws_) {
+    ws_->close_with_transport_error(code);
+    ws_->take_pending(pending_);
+  }
+  mark_dirty();
+  begin_close(reason);
 }
 
 bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
@@ -273,9 +377,7 @@ bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
     m.gateway_errors[static_cast<size_t>(GatewayError::kShortPacket)].add();
     spdlog::debug("conn {:#x} peer {}: error short_packet [size = {}]", id_, peer_.to_string(),
                   payload.size());
-    stack_->write_transport_error(kBadPacketCode, pending_);
-    mark_dirty();
-    begin_close(CloseReason::kProtocolError);
+    write_transport_error_and_close(kBadPacketCode, CloseReason::kProtocolError);
     return false;
   }
   backend::Frame frame;
@@ -298,18 +400,32 @@ void Connection::handle_codec_error(CodecError error, codecs::ByteView raw) {
   switch (info.action) {
     case codecs::ErrorAction::kTransportErrorThenClose:
       if (stack_) {
-        stack_->write_transport_error(info.code, pending_);
-        mark_dirty();
-        begin_close(CloseReason::kProtocolError);
+        write_transport_error_and_close(info.code, CloseReason::kProtocolError);
       } else {
         close_now(CloseReason::kProtocolError);
       }
       return;
     case codecs::ErrorAction::kFrontOrClose: front_or_close(raw); return;
+    case codecs::ErrorAction::kHttpErrorThenClose:
+      // The codec queued the error reply (with CORS where due) and closes after it.
+      if (http_) {
+        take_http_output();
+        begin_close(CloseReason::kProtocolError);
+        return;
+      }
+      close_now(CloseReason::kProtocolError);
+      return;
+    case codecs::ErrorAction::kWebSocketClose:
+      // The stage queued a close frame with the error's code.
+      if (ws_) {
+        take_ws_output();
+        begin_close(CloseReason::kProtocolError);
+        return;
+      }
+      close_now(CloseReason::kProtocolError);
+      return;
     case codecs::ErrorAction::kNone:
     case codecs::ErrorAction::kClose:
-    case codecs::ErrorAction::kHttpErrorThenClose:  // the HTTP and WebSocket codecs come later
-    case codecs::ErrorAction::kWebSocketClose:
       // What was queued (e.g. a fake-TLS ServerHello before a bad inner init) is dropped.
       close_now(CloseReason::kProtocolError);
       return;
@@ -386,7 +502,7 @@ bool Connection::after_enqueue() {
 
 bool Connection::send_packet(codecs::ByteView packet) {
   if (state_ != State::kStreaming) return true;  // closing: nothing more goes out
-  if (!room_for(packet.size() + stack_->framer().max_overhead())) return false;
+  if (!room_for(packet.size() + stack_->framer().max_overhead() + kWsHeaderSlack)) return false;
   stack_->write_packet(packet, false, pending_);
   worker_.metrics().frames_out.add();
   return after_enqueue();
@@ -401,9 +517,7 @@ void Connection::send_quick_ack(uint32_t token) {
 
 void Connection::send_transport_error(int32_t code) {
   if (state_ != State::kStreaming || !room_for(64)) return;
-  stack_->write_transport_error(code, pending_);
-  after_enqueue();
-  begin_close(CloseReason::kAdapter);
+  write_transport_error_and_close(code, CloseReason::kAdapter);
 }
 
 void Connection::resume_reading() {
@@ -471,6 +585,7 @@ void Connection::on_timer(uv_timer_t* timer) {
   switch (self->state_) {
     case State::kFirstByte:
     case State::kDetecting:
+    case State::kHttp:
     case State::kAccepting:
       w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
       spdlog::debug("conn {:#x} peer {}: error detect_timeout", self->id_, self->peer_.to_string());
@@ -502,7 +617,10 @@ void Connection::close_now(CloseReason reason) {
     fronting_->detach();
     fronting_ = nullptr;
   }
-  accept_.reset();
+  if (accept_) {
+    accept_.reset();
+    ws_ = nullptr;  // a WebSocket stage not yet in the stack belonged to accept_
+  }
   worker_.forget(this, reason);
   spdlog::debug("conn {:#x} peer {}: closed ({})", id_, peer_.to_string(),
                 backend::close_reason_name(reason));

@@ -5,8 +5,12 @@
 // - kFirstByte: nothing read yet; the timer is the first-byte timeout.
 // - kDetecting: bytes are peeked (at most 64, in a buffer allocated only while needed)
 //   until the detector decides; the timer is the detection timeout.
-// - kAccepting: obfuscated2 or fake-TLS was detected; SecureAccept checks the init / the
-//   ClientHello against the listener's secrets (same timer as detection).
+// - kHttp: an HTTP request was detected; HttpServerCodec parses it (same timer as
+//   detection). A WebSocket upgrade on /apiws* is answered with 101 and moves on to
+//   kAccepting with the WebSocket frames as the envelope of the obfuscated2 stream.
+// - kAccepting: obfuscated2 or fake-TLS was detected (or a WebSocket was accepted);
+//   SecureAccept checks the init / the ClientHello against the listener's secrets (same
+//   timer as detection).
 // - kFronting: a rejected connection spliced byte for byte to the listener's fronting
 //   server (FrontingLink); the timer is the idle timeout.
 // - kStreaming: bytes go through the TransportStack; packets become backend Frames. The
@@ -35,6 +39,8 @@
 #include "codecs/common/codec_error.h"
 #include "codecs/common/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "codecs/http/http_server_codec.h"
+#include "codecs/websocket/ws_stream_stage.h"
 #include "gateway/fronting.h"
 #include "gateway/secure_accept.h"
 
@@ -59,11 +65,14 @@ struct PeerAddress {
   std::string to_string() const;
 };
 
-class Connection final : public codecs::FrameSink, private FrontingOwner {
+class Connection final : public codecs::FrameSink,
+                         private codecs::http::RequestSink,
+                         private FrontingOwner {
  public:
   enum class State : uint8_t {
     kFirstByte,
     kDetecting,
+    kHttp,
     kAccepting,
     kStreaming,
     kFronting,
@@ -114,13 +123,30 @@ class Connection final : public codecs::FrameSink, private FrontingOwner {
   // Sets up streaming with the stack in stack_ and tells the adapter.
   void open_stream(backend::ConnInfo info);
   codecs::FrameLimits frame_limits() const;
+  SecureAcceptOptions secure_accept_options() const;
   void feed(codecs::MutableByteView data);
   void accept_more(codecs::MutableByteView data);
   // `raw`: every byte the client sent so far, for fronting (empty = cannot front).
   void handle_codec_error(codecs::CodecError error, codecs::ByteView raw = {});
   // kFrontOrClose: splice to the listener's fronting server, else close after a delay.
   void front_or_close(codecs::ByteView raw);
-  bool taking_bytes() const { return state_ == State::kAccepting || state_ == State::kStreaming; }
+  bool taking_bytes() const {
+    return state_ == State::kHttp || state_ == State::kAccepting || state_ == State::kStreaming;
+  }
+  void feed_http(codecs::MutableByteView data);
+  // Moves the HTTP codec's answered replies to the socket; closes when the codec says so.
+  void take_http_output();
+  // codecs::http::RequestSink
+  bool on_request(const codecs::http::Request& request) override;
+  bool on_upgrade(const codecs::http::UpgradeRequest& request) override;
+  // Answers an HTTP request with an error reply (`status`, empty body) and closes after it.
+  void refuse_request(uint64_t id, int status, bool cors);
+  // WebSocket: queues the control frames the stage produced; closes once both sides sent
+  // close (or after a protocol error), when they are written.
+  void take_ws_output();
+  // The transport error packet inside the stream, on WebSocket also a close frame (1000,
+  // the code as reason); then closes once written.
+  void write_transport_error_and_close(int32_t code, backend::CloseReason reason);
   void start_reading();
   // FrontingOwner
   bool fronting_data(codecs::ByteView bytes) override;
@@ -139,11 +165,14 @@ class Connection final : public codecs::FrameSink, private FrontingOwner {
   Worker& worker_;
   const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
-  std::unique_ptr<SecureAccept> accept_;  // kAccepting only
-  FrontingLink* fronting_ = nullptr;      // kFronting only; deletes itself
-  std::unique_ptr<uint8_t[]> peek_;  // detection only: up to detector::kMaxPeek bytes
-  codecs::Bytes pending_;            // encoded, not yet handed to the kernel
-  codecs::Bytes flight_;             // the one uv_write in flight
+  std::unique_ptr<SecureAccept> accept_;                 // kAccepting only
+  std::unique_ptr<codecs::http::HttpServerCodec> http_;  // kHttp, and the 101 reply
+  // The WebSocket stage when the transport is WebSocket (owned by accept_, then by stack_).
+  codecs::websocket::WsStreamStage* ws_ = nullptr;
+  FrontingLink* fronting_ = nullptr;  // kFronting only; deletes itself
+  std::unique_ptr<uint8_t[]> peek_;   // detection only: up to detector::kMaxPeek bytes
+  codecs::Bytes pending_;             // encoded, not yet handed to the kernel
+  codecs::Bytes flight_;              // the one uv_write in flight
   backend::ConnId id_ = 0;
   uint64_t last_activity_ms_ = 0;
   PeerAddress peer_;

@@ -6,18 +6,21 @@
 
 namespace mtedge::gateway {
 
-using codecs::ByteView;
 using codecs::Bytes;
+using codecs::ByteView;
 using codecs::CodecError;
 using codecs::MutableByteView;
 namespace obf = codecs::obfuscated;
 
-SecureAccept::SecureAccept(Kind kind, SecureAcceptOptions options, obf::ReplayCache* replay)
-    : kind_(kind), options_(options), replay_(replay) {
+SecureAccept::SecureAccept(Kind kind, SecureAcceptOptions options, obf::ReplayCache* replay,
+                           std::unique_ptr<codecs::EnvelopeStage> envelope)
+    : kind_(kind), options_(options), replay_(replay), answered_(kind == Kind::kWebSocket) {
+  assert((kind_ == Kind::kWebSocket) == (envelope != nullptr));
   if (kind_ == Kind::kFakeTls) {
     tls_.emplace(options_.secrets, options_.tls, replay_);
   } else {
     inner_.emplace(options_.secrets, options_.init, replay_);
+    if (envelope) inner_->set_record_stage(std::move(envelope));
   }
 }
 
@@ -34,7 +37,7 @@ SecureAccept::Step SecureAccept::feed(MutableByteView bytes, int64_t now, Bytes&
     if (step == Step::kError && error_ == CodecError::kNone) error_ = inner_->error();
     return step;
   }
-  if (inner_) return feed_inner(bytes, now);
+  if (inner_) return feed_inner(bytes, now);  // kWebSocket, or fake-TLS after the hello
 
   switch (tls_->feed(bytes, now)) {
     case obf::FakeTlsAcceptor::Step::kNeedMore: return Step::kNeedMore;
@@ -75,7 +78,9 @@ void SecureAccept::build_stack(std::optional<codecs::TransportStack>& stack,
 }
 
 std::string SecureAccept::transport_name() const {
-  std::string name = kind_ == Kind::kFakeTls ? "fake-tls/" : "obfuscated/";
+  std::string name = kind_ == Kind::kFakeTls     ? "fake-tls/"
+                     : kind_ == Kind::kWebSocket ? "websocket/obfuscated/"
+                                                 : "obfuscated/";
   name += codecs::transport_name(inner_transport());
   return name;
 }

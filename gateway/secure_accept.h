@@ -1,5 +1,6 @@
 // SecureAccept: the server side of obfuscated2 and fake-TLS for one connection, between
-// detection and streaming. It buffers what the acceptors need, keeps every raw byte the
+// detection and streaming (and of the obfuscated2 stream inside WebSocket messages, after
+// the 101 reply). It buffers what the acceptors need, keeps every raw byte the
 // client sent until the outcome is known (so a rejected connection can be spliced to the
 // fronting server unchanged), and finally builds the connection's TransportStack.
 //
@@ -11,7 +12,8 @@
 //   }
 //
 // Fronting is possible only until the server has answered: once a fake-TLS ServerHello was
-// written, a later failure (a bad inner init) closes the connection instead.
+// written, a later failure (a bad inner init) closes the connection instead. A WebSocket
+// connection was answered (101) before its init arrives: it is never fronted.
 #pragma once
 
 #include <cstdint>
@@ -30,17 +32,23 @@ namespace mtedge::gateway {
 
 struct SecureAcceptOptions {
   std::span<const codecs::obfuscated::Secret> secrets;
-  codecs::obfuscated::InitOptions init;      // plain obfuscated2 (no ee secrets)
+  codecs::obfuscated::InitOptions init;  // plain obfuscated2 (no ee secrets)
   codecs::obfuscated::FakeTlsOptions tls;
 };
 
 class SecureAccept {
  public:
-  enum class Kind : uint8_t { kObfuscated, kFakeTls };
+  enum class Kind : uint8_t {
+    kObfuscated,  // raw socket bytes
+    kFakeTls,     // a ClientHello, then records
+    kWebSocket,   // WebSocket frames: the envelope stage passed to the constructor
+  };
   enum class Step : uint8_t { kNeedMore, kDone, kError };
 
   // `options.secrets` must outlive this object (they live in the listener's config).
-  SecureAccept(Kind kind, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay);
+  // `envelope`: kWebSocket only, the stage that unframes the socket bytes.
+  SecureAccept(Kind kind, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay,
+               std::unique_ptr<codecs::EnvelopeStage> envelope = nullptr);
 
   // Feeds raw socket bytes (may modify them). Writes what must be sent to the client
   // (the fake-TLS reply) to `out`. After kDone or kError feed() must not be called again.
@@ -58,7 +66,7 @@ class SecureAccept {
   codecs::TransportKind inner_transport() const { return inner_->init().transport; }
   int16_t dc_id() const { return inner_->init().dc_id; }
   const std::string& secret_label() const { return inner_->init().secret_label; }
-  // "obfuscated/abridged", "fake-tls/padded", ...
+  // "obfuscated/abridged", "fake-tls/padded", "websocket/obfuscated/abridged", ...
   std::string transport_name() const;
   // The SNI of a fake-TLS hello (for logs), empty otherwise.
   const std::string& sni() const;

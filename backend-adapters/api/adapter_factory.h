@@ -6,6 +6,7 @@
 // configuration.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,9 +21,17 @@
 
 namespace mtedge::backend {
 
+// Which frames an adapter can take, checked against `crypto.edge_decryption` at load.
+enum class EdgeDecryptionNeed : uint8_t {
+  kAny,       // handles encrypted pass-through and decrypted frames (socket)
+  kRequired,  // implements the session layer on decrypted frames (embedded)
+  kForbidden  // passes encrypted packets through to a server that decrypts (relay)
+};
+
 class AdapterFactory {
  public:
   virtual ~AdapterFactory() = default;
+  virtual EdgeDecryptionNeed edge_decryption() const { return EdgeDecryptionNeed::kAny; }
   // `block` is the adapter's table (`[backend.<type>]`), `path` its key path for messages
   // ("backend.relay"). Unknown keys are errors.
   virtual Status configure(const toml::table& block, std::string_view path) = 0;

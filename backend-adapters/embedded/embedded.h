@@ -27,6 +27,8 @@ class EmbeddedFactory final : public AdapterFactory {
   explicit EmbeddedFactory(KeyStoreProvider key_store = {});
   ~EmbeddedFactory() override;
 
+  EdgeDecryptionNeed edge_decryption() const override { return EdgeDecryptionNeed::kRequired; }
+
   // Validates [backend.embedded] and builds the process's SessionService (loads the
   // embedded TL schemas).
   Status configure(const toml::table& block, std::string_view path) override;

@@ -8,6 +8,7 @@ namespace {
 
 class RelayFactory final : public AdapterFactory {
  public:
+  EdgeDecryptionNeed edge_decryption() const override { return EdgeDecryptionNeed::kForbidden; }
   Status configure(const toml::table& block, std::string_view path) override {
     auto config = parse_config(block, path);
     if (!config) return config.status();

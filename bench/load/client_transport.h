@@ -36,14 +36,16 @@ struct TransportSpec {
 class ClientTransport {
  public:
   // `secret`: plain or dd for obfuscated2 (optional), ee for fake-TLS (required).
-  ClientTransport(const TransportSpec& spec, const std::optional<codecs::obfuscated::Secret>& secret);
+  ClientTransport(const TransportSpec& spec,
+                  const std::optional<codecs::obfuscated::Secret>& secret);
 
   // The first bytes of the connection.
   codecs::Bytes start(uint32_t unix_now);
   // Bytes from the server, modified in place. Packets go to `sink`; bytes the client must
   // send in reply (fake-TLS: its ChangeCipherSpec and the obfuscated2 init) are appended
   // to `out`. Returns kNone or the error that ends the connection.
-  codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink, codecs::Bytes& out);
+  codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
+                          codecs::Bytes& out);
   // True once packets may be written (fake-TLS: after the server's hello was verified).
   bool ready() const { return stack_ != nullptr; }
   void write_packet(codecs::ByteView payload, codecs::Bytes& out) {

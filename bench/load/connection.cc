@@ -7,8 +7,8 @@
 
 namespace mtedge::bench {
 
-using codecs::ByteView;
 using codecs::Bytes;
+using codecs::ByteView;
 
 namespace {
 
@@ -52,6 +52,7 @@ void Connection::on_connect(uv_connect_t* req, int status) {
   uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), on_alloc, on_read);
   self->send(self->transport_.start(uint32_t(unix_ms() / 1000)));
   if (self->transport_.ready()) self->start_traffic();
+  self->pump();
 }
 
 void Connection::start_traffic() {
@@ -87,9 +88,9 @@ void Connection::write_raw_frame() {
 }
 
 void Connection::pump() {
-  if (closing_ || runner_.stopping() || !established_) return;
+  if (closing_ || runner_.stopping()) return;
   const LoadMode mode = runner_.options().mode;
-  if (mode == LoadMode::kRaw || mode == LoadMode::kPing) {
+  if (established_ && (mode == LoadMode::kRaw || mode == LoadMode::kPing)) {
     while (inflight_.size() < runner_.options().inflight && runner_.take_token()) {
       if (mode == LoadMode::kRaw) {
         write_raw_frame();
@@ -141,9 +142,10 @@ void Connection::on_raw_answer(ByteView payload) {
   if (inflight_.empty()) return fail("unexpected_frame");
   const Pending p = inflight_.front();
   inflight_.pop_front();
-  const bool padded = runner_.options().transport.inner == codecs::TransportKind::kPaddedIntermediate;
-  const bool size_ok = payload.size() == p.size ||
-                       (padded && payload.size() > p.size && payload.size() <= p.size + kPaddedSlack);
+  const bool padded =
+      runner_.options().transport.inner == codecs::TransportKind::kPaddedIntermediate;
+  const bool size_ok = payload.size() == p.size || (padded && payload.size() > p.size &&
+                                                    payload.size() <= p.size + kPaddedSlack);
   if (!size_ok || payload.size() < 8 || codecs::load_le64(payload.data()) != p.seq)
     return fail("bad_echo");
   answered(p, payload.size());
@@ -156,6 +158,11 @@ void Connection::on_mtproto_payload(codecs::MutableByteView payload) {
     case MtprotoClient::Event::kError: return fail("mtproto " + mtproto_->error());
     case MtprotoClient::Event::kReply: transport_.write_packet(reply, out_); return;
     case MtprotoClient::Event::kHandshakeDone: break;
+    case MtprotoClient::Event::kResend:
+      runner_.stats().salt_resends += inflight_.size();
+      for (const Pending& p : inflight_)
+        transport_.write_packet(mtproto_->ping(p.seq, unix_ms(), p.size), out_);
+      return;
     case MtprotoClient::Event::kPongs:
       for (uint64_t id : mtproto_->pongs()) {
         if (inflight_.empty() || inflight_.front().seq != id) return fail("unexpected_pong");
@@ -197,12 +204,14 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   auto* self = static_cast<Connection*>(stream->data);
   if (nread == 0 || self->closing_) return;
   if (nread < 0) {
-    return self->fail(nread == UV_EOF ? "closed_by_peer" : std::string("read ") + uv_err_name(int(nread)));
+    return self->fail(nread == UV_EOF ? "closed_by_peer"
+                                      : std::string("read ") + uv_err_name(int(nread)));
   }
   codecs::MutableByteView bytes(reinterpret_cast<uint8_t*>(buf->base), size_t(nread));
   const codecs::CodecError error = self->transport_.feed(bytes, *self, self->out_);
   if (self->closing_) return;
-  if (error != codecs::CodecError::kNone) return self->fail("codec " + std::string(codecs::error_name(error)));
+  if (error != codecs::CodecError::kNone)
+    return self->fail("codec " + std::string(codecs::error_name(error)));
   if (self->transport_.ready() && !self->traffic_started_) self->start_traffic();
   self->pump();
 }
@@ -213,7 +222,8 @@ void Connection::send(Bytes bytes) {
   w->data = std::move(bytes);
   w->req.data = w;
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(w->data.data()), unsigned(w->data.size()));
-  if (int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write); rc < 0) {
+  if (int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write);
+      rc < 0) {
     delete w;
     fail(std::string("write ") + uv_err_name(rc));
   }

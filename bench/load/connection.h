@@ -70,7 +70,7 @@ class Connection final : public codecs::FrameSink {
   ClientTransport transport_;
   std::unique_ptr<MtprotoClient> mtproto_;
   std::deque<Pending> inflight_;
-  codecs::Bytes out_;      // frames gathered for the next write
+  codecs::Bytes out_;  // frames gathered for the next write
   uint64_t next_seq_ = 0;
   size_t size_cursor_;
   uint64_t started_ns_ = 0;

@@ -27,7 +27,9 @@ uint8_t g_read_buffer[kReadBufferSize];
 
 class EchoConn final : public FrameSink {
  public:
-  EchoConn() : stack_(mtedge::codecs::detector::make_framer(TransportKind::kIntermediate, Role::kServer), {}) {}
+  EchoConn()
+      : stack_(mtedge::codecs::detector::make_framer(TransportKind::kIntermediate, Role::kServer),
+               {}) {}
 
   uv_tcp_t tcp{};
 
@@ -52,7 +54,8 @@ class EchoConn final : public FrameSink {
   void close() {
     if (closing_) return;
     closing_ = true;
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), [](uv_handle_t* h) { delete static_cast<EchoConn*>(h->data); });
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp),
+             [](uv_handle_t* h) { delete static_cast<EchoConn*>(h->data); });
   }
 
   void resume_if_drained() {
@@ -112,7 +115,8 @@ void EchoConn::start_reading() {
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
         auto* conn = static_cast<EchoConn*>(s->data);
         if (nread < 0) return conn->close();
-        if (nread > 0 && !conn->on_bytes(MutableByteView(reinterpret_cast<uint8_t*>(buf->base), size_t(nread))))
+        if (nread > 0 &&
+            !conn->on_bytes(MutableByteView(reinterpret_cast<uint8_t*>(buf->base), size_t(nread))))
           conn->close();
       });
 }
@@ -186,7 +190,8 @@ int main(int argc, char** argv) {
   uv_signal_t sigterm, sigint;
   for (auto [sig, signum] : {std::pair{&sigterm, SIGTERM}, std::pair{&sigint, SIGINT}}) {
     uv_signal_init(loop, sig);
-    uv_signal_start_oneshot(sig, [](uv_signal_t* s, int) { uv_stop(s->loop); }, signum);
+    uv_signal_start_oneshot(
+        sig, [](uv_signal_t* s, int) { uv_stop(s->loop); }, signum);
     uv_unref(reinterpret_cast<uv_handle_t*>(sig));
   }
   uv_run(loop, UV_RUN_DEFAULT);

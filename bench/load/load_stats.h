@@ -14,8 +14,10 @@ struct LoadStats {
   uint64_t bytes_sent = 0;  // payload bytes of those answers' requests
   uint64_t bytes_received = 0;
   uint64_t handshakes = 0;
-  LatencyHistogram latency;  // request -> answer (handshake mode: whole exchange)
+  LatencyHistogram latency;                // request -> answer (handshake mode: whole exchange)
   std::map<std::string, uint64_t> errors;  // by kind; counted in every phase
+  // Pings sent again after a bad_server_salt (protocol, not an error); every phase.
+  uint64_t salt_resends = 0;
 
   void reset_window() {
     frames = bytes_sent = bytes_received = handshakes = 0;

@@ -44,11 +44,13 @@ Bytes MtprotoClient::start_handshake(uint64_t unix_ms) {
 MtprotoClient::Event MtprotoClient::on_payload(codecs::MutableByteView payload, uint64_t unix_ms,
                                                Bytes& reply) {
   if (!done_) return on_handshake_payload(payload, unix_ms, reply);
-  auto message = mtproto::decrypt_message(handshake_.auth_key(), payload,
-                                          mtproto::Direction::kServerToClient);
+  auto message =
+      mtproto::decrypt_message(handshake_.auth_key(), payload, mtproto::Direction::kServerToClient);
   if (!message) return fail("server message: " + message.message());
   pongs_.clear();
+  salt_changed_ = false;
   scan_message(message->body, 0);
+  if (salt_changed_) return Event::kResend;
   return pongs_.empty() ? Event::kNone : Event::kPongs;
 }
 
@@ -95,6 +97,7 @@ void MtprotoClient::scan_message(ByteView body, int depth) {
     pongs_.push_back(codecs::load_le64(body.data() + 12));
   } else if (id == kBadServerSalt && body.size() >= 28) {
     salt_ = codecs::load_le64(body.data() + 20);
+    salt_changed_ = true;
   } else if (id == kMsgContainer && depth == 0 && body.size() >= 8) {
     uint32_t count = codecs::load_le32(body.data() + 4);
     size_t at = 8;

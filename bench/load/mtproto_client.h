@@ -7,6 +7,8 @@
 //   for each payload from the server: c.on_payload(payload, now_ms, reply) -> Event
 //     kReply: send(reply) (next handshake step)   kHandshakeDone: key ready, c.ping(..)
 //     kPongs: c.pongs() holds the ping_ids answered by this payload
+//     kResend: the server rejected our salt (bad_server_salt) and gave a new one: pings
+//              not answered yet were dropped and must be sent again
 #pragma once
 
 #include <cstdint>
@@ -22,7 +24,7 @@ namespace mtedge::bench {
 
 class MtprotoClient {
  public:
-  enum class Event : uint8_t { kNone, kReply, kHandshakeDone, kPongs, kError };
+  enum class Event : uint8_t { kNone, kReply, kHandshakeDone, kPongs, kResend, kError };
 
   MtprotoClient(const mtproto::RsaPublicKey& server_key, int32_t dc);
 
@@ -53,6 +55,7 @@ class MtprotoClient {
   uint64_t session_id_ = 0;
   uint64_t last_msg_id_ = 0;
   uint32_t content_messages_ = 0;
+  bool salt_changed_ = false;
   std::vector<uint64_t> pongs_;
   std::string error_;
 };

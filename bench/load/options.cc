@@ -72,10 +72,12 @@ Result<LoadMode> parse_mode(std::string_view text) {
 
 Status parse_target(std::string_view text, LoadOptions& o) {
   const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos || !parse_number(text.substr(colon + 1), o.port) || o.port == 0)
+  if (colon == std::string_view::npos || !parse_number(text.substr(colon + 1), o.port) ||
+      o.port == 0)
     return Status::error("--target: HOST:PORT expected");
   std::string_view host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   o.host = std::string(host);
   return Status::ok();
 }
@@ -106,8 +108,14 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") return Status::error(kUsage);
-    if (flag == "--allow-remote") { o.allow_remote = true; continue; }
-    if (flag == "--quiet") { o.quiet = true; continue; }
+    if (flag == "--allow-remote") {
+      o.allow_remote = true;
+      continue;
+    }
+    if (flag == "--quiet") {
+      o.quiet = true;
+      continue;
+    }
     if (i + 1 >= argc) return Status::error(flag + ": missing value\n" + kUsage);
     const std::string value = argv[++i];
     bool ok = true;
@@ -162,11 +170,15 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
   }
   using Outer = TransportSpec::Outer;
   const bool ee = o.secret && o.secret->kind == codecs::obfuscated::SecretKind::kEe;
-  if (o.transport.outer == Outer::kFakeTls && !ee) return Status::error("fake-tls needs an ee --secret");
-  if (o.transport.outer != Outer::kFakeTls && ee) return Status::error("an ee secret needs --transport fake-tls");
-  if (o.transport.outer == Outer::kPlain && o.secret) return Status::error("--secret needs obfuscated or fake-tls");
+  if (o.transport.outer == Outer::kFakeTls && !ee)
+    return Status::error("fake-tls needs an ee --secret");
+  if (o.transport.outer != Outer::kFakeTls && ee)
+    return Status::error("an ee secret needs --transport fake-tls");
+  if (o.transport.outer == Outer::kPlain && o.secret)
+    return Status::error("--secret needs obfuscated or fake-tls");
   const bool needs_key = o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake;
-  if (needs_key && o.rsa_key_file.empty()) return Status::error("--mode ping/handshake needs --rsa-key");
+  if (needs_key && o.rsa_key_file.empty())
+    return Status::error("--mode ping/handshake needs --rsa-key");
   return o;
 }
 

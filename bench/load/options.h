@@ -30,16 +30,16 @@ struct LoadOptions {
   TransportSpec transport;
   std::optional<codecs::obfuscated::Secret> secret;
   unsigned connections = 1;
-  unsigned inflight = 1;                  // frames (or pings) in flight per connection
+  unsigned inflight = 1;                   // frames (or pings) in flight per connection
   std::vector<SizeWeight> sizes{{64, 1}};  // raw frame payload sizes, picked by weight
-  double rate = 0;                        // frames/s over all connections; 0 = closed loop
+  double rate = 0;                         // frames/s over all connections; 0 = closed loop
   double duration_s = 5;
-  double warmup_s = 1;                    // traffic before the measured window
+  double warmup_s = 1;  // traffic before the measured window
   LoadMode mode = LoadMode::kRaw;
-  std::string rsa_key_file;               // ping / handshake: the server's key (PEM)
+  std::string rsa_key_file;  // ping / handshake: the server's key (PEM)
   int32_t dc = 2;
   std::string json_file;
-  int watch_pid = 0;                      // report this process's CPU and RSS (from /proc)
+  int watch_pid = 0;  // report this process's CPU and RSS (from /proc)
   bool allow_remote = false;
   bool quiet = false;
 };

@@ -31,10 +31,11 @@ Figures figures(const LoadOptions& o, const LoadResult& r) {
   if (f.watched) {
     f.watch_cpu_s = r.watch_after.cpu_s - r.watch_before.cpu_s;
     if (r.stats.frames) f.watch_cpu_us_per_frame = f.watch_cpu_s * 1e6 / double(r.stats.frames);
-    if (r.stats.handshakes) f.watch_cpu_us_per_handshake = f.watch_cpu_s * 1e6 / double(r.stats.handshakes);
+    if (r.stats.handshakes)
+      f.watch_cpu_us_per_handshake = f.watch_cpu_s * 1e6 / double(r.stats.handshakes);
     if (r.connections_established && r.watch_before.rss_bytes > r.watch_rss_baseline)
-      f.watch_rss_per_conn =
-          double(r.watch_before.rss_bytes - r.watch_rss_baseline) / double(r.connections_established);
+      f.watch_rss_per_conn = double(r.watch_before.rss_bytes - r.watch_rss_baseline) /
+                             double(r.connections_established);
   }
   return f;
 }
@@ -70,30 +71,38 @@ std::string fmt(const char* format, double value) {
   return buf;
 }
 
-double us(uint64_t ns) { return double(ns) / 1e3; }
+double us(uint64_t ns) {
+  return double(ns) / 1e3;
+}
 
 }  // namespace
 
 std::string format_text(const LoadOptions& o, const LoadResult& r) {
   const Figures f = figures(o, r);
   const LatencyHistogram& h = r.stats.latency;
-  std::string s = "mtedge-load " + o.host + ":" + std::to_string(o.port) + " " + o.transport.name() +
-                  " mode " + std::string(mode_name(o.mode)) + ", " + std::to_string(o.connections) +
-                  " conns x " + std::to_string(o.inflight) + " in flight, size " + sizes_text(o) +
-                  ", " + fmt("%.1f", r.window_s) + " s measured\n";
-  s += "  established " + std::to_string(r.connections_established) + "/" + std::to_string(o.connections) +
-       "\n";
+  std::string s = "mtedge-load " + o.host + ":" + std::to_string(o.port) + " " +
+                  o.transport.name() + " mode " + std::string(mode_name(o.mode)) + ", " +
+                  std::to_string(o.connections) + " conns x " + std::to_string(o.inflight) +
+                  " in flight, size " + sizes_text(o) + ", " + fmt("%.1f", r.window_s) +
+                  " s measured\n";
+  s += "  established " + std::to_string(r.connections_established) + "/" +
+       std::to_string(o.connections) + "\n";
   s += "  frames/s " + fmt("%.0f", f.frames_per_s) + "   MB/s " + fmt("%.2f", f.mb_per_s) +
        " (payload, each way)   handshakes/s " + fmt("%.1f", f.handshakes_per_s) + "\n";
-  s += "  latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) + "  p99 " + fmt("%.1f", us(h.quantile(0.99))) +
-       "  p99.9 " + fmt("%.1f", us(h.quantile(0.999))) + "  max " + fmt("%.1f", us(h.max())) + "\n";
+  s += "  latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) + "  p99 " +
+       fmt("%.1f", us(h.quantile(0.99))) + "  p99.9 " + fmt("%.1f", us(h.quantile(0.999))) +
+       "  max " + fmt("%.1f", us(h.max())) + "\n";
   s += "  errors " + std::to_string(r.stats.error_count());
-  for (const auto& [kind, count] : r.stats.errors) s += "  [" + kind + ": " + std::to_string(count) + "]";
+  for (const auto& [kind, count] : r.stats.errors)
+    s += "  [" + kind + ": " + std::to_string(count) + "]";
+  if (r.stats.salt_resends)
+    s += "  (pings resent after bad_server_salt: " + std::to_string(r.stats.salt_resends) + ")";
   s += "\n  client cpu " + fmt("%.0f", f.client_cpu_pct) + " %\n";
   if (f.watched) {
     s += "  pid " + std::to_string(o.watch_pid) + ": cpu " + fmt("%.2f", f.watch_cpu_s) + " s";
     if (r.stats.frames) s += ", " + fmt("%.2f", f.watch_cpu_us_per_frame) + " us per frame";
-    if (r.stats.handshakes) s += ", " + fmt("%.0f", f.watch_cpu_us_per_handshake) + " us per handshake";
+    if (r.stats.handshakes)
+      s += ", " + fmt("%.0f", f.watch_cpu_us_per_handshake) + " us per handshake";
     s += ", rss " + fmt("%.1f", double(r.watch_before.rss_bytes) / 1048576.0) + " MiB";
     if (o.mode == LoadMode::kIdle)
       s += " (" + fmt("%.0f", f.watch_rss_per_conn) + " B per idle connection over a " +
@@ -123,9 +132,10 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
   field("mb_per_s", fmt("%.3f", f.mb_per_s));
   field("handshakes", std::to_string(r.stats.handshakes));
   field("handshakes_per_s", fmt("%.2f", f.handshakes_per_s));
-  field("latency_us", "{\"p50\": " + fmt("%.2f", us(h.quantile(0.5))) + ", \"p99\": " +
-                          fmt("%.2f", us(h.quantile(0.99))) + ", \"p99_9\": " +
-                          fmt("%.2f", us(h.quantile(0.999))) + ", \"max\": " + fmt("%.2f", us(h.max())) +
+  field("latency_us", "{\"p50\": " + fmt("%.2f", us(h.quantile(0.5))) +
+                          ", \"p99\": " + fmt("%.2f", us(h.quantile(0.99))) +
+                          ", \"p99_9\": " + fmt("%.2f", us(h.quantile(0.999))) +
+                          ", \"max\": " + fmt("%.2f", us(h.max())) +
                           ", \"mean\": " + fmt("%.2f", h.mean() / 1e3) + "}");
   std::string errors = "{";
   for (const auto& [kind, count] : r.stats.errors) {
@@ -133,14 +143,17 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
     errors += json_string(kind) + ": " + std::to_string(count);
   }
   field("errors", errors + "}");
+  field("salt_resends", std::to_string(r.stats.salt_resends));
   field("client_cpu_pct", fmt("%.1f", f.client_cpu_pct));
   if (f.watched) {
-    field("watch", "{\"pid\": " + std::to_string(o.watch_pid) + ", \"cpu_s\": " + fmt("%.3f", f.watch_cpu_s) +
+    field("watch", "{\"pid\": " + std::to_string(o.watch_pid) +
+                       ", \"cpu_s\": " + fmt("%.3f", f.watch_cpu_s) +
                        ", \"cpu_us_per_frame\": " + fmt("%.3f", f.watch_cpu_us_per_frame) +
                        ", \"cpu_us_per_handshake\": " + fmt("%.1f", f.watch_cpu_us_per_handshake) +
                        ", \"rss_bytes\": " + std::to_string(r.watch_before.rss_bytes) +
                        ", \"rss_baseline_bytes\": " + std::to_string(r.watch_rss_baseline) +
-                       ", \"rss_per_connection_bytes\": " + fmt("%.0f", f.watch_rss_per_conn) + "}");
+                       ", \"rss_per_connection_bytes\": " + fmt("%.0f", f.watch_rss_per_conn) +
+                       "}");
   }
   s += "  \"error_count\": " + std::to_string(r.stats.error_count()) + "\n}\n";
   return s;

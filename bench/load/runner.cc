@@ -11,9 +11,11 @@ namespace {
 
 // Setup (connects, handshakes, idle round trips) that takes longer than this is cut short:
 // the window starts anyway and the stragglers count as errors.
-constexpr double kSetupLimitS = 180;
+constexpr double kSetupLimitS = 60;
 
-double seconds_between(uint64_t from_ns, uint64_t to_ns) { return double(to_ns - from_ns) / 1e9; }
+double seconds_between(uint64_t from_ns, uint64_t to_ns) {
+  return double(to_ns - from_ns) / 1e9;
+}
 
 }  // namespace
 
@@ -89,20 +91,25 @@ bool Runner::take_token() {
   return true;
 }
 
-void Runner::on_tick(uv_timer_t* timer) { static_cast<Runner*>(timer->data)->tick(); }
+void Runner::on_tick(uv_timer_t* timer) {
+  static_cast<Runner*>(timer->data)->tick();
+}
 
 void Runner::tick() {
   const uint64_t now = uv_hrtime();
   if (phase_ == Phase::kWarmup) {
     // Handshake mode keeps reopening connections: its warmup runs from the start.
-    const bool setup_done = options_.mode == LoadMode::kHandshake || (to_open_.empty() && connecting_ == 0);
+    const bool setup_done =
+        options_.mode == LoadMode::kHandshake || (to_open_.empty() && connecting_ == 0);
     if (setup_done && setup_done_ns_ == 0) setup_done_ns_ = now;
     if (setup_done_ns_ == 0 && seconds_between(start_ns_, now) > kSetupLimitS) {
       result_.stats.errors["setup_timeout"] += connecting_ + unsigned(to_open_.size());
       setup_done_ns_ = now;
     }
-    if (setup_done_ns_ != 0 && seconds_between(setup_done_ns_, now) >= options_.warmup_s) begin_window();
-  } else if (phase_ == Phase::kMeasure && seconds_between(window_start_ns_, now) >= options_.duration_s) {
+    if (setup_done_ns_ != 0 && seconds_between(setup_done_ns_, now) >= options_.warmup_s)
+      begin_window();
+  } else if (phase_ == Phase::kMeasure &&
+             seconds_between(window_start_ns_, now) >= options_.duration_s) {
     end_window();
     return;
   }

@@ -22,9 +22,9 @@ struct LoadResult {
   double window_s = 0;
   LoadStats stats;
   unsigned connections_established = 0;
-  double client_cpu_s = 0;            // this process, over the window
+  double client_cpu_s = 0;               // this process, over the window
   ProcSample watch_before, watch_after;  // --watch-pid at the window's edges
-  uint64_t watch_rss_baseline = 0;    // idle mode: RSS before any connection
+  uint64_t watch_rss_baseline = 0;       // idle mode: RSS before any connection
 };
 
 class Runner {

@@ -31,6 +31,18 @@ class StreamStage {
   virtual void outbound(Bytes& out, size_t from) = 0;
 };
 
+// A stage that carries the stream inside an envelope of its own (fake-TLS records,
+// WebSocket frames) and strips it inbound. Such a stage can sit in front of an acceptor
+// that must read the stripped stream before the rest of the stack exists (the obfuscated2
+// init, see ObfuscatedAcceptor): the acceptor hands the bytes it did not use back to the
+// stack, already stripped.
+class EnvelopeStage : public StreamStage {
+ public:
+  // The next `count` inbound bytes were already stripped by this stage (returned by an
+  // earlier inbound() and handed back): pass them through unchanged.
+  virtual void pass_through(size_t count) = 0;
+};
+
 class TransportStack {
  public:
   TransportStack(std::unique_ptr<Framer> framer, FrameLimits limits)

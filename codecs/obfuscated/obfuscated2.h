@@ -21,9 +21,10 @@
 #include "codecs/common/bytes.h"
 #include "codecs/common/codec_error.h"
 #include "codecs/common/framer.h"
+#include "codecs/common/transport_stack.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "codecs/obfuscated/secret.h"
-#include "codecs/obfuscated/tls_record_stage.h"
+#include "codecs/obfuscated/tls_record_stage.h"  // the usual envelope stage
 
 namespace mtedge::codecs::obfuscated {
 
@@ -99,7 +100,8 @@ ClientInit make_client_init(TransportKind inner, int16_t dc,
 bool valid_init_prefix(const uint8_t* first8);
 
 // Drives the server-side init on a byte stream, for the gateway: plain obfuscated2 (raw
-// socket bytes) or, with a TlsRecordStage, the stream inside fake-TLS records.
+// socket bytes) or, with an envelope stage, the stream inside fake-TLS records
+// (TlsRecordStage) or WebSocket frames (WsStreamStage).
 //
 //   ObfuscatedAcceptor acc(secrets, options, &cache);        // or acc.set_record_stage(...)
 //   switch (acc.feed(bytes, now)) {
@@ -109,7 +111,7 @@ bool valid_init_prefix(const uint8_t* first8);
 //                 for (auto& s : acc.take_stages()) stack.add_outer_stage(std::move(s));
 //                 stack.feed(acc.rest(), sink);       // bytes that followed the init
 //   }
-// take_stages() returns the stages innermost first (AES-CTR, then the record stage).
+// take_stages() returns the stages innermost first (AES-CTR, then the envelope stage).
 class ObfuscatedAcceptor {
  public:
   enum class Step : uint8_t { kNeedMore, kDone, kError };
@@ -117,8 +119,8 @@ class ObfuscatedAcceptor {
   ObfuscatedAcceptor(std::span<const Secret> secrets, InitOptions options, ReplayCache* replay)
       : secrets_(secrets), options_(options), replay_(replay) {}
 
-  // Inside fake-TLS: raw bytes pass through this record stage first.
-  void set_record_stage(std::unique_ptr<TlsRecordStage> stage) { records_ = std::move(stage); }
+  // Inside fake-TLS records or WebSocket frames: raw bytes pass through this stage first.
+  void set_record_stage(std::unique_ptr<EnvelopeStage> stage) { records_ = std::move(stage); }
 
   // Feeds raw bytes (modified in place). After kDone or kError, feed() must not be called.
   Step feed(MutableByteView bytes, int64_t now);
@@ -133,7 +135,7 @@ class ObfuscatedAcceptor {
   std::span<const Secret> secrets_;
   InitOptions options_;
   ReplayCache* replay_;
-  std::unique_ptr<TlsRecordStage> records_;
+  std::unique_ptr<EnvelopeStage> records_;
   std::array<uint8_t, kInitSize> buf_{};
   size_t have_ = 0;
   ServerInit init_;

@@ -25,18 +25,15 @@ struct TlsRecordOptions {
   size_t max_out_record = kTlsMaxOutRecord;
 };
 
-class TlsRecordStage final : public StreamStage {
+class TlsRecordStage final : public EnvelopeStage {
  public:
   explicit TlsRecordStage(TlsRecordOptions options = {}) : options_(options) {}
 
   MutableByteView inbound(MutableByteView in, CodecError& error) override;
   void outbound(Bytes& out, size_t from) override;
 
-  // The next `count` inbound bytes are record payload that was already stripped (returned
-  // by an earlier inbound() and handed back): pass them through unchanged. Used when the
-  // stripped stream had to be read before the rest of the stack existed (the obfuscated2
-  // init inside fake-TLS, see ObfuscatedAcceptor).
-  void pass_through(size_t count) { pass_through_ += count; }
+  // EnvelopeStage: the obfuscated2 init inside fake-TLS (see ObfuscatedAcceptor).
+  void pass_through(size_t count) override { pass_through_ += count; }
 
   uint64_t records_in() const { return records_in_; }
   uint64_t records_out() const { return records_out_; }

@@ -1,5 +1,6 @@
 #include "codecs/websocket/ws_stream_stage.h"
 
+#include <algorithm>
 #include <cassert>
 #include <charconv>
 #include <cstring>
@@ -15,8 +16,11 @@ WsStreamStage::WsStreamStage(StageOptions options)
 }
 
 MutableByteView WsStreamStage::inbound(MutableByteView in, CodecError& error) {
-  uint8_t* cursor = in.data();
-  CodecError e = decoder_.feed_compacting(in, *this, cursor);
+  // Already unframed bytes come first; the decoder compacts what follows right after them.
+  const size_t skip = std::min(pass_through_, in.size());
+  pass_through_ -= skip;
+  uint8_t* cursor = in.data() + skip;
+  CodecError e = decoder_.feed_compacting(in.subspan(skip), *this, cursor);
   size_t produced = static_cast<size_t>(cursor - in.data());
   if (e != CodecError::kNone) {
     if (!failed_ && !close_sent_) {

@@ -36,7 +36,7 @@ struct StageOptions {
   MaskSource mask_source;  // client role only: mask keys for our frames
 };
 
-class WsStreamStage final : public StreamStage, private DecoderSink {
+class WsStreamStage final : public EnvelopeStage, private DecoderSink {
  public:
   explicit WsStreamStage(StageOptions options);
 
@@ -44,6 +44,8 @@ class WsStreamStage final : public StreamStage, private DecoderSink {
   // kWsMessageTooBig) and queues a close frame with that code in the pending output.
   MutableByteView inbound(MutableByteView in, CodecError& error) override;
   void outbound(Bytes& out, size_t from) override;
+  // EnvelopeStage: the obfuscated2 init inside WebSocket messages (see ObfuscatedAcceptor).
+  void pass_through(size_t count) override { pass_through_ += count; }
 
   // Control frames waiting to be sent; appends them to `out` and returns the bytes added.
   size_t take_pending(Bytes& out);
@@ -74,6 +76,7 @@ class WsStreamStage final : public StreamStage, private DecoderSink {
   MaskSource mask_source_;
   FrameDecoder decoder_;
   Bytes pending_;
+  size_t pass_through_ = 0;
   bool close_sent_ = false;
   bool failed_ = false;
   uint64_t pings_ = 0;

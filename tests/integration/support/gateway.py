@@ -62,10 +62,12 @@ level = "{log_level}"
 
 
 def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",
-                    advertised_port=None, workers=2, log_level="info", extra_listener=""):
+                    advertised_port=None, workers=2, log_level="info", extra_listener="",
+                    transports=PLAIN_TRANSPORTS + ("obfuscated",)):
     """A config text: the embedded backend behind the edge crypto stage, one loopback
-    listener with every TCP transport this build serves (`extra_listener`: more keys of it,
-    e.g. secrets)."""
+    listener with every TCP transport this build serves, or `transports`
+    (`extra_listener`: more keys of it, e.g. secrets)."""
+    transports_text = ", ".join('"%s"' % t for t in transports)
     return f"""
 [gateway]
 workers = {workers}
@@ -73,7 +75,7 @@ workers = {workers}
 [[listener]]
 name = "test"
 address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full", "obfuscated"]
+transports = [{transports_text}]
 {extra_listener}
 
 [crypto]

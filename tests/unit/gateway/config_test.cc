@@ -30,10 +30,28 @@ class TestFactory : public backend::AdapterFactory {
   }
 };
 
+// A pass-through adapter (like relay): edge decryption must be off.
+class PassThroughFactory final : public TestFactory {
+ public:
+  backend::EdgeDecryptionNeed edge_decryption() const override {
+    return backend::EdgeDecryptionNeed::kForbidden;
+  }
+};
+
+// A session-layer adapter (like embedded): edge decryption must be on.
+class SessionFactory final : public TestFactory {
+ public:
+  backend::EdgeDecryptionNeed edge_decryption() const override {
+    return backend::EdgeDecryptionNeed::kRequired;
+  }
+};
+
 backend::AdapterRegistry test_registry() {
   backend::AdapterRegistry r;
   r.add("test", [] { return std::make_unique<TestFactory>(); });
   r.add("other", [] { return std::make_unique<TestFactory>(); });
+  r.add("passthrough", [] { return std::make_unique<PassThroughFactory>(); });
+  r.add("session", [] { return std::make_unique<SessionFactory>(); });
   return r;
 }
 
@@ -237,6 +255,23 @@ fronting = "127.0.0.1:8443"
   EXPECT_FALSE(l.allowed.http);  // listed, not served by this build
 }
 
+TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
+  auto listener = [](const std::string& transports) {
+    Result<Config> r = parse("[[listener]]\naddress = \"127.0.0.1:1\"\ntransports = " +
+                             transports + "\n[backend]\ntype = \"test\"\n");
+    EXPECT_TRUE(r.is_ok()) << r.message();
+    return r.is_ok() ? r.value().listeners[0] : ListenerConfig{};
+  };
+  ListenerConfig ws = listener(R"(["abridged", "websocket"])");
+  EXPECT_TRUE(ws.serve_websocket);
+  EXPECT_FALSE(ws.serve_http_api);
+  EXPECT_TRUE(ws.allowed.http);  // the detector must hand HTTP requests over
+  ListenerConfig http_only = listener(R"(["abridged", "http"])");
+  EXPECT_FALSE(http_only.serve_websocket || http_only.serve_http_api || http_only.allowed.http);
+  EXPECT_TRUE(transport_available("websocket"));
+  EXPECT_FALSE(transport_available("http"));
+}
+
 TEST(GatewayConfig, SecretErrorsNameTheKey) {
   const std::string plain = "0123456789abcdef0123456789abcdef";
   const std::string ee = "ee" + plain + "6578616d706c652e636f6d";
@@ -267,6 +302,17 @@ TEST(GatewayConfig, SecretErrorsNameTheKey) {
   expect_error(with_listener("dd_strict = 1"), "listener[0].dd_strict", "true or false");
   expect_error("[gateway]\nreplay_max_entries = 5\n" + with_listener(""),
                "gateway.replay_max_entries", "between");
+}
+
+TEST(GatewayConfig, BackendMustMatchEdgeDecryption) {
+  const std::string listener = "[[listener]]\naddress = \"127.0.0.1:1\"\n";
+  expect_error(listener + "[backend]\ntype = \"session\"\n", "crypto.edge_decryption",
+               "set edge_decryption = true");
+  const std::string key = std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem";
+  expect_error(listener + "[crypto]\nedge_decryption = true\nrsa_private_keys = [\"" + key +
+                   "\"]\n[backend]\ntype = \"passthrough\"\n",
+               "crypto.edge_decryption", "set edge_decryption = false");
+  EXPECT_TRUE(parse(listener + "[backend]\ntype = \"passthrough\"\n").is_ok());
 }
 
 TEST(GatewayConfig, BadAddresses) {
@@ -320,9 +366,9 @@ type = "test"
 TEST(GatewayConfig, BackendChecks) {
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n", "backend", "missing");
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\n", "backend.type",
-               "known: other, test");
+               "known: other, passthrough, session, test");
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = \"embedded\"\n",
-               "backend.type", "unknown backend \"embedded\" (known: other, test)");
+               "backend.type", "unknown backend \"embedded\" (known: other, passthrough, session, test)");
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = 3\n", "backend.type",
                "string");
   expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = true\n",

@@ -511,5 +511,23 @@ TEST(WsStreamStage, OneWriteIsOneMessageInsideTransportStack) {
   EXPECT_EQ(load_le32(back.packets[1].data()), uint32_t(-404));
 }
 
+TEST(WsStreamStage, PassThroughBytesComeFirstUnchanged) {
+  // An acceptor read the first message's payload (the obfuscated2 init and a few bytes
+  // more) and hands the unused, already unframed tail back with the next socket bytes.
+  const Bytes tail = random_bytes(5, 1);
+  const Bytes next = random_bytes(300, 2);
+  MaskSource masks = seeded_masks(3);
+  Bytes wire = tail;
+  encode_message(next, wire, kDefaultFragmentSize, &masks);
+  WsStreamStage stage(StageOptions{});
+  stage.pass_through(tail.size());
+  CodecError e = CodecError::kNone;
+  MutableByteView out = stage.inbound(wire, e);
+  ASSERT_EQ(e, CodecError::kNone);
+  Bytes expected = tail;
+  append(expected, next);
+  EXPECT_EQ(Bytes(out.begin(), out.end()), expected);
+}
+
 }  // namespace
 }  // namespace mtedge::codecs::websocket
