@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "backend-adapters/api/adapter_factory.h"
+#include "gateway/tls_session.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -18,8 +19,8 @@ namespace {
 constexpr std::array<std::string_view, 8> kTransportNames = {
     "abridged", "intermediate", "padded",    "full",
     "obfuscated", "fake-tls", "http", "websocket"};
-constexpr std::array<std::string_view, 7> kAvailableTransports = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "websocket"};
+constexpr std::array<std::string_view, 8> kAvailableTransports = {
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr unsigned kMaxWorkers = 256;
@@ -152,6 +153,7 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status)
   s.integer("tls_max_past_seconds", g.tls_max_past_seconds, 0, 86'400);
   s.integer("tls_max_future_seconds", g.tls_max_future_seconds, 0, 86'400);
   s.integer("fronting_connect_timeout_ms", g.fronting_connect_timeout_ms, 10, 600'000);
+  s.integer("http_max_wait_ms", g.http_max_wait_ms, 100, 600'000);
   s.check_unknown();
   if (!s.ok()) return;
   g.workers = workers > 0
@@ -203,6 +205,26 @@ void parse_secrets(Section& s, ListenerConfig& l) {
   }
   l.allow_no_secret = l.secrets.empty();
   s.boolean("allow_no_secret", l.allow_no_secret);
+}
+
+// tls = true with tls_cert_file and tls_key_file (loaded now, so a bad file fails startup).
+void parse_tls(Section& s, ListenerConfig& l) {
+  bool tls = false;
+  s.boolean("tls", tls);
+  const bool have_cert = s.string("tls_cert_file", l.tls_cert_file);
+  const bool have_key = s.string("tls_key_file", l.tls_key_file);
+  if (!s.ok()) return;
+  if (!tls) {
+    if (have_cert || have_key) {
+      s.fail(have_cert ? "tls_cert_file" : "tls_key_file", "set only with tls = true");
+    }
+    return;
+  }
+  if (!have_cert) return s.fail("tls_cert_file", "required with tls = true (PEM chain, leaf first)");
+  if (!have_key) return s.fail("tls_key_file", "required with tls = true (PEM private key)");
+  auto context = TlsServerContext::load(l.tls_cert_file, l.tls_key_file);
+  if (!context) return s.fail("tls", context.message());
+  l.tls = context.value();
 }
 
 // Secrets and transports must make sense together.
@@ -280,6 +302,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
       l.fronting = addr.value();
     }
   }
+  parse_tls(s, l);
   s.check_unknown();
   if (!s.ok()) return;
   check_secrets(s, l);

@@ -28,6 +28,8 @@ class AdapterRegistry;
 
 namespace mtedge::gateway {
 
+class TlsServerContext;
+
 class EdgeCrypto;
 
 struct GatewaySettings {
@@ -49,6 +51,10 @@ struct GatewaySettings {
   int64_t tls_max_past_seconds = 600;
   int64_t tls_max_future_seconds = 120;
   uint32_t fronting_connect_timeout_ms = 5000;
+  // MTProto over HTTP: a POST nobody answers is answered 200 with an empty body after this
+  // long (the gateway's bound on a long poll; a backend with sessions answers its own long
+  // polls earlier, with an empty container: the embedded backend at <= 25 s).
+  uint32_t http_max_wait_ms = 30000;
 };
 
 struct ListenerConfig {
@@ -69,6 +75,10 @@ struct ListenerConfig {
   // Where rejected connections are spliced (a real web server); unset = close after a delay.
   std::optional<SocketAddress> fronting;
   std::string fronting_text;
+  // TLS termination (`tls = true`): the detector runs on the decrypted bytes.
+  std::shared_ptr<TlsServerContext> tls;
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // [crypto]: the edge crypto stage (gateway/edge_crypto.h). The RSA keys are loaded and checked

@@ -33,6 +33,8 @@ constexpr size_t kWsMessageSlack = 4096;
 // Room for the WebSocket frame headers of one outgoing message (checked against the cap
 // before the message is encoded; the fragments of a 4 MiB packet need less than this).
 constexpr size_t kWsHeaderSlack = 256;
+// Room for the HTTP response headers around one packet (with CORS they are < 400 bytes).
+constexpr size_t kHttpHeaderSlack = 512;
 
 }  // namespace
 
@@ -76,6 +78,7 @@ void Connection::start(backend::ConnId id) {
     peer_.family = static_cast<uint8_t>(ss.ss_family);
   }
   uv_tcp_nodelay(&tcp_, 1);
+  if (listener_.tls) tls_ = std::make_unique<TlsSession>(*listener_.tls);
   last_activity_ms_ = uv_now(worker_.loop());
   arm_timer(worker_.settings().first_byte_timeout_ms);
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
@@ -120,9 +123,38 @@ void Connection::handle_read(MutableByteView data) {
   worker_.metrics().bytes_in.add(data.size());
   last_activity_ms_ = uv_now(worker_.loop());
   if (state_ == State::kFirstByte) {
-    state_ = State::kDetecting;
+    state_ = State::kDetecting;  // the detection timer also bounds the TLS handshake
     arm_timer(worker_.settings().detect_timeout_ms);
   }
+  if (tls_) {
+    handle_tls_read(data);
+  } else {
+    handle_plain(data);
+  }
+}
+
+void Connection::handle_tls_read(codecs::ByteView cipher) {
+  const bool ok = tls_->feed(cipher);
+  const MutableByteView plain = worker_.tls_plain_buffer();
+  while (ok && state_ < State::kClosing) {
+    const size_t n = tls_->read(plain);
+    if (n == 0) break;
+    handle_plain(plain.first(n));
+  }
+  if (state_ >= State::kClosing) return;
+  if (tls_->failed()) {
+    worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kTlsError)].add();
+    spdlog::debug("conn {:#x} peer {}: error tls [{}]", id_, peer_.to_string(), tls_->error());
+    flush();  // the alert, if any
+    begin_close(CloseReason::kProtocolError);
+  } else if (tls_->peer_closed()) {
+    begin_close(CloseReason::kPeerClosed);
+  } else if (tls_->has_output()) {
+    mark_dirty();  // handshake records, session tickets
+  }
+}
+
+void Connection::handle_plain(MutableByteView data) {
   if (state_ == State::kDetecting) {
     detect(data);
   } else if (taking_bytes()) {
@@ -235,6 +267,7 @@ void Connection::open_stream(backend::ConnInfo info) {
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
   info.listener = listener_.name;
+  info.tls = tls_ != nullptr;
   opened_ = true;
   if (info.secret_label.empty()) {
     spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(), info.transport);
@@ -292,7 +325,9 @@ void Connection::feed(MutableByteView data) {
 }
 
 void Connection::feed_http(MutableByteView data) {
+  http_feeding_ = true;
   const codecs::http::FeedResult r = http_->feed(data, *this);
+  http_feeding_ = false;
   if (r.error != CodecError::kNone) {
     handle_codec_error(r.error);
     return;
@@ -306,18 +341,156 @@ void Connection::feed_http(MutableByteView data) {
 
 void Connection::take_http_output() {
   if (http_->take_output(pending_) > 0) mark_dirty();
-  if (http_->should_close()) begin_close(CloseReason::kProtocolError);
+  if (http_->should_close()) {
+    begin_close(CloseReason::kProtocolError);
+    return;
+  }
+  if (exchange_ && !http_feeding_) resume_http();
 }
 
 bool Connection::on_request(const codecs::http::Request& request) {
-  // MTProto over POST is not served by this build (only WebSocket upgrades are).
-  refuse_request(request.id, 404, request.is_web_path);
-  return false;
+  if (!listener_.serve_http_api) {
+    // A listener that serves only WebSocket upgrades.
+    refuse_request(request.id, 404, request.is_web_path);
+    return false;
+  }
+  return serve_http_post(request);
+}
+
+bool Connection::serve_http_post(const codecs::http::Request& request) {
+  if (state_ != State::kHttp) return false;
+  if (!exchange_) open_http_exchange();
+  if (state_ != State::kHttp) return false;
+  last_activity_ms_ = uv_now(worker_.loop());
+  if (request.is_probe()) {
+    // Web A's endpoint probe: 200 with an empty body (docs/codecs/http.md).
+    http_->respond(request.id, {});
+    take_http_output();
+    return state_ == State::kHttp;
+  }
+  MetricsShard& m = worker_.metrics();
+  m.frames_in.add();
+  if (request.body.size() < kAuthKeyIdSize) {
+    m.gateway_errors[static_cast<size_t>(GatewayError::kShortPacket)].add();
+    spdlog::debug("conn {:#x} peer {}: error short_packet [size = {}]", id_, peer_.to_string(),
+                  request.body.size());
+    http_->respond_transport_error(request.id, kBadPacketCode);
+    take_http_output();
+    return false;
+  }
+  exchange_->on_request(request.id, last_activity_ms_);
+  arm_http_timer();
+  backend::Frame frame;
+  frame.conn_id = id_;
+  frame.auth_key_id = codecs::load_le64(request.body.data());
+  frame.kind =
+      frame.auth_key_id == 0 ? backend::FrameKind::kUnencrypted : backend::FrameKind::kEncrypted;
+  frame.packet = request.body;  // no quick ack over HTTP (wire notes §4)
+  if (!worker_.adapter().on_frame(frame)) paused_ = true;
+  // Answers given during on_frame (the edge stage's handshake replies, the embedded
+  // backend) leave now; a packet queued earlier may already have answered this request.
+  if (state_ == State::kHttp) take_http_output();
+  return state_ == State::kHttp;
+}
+
+void Connection::open_http_exchange() {
+  const GatewaySettings& s = worker_.settings();
+  exchange_ = std::make_unique<HttpExchange>(*http_, s.http_max_wait_ms, s.write_buffer_limit);
+  backend::ConnInfo info;
+  info.id = id_;
+  info.transport = "http";
+  info.framing = "http";
+  info.client_ip = peer_.host();
+  info.client_port = peer_.port;
+  info.listener = listener_.name;
+  info.tls = tls_ != nullptr;
+  opened_ = true;
+  spdlog::debug("conn {:#x} peer {}: transport http", id_, peer_.to_string());
+  worker_.adapter().on_open(info);
+}
+
+bool Connection::send_http_packet(codecs::ByteView packet) {
+  if (!room_for(packet.size() + kHttpHeaderSlack)) return false;
+  switch (exchange_->deliver(packet)) {
+    case HttpExchange::Delivery::kOverflow:
+      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
+      spdlog::debug("conn {:#x} peer {}: error outbound_limit [http queue {} packets, {} bytes]",
+                    id_, peer_.to_string(), exchange_->queued_packets(), exchange_->queued_bytes());
+      close_now(CloseReason::kLimit);
+      return false;
+    case HttpExchange::Delivery::kQueued:
+      worker_.metrics().frames_out.add();
+      return true;
+    case HttpExchange::Delivery::kAnswered: break;
+  }
+  worker_.metrics().frames_out.add();
+  take_http_output();
+  if (state_ != State::kHttp) return true;
+  arm_http_timer();
+  return after_enqueue();
+}
+
+void Connection::send_http_transport_error(int32_t code) {
+  if (!exchange_->deliver_error(code)) {
+    // No request to carry it: HTTP has no other way to say it.
+    begin_close(CloseReason::kAdapter);
+    return;
+  }
+  take_http_output();  // the error reply closes the connection once written
+}
+
+void Connection::resume_http() {
+  while (http_->needs_resume()) {
+    http_feeding_ = true;
+    const codecs::http::FeedResult r = http_->resume(*this);
+    http_feeding_ = false;
+    if (r.error != CodecError::kNone) {
+      handle_codec_error(r.error);
+      return;
+    }
+    if (state_ != State::kHttp) return;
+    if (http_->take_output(pending_) > 0) mark_dirty();
+    if (http_->should_close()) {
+      begin_close(CloseReason::kProtocolError);
+      return;
+    }
+  }
+  http_->shrink();
+  if (paused_ || !http_->wants_read()) {
+    stop_reading();
+  } else {
+    start_reading();
+  }
+}
+
+void Connection::arm_http_timer() {
+  const uint64_t now = uv_now(worker_.loop());
+  uint64_t due = last_activity_ms_ + worker_.settings().idle_timeout_ms;
+  if (std::optional<uint64_t> deadline = exchange_->next_deadline_ms()) {
+    due = std::min(due, *deadline);
+  }
+  arm_timer(due > now ? due - now : 0);
+}
+
+void Connection::on_http_timer() {
+  const uint64_t now = uv_now(worker_.loop());
+  if (exchange_->expire(now) > 0) {
+    take_http_output();
+    if (state_ != State::kHttp) return;
+  }
+  if (!exchange_->has_waiting() &&
+      now - last_activity_ms_ >= worker_.settings().idle_timeout_ms) {
+    worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
+    spdlog::debug("conn {:#x} peer {}: error idle_timeout", id_, peer_.to_string());
+    close_now(CloseReason::kTimeout);
+    return;
+  }
+  arm_http_timer();
 }
 
 bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
   namespace ws = codecs::websocket;
-  if (!listener_.serve_websocket) {
+  if (!listener_.serve_websocket || exchange_) {  // no upgrade after MTProto over POST
     refuse_request(request.id, 404, false);
     return false;
   }
@@ -501,6 +674,7 @@ bool Connection::after_enqueue() {
 }
 
 bool Connection::send_packet(codecs::ByteView packet) {
+  if (state_ == State::kHttp && exchange_) return send_http_packet(packet);
   if (state_ != State::kStreaming) return true;  // closing: nothing more goes out
   if (!room_for(packet.size() + stack_->framer().max_overhead() + kWsHeaderSlack)) return false;
   stack_->write_packet(packet, false, pending_);
@@ -516,6 +690,10 @@ void Connection::send_quick_ack(uint32_t token) {
 }
 
 void Connection::send_transport_error(int32_t code) {
+  if (state_ == State::kHttp && exchange_) {
+    send_http_transport_error(code);
+    return;
+  }
   if (state_ != State::kStreaming || !room_for(64)) return;
   write_transport_error_and_close(code, CloseReason::kAdapter);
 }
@@ -524,12 +702,22 @@ void Connection::resume_reading() {
   if (!paused_) return;
   paused_ = false;
   if (state_ == State::kStreaming) start_reading();
+  if (state_ == State::kHttp && exchange_) resume_http();
 }
 
 void Connection::flush() {
   dirty = false;
-  if (state_ == State::kClosed || !flight_.empty() || pending_.empty()) return;
-  flight_.swap(pending_);
+  if (state_ == State::kClosed || !flight_.empty()) return;
+  if (tls_) {
+    if (!pending_.empty()) {
+      tls_->write(pending_);
+      pending_.clear();
+    }
+    tls_->take_output(flight_);
+  } else {
+    flight_.swap(pending_);
+  }
+  if (flight_.empty()) return;
   uv_buf_t buf =
       uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
   int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write);
@@ -549,7 +737,7 @@ void Connection::on_write(uv_write_t* req, int status) {
     return;
   }
   self->last_activity_ms_ = uv_now(self->worker_.loop());
-  if (!self->pending_.empty()) {
+  if (!self->pending_.empty() || (self->tls_ && self->tls_->has_output())) {
     self->flush();  // what accumulated meanwhile goes out as one write
   } else {
     codecs::Bytes().swap(self->flight_);  // drained: an idle connection keeps no buffers
@@ -587,6 +775,10 @@ void Connection::on_timer(uv_timer_t* timer) {
     case State::kDetecting:
     case State::kHttp:
     case State::kAccepting:
+      if (self->state_ == State::kHttp && self->exchange_) {
+        self->on_http_timer();
+        return;
+      }
       w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
       spdlog::debug("conn {:#x} peer {}: error detect_timeout", self->id_, self->peer_.to_string());
       self->close_now(CloseReason::kTimeout);

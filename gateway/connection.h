@@ -6,7 +6,10 @@
 // - kDetecting: bytes are peeked (at most 64, in a buffer allocated only while needed)
 //   until the detector decides; the timer is the detection timeout.
 // - kHttp: an HTTP request was detected; HttpServerCodec parses it (same timer as
-//   detection). A WebSocket upgrade on /apiws* is answered with 101 and moves on to
+//   detection). On a listener that serves "http", the first POST opens the connection to
+//   the adapter and it stays in kHttp: each POST body is a packet, answered through the
+//   HttpExchange (gateway/http_exchange.h); the timer is then the earlier of the oldest
+//   request's max wait and the idle timeout. A WebSocket upgrade on /apiws* is answered with 101 and moves on to
 //   kAccepting with the WebSocket frames as the envelope of the obfuscated2 stream.
 // - kAccepting: obfuscated2 or fake-TLS was detected (or a WebSocket was accepted);
 //   SecureAccept checks the init / the ClientHello against the listener's secrets (same
@@ -42,7 +45,9 @@
 #include "codecs/http/http_server_codec.h"
 #include "codecs/websocket/ws_stream_stage.h"
 #include "gateway/fronting.h"
+#include "gateway/http_exchange.h"
 #include "gateway/secure_accept.h"
+#include "gateway/tls_session.h"
 
 namespace mtedge::gateway {
 
@@ -115,6 +120,10 @@ class Connection final : public codecs::FrameSink,
   static void on_handle_closed(uv_handle_t* handle);
 
   void handle_read(codecs::MutableByteView data);
+  // tls = true listeners: decrypts, then handle_plain() on each decrypted chunk.
+  void handle_tls_read(codecs::ByteView cipher);
+  // Bytes as the client sent them (after TLS termination): detection, streaming, fronting.
+  void handle_plain(codecs::MutableByteView data);
   // Peeks into the detector until it decides, then starts the transport and feeds the rest.
   void detect(codecs::MutableByteView data);
   // Starts what the detector found: a plain framer (kStreaming) or SecureAccept
@@ -139,6 +148,18 @@ class Connection final : public codecs::FrameSink,
   // codecs::http::RequestSink
   bool on_request(const codecs::http::Request& request) override;
   bool on_upgrade(const codecs::http::UpgradeRequest& request) override;
+  // MTProto over HTTP (kHttp with exchange_): a POST's packet becomes a Frame; the first
+  // POST (a probe included) opens the connection to the adapter.
+  bool serve_http_post(const codecs::http::Request& request);
+  void open_http_exchange();
+  bool send_http_packet(codecs::ByteView packet);
+  void send_http_transport_error(int32_t code);
+  // Parses what the codec stashed at its pipelining cap, then reads again if both the codec
+  // and the adapter take more.
+  void resume_http();
+  // Answers requests past their max wait, closes an idle connection, re-arms the timer.
+  void on_http_timer();
+  void arm_http_timer();
   // Answers an HTTP request with an error reply (`status`, empty body) and closes after it.
   void refuse_request(uint64_t id, int status, bool cors);
   // WebSocket: queues the control frames the stage produced; closes once both sides sent
@@ -165,8 +186,10 @@ class Connection final : public codecs::FrameSink,
   Worker& worker_;
   const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
+  std::unique_ptr<TlsSession> tls_;       // tls = true listeners only
   std::unique_ptr<SecureAccept> accept_;                 // kAccepting only
   std::unique_ptr<codecs::http::HttpServerCodec> http_;  // kHttp, and the 101 reply
+  std::unique_ptr<HttpExchange> exchange_;  // kHttp serving MTProto over POST (refers to http_)
   // The WebSocket stage when the transport is WebSocket (owned by accept_, then by stack_).
   codecs::websocket::WsStreamStage* ws_ = nullptr;
   FrontingLink* fronting_ = nullptr;  // kFronting only; deletes itself
@@ -185,6 +208,7 @@ class Connection final : public codecs::FrameSink,
   bool reading_ = false;
   bool above_high_ = false;  // a send_* returned false; on_client_drained is due
   bool linger_ = false;      // kClosing by front_or_close: wait for the timer
+  bool http_feeding_ = false;  // inside http_->feed()/resume(): no re-entrant resume
 };
 
 }  // namespace mtedge::gateway

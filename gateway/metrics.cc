@@ -14,6 +14,7 @@ const char* gateway_error_name(GatewayError error) {
     case GatewayError::kUnknownAuthKey: return "unknown_auth_key";
     case GatewayError::kBadEncrypted: return "bad_encrypted_message";
     case GatewayError::kHandshakeRefused: return "handshake_refused";
+    case GatewayError::kTlsError: return "tls_error";
     case GatewayError::kCount: break;
   }
   return "unknown";

@@ -25,6 +25,7 @@ enum class GatewayError : uint8_t {
   kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
   kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
   kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
+  kTlsError,          // tls = true listener: TLS handshake or record failed (closed)
   kCount
 };
 const char* gateway_error_name(GatewayError error);

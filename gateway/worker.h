@@ -69,6 +69,12 @@ class Worker final : public backend::GatewaySink {
   uv_buf_t read_buffer() {
     return uv_buf_init(reinterpret_cast<char*>(read_buf_.get()), read_buf_size_);
   }
+  // Where TLS connections decrypt into (one per worker, allocated on first use; the
+  // bytes are valid until the next read on this worker, like read_buffer()).
+  codecs::MutableByteView tls_plain_buffer() {
+    if (!tls_plain_buf_) tls_plain_buf_ = std::make_unique<uint8_t[]>(read_buf_size_);
+    return codecs::MutableByteView(tls_plain_buf_.get(), read_buf_size_);
+  }
   uint64_t random() { return rng_(); }
   codecs::obfuscated::ReplayCache& replay_cache();
   void mark_dirty(Connection* conn);
@@ -108,6 +114,7 @@ class Worker final : public backend::GatewaySink {
   std::vector<Connection*> dirty_;
   std::unique_ptr<uint8_t[]> read_buf_;
   unsigned read_buf_size_ = 0;
+  std::unique_ptr<uint8_t[]> tls_plain_buf_;
   std::unique_ptr<backend::BackendAdapter> adapter_;
   MetricsShard metrics_;
   uint64_t serial_ = 0;

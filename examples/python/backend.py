@@ -6,8 +6,10 @@ the schema (build/proto/python/mtedge/v1/backend_pb2.py; generated here with pro
 cannot be imported).
 
 What it answers:
-- decrypted frames (edge decryption on): ping -> pong, every other request -> rpc_error
-  501 NOT_IMPLEMENTED, addressed to the client's session;
+- decrypted frames (edge decryption on): ping -> pong, every other content-related message
+  (odd seq_no) -> rpc_error 501 NOT_IMPLEMENTED, addressed to the client's session; the
+  messages of a msg_container are answered one by one, service messages (msgs_ack, ...)
+  not at all;
 - unencrypted and encrypted (pass-through) frames: the packet echoed back to the
   connection, after a quick-ack token when the client asked for one. A real backend would
   run the handshake / the session layer here.
@@ -66,6 +68,7 @@ MAX_MESSAGE = 16 << 20
 PING = 0x7ABE77EC
 PING_DELAY_DISCONNECT = 0xF3427B8C
 PONG = 0x347773C5
+MSG_CONTAINER = 0x73F1F8DC
 RPC_RESULT = 0xF35C6D01
 RPC_ERROR = 0x2144CA19
 
@@ -76,6 +79,25 @@ def tl_string(data):
     else:
         out = b"\xfe" + struct.pack("<I", len(data))[:3] + data
     return out + b"\x00" * (-len(out) % 4)
+
+
+def unpack_messages(msg_id, seq_no, body):
+    """(msg_id, seq_no, body) of each message: the inner ones of a msg_container, else the
+    message itself. A malformed container yields what it holds up to the damage."""
+    if len(body) < 8 or struct.unpack_from("<I", body)[0] != MSG_CONTAINER:
+        return [(msg_id, seq_no, body)]
+    count = struct.unpack_from("<i", body, 4)[0]
+    out, pos = [], 8
+    for _ in range(max(0, count)):
+        if pos + 16 > len(body):
+            break
+        inner_id, inner_seq, size = struct.unpack_from("<qii", body, pos)
+        pos += 16
+        if size < 0 or pos + size > len(body):
+            break
+        out.append((inner_id, inner_seq, body[pos:pos + size]))
+        pos += size
+    return out
 
 
 class Stream:
@@ -192,8 +214,8 @@ class Stream:
                 self.log("undelivered ref=%d" % message.undelivered.ref)
 
     def on_frame(self, frame):
-        self.log("frame conn=%x key=%016x kind=%d size=%d" % (
-            frame.conn_id, frame.auth_key_id, frame.kind,
+        self.log("frame conn=%x key=%016x kind=%s size=%d" % (
+            frame.conn_id, frame.auth_key_id, pb.FrameKind.Name(frame.kind),
             len(frame.packet) or len(frame.decrypted.body)))
         if frame.kind == pb.FRAME_KIND_DECRYPTED:
             self.answer_decrypted(frame)
@@ -210,17 +232,27 @@ class Stream:
 
     def answer_decrypted(self, frame):
         d = frame.decrypted
-        if len(d.body) < 4:
-            return
-        constructor = struct.unpack_from("<I", d.body)[0]
-        if constructor in (PING, PING_DELAY_DISCONNECT) and len(d.body) >= 12:
-            ping_id = d.body[4:12]
-            body = struct.pack("<Iq", PONG, d.msg_id) + ping_id
-        else:
-            body = (struct.pack("<Iq", RPC_RESULT, d.msg_id) +
-                    struct.pack("<Ii", RPC_ERROR, 501) + tl_string(b"NOT_IMPLEMENTED"))
+        for msg_id, seq_no, body in unpack_messages(d.msg_id, d.seq_no, d.body):
+            answer = self.answer_message(msg_id, seq_no, body)
+            if answer is not None:
+                self.send_message(frame.auth_key_id, d, answer)
+
+    @staticmethod
+    def answer_message(msg_id, seq_no, body):
+        """The reply body for one client message, or None (service messages get none)."""
+        if len(body) < 4:
+            return None
+        constructor = struct.unpack_from("<I", body)[0]
+        if constructor in (PING, PING_DELAY_DISCONNECT) and len(body) >= 12:
+            return struct.pack("<Iq", PONG, msg_id) + body[4:12]
+        if seq_no % 2 == 0:
+            return None  # not content-related: msgs_ack and the like expect no answer
+        return (struct.pack("<Iq", RPC_RESULT, msg_id) +
+                struct.pack("<Ii", RPC_ERROR, 501) + tl_string(b"NOT_IMPLEMENTED"))
+
+    def send_message(self, auth_key_id, d, body):
         reply = pb.BackendMessage()
-        reply.frame.session.auth_key_id = frame.auth_key_id
+        reply.frame.session.auth_key_id = auth_key_id
         reply.frame.session.session_id = d.session_id
         m = reply.frame.message
         m.salt = d.salt

@@ -1,5 +1,6 @@
 """A blocking MTProto TCP client over one of the codecs, for tests."""
 import socket
+import ssl
 import time
 
 from . import codecs
@@ -13,10 +14,14 @@ class Client:
     """`stream`: an optional support.obfuscation stream (Obfuscated2 or FakeTls) that wraps
     every byte both ways; its preamble replaces the transport's tag."""
 
-    def __init__(self, port, transport, host="127.0.0.1", seed=1, timeout=10.0, stream=None):
+    def __init__(self, port, transport, host="127.0.0.1", seed=1, timeout=10.0, stream=None,
+                 tls=None):
+        """`tls`: an ssl.SSLContext to speak TLS to a `tls = true` listener."""
         self.codec = codecs.make(transport, seed)
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname="mtedge.test")
         self.stream = stream
         if stream is not None and hasattr(stream, "handshake"):
             stream.handshake(self.sock, timeout)
@@ -65,7 +70,7 @@ class Client:
             self.sock.settimeout(left)
             try:
                 data = self.sock.recv(1 << 20)
-            except ConnectionResetError:
+            except (ConnectionResetError, ssl.SSLEOFError):
                 raise Closed("reset")
             if not data:
                 raise Closed("eof")

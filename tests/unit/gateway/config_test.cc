@@ -252,7 +252,9 @@ fronting = "127.0.0.1:8443"
   EXPECT_EQ(l.fronting->port(), 8443);
   EXPECT_TRUE(l.allowed.obfuscated);
   EXPECT_TRUE(l.allowed.fake_tls);
-  EXPECT_FALSE(l.allowed.http);  // listed, not served by this build
+  EXPECT_TRUE(l.allowed.http);
+  EXPECT_TRUE(l.serve_http_api);
+  EXPECT_FALSE(l.serve_websocket);
 }
 
 TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
@@ -267,9 +269,19 @@ TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
   EXPECT_FALSE(ws.serve_http_api);
   EXPECT_TRUE(ws.allowed.http);  // the detector must hand HTTP requests over
   ListenerConfig http_only = listener(R"(["abridged", "http"])");
-  EXPECT_FALSE(http_only.serve_websocket || http_only.serve_http_api || http_only.allowed.http);
+  EXPECT_FALSE(http_only.serve_websocket);
+  EXPECT_TRUE(http_only.serve_http_api && http_only.allowed.http);
   EXPECT_TRUE(transport_available("websocket"));
-  EXPECT_FALSE(transport_available("http"));
+  EXPECT_TRUE(transport_available("http"));
+}
+
+TEST(GatewayConfig, HttpMaxWait) {
+  Result<Config> r = parse("[gateway]\nhttp_max_wait_ms = 5000\n" + with_listener(""));
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  EXPECT_EQ(r.value().gateway.http_max_wait_ms, 5000u);
+  EXPECT_EQ(GatewaySettings{}.http_max_wait_ms, 30000u);
+  expect_error("[gateway]\nhttp_max_wait_ms = 10\n" + with_listener(""),
+               "gateway.http_max_wait_ms", "");
 }
 
 TEST(GatewayConfig, SecretErrorsNameTheKey) {
