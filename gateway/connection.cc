@@ -718,10 +718,27 @@ void Connection::flush() {
     flight_.swap(pending_);
   }
   if (flight_.empty()) return;
+  // Most writes complete at once: try the socket first and hand libuv only what is left.
+  // (A uv_write of everything costs an extra epoll_ctl per write in libuv 1.44.)
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   uv_buf_t buf =
       uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
-  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write);
-  if (rc != 0) {
+  const int tried = uv_try_write(stream, &buf, 1);
+  if (tried < 0 && tried != UV_EAGAIN) {
+    flight_.clear();
+    close_now(CloseReason::kPeerClosed);
+    return;
+  }
+  const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
+  worker_.metrics().bytes_out.add(written);
+  if (written == flight_.size()) {
+    flight_.clear();
+    after_write();
+    return;
+  }
+  flight_.erase(flight_.begin(), flight_.begin() + static_cast<std::ptrdiff_t>(written));
+  buf = uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
+  if (uv_write(&write_req_, stream, &buf, 1, on_write) != 0) {
     flight_.clear();
     close_now(CloseReason::kPeerClosed);
   }
@@ -736,23 +753,24 @@ void Connection::on_write(uv_write_t* req, int status) {
     self->close_now(CloseReason::kPeerClosed);
     return;
   }
-  self->last_activity_ms_ = uv_now(self->worker_.loop());
-  if (!self->pending_.empty() || (self->tls_ && self->tls_->has_output())) {
-    self->flush();  // what accumulated meanwhile goes out as one write
+  self->after_write();
+}
+
+void Connection::after_write() {
+  last_activity_ms_ = uv_now(worker_.loop());
+  if (!pending_.empty() || (tls_ && tls_->has_output())) {
+    flush();  // what accumulated meanwhile goes out as one write
   } else {
-    codecs::Bytes().swap(self->flight_);  // drained: an idle connection keeps no buffers
-    codecs::Bytes().swap(self->pending_);
+    codecs::Bytes().swap(flight_);  // drained: an idle connection keeps no buffers
+    codecs::Bytes().swap(pending_);
   }
-  if (self->state_ == State::kClosed) return;
-  if (self->above_high_ && self->queued() <= self->worker_.settings().write_buffer_low) {
-    self->above_high_ = false;
-    if (self->state_ == State::kStreaming && self->opened_)
-      self->worker_.adapter().on_client_drained(self->id_);
-    if (self->state_ == State::kFronting && self->fronting_) self->fronting_->resume();
+  if (state_ == State::kClosed || !flight_.empty()) return;
+  if (above_high_ && queued() <= worker_.settings().write_buffer_low) {
+    above_high_ = false;
+    if (state_ == State::kStreaming && opened_) worker_.adapter().on_client_drained(id_);
+    if (state_ == State::kFronting && fronting_) fronting_->resume();
   }
-  if (self->state_ == State::kClosing && !self->linger_ && self->queued() == 0) {
-    self->close_now(self->close_reason_);
-  }
+  if (state_ == State::kClosing && !linger_ && queued() == 0) close_now(close_reason_);
 }
 
 void Connection::begin_close(CloseReason reason) {

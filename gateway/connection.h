@@ -117,6 +117,9 @@ class Connection final : public codecs::FrameSink,
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_timer(uv_timer_t* timer);
   static void on_write(uv_write_t* req, int status);
+  // Everything handed to the socket is written: flush what queued meanwhile, tell the
+  // adapter when the queue drained below the low-water mark, finish a pending close.
+  void after_write();
   static void on_handle_closed(uv_handle_t* handle);
 
   void handle_read(codecs::MutableByteView data);

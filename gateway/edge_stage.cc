@@ -94,6 +94,8 @@ bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   if (out.completed) {
     spdlog::debug("conn {:#x}: auth key {:#018x} created ({})", id, out.completed->key.id(),
                   out.completed->temp ? "temporary" : "permanent");
+    inner_->on_auth_key_created(out.completed->key.id(),
+                                static_cast<int64_t>(out.completed->server_salt));
   } else if (!out.reason.empty()) {
     spdlog::debug("conn {:#x}: handshake: {}", id, out.reason);
   }

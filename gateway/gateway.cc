@@ -169,7 +169,11 @@ MetricsSnapshot Gateway::metrics() const {
 }
 
 std::string Gateway::metrics_text() const {
-  return prometheus_text(metrics(), workers());
+  std::vector<backend::AdapterMetrics::Value> adapter_values;
+  for (const auto& w : workers_) {
+    for (auto& v : w->adapter_metrics().read()) adapter_values.push_back(std::move(v));
+  }
+  return prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
 }
 
 }  // namespace mtedge::gateway

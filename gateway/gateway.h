@@ -49,6 +49,7 @@ class Gateway {
   void post(unsigned worker, std::function<void()> task);
 
   MetricsSnapshot metrics() const;
+  // Thread-safe (the admin thread): the gateway's counters, then the adapter's.
   std::string metrics_text() const;
 
   // The obfuscated2 / fake-TLS anti-replay cache, shared by every worker (thread-safe).

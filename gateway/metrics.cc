@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mtedge::gateway {
 
 const char* gateway_error_name(GatewayError error) {
@@ -105,6 +107,25 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
   for (size_t i = 0; i < m.fronting.size(); ++i) {
     fmt::format_to(std::back_inserter(out), "mtedge_fronting_total{{outcome=\"{}\"}} {}\n",
                    fronting_outcome_name(static_cast<FrontingOutcome>(i)), m.fronting[i]);
+  }
+  return fmt::to_string(out);
+}
+
+std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::Value>& values) {
+  std::vector<backend::AdapterMetrics::Value> sums;  // first-seen order; a handful of names
+  for (const auto& v : values) {
+    auto same =
+        std::find_if(sums.begin(), sums.end(), [&](const auto& s) { return s.name == v.name; });
+    if (same == sums.end()) {
+      sums.push_back(v);
+    } else {
+      same->value += v.value;
+    }
+  }
+  fmt::memory_buffer out;
+  for (const auto& s : sums) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} counter\n{} {}\n", s.name,
+                   s.help, s.name, s.name, s.value);
   }
   return fmt::to_string(out);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend-adapters/api/adapter_metrics.h"
 #include "backend-adapters/api/frame.h"
 #include "codecs/common/codec_error.h"
 #include "codecs/detector/detector.h"
@@ -42,17 +43,8 @@ const char* fronting_outcome_name(FrontingOutcome outcome);
 inline constexpr size_t kCloseReasonCount = 6;
 inline constexpr size_t kDetectedCount = 9;
 
-struct Counter {
-  std::atomic<uint64_t> value{0};
-  // Single writer: the owning worker.
-  void add(uint64_t n = 1) {
-    value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  void sub(uint64_t n = 1) {
-    value.store(value.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
-  }
-  uint64_t get() const { return value.load(std::memory_order_relaxed); }
-};
+// Single writer: the owning worker (the same counter adapters export, adapter_metrics.h).
+using Counter = backend::Counter;
 
 struct alignas(64) MetricsShard {
   Counter accepted;
@@ -96,5 +88,8 @@ struct MetricsSnapshot {
 
 // Prometheus text exposition format (version 0.0.4).
 std::string prometheus_text(const MetricsSnapshot& m, unsigned workers);
+// The counters adapters export (AdapterContext::metrics), in the same format: `values` holds
+// every worker's, and values of one name are summed into one counter.
+std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::Value>& values);
 
 }  // namespace mtedge::gateway

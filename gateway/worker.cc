@@ -79,6 +79,7 @@ Status Worker::init(const std::vector<int>& fds) {
   context.worker = index_;
   context.workers = gateway_.workers();
   context.sink = this;
+  context.metrics = &adapter_metrics_;
   Gateway* gw = &gateway_;
   context.post = [gw](unsigned worker, std::function<void()> task) {
     gw->post(worker, std::move(task));

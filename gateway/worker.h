@@ -66,6 +66,8 @@ class Worker final : public backend::GatewaySink {
   backend::BackendAdapter& adapter() { return *adapter_; }
   MetricsShard& metrics() { return metrics_; }
   const MetricsShard& metrics() const { return metrics_; }
+  // The counters this worker's adapter exports (AdapterContext::metrics; thread-safe reads).
+  const backend::AdapterMetrics& adapter_metrics() const { return adapter_metrics_; }
   uv_buf_t read_buffer() {
     return uv_buf_init(reinterpret_cast<char*>(read_buf_.get()), read_buf_size_);
   }
@@ -115,6 +117,7 @@ class Worker final : public backend::GatewaySink {
   std::unique_ptr<uint8_t[]> read_buf_;
   unsigned read_buf_size_ = 0;
   std::unique_ptr<uint8_t[]> tls_plain_buf_;
+  backend::AdapterMetrics adapter_metrics_;  // outlives adapter_
   std::unique_ptr<backend::BackendAdapter> adapter_;
   MetricsShard metrics_;
   uint64_t serial_ = 0;

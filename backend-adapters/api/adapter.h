@@ -17,6 +17,7 @@
 #include <memory>
 #include <string_view>
 
+#include "backend-adapters/api/adapter_metrics.h"
 #include "backend-adapters/api/frame.h"
 
 struct uv_loop_s;
@@ -48,6 +49,9 @@ struct AdapterContext {
   GatewaySink* sink = nullptr;
   // Runs `task` on worker `worker`'s loop (thread-safe, never blocks).
   std::function<void(unsigned worker, std::function<void()> task)> post;
+  // This worker's counters for /metrics (see adapter_metrics.h). The gateway always sets
+  // it; an adapter created elsewhere (a unit test) may get null.
+  AdapterMetrics* metrics = nullptr;
 };
 
 class BackendAdapter {
@@ -58,6 +62,9 @@ class BackendAdapter {
   virtual bool on_frame(const Frame& frame) = 0;
   // The client's outbound queue fell below its low-water mark.
   virtual void on_client_drained(ConnId /*conn*/) {}
+  // Edge decryption on: a DH handshake on this worker created auth key `auth_key_id`; its
+  // first message may carry `server_salt` (new_nonce[0..8) XOR server_nonce[0..8)).
+  virtual void on_auth_key_created(uint64_t /*auth_key_id*/, int64_t /*server_salt*/) {}
   // The connection is gone; the adapter must not send to it any more.
   virtual void on_close(ConnId conn, CloseReason reason) = 0;
   // Graceful shutdown: finish in-flight work, then call `done` on this worker's loop.

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace mtedge::backend::embedded {
 
 // ---- WorkerRouter --------------------------------------------------------------------------
@@ -77,12 +79,15 @@ EmbeddedAdapter::~EmbeddedAdapter() {
   router_->detach(context_.worker);
   close_sweep_timer();
   for (auto& [conn, state] : conns_) {
-    drop_timer(state);
+    drop_timer(state.timer);
+    drop_timer(state.poll);
     if (state.bound) service_->detach(conn, state.auth_key_id, state.session_id);
   }
 }
 
-void EmbeddedAdapter::on_open(const ConnInfo& info) { conns_.try_emplace(info.id); }
+void EmbeddedAdapter::on_open(const ConnInfo& info) {
+  conns_.try_emplace(info.id).first->second.http = info.framing == "http";
+}
 
 bool EmbeddedAdapter::on_frame(const Frame& frame) {
   const ConnId conn = frame.conn_id;
@@ -105,7 +110,16 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
 
   Outcome out = service_->handle(conn, frame);
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
-  send_local(conn, out.salt, out.session_id, out.replies);
+  if (state.http) {
+    // This frame is one HTTP request: held until something answers it or its wait ends.
+    const HttpWait wait = out.http_wait.value_or(HttpWait{});
+    const int32_t max_wait = std::clamp(wait.max_wait, 0, kMaxHttpWaitMs);
+    state.held.push_back(uv_now(context_.loop) + uint64_t(max_wait));
+    send_http(conn, state, out.salt, out.session_id, out.replies);
+    if (auto it = conns_.find(conn); it != conns_.end()) arm_poll(conn, it->second);  // still open
+  } else {
+    send_local(conn, out.salt, out.session_id, out.replies);
+  }
   for (ConnId other : out.close) {
     if (worker_of(other) == context_.worker) {
       close_local(other, "auth key destroyed");
@@ -118,18 +132,84 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
 
 void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, int64_t session_id,
                                  const std::vector<OutMessage>& messages) {
-  if (!conns_.contains(conn)) return;  // gone: content-related messages wait in the session queue
-  for (const OutMessage& m : messages) {
-    OutboundMessage out;
-    out.salt = salt;
-    out.session_id = session_id;
-    out.msg_id = m.msg_id;
-    out.seq_no = m.seq_no;
-    out.body = *m.body;
-    // A full outbound queue is the gateway's to handle (it stops reading the client); the
-    // message is still queued there, so nothing is lost here.
-    context_.sink->send_message(conn, out);
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;  // gone: content-related messages wait in the session queue
+  if (it->second.http) {
+    send_http(conn, it->second, salt, session_id, messages);
+    if (it = conns_.find(conn); it != conns_.end()) arm_poll(conn, it->second);  // still open
+    return;
   }
+  for (const OutMessage& m : messages) send_one(conn, salt, session_id, m);
+}
+
+void EmbeddedAdapter::send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& m) {
+  OutboundMessage out;
+  out.salt = salt;
+  out.session_id = session_id;
+  out.msg_id = m.msg_id;
+  out.seq_no = m.seq_no;
+  out.body = *m.body;
+  // A full outbound queue is the gateway's to handle (it stops reading the client); the
+  // message is still queued there, so nothing is lost here.
+  context_.sink->send_message(conn, out);
+}
+
+void EmbeddedAdapter::send_http(ConnId conn, Conn& state, int64_t salt, int64_t session_id,
+                                const std::vector<OutMessage>& messages) {
+  if (messages.empty()) return;
+  // The gateway answers its oldest waiting request with the packet (or keeps it for the
+  // next one). `state` is not used after the send: the send may close the connection.
+  if (!state.held.empty()) state.held.pop_front();
+  if (messages.size() == 1) {
+    send_one(conn, salt, session_id, messages.front());
+  } else {
+    send_one(conn, salt, session_id, service_->container(state.auth_key_id, session_id, messages));
+  }
+}
+
+void EmbeddedAdapter::arm_poll(ConnId conn, Conn& state) {
+  if (state.held.empty() || context_.loop == nullptr) {
+    drop_timer(state.poll);
+    return;
+  }
+  if (state.poll == nullptr) {
+    state.poll = new Timer{};
+    state.poll->adapter = this;
+    state.poll->conn = conn;
+    uv_timer_init(context_.loop, &state.poll->handle);
+    state.poll->handle.data = state.poll;
+  }
+  const uint64_t now = uv_now(context_.loop);
+  const uint64_t due = *std::min_element(state.held.begin(), state.held.end());
+  uv_timer_start(
+      &state.poll->handle,
+      [](uv_timer_t* handle) {
+        auto* timer = static_cast<Timer*>(handle->data);
+        timer->adapter->expire_polls(timer->conn);
+      },
+      due > now ? due - now : 0, 0);
+}
+
+void EmbeddedAdapter::expire_polls(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  Conn& state = it->second;
+  const uint64_t now = uv_now(context_.loop);
+  // Responses leave in request order: a request whose wait is over takes every older
+  // request with it (each answered early with its own empty container).
+  auto last = std::find_if(state.held.rbegin(), state.held.rend(),
+                           [now](uint64_t deadline) { return deadline <= now; });
+  size_t answer = static_cast<size_t>(state.held.rend() - last);
+  for (; answer > 0; --answer) {
+    state.held.pop_front();
+    if (!state.bound) continue;
+    // The long poll's answer when there is nothing to send (wire notes §4).
+    OutMessage empty = service_->container(state.auth_key_id, state.session_id, {});
+    send_one(conn, service_->current_salt(state.auth_key_id, system_clock_now()), state.session_id,
+             empty);
+    if (conns_.find(conn) == conns_.end()) return;  // the send closed it (`state` is gone)
+  }
+  arm_poll(conn, state);
 }
 
 void EmbeddedAdapter::close_local(ConnId conn, std::string_view reason) {
@@ -137,17 +217,22 @@ void EmbeddedAdapter::close_local(ConnId conn, std::string_view reason) {
   context_.sink->close(conn, reason);
 }
 
+void EmbeddedAdapter::on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) {
+  service_->on_auth_key_created(auth_key_id, server_salt);
+}
+
 void EmbeddedAdapter::on_close(ConnId conn, CloseReason) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  drop_timer(it->second);
+  drop_timer(it->second.timer);
+  drop_timer(it->second.poll);
   if (it->second.bound) service_->detach(conn, it->second.auth_key_id, it->second.session_id);
   conns_.erase(it);
 }
 
 void EmbeddedAdapter::arm_timer(ConnId conn, Conn& state, uint32_t seconds) {
   if (seconds == 0 || context_.loop == nullptr) {
-    drop_timer(state);
+    drop_timer(state.timer);
     return;
   }
   if (state.timer == nullptr) {
@@ -166,12 +251,12 @@ void EmbeddedAdapter::arm_timer(ConnId conn, Conn& state, uint32_t seconds) {
       uint64_t(seconds) * 1000, 0);
 }
 
-void EmbeddedAdapter::drop_timer(Conn& state) {
-  if (state.timer == nullptr) return;
-  uv_timer_stop(&state.timer->handle);
-  uv_close(reinterpret_cast<uv_handle_t*>(&state.timer->handle),
+void EmbeddedAdapter::drop_timer(Timer*& timer) {
+  if (timer == nullptr) return;
+  uv_timer_stop(&timer->handle);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer->handle),
            [](uv_handle_t* handle) { delete static_cast<Timer*>(handle->data); });
-  state.timer = nullptr;
+  timer = nullptr;
 }
 
 void EmbeddedAdapter::close_sweep_timer() {
@@ -184,7 +269,10 @@ void EmbeddedAdapter::close_sweep_timer() {
 
 void EmbeddedAdapter::stop(std::function<void()> done) {
   close_sweep_timer();
-  for (auto& [conn, state] : conns_) drop_timer(state);
+  for (auto& [conn, state] : conns_) {
+    drop_timer(state.timer);
+    drop_timer(state.poll);
+  }
   done();
 }
 

@@ -1,10 +1,18 @@
 // The per-worker embedded adapter: binds connections to sessions, runs SessionService on each
 // decrypted frame, sends the replies through the worker's GatewaySink, and owns the
 // ping_delay_disconnect timers (one uv timer per connection that asked for one).
+//
+// HTTP connections (ConnInfo.framing == "http") carry one packet per response and every
+// decrypted frame is one request: the replies to a frame go out as ONE packet (a
+// msg_container when there are several), and a request with nothing to answer is held as a
+// long poll (http_wait's max_wait, default and cap kMaxHttpWaitMs) and then answered with an
+// empty msg_container. Later messages for the connection (another worker's delivery) answer
+// the oldest held request.
 #pragma once
 
 #include <uv.h>
 
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +23,10 @@
 #include "backend-adapters/embedded/session/session_service.h"
 
 namespace mtedge::backend::embedded {
+
+// The longest an HTTP request is held (also the default when it carries no http_wait); the
+// gateway's own bound (gateway.http_max_wait_ms, default 30 s) must be longer.
+inline constexpr int32_t kMaxHttpWaitMs = 25000;
 
 class EmbeddedAdapter;
 
@@ -45,6 +57,8 @@ class EmbeddedAdapter final : public BackendAdapter {
   void on_open(const ConnInfo& info) override;
   bool on_frame(const Frame& frame) override;
   void on_close(ConnId conn, CloseReason reason) override;
+  // The handshake's salt is accepted for the key's first messages (no bad_server_salt).
+  void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override;
   void stop(std::function<void()> done) override;
 
   // On this worker's loop: send to / close one of this worker's connections.
@@ -55,12 +69,23 @@ class EmbeddedAdapter final : public BackendAdapter {
   struct Timer;
   struct Conn {
     bool bound = false;
+    bool http = false;  // one packet per response; requests are held as long polls
     uint64_t auth_key_id = 0;
     int64_t session_id = 0;
-    Timer* timer = nullptr;
+    Timer* timer = nullptr;  // ping_delay_disconnect
+    Timer* poll = nullptr;   // HTTP: fires at the earliest deadline in `held`
+    // HTTP: deadlines (loop ms) of the requests not answered yet, oldest request first.
+    std::deque<uint64_t> held;
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);
-  static void drop_timer(Conn& state);
+  static void drop_timer(Timer*& timer);
+  // HTTP: sends `messages` as one packet answering the oldest held request.
+  void send_http(ConnId conn, Conn& state, int64_t salt, int64_t session_id,
+                 const std::vector<OutMessage>& messages);
+  void send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& message);
+  // HTTP: answers held requests whose wait is over with empty containers; re-arms.
+  void expire_polls(ConnId conn);
+  void arm_poll(ConnId conn, Conn& state);
   void close_sweep_timer();
 
   uv_timer_t* sweep_timer_ = nullptr;  // worker 0 only: SessionService::sweep once a minute

@@ -27,6 +27,27 @@ struct FlushHandles {
   bool armed = false;
 };
 
+SocketCounters::SocketCounters(AdapterMetrics& m)
+    : frames_to_backend(m.counter("mtedge_socket_frames_to_backend_total",
+                                  "Client frames written to backend streams.")),
+      messages_from_backend(m.counter("mtedge_socket_messages_from_backend_total",
+                                      "Messages read from backend streams.")),
+      down_outcomes(m.counter("mtedge_socket_down_outcomes_total",
+                              "Clients given on_backend_down because their endpoint was down.")),
+      deadline_expired(m.counter("mtedge_socket_deadline_expired_total",
+                                 "Client frames that waited past message_deadline_ms.")),
+      queue_overflows(m.counter("mtedge_socket_queue_overflows_total",
+                                "Clients failed because a stream queue reached max_queued_bytes.")),
+      undelivered(m.counter("mtedge_socket_undelivered_total",
+                            "Backend messages whose target was not on their stream.")),
+      stream_failures(
+          m.counter("mtedge_socket_stream_failures_total",
+                    "Backend streams that failed (refused, reset, EOF, timeout, breach).")),
+      protocol_errors(m.counter("mtedge_socket_protocol_errors_total",
+                                "Backend protocol breaches: bad messages, sends beyond credit.")),
+      rebinds(m.counter("mtedge_socket_rebinds_total",
+                        "Connections moved to another endpoint by a new auth key.")) {}
+
 SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
                              std::shared_ptr<const RendezvousHash> hash,
                              const AdapterContext& context)
@@ -34,7 +55,9 @@ SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
       hash_(std::move(hash)),
       context_(context),
       loads_(config_->endpoints.size(), 0),
-      read_buffer_(64 * 1024) {
+      read_buffer_(64 * 1024),
+      own_metrics_(context.metrics == nullptr ? std::make_unique<AdapterMetrics>() : nullptr),
+      counters_(context.metrics != nullptr ? *context.metrics : *own_metrics_) {
   assert(context_.loop != nullptr && context_.sink != nullptr);
   handles_ = new FlushHandles;
   handles_->owner = this;
@@ -82,7 +105,7 @@ bool SocketAdapter::on_frame(const Frame& frame) {
   }
   BackendStream& stream = *streams_[static_cast<size_t>(client.endpoint)];
   if (!stream.accepting()) {
-    counters_.down_outcomes++;
+    counters_.down_outcomes.add();
     fail_client(frame.conn_id, "backend endpoint down");
     return true;
   }
@@ -91,7 +114,7 @@ bool SocketAdapter::on_frame(const Frame& frame) {
     case SendResult::kAccepted: return true;
     case SendResult::kPause: return false;
     case SendResult::kOverflow:
-      counters_.queue_overflows++;
+      counters_.queue_overflows.add();
       fail_client(frame.conn_id, "backend queue limit (max_queued_bytes)");
       return true;
   }
@@ -112,12 +135,12 @@ bool SocketAdapter::bind(ConnId id, Client& client, const Frame& frame) {
   if (client.endpoint >= 0) {
     // A new auth key on this connection (e.g. after its handshake): it moves to the
     // key's endpoint. The old endpoint sees it close.
-    counters_.rebinds++;
+    counters_.rebinds.add();
     unbind(id, client, v1::CLOSE_REASON_REBOUND);
   }
   BackendStream& stream = *streams_[target];
   if (!stream.accepting()) {
-    counters_.down_outcomes++;
+    counters_.down_outcomes.add();
     give_outcome(id, "backend endpoint down");
     return false;
   }
@@ -170,7 +193,7 @@ void SocketAdapter::on_stream_down(BackendStream& stream) {
     }
   }
   loads_[stream.index()] = 0;
-  counters_.down_outcomes += bound.size();
+  counters_.down_outcomes.add(bound.size());
   for (ConnId id : bound) give_outcome(id, "backend endpoint down");
 }
 
@@ -254,7 +277,7 @@ std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
       const v1::ServerFrame& frame = message.frame();
       std::optional<ConnId> conn = resolve(stream, frame);
       if (!conn) {
-        counters_.undelivered++;
+        counters_.undelivered.add();
         stream.send_undelivered(frame);
         return std::nullopt;
       }
@@ -275,7 +298,7 @@ std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
       if (bound_to(message.quick_ack().conn_id(), stream)) {
         sink().send_quick_ack(message.quick_ack().conn_id(), message.quick_ack().token());
       } else {
-        counters_.undelivered++;
+        counters_.undelivered.add();
       }
       return std::nullopt;
     case v1::BackendMessage::kTransportError:
@@ -283,14 +306,14 @@ std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
         sink().send_transport_error(message.transport_error().conn_id(),
                                     message.transport_error().code());
       } else {
-        counters_.undelivered++;
+        counters_.undelivered.add();
       }
       return std::nullopt;
     case v1::BackendMessage::kClose:
       if (bound_to(message.close().conn_id(), stream)) {
         sink().close(message.close().conn_id(), "closed by the backend");
       } else {
-        counters_.undelivered++;
+        counters_.undelivered.add();
       }
       return std::nullopt;
     case v1::BackendMessage::kHello:
@@ -335,10 +358,10 @@ void SocketAdapter::stop(std::function<void()> done) {
       "socket: worker {}: stopping [frames_to_backend = {}, messages_from_backend = {}, "
       "down_outcomes = {}, deadline_expired = {}, queue_overflows = {}, undelivered = {}, "
       "stream_failures = {}, protocol_errors = {}, rebinds = {}]",
-      worker(), counters_.frames_to_backend, counters_.messages_from_backend,
-      counters_.down_outcomes, counters_.deadline_expired, counters_.queue_overflows,
-      counters_.undelivered, counters_.stream_failures, counters_.protocol_errors,
-      counters_.rebinds);
+      worker(), counters_.frames_to_backend.get(), counters_.messages_from_backend.get(),
+      counters_.down_outcomes.get(), counters_.deadline_expired.get(),
+      counters_.queue_overflows.get(), counters_.undelivered.get(), counters_.stream_failures.get(),
+      counters_.protocol_errors.get(), counters_.rebinds.get());
   for (BackendStream* stream : streams_) stream->shutdown();
   streams_.clear();
   dirty_.clear();

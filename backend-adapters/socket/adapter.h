@@ -24,17 +24,20 @@ namespace mtedge::backend::socket {
 class BackendStream;
 struct FlushHandles;
 
-// Outcomes this worker counted, for logs and tests (single writer: this worker).
+// Outcomes this worker counts, exported on /metrics as mtedge_socket_<name>_total (summed
+// over the workers; socket.md "Counted outcomes") and logged when the adapter stops. The
+// counters live in the worker's AdapterMetrics; single writer: this worker.
 struct SocketCounters {
-  uint64_t frames_to_backend = 0;
-  uint64_t messages_from_backend = 0;
-  uint64_t down_outcomes = 0;     // clients given on_backend_down: their endpoint was down
-  uint64_t deadline_expired = 0;  // client frames that waited past message_deadline_ms
-  uint64_t queue_overflows = 0;   // clients failed at max_queued_bytes
-  uint64_t undelivered = 0;       // backend messages whose target was not on the stream
-  uint64_t stream_failures = 0;
-  uint64_t protocol_errors = 0;  // backend breaches: bad message, beyond credit
-  uint64_t rebinds = 0;          // connections moved to another endpoint (new auth key)
+  explicit SocketCounters(AdapterMetrics& metrics);
+  Counter& frames_to_backend;
+  Counter& messages_from_backend;
+  Counter& down_outcomes;     // clients given on_backend_down: their endpoint was down
+  Counter& deadline_expired;  // client frames that waited past message_deadline_ms
+  Counter& queue_overflows;   // clients failed at max_queued_bytes
+  Counter& undelivered;       // backend messages whose target was not on the stream
+  Counter& stream_failures;
+  Counter& protocol_errors;  // backend breaches: bad message, beyond credit
+  Counter& rebinds;          // connections moved to another endpoint (new auth key)
 };
 
 class SocketAdapter final : public BackendAdapter {
@@ -112,6 +115,7 @@ class SocketAdapter final : public BackendAdapter {
   std::vector<BackendStream*> dirty_;
   FlushHandles* handles_ = nullptr;  // freed by its own close callbacks
   std::vector<char> read_buffer_;
+  std::unique_ptr<AdapterMetrics> own_metrics_;  // when the context has none
   SocketCounters counters_;
   bool stopping_ = false;
   std::function<void()> done_;

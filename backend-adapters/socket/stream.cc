@@ -119,7 +119,7 @@ bool BackendStream::on_message(ByteView bytes) {
     fail(status.message(), true);
     return false;
   }
-  owner_->counters().messages_from_backend++;
+  owner_->counters().messages_from_backend.add();
   if (!ready_) {
     on_hello(message_.hello());
     return !stopping_;
@@ -175,7 +175,7 @@ SendResult BackendStream::send_frame(ConnId conn, const Frame& frame) {
   }
   if (ready_ && pending_.empty() && ledger_.try_spend()) {
     write_now(message);
-    owner_->counters().frames_to_backend++;
+    owner_->counters().frames_to_backend.add();
   } else {
     enqueue(conn, true, message);
   }
@@ -231,7 +231,7 @@ void BackendStream::drain() {
     Pending& front = pending_.front();
     if (front.frame) {
       if (!ledger_.try_spend()) break;
-      owner_->counters().frames_to_backend++;
+      owner_->counters().frames_to_backend.add();
     }
     out_.insert(out_.end(), front.bytes.begin(), front.bytes.end());
     pending_bytes_ -= front.bytes.size();
@@ -295,7 +295,7 @@ void BackendStream::on_deadline() {
   while (!pending_.empty() && pending_.front().enqueued_ms + config_.message_deadline_ms <= now) {
     // drain() ran after every change, so a ready stream's queue starts with a frame.
     ConnId conn = pending_.front().conn;
-    owner_->counters().deadline_expired += drop_frames(conn);
+    owner_->counters().deadline_expired.add(drop_frames(conn));
     owner_->fail_client(conn, "backend deadline: no credit within message_deadline_ms");
     if (link_ == nullptr) return;
   }
@@ -332,8 +332,8 @@ void BackendStream::on_written(size_t bytes, int status) {
 void BackendStream::fail(std::string_view reason, bool protocol_error) {
   if (link_ == nullptr) return;
   SocketCounters& counters = owner_->counters();
-  counters.stream_failures++;
-  if (protocol_error) counters.protocol_errors++;
+  counters.stream_failures.add();
+  if (protocol_error) counters.protocol_errors.add();
   spdlog::warn("socket: worker {} endpoint {}: {}; failing its clients, reconnecting in {} ms",
                owner_->worker(), endpoint_.name, reason, backoff_ms_);
   link_->abandon();

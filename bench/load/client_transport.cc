@@ -2,6 +2,8 @@
 
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/obfuscated2.h"
+#include "codecs/websocket/ws_handshake.h"
+#include "codecs/websocket/ws_stream_stage.h"
 #include "mtproto/crypto/random.h"
 
 namespace mtedge::bench {
@@ -11,6 +13,18 @@ using codecs::TransportKind;
 namespace obf = codecs::obfuscated;
 
 namespace {
+
+// The upgrade response ends within this many bytes or the connection fails.
+constexpr size_t kMaxUpgradeResponse = 8192;
+
+// WebSocket masks need no secrecy here (they only keep proxies from caching): xorshift.
+uint32_t next_mask() {
+  static thread_local uint32_t state = 0x9e3779b9;
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
 
 std::optional<TransportKind> plain_kind(std::string_view name) {
   if (name == "abridged") return TransportKind::kAbridged;
@@ -35,6 +49,8 @@ Result<TransportSpec> TransportSpec::parse(std::string_view text) {
     spec.outer = Outer::kObfuscated;
   } else if (head == "fake-tls") {
     spec.outer = Outer::kFakeTls;
+  } else if (head == "websocket") {
+    spec.outer = Outer::kWebSocket;
   } else {
     return Status::error("unknown transport \"" + std::string(text) + "\"");
   }
@@ -53,6 +69,7 @@ std::string TransportSpec::name() const {
     case Outer::kPlain: return inner_name;
     case Outer::kObfuscated: return "obfuscated:" + inner_name;
     case Outer::kFakeTls: return "fake-tls:" + inner_name;
+    case Outer::kWebSocket: return "websocket:" + inner_name;
   }
   return inner_name;
 }
@@ -66,6 +83,12 @@ Bytes ClientTransport::start(uint32_t unix_now) {
   if (spec_.outer == TransportSpec::Outer::kFakeTls) {
     tls_ = std::make_unique<obf::FakeTlsClient>(*secret_);
     return tls_->hello(unix_now);
+  }
+  if (spec_.outer == TransportSpec::Outer::kWebSocket) {
+    // The key is the RFC 6455 example nonce: the server only echoes its hash.
+    codecs::websocket::encode_upgrade_request("/apiws", "localhost",
+                                              "dGhlIHNhbXBsZSBub25jZQ==", out);
+    return out;
   }
   build_stack(out);
   return out;
@@ -89,11 +112,46 @@ void ClientTransport::build_stack(Bytes& out) {
     auto records = tls_->take_record_stage();
     records->outbound(out, from);
     stack_->add_outer_stage(std::move(records));
+  } else if (spec_.outer == TransportSpec::Outer::kWebSocket) {
+    // The init is the first binary message; each later write is one message.
+    codecs::websocket::StageOptions options;
+    options.role = codecs::Role::kClient;
+    options.mask_source = next_mask;
+    auto ws = std::make_unique<codecs::websocket::WsStreamStage>(std::move(options));
+    ws->outbound(out, from);
+    stack_->add_outer_stage(std::move(ws));
   }
+}
+
+codecs::CodecError ClientTransport::on_upgrade_response(codecs::ByteView bytes, bool& done,
+                                                        Bytes& rest) {
+  upgrade_response_.insert(upgrade_response_.end(), bytes.begin(), bytes.end());
+  const std::string_view text(reinterpret_cast<const char*>(upgrade_response_.data()),
+                              upgrade_response_.size());
+  const size_t end = text.find("\r\n\r\n");
+  if (end == std::string_view::npos) {
+    done = false;
+    return upgrade_response_.size() > kMaxUpgradeResponse ? codecs::CodecError::kWsProtocolError
+                                                          : codecs::CodecError::kNone;
+  }
+  if (text.rfind("HTTP/1.1 101", 0) != 0) return codecs::CodecError::kWsProtocolError;
+  done = true;
+  rest.assign(upgrade_response_.begin() + std::ptrdiff_t(end + 4), upgrade_response_.end());
+  Bytes().swap(upgrade_response_);
+  return codecs::CodecError::kNone;
 }
 
 codecs::CodecError ClientTransport::feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
                                          Bytes& out) {
+  if (!stack_ && spec_.outer == TransportSpec::Outer::kWebSocket) {
+    bool done = false;
+    Bytes rest;
+    if (auto error = on_upgrade_response(bytes, done, rest); error != codecs::CodecError::kNone)
+      return error;
+    if (!done) return codecs::CodecError::kNone;
+    build_stack(out);
+    return rest.empty() ? codecs::CodecError::kNone : stack_->feed(rest, sink);
+  }
   if (!stack_) {  // fake-TLS: waiting for the server's hello
     switch (tls_->feed(bytes)) {
       case obf::FakeTlsClient::Step::kNeedMore: return codecs::CodecError::kNone;

@@ -1,10 +1,11 @@
 // The client side of every TCP transport mtedge accepts, sans-io: plain abridged,
 // intermediate, padded and full; obfuscated2 (with or without an MTProxy secret) around one
-// of the first three; fake-TLS (ee secret) around obfuscated2.
+// of the first three; fake-TLS (ee secret) or WebSocket (GET /apiws, binary messages)
+// around obfuscated2.
 //
 //   ClientTransport t(spec, secret);
-//   send(t.start(now));                      // tag, obfuscated2 init or ClientHello
-//   on bytes: t.feed(bytes, sink, out) -> error; send(out) (fake-TLS: CCS + init once ready)
+//   send(t.start(now));              // tag, obfuscated2 init, ClientHello or upgrade request
+//   on bytes: t.feed(bytes, sink, out) -> error; send(out) (the init once the server answered)
 //   t.ready() ? t.write_packet(payload, out) : wait
 #pragma once
 
@@ -22,13 +23,14 @@
 namespace mtedge::bench {
 
 struct TransportSpec {
-  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls };
+  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls, kWebSocket };
   Outer outer = Outer::kPlain;
   codecs::TransportKind inner = codecs::TransportKind::kIntermediate;
   int16_t dc = 2;  // obfuscated2 init's dc field
 
   // "abridged" | "intermediate" | "padded" | "full" | "obfuscated[:inner]" |
-  // "fake-tls[:inner]" (inner: abridged, intermediate (default), padded).
+  // "fake-tls[:inner]" | "websocket[:inner]" (inner: abridged, intermediate (default),
+  // padded).
   static Result<TransportSpec> parse(std::string_view text);
   std::string name() const;
 };
@@ -46,19 +48,23 @@ class ClientTransport {
   // to `out`. Returns kNone or the error that ends the connection.
   codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
                           codecs::Bytes& out);
-  // True once packets may be written (fake-TLS: after the server's hello was verified).
+  // True once packets may be written (fake-TLS: after the server's hello was verified;
+  // WebSocket: after 101 Switching Protocols).
   bool ready() const { return stack_ != nullptr; }
   void write_packet(codecs::ByteView payload, codecs::Bytes& out) {
     stack_->write_packet(payload, false, out);
   }
-  size_t max_overhead() const { return 64; }
 
  private:
   void build_stack(codecs::Bytes& out);
+  // WebSocket: reads the upgrade response; kNeedMore until its end, then kDone with the
+  // bytes after it in `rest`.
+  codecs::CodecError on_upgrade_response(codecs::ByteView bytes, bool& done, codecs::Bytes& rest);
 
   TransportSpec spec_;
   std::optional<codecs::obfuscated::Secret> secret_;
   std::unique_ptr<codecs::obfuscated::FakeTlsClient> tls_;  // until the server hello is in
+  codecs::Bytes upgrade_response_;                          // WebSocket: the response read so far
   std::unique_ptr<codecs::TransportStack> stack_;
 };
 

@@ -12,8 +12,8 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options]
   --transport T      abridged | intermediate | padded | full | obfuscated[:inner] |
-                     fake-tls[:inner]   (inner: abridged, intermediate, padded; default
-                     intermediate)
+                     fake-tls[:inner] | websocket[:inner]   (obfuscated2 inside; inner:
+                     abridged, intermediate, padded; default intermediate)
   --secret HEX       MTProxy secret (plain or dd for obfuscated, ee for fake-tls)
   --dc N             dc id in the obfuscated2 init and the handshake (default 2)
   --mode M           raw | ping | handshake | idle (default raw)

@@ -130,6 +130,7 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
   field("frames", std::to_string(r.stats.frames));
   field("frames_per_s", fmt("%.1f", f.frames_per_s));
   field("mb_per_s", fmt("%.3f", f.mb_per_s));
+  field("bytes_received", std::to_string(r.stats.bytes_received));
   field("handshakes", std::to_string(r.stats.handshakes));
   field("handshakes_per_s", fmt("%.2f", f.handshakes_per_s));
   field("latency_us", "{\"p50\": " + fmt("%.2f", us(h.quantile(0.5))) +

@@ -62,7 +62,6 @@ void Runner::open_more() {
 
 void Runner::on_established(Connection& conn) {
   --connecting_;
-  ++established_;
   ++result_.connections_established;
   open_more();
   conn.pump();
@@ -70,11 +69,7 @@ void Runner::on_established(Connection& conn) {
 
 void Runner::on_closed(unsigned slot, bool was_established, bool again) {
   slots_[slot] = nullptr;
-  if (was_established) {
-    --established_;
-  } else {
-    --connecting_;
-  }
+  if (!was_established) --connecting_;
   if (again && phase_ != Phase::kDone) to_open_.push_back(slot);
   open_more();
 }

@@ -78,7 +78,6 @@ class Runner {
   std::vector<Connection*> slots_;  // null: free (to open) or closing for good
   std::vector<unsigned> to_open_;
   unsigned connecting_ = 0;
-  unsigned established_ = 0;
   uv_timer_t tick_timer_{};
   Phase phase_ = Phase::kWarmup;
   uint64_t start_ns_ = 0;

@@ -26,6 +26,7 @@ RELAY_RUNS = [
     ["--transport", "obfuscated:abridged", "--secret", PLAIN_SECRET],
     ["--transport", "obfuscated:padded", "--secret", DD_SECRET],
     ["--transport", "fake-tls:intermediate", "--secret", EE_SECRET],
+    ["--transport", "websocket:intermediate"],
 ]
 
 
@@ -71,7 +72,7 @@ def relay_config(port, upstream):
 workers = 1
 [[listener]]
 address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls"]
+transports = ["abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "websocket"]
 secrets = [{secrets}]
 allow_no_secret = true
 [crypto]

@@ -12,7 +12,9 @@ import os
 import struct
 import tempfile
 import time
+import threading
 import unittest
+import urllib.request
 import zlib
 
 from support import gateway, net
@@ -20,8 +22,10 @@ from support.backend import ExampleBackend, tcp_listen
 from support.client import Client, Closed
 
 
-def socket_config(port, endpoints, workers=2, extra=""):
+def socket_config(port, endpoints, workers=2, extra="", outcome="-429", admin_port=None):
+    """`outcome`: on_backend_down as TOML ("-429", '"close"'); `admin_port`: serve /metrics."""
     listed = ", ".join('"%s"' % e for e in endpoints)
+    admin = f'[admin]\naddress = "127.0.0.1:{admin_port}"\n' if admin_port else ""
     return f"""
 [gateway]
 workers = {workers}
@@ -43,9 +47,10 @@ gateway_id = "itest"
 connect_timeout_ms = 2000
 reconnect_min_ms = 50
 reconnect_max_ms = 200
-on_backend_down = -429
+on_backend_down = {outcome}
 {extra}
 
+{admin}
 [log]
 level = "info"
 """
@@ -76,6 +81,8 @@ class SocketCase(unittest.TestCase):
     extra = ""
     backend_args = ()
     unix = False
+    outcome = "-429"
+    admin = False  # serve /metrics on cls.admin_port
 
     @classmethod
     def setUpClass(cls):
@@ -85,8 +92,11 @@ class SocketCase(unittest.TestCase):
             listen = os.path.join(cls.tmp, name + ".sock") if cls.unix else tcp_listen()
             cls.servers.append(ExampleBackend(listen, name, extra=cls.backend_args).start())
         cls.port = net.free_port()
+        cls.admin_port = net.free_port() if cls.admin else None
         endpoints = [s.listen for s in cls.servers]
-        cls.gw = gateway.Gateway(socket_config(cls.port, endpoints, extra=cls.extra), cls.port)
+        config = socket_config(cls.port, endpoints, extra=cls.extra, outcome=cls.outcome,
+                               admin_port=cls.admin_port)
+        cls.gw = gateway.Gateway(config, cls.port)
         try:
             cls.gw.start()
             cls.wait_ready(len(cls.servers))
@@ -127,6 +137,18 @@ class SocketCase(unittest.TestCase):
         c = Client(self.port, transport, seed=seed)
         self.addCleanup(c.close)
         return c
+
+    def scrape(self):
+        """GET /metrics: {name: value} of the unlabelled samples, and the whole text."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port,
+                                    timeout=5) as reply:
+            text = reply.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#") and "{" not in line:
+                name, value = line.split()
+                samples[name] = int(value)
+        return samples, text
 
     def home_of(self, key):
         """The backend that received frames for `key` (its log line may trail the echo)."""
@@ -192,6 +214,7 @@ class RoundTrip(SocketCase):
 
 class TwoEndpoints(SocketCase):
     backends = ("b1", "b2")
+    admin = True
 
     def test_keys_split_and_stick(self):
         keys = [0x0100000000000000 + i * 0x9E3779B97F4A7C15 % (1 << 63) for i in range(1, 41)]
@@ -221,6 +244,49 @@ class TwoEndpoints(SocketCase):
             fresh.send(encrypted(key, 52, i))
             self.assertEqual(fresh.read_packet(), encrypted(key, 52, i))
             self.home_of(key)  # exactly one endpoint saw the key
+        # Every move is counted: /metrics agrees with the REBOUND closes the backends saw.
+        rebound = "reason=%d" % 7  # CLOSE_REASON_REBOUND
+        deadline = time.monotonic() + 2
+        while True:
+            seen = sum(rebound in l for srv in self.servers for l in list(srv.lines))
+            counted = self.scrape()[0]["mtedge_socket_rebinds_total"]
+            if seen == counted or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(counted, seen)
+
+    def test_order_under_load(self):
+        # Twelve clients over three transports, both endpoints and both workers, each with
+        # 400 frames in flight at once (far beyond the credit window): every connection gets
+        # its own frames back in the order it sent them.
+        failures = []
+
+        def drive(c, key):
+            packets = [encrypted(key, 24 + 4 * (i % 64), i) for i in range(400)]
+            wire = b"".join(c.frame_bytes(p) for p in packets)
+            sender = threading.Thread(target=c.send_raw, args=(wire,))
+            sender.start()
+            try:
+                for i, p in enumerate(packets):
+                    got = c.read_packet()
+                    if got != p:
+                        failures.append("key %x: frame %d out of order" % (key, i))
+                        return
+            except Exception as e:  # noqa: BLE001 (reported below)
+                failures.append("key %x: %r" % (key, e))
+            finally:
+                sender.join()
+
+        clients = [(self.client(t, seed=i), 0x0500000000000000 + i * 104729)
+                   for i, t in enumerate(("abridged", "intermediate", "full") * 4)]
+        threads = [threading.Thread(target=drive, args=pair) for pair in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(failures, [])
+        homes = {self.home_of(key).name for _, key in clients}
+        self.assertEqual(homes, {"b1", "b2"})
 
 
 class EndpointDown(SocketCase):
@@ -273,12 +339,57 @@ class EndpointDown(SocketCase):
         self.assertIn(victim_keys[0], restarted.keys())
 
 
+class EndpointDownClose(SocketCase):
+    """on_backend_down = "close": an endpoint's failure closes its clients without a transport
+    error; /metrics counts the stream failures and the outcomes."""
+
+    backends = ("b1", "b2")
+    outcome = '"close"'
+    admin = True
+
+    def test_kill_closes_its_clients(self):
+        keys = [0x0400000000000000 + i * 7919 for i in range(1, 21)]
+        conns = {}
+        for key in keys:
+            c = self.client("intermediate", seed=key & 0xFF)
+            c.send(encrypted(key, 32))
+            self.assertEqual(c.read_packet(), encrypted(key, 32))
+            conns[key] = c
+        victim = self.servers[0]
+        victim_keys = [k for k in keys if self.home_of(k) is victim]
+        other_keys = [k for k in keys if k not in victim_keys]
+        self.assertTrue(victim_keys and other_keys)
+        before = self.scrape()[0]
+
+        victim.kill()
+        for key in victim_keys:
+            units = conns[key].wait_closed(timeout=5)
+            self.assertEqual([u for u in units if u[0] == "error"], [], "key %x" % key)
+        for key in other_keys:
+            conns[key].send(encrypted(key, 36))
+            self.assertEqual(conns[key].read_packet(), encrypted(key, 36))
+        # While down, a new client of a victim key is closed at once.
+        c = self.client("intermediate")
+        c.send(encrypted(victim_keys[0], 32))
+        self.assertEqual([u for u in c.wait_closed(timeout=5) if u[0] == "error"], [])
+
+        after = self.scrape()[0]
+        outcomes = (after["mtedge_socket_down_outcomes_total"] -
+                    before["mtedge_socket_down_outcomes_total"])
+        self.assertEqual(outcomes, len(victim_keys) + 1)
+        # Both workers' streams to the victim failed (and maybe some reconnects since).
+        failures = (after["mtedge_socket_stream_failures_total"] -
+                    before["mtedge_socket_stream_failures_total"])
+        self.assertGreaterEqual(failures, 2)
+
+
 class StalledBackend(SocketCase):
     """A backend that stops reading after a few frames: clients are paused (bounded memory),
     then get the outcome after message_deadline_ms."""
 
     backend_args = ("--stop-reading-after", "3", "--credit", "8")
     extra = "message_deadline_ms = 1500\nmax_queued_bytes = 1048576"
+    admin = True
 
     def test_backpressure_then_deadline(self):
         c = self.client("intermediate")
@@ -308,6 +419,41 @@ class StalledBackend(SocketCase):
         c.sock.setblocking(True)
         kinds = [u[0] if u[0] != "error" else u for u in c.wait_closed(timeout=10)]
         self.assertIn(("error", -429), kinds, kinds[-5:])
+        counted = self.scrape()[0]
+        self.assertGreaterEqual(counted["mtedge_socket_deadline_expired_total"], 1)
+        self.assertEqual(counted["mtedge_socket_frames_to_backend_total"], 8)  # its credit
+
+
+SOCKET_COUNTERS = ("frames_to_backend", "messages_from_backend", "down_outcomes",
+                   "deadline_expired", "queue_overflows", "undelivered", "stream_failures",
+                   "protocol_errors", "rebinds")
+
+
+class Metrics(SocketCase):
+    admin = True
+
+    def test_counters_are_exported_and_move(self):
+        before, text = self.scrape()
+        for name in SOCKET_COUNTERS:
+            metric = "mtedge_socket_%s_total" % name
+            self.assertIn("# HELP %s " % metric, text)
+            self.assertIn("# TYPE %s counter\n" % metric, text)
+            self.assertIn(metric, before)
+        c = self.client("abridged")
+        for i in range(10):
+            c.send(encrypted(0x66, 40, i))
+            self.assertEqual(c.read_packet(), encrypted(0x66, 40, i))
+        after = self.scrape()[0]
+        sent = (after["mtedge_socket_frames_to_backend_total"] -
+                before["mtedge_socket_frames_to_backend_total"])
+        self.assertEqual(sent, 10)
+        # Echoes plus the backend's credit grants.
+        got = (after["mtedge_socket_messages_from_backend_total"] -
+               before["mtedge_socket_messages_from_backend_total"])
+        self.assertGreaterEqual(got, 10)
+        for name in ("down_outcomes", "stream_failures", "protocol_errors", "undelivered"):
+            metric = "mtedge_socket_%s_total" % name
+            self.assertEqual(after[metric], 0, metric)
 
 
 class UnixEndpoint(SocketCase):

@@ -321,7 +321,16 @@ void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, codecs::ByteVi
     case ids::kDestroyAuthKey:
       deferred_.push_back({Deferred::Kind::kDestroyAuthKey, msg_id, 0});
       return;
-    case ids::kHttpWait:  // long-poll parameters: meaningful for the HTTP transport only
+    case ids::kHttpWait: {  // long-poll parameters: the adapter applies them on HTTP only
+      TlReader r(body);
+      r.expect(ids::kHttpWait);
+      HttpWait wait;
+      wait.max_delay = r.read_int32();
+      wait.wait_after = r.read_int32();
+      wait.max_wait = r.read_int32();
+      if (r.ok()) out_.http_wait = wait;
+      return;
+    }
     case ids::kMsgsStateInfo:
     case ids::kMsgsAllInfo:
     case ids::kMsgDetailedInfo:

@@ -308,6 +308,28 @@ bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes&
   return true;
 }
 
+OutMessage SessionService::container(uint64_t auth_key_id, int64_t session_id,
+                                     const std::vector<OutMessage>& messages) {
+  Bytes body;
+  mtproto::TlWriter w(body);
+  w.write_uint32(ids::kMsgContainer);
+  w.write_uint32(static_cast<uint32_t>(messages.size()));
+  for (const OutMessage& m : messages) {
+    w.write_int64(m.msg_id);
+    w.write_int32(m.seq_no);
+    w.write_int32(static_cast<int32_t>(m.body->size()));
+    w.write_raw(*m.body);
+  }
+  const double now = clock_();
+  const SessionKey key{auth_key_id, session_id};
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  bool created = false;
+  Session& session = session_locked(shard, key, now, &created);
+  Outcome scratch;
+  return SessionLayer(*this, session, now, scratch).emit(std::move(body), false, false);
+}
+
 size_t SessionService::sweep() {
   const double now = clock_();
   size_t before = 0;

@@ -34,6 +34,13 @@ namespace mtedge::backend::embedded {
 using Clock = std::function<double()>;
 double system_clock_now();
 
+// http_wait#9299359f (wire notes §4), in milliseconds: how long an HTTP request may be held.
+struct HttpWait {
+  int32_t max_delay = 0;
+  int32_t wait_after = 0;
+  int32_t max_wait = 25000;  // also the default when a request carries no http_wait
+};
+
 // What one handle() call asks the adapter to do.
 struct Outcome {
   int64_t salt = 0;             // the key's current salt, for every message below
@@ -43,6 +50,8 @@ struct Outcome {
   std::optional<uint32_t> disconnect_after_s;
   // Connections to close once what is queued for them is written (any worker).
   std::vector<ConnId> close;
+  // The frame carried http_wait (the last one wins); only HTTP connections use it.
+  std::optional<HttpWait> http_wait;
 };
 
 // Delivery of server messages to connections on any worker (installed by the adapters).
@@ -90,6 +99,13 @@ class SessionService {
   // acked, sent now on the session's newest live connection through the Router. False if the
   // session is unknown.
   bool push(uint64_t auth_key_id, int64_t session_id, const Bytes& body);
+
+  // HTTP (one MTProto packet per response): wraps `messages` in one msg_container with a
+  // fresh server msg_id of the session (greater than every inner id; seq_no even). An empty
+  // `messages` gives the empty container that answers an expired long poll. The session is
+  // created if it is gone (its ids then start afresh, as for any new session).
+  OutMessage container(uint64_t auth_key_id, int64_t session_id,
+                       const std::vector<OutMessage>& messages);
 
   // Salts (per key, derived from a process secret and the rotation window index).
   int64_t current_salt(uint64_t auth_key_id, double now) const;

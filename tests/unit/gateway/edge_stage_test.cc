@@ -65,6 +65,10 @@ struct RecordingAdapter : backend::BackendAdapter {
     return true;
   }
   void on_close(ConnId, backend::CloseReason) override { ++*closes; }
+  void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override {
+    created->emplace_back(auth_key_id, server_salt);
+  }
+  std::vector<std::pair<uint64_t, int64_t>>* created;
 };
 
 mtproto::RsaPrivateKey test_rsa_key() {
@@ -97,6 +101,7 @@ class EdgeStageTest : public ::testing::Test {
     inner->frames = &frames_;
     inner->opens = &opens_;
     inner->closes = &closes_;
+    inner->created = &created_;
     stage_->set_inner(std::move(inner));
     backend::ConnInfo info;
     info.id = kConn;
@@ -126,6 +131,7 @@ class EdgeStageTest : public ::testing::Test {
   std::vector<SeenFrame> frames_;
   int opens_ = 0;
   int closes_ = 0;
+  std::vector<std::pair<uint64_t, int64_t>> created_;
 };
 
 TEST_F(EdgeStageTest, DecryptsAndComputesTheQuickAckToken) {
@@ -272,6 +278,10 @@ TEST_F(EdgeStageTest, HandshakeThenEncryptedTraffic) {
   EXPECT_TRUE(sink_.transport_errors.empty());
   EXPECT_TRUE(frames_.empty());  // handshakes never reach the backend
   ASSERT_NE(crypto_->store()->find(client.auth_key().id()), nullptr);
+  // The backend hears of the key and its initial salt (so it can accept the first message).
+  ASSERT_EQ(created_.size(), 1u);
+  EXPECT_EQ(created_[0].first, client.auth_key().id());
+  EXPECT_EQ(created_[0].second, static_cast<int64_t>(client.server_salt()));
 
   const Bytes ping = from_hex("EC77BE7A0200000000000000");
   mtproto::OutgoingMessage m;
