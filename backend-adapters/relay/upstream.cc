@@ -74,6 +74,23 @@ bool UpstreamConn::send(ByteView packet, bool quick_ack_request) {
 
 void UpstreamConn::flush() {
   if (closing_ || !connected_ || out_.empty()) return;
+  // Try the socket first (usually everything goes at once, with no write request and no
+  // extra epoll_ctl); only what is left is queued with uv_write. libuv keeps the order:
+  // uv_try_write answers EAGAIN while earlier writes are queued.
+  uv_buf_t first =
+      uv_buf_init(reinterpret_cast<char*>(out_.data()), static_cast<unsigned>(out_.size()));
+  const int tried = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &first, 1);
+  if (tried < 0 && tried != UV_EAGAIN) {
+    fail(fmt::format("upstream write failed: {}", uv_strerror(tried)), true);
+    return;
+  }
+  const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
+  if (written == out_.size()) {
+    out_.clear();
+    on_written(0, 0);
+    return;
+  }
+  out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(written));
   auto* w = new WriteReq{};
   w->req.data = w;
   w->conn = this;
