@@ -1,5 +1,7 @@
 #include "backend-adapters/embedded/config.h"
 
+#include "backend-adapters/api/config_read.h"
+
 #include <arpa/inet.h>
 
 #include <fmt/format.h>
@@ -7,26 +9,9 @@
 namespace mtedge::backend::embedded {
 namespace {
 
-Status error_at(std::string_view path, std::string_view what) {
-  return Status::error(fmt::format("{}: {}", path, what));
-}
-
-Result<int64_t> read_int(const toml::node& node, std::string_view path, int64_t min, int64_t max) {
-  auto value = node.value_exact<int64_t>();
-  if (!value) return error_at(path, "must be an integer");
-  if (*value < min || *value > max) {
-    return error_at(path, fmt::format("{} is out of range [{}, {}]", *value, min, max));
-  }
-  return *value;
-}
-
-template <class T>
-Status read_into(const toml::node& node, std::string_view path, int64_t min, int64_t max, T& out) {
-  auto value = read_int(node, path, min, max);
-  if (!value) return value.status();
-  out = static_cast<T>(*value);
-  return Status::ok();
-}
+using config::error_at;
+using config::read_int;
+using config::read_into;
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "backend-adapters/relay/config.h"
 
+#include "backend-adapters/api/config_read.h"
+
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -27,28 +29,10 @@ constexpr TransportName kTransports[] = {
     {"full", UpstreamTransport::kFull},
 };
 
-std::string key_path(std::string_view path, std::string_view key) {
-  return fmt::format("{}.{}", path, key);
-}
-
-Status error_at(std::string_view path, std::string_view what) {
-  return Status::error(fmt::format("{}: {}", path, what));
-}
-
-template <class T>
-bool parse_int(std::string_view text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
-Result<int64_t> read_int(const toml::node& node, std::string_view path, int64_t min, int64_t max) {
-  auto value = node.value_exact<int64_t>();
-  if (!value) return error_at(path, "must be an integer");
-  if (*value < min || *value > max) {
-    return error_at(path, fmt::format("{} is out of range [{}, {}]", *value, min, max));
-  }
-  return *value;
-}
+using config::error_at;
+using config::key_path;
+using config::parse_int;
+using config::read_int;
 
 Result<UpstreamAddress> read_address(const toml::node& node, std::string_view path) {
   auto text = node.value_exact<std::string>();
@@ -86,44 +70,11 @@ const UpstreamAddress& RelayConfig::upstream_for(std::optional<int16_t> dc_id) c
 }
 
 Result<UpstreamAddress> parse_address(std::string_view text) {
-  std::string_view host;
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Status::error(fmt::format("invalid address \"{}\" (want [v6]:port)", text));
-    }
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
-      return Status::error(fmt::format("invalid address \"{}\" (want host:port)", text));
-    }
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  uint32_t port = 0;
-  if (host.empty() || !parse_int(port_text, port) || port == 0 || port > 65535) {
-    return Status::error(fmt::format("invalid address \"{}\" (want host:port)", text));
-  }
-
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  std::string host_z(host);
-  std::string port_z(port_text);
-  int rc = getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &found);
-  if (rc != 0 || found == nullptr) {
-    return Status::error(
-        fmt::format("invalid address \"{}\" (cannot resolve: {})", text, gai_strerror(rc)));
-  }
+  auto resolved = config::resolve_host_port(text, "address");
+  if (!resolved) return resolved.status();
   UpstreamAddress out;
   out.text = std::string(text);
-  std::memcpy(&out.addr, found->ai_addr, std::min<size_t>(found->ai_addrlen, sizeof out.addr));
-  freeaddrinfo(found);
+  out.addr = resolved.value();
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "backend-adapters/socket/config.h"
 
+#include "backend-adapters/api/config_read.h"
+
 #include <fmt/format.h>
 #include <netdb.h>
 #include <sys/un.h>
@@ -19,18 +21,8 @@ constexpr int64_t kMinMessageBytes = 4096;
 constexpr int64_t kMaxMessageBytes = int64_t(64) << 20;
 constexpr std::string_view kUnixPrefix = "unix:";
 
-Status error_at(std::string_view path, std::string_view what) {
-  return Status::error(fmt::format("{}: {}", path, what));
-}
-
-Result<int64_t> read_int(const toml::node& node, std::string_view path, int64_t min, int64_t max) {
-  auto value = node.value_exact<int64_t>();
-  if (!value) return error_at(path, "must be an integer");
-  if (*value < min || *value > max) {
-    return error_at(path, fmt::format("{} is out of range [{}, {}]", *value, min, max));
-  }
-  return *value;
-}
+using config::error_at;
+using config::read_int;
 
 Result<DownOutcome> read_outcome(const toml::node& node, std::string_view path) {
   DownOutcome outcome;
@@ -75,47 +67,11 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   if (text.starts_with(kUnixPrefix)) return parse_unix(text, text.substr(kUnixPrefix.size()));
   if (text.starts_with("/")) return parse_unix(text, text);
 
-  std::string_view host;
-  std::string_view port_text;
-  if (text.starts_with("[")) {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return Status::error(fmt::format("invalid endpoint \"{}\" (want [v6]:port)", text));
-    }
-    host = text.substr(1, close - 1);
-    port_text = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos || text.find(':') != colon) {
-      return Status::error(
-          fmt::format("invalid endpoint \"{}\" (want host:port or a Unix socket path)", text));
-    }
-    host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-  }
-  uint32_t port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port == 0 || port > 65535) {
-    return Status::error(fmt::format("invalid endpoint \"{}\" (want host:port)", text));
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  std::string host_z(host);
-  std::string port_z(port_text);
-  int rc = getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &found);
-  if (rc != 0 || found == nullptr) {
-    return Status::error(
-        fmt::format("invalid endpoint \"{}\" (cannot resolve: {})", text, gai_strerror(rc)));
-  }
+  auto resolved = config::resolve_host_port(text, "endpoint");
+  if (!resolved) return resolved.status();
   Endpoint endpoint;
   endpoint.name = std::string(text);
-  std::memcpy(&endpoint.addr, found->ai_addr,
-              std::min<size_t>(found->ai_addrlen, sizeof endpoint.addr));
-  freeaddrinfo(found);
+  endpoint.addr = resolved.value();
   return endpoint;
 }
 
