@@ -6,7 +6,11 @@ BUILD_DIR ?= build
 CONFIG ?= conf/mtedge.toml
 JOBS ?= $(shell nproc)
 
-.PHONY: all run test deps build clean
+NODE_DIR := .cache/node
+# Node's ws package for the WebSocket tests (tests/integration/test_websocket_node.py).
+WS_VERSION := 8.18.0
+
+.PHONY: all run test deps node-deps build clean
 all: build
 
 deps:
@@ -26,7 +30,12 @@ var/rsa_private.pem: | deps
 	@(umask 077 && openssl genrsa -out $@ 2048 2>/dev/null)
 	@echo "generated $@ (public key: openssl rsa -in $@ -RSAPublicKey_out)"
 
-test: deps
+# Node's ws for the WebSocket interoperability tests, into a git-ignored folder.
+node-deps: deps
+	@[ -d $(NODE_DIR)/node_modules/ws ] || npm install --prefix $(NODE_DIR) --no-audit --no-fund \
+	  --loglevel=error ws@$(WS_VERSION) >/dev/null
+
+test: deps node-deps
 	@scripts/run-tests
 
 clean:

@@ -5,8 +5,14 @@ users.getUsers over `POST /api`, with the reader fix of real-clients.md applied 
 Long poll: an http_wait request with nothing to answer is held max_wait and then answered with
 an empty msg_container (encrypted: Telethon decrypts and processes it); a query sent while a
 poll is held is answered at once (its answer leaves through the oldest held request).
+
+Routing by session: with Telethon's auth key, two raw HTTP connections of one session; a long
+poll held on A is answered with the rpc_result of a query sent on B.
 """
 import asyncio
+import collections
+import io
+import logging
 import time
 
 import base  # noqa: F401  (puts support/ on the path)
@@ -14,10 +20,13 @@ from support import gateway, net
 from telethon.network import MTProtoSender  # noqa: F401  (the module the patch reaches)
 from telethon.network.connection import ConnectionHttp
 from telethon.network.connection import http as telethon_http
+from telethon.network.mtprotostate import MTProtoState
 from telethon.network.requeststate import RequestState
+from telethon.tl.alltlobjects import LAYER
 from telethon.tl.core import MessageContainer
-from telethon.tl.functions import PingRequest
-from telethon.tl.types import HttpWait
+from telethon.tl.functions import InitConnectionRequest, InvokeWithLayerRequest, PingRequest
+from telethon.tl.functions.help import GetConfigRequest
+from telethon.tl.types import BadServerSalt, HttpWait
 
 from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase, run
 
@@ -36,6 +45,47 @@ async def _read_packet_fixed(self, reader):
 
 
 telethon_http.HttpPacketCodec.read_packet = _read_packet_fixed
+
+
+class RawHttpSession:
+    """One MTProto session (an existing auth key, a fresh session id) spoken over any number of
+    keep-alive HTTP connections: one encrypted message per POST body."""
+
+    def __init__(self, auth_key, salt):
+        loggers = collections.defaultdict(lambda: logging.getLogger(__name__))
+        self.state = MTProtoState(auth_key, loggers=loggers)
+        self.state.salt = salt
+
+    async def open(self, port):
+        return await asyncio.open_connection("127.0.0.1", port)
+
+    async def post(self, conn, request, content_related):
+        """Sends `request` (a TLObject) as one message on `conn`; returns its msg_id."""
+        buffer = io.BytesIO()
+        msg_id = self.state.write_data_as_message(buffer, bytes(request), content_related)
+        body = self.state.encrypt_message_data(buffer.getvalue())
+        _, writer = conn
+        writer.write(b"POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        return msg_id
+
+    async def answer(self, conn, timeout):
+        """The next response body on `conn`, decrypted: a list of (msg_id, object)."""
+        reader, _ = conn
+        length = None
+        while True:
+            line = await asyncio.wait_for(reader.readline(), timeout)
+            if not line:
+                raise ConnectionError("connection closed")
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+            if line == b"\r\n":
+                break
+        message = self.state.decrypt_message_data(await reader.readexactly(length))
+        if isinstance(message.obj, MessageContainer):
+            return [(m.msg_id, m.obj) for m in message.obj.messages]
+        return [(message.msg_id, message.obj)]
 
 
 class TelethonOverHttp(EmbeddedCase):
@@ -104,5 +154,45 @@ class TelethonOverHttp(EmbeddedCase):
                 self.assertLess(time.monotonic() - start, 2)
             finally:
                 await client.disconnect()
+
+        run(scenario())
+
+    def test_poll_on_one_connection_answered_by_a_query_on_another(self):
+        async def scenario():
+            client = await self.connect(self.port, ConnectionHttp)
+            auth_key, salt = client.session.auth_key, client._sender._state.salt
+            await client.disconnect()
+
+            session = RawHttpSession(auth_key, salt)
+            a = await session.open(self.port)
+            b = await session.open(self.port)
+            try:
+                # Open the session on A (learning the salt if it has rotated).
+                for _ in range(2):
+                    await session.post(a, PingRequest(ping_id=1), True)
+                    answer = await session.answer(a, 5)
+                    salts = [o for _, o in answer if isinstance(o, BadServerSalt)]
+                    if not salts:
+                        break
+                    session.state.salt = salts[0].new_server_salt
+                self.assertFalse(salts, "bad_server_salt twice")
+
+                # A long poll on A: nothing to send, so it is held.
+                await session.post(a, HttpWait(0, 0, 20000), False)
+                await asyncio.sleep(0.3)
+                # A query on B of the same session: its rpc_result leaves through A's poll.
+                start = time.monotonic()
+                query = InvokeWithLayerRequest(LAYER, InitConnectionRequest(
+                    api_id=1, device_model="test", system_version="1", app_version="1",
+                    system_lang_code="en", lang_pack="", lang_code="en", query=GetConfigRequest()))
+                query_id = await session.post(b, query, True)
+                answer = await session.answer(a, 5)
+                self.assertLess(time.monotonic() - start, 3)
+                results = [o for _, o in answer if getattr(o, "req_msg_id", None) == query_id]
+                self.assertEqual(len(results), 1, answer)
+                self.assertIsNone(results[0].error)
+            finally:
+                for _, writer in (a, b):
+                    writer.close()
 
         run(scenario())

@@ -1,24 +1,33 @@
-"""Node's `ws` package, an independent WebSocket client, against the real mtedge binary
-(relay backend): obfuscated2 + intermediate inside binary messages, the `binary`
-subprotocol echoed, one transport packet per message, up to a 300 KiB packet.
+"""Node's `ws` package, an independent WebSocket client, against the real mtedge binary:
+- relay backend: obfuscated2 + intermediate inside binary messages, the `binary`
+  subprotocol echoed, one transport packet per message, up to a 300 KiB packet;
+- embedded default over ws:// and wss:// (a `tls = true` listener with a certificate made
+  by the test): Telethon's stock client with its obfuscated2 abridged connection, carried
+  by a TCP->WebSocket bridge on `ws` (node/ws_bridge.js), does the DH handshake,
+  help.getConfig and a ping.
 
-`ws` is installed with npm into $MTEDGE_NODE_DIR (the build tree) on first use; the test
-fails, naming the step, if npm cannot install it.
+`ws` comes from $MTEDGE_NODE_DIR (.cache/node, where `make test` installs it with npm);
+if it is missing there the test installs it, and fails naming the step if npm cannot.
 """
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 from base import GatewayTestCase
-from support import gateway
+from support import gateway, net
+from telethon.network import connection as tc
+from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase, run, stored_key_ids
+from test_tls import make_cert
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WS_VERSION = "8.18.0"
+WS_VERSION = "8.18.0"  # keep in step with the Makefile
 
 
 def node_modules():
-    root = os.environ.get("MTEDGE_NODE_DIR") or os.path.join(HERE, "..", "..", "build", "node")
+    root = os.environ.get("MTEDGE_NODE_DIR") or os.path.join(HERE, "..", "..", ".cache", "node")
     modules = os.path.join(root, "node_modules")
     if not os.path.isdir(os.path.join(modules, "ws")):
         os.makedirs(root, exist_ok=True)
@@ -54,6 +63,61 @@ class NodeWsClient(GatewayTestCase):
                 self.assertEqual(result["protocol"], "binary")
                 self.assertEqual(result["answers"], 4)
                 self.assertEqual(result["messages"], 4)  # one packet per message
+
+
+class TelethonThroughNodeWs(EmbeddedCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.modules = node_modules()
+        super().setUpClass()
+        cls.cert_dir = tempfile.mkdtemp(prefix="mtedge-wss-")
+        cls.cert, cls.key = make_cert(cls.cert_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def bridge(self, url):
+        port = net.free_port()
+        proc = subprocess.Popen(["node", os.path.join(HERE, "node", "ws_bridge.js"), str(port), url],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env=dict(os.environ, NODE_PATH=self.modules))
+        self.addCleanup(proc.stdout.close)
+        self.addCleanup(proc.wait)
+        self.addCleanup(proc.kill)
+        self.assertEqual(proc.stdout.readline().strip(), "ready")
+        return port
+
+    def scenario(self, scheme, extra_listener):
+        port = net.free_port()
+        gw = gateway.Gateway(gateway.embedded_config(
+            port, self.rsa_key, self.key_file, ADVERTISED_IP, ADVERTISED_PORT, log_level="debug",
+            transports=("websocket",), extra_listener=extra_listener), port)
+        gw.start()
+        try:
+            bridge_port = self.bridge("%s://127.0.0.1:%d/apiws" % (scheme, port))
+
+            async def go():
+                client = await self.connect(bridge_port, tc.ConnectionTcpObfuscated)
+                try:
+                    await self.check_api(client)
+                    return client.session.auth_key.key_id
+                finally:
+                    await client.disconnect()
+
+            key_id = run(go())
+            self.assertIn(key_id, stored_key_ids(self.key_file))
+        finally:
+            output = self.stop_gateway(gw)
+        self.assertIn("transport websocket/obfuscated/abridged", output)
+
+    def test_ws(self):
+        self.scenario("ws", "")
+
+    def test_wss(self):
+        self.scenario("wss", 'tls = true\ntls_cert_file = "%s"\ntls_key_file = "%s"\n'
+                      % (self.cert, self.key))
 
 
 if __name__ == "__main__":
