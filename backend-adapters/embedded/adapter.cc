@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace mtedge::backend::embedded {
 
@@ -34,10 +35,10 @@ void WorkerRouter::post(unsigned worker, std::function<void()> task) {
   if (post) post(worker, std::move(task));
 }
 
-void WorkerRouter::deliver(ConnId conn, int64_t salt, int64_t session_id, std::vector<OutMessage> messages) {
+void WorkerRouter::deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) {
   unsigned worker = worker_of(conn);
-  post(worker, [self = shared_from_this(), worker, conn, salt, session_id, messages = std::move(messages)] {
-    if (EmbeddedAdapter* a = self->adapter(worker)) a->send_local(conn, salt, session_id, messages);
+  post(worker, [self = shared_from_this(), worker, conn, salt, key, messages = std::move(messages)]() mutable {
+    if (EmbeddedAdapter* a = self->adapter(worker)) a->send_local(conn, salt, key, std::move(messages));
   });
 }
 
@@ -103,22 +104,23 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   if (state.bound && (state.auth_key_id != frame.auth_key_id || state.session_id != frame.session_id)) {
     // The client moved this connection to another session (e.g. after resetting its own).
     service_->detach(conn, state.auth_key_id, state.session_id);
+    state.holding = false;  // the new session learns it below
   }
   state.bound = true;
   state.auth_key_id = frame.auth_key_id;
   state.session_id = frame.session_id;
 
-  Outcome out = service_->handle(conn, frame);
+  Outcome out = service_->handle(conn, frame, state.http ? ConnMode::kHttp : ConnMode::kStream);
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
   if (state.http) {
     // This frame is one HTTP request: held until something answers it or its wait ends.
     const HttpWait wait = out.http_wait.value_or(HttpWait{});
     const int32_t max_wait = std::clamp(wait.max_wait, 0, kMaxHttpWaitMs);
     state.held.push_back(uv_now(context_.loop) + uint64_t(max_wait));
-    send_http(conn, state, out.salt, out.session_id, out.replies);
-    if (auto it = conns_.find(conn); it != conns_.end()) arm_poll(conn, it->second);  // still open
+    held_changed(conn, state);
+    answer_request(conn, state, out.salt, std::move(out.replies));
   } else {
-    send_local(conn, out.salt, out.session_id, out.replies);
+    for (const OutMessage& m : out.replies) send_one(conn, out.salt, out.session_id, m);
   }
   for (ConnId other : out.close) {
     if (worker_of(other) == context_.worker) {
@@ -130,16 +132,52 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   return true;
 }
 
-void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, int64_t session_id,
-                                 const std::vector<OutMessage>& messages) {
+void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, const SessionKey& key,
+                                 std::vector<OutMessage> messages) {
   auto it = conns_.find(conn);
-  if (it == conns_.end()) return;  // gone: content-related messages wait in the session queue
-  if (it->second.http) {
-    send_http(conn, it->second, salt, session_id, messages);
-    if (it = conns_.find(conn); it != conns_.end()) arm_poll(conn, it->second);  // still open
+  if (it == conns_.end() || (it->second.http && it->second.held.empty())) {
+    // Closed meanwhile, or its long poll was answered (e.g. expired) before this arrived.
+    service_->undelivered(key, salt, std::move(messages));
     return;
   }
-  for (const OutMessage& m : messages) send_one(conn, salt, session_id, m);
+  if (it->second.http) {
+    send_http(conn, it->second, salt, key.session_id, messages);
+    if (it = conns_.find(conn); it != conns_.end()) held_changed(conn, it->second);  // still open
+    return;
+  }
+  for (const OutMessage& m : messages) send_one(conn, salt, key.session_id, m);
+}
+
+void EmbeddedAdapter::answer_request(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> replies) {
+  const SessionKey key{state.auth_key_id, state.session_id};
+  // Content-related messages (odd seq_no) belong to the session: they take the request held
+  // longest, on any of its connections. The rest (pong, notifications) answer this request.
+  auto is_content = [](const OutMessage& m) { return (m.seq_no & 1) != 0; };
+  if (std::any_of(replies.begin(), replies.end(), is_content)) {
+    std::optional<ConnId> target = service_->route_target(key);
+    if (target && *target != conn) {
+      std::vector<OutMessage> routed;
+      std::copy_if(replies.begin(), replies.end(), std::back_inserter(routed), is_content);
+      std::erase_if(replies, is_content);
+      router_->deliver(*target, salt, key, std::move(routed));
+    }
+  }
+  // `state` may be gone after the router ran a delivery inline; look the connection up again.
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  send_http(conn, it->second, salt, key.session_id, replies);
+  if (it = conns_.find(conn); it != conns_.end()) held_changed(conn, it->second);  // still open
+}
+
+void EmbeddedAdapter::held_changed(ConnId conn, Conn& state) {
+  const bool holding = state.bound && !state.held.empty();
+  // Holding is re-reported too: a session evicted and created again must learn it (the
+  // session keeps the original order of a connection that already holds).
+  if (holding || holding != state.holding) {
+    service_->set_holding(conn, SessionKey{state.auth_key_id, state.session_id}, holding);
+    state.holding = holding;
+  }
+  arm_poll(conn, state);
 }
 
 void EmbeddedAdapter::send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& m) {
@@ -209,7 +247,7 @@ void EmbeddedAdapter::expire_polls(ConnId conn) {
              empty);
     if (conns_.find(conn) == conns_.end()) return;  // the send closed it (`state` is gone)
   }
-  arm_poll(conn, state);
+  held_changed(conn, state);
 }
 
 void EmbeddedAdapter::close_local(ConnId conn, std::string_view reason) {

@@ -6,8 +6,10 @@
 // decrypted frame is one request: the replies to a frame go out as ONE packet (a
 // msg_container when there are several), and a request with nothing to answer is held as a
 // long poll (http_wait's max_wait, default and cap kMaxHttpWaitMs) and then answered with an
-// empty msg_container. Later messages for the connection (another worker's delivery) answer
-// the oldest held request.
+// empty msg_container. The session knows which of its HTTP connections hold a request
+// (SessionService::set_holding): a frame's content-related replies leave through the session's
+// longest-held request, on whichever connection (the others answer the frame's own request),
+// and a delivery that finds no request left goes back to the session (undelivered).
 #pragma once
 
 #include <uv.h>
@@ -36,7 +38,7 @@ class WorkerRouter final : public Router, public std::enable_shared_from_this<Wo
  public:
   void attach(unsigned worker, EmbeddedAdapter* adapter, const AdapterContext& context);
   void detach(unsigned worker);
-  void deliver(ConnId conn, int64_t salt, int64_t session_id, std::vector<OutMessage> messages) override;
+  void deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) override;
   void close(ConnId conn, std::string reason) override;
 
  private:
@@ -61,8 +63,9 @@ class EmbeddedAdapter final : public BackendAdapter {
   void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override;
   void stop(std::function<void()> done) override;
 
-  // On this worker's loop: send to / close one of this worker's connections.
-  void send_local(ConnId conn, int64_t salt, int64_t session_id, const std::vector<OutMessage>& messages);
+  // On this worker's loop: send to / close one of this worker's connections. Messages that
+  // `conn` cannot carry (closed, or HTTP without a held request) go back to the session.
+  void send_local(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages);
   void close_local(ConnId conn, std::string_view reason);
 
  private:
@@ -76,6 +79,7 @@ class EmbeddedAdapter final : public BackendAdapter {
     Timer* poll = nullptr;   // HTTP: fires at the earliest deadline in `held`
     // HTTP: deadlines (loop ms) of the requests not answered yet, oldest request first.
     std::deque<uint64_t> held;
+    bool holding = false;  // HTTP: what the session was last told (`held` non-empty)
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);
   static void drop_timer(Timer*& timer);
@@ -83,6 +87,11 @@ class EmbeddedAdapter final : public BackendAdapter {
   void send_http(ConnId conn, Conn& state, int64_t salt, int64_t session_id,
                  const std::vector<OutMessage>& messages);
   void send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& message);
+  // HTTP: the replies to one request; content-related ones go where the session routes them.
+  void answer_request(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> replies);
+  // HTTP: tells the session whether the connection holds a request (on each change, and again
+  // while it holds), then re-arms the poll timer.
+  void held_changed(ConnId conn, Conn& state);
   // HTTP: answers held requests whose wait is over with empty containers; re-arms.
   void expire_polls(ConnId conn);
   void arm_poll(ConnId conn, Conn& state);

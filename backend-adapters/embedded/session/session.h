@@ -68,6 +68,15 @@ struct ReceivedMsg {
   bool container = false;
 };
 
+// A live connection bound to a session.
+struct SessionConn {
+  ConnId id = 0;
+  // HTTP: one packet per request, so the connection can carry a message only while it holds
+  // a request (`holding_since` != 0: the order in which it began holding one, oldest lowest).
+  bool http = false;
+  uint64_t holding_since = 0;
+};
+
 struct Session {
   SessionKey key;
   uint64_t unique_id = 0;     // new_session_created.unique_id of this session
@@ -84,7 +93,11 @@ struct Session {
   std::map<int64_t, StoredResult> results;  // by req_msg_id
   std::deque<int64_t> result_order;         // eviction order of `results`
 
-  std::vector<ConnId> conns;  // live connections bound to this session, oldest first
+  std::vector<SessionConn> conns;  // live connections bound to this session, oldest first
+  uint64_t holding_counter = 0;    // source of SessionConn::holding_since
+  // Content-related messages could not be handed to any connection (HTTP without a held
+  // request): `unacked` goes out with the session's next request, on any connection.
+  bool resend_unacked = false;
   int layer = 0;              // from invokeWithLayer (0: unknown)
   std::shared_ptr<const AppInfo> app;  // from initConnection
   double last_active = 0;     // unix seconds

@@ -152,7 +152,7 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   return *shard.sessions.emplace(key, std::move(session)).first->second;
 }
 
-Outcome SessionService::handle(ConnId conn, const Frame& frame) {
+Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
   const double now = clock_();
   Outcome out;
   const SessionKey key{frame.auth_key_id, frame.session_id};
@@ -171,9 +171,13 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame) {
         session.app = k.app;
       });
     }
-    if (std::find(session.conns.begin(), session.conns.end(), conn) == session.conns.end()) {
-      session.conns.push_back(conn);
-      // A new connection of a known session: everything not yet acknowledged goes out first.
+    const bool known = std::any_of(session.conns.begin(), session.conns.end(),
+                                   [conn](const SessionConn& c) { return c.id == conn; });
+    if (!known) session.conns.push_back(SessionConn{conn, mode == ConnMode::kHttp, 0});
+    if (!known || session.resend_unacked) {
+      // A new connection of a known session, or messages no connection could carry: everything
+      // not yet acknowledged goes out first.
+      session.resend_unacked = false;
       for (const QueuedMessage& queued : session.unacked) out.replies.push_back(queued.message);
     }
     SessionLayer layer(*this, session, now, out);
@@ -231,7 +235,7 @@ std::vector<ConnId> SessionService::on_auth_key_destroyed(uint64_t auth_key_id) 
     std::lock_guard lock(shard.mu);
     for (auto it = shard.sessions.begin(); it != shard.sessions.end();) {
       if (it->first.auth_key_id == auth_key_id) {
-        conns.insert(conns.end(), it->second->conns.begin(), it->second->conns.end());
+        for (const SessionConn& c : it->second->conns) conns.push_back(c.id);
         shard.lru.erase(it->second->lru);
         it = shard.sessions.erase(it);
       } else {
@@ -274,38 +278,8 @@ void SessionService::detach(ConnId conn, uint64_t auth_key_id, int64_t session_i
   auto it = shard.sessions.find(key);
   if (it == shard.sessions.end()) return;
   auto& conns = it->second->conns;
-  conns.erase(std::remove(conns.begin(), conns.end(), conn), conns.end());
+  std::erase_if(conns, [conn](const SessionConn& c) { return c.id == conn; });
   it->second->last_active = clock_();
-}
-
-bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes& body) {
-  const double now = clock_();
-  SessionKey key{auth_key_id, session_id};
-  Outcome out;
-  out.salt = current_salt(auth_key_id, now);
-  out.session_id = session_id;
-  ConnId target = 0;
-  bool have_target = false;
-  {
-    Shard& shard = shard_of(key);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.sessions.find(key);
-    if (it == shard.sessions.end()) return false;
-    Session& session = *it->second;
-    SessionLayer(*this, session, now, out).emit(body, true, false);
-    if (!session.conns.empty()) {
-      target = session.conns.back();
-      have_target = true;
-    }
-  }
-  Router* router = nullptr;
-  {
-    std::lock_guard lock(hooks_mu_);
-    router = router_;
-  }
-  // Without a live connection the message waits in the unacked queue for the next one.
-  if (have_target && router) router->deliver(target, out.salt, out.session_id, std::move(out.replies));
-  return true;
 }
 
 OutMessage SessionService::container(uint64_t auth_key_id, int64_t session_id,

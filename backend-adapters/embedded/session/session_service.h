@@ -7,6 +7,12 @@
 // containers, gzip, service messages, RPC through the api::Dispatcher) and returns what to
 // send, in order, on the calling connection. Server-initiated messages (push) go out on a live
 // connection of the session through the Router the adapters install.
+//
+// HTTP connections (session_routing.cc) can carry a message only while they hold a request:
+// the adapter reports when one starts or stops holding (set_holding), and the session's
+// content-related messages go to the connection that has held a request longest, whichever
+// connection produced them; with none holding they wait in `unacked` for the session's next
+// request on any connection.
 #pragma once
 
 #include <array>
@@ -41,6 +47,10 @@ struct HttpWait {
   int32_t max_wait = 25000;  // also the default when a request carries no http_wait
 };
 
+// How a connection carries server messages: as a stream (TCP, WebSocket), or one packet per
+// HTTP request.
+enum class ConnMode { kStream, kHttp };
+
 // What one handle() call asks the adapter to do.
 struct Outcome {
   int64_t salt = 0;             // the key's current salt, for every message below
@@ -58,7 +68,7 @@ struct Outcome {
 class Router {
  public:
   virtual ~Router() = default;
-  virtual void deliver(ConnId conn, int64_t salt, int64_t session_id, std::vector<OutMessage> messages) = 0;
+  virtual void deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) = 0;
   virtual void close(ConnId conn, std::string reason) = 0;
 };
 
@@ -81,8 +91,10 @@ class SessionService {
   api::Dispatcher& dispatcher() { return dispatcher_; }
   const mtproto::tl::SchemaSet& schemas() const { return *schemas_; }
 
-  // One decrypted frame that arrived on `conn` (frame.kind == kDecrypted).
-  Outcome handle(ConnId conn, const Frame& frame);
+  // One decrypted frame that arrived on `conn` (frame.kind == kDecrypted). The replies start
+  // with the session's unacknowledged messages when `conn` is new to the session or when they
+  // could not be delivered before (Session::resend_unacked).
+  Outcome handle(ConnId conn, const Frame& frame, ConnMode mode = ConnMode::kStream);
   // `conn` is gone (or now speaks for another session): unbind it from this session.
   void detach(ConnId conn, uint64_t auth_key_id, int64_t session_id);
 
@@ -96,9 +108,20 @@ class SessionService {
   void set_router(Router* router);
 
   // Server-initiated content-related message for a session (updates, later): queued until
-  // acked, sent now on the session's newest live connection through the Router. False if the
-  // session is unknown.
+  // acked, sent now through the Router to route_target()'s connection. False if the session
+  // is unknown.
   bool push(uint64_t auth_key_id, int64_t session_id, const Bytes& body);
+
+  // HTTP connection `conn` of session `key` now holds at least one request (true) or none.
+  // Idempotent: reporting `true` again keeps the time it began holding.
+  void set_holding(ConnId conn, const SessionKey& key, bool holding);
+  // Where the session's content-related messages go now: the connection that has held a
+  // request longest, else the newest stream connection; nullopt: none can carry them.
+  std::optional<ConnId> route_target(const SessionKey& key);
+  // `messages` (content-related, so also in `unacked`) reached a connection that could not
+  // carry them (gone, or HTTP with no request left, e.g. its long poll expired meanwhile): they
+  // are sent again to route_target(), or, with none, with the session's next request.
+  void undelivered(const SessionKey& key, int64_t salt, std::vector<OutMessage> messages);
 
   // HTTP (one MTProto packet per response): wraps `messages` in one msg_container with a
   // fresh server msg_id of the session (greater than every inner id; seq_no even). An empty
@@ -141,6 +164,11 @@ class SessionService {
   template <class Fn>
   auto with_key(uint64_t auth_key_id, double now, Fn&& fn);
   int64_t salt_for_window(uint64_t auth_key_id, int64_t window) const;
+  // route_target() under the shard lock; with no target the session is flagged for a resend
+  // (Session::resend_unacked) in the same critical section, so no new request is missed.
+  static std::optional<ConnId> route_target_locked(Session& session, bool flag_if_none);
+  void deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,
+                              std::vector<OutMessage> messages);
 
   // Deferred operations that need other shards (run after the session's lock is released).
   int32_t destroy_session(uint64_t auth_key_id, int64_t session_id);

@@ -194,7 +194,13 @@ class EmbeddedTest : public ::testing::Test {
       ctx.worker = w;
       ctx.workers = 2;
       ctx.sink = &sink_;
-      ctx.post = [](unsigned, std::function<void()> task) { task(); };
+      ctx.post = [this](unsigned, std::function<void()> task) {
+        if (defer_posts_) {
+          posted_.push_back(std::move(task));
+        } else {
+          task();
+        }
+      };
       adapters_.push_back(factory_.create(ctx));
     }
   }
@@ -214,6 +220,22 @@ class EmbeddedTest : public ::testing::Test {
     info.transport = "intermediate";
     adapters_[worker]->on_open(info);
     return id;
+  }
+  // An HTTP connection: one packet per request, requests held as long polls.
+  ConnId open_http(unsigned worker, uint64_t serial) {
+    ConnId id = make_conn_id(worker, serial);
+    ConnInfo info;
+    info.id = id;
+    info.transport = "http";
+    info.framing = "http";
+    adapters_[worker]->on_open(info);
+    return id;
+  }
+  // Runs the cross-worker tasks held back while defer_posts_ was true.
+  void run_posted() {
+    auto tasks = std::move(posted_);
+    posted_.clear();
+    for (auto& task : tasks) task();
   }
   void close(ConnId conn) { adapters_[worker_of(conn)]->on_close(conn, CloseReason::kPeerClosed); }
 
@@ -259,6 +281,9 @@ class EmbeddedTest : public ::testing::Test {
   RecordingSink sink_;
   EmbeddedFactory factory_;
   std::vector<std::unique_ptr<BackendAdapter>> adapters_;
+  // True: AdapterContext::post queues tasks in posted_ (run_posted) instead of running them.
+  bool defer_posts_ = false;
+  std::vector<std::function<void()>> posted_;
 };
 
 }  // namespace mtedge::backend::embedded::testing

@@ -1,0 +1,90 @@
+// SessionService: where a session's content-related messages leave (pushes, replies routed by
+// session, redeliveries). A stream connection can always carry them; an HTTP connection only
+// while it holds a request, which the adapter reports through set_holding().
+#include <algorithm>
+
+#include "backend-adapters/embedded/session/session_layer.h"
+#include "backend-adapters/embedded/session/session_service.h"
+
+namespace mtedge::backend::embedded {
+
+std::optional<ConnId> SessionService::route_target_locked(Session& session, bool flag_if_none) {
+  const SessionConn* holder = nullptr;
+  for (const SessionConn& c : session.conns) {
+    if (c.holding_since != 0 && (holder == nullptr || c.holding_since < holder->holding_since)) holder = &c;
+  }
+  if (holder != nullptr) return holder->id;
+  for (auto it = session.conns.rbegin(); it != session.conns.rend(); ++it) {
+    if (!it->http) return it->id;
+  }
+  if (flag_if_none) session.resend_unacked = true;
+  return std::nullopt;
+}
+
+void SessionService::set_holding(ConnId conn, const SessionKey& key, bool holding) {
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.sessions.find(key);
+  if (it == shard.sessions.end()) return;
+  Session& session = *it->second;
+  for (SessionConn& c : session.conns) {
+    if (c.id != conn) continue;
+    if (!holding) {
+      c.holding_since = 0;
+    } else if (c.holding_since == 0) {
+      c.holding_since = ++session.holding_counter;
+    }
+  }
+}
+
+std::optional<ConnId> SessionService::route_target(const SessionKey& key) {
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.sessions.find(key);
+  if (it == shard.sessions.end()) return std::nullopt;
+  return route_target_locked(*it->second, false);
+}
+
+void SessionService::undelivered(const SessionKey& key, int64_t salt, std::vector<OutMessage> messages) {
+  std::optional<ConnId> target;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end()) return;  // gone with its queue: nothing to resend
+    target = route_target_locked(*it->second, true);
+  }
+  if (target) deliver_through_router(*target, salt, key, std::move(messages));
+}
+
+bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes& body) {
+  const double now = clock_();
+  SessionKey key{auth_key_id, session_id};
+  Outcome out;
+  out.salt = current_salt(auth_key_id, now);
+  std::optional<ConnId> target;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end()) return false;
+    Session& session = *it->second;
+    SessionLayer(*this, session, now, out).emit(body, true, false);
+    // Without a connection that can carry it, the message waits in the unacked queue.
+    target = route_target_locked(session, true);
+  }
+  if (target) deliver_through_router(*target, out.salt, key, std::move(out.replies));
+  return true;
+}
+
+void SessionService::deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,
+                                            std::vector<OutMessage> messages) {
+  Router* router = nullptr;
+  {
+    std::lock_guard lock(hooks_mu_);
+    router = router_;
+  }
+  if (router) router->deliver(target, salt, key, std::move(messages));
+}
+
+}  // namespace mtedge::backend::embedded
