@@ -1,7 +1,9 @@
 // libFuzzer target: a connection's whole inbound path as the gateway runs it, on raw bytes
-// from byte 0 of the connection: detector (at most 64 bytes) -> SecureAccept (obfuscated2 /
-// fake-TLS against fixed secrets, "no secret" allowed) -> TransportStack -> packets. Each
-// decoded packet is answered through the stack (outbound stages included).
+// from byte 0 of the connection: detector (at most 64 bytes) -> [HTTP codec: POSTs are
+// answered; a WebSocket upgrade continues below inside WsStreamStage] -> SecureAccept
+// (obfuscated2 / fake-TLS / obfuscated2-in-WebSocket against fixed secrets, "no secret"
+// allowed) -> TransportStack -> packets. Each decoded packet is answered through the stack
+// (outbound stages included).
 //
 // Input: byte 0 picks the read sizes (0 = one read), the rest is what the client sent.
 // Fixed clock: 1 800 000 000 (fake-TLS seeds must carry that timestamp).
@@ -12,7 +14,9 @@
 #include <vector>
 
 #include "codecs/detector/detector.h"
+#include "codecs/http/http_server_codec.h"
 #include "codecs/obfuscated/secret.h"
+#include "codecs/websocket/ws_stream_stage.h"
 #include "gateway/secure_accept.h"
 
 using namespace mtedge;
@@ -51,6 +55,23 @@ class AnsweringSink final : public FrameSink {
   Bytes out_;
 };
 
+// Records requests; the driver answers them after each feed (as the gateway does later).
+class HttpSink final : public http::RequestSink {
+ public:
+  bool on_request(const http::Request& request) override {
+    ids.push_back(request.id);
+    return true;
+  }
+  bool on_upgrade(const http::UpgradeRequest& request) override {
+    upgrade_id = request.id;
+    upgraded = true;
+    return true;
+  }
+  std::vector<uint64_t> ids;
+  uint64_t upgrade_id = 0;
+  bool upgraded = false;
+};
+
 std::vector<Bytes> split_reads(const uint8_t* data, size_t size, uint8_t split) {
   std::vector<Bytes> reads;
   uint32_t state = split;
@@ -82,9 +103,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_frame = 64 * 1024;
   limits.first_frame_max = 16 * 1024;
 
+  std::optional<http::HttpServerCodec> http_codec;
+  HttpSink http_sink;
+  gateway::SecureAcceptOptions accept_options;
+  accept_options.secrets = secrets();
+
   auto start_stack = [&](MutableByteView rest) {
     sink.emplace(*stack);
     return stack->feed(rest, *sink) == CodecError::kNone;
+  };
+  // Feeds HTTP bytes; answers POSTs; on an upgrade returns the WebSocket bytes that
+  // followed (moved into `ws_bytes`) and sets up SecureAccept. False: stop.
+  auto feed_http = [&](MutableByteView in, Bytes& ws_bytes) {
+    http::FeedResult r = http_codec->feed(in, http_sink);
+    while (r.error == CodecError::kNone) {
+      for (uint64_t id : http_sink.ids) http_codec->respond(id, ByteView(data, std::min<size_t>(size, 16)));
+      http_sink.ids.clear();
+      http_codec->take_output(out);
+      if (out.size() > (1u << 16)) out.clear();
+      if (!http_codec->needs_resume()) break;
+      r = http_codec->resume(http_sink);
+    }
+    if (r.error != CodecError::kNone) return false;
+    if (http_sink.upgraded) {
+      http_codec->respond_raw(http_sink.upgrade_id, Bytes{'1', '0', '1'}, false);
+      http_codec->take_output(out);
+      Bytes leftover = http_codec->take_upgrade_leftover();
+      ws_bytes.assign(leftover.begin(), leftover.end());
+      if (r.consumed < in.size()) ws_bytes.insert(ws_bytes.end(), in.begin() + r.consumed, in.end());
+      websocket::StageOptions options;
+      options.limits.max_message = 64 * 1024;
+      accept.emplace(gateway::SecureAccept::Kind::kWebSocket, accept_options, nullptr,
+                     std::make_unique<websocket::WsStreamStage>(std::move(options)));
+      http_codec.reset();
+    }
+    return true;
   };
 
   for (Bytes& read : reads) {
@@ -97,12 +150,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (peek.size() < detector::kMaxPeek) continue;
         return 0;
       }
-      if (d.kind == detector::Detected::kObfuscated || d.kind == detector::Detected::kFakeTls) {
-        gateway::SecureAcceptOptions options;
-        options.secrets = secrets();
+      if (d.kind == detector::Detected::kHttp) {
+        http_codec.emplace();
+        Bytes first(peek);
+        first.insert(first.end(), bytes.begin() + take, bytes.end());
+        read.swap(first);
+        bytes = MutableByteView(read);
+      } else if (d.kind == detector::Detected::kObfuscated || d.kind == detector::Detected::kFakeTls) {
         accept.emplace(d.kind == detector::Detected::kFakeTls ? gateway::SecureAccept::Kind::kFakeTls
                                                               : gateway::SecureAccept::Kind::kObfuscated,
-                       options, nullptr);
+                       accept_options, nullptr);
         Bytes first(peek);
         first.insert(first.end(), bytes.begin() + take, bytes.end());
         read.swap(first);
@@ -116,6 +173,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } else {
         return 0;  // unknown / HTTP: not this target's business
       }
+    }
+    Bytes ws_bytes;
+    if (http_codec) {
+      if (!feed_http(bytes, ws_bytes)) return 0;
+      if (!accept) continue;
+      bytes = MutableByteView(ws_bytes);
+      if (bytes.empty()) continue;
     }
     if (accept) {
       switch (accept->feed(bytes, kNow, out)) {
