@@ -15,7 +15,8 @@ using namespace mtedge::mtproto;
 namespace {
 
 const RsaPrivateKey& key() {
-  static RsaPrivateKey k = RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem").value();
+  static RsaPrivateKey k =
+      RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem").value();
   return k;
 }
 
@@ -24,7 +25,9 @@ std::shared_ptr<HandshakeContext> context() {
     HandshakeConfig cfg;
     cfg.max_exchanges = 1'000'000;
     auto store = MemoryAuthKeyStore::open({});
-    return HandshakeContext::create(cfg, {key()}, std::shared_ptr<AuthKeyStore>(std::move(store).value())).value();
+    return HandshakeContext::create(cfg, {key()},
+                                    std::shared_ptr<AuthKeyStore>(std::move(store).value()))
+        .value();
   }();
   return ctx;
 }
@@ -36,7 +39,8 @@ HandshakeClientOptions options(RsaEncoding enc) {
   return o;
 }
 
-// stage: 0 = whole handshake, 1 = req_pq only, 2 = req_DH_params only, 3 = set_client_DH_params only.
+// stage: 0 = whole handshake, 1 = req_pq only, 2 = req_DH_params only, 3 = set_client_DH_params
+// only.
 void run(benchmark::State& state, RsaEncoding enc, int stage) {
   int64_t now = 1'700'000'000'000;
   for (auto _ : state) {
@@ -61,11 +65,21 @@ void run(benchmark::State& state, RsaEncoding enc, int stage) {
   }
 }
 
-void BM_ServerHandshake_RsaPad(benchmark::State& s) { run(s, RsaEncoding::kRsaPad, 0); }
-void BM_ServerHandshake_Legacy(benchmark::State& s) { run(s, RsaEncoding::kLegacySha1, 0); }
-void BM_Server_ReqPq(benchmark::State& s) { run(s, RsaEncoding::kRsaPad, 1); }
-void BM_Server_ReqDhParams(benchmark::State& s) { run(s, RsaEncoding::kRsaPad, 2); }
-void BM_Server_SetClientDhParams(benchmark::State& s) { run(s, RsaEncoding::kRsaPad, 3); }
+void BM_ServerHandshake_RsaPad(benchmark::State& s) {
+  run(s, RsaEncoding::kRsaPad, 0);
+}
+void BM_ServerHandshake_Legacy(benchmark::State& s) {
+  run(s, RsaEncoding::kLegacySha1, 0);
+}
+void BM_Server_ReqPq(benchmark::State& s) {
+  run(s, RsaEncoding::kRsaPad, 1);
+}
+void BM_Server_ReqDhParams(benchmark::State& s) {
+  run(s, RsaEncoding::kRsaPad, 2);
+}
+void BM_Server_SetClientDhParams(benchmark::State& s) {
+  run(s, RsaEncoding::kRsaPad, 3);
+}
 
 void BM_RsaDecryptRaw(benchmark::State& state) {
   RsaBlock block{};

@@ -1,6 +1,8 @@
-// libFuzzer target: the abridged framer in both roles through FrameReader (see codec_fuzz_driver.h).
+// libFuzzer target: the abridged framer in both roles through FrameReader (see
+// codec_fuzz_driver.h).
 #include "fuzz/codec_fuzz_driver.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return mtedge::codecs::fuzz::run_framer_fuzz(mtedge::codecs::TransportKind::kAbridged, data, size);
+  return mtedge::codecs::fuzz::run_framer_fuzz(mtedge::codecs::TransportKind::kAbridged, data,
+                                               size);
 }

@@ -15,8 +15,8 @@
 namespace mtedge::codecs::fuzz {
 
 // Feeds `data` in chunks whose sizes derive from `split` (0 = one chunk).
-inline CodecError feed_split(FrameReader& reader, FrameSink& sink, const uint8_t* data,
-                             size_t size, uint8_t split) {
+inline CodecError feed_split(FrameReader& reader, FrameSink& sink, const uint8_t* data, size_t size,
+                             uint8_t split) {
   uint32_t state = split;
   size_t pos = 0;
   CodecError error = CodecError::kNone;

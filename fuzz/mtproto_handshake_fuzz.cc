@@ -27,7 +27,8 @@ std::shared_ptr<HandshakeContext> context() {
     auto store = MemoryAuthKeyStore::open({});
     HandshakeConfig cfg;
     cfg.max_in_flight_per_connection = 4;
-    auto c = HandshakeContext::create(cfg, {key.value()}, std::shared_ptr<AuthKeyStore>(std::move(store).value()));
+    auto c = HandshakeContext::create(cfg, {key.value()},
+                                      std::shared_ptr<AuthKeyStore>(std::move(store).value()));
     if (!c) abort();
     return c.value();
   }();

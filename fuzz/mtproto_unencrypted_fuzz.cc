@@ -12,7 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   codecs::ByteView in(data, size);
   auto m = parse_unencrypted(in);
   if (m) {
-    if (m->body.size() < 4 || m->body.data() < data || m->body.data() + m->body.size() > data + size) abort();
+    if (m->body.size() < 4 || m->body.data() < data ||
+        m->body.data() + m->body.size() > data + size)
+      abort();
     (void)parse_p_q_inner_data(m->body.subspan(4));
   }
   (void)parse_p_q_inner_data(in);

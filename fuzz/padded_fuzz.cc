@@ -2,5 +2,6 @@
 #include "fuzz/codec_fuzz_driver.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  return mtedge::codecs::fuzz::run_framer_fuzz(mtedge::codecs::TransportKind::kPaddedIntermediate, data, size);
+  return mtedge::codecs::fuzz::run_framer_fuzz(mtedge::codecs::TransportKind::kPaddedIntermediate,
+                                               data, size);
 }

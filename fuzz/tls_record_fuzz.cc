@@ -20,11 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes stripped;
   CodecError e = CodecError::kNone;
   for (size_t off = 0; off < buf.size() && e == CodecError::kNone; off += step) {
-    MutableByteView out = stage.inbound(MutableByteView(buf.data() + off, std::min(step, buf.size() - off)), e);
+    MutableByteView out =
+        stage.inbound(MutableByteView(buf.data() + off, std::min(step, buf.size() - off)), e);
     stripped.insert(stripped.end(), out.begin(), out.end());
   }
   // Round trip what was accepted: wrap it and strip it again.
-  TlsRecordStage writer({.accept_leading_ccs = false, .send_leading_ccs = bool(control & 2),
+  TlsRecordStage writer({.accept_leading_ccs = false,
+                         .send_leading_ccs = bool(control & 2),
                          .max_out_record = 1 + size_t(control) * 5});
   Bytes wire = stripped;
   writer.outbound(wire, 0);

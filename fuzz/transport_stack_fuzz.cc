@@ -117,7 +117,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto feed_http = [&](MutableByteView in, Bytes& ws_bytes) {
     http::FeedResult r = http_codec->feed(in, http_sink);
     while (r.error == CodecError::kNone) {
-      for (uint64_t id : http_sink.ids) http_codec->respond(id, ByteView(data, std::min<size_t>(size, 16)));
+      for (uint64_t id : http_sink.ids)
+        http_codec->respond(id, ByteView(data, std::min<size_t>(size, 16)));
       http_sink.ids.clear();
       http_codec->take_output(out);
       if (out.size() > (1u << 16)) out.clear();
@@ -130,7 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       http_codec->take_output(out);
       Bytes leftover = http_codec->take_upgrade_leftover();
       ws_bytes.assign(leftover.begin(), leftover.end());
-      if (r.consumed < in.size()) ws_bytes.insert(ws_bytes.end(), in.begin() + r.consumed, in.end());
+      if (r.consumed < in.size())
+        ws_bytes.insert(ws_bytes.end(), in.begin() + r.consumed, in.end());
       websocket::StageOptions options;
       options.limits.max_message = 64 * 1024;
       accept.emplace(gateway::SecureAccept::Kind::kWebSocket, accept_options, nullptr,
@@ -156,9 +158,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         first.insert(first.end(), bytes.begin() + take, bytes.end());
         read.swap(first);
         bytes = MutableByteView(read);
-      } else if (d.kind == detector::Detected::kObfuscated || d.kind == detector::Detected::kFakeTls) {
-        accept.emplace(d.kind == detector::Detected::kFakeTls ? gateway::SecureAccept::Kind::kFakeTls
-                                                              : gateway::SecureAccept::Kind::kObfuscated,
+      } else if (d.kind == detector::Detected::kObfuscated ||
+                 d.kind == detector::Detected::kFakeTls) {
+        accept.emplace(d.kind == detector::Detected::kFakeTls
+                           ? gateway::SecureAccept::Kind::kFakeTls
+                           : gateway::SecureAccept::Kind::kObfuscated,
                        accept_options, nullptr);
         Bytes first(peek);
         first.insert(first.end(), bytes.begin() + take, bytes.end());

@@ -17,8 +17,7 @@ namespace mtedge::gateway {
 namespace {
 
 constexpr std::array<std::string_view, 8> kTransportNames = {
-    "abridged", "intermediate", "padded",    "full",
-    "obfuscated", "fake-tls", "http", "websocket"};
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
 constexpr std::array<std::string_view, 8> kAvailableTransports = {
     "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
@@ -177,7 +176,8 @@ void parse_secrets(Section& s, ListenerConfig& l) {
   if (const toml::node* node = s.get("secrets")) {
     const toml::array* arr = node->as_array();
     if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
-      return s.fail("secrets", "expected an array of tables ({ label = \"...\", secret = \"...\" })");
+      return s.fail("secrets",
+                    "expected an array of tables ({ label = \"...\", secret = \"...\" })");
     }
     for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
       const std::string key = "secrets[" + std::to_string(i) + "]";
@@ -220,7 +220,8 @@ void parse_tls(Section& s, ListenerConfig& l) {
     }
     return;
   }
-  if (!have_cert) return s.fail("tls_cert_file", "required with tls = true (PEM chain, leaf first)");
+  if (!have_cert)
+    return s.fail("tls_cert_file", "required with tls = true (PEM chain, leaf first)");
   if (!have_key) return s.fail("tls_key_file", "required with tls = true (PEM private key)");
   auto context = TlsServerContext::load(l.tls_cert_file, l.tls_key_file);
   if (!context) return s.fail("tls", context.message());
@@ -245,7 +246,8 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   } else if (has_ee && !listed("fake-tls")) {
     s.fail("secrets", "ee secrets are used only by the \"fake-tls\" transport; list it");
   } else if (has_obfuscated && !listed("obfuscated")) {
-    s.fail("secrets", "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
+    s.fail("secrets",
+           "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
   }
 }
 

@@ -418,9 +418,7 @@ bool Connection::send_http_packet(codecs::ByteView packet) {
                     id_, peer_.to_string(), exchange_->queued_packets(), exchange_->queued_bytes());
       close_now(CloseReason::kLimit);
       return false;
-    case HttpExchange::Delivery::kQueued:
-      worker_.metrics().frames_out.add();
-      return true;
+    case HttpExchange::Delivery::kQueued: worker_.metrics().frames_out.add(); return true;
     case HttpExchange::Delivery::kAnswered: break;
   }
   worker_.metrics().frames_out.add();
@@ -478,8 +476,7 @@ void Connection::on_http_timer() {
     take_http_output();
     if (state_ != State::kHttp) return;
   }
-  if (!exchange_->has_waiting() &&
-      now - last_activity_ms_ >= worker_.settings().idle_timeout_ms) {
+  if (!exchange_->has_waiting() && now - last_activity_ms_ >= worker_.settings().idle_timeout_ms) {
     worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
     spdlog::debug("conn {:#x} peer {}: error idle_timeout", id_, peer_.to_string());
     close_now(CloseReason::kTimeout);

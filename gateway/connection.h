@@ -9,8 +9,8 @@
 //   detection). On a listener that serves "http", the first POST opens the connection to
 //   the adapter and it stays in kHttp: each POST body is a packet, answered through the
 //   HttpExchange (gateway/http_exchange.h); the timer is then the earlier of the oldest
-//   request's max wait and the idle timeout. A WebSocket upgrade on /apiws* is answered with 101 and moves on to
-//   kAccepting with the WebSocket frames as the envelope of the obfuscated2 stream.
+//   request's max wait and the idle timeout. A WebSocket upgrade on /apiws* is answered with 101
+//   and moves on to kAccepting with the WebSocket frames as the envelope of the obfuscated2 stream.
 // - kAccepting: obfuscated2 or fake-TLS was detected (or a WebSocket was accepted);
 //   SecureAccept checks the init / the ClientHello against the listener's secrets (same
 //   timer as detection).
@@ -189,7 +189,7 @@ class Connection final : public codecs::FrameSink,
   Worker& worker_;
   const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
-  std::unique_ptr<TlsSession> tls_;       // tls = true listeners only
+  std::unique_ptr<TlsSession> tls_;                      // tls = true listeners only
   std::unique_ptr<SecureAccept> accept_;                 // kAccepting only
   std::unique_ptr<codecs::http::HttpServerCodec> http_;  // kHttp, and the 101 reply
   std::unique_ptr<HttpExchange> exchange_;  // kHttp serving MTProto over POST (refers to http_)
@@ -209,8 +209,8 @@ class Connection final : public codecs::FrameSink,
   bool opened_ = false;  // the adapter heard on_open
   bool paused_ = false;  // the adapter returned false from on_frame
   bool reading_ = false;
-  bool above_high_ = false;  // a send_* returned false; on_client_drained is due
-  bool linger_ = false;      // kClosing by front_or_close: wait for the timer
+  bool above_high_ = false;    // a send_* returned false; on_client_drained is due
+  bool linger_ = false;        // kClosing by front_or_close: wait for the timer
   bool http_feeding_ = false;  // inside http_->feed()/resume(): no re-entrant resume
 };
 

@@ -77,7 +77,9 @@ bool FrontingLink::send(codecs::ByteView bytes) {
   return !above_limit_;
 }
 
-void FrontingLink::resume() { start_reading(); }
+void FrontingLink::resume() {
+  start_reading();
+}
 
 void FrontingLink::flush() {
   if (!connected_ || closing_ || !flight_.empty() || pending_.empty()) return;
@@ -99,7 +101,8 @@ void FrontingLink::on_write(uv_write_t* req, int status) {
     return;
   }
   self->flush();
-  if (self->above_limit_ && self->pending_.size() + self->flight_.size() <= self->buffer_limit_ / 2) {
+  if (self->above_limit_ &&
+      self->pending_.size() + self->flight_.size() <= self->buffer_limit_ / 2) {
     self->above_limit_ = false;
     self->owner_->fronting_drained();
   }

@@ -18,11 +18,11 @@ namespace mtedge::gateway {
 
 // Errors the gateway detects itself, outside the codec table.
 enum class GatewayError : uint8_t {
-  kShortPacket,    // a packet shorter than an auth_key_id (8 bytes)
-  kDetectTimeout,  // first byte or detection timed out
-  kIdleTimeout,    // no traffic for idle_timeout_ms
-  kOutboundLimit,  // the outbound queue exceeded write_buffer_limit
-  kNoEdgeCrypto,   // send_message without the edge crypto stage
+  kShortPacket,       // a packet shorter than an auth_key_id (8 bytes)
+  kDetectTimeout,     // first byte or detection timed out
+  kIdleTimeout,       // no traffic for idle_timeout_ms
+  kOutboundLimit,     // the outbound queue exceeded write_buffer_limit
+  kNoEdgeCrypto,      // send_message without the edge crypto stage
   kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
   kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
   kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error

@@ -28,7 +28,8 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::load(const std::stri
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
-    return Status::error(last_error(("cannot load certificate chain \"" + cert_path + "\"").c_str()));
+    return Status::error(
+        last_error(("cannot load certificate chain \"" + cert_path + "\"").c_str()));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
     return Status::error(last_error(("cannot load private key \"" + key_path + "\"").c_str()));
@@ -39,7 +40,9 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::load(const std::stri
   return context;
 }
 
-TlsServerContext::~TlsServerContext() { SSL_CTX_free(ctx_); }
+TlsServerContext::~TlsServerContext() {
+  SSL_CTX_free(ctx_);
+}
 
 TlsSession::TlsSession(const TlsServerContext& context) {
   ssl_ = SSL_new(context.get());
@@ -58,7 +61,9 @@ TlsSession::TlsSession(const TlsServerContext& context) {
   SSL_set_accept_state(ssl_);
 }
 
-TlsSession::~TlsSession() { SSL_free(ssl_); }
+TlsSession::~TlsSession() {
+  SSL_free(ssl_);
+}
 
 void TlsSession::fail_from_queue() {
   failed_ = true;
@@ -76,7 +81,8 @@ void TlsSession::advance_handshake() {
 bool TlsSession::feed(codecs::ByteView cipher) {
   if (failed_) return false;
   if (!cipher.empty() &&
-      BIO_write(in_, cipher.data(), static_cast<int>(std::min<size_t>(cipher.size(), INT_MAX))) <= 0) {
+      BIO_write(in_, cipher.data(), static_cast<int>(std::min<size_t>(cipher.size(), INT_MAX))) <=
+          0) {
     failed_ = true;
     error_ = "tls input buffer";
     return false;
@@ -116,8 +122,12 @@ size_t TlsSession::take_output(codecs::Bytes& out) {
   return out.size() - at;
 }
 
-bool TlsSession::has_output() const { return BIO_ctrl_pending(out_) > 0; }
+bool TlsSession::has_output() const {
+  return BIO_ctrl_pending(out_) > 0;
+}
 
-bool TlsSession::handshake_done() const { return !failed_ && SSL_is_init_finished(ssl_); }
+bool TlsSession::handshake_done() const {
+  return !failed_ && SSL_is_init_finished(ssl_);
+}
 
 }  // namespace mtedge::gateway

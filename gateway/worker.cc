@@ -20,7 +20,9 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
       index_(index),
       rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {}
 
-codecs::obfuscated::ReplayCache& Worker::replay_cache() { return gateway_.replay_cache(); }
+codecs::obfuscated::ReplayCache& Worker::replay_cache() {
+  return gateway_.replay_cache();
+}
 
 Worker::~Worker() {
   join();

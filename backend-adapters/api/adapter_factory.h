@@ -6,6 +6,8 @@
 // configuration.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -13,8 +15,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "backend-adapters/api/adapter.h"
 #include "codecs/common/status.h"

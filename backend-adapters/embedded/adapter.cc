@@ -9,7 +9,8 @@ namespace mtedge::backend::embedded {
 
 // ---- WorkerRouter --------------------------------------------------------------------------
 
-void WorkerRouter::attach(unsigned worker, EmbeddedAdapter* adapter, const AdapterContext& context) {
+void WorkerRouter::attach(unsigned worker, EmbeddedAdapter* adapter,
+                          const AdapterContext& context) {
   std::lock_guard lock(mu_);
   adapters_[worker] = adapter;
   if (!post_) post_ = context.post;
@@ -35,10 +36,13 @@ void WorkerRouter::post(unsigned worker, std::function<void()> task) {
   if (post) post(worker, std::move(task));
 }
 
-void WorkerRouter::deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) {
+void WorkerRouter::deliver(ConnId conn, int64_t salt, const SessionKey& key,
+                           std::vector<OutMessage> messages) {
   unsigned worker = worker_of(conn);
-  post(worker, [self = shared_from_this(), worker, conn, salt, key, messages = std::move(messages)]() mutable {
-    if (EmbeddedAdapter* a = self->adapter(worker)) a->send_local(conn, salt, key, std::move(messages));
+  post(worker, [self = shared_from_this(), worker, conn, salt, key,
+                messages = std::move(messages)]() mutable {
+    if (EmbeddedAdapter* a = self->adapter(worker))
+      a->send_local(conn, salt, key, std::move(messages));
   });
 }
 
@@ -57,7 +61,8 @@ struct EmbeddedAdapter::Timer {
   ConnId conn;
 };
 
-EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context, std::shared_ptr<SessionService> service,
+EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context,
+                                 std::shared_ptr<SessionService> service,
                                  std::shared_ptr<WorkerRouter> router)
     : context_(context), service_(std::move(service)), router_(std::move(router)) {
   router_->attach(context_.worker, this, context_);
@@ -95,13 +100,16 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   if (frame.kind != FrameKind::kDecrypted) {
     // Handshakes and decryption belong to the edge crypto stage; without it this adapter
     // cannot serve the client.
-    spdlog::warn("embedded: conn {} sent a {} frame; the embedded backend needs crypto.edge_decryption = true",
-                 conn, frame.kind == FrameKind::kUnencrypted ? "unencrypted" : "encrypted");
+    spdlog::warn(
+        "embedded: conn {} sent a {} frame; the embedded backend needs crypto.edge_decryption = "
+        "true",
+        conn, frame.kind == FrameKind::kUnencrypted ? "unencrypted" : "encrypted");
     context_.sink->close(conn, "embedded backend needs edge decryption");
     return true;
   }
   Conn& state = conns_[conn];
-  if (state.bound && (state.auth_key_id != frame.auth_key_id || state.session_id != frame.session_id)) {
+  if (state.bound &&
+      (state.auth_key_id != frame.auth_key_id || state.session_id != frame.session_id)) {
     // The client moved this connection to another session (e.g. after resetting its own).
     service_->detach(conn, state.auth_key_id, state.session_id);
     state.holding = false;  // the new session learns it below
@@ -148,7 +156,8 @@ void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, const SessionKey& ke
   for (const OutMessage& m : messages) send_one(conn, salt, key.session_id, m);
 }
 
-void EmbeddedAdapter::answer_request(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> replies) {
+void EmbeddedAdapter::answer_request(ConnId conn, Conn& state, int64_t salt,
+                                     std::vector<OutMessage> replies) {
   const SessionKey key{state.auth_key_id, state.session_id};
   // Content-related messages (odd seq_no) belong to the session: they take the request held
   // longest, on any of its connections. The rest (pong, notifications) answer this request.

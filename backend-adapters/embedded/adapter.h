@@ -38,7 +38,8 @@ class WorkerRouter final : public Router, public std::enable_shared_from_this<Wo
  public:
   void attach(unsigned worker, EmbeddedAdapter* adapter, const AdapterContext& context);
   void detach(unsigned worker);
-  void deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) override;
+  void deliver(ConnId conn, int64_t salt, const SessionKey& key,
+               std::vector<OutMessage> messages) override;
   void close(ConnId conn, std::string reason) override;
 
  private:
@@ -65,7 +66,8 @@ class EmbeddedAdapter final : public BackendAdapter {
 
   // On this worker's loop: send to / close one of this worker's connections. Messages that
   // `conn` cannot carry (closed, or HTTP without a held request) go back to the session.
-  void send_local(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages);
+  void send_local(ConnId conn, int64_t salt, const SessionKey& key,
+                  std::vector<OutMessage> messages);
   void close_local(ConnId conn, std::string_view reason);
 
  private:

@@ -1,10 +1,9 @@
 #include "backend-adapters/embedded/config.h"
 
-#include "backend-adapters/api/config_read.h"
-
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
+
+#include "backend-adapters/api/config_read.h"
 
 namespace mtedge::backend::embedded {
 namespace {

@@ -2,12 +2,12 @@
 // once at startup (AdapterFactory::configure), then shared read-only by every worker.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <toml++/toml.h>
 
 #include "codecs/common/status.h"
 
@@ -23,16 +23,17 @@ struct EmbeddedConfig {
   bool test_mode = false;        // config.test_mode
 
   // Memory bounds.
-  size_t max_sessions = 100'000;         // sessions in the process; least recently used evicted
-  size_t max_auth_keys = 100'000;        // per-key state (layer, app info); LRU evicted
-  size_t max_queued_messages = 256;      // unacknowledged server messages per session
-  size_t max_stored_results = 64;        // answered queries remembered per session (duplicates)
-  size_t max_remembered_msg_ids = 512;   // received client msg_ids remembered per session
-  size_t max_inflate_bytes = 1u << 20;   // gzip_packed: largest inflated size accepted
+  size_t max_sessions = 100'000;        // sessions in the process; least recently used evicted
+  size_t max_auth_keys = 100'000;       // per-key state (layer, app info); LRU evicted
+  size_t max_queued_messages = 256;     // unacknowledged server messages per session
+  size_t max_stored_results = 64;       // answered queries remembered per session (duplicates)
+  size_t max_remembered_msg_ids = 512;  // received client msg_ids remembered per session
+  size_t max_inflate_bytes = 1u << 20;  // gzip_packed: largest inflated size accepted
 
   // Lifetimes.
   uint32_t session_idle_expiry_s = 600;  // a session idle this long (no live connection) is dropped
-  uint32_t salt_rotation_s = 1800;       // a server salt is current this long, then accepted as long again
+  uint32_t salt_rotation_s =
+      1800;  // a server salt is current this long, then accepted as long again
 };
 
 // Parses and validates `block` ([backend.embedded]); `path` prefixes every message

@@ -17,8 +17,11 @@ Status EmbeddedFactory::configure(const toml::table& block, std::string_view pat
   auto config = parse_config(block, path);
   if (!config) return config.status();
   auto schemas = mtproto::tl::SchemaSet::load_embedded();
-  if (!schemas) return Status::error(fmt::format("{}: cannot load the TL schemas: {}", path, schemas.message()));
-  service_ = std::make_shared<SessionService>(std::move(config.value()), std::move(schemas.value()));
+  if (!schemas)
+    return Status::error(
+        fmt::format("{}: cannot load the TL schemas: {}", path, schemas.message()));
+  service_ =
+      std::make_shared<SessionService>(std::move(config.value()), std::move(schemas.value()));
   service_->set_router(router_.get());
   return Status::ok();
 }

@@ -1,13 +1,13 @@
 #include "backend-adapters/relay/config.h"
 
-#include "backend-adapters/api/config_read.h"
-
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 
 #include <charconv>
 #include <cstring>
+
+#include "backend-adapters/api/config_read.h"
 
 namespace mtedge::backend::relay {
 namespace {

@@ -33,9 +33,9 @@ struct UpstreamAddress {
 
 struct RelayConfig {
   UpstreamTransport transport = UpstreamTransport::kIntermediate;
-  UpstreamAddress upstream;               // default upstream
-  std::map<int16_t, UpstreamAddress> dc;  // per-DC upstreams, by signed dc id
-  bool obfuscated = false;  // obfuscated2 towards the upstream
+  UpstreamAddress upstream;                          // default upstream
+  std::map<int16_t, UpstreamAddress> dc;             // per-DC upstreams, by signed dc id
+  bool obfuscated = false;                           // obfuscated2 towards the upstream
   std::optional<codecs::obfuscated::Secret> secret;  // MTProxy secret for it (plain or dd)
   int16_t default_dc = 2;  // dc id sent upstream when the client's is unknown
   uint32_t connect_timeout_ms = 5000;

@@ -1,7 +1,5 @@
 #include "backend-adapters/socket/config.h"
 
-#include "backend-adapters/api/config_read.h"
-
 #include <fmt/format.h>
 #include <netdb.h>
 #include <sys/un.h>
@@ -9,6 +7,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+
+#include "backend-adapters/api/config_read.h"
 
 namespace mtedge::backend::socket {
 namespace {

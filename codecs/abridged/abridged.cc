@@ -65,6 +65,8 @@ void AbridgedFramer::encode_transport_error(int32_t code, Bytes& out) {
   append_le32(out, static_cast<uint32_t>(code));
 }
 
-void AbridgedFramer::encode_tag(Bytes& out) { out.push_back(kTag); }
+void AbridgedFramer::encode_tag(Bytes& out) {
+  out.push_back(kTag);
+}
 
 }  // namespace mtedge::codecs::abridged

@@ -20,7 +20,9 @@ const EVP_CIPHER* ecb_cipher() {
 }
 
 // Out of memory or a missing cipher leaves nothing sane to do in a codec.
-[[noreturn]] void crypto_failure() { std::abort(); }
+[[noreturn]] void crypto_failure() {
+  std::abort();
+}
 
 }  // namespace
 
@@ -41,7 +43,9 @@ AesCtr& AesCtr::operator=(AesCtr&& other) noexcept {
   return *this;
 }
 
-AesCtr::~AesCtr() { EVP_CIPHER_CTX_free(ctx_); }
+AesCtr::~AesCtr() {
+  EVP_CIPHER_CTX_free(ctx_);
+}
 
 void AesCtr::apply(MutableByteView data) {
   assert(ctx_ != nullptr);

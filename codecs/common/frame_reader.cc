@@ -20,9 +20,7 @@ size_t FrameReader::drain(MutableByteView data, FrameSink& sink) {
           return offset;
         }
         break;
-      case ParseResult::Kind::kError:
-        error_ = r.error;
-        break;
+      case ParseResult::Kind::kError: error_ = r.error; break;
       case ParseResult::Kind::kPacket:
         if (r.size == 0 || r.size > rest.size() || r.payload_offset > r.size ||
             r.payload_size > r.size - r.payload_offset) {

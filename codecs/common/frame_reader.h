@@ -22,7 +22,7 @@
 namespace mtedge::codecs {
 
 struct FrameLimits {
-  size_t max_frame = (4u << 20) + 4096;     // largest payload accepted
+  size_t max_frame = (4u << 20) + 4096;        // largest payload accepted
   size_t first_frame_max = (1u << 20) + 4096;  // largest payload before the first valid one
 };
 

@@ -18,9 +18,15 @@ struct Verdict {
   enum Kind { kNo, kYes, kMaybe } kind;
   size_t need = 0;  // kMaybe: total bytes the rule needs to decide
 };
-constexpr Verdict no() { return {Verdict::kNo}; }
-constexpr Verdict yes() { return {Verdict::kYes}; }
-constexpr Verdict maybe(size_t need) { return {Verdict::kMaybe, need}; }
+constexpr Verdict no() {
+  return {Verdict::kNo};
+}
+constexpr Verdict yes() {
+  return {Verdict::kYes};
+}
+constexpr Verdict maybe(size_t need) {
+  return {Verdict::kMaybe, need};
+}
 
 // Does `b` start like `word`? kMaybe while `b` is a proper prefix of it.
 Verdict prefix(ByteView b, std::string_view word) {
@@ -46,7 +52,9 @@ constexpr std::string_view kIntermediateTag("\xee\xee\xee\xee", 4);
 constexpr std::string_view kPaddedTag("\xdd\xdd\xdd\xdd", 4);
 constexpr std::string_view kTlsPrefix("\x16\x03\x01", 3);
 
-Verdict http_rule(ByteView b) { return any_prefix(b, {"POST", "GET ", "HEAD", "OPTI"}); }
+Verdict http_rule(ByteView b) {
+  return any_prefix(b, {"POST", "GET ", "HEAD", "OPTI"});
+}
 
 // Full: the first frame's seqno, bytes [4..8), is 0.
 Verdict full_rule(ByteView b) {

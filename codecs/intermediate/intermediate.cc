@@ -43,6 +43,8 @@ void IntermediateFramer::encode_transport_error(int32_t code, Bytes& out) {
   append_le32(out, static_cast<uint32_t>(code));
 }
 
-void IntermediateFramer::encode_tag(Bytes& out) { append_le32(out, kTag); }
+void IntermediateFramer::encode_tag(Bytes& out) {
+  append_le32(out, kTag);
+}
 
 }  // namespace mtedge::codecs::intermediate

@@ -61,6 +61,8 @@ void PaddedFramer::encode_transport_error(int32_t code, Bytes& out) {
   append_padded(ByteView(body, 4), 0, out);
 }
 
-void PaddedFramer::encode_tag(Bytes& out) { append_le32(out, kPaddedTag); }
+void PaddedFramer::encode_tag(Bytes& out) {
+  append_le32(out, kPaddedTag);
+}
 
 }  // namespace mtedge::codecs::intermediate

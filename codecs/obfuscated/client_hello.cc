@@ -55,7 +55,8 @@ bool parse_sni(const uint8_t* body, size_t size, std::string& sni) {
     size_t len = r.u16();
     const uint8_t* name = r.take(len);
     if (!r.ok()) return false;
-    if (type == 0 && sni.empty()) sni.assign(reinterpret_cast<const char*>(name), std::min<size_t>(len, 255));
+    if (type == 0 && sni.empty())
+      sni.assign(reinterpret_cast<const char*>(name), std::min<size_t>(len, 255));
   }
   return true;
 }
@@ -74,7 +75,7 @@ CodecError parse_client_hello(ByteView record, ClientHelloInfo& info) {
   if (r.u8() != 0x01) return bad;  // handshake type client_hello
   size_t body = r.u24();
   if (!r.ok() || body != r.left()) return bad;  // exactly one hello filling the record
-  if (r.u8() != 0x03) return bad;                // legacy_version 03 0x
+  if (r.u8() != 0x03) return bad;               // legacy_version 03 0x
   r.u8();
   const uint8_t* random = r.take(32);
   size_t sid_len = r.u8();
@@ -191,8 +192,8 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
     b.insert(b.end(), params.sni.begin(), params.sni.end());
     middle.push_back({0x0000, b});
   }
-  middle.push_back({0x0017, {}});                // extended_master_secret
-  middle.push_back({0xff01, {0x00}});            // renegotiation_info
+  middle.push_back({0x0017, {}});      // extended_master_secret
+  middle.push_back({0xff01, {0x00}});  // renegotiation_info
   {
     Bytes b;
     std::vector<uint16_t> groups = {grease(g[1])};
@@ -200,15 +201,17 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
     groups.insert(groups.end(), {0x001d, 0x0017, 0x0018});
     put16(b, uint16_t(groups.size() * 2));
     for (uint16_t x : groups) put16(b, x);
-    middle.push_back({0x000a, b});               // supported_groups
+    middle.push_back({0x000a, b});  // supported_groups
   }
-  middle.push_back({0x000b, {0x01, 0x00}});      // ec_point_formats
-  middle.push_back({0x0023, {}});                // session_ticket
-  middle.push_back({0x0010, {0x00, 0x0c, 0x02, 'h', '2', 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1'}});
+  middle.push_back({0x000b, {0x01, 0x00}});  // ec_point_formats
+  middle.push_back({0x0023, {}});            // session_ticket
+  middle.push_back(
+      {0x0010, {0x00, 0x0c, 0x02, 'h', '2', 0x08, 'h', 't', 't', 'p', '/', '1', '.', '1'}});
   middle.push_back({0x0005, {0x01, 0x00, 0x00, 0x00, 0x00}});  // status_request
-  middle.push_back({0x000d, {0x00, 0x10, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08,
-                             0x05, 0x05, 0x01, 0x08, 0x06, 0x06, 0x01}});  // signature_algorithms
-  middle.push_back({0x0012, {}});                // signed_certificate_timestamp
+  middle.push_back({0x000d,
+                    {0x00, 0x10, 0x04, 0x03, 0x08, 0x04, 0x04, 0x01, 0x05, 0x03, 0x08, 0x05, 0x05,
+                     0x01, 0x08, 0x06, 0x06, 0x01}});  // signature_algorithms
+  middle.push_back({0x0012, {}});                      // signed_certificate_timestamp
   {
     Bytes shares;
     put16(shares, grease(g[1]));
@@ -227,18 +230,18 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
     Bytes b;
     put16(b, uint16_t(shares.size()));
     b.insert(b.end(), shares.begin(), shares.end());
-    middle.push_back({0x0033, b});               // key_share
+    middle.push_back({0x0033, b});  // key_share
   }
-  middle.push_back({0x002d, {0x01, 0x01}});      // psk_key_exchange_modes
+  middle.push_back({0x002d, {0x01, 0x01}});  // psk_key_exchange_modes
   {
     Bytes b = {0x06};
     put16(b, grease(g[2]));
     put16(b, 0x0304);
     put16(b, 0x0303);
-    middle.push_back({0x002b, b});               // supported_versions
+    middle.push_back({0x002b, b});  // supported_versions
   }
-  middle.push_back({0x001b, {0x02, 0x00, 0x02}});                // compress_certificate
-  middle.push_back({0x4469, {0x00, 0x03, 0x02, 'h', '2'}});      // application_settings
+  middle.push_back({0x001b, {0x02, 0x00, 0x02}});            // compress_certificate
+  middle.push_back({0x4469, {0x00, 0x03, 0x02, 'h', '2'}});  // application_settings
   if (params.modern) {
     Bytes b = {0x00, 0x00, 0x01, 0x00, 0x01, g[3]};  // outer, HKDF-SHA256, AES-128-GCM, config id
     put16(b, 32);
@@ -247,7 +250,7 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
     put16(b, 208);
     Bytes payload = random_vec(208);
     b.insert(b.end(), payload.begin(), payload.end());
-    middle.push_back({0xfe0d, b});               // encrypted_client_hello (GREASE)
+    middle.push_back({0xfe0d, b});  // encrypted_client_hello (GREASE)
   }
   if (params.shuffle_seed != 0) {
     std::mt19937_64 rng(params.shuffle_seed);
@@ -266,7 +269,7 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
   Bytes sid = random_vec(32);
   hello.insert(hello.end(), sid.begin(), sid.end());
   const uint16_t suites[] = {grease(g[0]), 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
-                             0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
+                             0xcca9,       0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035};
   put16(hello, uint16_t(sizeof suites));
   for (uint16_t s : suites) put16(hello, s);
   hello.push_back(0x01);

@@ -37,7 +37,9 @@ struct ClientHelloInfo {
 // structural problem.
 CodecError parse_client_hello(ByteView record, ClientHelloInfo& info);
 
-inline bool is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+inline bool is_grease(uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
 
 struct HelloCheckOptions {
   // Accepted timestamps: [now - max_past, now + max_future] (unix seconds).
@@ -61,10 +63,10 @@ CodecError verify_client_hello(ByteView record, std::span<const Secret> secrets,
 
 // Client-side builder.
 struct ClientHelloParams {
-  std::string sni;              // empty: no server_name extension
-  bool modern = false;          // ~1.8 KB Chrome-like: X25519MLKEM768 share, ECH GREASE
-  uint64_t shuffle_seed = 0;    // 0: fixed extension order; else a permutation from the seed
-  size_t pad_to = 517;          // padding extension grows the handshake body to this size
+  std::string sni;            // empty: no server_name extension
+  bool modern = false;        // ~1.8 KB Chrome-like: X25519MLKEM768 share, ECH GREASE
+  uint64_t shuffle_seed = 0;  // 0: fixed extension order; else a permutation from the seed
+  size_t pad_to = 517;        // padding extension grows the handshake body to this size
 };
 
 // Builds a ClientHello record for key S at unix time `now`; `random_out` receives the

@@ -20,7 +20,9 @@ struct MdCtx {
   ~MdCtx() { EVP_MD_CTX_free(ctx); }
 };
 
-[[noreturn]] void crypto_failure() { std::abort(); }
+[[noreturn]] void crypto_failure() {
+  std::abort();
+}
 
 }  // namespace
 

@@ -20,7 +20,9 @@ Sha256 hmac_sha256(ByteView key, ByteView a, ByteView b = {});
 bool equal_ct(const uint8_t* a, const uint8_t* b, size_t size);
 // Cryptographically random bytes (OpenSSL RAND_bytes).
 void random_bytes(uint8_t* out, size_t size);
-inline void random_bytes(MutableByteView out) { random_bytes(out.data(), out.size()); }
+inline void random_bytes(MutableByteView out) {
+  random_bytes(out.data(), out.size());
+}
 uint32_t random_u32();
 
 }  // namespace mtedge::codecs::obfuscated

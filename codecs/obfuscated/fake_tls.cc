@@ -44,8 +44,8 @@ void put16(Bytes& b, uint16_t v) {
 
 }  // namespace
 
-Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key, const ClientHelloInfo& hello,
-                         size_t fake_len) {
+Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
+                         const ClientHelloInfo& hello, size_t fake_len) {
   fake_len = std::min<size_t>(std::max<size_t>(fake_len, 1), kTlsMaxOutRecord);
   const size_t sid = hello.session_id_size;
   const size_t hs_len = 86 + sid;
@@ -128,7 +128,8 @@ FakeTlsAcceptor::Step FakeTlsAcceptor::feed(ByteView bytes, int64_t now) {
   }
   if (buf_.size() < kTlsRecordHeader) return Step::kNeedMore;
   size_t length = load_be16(buf_.data() + 3);
-  if (length < kMinHelloRecord || length > kTlsMaxHelloRecord) return fail(CodecError::kTlsBadHello);
+  if (length < kMinHelloRecord || length > kTlsMaxHelloRecord)
+    return fail(CodecError::kTlsBadHello);
   size_t record = kTlsRecordHeader + length;
   if (buf_.size() < record) return Step::kNeedMore;
 

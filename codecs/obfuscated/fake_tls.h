@@ -45,8 +45,8 @@ struct FakeTlsOptions {
 // X25519 key_share, supported_versions TLS 1.3), ChangeCipherSpec, one 17 03 03 record of
 // `fake_len` random bytes; server_random = HMAC-SHA256(S, client_random || reply with the
 // random zeroed).
-Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key, const ClientHelloInfo& hello,
-                         size_t fake_len);
+Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
+                         const ClientHelloInfo& hello, size_t fake_len);
 
 // Client side: checks a server reply starting at `data`. Returns kNone and sets `size` to
 // the reply's length (records 16, 14, 17) when complete and authentic; kNone with size 0

@@ -25,7 +25,7 @@ struct ReplayCache::Shard {
   };
   std::mutex mutex;
   std::unordered_map<ReplayDigest, int64_t, DigestHash> seen;  // digest -> last insert time
-  std::deque<Entry> order;                                      // insertion order
+  std::deque<Entry> order;                                     // insertion order
 };
 
 ReplayCache::ReplayCache(ReplayCacheOptions options) : options_(options) {

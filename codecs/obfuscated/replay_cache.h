@@ -56,7 +56,7 @@ class ReplayCache {
 };
 
 // Digests used with the cache.
-ReplayDigest init_replay_digest(ByteView init64);          // init[8..24)
+ReplayDigest init_replay_digest(ByteView init64);           // init[8..24)
 ReplayDigest client_random_replay_digest(ByteView random);  // random[0..16)
 
 }  // namespace mtedge::codecs::obfuscated

@@ -34,12 +34,18 @@ std::optional<Bytes> decode_base64(std::string_view text, bool url) {
   int bits = 0;
   for (char c : text) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == (url ? '-' : '+')) v = 62;
-    else if (c == (url ? '_' : '/')) v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == (url ? '-' : '+'))
+      v = 62;
+    else if (c == (url ? '_' : '/'))
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | uint32_t(v);
     bits += 6;
     if (bits >= 8) {
@@ -106,8 +112,8 @@ Result<Secret> Secret::from_text(std::string_view label, std::string_view text) 
     }
     return s;
   }
-  return fail(label, "bad size [size = " + std::to_string(b.size()) +
-                         ", want 16, dd+16 or ee+16+domain]");
+  return fail(label,
+              "bad size [size = " + std::to_string(b.size()) + ", want 16, dd+16 or ee+16+domain]");
 }
 
 std::string Secret::to_hex() const {

@@ -45,9 +45,12 @@ MutableByteView TlsRecordStage::inbound(MutableByteView in, CodecError& error) {
     size_t at = header_have_;
     header_[header_have_++] = b;
     bool ok = true;
-    if (at == 0) ok = b == 0x17 || (b == 0x14 && options_.accept_leading_ccs && !seen_record_);
-    else if (at == 1) ok = b == 0x03;
-    else if (at == 2) ok = b == 0x03;
+    if (at == 0)
+      ok = b == 0x17 || (b == 0x14 && options_.accept_leading_ccs && !seen_record_);
+    else if (at == 1)
+      ok = b == 0x03;
+    else if (at == 2)
+      ok = b == 0x03;
     if (!ok) {
       error_ = CodecError::kTlsBadRecord;
       break;

@@ -42,9 +42,9 @@ class TlsRecordStage final : public EnvelopeStage {
   TlsRecordOptions options_;
   uint8_t header_[5] = {};
   size_t header_have_ = 0;
-  size_t payload_left_ = 0;    // payload bytes still to come in the current record
-  bool in_ccs_ = false;        // the current record is the ChangeCipherSpec
-  bool seen_record_ = false;   // any record started (CCS is only accepted first)
+  size_t payload_left_ = 0;   // payload bytes still to come in the current record
+  bool in_ccs_ = false;       // the current record is the ChangeCipherSpec
+  bool seen_record_ = false;  // any record started (CCS is only accepted first)
   bool ccs_sent_ = false;
   size_t pass_through_ = 0;
   uint64_t records_in_ = 0;

@@ -31,7 +31,9 @@ uint32_t crc_of(const uint8_t* p, size_t n) {
   return static_cast<uint32_t>(crc32(0L, p, static_cast<uInt>(n)));
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 Status write_all(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -137,7 +139,9 @@ Status MemoryAuthKeyStore::load() {
   std::lock_guard file_lock(file_mu_);
   if (needs_rewrite) return rewrite_locked();
   fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) return Status::error("auth key store: cannot open for append [path = " + path + "]: " + errno_text());
+  if (fd_ < 0)
+    return Status::error("auth key store: cannot open for append [path = " + path +
+                         "]: " + errno_text());
   ::fchmod(fd_, 0600);
   return Status::ok();
 }
@@ -146,7 +150,8 @@ Status MemoryAuthKeyStore::rewrite_locked() {
   const std::string& path = options_.path;
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::error("auth key store: cannot create [path = " + tmp + "]: " + errno_text());
+  if (fd < 0)
+    return Status::error("auth key store: cannot create [path = " + tmp + "]: " + errno_text());
   ::fchmod(fd, 0600);
   std::vector<uint8_t> out(kHeaderSize, 0);
   std::memcpy(out.data(), kMagic, 8);
@@ -177,7 +182,8 @@ Status MemoryAuthKeyStore::rewrite_locked() {
   }
   if (fd_ >= 0) ::close(fd_);
   fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0) return Status::error("auth key store: cannot reopen [path = " + path + "]: " + errno_text());
+  if (fd_ < 0)
+    return Status::error("auth key store: cannot reopen [path = " + path + "]: " + errno_text());
   return Status::ok();
 }
 
@@ -239,7 +245,8 @@ Status MemoryAuthKeyStore::put(const StoredAuthKey& key) {
   Shard& s = shard(key.id());
   std::unique_lock lock(s.mu);
   bool exists = s.keys.contains(key.id());
-  if (!exists && size_unlocked_hint_ >= options_.max_keys) return Status::error("auth key store: full");
+  if (!exists && size_unlocked_hint_ >= options_.max_keys)
+    return Status::error("auth key store: full");
   if (persist)
     if (auto st = append_put(key); !st) return st;
   s.keys[key.id()] = std::make_shared<const StoredAuthKey>(key);

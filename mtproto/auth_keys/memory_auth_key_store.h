@@ -15,21 +15,21 @@
 
 #include <array>
 #include <atomic>
-#include <vector>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "mtproto/auth_keys/auth_key_store.h"
 
 namespace mtedge::mtproto {
 
 struct MemoryAuthKeyStoreOptions {
-  std::string path;          // empty: memory only
-  bool sync_writes = true;   // fdatasync after each append
+  std::string path;              // empty: memory only
+  bool sync_writes = true;       // fdatasync after each append
   size_t max_keys = 10'000'000;  // insert/put fail beyond this (memory bound)
 };
 

@@ -11,7 +11,8 @@ namespace {
 codecs::Bytes from_hex(const char* hex) {
   codecs::Bytes out;
   auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (; hex[0] && hex[1]; hex += 2) out.push_back(static_cast<uint8_t>(nib(hex[0]) << 4 | nib(hex[1])));
+  for (; hex[0] && hex[1]; hex += 2)
+    out.push_back(static_cast<uint8_t>(nib(hex[0]) << 4 | nib(hex[1])));
   return out;
 }
 
@@ -43,7 +44,11 @@ Status DhGroup::check() const {
     good = prime.size() == 256 && is_safe_prime_2048(prime) && is_good_dh_generator(g, prime);
     checked.emplace(key, good);
   }
-  if (!good) return Status::error("dh group rejected: prime is not a 2048-bit safe prime or g is not a valid generator [g = " + std::to_string(g) + "]");
+  if (!good)
+    return Status::error(
+        "dh group rejected: prime is not a 2048-bit safe prime or g is not a valid generator [g "
+        "= " +
+        std::to_string(g) + "]");
   return Status::ok();
 }
 

@@ -28,7 +28,7 @@ struct Exchange {
   Sha256Digest dh_request_hash{};
   codecs::Bytes dh_reply;  // cached server_DH_params_ok/fail body
   Int256 new_nonce{};
-  codecs::Bytes a;         // server DH secret (256 bytes BE); wiped when done
+  codecs::Bytes a;  // server DH secret (256 bytes BE); wiped when done
   bool temp = false;
   int32_t expires_in = 0;
   int32_t dc = 0;

@@ -68,7 +68,8 @@ Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
   auto pq = be_to_u64(r.read_bytes());
   uint32_t count = r.read_vector_header(8);
   bool found = false;
-  for (uint32_t i = 0; i < count; ++i) found |= r.read_uint64() == options_.server_key.fingerprint();
+  for (uint32_t i = 0; i < count; ++i)
+    found |= r.read_uint64() == options_.server_key.fingerprint();
   if (!r.ok() || !pq) return Status::error("client: malformed resPQ");
   if (!found) return Status::error("client: server key fingerprint not offered");
   pq_ = *pq;
@@ -84,13 +85,14 @@ Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
   inner.nonce = nonce_;
   inner.server_nonce = server_nonce_;
   inner.new_nonce = new_nonce_;
-  if (inner.constructor == kPQInnerDataDc || inner.constructor == kPQInnerDataTempDc) inner.dc = options_.dc;
+  if (inner.constructor == kPQInnerDataDc || inner.constructor == kPQInnerDataTempDc)
+    inner.dc = options_.dc;
   if (inner.constructor == kPQInnerDataTemp || inner.constructor == kPQInnerDataTempDc)
     inner.expires_in = options_.expires_in;
   if (hooks.inner) hooks.inner(inner);
   codecs::Bytes data = serialize_p_q_inner_data(inner);
   auto block = options_.encoding == RsaEncoding::kRsaPad ? rsa_pad_encode(data, options_.server_key)
-                                                          : legacy_rsa_encode(data);
+                                                         : legacy_rsa_encode(data);
   if (!block) return block.status();
   auto encrypted = options_.server_key.encrypt_raw(*block);
   if (!encrypted) return encrypted.status();
@@ -121,7 +123,8 @@ Result<codecs::Bytes> HandshakeClient::on_server_dh_params(codecs::ByteView body
   if (r.read_int128() != nonce_ || r.read_int128() != server_nonce_)
     return Status::error("client: server_DH_params nonce mismatch");
   codecs::ByteView enc = r.read_bytes();
-  if (!r.ok() || enc.size() % 16 != 0 || enc.size() < 32) return Status::error("client: bad encrypted_answer");
+  if (!r.ok() || enc.size() % 16 != 0 || enc.size() < 32)
+    return Status::error("client: bad encrypted_answer");
   codecs::Bytes plain(enc.begin(), enc.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(new_nonce_, server_nonce_);
   aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());

@@ -25,7 +25,8 @@ Result<std::shared_ptr<HandshakeContext>> HandshakeContext::create(
       if (keys[j].fingerprint() == keys[i].fingerprint())
         return Status::error("handshake: duplicate RSA key fingerprint");
   }
-  if (config.dc_id <= 0 || config.dc_id >= 10000) return Status::error("handshake: dc_id out of range");
+  if (config.dc_id <= 0 || config.dc_id >= 10000)
+    return Status::error("handshake: dc_id out of range");
   if (config.max_in_flight_per_connection == 0 || config.max_exchanges == 0)
     return Status::error("handshake: caps must be positive");
   if (auto st = group.check(); !st) return st;

@@ -12,8 +12,8 @@
 namespace mtedge::mtproto {
 
 struct HandshakeLimiterConfig {
-  size_t max_per_ip = 16;     // handshakes in flight from one IP
-  size_t max_global = 4096;   // handshakes in flight in the whole process
+  size_t max_per_ip = 16;    // handshakes in flight from one IP
+  size_t max_global = 4096;  // handshakes in flight in the whole process
 };
 
 class HandshakeLimiter : public std::enable_shared_from_this<HandshakeLimiter> {

@@ -95,7 +95,8 @@ size_t HandshakeServer::in_flight(int64_t now_ms) const {
     auto ex = weak.lock();
     if (!ex) continue;
     std::lock_guard lock(ex->mu);
-    bool open = ex->stage == Exchange::Stage::kResPqSent || ex->stage == Exchange::Stage::kDhParamsSent;
+    bool open =
+        ex->stage == Exchange::Stage::kResPqSent || ex->stage == Exchange::Stage::kDhParamsSent;
     if (open && ex->expires_ms > now_ms) ++n;
   }
   return n;
@@ -127,14 +128,10 @@ HandshakeOutput HandshakeServer::handle_body(codecs::ByteView body, int64_t now_
   uint32_t ctor = codecs::load_le32(body.data());
   switch (ctor) {
     case kReqPq:
-    case kReqPqMulti:
-      return on_req_pq(body, ctor, now_ms);
-    case kReqDhParams:
-      return on_req_dh_params(body, now_ms);
-    case kSetClientDhParams:
-      return on_set_client_dh_params(body, now_ms);
-    default:
-      return fail(kTransportErrorBadQuery, "not a handshake query");
+    case kReqPqMulti: return on_req_pq(body, ctor, now_ms);
+    case kReqDhParams: return on_req_dh_params(body, now_ms);
+    case kSetClientDhParams: return on_set_client_dh_params(body, now_ms);
+    default: return fail(kTransportErrorBadQuery, "not a handshake query");
   }
 }
 
@@ -159,7 +156,8 @@ HandshakeOutput HandshakeServer::on_req_pq(codecs::ByteView body, uint32_t ctor,
   auto ex = std::make_shared<Exchange>();
   if (HandshakeLimiter* limiter = ctx_->limiter()) {
     ex->permit = limiter->try_acquire(peer_ip_);
-    if (!ex->permit) return fail(kTransportErrorFlood, "req_pq: handshake cap reached (ip or global)");
+    if (!ex->permit)
+      return fail(kTransportErrorFlood, "req_pq: handshake cap reached (ip or global)");
   }
   ex->nonce = nonce;
   random_bytes(ex->server_nonce);
@@ -181,7 +179,8 @@ HandshakeOutput HandshakeServer::on_req_pq(codecs::ByteView body, uint32_t ctor,
   w.write_vector_header(static_cast<uint32_t>(ctx_->keys().size()));
   for (const auto& key : ctx_->keys()) w.write_uint64(key.fingerprint());
 
-  if (!ctx_->add_exchange(ex, now_ms)) return fail(kTransportErrorFlood, "req_pq: exchange table full");
+  if (!ctx_->add_exchange(ex, now_ms))
+    return fail(kTransportErrorFlood, "req_pq: exchange table full");
   std::erase_if(mine_, [](const std::weak_ptr<Exchange>& weak) { return weak.expired(); });
   mine_.push_back(ex);
   return reply(ex->res_pq);
@@ -209,11 +208,13 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
     ex->a.clear();
     return fail(code, std::move(why));
   };
-  if (ex->server_nonce != server_nonce) return kill(kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
+  if (ex->server_nonce != server_nonce)
+    return kill(kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
   if (ex->expires_ms <= now_ms || ex->stage == Exchange::Stage::kDead)
     return kill(kTransportErrorBadQuery, "req_DH_params: exchange timed out or dead");
   if (ex->stage != Exchange::Stage::kResPqSent) {
-    if (!ex->dh_reply.empty() && ex->dh_request_hash == hash) return reply(ex->dh_reply, "repeated req_DH_params");
+    if (!ex->dh_reply.empty() && ex->dh_request_hash == hash)
+      return reply(ex->dh_reply, "repeated req_DH_params");
     return kill(kTransportErrorBadQuery, "req_DH_params: unexpected at this stage");
   }
 
@@ -239,7 +240,9 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
   if (in.dc) {
     int32_t expected = ctx_->config().dc_id + (ctx_->config().test_dc ? 10000 : 0);
     bool ok = *in.dc == expected || (ctx_->config().accept_media_dc && *in.dc == -expected);
-    if (!ok) return kill(kTransportErrorBadDc, "p_q_inner_data: dc mismatch [dc = " + std::to_string(*in.dc) + "]");
+    if (!ok)
+      return kill(kTransportErrorBadDc,
+                  "p_q_inner_data: dc mismatch [dc = " + std::to_string(*in.dc) + "]");
   }
   ex->new_nonce = in.new_nonce;
   ex->dc = in.dc.value_or(0);
@@ -327,15 +330,17 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
   };
   if (ex->server_nonce != server_nonce)
     return kill(kTransportErrorBadQuery, "set_client_DH_params: server_nonce mismatch");
-  if (!ex->set_reply.empty() && ex->set_request_hash == hash && ex->stage != Exchange::Stage::kDead &&
-      ex->expires_ms > now_ms)
+  if (!ex->set_reply.empty() && ex->set_request_hash == hash &&
+      ex->stage != Exchange::Stage::kDead && ex->expires_ms > now_ms)
     return reply(ex->set_reply, "repeated set_client_DH_params");
-  if (ex->expires_ms <= now_ms) return kill(kTransportErrorBadQuery, "set_client_DH_params: exchange timed out");
+  if (ex->expires_ms <= now_ms)
+    return kill(kTransportErrorBadQuery, "set_client_DH_params: exchange timed out");
   if (ex->stage != Exchange::Stage::kDhParamsSent)
     return kill(kTransportErrorBadQuery, "set_client_DH_params: unexpected at this stage");
 
   // Item 4: decrypt, SHA1(data) prefix, client_DH_inner_data.
-  if (encrypted.size() < 32 || encrypted.size() % 16 != 0 || encrypted.size() > kMaxSetClientDhEncrypted)
+  if (encrypted.size() < 32 || encrypted.size() % 16 != 0 ||
+      encrypted.size() > kMaxSetClientDhEncrypted)
     return kill(kTransportErrorBadQuery, "set_client_DH_params: encrypted_data size");
   codecs::Bytes plain(encrypted.begin(), encrypted.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
@@ -353,10 +358,12 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
     return kill(kTransportErrorBadQuery, "client_DH_inner_data: hash mismatch");
   if (in_nonce != ex->nonce || in_server_nonce != ex->server_nonce)
     return kill(kTransportErrorBadQuery, "client_DH_inner_data: nonce mismatch");
-  if (retry_id != ex->retry_id) return kill(kTransportErrorBadQuery, "client_DH_inner_data: wrong retry_id");
+  if (retry_id != ex->retry_id)
+    return kill(kTransportErrorBadQuery, "client_DH_inner_data: wrong retry_id");
   // Item 5: 1 < g_b < p-1 and the 2^(2048-64) margin.
   const DhGroup& group = ctx_->group();
-  if (!is_good_dh_value(g_b, group.prime)) return kill(kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
+  if (!is_good_dh_value(g_b, group.prime))
+    return kill(kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
 
   // Item 6: auth_key = g_b^a mod p.
   auto key_bytes = mod_exp(g_b, ex->a, group.prime, 256);
@@ -384,7 +391,8 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
   if (!inserted.value()) {
     // auth_key_id collision: the client picks a new b (dh_gen_retry), up to max_retries.
     if (++ex->retries > ctx_->config().max_retries) {
-      ex->set_reply = dh_gen_body(kDhGenFail, *ex, new_nonce_hash(ex->new_nonce, 3, key->aux_hash()));
+      ex->set_reply =
+          dh_gen_body(kDhGenFail, *ex, new_nonce_hash(ex->new_nonce, 3, key->aux_hash()));
       ex->stage = Exchange::Stage::kDone;
       ex->expires_ms = now_ms + ctx_->config().reply_cache_ms;
       ex->permit.release();
@@ -392,7 +400,8 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
       return reply(ex->set_reply, "dh_gen_fail: too many retries");
     }
     ex->retry_id = key->aux_hash_u64();
-    ex->set_reply = dh_gen_body(kDhGenRetry, *ex, new_nonce_hash(ex->new_nonce, 2, key->aux_hash()));
+    ex->set_reply =
+        dh_gen_body(kDhGenRetry, *ex, new_nonce_hash(ex->new_nonce, 2, key->aux_hash()));
     return reply(ex->set_reply, "dh_gen_retry: auth_key_id collision");
   }
   ex->set_reply = dh_gen_body(kDhGenOk, *ex, new_nonce_hash(ex->new_nonce, 1, key->aux_hash()));

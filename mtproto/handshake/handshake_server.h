@@ -34,8 +34,8 @@ struct CompletedAuthKey {
   AuthKey key;
   uint64_t server_salt = 0;  // new_nonce[0..8) XOR server_nonce[0..8), LE u64
   bool temp = false;
-  int32_t expires_in = 0;    // temp keys: seconds (after clamping)
-  int32_t dc_id = 0;         // as sent by the client (0 for plain p_q_inner_data)
+  int32_t expires_in = 0;  // temp keys: seconds (after clamping)
+  int32_t dc_id = 0;       // as sent by the client (0 for plain p_q_inner_data)
 };
 
 struct HandshakeOutput {

@@ -81,7 +81,8 @@ std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const RsaBlock& c) {
   std::array<uint8_t, 224> data_with_hash;
   aes_ige_decrypt(temp_key, zero_iv, aes_encrypted, data_with_hash.data(), 224);
   std::array<uint8_t, 192> data_with_padding;
-  std::reverse_copy(data_with_hash.begin(), data_with_hash.begin() + 192, data_with_padding.begin());
+  std::reverse_copy(data_with_hash.begin(), data_with_hash.begin() + 192,
+                    data_with_padding.begin());
   Sha256Digest check = sha256({codecs::ByteView(temp_key), codecs::ByteView(data_with_padding)});
   if (!equal_ct(check.data(), data_with_hash.data() + 192, 32)) return std::nullopt;
   return data_with_padding;

@@ -12,8 +12,9 @@ Result<UnencryptedMessage> parse_unencrypted(codecs::ByteView payload) {
   uint32_t length = codecs::load_le32(payload.data() + 16);
   size_t available = payload.size() - kUnencryptedHeaderSize;
   if (length < 4 || length > available)
-    return Status::error("unencrypted message length out of range [length = " +
-                         std::to_string(length) + ", available = " + std::to_string(available) + "]");
+    return Status::error(
+        "unencrypted message length out of range [length = " + std::to_string(length) +
+        ", available = " + std::to_string(available) + "]");
   m.body = payload.subspan(kUnencryptedHeaderSize, length);
   m.constructor = codecs::load_le32(m.body.data());
   return m;

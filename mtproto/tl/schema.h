@@ -43,13 +43,13 @@ struct Param {
 };
 
 struct Combinator {
-  std::string name;    // "config", "help.getConfig"
+  std::string name;  // "config", "help.getConfig"
   uint32_t id = 0;
   bool id_inferred = false;  // no `#id` in the source; CRC32 computed
   bool is_function = false;
   std::vector<std::string> generics;  // `{X:Type}` names
   std::vector<Param> params;
-  TypeRef result;                     // "Config", "X", "Vector<User>"
+  TypeRef result;  // "Config", "X", "Vector<User>"
 };
 
 // One layer's combinators (service schema + one API schema), by name, by id and by type.

@@ -15,7 +15,9 @@ ObjectBox& ObjectBox::operator=(const ObjectBox& other) {
 }
 ObjectBox::~ObjectBox() = default;
 
-Value Value::object(Object o) { return Value(Storage(std::in_place_index<10>, ObjectBox(std::move(o)))); }
+Value Value::object(Object o) {
+  return Value(Storage(std::in_place_index<10>, ObjectBox(std::move(o))));
+}
 
 codecs::ByteView Value::as_byte_view() const {
   if (kind() == Kind::kString) return codecs::as_bytes(as_string());
@@ -124,8 +126,10 @@ class Writer {
     }
     if (n == "int128" || n == "int256") {
       size_t size = n == "int128" ? 16 : 32;
-      if (v.kind() == K::kInt128 && size == 16) return out_.write_int128(v.as_int128()), Status::ok();
-      if (v.kind() == K::kInt256 && size == 32) return out_.write_int256(v.as_int256()), Status::ok();
+      if (v.kind() == K::kInt128 && size == 16)
+        return out_.write_int128(v.as_int128()), Status::ok();
+      if (v.kind() == K::kInt256 && size == 32)
+        return out_.write_int256(v.as_int256()), Status::ok();
       if (v.kind() == K::kBytes && v.as_bytes().size() == size) {
         out_.write_raw({v.as_bytes().data(), size});
         return Status::ok();
@@ -218,7 +222,8 @@ class Writer {
   }
 
   Status type_error(const TypeRef& t, const char* want) {
-    return Status::error("tl: value does not match type " + t.to_string() + " [want = " + want + "]");
+    return Status::error("tl: value does not match type " + t.to_string() + " [want = " + want +
+                         "]");
   }
 
   const Schema& schema_;
@@ -255,8 +260,8 @@ class Reader {
     if (n == "Vector" || n == "vector") {
       if (t.params.size() != 1) return Status::error("tl: vector without element type");
       size_t min_item = min_size(t.params[0]);
-      uint32_t count = n == "Vector" ? in_.read_vector_header(min_item)
-                                     : in_.read_bare_vector_count(min_item);
+      uint32_t count =
+          n == "Vector" ? in_.read_vector_header(min_item) : in_.read_bare_vector_count(min_item);
       if (!in_.ok()) return reader_error();
       Value::List list;
       list.reserve(count);

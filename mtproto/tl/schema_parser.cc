@@ -61,7 +61,7 @@ std::optional<TypeRef> parse_type(std::string_view s) {
   return t;
 }
 
-const char* const kBuiltinNames[] = {"int",   "long",   "double", "string", "bytes",
+const char* const kBuiltinNames[] = {"int",    "long",   "double", "string", "bytes",
                                      "int128", "int256", "vector", "Vector"};
 
 }  // namespace
@@ -105,8 +105,7 @@ uint32_t infer_constructor_id(std::string_view declaration_without_id) {
 namespace {
 
 // Parses one declaration (without the trailing ';'). Returns a note on skip.
-std::optional<std::string> parse_declaration(std::string_view decl, bool is_function,
-                                             Schema& out) {
+std::optional<std::string> parse_declaration(std::string_view decl, bool is_function, Schema& out) {
   size_t eq = decl.rfind('=');
   if (eq == std::string_view::npos) return "no '='";
   auto lhs = split_ws(decl.substr(0, eq));
@@ -169,8 +168,9 @@ std::optional<std::string> parse_declaration(std::string_view decl, bool is_func
         return "bad condition bit";
       p.cond_bit = std::stoi(bit);
       if (p.cond_bit > 31) return "condition bit out of range";
-      bool known = std::any_of(c.params.begin(), c.params.end(),
-                               [&](const Param& prev) { return prev.is_flags && prev.name == fname; });
+      bool known = std::any_of(c.params.begin(), c.params.end(), [&](const Param& prev) {
+        return prev.is_flags && prev.name == fname;
+      });
       if (!known) return "condition on unknown flags field '" + fname + "'";
       p.cond_field = fname;
       ty = ty.substr(q + 1);

@@ -66,12 +66,14 @@ Result<std::shared_ptr<const SchemaSet>> SchemaSet::load_directory(const std::st
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (!entry.is_regular_file() || entry.path().extension() != ".tl") continue;
     std::ifstream in(entry.path(), std::ios::binary);
-    if (!in) return Status::error("tl: cannot read schema file [path = " + entry.path().string() + "]");
+    if (!in)
+      return Status::error("tl: cannot read schema file [path = " + entry.path().string() + "]");
     std::ostringstream ss;
     ss << in.rdbuf();
     files.emplace_back(entry.path().filename().string(), ss.str());
   }
-  if (ec) return Status::error("tl: cannot list schema directory [path = " + dir + "]: " + ec.message());
+  if (ec)
+    return Status::error("tl: cannot list schema directory [path = " + dir + "]: " + ec.message());
   return load_texts(files);
 }
 

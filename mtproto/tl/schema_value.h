@@ -47,14 +47,28 @@ class Value {
   using Int128 = std::array<uint8_t, 16>;
   using Int256 = std::array<uint8_t, 32>;
   using List = std::vector<Value>;
-  enum class Kind { kNone, kInt, kLong, kDouble, kString, kBytes, kInt128, kInt256, kBool, kVector, kObject };
+  enum class Kind {
+    kNone,
+    kInt,
+    kLong,
+    kDouble,
+    kString,
+    kBytes,
+    kInt128,
+    kInt256,
+    kBool,
+    kVector,
+    kObject
+  };
 
   Value() = default;
   static Value i32(int32_t v) { return Value(Storage(std::in_place_index<1>, v)); }
   static Value i64(int64_t v) { return Value(Storage(std::in_place_index<2>, v)); }
   static Value f64(double v) { return Value(Storage(std::in_place_index<3>, v)); }
   static Value str(std::string v) { return Value(Storage(std::in_place_index<4>, std::move(v))); }
-  static Value bytes(codecs::Bytes v) { return Value(Storage(std::in_place_index<5>, std::move(v))); }
+  static Value bytes(codecs::Bytes v) {
+    return Value(Storage(std::in_place_index<5>, std::move(v)));
+  }
   static Value int128(const Int128& v) { return Value(Storage(std::in_place_index<6>, v)); }
   static Value int256(const Int256& v) { return Value(Storage(std::in_place_index<7>, v)); }
   static Value boolean(bool v) { return Value(Storage(std::in_place_index<8>, v)); }

@@ -1,8 +1,8 @@
 #include "backend-adapters/embedded/api/dispatcher.h"
 
-#include <array>
-
 #include <fmt/format.h>
+
+#include <array>
 
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
@@ -14,9 +14,9 @@ constexpr uint32_t kRpcErrorId = 0x2144ca19;
 
 // Namespaces whose methods act for a signed-in user.
 constexpr std::array<std::string_view, 19> kUserNamespaces = {
-    "account",  "users",   "contacts", "messages", "updates", "photos",  "upload",
-    "channels", "bots",    "payments", "stickers", "phone",   "folders", "stats",
-    "chatlists", "stories", "premium", "smsjobs",  "fragment"};
+    "account",   "users",   "contacts", "messages", "updates", "photos",  "upload",
+    "channels",  "bots",    "payments", "stickers", "phone",   "folders", "stats",
+    "chatlists", "stories", "premium",  "smsjobs",  "fragment"};
 }  // namespace
 
 codecs::Bytes rpc_error(int32_t code, std::string_view message) {
@@ -41,7 +41,9 @@ bool needs_user(std::string_view method) {
 Dispatcher::Dispatcher(std::shared_ptr<const mtproto::tl::SchemaSet> schemas, EmbeddedConfig config)
     : schemas_(std::move(schemas)), config_(std::move(config)) {}
 
-void Dispatcher::add(std::string method, Handler handler) { handlers_[std::move(method)] = std::move(handler); }
+void Dispatcher::add(std::string method, Handler handler) {
+  handlers_[std::move(method)] = std::move(handler);
+}
 
 std::string Dispatcher::method_name(uint32_t constructor_id, int layer) const {
   if (const auto* schema = schemas_->layer(layer)) {

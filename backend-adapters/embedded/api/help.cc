@@ -1,8 +1,8 @@
 // help.getConfig and help.getNearestDc: this DC and the gateway's advertised address.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "mtproto/tl/schema_value.h"
@@ -14,7 +14,8 @@ namespace tl = mtproto::tl;
 
 // Limits advertised in `config` (the values Telegram's production DCs announce, rounded).
 // Fields a layer has that are not listed get a neutral default from their type.
-std::map<std::string, tl::Value, std::less<>> config_values(const EmbeddedConfig& config, double now) {
+std::map<std::string, tl::Value, std::less<>> config_values(const EmbeddedConfig& config,
+                                                            double now) {
   auto i = [](int32_t v) { return tl::Value::i32(v); };
   auto s = [](std::string v) { return tl::Value::str(std::move(v)); };
   int32_t date = static_cast<int32_t>(now);
@@ -64,14 +65,22 @@ std::map<std::string, tl::Value, std::less<>> config_values(const EmbeddedConfig
 
 // A neutral value for a required field we have no value for (a newer layer's addition).
 bool default_for(const tl::TypeRef& type, tl::Value& out) {
-  if (type.name == "int") out = tl::Value::i32(0);
-  else if (type.name == "long") out = tl::Value::i64(0);
-  else if (type.name == "double") out = tl::Value::f64(0);
-  else if (type.name == "string") out = tl::Value::str("");
-  else if (type.name == "bytes") out = tl::Value::bytes({});
-  else if (type.name == "Bool") out = tl::Value::boolean(false);
-  else if (type.name == "Vector" || type.name == "vector") out = tl::Value::vector({});
-  else return false;
+  if (type.name == "int")
+    out = tl::Value::i32(0);
+  else if (type.name == "long")
+    out = tl::Value::i64(0);
+  else if (type.name == "double")
+    out = tl::Value::f64(0);
+  else if (type.name == "string")
+    out = tl::Value::str("");
+  else if (type.name == "bytes")
+    out = tl::Value::bytes({});
+  else if (type.name == "Bool")
+    out = tl::Value::boolean(false);
+  else if (type.name == "Vector" || type.name == "vector")
+    out = tl::Value::vector({});
+  else
+    return false;
   return true;
 }
 
@@ -81,7 +90,8 @@ codecs::Bytes build(const CallContext& context, std::string_view constructor,
                     const std::map<std::string, tl::Value, std::less<>>& values) {
   const tl::Combinator* c = context.schema->by_name(constructor);
   if (c == nullptr) {
-    return rpc_error(500, fmt::format("INTERNAL: {} missing from layer {}", constructor, context.layer));
+    return rpc_error(500,
+                     fmt::format("INTERNAL: {} missing from layer {}", constructor, context.layer));
   }
   tl::Object object(c->name);
   for (const tl::Param& param : c->params) {

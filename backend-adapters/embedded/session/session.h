@@ -79,8 +79,8 @@ struct SessionConn {
 
 struct Session {
   SessionKey key;
-  uint64_t unique_id = 0;     // new_session_created.unique_id of this session
-  int64_t first_msg_id = 0;   // new_session_created.first_msg_id (0: not announced yet)
+  uint64_t unique_id = 0;    // new_session_created.unique_id of this session
+  int64_t first_msg_id = 0;  // new_session_created.first_msg_id (0: not announced yet)
   int64_t last_out_msg_id = 0;
   int32_t out_content_count = 0;  // content-related messages sent (seq_no source)
 
@@ -98,9 +98,9 @@ struct Session {
   // Content-related messages could not be handed to any connection (HTTP without a held
   // request): `unacked` goes out with the session's next request, on any connection.
   bool resend_unacked = false;
-  int layer = 0;              // from invokeWithLayer (0: unknown)
+  int layer = 0;                       // from invokeWithLayer (0: unknown)
   std::shared_ptr<const AppInfo> app;  // from initConnection
-  double last_active = 0;     // unix seconds
+  double last_active = 0;              // unix seconds
   std::list<SessionKey>::iterator lru;
 };
 
@@ -110,8 +110,8 @@ struct KeyState {
   int layer = 0;
   std::shared_ptr<const AppInfo> app;
   int64_t user_id = 0;
-  int64_t handshake_salt = 0;          // the salt the DH handshake gave the client
-  double handshake_salt_until = 0;     // accepted until (unix seconds); 0 = none
+  int64_t handshake_salt = 0;       // the salt the DH handshake gave the client
+  double handshake_salt_until = 0;  // accepted until (unix seconds); 0 = none
   double last_active = 0;
   std::list<uint64_t>::iterator lru;
 };

@@ -11,7 +11,8 @@ namespace mtedge::backend::embedded {
 std::optional<ConnId> SessionService::route_target_locked(Session& session, bool flag_if_none) {
   const SessionConn* holder = nullptr;
   for (const SessionConn& c : session.conns) {
-    if (c.holding_since != 0 && (holder == nullptr || c.holding_since < holder->holding_since)) holder = &c;
+    if (c.holding_since != 0 && (holder == nullptr || c.holding_since < holder->holding_since))
+      holder = &c;
   }
   if (holder != nullptr) return holder->id;
   for (auto it = session.conns.rbegin(); it != session.conns.rend(); ++it) {
@@ -45,7 +46,8 @@ std::optional<ConnId> SessionService::route_target(const SessionKey& key) {
   return route_target_locked(*it->second, false);
 }
 
-void SessionService::undelivered(const SessionKey& key, int64_t salt, std::vector<OutMessage> messages) {
+void SessionService::undelivered(const SessionKey& key, int64_t salt,
+                                 std::vector<OutMessage> messages) {
   std::optional<ConnId> target;
   {
     Shard& shard = shard_of(key);

@@ -1,10 +1,10 @@
 #include "backend-adapters/embedded/session/session_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-
-#include <spdlog/spdlog.h>
 
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_layer.h"
@@ -60,11 +60,11 @@ void SessionService::set_router(Router* router) {
 
 // ---- salts -------------------------------------------------------------------------------
 
-
 int64_t SessionService::salt_for_window(uint64_t auth_key_id, int64_t window) const {
   uint64_t mix = (auth_key_id ^ uint64_t(window) * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
   SaltCacheEntry& entry = salt_cache[(mix >> 56) & 0xff];
-  if (entry.instance == instance_id_ && entry.auth_key_id == auth_key_id && entry.window == window) {
+  if (entry.instance == instance_id_ && entry.auth_key_id == auth_key_id &&
+      entry.window == window) {
     return entry.salt;
   }
   uint8_t input[16];
@@ -73,7 +73,8 @@ int64_t SessionService::salt_for_window(uint64_t auth_key_id, int64_t window) co
     input[8 + i] = uint8_t(uint64_t(window) >> (8 * i));
   }
   auto digest = mtproto::hmac_sha256(salt_secret_, codecs::ByteView(input, sizeof input));
-  entry = SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(codecs::load_le64(digest.data()))};
+  entry =
+      SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(codecs::load_le64(digest.data()))};
   return entry.salt;
 }
 
@@ -85,14 +86,16 @@ int64_t SessionService::current_salt(uint64_t auth_key_id, double now) const {
 bool SessionService::salt_valid(uint64_t auth_key_id, int64_t salt, double now) {
   auto window = static_cast<int64_t>(std::floor(now / config_.salt_rotation_s));
   // The current salt, and the previous one for one more period.
-  if (salt == salt_for_window(auth_key_id, window) || salt == salt_for_window(auth_key_id, window - 1)) {
+  if (salt == salt_for_window(auth_key_id, window) ||
+      salt == salt_for_window(auth_key_id, window - 1)) {
     return true;
   }
   bool ok = false;
   KeyShard& shard = key_shard_of(auth_key_id);
   std::lock_guard lock(shard.mu);
   auto it = shard.keys.find(auth_key_id);
-  if (it != shard.keys.end() && it->second.handshake_salt_until > now && it->second.handshake_salt == salt) {
+  if (it != shard.keys.end() && it->second.handshake_salt_until > now &&
+      it->second.handshake_salt == salt) {
     ok = true;
   }
   return ok;
@@ -127,7 +130,8 @@ void SessionService::expire_locked(Shard& shard, double now, size_t max_steps) {
   }
 }
 
-Session& SessionService::session_locked(Shard& shard, const SessionKey& key, double now, bool* created) {
+Session& SessionService::session_locked(Shard& shard, const SessionKey& key, double now,
+                                        bool* created) {
   auto it = shard.sessions.find(key);
   if (it != shard.sessions.end()) {
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second->lru);
@@ -193,8 +197,8 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
     Bytes body;
     mtproto::TlWriter w(body);
     if (d.kind == Deferred::Kind::kDestroySession) {
-      int32_t answer =
-          destroy_session(key.auth_key_id, d.target_session_id == key.session_id ? 0 : d.target_session_id);
+      int32_t answer = destroy_session(
+          key.auth_key_id, d.target_session_id == key.session_id ? 0 : d.target_session_id);
       w.write_uint32(uint32_t(answer));
       w.write_int64(d.target_session_id);
       Shard& shard = shard_of(key);

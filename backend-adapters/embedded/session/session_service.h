@@ -53,7 +53,7 @@ enum class ConnMode { kStream, kHttp };
 
 // What one handle() call asks the adapter to do.
 struct Outcome {
-  int64_t salt = 0;             // the key's current salt, for every message below
+  int64_t salt = 0;  // the key's current salt, for every message below
   int64_t session_id = 0;
   std::vector<OutMessage> replies;  // send on the calling connection, in this order
   // ping_delay_disconnect: (re)arm this connection's close timer (seconds; 0 = cancel).
@@ -68,7 +68,8 @@ struct Outcome {
 class Router {
  public:
   virtual ~Router() = default;
-  virtual void deliver(ConnId conn, int64_t salt, const SessionKey& key, std::vector<OutMessage> messages) = 0;
+  virtual void deliver(ConnId conn, int64_t salt, const SessionKey& key,
+                       std::vector<OutMessage> messages) = 0;
   virtual void close(ConnId conn, std::string reason) = 0;
 };
 

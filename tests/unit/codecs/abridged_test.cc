@@ -143,8 +143,7 @@ TEST(AbridgedTest, RejectsZeroLength) {
 
 TEST(AbridgedTest, ClientRejectsShortPacketThatIsNoTransportUnit) {
   AbridgedFramer c(Role::kClient);
-  EXPECT_EQ(feed(c, from_hex("01 05 00 00 00"), Split::kWhole).error,
-            CodecError::kBadServerPacket);
+  EXPECT_EQ(feed(c, from_hex("01 05 00 00 00"), Split::kWhole).error, CodecError::kBadServerPacket);
 }
 
 TEST(AbridgedTest, TooLargeFailsOnHeaderBeforePayload) {
@@ -152,18 +151,30 @@ TEST(AbridgedTest, TooLargeFailsOnHeaderBeforePayload) {
   check_too_large_before_payload(kMake, from_hex("7f 00 00 01"));
 }
 
-TEST(AbridgedTest, FirstFrameCap) { check_first_frame_cap(kMake); }
+TEST(AbridgedTest, FirstFrameCap) {
+  check_first_frame_cap(kMake);
+}
 
 TEST(AbridgedTest, StickyErrors) {
   check_sticky_error(kMake, from_hex("7f 10 00 00"), CodecError::kOverlongLength);
   check_sticky_error(kMake, from_hex("00"), CodecError::kBadLength);
 }
 
-TEST(AbridgedTest, ClientToServerRoundTrip) { check_client_to_server(kMake, {}); }
-TEST(AbridgedTest, ServerToClientRoundTrip) { check_server_to_client(kMake, {}); }
-TEST(AbridgedTest, ManyFramesInOneFeed) { check_many_frames_in_one_feed(kMake); }
-TEST(AbridgedTest, BufferReleasedAfterSplitFrame) { check_buffer_released_after_split_frame(kMake); }
-TEST(AbridgedTest, SinkCanStopTheReader) { check_sink_stop(kMake); }
+TEST(AbridgedTest, ClientToServerRoundTrip) {
+  check_client_to_server(kMake, {});
+}
+TEST(AbridgedTest, ServerToClientRoundTrip) {
+  check_server_to_client(kMake, {});
+}
+TEST(AbridgedTest, ManyFramesInOneFeed) {
+  check_many_frames_in_one_feed(kMake);
+}
+TEST(AbridgedTest, BufferReleasedAfterSplitFrame) {
+  check_buffer_released_after_split_frame(kMake);
+}
+TEST(AbridgedTest, SinkCanStopTheReader) {
+  check_sink_stop(kMake);
+}
 
 }  // namespace
 }  // namespace mtedge::codecs::abridged

@@ -20,7 +20,7 @@ struct ConformanceOptions {
 };
 
 inline const std::vector<size_t>& conformance_sizes() {
-  static const std::vector<size_t> sizes = {4,    8,    16,   60,    64,         0x7e * 4,
+  static const std::vector<size_t> sizes = {4,        8,    16,   60,    64,        0x7e * 4,
                                             0x7f * 4, 1000, 4096, 16384, (1u << 20)};
   return sizes;
 }

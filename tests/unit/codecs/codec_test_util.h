@@ -22,10 +22,14 @@ inline Bytes from_hex(std::string_view hex) {
   int hi = -1;
   for (char c : hex) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else continue;  // spaces and separators
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;  // spaces and separators
     if (hi < 0) {
       hi = v;
     } else {
@@ -74,8 +78,12 @@ struct Event {
 inline Event packet(Bytes payload, bool quick_ack = false) {
   return {Event::kPacket, std::move(payload), quick_ack, 0};
 }
-inline Event quick_ack(uint32_t token) { return {Event::kQuickAck, {}, false, token}; }
-inline Event transport_error(int32_t code) { return {Event::kTransportError, {}, false, code}; }
+inline Event quick_ack(uint32_t token) {
+  return {Event::kQuickAck, {}, false, token};
+}
+inline Event transport_error(int32_t code) {
+  return {Event::kTransportError, {}, false, code};
+}
 
 class RecordingSink : public FrameSink {
  public:

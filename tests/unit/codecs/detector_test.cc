@@ -12,9 +12,13 @@ namespace {
 using mtedge::codecs::test::from_hex;
 using mtedge::codecs::test::load_vector;
 
-Bytes as_bytes_copy(const char* s) { return Bytes(s, s + std::strlen(s)); }
+Bytes as_bytes_copy(const char* s) {
+  return Bytes(s, s + std::strlen(s));
+}
 
-Detection run(const Bytes& b, const AllowedTransports& allowed = {}) { return detect(b, allowed); }
+Detection run(const Bytes& b, const AllowedTransports& allowed = {}) {
+  return detect(b, allowed);
+}
 
 // Some bytes that look like nothing but an obfuscated2 header.
 Bytes random_header(size_t n = 64) {
@@ -92,8 +96,12 @@ TEST(DetectorTest, OrderWinsOverLaterRules) {
 }
 
 TEST(DetectorTest, DisabledTransportsNeverMatch) {
-  AllowedTransports only_obfuscated{.abridged = false, .intermediate = false, .padded = false,
-                                    .full = false, .obfuscated = true, .fake_tls = false,
+  AllowedTransports only_obfuscated{.abridged = false,
+                                    .intermediate = false,
+                                    .padded = false,
+                                    .full = false,
+                                    .obfuscated = true,
+                                    .fake_tls = false,
                                     .http = false};
   // Nothing a real obfuscated2 client generates: decided at once, not after 64 bytes.
   EXPECT_EQ(run(from_hex("ef"), only_obfuscated).kind, Detected::kUnknown);

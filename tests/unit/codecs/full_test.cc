@@ -40,7 +40,9 @@ TEST(FullTest, EncodesSpecVector) {
     Bytes out;
     f.encode_packet(req_pq_multi(), false, out);
     EXPECT_EQ(to_hex(out),
-              "34000000" "00000000" + to_hex(req_pq_multi()) + "22b7ab88");
+              "34000000"
+              "00000000" +
+                  to_hex(req_pq_multi()) + "22b7ab88");
     EXPECT_EQ(out, load_vector("full_req_pq_multi.bin"));
   }
 }
@@ -60,7 +62,11 @@ TEST(FullTest, TransportErrorIsAFramedCodeWithSeqnoAndCrc) {
   FullFramer f(Role::kServer);
   Bytes out;
   f.encode_transport_error(-404, out);
-  EXPECT_EQ(to_hex(out), "10000000" "00000000" "6cfeffff" "0d2f4107");
+  EXPECT_EQ(to_hex(out),
+            "10000000"
+            "00000000"
+            "6cfeffff"
+            "0d2f4107");
   EXPECT_EQ(out, load_vector("full_error_404.bin"));
   out.clear();
   f.encode_transport_error(-429, out);  // seqno keeps counting
@@ -150,12 +156,24 @@ TEST(FullTest, TooLargeFailsOnHeaderBeforePayload) {
   check_too_large_before_payload(kMake, from_hex("00 00 10 00"));
 }
 
-TEST(FullTest, FirstFrameCap) { check_first_frame_cap(kMake); }
-TEST(FullTest, ClientToServerRoundTrip) { check_client_to_server(kMake, kNoQuickAckForms); }
-TEST(FullTest, ServerToClientRoundTrip) { check_server_to_client(kMake, kNoQuickAckForms); }
-TEST(FullTest, ManyFramesInOneFeed) { check_many_frames_in_one_feed(kMake); }
-TEST(FullTest, BufferReleasedAfterSplitFrame) { check_buffer_released_after_split_frame(kMake); }
-TEST(FullTest, SinkCanStopTheReader) { check_sink_stop(kMake); }
+TEST(FullTest, FirstFrameCap) {
+  check_first_frame_cap(kMake);
+}
+TEST(FullTest, ClientToServerRoundTrip) {
+  check_client_to_server(kMake, kNoQuickAckForms);
+}
+TEST(FullTest, ServerToClientRoundTrip) {
+  check_server_to_client(kMake, kNoQuickAckForms);
+}
+TEST(FullTest, ManyFramesInOneFeed) {
+  check_many_frames_in_one_feed(kMake);
+}
+TEST(FullTest, BufferReleasedAfterSplitFrame) {
+  check_buffer_released_after_split_frame(kMake);
+}
+TEST(FullTest, SinkCanStopTheReader) {
+  check_sink_stop(kMake);
+}
 
 }  // namespace
 }  // namespace mtedge::codecs::full

@@ -69,7 +69,7 @@ TEST(IntermediateTest, DecodesSpecVectorInEverySplit) {
 TEST(IntermediateTest, ClientReadsQuickAckErrorAndNop) {
   Bytes stream = load_vector("intermediate_quick_ack.bin");
   append(stream, load_vector("intermediate_error_404.bin"));
-  append(stream, from_hex("04000000 00000000"));  // NOP: code 0 in a short frame
+  append(stream, from_hex("04000000 00000000"));           // NOP: code 0 in a short frame
   append(stream, from_hex("08000000 ffffffff 01020384"));  // framed quick ack
   for (Split split : kAllSplits) {
     IntermediateFramer c(Role::kClient);
@@ -105,20 +105,30 @@ TEST(IntermediateTest, TooLargeFailsOnHeaderBeforePayload) {
   check_too_large_before_payload(kMake, from_hex("00 00 00 ff"));  // with ack bit
 }
 
-TEST(IntermediateTest, FirstFrameCap) { check_first_frame_cap(kMake); }
+TEST(IntermediateTest, FirstFrameCap) {
+  check_first_frame_cap(kMake);
+}
 
 TEST(IntermediateTest, StickyErrors) {
   check_sticky_error(kMake, from_hex("00000000"), CodecError::kBadLength);
   check_sticky_error(kMake, from_hex("03000000"), CodecError::kBadLength);
 }
 
-TEST(IntermediateTest, ClientToServerRoundTrip) { check_client_to_server(kMake, {}); }
-TEST(IntermediateTest, ServerToClientRoundTrip) { check_server_to_client(kMake, {}); }
-TEST(IntermediateTest, ManyFramesInOneFeed) { check_many_frames_in_one_feed(kMake); }
+TEST(IntermediateTest, ClientToServerRoundTrip) {
+  check_client_to_server(kMake, {});
+}
+TEST(IntermediateTest, ServerToClientRoundTrip) {
+  check_server_to_client(kMake, {});
+}
+TEST(IntermediateTest, ManyFramesInOneFeed) {
+  check_many_frames_in_one_feed(kMake);
+}
 TEST(IntermediateTest, BufferReleasedAfterSplitFrame) {
   check_buffer_released_after_split_frame(kMake);
 }
-TEST(IntermediateTest, SinkCanStopTheReader) { check_sink_stop(kMake); }
+TEST(IntermediateTest, SinkCanStopTheReader) {
+  check_sink_stop(kMake);
+}
 
 }  // namespace
 }  // namespace mtedge::codecs::intermediate

@@ -122,26 +122,37 @@ TEST(PaddedTest, RejectsZeroAndPaddingOnlyFrames) {
   PaddedFramer c(Role::kClient, 1);
   EXPECT_EQ(feed(c, from_hex("00000000"), Split::kWhole).error, CodecError::kBadLength);
   PaddedFramer d(Role::kClient, 1);
-  EXPECT_EQ(feed(d, from_hex("02000000 0102"), Split::kWhole).error,
-            CodecError::kBadServerPacket);
+  EXPECT_EQ(feed(d, from_hex("02000000 0102"), Split::kWhole).error, CodecError::kBadServerPacket);
 }
 
 TEST(PaddedTest, TooLargeFailsOnHeaderBeforePayload) {
   check_too_large_before_payload(kMake, from_hex("01 00 10 00"));
 }
 
-TEST(PaddedTest, FirstFrameCap) { check_first_frame_cap(kMake); }
+TEST(PaddedTest, FirstFrameCap) {
+  check_first_frame_cap(kMake);
+}
 
 TEST(PaddedTest, StickyErrors) {
   check_sticky_error(kMake, from_hex("00000000"), CodecError::kBadLength);
 }
 
 // mtedge pads 0..3 bytes in both roles, so tlen & ~3 gives the payload back exactly.
-TEST(PaddedTest, ClientToServerRoundTrip) { check_client_to_server(kMake, {}); }
-TEST(PaddedTest, ServerToClientRoundTrip) { check_server_to_client(kMake, {}); }
-TEST(PaddedTest, ManyFramesInOneFeed) { check_many_frames_in_one_feed(kMake); }
-TEST(PaddedTest, BufferReleasedAfterSplitFrame) { check_buffer_released_after_split_frame(kMake); }
-TEST(PaddedTest, SinkCanStopTheReader) { check_sink_stop(kMake); }
+TEST(PaddedTest, ClientToServerRoundTrip) {
+  check_client_to_server(kMake, {});
+}
+TEST(PaddedTest, ServerToClientRoundTrip) {
+  check_server_to_client(kMake, {});
+}
+TEST(PaddedTest, ManyFramesInOneFeed) {
+  check_many_frames_in_one_feed(kMake);
+}
+TEST(PaddedTest, BufferReleasedAfterSplitFrame) {
+  check_buffer_released_after_split_frame(kMake);
+}
+TEST(PaddedTest, SinkCanStopTheReader) {
+  check_sink_stop(kMake);
+}
 
 }  // namespace
 }  // namespace mtedge::codecs::intermediate

@@ -33,7 +33,8 @@ class EmbeddedApiTest : public EmbeddedTest {
   uint64_t serial_ = 0;
 };
 
-void check_config(const tl::SchemaSet& schemas, int answer_layer, const Sent& reply, uint32_t expected_id) {
+void check_config(const tl::SchemaSet& schemas, int answer_layer, const Sent& reply,
+                  uint32_t expected_id) {
   SCOPED_TRACE(answer_layer);
   ASSERT_EQ(reply.result_constructor(), expected_id);
   TlReader r(reply.result());

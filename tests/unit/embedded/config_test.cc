@@ -1,7 +1,8 @@
 // [backend.embedded] parsing: defaults, every key, errors naming the key path.
+#include "backend-adapters/embedded/config.h"
+
 #include <gtest/gtest.h>
 
-#include "backend-adapters/embedded/config.h"
 #include "backend-adapters/embedded/embedded.h"
 
 namespace mtedge::backend::embedded {
@@ -57,10 +58,13 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
   } cases[] = {
       {"bogus = 1", "backend.embedded.bogus: unknown key"},
       {"advertised_port = 0", "backend.embedded.advertised_port: 0 is out of range [1, 65535]"},
-      {"advertised_ip = \"example.com\"", "backend.embedded.advertised_ip: \"example.com\" is not an IPv4 or IPv6 literal"},
-      {"advertised_ip = 5", "backend.embedded.advertised_ip: must be a string (an IPv4 or IPv6 literal)"},
+      {"advertised_ip = \"example.com\"",
+       "backend.embedded.advertised_ip: \"example.com\" is not an IPv4 or IPv6 literal"},
+      {"advertised_ip = 5",
+       "backend.embedded.advertised_ip: must be a string (an IPv4 or IPv6 literal)"},
       {"max_sessions = \"many\"", "backend.embedded.max_sessions: must be an integer"},
-      {"max_queued_messages = 0", "backend.embedded.max_queued_messages: 0 is out of range [1, 100000]"},
+      {"max_queued_messages = 0",
+       "backend.embedded.max_queued_messages: 0 is out of range [1, 100000]"},
       {"salt_rotation_s = 10", "backend.embedded.salt_rotation_s: 10 is out of range [60, 604800]"},
       {"test_mode = 1", "backend.embedded.test_mode: must be a boolean"},
   };

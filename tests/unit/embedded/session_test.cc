@@ -140,7 +140,8 @@ TEST_F(EmbeddedTest, SeqNoErrors) {
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(bad_msg_of(replies[0]).code, 35);
   // msgs_ack with an odd seq_no: 34.
-  replies = send_raw(conn, c, c.next_msg_id(), c.content_sent * 2 + 1, ids_body(ids::kMsgsAck, {}), c.salt);
+  replies = send_raw(conn, c, c.next_msg_id(), c.content_sent * 2 + 1, ids_body(ids::kMsgsAck, {}),
+                     c.salt);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(bad_msg_of(replies[0]).code, 34);
   // Lower than an earlier content-related message counted: 32.
@@ -254,8 +255,8 @@ TEST_F(EmbeddedTest, FutureSaltsCountIsClamped) {
   ConnId conn = open(0, 1);
   TestClient c;
   start_session(conn, c);
-  for (auto [asked, expected] :
-       std::initializer_list<std::pair<int, int>>{{0, 1}, {-5, 1}, {1, 1}, {10, 10}, {64, 64}, {1000, 64}}) {
+  for (auto [asked, expected] : std::initializer_list<std::pair<int, int>>{
+           {0, 1}, {-5, 1}, {1, 1}, {10, 10}, {64, 64}, {1000, 64}}) {
     auto replies = send(conn, c, future_salts_body(asked), false);
     ASSERT_EQ(replies.size(), 1u);
     TlReader r(replies[0].body);

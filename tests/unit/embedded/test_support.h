@@ -2,6 +2,7 @@
 // decrypted frames (what the edge crypto stage would hand over), and reply decoding.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <uv.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "backend-adapters/api/adapter.h"
 #include "backend-adapters/embedded/embedded.h"
@@ -55,7 +54,9 @@ class RecordingSink final : public GatewaySink {
   }
   void send_quick_ack(ConnId, uint32_t) override {}
   void send_transport_error(ConnId conn, int32_t code) override { errors.emplace_back(conn, code); }
-  void close(ConnId conn, std::string_view reason) override { closed.emplace_back(conn, std::string(reason)); }
+  void close(ConnId conn, std::string_view reason) override {
+    closed.emplace_back(conn, std::string(reason));
+  }
   void resume_reading(ConnId) override {}
 
   std::vector<Sent> sent;
@@ -240,8 +241,8 @@ class EmbeddedTest : public ::testing::Test {
   void close(ConnId conn) { adapters_[worker_of(conn)]->on_close(conn, CloseReason::kPeerClosed); }
 
   // Sends one message and returns what the adapter answered on any connection.
-  std::vector<Sent> send_raw(ConnId conn, const TestClient& c, int64_t msg_id, int32_t seq_no, ByteView body,
-                             int64_t salt) {
+  std::vector<Sent> send_raw(ConnId conn, const TestClient& c, int64_t msg_id, int32_t seq_no,
+                             ByteView body, int64_t salt) {
     sink_.sent.clear();
     Frame f;
     f.conn_id = conn;

@@ -259,8 +259,8 @@ fronting = "127.0.0.1:8443"
 
 TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
   auto listener = [](const std::string& transports) {
-    Result<Config> r = parse("[[listener]]\naddress = \"127.0.0.1:1\"\ntransports = " +
-                             transports + "\n[backend]\ntype = \"test\"\n");
+    Result<Config> r = parse("[[listener]]\naddress = \"127.0.0.1:1\"\ntransports = " + transports +
+                             "\n[backend]\ntype = \"test\"\n");
     EXPECT_TRUE(r.is_ok()) << r.message();
     return r.is_ok() ? r.value().listeners[0] : ListenerConfig{};
   };
@@ -280,8 +280,8 @@ TEST(GatewayConfig, HttpMaxWait) {
   ASSERT_TRUE(r.is_ok()) << r.message();
   EXPECT_EQ(r.value().gateway.http_max_wait_ms, 5000u);
   EXPECT_EQ(GatewaySettings{}.http_max_wait_ms, 30000u);
-  expect_error("[gateway]\nhttp_max_wait_ms = 10\n" + with_listener(""),
-               "gateway.http_max_wait_ms", "");
+  expect_error("[gateway]\nhttp_max_wait_ms = 10\n" + with_listener(""), "gateway.http_max_wait_ms",
+               "");
 }
 
 TEST(GatewayConfig, SecretErrorsNameTheKey) {
@@ -292,21 +292,23 @@ TEST(GatewayConfig, SecretErrorsNameTheKey) {
                "listener[0].secrets[0].secret", "x");
   expect_error(with_listener("secrets = [{ secret = \"" + plain + "\" }]"),
                "listener[0].secrets[0].label", "missing");
-  expect_error(with_listener("secrets = [{ label = \"x\", secret = \"" + plain +
-                             "\", colour = 1 }]"),
-               "listener[0].secrets[0].colour", "unknown key");
+  expect_error(
+      with_listener("secrets = [{ label = \"x\", secret = \"" + plain + "\", colour = 1 }]"),
+      "listener[0].secrets[0].colour", "unknown key");
   expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"x\", "
-                             "secret = \"" + plain + "\" }, { label = \"x\", secret = \"" +
-                             plain + "\" }]"),
+                             "secret = \"" +
+                             plain + "\" }, { label = \"x\", secret = \"" + plain + "\" }]"),
                "listener[0].secrets[1].label", "duplicate");
   expect_error(with_listener("secrets = 3"), "listener[0].secrets", "array of tables");
   expect_error(with_listener("transports = [\"fake-tls\"]\nallow_no_secret = true"),
                "listener[0].transports", "ee secret");
   expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"t\", "
-                             "secret = \"" + ee + "\" }]"),
+                             "secret = \"" +
+                             ee + "\" }]"),
                "listener[0].transports", "allow_no_secret");
   expect_error(with_listener("transports = [\"obfuscated\"]\nallow_no_secret = true\n"
-                             "secrets = [{ label = \"t\", secret = \"" + ee + "\" }]"),
+                             "secrets = [{ label = \"t\", secret = \"" +
+                             ee + "\" }]"),
                "listener[0].secrets", "fake-tls");
   expect_error(with_listener("secrets = [{ label = \"p\", secret = \"" + plain + "\" }]"),
                "listener[0].secrets", "obfuscated");
@@ -380,7 +382,8 @@ TEST(GatewayConfig, BackendChecks) {
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\n", "backend.type",
                "known: other, passthrough, session, test");
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = \"embedded\"\n",
-               "backend.type", "unknown backend \"embedded\" (known: other, passthrough, session, test)");
+               "backend.type",
+               "unknown backend \"embedded\" (known: other, passthrough, session, test)");
   expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = 3\n", "backend.type",
                "string");
   expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = true\n",
@@ -424,8 +427,8 @@ TEST(GatewayConfig, CryptoKeys) {
   expect_error(on + "rsa_private_keys = []\n", "crypto.rsa_private_keys", "required");
   expect_error(on + "rsa_private_keys = \"" + key + "\"\n", "crypto.rsa_private_keys", "array");
   expect_error(on + "rsa_private_keys = [1]\n", "crypto.rsa_private_keys[0]", "string");
-  expect_error(on + "rsa_private_keys = [\"/nonexistent/key.pem\"]\n",
-               "crypto.rsa_private_keys[0]", "cannot open");
+  expect_error(on + "rsa_private_keys = [\"/nonexistent/key.pem\"]\n", "crypto.rsa_private_keys[0]",
+               "cannot open");
   expect_error(on + "rsa_private_keys = [\"" + key + "\", \"" + key + "\"]\n",
                "crypto.rsa_private_keys[1]", "listed twice");
   expect_error(on + "rsa_private_keys = [\"" + std::string(MTEDGE_VECTORS_DIR) +
@@ -439,8 +442,8 @@ TEST(GatewayConfig, CryptoKeys) {
   expect_error(on + "auth_key_file = 3\n", "crypto.auth_key_file", "string");
 
   // With edge decryption off the keys are not read (a relay config may keep the lines).
-  Result<Config> off = parse(std::string(kMinimal) +
-                             "[crypto]\nrsa_private_keys = [\"/nonexistent/key.pem\"]\n");
+  Result<Config> off =
+      parse(std::string(kMinimal) + "[crypto]\nrsa_private_keys = [\"/nonexistent/key.pem\"]\n");
   ASSERT_TRUE(off.is_ok()) << off.message();
   EXPECT_TRUE(off->crypto.rsa_keys.empty());
 }

@@ -79,8 +79,8 @@ TEST(AuthKeyStore, TempKeysBindAndExpire) {
   EXPECT_EQ(store->find(temp.id())->bound_perm_id, perm.id());
   EXPECT_EQ(store->find(temp.id())->expires_at, 2000);
   EXPECT_FALSE(store->bind_temp(perm.id(), temp.id(), 2000).is_ok());  // reversed
-  EXPECT_FALSE(store->bind_temp(temp.id(), 12345, 2000).is_ok());       // unknown perm
-  EXPECT_FALSE(store->bind_temp(54321, perm.id(), 2000).is_ok());       // unknown temp
+  EXPECT_FALSE(store->bind_temp(temp.id(), 12345, 2000).is_ok());      // unknown perm
+  EXPECT_FALSE(store->bind_temp(54321, perm.id(), 2000).is_ok());      // unknown temp
   EXPECT_FALSE(store->find(temp.id())->expired(1999));
   EXPECT_TRUE(store->find(temp.id())->expired(2000));
   EXPECT_EQ(store->erase_expired(1999), 0u);

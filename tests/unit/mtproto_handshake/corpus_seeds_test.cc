@@ -20,7 +20,8 @@ void put(const char* root, const char* target, const char* name, const codecs::B
   std::filesystem::path dir = std::filesystem::path(root) / target;
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 codecs::Bytes records(std::initializer_list<codecs::Bytes> payloads) {
@@ -37,9 +38,10 @@ TEST(CorpusSeeds, Generate) {
   const char* root = std::getenv("MTEDGE_WRITE_CORPUS");
   const int64_t now = 1'700'000'000'000;
   int n = 0;
-  for (auto [enc, inner, multi] : {std::tuple{RsaEncoding::kRsaPad, handshake_ids::kPQInnerDataDc, true},
-                                   std::tuple{RsaEncoding::kLegacySha1, handshake_ids::kPQInnerData, false},
-                                   std::tuple{RsaEncoding::kRsaPad, handshake_ids::kPQInnerDataTempDc, true}}) {
+  for (auto [enc, inner, multi] :
+       {std::tuple{RsaEncoding::kRsaPad, handshake_ids::kPQInnerDataDc, true},
+        std::tuple{RsaEncoding::kLegacySha1, handshake_ids::kPQInnerData, false},
+        std::tuple{RsaEncoding::kRsaPad, handshake_ids::kPQInnerDataTempDc, true}}) {
     auto ctx = testing::make_context();
     HandshakeServer server(ctx, "ip");
     HandshakeClientOptions o;
@@ -55,13 +57,15 @@ TEST(CorpusSeeds, Generate) {
     auto req_dh = build_unencrypted(0, client.on_res_pq(res_body).value());
     auto dh = server.handle_payload(req_dh, now);
     ASSERT_EQ(dh.kind, HandshakeOutput::Kind::kReply) << dh.reason;
-    auto set = build_unencrypted(0, client.on_server_dh_params(parse_unencrypted(dh.reply).value().body).value());
+    auto set = build_unencrypted(
+        0, client.on_server_dh_params(parse_unencrypted(dh.reply).value().body).value());
     auto gen = server.handle_payload(set, now);
     ASSERT_TRUE(gen.completed.has_value());
     std::string tag = std::to_string(n++);
     put(root, "mtproto_handshake", ("req_pq_" + tag).c_str(), records({req_pq}));
     put(root, "mtproto_handshake", ("full_" + tag).c_str(), records({req_pq, req_dh, set}));
-    put(root, "mtproto_handshake", ("repeat_" + tag).c_str(), records({req_pq, req_pq, req_dh, req_dh, set, set}));
+    put(root, "mtproto_handshake", ("repeat_" + tag).c_str(),
+        records({req_pq, req_pq, req_dh, req_dh, set, set}));
     put(root, "mtproto_unencrypted", ("req_pq_" + tag).c_str(), req_pq);
     put(root, "mtproto_unencrypted", ("req_dh_" + tag).c_str(), req_dh);
     put(root, "mtproto_unencrypted", ("set_client_dh_" + tag).c_str(), set);
@@ -77,16 +81,18 @@ TEST(CorpusSeeds, Generate) {
   put(root, "mtproto_unencrypted", "tdlib_padded", build_unencrypted(0, padded));
   put(root, "mtproto_unencrypted", "sample_req_pq_multi",
       hex("0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF"));
-  codecs::Bytes inner = hex(
-      "955FF5A9 08256595EDB7766797000000 045A300D4B000000 046A26DB65000000"
-      "406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
-      "A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1 02000000");
+  codecs::Bytes inner =
+      hex("955FF5A9 08256595EDB7766797000000 045A300D4B000000 046A26DB65000000"
+          "406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
+          "A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1 02000000");
   put(root, "mtproto_unencrypted", "p_q_inner_data_dc", inner);
   auto pad_block = rsa_pad_encode(inner, testing::test_key().public_key());
   auto legacy_block = legacy_rsa_encode(inner);
   ASSERT_TRUE(pad_block.is_ok() && legacy_block.is_ok());
-  put(root, "mtproto_unencrypted", "rsa_pad_block", codecs::Bytes(pad_block->begin(), pad_block->end()));
-  put(root, "mtproto_unencrypted", "legacy_block", codecs::Bytes(legacy_block->begin(), legacy_block->end()));
+  put(root, "mtproto_unencrypted", "rsa_pad_block",
+      codecs::Bytes(pad_block->begin(), pad_block->end()));
+  put(root, "mtproto_unencrypted", "legacy_block",
+      codecs::Bytes(legacy_block->begin(), legacy_block->end()));
 }
 
 }  // namespace

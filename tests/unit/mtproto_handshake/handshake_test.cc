@@ -5,10 +5,10 @@
 
 #include "mtproto/crypto/bignum.h"
 #include "mtproto/crypto/hash.h"
-#include "mtproto/tl/tl_reader.h"
-#include "mtproto/tl/tl_writer.h"
 #include "mtproto/crypto/random.h"
 #include "mtproto/handshake/unencrypted.h"
+#include "mtproto/tl/tl_reader.h"
+#include "mtproto/tl/tl_writer.h"
 #include "test_support.h"
 
 namespace mtedge::mtproto {
@@ -19,7 +19,8 @@ using Kind = HandshakeOutput::Kind;
 
 constexpr int64_t kNow = 1'707'425'104'000;
 
-HandshakeClientOptions client_options(RsaEncoding enc = RsaEncoding::kRsaPad, uint32_t inner = kPQInnerDataDc) {
+HandshakeClientOptions client_options(RsaEncoding enc = RsaEncoding::kRsaPad,
+                                      uint32_t inner = kPQInnerDataDc) {
   HandshakeClientOptions o;
   o.server_key = testing::test_key().public_key();
   o.encoding = enc;
@@ -118,7 +119,8 @@ INSTANTIATE_TEST_SUITE_P(
     Encodings, FullHandshake,
     ::testing::Values(Case{"RsaPadDc", RsaEncoding::kRsaPad, kPQInnerDataDc, true},
                       Case{"RsaPadTempDc", RsaEncoding::kRsaPad, kPQInnerDataTempDc, true},
-                      Case{"LegacyPlain", RsaEncoding::kLegacySha1, kPQInnerData, false},  // Telethon 1.25
+                      Case{"LegacyPlain", RsaEncoding::kLegacySha1, kPQInnerData,
+                           false},  // Telethon 1.25
                       Case{"LegacyDc", RsaEncoding::kLegacySha1, kPQInnerDataDc, true},
                       Case{"LegacyTemp", RsaEncoding::kLegacySha1, kPQInnerDataTemp, true},
                       Case{"RsaPadPlain", RsaEncoding::kRsaPad, kPQInnerData, false}),
@@ -227,20 +229,62 @@ TEST_P(ReqDhNegative, Answers404AndDies) {
 INSTANTIATE_TEST_SUITE_P(
     Checks, ReqDhNegative,
     ::testing::Values(
-        ReqDhTamper{"WrongNonce", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.nonce[0] ^= 1; }; }},
-        ReqDhTamper{"WrongServerNonce", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.server_nonce[5] ^= 1; }; }},
-        ReqDhTamper{"WrongFingerprint", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.fingerprint ^= 1; }; }},
-        ReqDhTamper{"PqFactorsSwapped", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { std::swap(f.p, f.q); }; }},
-        ReqDhTamper{"PqFactorWrong", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.p.back() ^= 2; }; }},
-        ReqDhTamper{"PqFactorLeadingZeros", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.p.assign(12, 0); }; }},
-        ReqDhTamper{"EncryptedDataFlipped", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.encrypted_data[100] ^= 1; }; }},
-        ReqDhTamper{"EncryptedDataTooLong", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.encrypted_data.push_back(0); }; }},
-        ReqDhTamper{"EncryptedDataAboveModulus", [](HandshakeClient& c) { c.hooks.req_dh = [](ReqDhParamsFields& f) { f.encrypted_data.assign(256, 0xff); }; }},
-        ReqDhTamper{"InnerNonce", [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.nonce[3] ^= 1; }; }},
-        ReqDhTamper{"InnerServerNonce", [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.server_nonce[3] ^= 1; }; }},
-        ReqDhTamper{"InnerPq", [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.pq.back() ^= 1; }; }},
-        ReqDhTamper{"InnerPqSwapped", [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { std::swap(d.p, d.q); }; }},
-        ReqDhTamper{"InnerWrongConstructor", [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.constructor = 0x12345678; }; }}),
+        ReqDhTamper{"WrongNonce",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.nonce[0] ^= 1; };
+                    }},
+        ReqDhTamper{"WrongServerNonce",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.server_nonce[5] ^= 1; };
+                    }},
+        ReqDhTamper{"WrongFingerprint",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.fingerprint ^= 1; };
+                    }},
+        ReqDhTamper{"PqFactorsSwapped",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { std::swap(f.p, f.q); };
+                    }},
+        ReqDhTamper{"PqFactorWrong",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.p.back() ^= 2; };
+                    }},
+        ReqDhTamper{"PqFactorLeadingZeros",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.p.assign(12, 0); };
+                    }},
+        ReqDhTamper{"EncryptedDataFlipped",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.encrypted_data[100] ^= 1; };
+                    }},
+        ReqDhTamper{"EncryptedDataTooLong",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) { f.encrypted_data.push_back(0); };
+                    }},
+        ReqDhTamper{"EncryptedDataAboveModulus",
+                    [](HandshakeClient& c) {
+                      c.hooks.req_dh = [](ReqDhParamsFields& f) {
+                        f.encrypted_data.assign(256, 0xff);
+                      };
+                    }},
+        ReqDhTamper{
+            "InnerNonce",
+            [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.nonce[3] ^= 1; }; }},
+        ReqDhTamper{"InnerServerNonce",
+                    [](HandshakeClient& c) {
+                      c.hooks.inner = [](PQInnerData& d) { d.server_nonce[3] ^= 1; };
+                    }},
+        ReqDhTamper{
+            "InnerPq",
+            [](HandshakeClient& c) { c.hooks.inner = [](PQInnerData& d) { d.pq.back() ^= 1; }; }},
+        ReqDhTamper{"InnerPqSwapped",
+                    [](HandshakeClient& c) {
+                      c.hooks.inner = [](PQInnerData& d) { std::swap(d.p, d.q); };
+                    }},
+        ReqDhTamper{"InnerWrongConstructor",
+                    [](HandshakeClient& c) {
+                      c.hooks.inner = [](PQInnerData& d) { d.constructor = 0x12345678; };
+                    }}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(Handshake, BadSha1InSetClientDhParams) {
@@ -255,7 +299,9 @@ TEST(Handshake, BadSha1InSetClientDhParams) {
 TEST(Handshake, TamperedSetClientDhParamsData) {
   HandshakeServer server(testing::make_context(), "ip");
   HandshakeClient client(client_options());
-  client.hooks.set_plain = [](codecs::Bytes& plain) { plain[40] ^= 1; };  // inside client_DH_inner_data
+  client.hooks.set_plain = [](codecs::Bytes& plain) {
+    plain[40] ^= 1;
+  };  // inside client_DH_inner_data
   Flow flow{server, client};
   expect_error(flow.run(), kTransportErrorBadQuery);
 }
@@ -268,8 +314,8 @@ TEST(Handshake, GbOutOfRange) {
   small[200] = 1;  // 2^(8*55) < 2^(2048-64)
   codecs::Bytes near_top = p;
   near_top[250] -= 1;  // p - 2^40: above p - 2^(2048-64)
-  for (const codecs::Bytes& bad : {codecs::Bytes{1}, codecs::Bytes{0}, p_minus_1, p, small, near_top,
-                                   codecs::Bytes(257, 0xff)}) {
+  for (const codecs::Bytes& bad : {codecs::Bytes{1}, codecs::Bytes{0}, p_minus_1, p, small,
+                                   near_top, codecs::Bytes(257, 0xff)}) {
     HandshakeServer server(testing::make_context(), "ip");
     HandshakeClient client(client_options());
     client.hooks.g_b = [&](codecs::Bytes& g_b) { g_b = bad; };
@@ -281,7 +327,8 @@ TEST(Handshake, GbOutOfRange) {
 // A store whose first `collisions` inserts report "already present".
 class CollidingStore final : public AuthKeyStore {
  public:
-  CollidingStore(int collisions, bool io_error = false) : collisions_(collisions), io_error_(io_error) {}
+  CollidingStore(int collisions, bool io_error = false)
+      : collisions_(collisions), io_error_(io_error) {}
   std::shared_ptr<const StoredAuthKey> find(uint64_t id) const override { return inner_->find(id); }
   Result<bool> insert(const StoredAuthKey& key) override {
     if (io_error_) return Status::error("disk full");
@@ -290,7 +337,9 @@ class CollidingStore final : public AuthKeyStore {
   }
   Status put(const StoredAuthKey& key) override { return inner_->put(key); }
   Result<bool> erase(uint64_t id) override { return inner_->erase(id); }
-  Status bind_temp(uint64_t t, uint64_t p, int64_t e) override { return inner_->bind_temp(t, p, e); }
+  Status bind_temp(uint64_t t, uint64_t p, int64_t e) override {
+    return inner_->bind_temp(t, p, e);
+  }
   size_t erase_expired(int64_t now) override { return inner_->erase_expired(now); }
   size_t size() const override { return inner_->size(); }
 
@@ -418,7 +467,8 @@ TEST(Handshake, GarbageAfterEachStep) {
     }
     expect_error(send(server, garbage), kTransportErrorBadQuery);
     // A truncated copy of the next valid message is -404 as well (already dead here).
-    expect_error(send(server, codecs::ByteView(next).first(next.size() / 2)), kTransportErrorBadQuery);
+    expect_error(send(server, codecs::ByteView(next).first(next.size() / 2)),
+                 kTransportErrorBadQuery);
     if (step < 3) expect_error(send(server, next), kTransportErrorBadQuery);
   }
   // Truncated requests on a fresh connection.
@@ -479,7 +529,8 @@ TEST(Handshake, PerIpAndGlobalCaps) {
   auto store = testing::memory_store();
   auto ctx = testing::make_context({}, store, limiter);
   HandshakeServer a(ctx, "1.1.1.1"), b(ctx, "1.1.1.1"), c(ctx, "2.2.2.2"), d(ctx, "3.3.3.3");
-  HandshakeClient ca(client_options()), cb(client_options()), cc(client_options()), cd(client_options());
+  HandshakeClient ca(client_options()), cb(client_options()), cc(client_options()),
+      cd(client_options());
   auto first = send(a, ca.req_pq());
   ASSERT_EQ(first.kind, Kind::kReply);
   EXPECT_EQ(limiter->in_flight("1.1.1.1"), 1u);
@@ -559,13 +610,15 @@ TEST(Handshake, ContextValidation) {
   auto store = testing::memory_store();
   EXPECT_FALSE(HandshakeContext::create({}, {}, store).is_ok());
   EXPECT_FALSE(HandshakeContext::create({}, {testing::test_key()}, nullptr).is_ok());
-  EXPECT_FALSE(HandshakeContext::create({}, {testing::test_key(), testing::test_key()}, store).is_ok());
+  EXPECT_FALSE(
+      HandshakeContext::create({}, {testing::test_key(), testing::test_key()}, store).is_ok());
   HandshakeConfig bad_dc;
   bad_dc.dc_id = 10001;
   EXPECT_FALSE(HandshakeContext::create(bad_dc, {testing::test_key()}, store).is_ok());
   DhGroup bad_group = DhGroup::telegram_default();
   bad_group.g = 2;
-  EXPECT_FALSE(HandshakeContext::create({}, {testing::test_key()}, store, nullptr, bad_group).is_ok());
+  EXPECT_FALSE(
+      HandshakeContext::create({}, {testing::test_key()}, store, nullptr, bad_group).is_ok());
 }
 
 TEST(Handshake, SeveralKeysOffered) {

@@ -25,7 +25,8 @@ inline codecs::Bytes hex(std::string_view h) {
   std::string clean;
   for (char c : h)
     if (!std::isspace(static_cast<unsigned char>(c))) clean += c;
-  for (size_t i = 0; i + 1 < clean.size(); i += 2) out.push_back(static_cast<uint8_t>(std::stoul(clean.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < clean.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoul(clean.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -43,9 +44,9 @@ inline std::shared_ptr<MemoryAuthKeyStore> memory_store() {
   return std::shared_ptr<MemoryAuthKeyStore>(std::move(s).value());
 }
 
-inline std::shared_ptr<HandshakeContext> make_context(HandshakeConfig config = {},
-                                                      std::shared_ptr<AuthKeyStore> store = nullptr,
-                                                      std::shared_ptr<HandshakeLimiter> limiter = nullptr) {
+inline std::shared_ptr<HandshakeContext> make_context(
+    HandshakeConfig config = {}, std::shared_ptr<AuthKeyStore> store = nullptr,
+    std::shared_ptr<HandshakeLimiter> limiter = nullptr) {
   if (!store) store = memory_store();
   auto ctx = HandshakeContext::create(config, {test_key()}, std::move(store), std::move(limiter));
   if (!ctx) ADD_FAILURE() << ctx.message();

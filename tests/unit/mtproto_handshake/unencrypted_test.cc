@@ -1,7 +1,8 @@
 // Unencrypted message parsing (wire notes §7.1) and TDLib's leniencies.
+#include "mtproto/handshake/unencrypted.h"
+
 #include <gtest/gtest.h>
 
-#include "mtproto/handshake/unencrypted.h"
 #include "test_support.h"
 
 namespace mtedge::mtproto {
@@ -10,7 +11,8 @@ namespace {
 using testing::hex;
 
 // The req_pq_multi of the §7.6 example.
-const codecs::Bytes kSample = hex("0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF");
+const codecs::Bytes kSample =
+    hex("0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF");
 
 TEST(Unencrypted, ParsesSample) {
   auto m = parse_unencrypted(kSample);
@@ -41,7 +43,8 @@ TEST(Unencrypted, TdlibMsgIdZeroAndOneAndPadding) {
 }
 
 TEST(Unencrypted, RejectsBadInput) {
-  for (size_t n = 0; n < 24; ++n) EXPECT_FALSE(parse_unencrypted(codecs::ByteView(kSample).first(n)).is_ok()) << n;
+  for (size_t n = 0; n < 24; ++n)
+    EXPECT_FALSE(parse_unencrypted(codecs::ByteView(kSample).first(n)).is_ok()) << n;
   codecs::Bytes keyed = kSample;
   keyed[3] = 1;
   EXPECT_FALSE(parse_unencrypted(keyed).is_ok());

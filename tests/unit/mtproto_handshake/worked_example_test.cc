@@ -16,7 +16,8 @@ using testing::hex_array;
 
 const Int128 kNonce = hex_array<16>("406709F612FADFBEC3F0289D0AA67EEF");
 const Int128 kServerNonce = hex_array<16>("E11DBC3BC97D91A26154F932AF019943");
-const Int256 kNewNonce = hex_array<32>("A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1");
+const Int256 kNewNonce =
+    hex_array<32>("A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1");
 const char* kAuthKey =
     "ACA2547BAA3B4B3E6AD9129ADEE796042FC4ACAAABA40DCE7A1196640595829E2BA85C5E68E5D2B7B713B287"
     "20CCD0E65DA3B80CD8A9282BDE895755B924F4CBBCED119DEE057D3066D7095C25771A53D9AD6EC3464EE0E7"
@@ -65,7 +66,8 @@ TEST(WorkedExample, PQInnerDataDcParses) {
   codecs::Bytes padded = bytes;
   padded.resize(192, 0x5a);
   EXPECT_TRUE(parse_p_q_inner_data(padded).is_ok());
-  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(parse_p_q_inner_data(codecs::ByteView(bytes).first(n)).is_ok()) << n;
+  for (size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(parse_p_q_inner_data(codecs::ByteView(bytes).first(n)).is_ok()) << n;
 }
 
 // The example's inner data through both RSA encodings and our key, decoded server-side.
@@ -73,7 +75,8 @@ TEST(WorkedExample, RsaEncodingsDecode) {
   auto bytes = inner_dc_bytes();
   const RsaPrivateKey& key = testing::test_key();
   for (RsaEncoding enc : {RsaEncoding::kRsaPad, RsaEncoding::kLegacySha1}) {
-    auto block = enc == RsaEncoding::kRsaPad ? rsa_pad_encode(bytes, key.public_key()) : legacy_rsa_encode(bytes);
+    auto block = enc == RsaEncoding::kRsaPad ? rsa_pad_encode(bytes, key.public_key())
+                                             : legacy_rsa_encode(bytes);
     ASSERT_TRUE(block.is_ok());
     auto cipher = key.public_key().encrypt_raw(*block);
     ASSERT_TRUE(cipher.is_ok());
@@ -92,8 +95,10 @@ TEST(WorkedExample, RsaEncodingsDecode) {
 
 TEST(WorkedExample, TmpAesKeyIv) {
   AesKeyIv t = handshake_tmp_aes_key_iv(kNewNonce, kServerNonce);
-  EXPECT_EQ(codecs::Bytes(t.key.begin(), t.key.end()), hex("5EA702F743E850F5546E857F08B7D5337BBAEDF9B61248751594851BE2E8C297"));
-  EXPECT_EQ(codecs::Bytes(t.iv.begin(), t.iv.end()), hex("1CEF8E372A63D97EBFA805C0DBB018BC7C1E0931693FBCB1A1AFC0C0A8BBC849"));
+  EXPECT_EQ(codecs::Bytes(t.key.begin(), t.key.end()),
+            hex("5EA702F743E850F5546E857F08B7D5337BBAEDF9B61248751594851BE2E8C297"));
+  EXPECT_EQ(codecs::Bytes(t.iv.begin(), t.iv.end()),
+            hex("1CEF8E372A63D97EBFA805C0DBB018BC7C1E0931693FBCB1A1AFC0C0A8BBC849"));
 }
 
 TEST(WorkedExample, AuthKeyDerivedValues) {
@@ -126,7 +131,8 @@ TEST(WorkedExample, DhGenOkPayload) {
   // Wrapped as the example's unencrypted message (msg_id 0x65C53D5191BE0001). The sample's
   // length field is not the body size; ours is (52 bytes).
   auto payload = build_unencrypted(0x65C53D5191BE0001ull, body);
-  EXPECT_EQ(codecs::Bytes(payload.begin(), payload.begin() + 16), hex("0000000000000000 0100BE91513DC565"));
+  EXPECT_EQ(codecs::Bytes(payload.begin(), payload.begin() + 16),
+            hex("0000000000000000 0100BE91513DC565"));
   EXPECT_EQ(codecs::load_le32(payload.data() + 16), 52u);
   EXPECT_EQ(codecs::Bytes(payload.begin() + 20, payload.end()), body);
 }

@@ -1,4 +1,6 @@
 // TL schema engine: parsing .tl text, per-layer registries, Value serialize/parse.
+#include "mtproto/tl/schema.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -6,7 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "mtproto/tl/schema.h"
 #include "mtproto/tl/schema_embedded.h"
 #include "mtproto/tl/schema_value.h"
 
@@ -85,7 +86,8 @@ TEST(TlSchema, PickLayer) {
 TEST(TlSchema, LoadDirectoryMatchesEmbedded) {
   auto dir = SchemaSet::load_directory(MTEDGE_SCHEMA_DIR);
   ASSERT_TRUE(dir.is_ok()) << dir.message();
-  for (int layer : {144, 193, 228}) EXPECT_EQ(dir.value()->layer(layer)->size(), embedded()->layer(layer)->size());
+  for (int layer : {144, 193, 228})
+    EXPECT_EQ(dir.value()->layer(layer)->size(), embedded()->layer(layer)->size());
   EXPECT_FALSE(SchemaSet::load_directory("/nonexistent-dir").is_ok());
 }
 
@@ -109,7 +111,8 @@ broken#zz a:int = X;
 ---functions---
 doIt#44444444 {X:Type} n:int query:!X = X;
 getItem#55555555 id:int = Item;
-)", s, &notes);
+)",
+                              s, &notes);
   ASSERT_TRUE(st.is_ok());
   ASSERT_NE(s.by_name("item"), nullptr);
   const Combinator& item = *s.by_name("item");
@@ -140,12 +143,14 @@ TEST(TlSchema, InferredIdsMatchExplicitIds) {
   std::string line;
   int checked = 0, matched = 0;
   while (std::getline(in, line)) {
-    if (line.starts_with("//") || line.find('#') == std::string::npos || line.find(" ? ") != std::string::npos)
+    if (line.starts_with("//") || line.find('#') == std::string::npos ||
+        line.find(" ? ") != std::string::npos)
       continue;
     size_t hash = line.find('#');
     size_t space = line.find(' ');
     if (space == std::string::npos || hash > space) continue;
-    uint32_t id = static_cast<uint32_t>(std::stoul(line.substr(hash + 1, space - hash - 1), nullptr, 16));
+    uint32_t id =
+        static_cast<uint32_t>(std::stoul(line.substr(hash + 1, space - hash - 1), nullptr, 16));
     std::string without = line.substr(0, hash) + line.substr(space);
     if (line.find("{t:Type}") != std::string::npos) continue;  // vector: builtin
     ++checked;
@@ -159,7 +164,9 @@ TEST(TlSchema, InferredIdsMatchExplicitIds) {
 
 Object make_config(bool with_optional) {
   Object dc("dcOption");
-  dc.set("id", Value::i32(2)).set("ip_address", Value::str("127.0.0.1")).set("port", Value::i32(443));
+  dc.set("id", Value::i32(2))
+      .set("ip_address", Value::str("127.0.0.1"))
+      .set("port", Value::i32(443));
   Object o("config");
   o.set("date", Value::i32(1700000000))
       .set("expires", Value::i32(1700003600))
@@ -168,15 +175,34 @@ Object make_config(bool with_optional) {
       .set("dc_options", Value::vector({Value::object(dc)}))
       .set("dc_txt_domain_name", Value::str("example.com"))
       .set("me_url_prefix", Value::str("https://t.me/"));
-  for (const char* f : {"chat_size_max", "megagroup_size_max", "forwarded_count_max", "online_update_period_ms",
-                        "offline_blur_timeout_ms", "offline_idle_timeout_ms", "online_cloud_timeout_ms",
-                        "notify_cloud_delay_ms", "notify_default_delay_ms", "push_chat_period_ms",
-                        "push_chat_limit", "saved_gifs_limit", "edit_time_limit", "revoke_time_limit",
-                        "revoke_pm_time_limit", "rating_e_decay", "stickers_recent_limit",
-                        "stickers_faved_limit", "channels_read_media_period", "pinned_dialogs_count_max",
-                        "pinned_infolder_count_max", "call_receive_timeout_ms", "call_ring_timeout_ms",
-                        "call_connect_timeout_ms", "call_packet_timeout_ms", "caption_length_max",
-                        "message_length_max", "webfile_dc_id"})
+  for (const char* f : {"chat_size_max",
+                        "megagroup_size_max",
+                        "forwarded_count_max",
+                        "online_update_period_ms",
+                        "offline_blur_timeout_ms",
+                        "offline_idle_timeout_ms",
+                        "online_cloud_timeout_ms",
+                        "notify_cloud_delay_ms",
+                        "notify_default_delay_ms",
+                        "push_chat_period_ms",
+                        "push_chat_limit",
+                        "saved_gifs_limit",
+                        "edit_time_limit",
+                        "revoke_time_limit",
+                        "revoke_pm_time_limit",
+                        "rating_e_decay",
+                        "stickers_recent_limit",
+                        "stickers_faved_limit",
+                        "channels_read_media_period",
+                        "pinned_dialogs_count_max",
+                        "pinned_infolder_count_max",
+                        "call_receive_timeout_ms",
+                        "call_ring_timeout_ms",
+                        "call_connect_timeout_ms",
+                        "call_packet_timeout_ms",
+                        "caption_length_max",
+                        "message_length_max",
+                        "webfile_dc_id"})
     o.set(f, Value::i32(7));
   if (with_optional) {
     o.set("tmp_sessions", Value::i32(3));
@@ -264,9 +290,13 @@ TEST(TlSchema, GenericQueryAndBareVectors) {
 
   // future_salts carries a bare vector of bare future_salt.
   Object salt("future_salt");
-  salt.set("valid_since", Value::i32(1)).set("valid_until", Value::i32(2)).set("salt", Value::i64(3));
+  salt.set("valid_since", Value::i32(1))
+      .set("valid_until", Value::i32(2))
+      .set("salt", Value::i64(3));
   Object salts("future_salts");
-  salts.set("req_msg_id", Value::i64(10)).set("now", Value::i32(5)).set("salts", Value::vector({Value::object(salt), Value::object(salt)}));
+  salts.set("req_msg_id", Value::i64(10))
+      .set("now", Value::i32(5))
+      .set("salts", Value::vector({Value::object(salt), Value::object(salt)}));
   codecs::Bytes sb = write_object(s, salts);
   // id + req_msg_id + now + count + 2 * 16, no vector id
   ASSERT_EQ(sb.size(), 4u + 8 + 4 + 4 + 2 * 16);
@@ -277,7 +307,8 @@ TEST(TlSchema, GenericQueryAndBareVectors) {
   // Primitive types by name.
   codecs::Bytes vb;
   TlWriter w(vb);
-  ASSERT_TRUE(serialize(s, Value::vector({Value::i64(1), Value::i64(2)}), "Vector<long>", w).is_ok());
+  ASSERT_TRUE(
+      serialize(s, Value::vector({Value::i64(1), Value::i64(2)}), "Vector<long>", w).is_ok());
   EXPECT_EQ(vb.size(), 8u + 16);
   Value vback = parse_ok(s, vb, "Vector<long>");
   EXPECT_EQ(vback.as_vector()[1].as_long(), 2);
@@ -346,9 +377,13 @@ TEST(TlSchema, CorpusSeeds) {
   Object invoke("invokeWithLayer");
   invoke.set("layer", Value::i32(144)).set("query", Value::object(get_config));
   Object salt("future_salt");
-  salt.set("valid_since", Value::i32(1)).set("valid_until", Value::i32(2)).set("salt", Value::i64(3));
+  salt.set("valid_since", Value::i32(1))
+      .set("valid_until", Value::i32(2))
+      .set("salt", Value::i64(3));
   Object salts("future_salts");
-  salts.set("req_msg_id", Value::i64(10)).set("now", Value::i32(5)).set("salts", Value::vector({Value::object(salt)}));
+  salts.set("req_msg_id", Value::i64(10))
+      .set("now", Value::i32(5))
+      .set("salts", Value::vector({Value::object(salt)}));
   std::vector<std::pair<const char*, codecs::Bytes>> seeds = {
       {"config_144", write_object(s, make_config(true))},
       {"config_144_min", write_object(s, make_config(false))},
@@ -357,7 +392,8 @@ TEST(TlSchema, CorpusSeeds) {
   };
   codecs::Bytes longs;
   TlWriter w(longs);
-  ASSERT_TRUE(serialize(s, Value::vector({Value::i64(1), Value::i64(-1)}), "Vector<long>", w).is_ok());
+  ASSERT_TRUE(
+      serialize(s, Value::vector({Value::i64(1), Value::i64(-1)}), "Vector<long>", w).is_ok());
   seeds.emplace_back("vector_long", longs);
   for (const auto& [name, bytes] : seeds) {
     EXPECT_FALSE(bytes.empty());
@@ -365,7 +401,8 @@ TEST(TlSchema, CorpusSeeds) {
     std::filesystem::path dir = std::filesystem::path(root) / "mtproto_tl_schema";
     std::filesystem::create_directories(dir);
     std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
   }
 }
 

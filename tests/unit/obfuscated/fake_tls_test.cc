@@ -66,8 +66,9 @@ TEST(ClientHello, ModernShuffledNoSniAccepted) {
   std::vector<Secret> secrets = {ee_secret()};
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     std::array<uint8_t, 32> random;
-    Bytes hello = build_client_hello(secrets[0].key, kNow,
-                                     {.sni = "", .modern = true, .shuffle_seed = seed, .pad_to = 0}, random);
+    Bytes hello =
+        build_client_hello(secrets[0].key, kNow,
+                           {.sni = "", .modern = true, .shuffle_seed = seed, .pad_to = 0}, random);
     EXPECT_GT(hello.size(), 1700u);
     VerifiedHello v;
     ASSERT_EQ(verify(hello, secrets, kNow, nullptr, &v), CodecError::kNone) << seed;
@@ -105,7 +106,8 @@ TEST(ClientHello, TimestampWindow) {
   Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
   HelloCheckOptions defaults;
   EXPECT_EQ(verify(hello, secrets, kNow + defaults.max_past_seconds), CodecError::kNone);
-  EXPECT_EQ(verify(hello, secrets, kNow + defaults.max_past_seconds + 1), CodecError::kTlsBadTimestamp);
+  EXPECT_EQ(verify(hello, secrets, kNow + defaults.max_past_seconds + 1),
+            CodecError::kTlsBadTimestamp);
   EXPECT_EQ(verify(hello, secrets, kNow - defaults.max_future_seconds), CodecError::kNone);
   EXPECT_EQ(verify(hello, secrets, kNow - defaults.max_future_seconds - 1),
             CodecError::kTlsBadTimestamp);
@@ -161,7 +163,8 @@ TEST(ServerHello, LayoutAndHmac) {
   ASSERT_EQ(reply.size(), 127u + 6 + 5 + 2000);
   EXPECT_EQ(test::to_hex(ByteView(reply).first(11)), "160303007a020000760303");
   EXPECT_EQ(reply[43], 0x20);
-  EXPECT_EQ(Bytes(reply.begin() + 44, reply.begin() + 76), Bytes(hello.begin() + 44, hello.begin() + 76));
+  EXPECT_EQ(Bytes(reply.begin() + 44, reply.begin() + 76),
+            Bytes(hello.begin() + 44, hello.begin() + 76));
   EXPECT_EQ(test::to_hex(ByteView(reply).subspan(76, 13)), "130100002e00330024001d0020");
   EXPECT_EQ(test::to_hex(ByteView(reply).subspan(121, 6)), "002b00020304");
   EXPECT_EQ(test::to_hex(ByteView(reply).subspan(127, 11)), "14030300010117030307d0");
@@ -171,7 +174,8 @@ TEST(ServerHello, LayoutAndHmac) {
   EXPECT_EQ(size, reply.size());
   // Every prefix: need more, never an error.
   for (size_t cut = 0; cut < reply.size(); cut += 7) {
-    EXPECT_EQ(check_server_hello(s.key, random, ByteView(reply).first(cut), size), CodecError::kNone);
+    EXPECT_EQ(check_server_hello(s.key, random, ByteView(reply).first(cut), size),
+              CodecError::kNone);
     EXPECT_EQ(size, 0u);
   }
   Bytes bad = reply;

@@ -98,8 +98,18 @@ TEST(ObfuscatedVector, TelethonInitsAccepted) {
   };
   const Case cases[] = {
       {"obfuscated_init_telethon_plain.bin", {}, true, TransportKind::kAbridged, 0, ""},
-      {"obfuscated_init_telethon_mtproxy.bin", {plain}, false, TransportKind::kIntermediate, -2, "mtproxy"},
-      {"obfuscated_init_telethon_dd.bin", {plain, dd}, false, TransportKind::kPaddedIntermediate, 10004, "mtproxy"},
+      {"obfuscated_init_telethon_mtproxy.bin",
+       {plain},
+       false,
+       TransportKind::kIntermediate,
+       -2,
+       "mtproxy"},
+      {"obfuscated_init_telethon_dd.bin",
+       {plain, dd},
+       false,
+       TransportKind::kPaddedIntermediate,
+       10004,
+       "mtproxy"},
   };
   for (const Case& c : cases) {
     Bytes v = test::read_vector(c.file);
@@ -253,10 +263,14 @@ TEST(ObfuscatedServer, ClientNeverLooksLikeAnotherTransport) {
     ASSERT_NE(ci.header[0], 0xef);
     ASSERT_NE(load_le32(ci.header.data() + 4), 0u);
   }
-  uint8_t bad[][8] = {{0xef, 1, 1, 1, 1, 1, 1, 1}, {'P', 'O', 'S', 'T', 1, 1, 1, 1},
-                      {'G', 'E', 'T', ' ', 1, 1, 1, 1}, {'H', 'E', 'A', 'D', 1, 1, 1, 1},
-                      {'O', 'P', 'T', 'I', 1, 1, 1, 1}, {0x16, 0x03, 0x01, 0x02, 1, 1, 1, 1},
-                      {0xdd, 0xdd, 0xdd, 0xdd, 1, 1, 1, 1}, {0xee, 0xee, 0xee, 0xee, 1, 1, 1, 1},
+  uint8_t bad[][8] = {{0xef, 1, 1, 1, 1, 1, 1, 1},
+                      {'P', 'O', 'S', 'T', 1, 1, 1, 1},
+                      {'G', 'E', 'T', ' ', 1, 1, 1, 1},
+                      {'H', 'E', 'A', 'D', 1, 1, 1, 1},
+                      {'O', 'P', 'T', 'I', 1, 1, 1, 1},
+                      {0x16, 0x03, 0x01, 0x02, 1, 1, 1, 1},
+                      {0xdd, 0xdd, 0xdd, 0xdd, 1, 1, 1, 1},
+                      {0xee, 0xee, 0xee, 0xee, 1, 1, 1, 1},
                       {1, 2, 3, 4, 0, 0, 0, 0}};
   for (auto& b : bad) EXPECT_FALSE(valid_init_prefix(b));
 }

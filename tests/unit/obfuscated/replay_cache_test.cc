@@ -59,7 +59,8 @@ TEST(ReplayCacheTest, ConcurrentInsertsFromSeveralThreads) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       uint64_t mine = 0;
-      for (uint64_t i = 0; i < kPerThread; ++i) mine += cache.check_and_insert(digest(i), 5) ? 1 : 0;
+      for (uint64_t i = 0; i < kPerThread; ++i)
+        mine += cache.check_and_insert(digest(i), 5) ? 1 : 0;
       accepted += mine;
     });
   }

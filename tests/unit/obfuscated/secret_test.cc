@@ -50,17 +50,20 @@ TEST(SecretText, Base64UrlAndBase64) {
 }
 
 TEST(SecretText, ErrorsNeverEchoTheSecret) {
-  const char* bad[] = {"", "0011", "zz112233445566778899aabbccddeeff",
-                       "ab00112233445566778899aabbccddeeff",                 // 17 bytes, not dd
-                       "ab00112233445566778899aabbccddeeff6578616d706c65",   // long, not ee
-                       "ee00112233445566778899aabbccddeeff20",               // domain " "
+  const char* bad[] = {"",
+                       "0011",
+                       "zz112233445566778899aabbccddeeff",
+                       "ab00112233445566778899aabbccddeeff",                // 17 bytes, not dd
+                       "ab00112233445566778899aabbccddeeff6578616d706c65",  // long, not ee
+                       "ee00112233445566778899aabbccddeeff20",              // domain " "
                        "!!!!"};
   for (const char* text : bad) {
     auto r = Secret::from_text("lbl", text);
     ASSERT_FALSE(r.is_ok()) << text;
     EXPECT_NE(r.message().find("lbl"), std::string::npos);
     if (std::string(text).size() > 8) {
-      EXPECT_EQ(r.message().find(std::string(text).substr(2, 16)), std::string::npos) << r.message();
+      EXPECT_EQ(r.message().find(std::string(text).substr(2, 16)), std::string::npos)
+          << r.message();
     }
   }
   std::string long_domain = "ee00112233445566778899aabbccddeeff" + std::string(2 * 183, '6');

@@ -43,7 +43,8 @@ Bytes packet(size_t n, uint8_t seed) {
   return b;
 }
 
-void feed_split(TransportStack& stack, Bytes wire, const std::vector<size_t>& parts, FrameSink& sink) {
+void feed_split(TransportStack& stack, Bytes wire, const std::vector<size_t>& parts,
+                FrameSink& sink) {
   size_t off = 0;
   for (size_t p : parts) {
     ASSERT_EQ(stack.feed(MutableByteView(wire.data() + off, p), sink), CodecError::kNone);
@@ -69,7 +70,8 @@ TEST(ObfuscatedDetection, ClientInitsAndHellosAreDetected) {
   FakeTlsClient client(secret);
   Bytes hello = client.hello(1700000000);
   EXPECT_EQ(detector::detect(ByteView(hello).first(64), all).kind, detector::Detected::kFakeTls);
-  Bytes modern = client.hello(1700000000, {.sni = "", .modern = true, .shuffle_seed = 3, .pad_to = 0}, false);
+  Bytes modern =
+      client.hello(1700000000, {.sni = "", .modern = true, .shuffle_seed = 3, .pad_to = 0}, false);
   EXPECT_EQ(detector::detect(ByteView(modern).first(64), all).kind, detector::Detected::kFakeTls);
 }
 
@@ -90,7 +92,8 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
     FakeTlsAcceptor tls_server(secrets, {}, nullptr);
     std::unique_ptr<TlsRecordStage> client_records;
     if (tls) {
-      ASSERT_EQ(tls_server.feed(tls_client.hello(1700000000), 1700000000), FakeTlsAcceptor::Step::kDone);
+      ASSERT_EQ(tls_server.feed(tls_client.hello(1700000000), 1700000000),
+                FakeTlsAcceptor::Step::kDone);
       ASSERT_EQ(tls_client.feed(tls_server.server_hello()), FakeTlsClient::Step::kDone);
       client_records = tls_client.take_record_stage();
     }
@@ -137,7 +140,8 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
     }
     if (off < wire.size()) {
       ASSERT_TRUE(server);
-      ASSERT_EQ(server->feed(MutableByteView(wire.data() + off, wire.size() - off), got), CodecError::kNone);
+      ASSERT_EQ(server->feed(MutableByteView(wire.data() + off, wire.size() - off), got),
+                CodecError::kNone);
     }
     ASSERT_TRUE(server);
     EXPECT_EQ(got.events, sent);

@@ -14,7 +14,8 @@ namespace mtedge::codecs::obfuscated::test {
 
 inline Bytes from_hex(const std::string& hex) {
   Bytes out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(uint8_t(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(uint8_t(std::stoi(hex.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -34,7 +35,8 @@ inline Bytes read_vector(const std::string& name) {
 }
 
 inline std::array<uint8_t, 16> test_key() {
-  return {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+  return {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
 }
 
 // Splits of n bytes: whole, byte by byte, and random pieces with a fixed seed.

@@ -28,7 +28,8 @@ Stream sample_stream() {
   return s;
 }
 
-Bytes feed_parts(TlsRecordStage& stage, Bytes wire, const std::vector<size_t>& parts, CodecError& e) {
+Bytes feed_parts(TlsRecordStage& stage, Bytes wire, const std::vector<size_t>& parts,
+                 CodecError& e) {
   Bytes out;
   size_t off = 0;
   for (size_t p : parts) {
@@ -71,15 +72,15 @@ TEST(TlsRecordStageTest, CcsIsOptional) {
 
 TEST(TlsRecordStageTest, BadRecordsRejected) {
   const char* bad[] = {
-      "1603030001ff",                    // handshake after the hello
-      "1503030002aaaa",                  // alert
-      "1703010001aa",                    // wrong version
-      "1704030001aa",                    // wrong version
-      "17030341010000",                  // 16641 > 16384 + 256
-      "140303000102",                    // CCS payload not 01
-      "14030300020101",                  // CCS length 2
-      "1703030001aa140303000101",        // CCS after a data record
-      "140303000101140303000101",        // two CCS
+      "1603030001ff",              // handshake after the hello
+      "1503030002aaaa",            // alert
+      "1703010001aa",              // wrong version
+      "1704030001aa",              // wrong version
+      "17030341010000",            // 16641 > 16384 + 256
+      "140303000102",              // CCS payload not 01
+      "14030300020101",            // CCS length 2
+      "1703030001aa140303000101",  // CCS after a data record
+      "140303000101140303000101",  // two CCS
   };
   for (const char* hex : bad) {
     Bytes wire = test::from_hex(hex);
@@ -105,7 +106,8 @@ TEST(TlsRecordStageTest, BadRecordsRejected) {
 }
 
 TEST(TlsRecordStageTest, OutboundWrapsAndRoundTrips) {
-  for (size_t n : {size_t(0), size_t(1), size_t(16383), size_t(16384), size_t(16385), size_t(40000)}) {
+  for (size_t n :
+       {size_t(0), size_t(1), size_t(16383), size_t(16384), size_t(16385), size_t(40000)}) {
     Bytes out = test::from_hex("aabbcc");  // bytes already queued stay untouched
     Bytes data(n);
     for (size_t i = 0; i < n; ++i) data[i] = uint8_t(i ^ (i >> 8));
@@ -125,7 +127,8 @@ TEST(TlsRecordStageTest, OutboundWrapsAndRoundTrips) {
 }
 
 TEST(TlsRecordStageTest, ClientSendsCcsOnceAndSmallRecords) {
-  TlsRecordStage writer({.accept_leading_ccs = false, .send_leading_ccs = true, .max_out_record = 100});
+  TlsRecordStage writer(
+      {.accept_leading_ccs = false, .send_leading_ccs = true, .max_out_record = 100});
   Bytes out(250, 0x5a);
   writer.outbound(out, 0);
   EXPECT_EQ(test::to_hex(ByteView(out).first(11)), "1403030001011703030064");
