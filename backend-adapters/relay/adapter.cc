@@ -36,12 +36,8 @@ std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& c
   limits.first_frame_max = config.max_frame_bytes;
   auto stack = std::make_unique<codecs::TransportStack>(std::move(framer), limits);
   if (config.obfuscated) {
-    namespace obf = codecs::obfuscated;
-    obf::ClientInit init = obf::make_client_init(
-        framer_kind(config.transport), dc_id.value_or(config.default_dc),
-        config.secret ? &config.secret->key : nullptr);
-    stack->add_outer_stage(std::move(init.stage));
-    stack->set_preamble(codecs::Bytes(init.header.begin(), init.header.end()));
+    codecs::obfuscated::add_client_obfuscation(*stack, dc_id.value_or(config.default_dc),
+                                               config.secret ? &config.secret->key : nullptr);
   }
   return stack;
 }
@@ -81,7 +77,8 @@ void RelayAdapter::on_open(const ConnInfo& info) {
   }
   const UpstreamAddress& upstream = config_->upstream_for(info.dc_id);
   uint64_t seed = seed_ ^ (info.id * 0x9e3779b97f4a7c15ull);
-  auto* conn = new UpstreamConn(*this, info.id, upstream, make_upstream_stack(*config_, info.dc_id, seed));
+  auto* conn =
+      new UpstreamConn(*this, info.id, upstream, make_upstream_stack(*config_, info.dc_id, seed));
   auto [it, inserted] = live_.emplace(info.id, conn);
   if (!inserted) {
     // A connection id is never reused while open; treat a repeat as the old one ending.

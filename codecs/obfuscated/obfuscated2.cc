@@ -105,7 +105,8 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
     result.dc_id = int16_t(load_le16(plain + 60));
     result.secret_index = i;
     if (s != nullptr) result.secret_label = s->label;
-    result.stage = std::make_unique<AesCtrStage>(std::move(in), AesCtr(result.keys.server_to_client));
+    result.stage =
+        std::make_unique<AesCtrStage>(std::move(in), AesCtr(result.keys.server_to_client));
     return result;
   }
   result.error = CodecError::kObfuscatedBadTag;
@@ -142,10 +143,8 @@ bool valid_init_prefix(const uint8_t* b) {
     case 0x4954504f:  // OPTI
     case 0x02010316:  // 16 03 01 02 (TLS)
     case 0xdddddddd:
-    case 0xeeeeeeee:
-      return false;
-    default:
-      break;
+    case 0xeeeeeeee: return false;
+    default: break;
   }
   return load_le32(b + 4) != 0;
 }
@@ -157,6 +156,13 @@ ClientInit make_client_init(TransportKind inner, int16_t dc,
     random_bytes(plain.data(), plain.size());
   } while (!valid_init_prefix(plain.data()));
   return client_init_from(plain, inner, dc, secret);
+}
+
+void add_client_obfuscation(TransportStack& stack, int16_t dc,
+                            const std::array<uint8_t, kSecretKeySize>* secret) {
+  ClientInit init = make_client_init(stack.framer().kind(), dc, secret);
+  stack.add_outer_stage(std::move(init.stage));
+  stack.set_preamble(Bytes(init.header.begin(), init.header.end()));
 }
 
 ObfuscatedAcceptor::Step ObfuscatedAcceptor::feed(MutableByteView bytes, int64_t now) {

@@ -61,9 +61,9 @@ struct InitOptions {
 struct ServerInit {
   CodecError error = CodecError::kNone;
   TransportKind transport = TransportKind::kAbridged;
-  int16_t dc_id = 0;             // signed: +10000 test DCs, negative media DCs, random for web
-  int secret_index = -1;         // index into the secrets span; -1 = matched without a secret
-  std::string secret_label;      // empty without a secret
+  int16_t dc_id = 0;         // signed: +10000 test DCs, negative media DCs, random for web
+  int secret_index = -1;     // index into the secrets span; -1 = matched without a secret
+  std::string secret_label;  // empty without a secret
   ObfuscatedKeys keys;
   // in: client->server, has consumed the 64 init bytes; out: server->client, fresh.
   std::unique_ptr<AesCtrStage> stage;
@@ -94,6 +94,12 @@ ClientInit client_init_from(std::array<uint8_t, kInitSize> plain, TransportKind 
 // Client side with fresh random bytes obeying §3.1 (never looks like another transport).
 // `secret` null = no secret. `inner` must be abridged, intermediate or padded.
 ClientInit make_client_init(TransportKind inner, int16_t dc,
+                            const std::array<uint8_t, kSecretKeySize>* secret);
+
+// Makes a client-role stack speak obfuscated2: a fresh init for the stack's framer (abridged,
+// intermediate or padded) becomes its preamble (sent by write_tag() instead of the framer's
+// tag), and the AES-CTR stage goes outside the stages the stack already has.
+void add_client_obfuscation(TransportStack& stack, int16_t dc,
                             const std::array<uint8_t, kSecretKeySize>* secret);
 
 // True if the first 8 bytes could start an obfuscated2 init by the rules of §3.1.

@@ -1,10 +1,10 @@
 #include "backend-adapters/embedded/session/session_layer.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "backend-adapters/embedded/session/gzip.h"
@@ -22,7 +22,7 @@ using mtproto::TlWriter;
 
 constexpr uint32_t kMaxContainerMessages = 1024;
 constexpr uint32_t kMaxIdsPerRequest = 8192;  // msgs_ack, msgs_state_req, msg_resend_req
-constexpr int kMaxWrapperDepth = 8;            // invokeWithLayer(initConnection(...)) nesting
+constexpr int kMaxWrapperDepth = 8;           // invokeWithLayer(initConnection(...)) nesting
 // A duplicate query is answered with its stored result up to this size, above it with
 // msg_detailed_info (the client may then ask for the answer with msg_resend_req).
 constexpr size_t kInlineDuplicateAnswer = 16 * 1024;
@@ -46,15 +46,15 @@ bool is_service_message(uint32_t id) {
     case ids::kDestroySession:
     case ids::kDestroyAuthKey:
     case ids::kHttpWait:
-    case ids::kMsgCopy:
-      return true;
-    default:
-      return false;
+    case ids::kMsgCopy: return true;
+    default: return false;
   }
 }
 
 // Never content-related: an odd seq_no on these is error 34.
-bool never_content_related(uint32_t id) { return id == ids::kMsgsAck || id == ids::kMsgContainer; }
+bool never_content_related(uint32_t id) {
+  return id == ids::kMsgsAck || id == ids::kMsgContainer;
+}
 
 Bytes body_of(std::initializer_list<uint32_t> head) {
   Bytes out;
@@ -84,7 +84,8 @@ OutMessage SessionLayer::emit(Bytes body, bool content_related, bool response) {
     if (session_.unacked.size() > service_.config().max_queued_messages) {
       session_.unacked.pop_front();
       service_.dropped_unacked_.fetch_add(1, std::memory_order_relaxed);
-      if (!session_.overflow_logged) {  // once per session: a client that never acks cannot flood the log
+      if (!session_.overflow_logged) {  // once per session: a client that never acks cannot flood
+                                        // the log
         session_.overflow_logged = true;
         spdlog::warn("embedded: session unacked queue full, oldest messages forgotten [cap = {}]",
                      service_.config().max_queued_messages);
@@ -223,7 +224,8 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, codecs::Byt
     item.msg_id = r.read_int64();
     item.seq_no = r.read_int32();
     int32_t size = r.read_int32();
-    if (!r.ok() || size < 4 || size % 4 != 0 || size_t(size) > r.remaining() || item.msg_id >= msg_id) {
+    if (!r.ok() || size < 4 || size % 4 != 0 || size_t(size) > r.remaining() ||
+        item.msg_id >= msg_id) {
       valid = false;
       break;
     }
@@ -338,9 +340,7 @@ void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, codecs::ByteVi
     case ids::kMsgCopy:
       spdlog::debug("embedded: informational service message {:#010x} ignored", constructor);
       return;
-    default:
-      rpc(msg_id, body);
-      return;
+    default: rpc(msg_id, body); return;
   }
 }
 
@@ -383,7 +383,8 @@ void SessionLayer::on_ping(int64_t msg_id, codecs::ByteView body, bool delay_dis
   w.write_int64(msg_id);
   w.write_int64(ping_id);
   emit(std::move(out), false, true);
-  if (delay_disconnect) out_.disconnect_after_s = uint32_t(std::clamp(delay, 0, kMaxDisconnectDelay));
+  if (delay_disconnect)
+    out_.disconnect_after_s = uint32_t(std::clamp(delay, 0, kMaxDisconnectDelay));
 }
 
 void SessionLayer::on_get_future_salts(int64_t msg_id, codecs::ByteView body) {
@@ -436,10 +437,14 @@ void SessionLayer::on_msgs_state_req(int64_t msg_id, codecs::ByteView body) {
   }
   Bytes info;
   for (uint32_t i = 0; i < count; ++i) info.push_back(msg_state(r.read_int64()));
+  emit_state_info(msg_id, info);
+}
+
+void SessionLayer::emit_state_info(int64_t req_msg_id, const Bytes& info) {
   Bytes out;
   TlWriter w(out);
   w.write_uint32(ids::kMsgsStateInfo);
-  w.write_int64(msg_id);
+  w.write_int64(req_msg_id);
   w.write_bytes(info);
   emit(std::move(out), false, true);
 }
@@ -474,12 +479,7 @@ void SessionLayer::on_msg_resend_req(int64_t msg_id, codecs::ByteView body) {
     for (auto& m : found) out_.replies.push_back(std::move(m));
     return;
   }
-  Bytes out;
-  TlWriter w(out);
-  w.write_uint32(ids::kMsgsStateInfo);
-  w.write_int64(msg_id);
-  w.write_bytes(info);
-  emit(std::move(out), false, true);
+  emit_state_info(msg_id, info);
 }
 
 void SessionLayer::on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body) {
@@ -567,7 +567,8 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
       int32_t layer = r.read_int32();
       if (r.ok() && layer > 0) {
         session_.layer = layer;
-        service_.with_key(session_.key.auth_key_id, now_, [&](KeyState& key) { key.layer = layer; });
+        service_.with_key(session_.key.auth_key_id, now_,
+                          [&](KeyState& key) { key.layer = layer; });
       }
     } else if (constructor == ids::kInitConnection) {
       wrapper = "initConnection";
@@ -624,7 +625,8 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
       break;
     }
     if (!r.ok()) {
-      rpc_answer(msg_id, api::rpc_error(400, fmt::format("INPUT_REQUEST_INVALID: malformed {}", wrapper)));
+      rpc_answer(msg_id,
+                 api::rpc_error(400, fmt::format("INPUT_REQUEST_INVALID: malformed {}", wrapper)));
       return;
     }
     query = r.rest();

@@ -59,6 +59,8 @@ class SessionLayer {
   void on_get_future_salts(int64_t msg_id, codecs::ByteView body);
   void on_msgs_state_req(int64_t msg_id, codecs::ByteView body);
   void on_msg_resend_req(int64_t msg_id, codecs::ByteView body);
+  // msgs_state_info answering request `req_msg_id`: one state byte per asked msg_id.
+  void emit_state_info(int64_t req_msg_id, const Bytes& info);
   void on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body);
 
   SessionService& service_;

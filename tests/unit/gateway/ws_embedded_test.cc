@@ -34,6 +34,7 @@
 #include "mtproto/message/message.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
+#include "tests/unit/gateway/beast_ws_client.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -75,89 +76,16 @@ advertised_ip = "127.0.0.1"
 advertised_port = 8888
 )toml";
 
-struct Collect : codecs::FrameSink {
-  std::vector<Bytes> packets;
-  std::vector<int32_t> errors;
-  bool on_packet(codecs::MutableByteView payload, bool) override {
-    packets.emplace_back(payload.begin(), payload.end());
-    return true;
-  }
-  bool on_transport_error(int32_t code) override {
-    errors.push_back(code);
-    return true;
-  }
-};
-
-// Beast for WebSocket, our client-role obfuscated2 + abridged stack for the stream inside.
-class BeastClient {
- public:
-  explicit BeastClient(uint16_t port) : ws_(ioc_) {
-    ws_.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    // Blocking reads fail after 10 s instead of hanging the test if the server goes silent.
-    const timeval timeout{10, 0};
-    setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    ws_.set_option(bws::stream_base::decorator([](bws::request_type& req) {
-      req.set(beast::http::field::sec_websocket_protocol, "binary");
-    }));
-    ws_.read_message_max(8u << 20);
-    ws_.binary(true);
-    bws::response_type reply;
-    ws_.handshake(reply, "127.0.0.1", "/apiws");
-    protocol_ = std::string(reply[beast::http::field::sec_websocket_protocol]);
-    codecs::obfuscated::ClientInit init =
-        codecs::obfuscated::make_client_init(codecs::TransportKind::kAbridged, 2, nullptr);
-    stack_.emplace(
-        codecs::detector::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
-        codecs::FrameLimits{});
-    stack_->add_outer_stage(std::move(init.stage));
-    stack_->set_preamble(Bytes(init.header.begin(), init.header.end()));
-  }
-
-  void send(const Bytes& payload) {
-    Bytes out;
-    if (!tag_sent_) stack_->write_tag(out);
-    tag_sent_ = true;
-    stack_->write_packet(payload, false, out);
-    ws_.write(net::buffer(out));
-  }
-
-  // Reads messages until the stack yields at least one packet or a transport error.
-  // Returns false on close or a read error.
-  bool receive(Collect& sink) {
-    while (sink.packets.empty() && sink.errors.empty()) {
-      beast::flat_buffer buffer;
-      beast::error_code ec;
-      ws_.read(buffer, ec);
-      if (ec) return false;
-      Bytes data(buffer.size());
-      net::buffer_copy(net::buffer(data), buffer.data());
-      EXPECT_EQ(stack_->feed(data, sink), codecs::CodecError::kNone);
-    }
-    return true;
-  }
-
-  void close() {
-    beast::error_code ec;
-    ws_.close(bws::close_code::normal, ec);
-  }
-
-  const std::string& protocol() const { return protocol_; }
-
- private:
-  net::io_context ioc_;
-  bws::stream<tcp::socket> ws_;
-  std::optional<codecs::TransportStack> stack_;
-  std::string protocol_;
-  bool tag_sent_ = false;
-};
+using test::BeastWsClient;
+using Collect = test::CollectSink;
 
 // Client msg_ids: unix time in the high half, strictly increasing, divisible by 4.
 class MsgIds {
  public:
   uint64_t next() {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const uint64_t secs = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(now).count());
+    const uint64_t secs =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now).count());
     uint64_t id = (secs << 32) | (static_cast<uint64_t>(++counter_) << 2);
     if (id <= last_) id = last_ + 4;
     last_ = id;
@@ -231,7 +159,7 @@ TEST(GatewayWebSocketEmbedded, BeastAuthKeyExchangeAndPing) {
   Status started = gw.start();
   ASSERT_TRUE(started.is_ok()) << started.message();
 
-  BeastClient client(gw.bound_port(0));
+  BeastWsClient client(gw.bound_port(0));
   EXPECT_EQ(client.protocol(), "binary");
   MsgIds msg_ids;
 

@@ -19,6 +19,7 @@
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "gateway/gateway.h"
+#include "tests/unit/gateway/beast_ws_client.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -84,78 +85,14 @@ Bytes packet(size_t size, uint8_t first) {
   return p;
 }
 
-struct Collect : codecs::FrameSink {
-  std::vector<Bytes> packets;
-  std::vector<int32_t> errors;
-  bool on_packet(codecs::MutableByteView payload, bool) override {
-    packets.emplace_back(payload.begin(), payload.end());
-    return true;
-  }
-  bool on_transport_error(int32_t code) override {
-    errors.push_back(code);
-    return true;
-  }
-};
-
-// The client side: Beast for WebSocket, our client-role obfuscated2 + abridged stack for
-// the stream inside (the server side of both is what is under test).
-class BeastClient {
- public:
-  explicit BeastClient(uint16_t port) : ws_(ioc_) {
-    ws_.next_layer().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    ws_.set_option(bws::stream_base::decorator([](bws::request_type& req) {
-      req.set(beast::http::field::sec_websocket_protocol, "binary");
-    }));
-    ws_.read_message_max(64u << 20);
-    ws_.binary(true);
-    bws::response_type reply;
-    ws_.handshake(reply, "127.0.0.1", "/apiws");
-    protocol_ = std::string(reply[beast::http::field::sec_websocket_protocol]);
-    codecs::obfuscated::ClientInit init =
-        codecs::obfuscated::make_client_init(codecs::TransportKind::kAbridged, 2, nullptr);
-    stack_.emplace(
-        codecs::detector::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
-        codecs::FrameLimits{});
-    stack_->add_outer_stage(std::move(init.stage));
-    stack_->set_preamble(Bytes(init.header.begin(), init.header.end()));
-  }
-
-  void send(const Bytes& payload) {
-    Bytes out;
-    if (!tag_sent_) stack_->write_tag(out);
-    tag_sent_ = true;
-    stack_->write_packet(payload, false, out);
-    ws_.write(net::buffer(out));
-  }
-
-  // Reads one message; feeds it to the stack. Returns false on close.
-  bool read_message(Collect& sink) {
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    ws_.read(buffer, ec);
-    if (ec) return false;
-    Bytes data(buffer.size());
-    net::buffer_copy(net::buffer(data), buffer.data());
-    EXPECT_EQ(stack_->feed(data, sink), codecs::CodecError::kNone);
-    return true;
-  }
-
-  bws::stream<tcp::socket>& ws() { return ws_; }
-  const std::string& protocol() const { return protocol_; }
-
- private:
-  net::io_context ioc_;
-  bws::stream<tcp::socket> ws_;
-  std::optional<codecs::TransportStack> stack_;
-  std::string protocol_;
-  bool tag_sent_ = false;
-};
+using test::BeastWsClient;
+using Collect = test::CollectSink;
 
 TEST(GatewayWebSocket, BeastRoundTripsOnePacketPerMessage) {
   Seen seen;
   Gateway gw(make_config(seen));
   ASSERT_TRUE(gw.start().is_ok());
-  BeastClient client(gw.bound_port(0));
+  BeastWsClient client(gw.bound_port(0));
   EXPECT_EQ(client.protocol(), "binary");
 
   for (size_t size : {size_t(16), size_t(1024), size_t(700 * 1024)}) {
