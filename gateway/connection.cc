@@ -12,6 +12,7 @@
 #include "codecs/http/http_response.h"
 #include "codecs/websocket/ws_handshake.h"
 #include "gateway/config.h"
+#include "gateway/gateway.h"
 #include "gateway/worker.h"
 
 namespace mtedge::gateway {
@@ -345,7 +346,37 @@ void Connection::take_http_output() {
     begin_close(CloseReason::kProtocolError);
     return;
   }
+  if (exchange_) sync_http_hold();
   if (exchange_ && !http_feeding_) resume_http();
+}
+
+void Connection::sync_http_hold() {
+  const uint64_t want =
+      state_ == State::kHttp && exchange_->has_waiting() ? exchange_->auth_key_id : 0;
+  if (want == exchange_->held_key) return;
+  HttpHolders& holders = worker_.gateway().http_holders();
+  if (exchange_->held_key != 0) holders.release(exchange_->held_key, id_);
+  if (want != 0) holders.hold(want, id_);
+  exchange_->held_key = want;
+}
+
+bool Connection::route_http_packet(codecs::ByteView packet) {
+  if (packet.size() < kAuthKeyIdSize) return false;
+  const uint64_t key = codecs::load_le64(packet.data());
+  if (key == 0) return false;
+  std::optional<backend::ConnId> holder = worker_.gateway().http_holders().longest(key, id_);
+  if (!holder) return false;
+  worker_.metrics().http_routes[static_cast<size_t>(HttpRouteOutcome::kRouted)].add();
+  spdlog::debug("conn {:#x} peer {}: http packet routed to conn {:#x} (same auth key)", id_,
+                peer_.to_string(), *holder);
+  worker_.gateway().route_http_packet(*holder, id_, codecs::Bytes(packet.begin(), packet.end()));
+  return true;
+}
+
+bool Connection::take_routed_http(codecs::ByteView packet) {
+  if (state_ != State::kHttp || !exchange_) return false;
+  send_http_packet(packet, false);
+  return true;
 }
 
 bool Connection::on_request(const codecs::http::Request& request) {
@@ -378,11 +409,12 @@ bool Connection::serve_http_post(const codecs::http::Request& request) {
     take_http_output();
     return false;
   }
-  exchange_->on_request(request.id, last_activity_ms_);
-  arm_http_timer();
   backend::Frame frame;
   frame.conn_id = id_;
   frame.auth_key_id = codecs::load_le64(request.body.data());
+  exchange_->auth_key_id = frame.auth_key_id;
+  exchange_->on_request(request.id, last_activity_ms_);
+  arm_http_timer();
   frame.kind =
       frame.auth_key_id == 0 ? backend::FrameKind::kUnencrypted : backend::FrameKind::kEncrypted;
   frame.packet = request.body;  // no quick ack over HTTP (wire notes §4)
@@ -409,7 +441,8 @@ void Connection::open_http_exchange() {
   worker_.adapter().on_open(info);
 }
 
-bool Connection::send_http_packet(codecs::ByteView packet) {
+bool Connection::send_http_packet(codecs::ByteView packet, bool may_route) {
+  if (may_route && !exchange_->has_waiting() && route_http_packet(packet)) return true;
   if (!room_for(packet.size() + kHttpHeaderSlack)) return false;
   switch (exchange_->deliver(packet)) {
     case HttpExchange::Delivery::kOverflow:
@@ -829,6 +862,10 @@ void Connection::close_now(CloseReason reason) {
     ws_ = nullptr;  // a WebSocket stage not yet in the stack belonged to accept_
   }
   worker_.forget(this, reason);
+  if (exchange_ && exchange_->held_key != 0) {
+    worker_.gateway().http_holders().release(exchange_->held_key, id_);
+    exchange_->held_key = 0;
+  }
   spdlog::debug("conn {:#x} peer {}: closed ({})", id_, peer_.to_string(),
                 backend::close_reason_name(reason));
   if (opened_) {

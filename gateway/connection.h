@@ -98,6 +98,9 @@ class Connection final : public codecs::FrameSink,
 
   // GatewaySink operations (the worker looks the connection up by id).
   bool send_packet(codecs::ByteView packet);
+  // A packet routed here by auth key (Worker::take_routed_http): answers a waiting request
+  // or is queued for the next one. False when this connection no longer serves HTTP.
+  bool take_routed_http(codecs::ByteView packet);
   void send_quick_ack(uint32_t token);
   void send_transport_error(int32_t code);
   void resume_reading();
@@ -155,7 +158,15 @@ class Connection final : public codecs::FrameSink,
   // POST (a probe included) opens the connection to the adapter.
   bool serve_http_post(const codecs::http::Request& request);
   void open_http_exchange();
-  bool send_http_packet(codecs::ByteView packet);
+  // `may_route`: with no request waiting here, the packet may go to another connection
+  // holding a request under the same auth key (route_http_packet).
+  bool send_http_packet(codecs::ByteView packet, bool may_route = true);
+  // Keeps this connection's entry in the gateway's HttpHolders in step with its waiting
+  // requests and the auth key of its latest request.
+  void sync_http_hold();
+  // Sends `packet` to the connection that has held a request longest under the packet's
+  // auth_key_id (any worker); false when there is none.
+  bool route_http_packet(codecs::ByteView packet);
   void send_http_transport_error(int32_t code);
   // Parses what the codec stashed at its pipelining cap, then reads again if both the codec
   // and the adapter take more.

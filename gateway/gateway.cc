@@ -145,6 +145,16 @@ void Gateway::post(unsigned worker, std::function<void()> task) {
   if (worker < workers_.size()) workers_[worker]->post(std::move(task));
 }
 
+void Gateway::route_http_packet(backend::ConnId target, backend::ConnId origin,
+                                codecs::Bytes packet) {
+  const unsigned w = backend::worker_of(target);
+  if (w >= workers_.size()) return;
+  Worker* worker = workers_[w].get();
+  worker->post([worker, target, origin, packet = std::move(packet)]() mutable {
+    worker->take_routed_http(target, origin, std::move(packet));
+  });
+}
+
 void Gateway::begin_shutdown() {
   if (!started_ || stopping_.exchange(true)) return;
   spdlog::info("shutdown: stop accepting, drain for up to {} ms",

@@ -18,6 +18,7 @@
 #include "codecs/common/status.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "gateway/config.h"
+#include "gateway/http_holders.h"
 #include "gateway/metrics.h"
 
 namespace mtedge::gateway {
@@ -55,6 +56,13 @@ class Gateway {
   // The obfuscated2 / fake-TLS anti-replay cache, shared by every worker (thread-safe).
   codecs::obfuscated::ReplayCache& replay_cache() { return *replay_cache_; }
 
+  // HTTP connections holding a request, by auth key (thread-safe).
+  HttpHolders& http_holders() { return http_holders_; }
+  // Thread-safe: hands `packet` to HTTP connection `target` on its worker, for connection
+  // `origin` that had no request to carry it. When `target` is gone by then, the packet is
+  // queued on `origin` instead (Worker::take_routed_http).
+  void route_http_packet(backend::ConnId target, backend::ConnId origin, codecs::Bytes packet);
+
   // Process-wide open connections, for max_connections (lock-free).
   std::atomic<uint64_t>& open_connections() { return open_connections_; }
 
@@ -63,6 +71,7 @@ class Gateway {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> bound_ports_;
   std::unique_ptr<codecs::obfuscated::ReplayCache> replay_cache_;
+  HttpHolders http_holders_;
   std::atomic<uint64_t> open_connections_{0};
   std::atomic<bool> stopping_{false};
   bool started_ = false;

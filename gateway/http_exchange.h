@@ -51,6 +51,11 @@ class HttpExchange {
   std::optional<uint64_t> next_deadline_ms() const;
 
   bool has_waiting() const { return !waiting_.empty(); }
+
+  // Routing by auth key (gateway/http_holders.h): the auth_key_id of the latest request
+  // (0: unencrypted), and the key this connection is registered under as a holder (0: none).
+  uint64_t auth_key_id = 0;
+  uint64_t held_key = 0;
   size_t queued_packets() const { return queue_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
 

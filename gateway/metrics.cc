@@ -32,6 +32,16 @@ const char* fronting_outcome_name(FrontingOutcome outcome) {
   return "unknown";
 }
 
+const char* http_route_outcome_name(HttpRouteOutcome outcome) {
+  switch (outcome) {
+    case HttpRouteOutcome::kRouted: return "routed";
+    case HttpRouteOutcome::kReturned: return "returned";
+    case HttpRouteOutcome::kLost: return "lost";
+    case HttpRouteOutcome::kCount: break;
+  }
+  return "unknown";
+}
+
 void MetricsSnapshot::add(const MetricsShard& s) {
   accepted += s.accepted.get();
   rejected_max_connections += s.rejected_max_connections.get();
@@ -46,6 +56,7 @@ void MetricsSnapshot::add(const MetricsShard& s) {
   for (size_t i = 0; i < gateway_errors.size(); ++i) gateway_errors[i] += s.gateway_errors[i].get();
   for (size_t i = 0; i < detections.size(); ++i) detections[i] += s.detections[i].get();
   for (size_t i = 0; i < fronting.size(); ++i) fronting[i] += s.fronting[i].get();
+  for (size_t i = 0; i < http_routes.size(); ++i) http_routes[i] += s.http_routes[i].get();
 }
 
 uint64_t MetricsSnapshot::closed_total() const {
@@ -107,6 +118,12 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
   for (size_t i = 0; i < m.fronting.size(); ++i) {
     fmt::format_to(std::back_inserter(out), "mtedge_fronting_total{{outcome=\"{}\"}} {}\n",
                    fronting_outcome_name(static_cast<FrontingOutcome>(i)), m.fronting[i]);
+  }
+  metric("mtedge_http_routed_total", "counter",
+         "HTTP packets routed by auth key to another connection's waiting request, by outcome.");
+  for (size_t i = 0; i < m.http_routes.size(); ++i) {
+    fmt::format_to(std::back_inserter(out), "mtedge_http_routed_total{{outcome=\"{}\"}} {}\n",
+                   http_route_outcome_name(static_cast<HttpRouteOutcome>(i)), m.http_routes[i]);
   }
   return fmt::to_string(out);
 }

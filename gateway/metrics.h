@@ -40,6 +40,15 @@ enum class FrontingOutcome : uint8_t {
 };
 const char* fronting_outcome_name(FrontingOutcome outcome);
 
+// What happened to an HTTP packet routed by auth key (docs/codecs/http.md).
+enum class HttpRouteOutcome : uint8_t {
+  kRouted,    // handed to another connection holding a request under the same auth key
+  kReturned,  // that connection was gone: queued back on the connection it came for
+  kLost,      // both were gone
+  kCount
+};
+const char* http_route_outcome_name(HttpRouteOutcome outcome);
+
 inline constexpr size_t kCloseReasonCount = 6;
 inline constexpr size_t kDetectedCount = 9;
 
@@ -60,6 +69,7 @@ struct alignas(64) MetricsShard {
   std::array<Counter, static_cast<size_t>(GatewayError::kCount)> gateway_errors;
   std::array<Counter, kDetectedCount> detections;
   std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
+  std::array<Counter, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes;
 };
 
 // A plain sum of all shards.
@@ -77,6 +87,7 @@ struct MetricsSnapshot {
   std::array<uint64_t, static_cast<size_t>(GatewayError::kCount)> gateway_errors{};
   std::array<uint64_t, kDetectedCount> detections{};
   std::array<uint64_t, static_cast<size_t>(FrontingOutcome::kCount)> fronting{};
+  std::array<uint64_t, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes{};
 
   void add(const MetricsShard& shard);
   uint64_t closed_total() const;

@@ -241,6 +241,24 @@ Connection* Worker::find(ConnId id) {
   return it == conns_.end() ? nullptr : it->second;
 }
 
+void Worker::take_routed_http(ConnId target, ConnId origin, codecs::Bytes packet) {
+  const bool returning = target == origin;
+  if (Connection* c = find(target); c != nullptr && c->take_routed_http(packet)) {
+    if (returning) {
+      metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kReturned)].add();
+    }
+    return;
+  }
+  if (!returning) {
+    // The holder went away while the packet was posted: back to the connection it came for.
+    gateway_.route_http_packet(origin, origin, std::move(packet));
+    return;
+  }
+  metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kLost)].add();
+  spdlog::debug("conn {:#x}: routed http packet of {} bytes lost (connection gone)", origin,
+                packet.size());
+}
+
 // GatewaySink: a connection that is gone is ignored (the adapter got or gets on_close).
 bool Worker::send_packet(ConnId conn, backend::ByteView packet) {
   Connection* c = find(conn);

@@ -59,8 +59,14 @@ class Worker final : public backend::GatewaySink {
   void close(backend::ConnId conn, std::string_view reason) override;
   void resume_reading(backend::ConnId conn) override;
 
+  // On this loop: a packet Gateway::route_http_packet sent here for HTTP connection
+  // `target`. When `target` no longer serves HTTP, the packet goes back to `origin`'s worker
+  // (queued there, never routed again); when that is gone too, it is counted as lost.
+  void take_routed_http(backend::ConnId target, backend::ConnId origin, codecs::Bytes packet);
+
   // For connections.
   uv_loop_t* loop() { return &loop_; }
+  Gateway& gateway() { return gateway_; }
   unsigned index() const { return index_; }
   const GatewaySettings& settings() const { return config_.gateway; }
   backend::BackendAdapter& adapter() { return *adapter_; }

@@ -1,13 +1,16 @@
 """MTProto over HTTP POST through the relay (the compatibility case: an HTTP client's packets
 reach a TCP upstream and its answers come back as HTTP responses), with a raw socket client:
-keep-alive, pipelining, the empty probe POST, the error statuses (CORS on web paths), and the
-gateway's max wait for a request nobody answers (200, empty body).
+keep-alive, pipelining, the empty probe POST, the error statuses (CORS on web paths), the
+gateway's max wait for a request nobody answers (200, empty body), and routing by auth key
+(an upstream packet for a connection with no waiting request answers the long poll another
+connection holds under the same auth_key_id, on any worker).
 """
+import re
 import time
 
 from base import GatewayTestCase
 from support import websocket as ws
-from support.upstream import answer_for
+from support.upstream import answer_for, pushed_for
 
 CORS = "access-control-allow-origin"
 
@@ -137,3 +140,72 @@ class HttpThroughRelay(GatewayTestCase):
         read_response(sock)
         self.assertIn("transport http", self.gw.output())
 
+
+
+class HttpRoutingByAuthKey(GatewayTestCase):
+    config_kw = dict(transports=("http",), log_level="debug",
+                     extra_gateway="http_max_wait_ms = 2000")
+    keys = iter(range(1, 1 << 30))
+
+    def connect(self):
+        sock = ws.connect_raw(self.port)
+        self.addCleanup(sock.close)
+        return sock
+
+    def key(self):
+        return b"K" + next(self.keys).to_bytes(7, "little")
+
+    def hold(self, key):
+        """A connection whose POST the upstream never answers: a long poll under `key`."""
+        poll = self.connect()
+        poll.sendall(post(b"/api", key + b"HOLD" + bytes(28)))
+        time.sleep(0.2)  # the poll waits at the gateway before anything else happens
+        return poll
+
+    def push(self, key):
+        """A second connection's query under `key`: answered, then the upstream pushes a packet
+        on that connection's upstream while it has no request waiting."""
+        query = self.connect()
+        body = key + b"PUSH" + bytes(range(28))
+        query.sendall(post(b"/api", body))
+        self.assertEqual(read_response(query)[:3:2], (200, answer_for(body)))
+        return query, body
+
+    def test_push_answers_the_long_poll_of_another_connection(self):
+        # Connections land on either worker (SO_REUSEPORT): repeat until a packet was routed
+        # across workers as well as within one.
+        pattern = re.compile(r"conn (0x[0-9a-f]+) peer \S+: http packet routed to conn (0x[0-9a-f]+)")
+        seen = set()
+        for _ in range(40):
+            key = self.key()
+            poll = self.hold(key)
+            query, body = self.push(key)
+            self.assertEqual(read_response(poll)[:3:2], (200, pushed_for(body)))
+            # Both connections stay usable.
+            for sock in (poll, query):
+                again = key + bytes(range(32))
+                sock.sendall(post(b"/api", again))
+                self.assertEqual(read_response(sock)[:3:2], (200, answer_for(again)))
+            seen = {int(a, 16) >> 48 == int(b, 16) >> 48
+                    for a, b in pattern.findall(self.gw.output())}
+            if seen == {True, False}:
+                break
+        self.assertEqual(seen, {True, False}, "no route both within and across workers")
+
+    def test_other_auth_keys_poll_is_not_answered(self):
+        poll = self.hold(self.key())
+        query, body = self.push(self.key())
+        self.assertEqual(read_response(poll)[:3:2], (200, b""))  # released after max wait
+        # The push waited on its own connection: its next request takes it at once.
+        query.sendall(post(b"/api", body[:8] + b"HOLD" + bytes(28)))
+        self.assertEqual(read_response(query)[:3:2], (200, pushed_for(body)))
+
+    def test_push_for_a_closed_poll_stays_with_its_connection(self):
+        key = self.key()
+        poll = self.hold(key)
+        poll.close()
+        time.sleep(0.2)
+        query, body = self.push(key)
+        time.sleep(0.5)  # the push arrives and is queued on the query's connection
+        query.sendall(post(b"/api", key + b"HOLD" + bytes(28)))
+        self.assertEqual(read_response(query)[:3:2], (200, pushed_for(body)))

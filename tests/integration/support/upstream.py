@@ -5,12 +5,15 @@ It answers each packet:
     bytes (raw LE, as intermediate sends it), so a test can check the re-encoded token;
   - payload starting b"ERR4": transport error -404;
   - payload starting b"CLOS": closes the connection;
-  - payload starting b"QUIE": no answer;
+  - payload starting b"QUIE", or with b"HOLD" at offset 8 (after an auth_key_id): no answer;
+  - b"PUSH" at offset 8: the usual answer, then 300 ms later a second packet,
+    pushed_for(payload), that starts with the same auth_key_id (a server-initiated message);
   - otherwise: the packet b"ANS!" + payload reversed.
 """
 import socket
 import struct
 import threading
+import time
 
 TAG = b"\xee\xee\xee\xee"
 
@@ -21,6 +24,10 @@ def token_for(payload):
 
 def answer_for(payload):
     return b"ANS!" + payload[::-1]
+
+
+def pushed_for(payload):
+    return payload[:8] + b"PUSHED!!" + payload[16:]
 
 
 def _recv_exact(sock, n):
@@ -91,11 +98,15 @@ class Upstream:
                     if out:
                         conn.sendall(out)
                     return
-                if not payload.startswith(b"QUIE"):
+                if not payload.startswith(b"QUIE") and payload[8:12] != b"HOLD":
                     answer = answer_for(payload)
                     out += struct.pack("<I", len(answer)) + answer
                 if out:
                     conn.sendall(out)
+                if payload[8:12] == b"PUSH":
+                    time.sleep(0.3)
+                    pushed = pushed_for(payload)
+                    conn.sendall(struct.pack("<I", len(pushed)) + pushed)
         except (EOFError, OSError):
             pass
         finally:
