@@ -18,6 +18,7 @@
 #include "codecs/http/http_server_codec.h"
 #include "gateway/gateway.h"
 #include "gateway/http_exchange.h"
+#include "gateway/http_holders.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -96,6 +97,31 @@ TEST(GatewayHttpExchange, QueuedPacketsAnswerTheNextRequestAtOnce) {
   EXPECT_FALSE(ex.has_waiting());
   EXPECT_TRUE(ends_with(output(codec), "\r\n\r\naaaa"));
   EXPECT_EQ(ex.queued_bytes(), 6u);
+}
+
+// ---- HttpHolders --------------------------------------------------------------------------
+
+TEST(GatewayHttpHolders, LongestHolderOfTheSameKeySkippingTheAsker) {
+  HttpHolders holders;
+  EXPECT_EQ(holders.longest(7, 1), std::nullopt);
+  holders.hold(7, 10);
+  holders.hold(7, 11);
+  holders.hold(7, 10);  // holding again keeps its place
+  holders.hold(8, 12);
+  EXPECT_EQ(holders.longest(7, 99), 10u);
+  EXPECT_EQ(holders.longest(7, 10), 11u);  // never the connection that asks
+  EXPECT_EQ(holders.longest(8, 12), std::nullopt);
+  EXPECT_EQ(holders.longest(9, 99), std::nullopt);  // another key's holders never answer
+  holders.release(7, 10);
+  EXPECT_EQ(holders.longest(7, 99), 11u);
+  holders.hold(7, 10);  // back at the end of the line
+  EXPECT_EQ(holders.longest(7, 99), 11u);
+  EXPECT_EQ(holders.keys(), 2u);
+  holders.release(7, 10);
+  holders.release(7, 11);
+  holders.release(8, 12);
+  holders.release(8, 12);  // releasing twice is harmless
+  EXPECT_EQ(holders.keys(), 0u);
 }
 
 TEST(GatewayHttpExchange, TransportErrorAnswersWithItsStatus) {
