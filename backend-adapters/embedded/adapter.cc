@@ -86,13 +86,14 @@ EmbeddedAdapter::~EmbeddedAdapter() {
   close_sweep_timer();
   for (auto& [conn, state] : conns_) {
     drop_timer(state.timer);
-    drop_timer(state.poll);
+    if (state.http) drop_timer(state.http->timer);
     if (state.bound) service_->detach(conn, state.auth_key_id, state.session_id);
   }
 }
 
 void EmbeddedAdapter::on_open(const ConnInfo& info) {
-  conns_.try_emplace(info.id).first->second.http = info.framing == "http";
+  Conn& state = conns_.try_emplace(info.id).first->second;
+  if (info.framing == "http") state.http = std::make_unique<HttpPoll>();
 }
 
 bool EmbeddedAdapter::on_frame(const Frame& frame) {
@@ -112,7 +113,14 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
       (state.auth_key_id != frame.auth_key_id || state.session_id != frame.session_id)) {
     // The client moved this connection to another session (e.g. after resetting its own).
     service_->detach(conn, state.auth_key_id, state.session_id);
-    state.holding = false;  // the new session learns it below
+    if (state.http) {
+      state.http->holding = false;  // the new session learns it below
+      if (!state.http->batch.empty()) {
+        service_->undelivered(SessionKey{state.auth_key_id, state.session_id},
+                              state.http->batch_salt, std::move(state.http->batch));
+        state.http->batch.clear();
+      }
+    }
   }
   state.bound = true;
   state.auth_key_id = frame.auth_key_id;
@@ -122,9 +130,12 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
   if (state.http) {
     // This frame is one HTTP request: held until something answers it or its wait ends.
+    // max_wait bounds the other two (wire notes §4: max_wait > max_delay > wait_after).
     const HttpWait wait = out.http_wait.value_or(HttpWait{});
     const int32_t max_wait = std::clamp(wait.max_wait, 0, kMaxHttpWaitMs);
-    state.held.push_back(uv_now(context_.loop) + uint64_t(max_wait));
+    auto within = [max_wait](int32_t ms) { return uint32_t(std::clamp(ms, 0, max_wait)); };
+    state.http->held.push_back({uv_now(context_.loop) + uint64_t(max_wait),
+                                within(wait.max_delay), within(wait.wait_after)});
     held_changed(conn, state);
     answer_request(conn, state, out.salt, std::move(out.replies));
   } else {
@@ -143,14 +154,17 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
 void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, const SessionKey& key,
                                  std::vector<OutMessage> messages) {
   auto it = conns_.find(conn);
-  if (it == conns_.end() || (it->second.http && it->second.held.empty())) {
-    // Closed meanwhile, or its long poll was answered (e.g. expired) before this arrived.
+  if (it == conns_.end() ||
+      (it->second.http && (it->second.http->held.empty() ||
+                           it->second.session_id != key.session_id ||
+                           it->second.auth_key_id != key.auth_key_id))) {
+    // Closed meanwhile, its long poll was answered (e.g. expired) before this arrived, or it
+    // moved to another session.
     service_->undelivered(key, salt, std::move(messages));
     return;
   }
   if (it->second.http) {
-    send_http(conn, it->second, salt, key.session_id, messages);
-    if (it = conns_.find(conn); it != conns_.end()) held_changed(conn, it->second);  // still open
+    batch_http(conn, it->second, salt, std::move(messages));
     return;
   }
   for (const OutMessage& m : messages) send_one(conn, salt, key.session_id, m);
@@ -174,17 +188,39 @@ void EmbeddedAdapter::answer_request(ConnId conn, Conn& state, int64_t salt,
   // `state` may be gone after the router ran a delivery inline; look the connection up again.
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  send_http(conn, it->second, salt, key.session_id, replies);
+  send_http(conn, it->second, salt, std::move(replies));
   if (it = conns_.find(conn); it != conns_.end()) held_changed(conn, it->second);  // still open
 }
 
+void EmbeddedAdapter::batch_http(ConnId conn, Conn& state, int64_t salt,
+                                 std::vector<OutMessage> messages) {
+  HttpPoll& poll = *state.http;
+  const uint64_t now = uv_now(context_.loop);
+  if (poll.batch.empty()) poll.batch_first_ms = now;
+  poll.batch_salt = salt;
+  poll.batch.insert(poll.batch.end(), std::make_move_iterator(messages.begin()),
+                    std::make_move_iterator(messages.end()));
+  const Held& oldest = poll.held.front();  // send_local checked that one is held
+  poll.batch_due_ms =
+      std::min(poll.batch_first_ms + oldest.max_delay_ms, now + oldest.wait_after_ms);
+  if (poll.batch_due_ms > now) {
+    arm_poll(conn, state);
+    return;
+  }
+  std::vector<OutMessage> batch;
+  batch.swap(poll.batch);
+  send_http(conn, state, salt, std::move(batch));
+  if (auto it = conns_.find(conn); it != conns_.end()) held_changed(conn, it->second);
+}
+
 void EmbeddedAdapter::held_changed(ConnId conn, Conn& state) {
-  const bool holding = state.bound && !state.held.empty();
+  HttpPoll& poll = *state.http;
+  const bool holding = state.bound && !poll.held.empty();
   // Holding is re-reported too: a session evicted and created again must learn it (the
   // session keeps the original order of a connection that already holds).
-  if (holding || holding != state.holding) {
+  if (holding || holding != poll.holding) {
     service_->set_holding(conn, SessionKey{state.auth_key_id, state.session_id}, holding);
-    state.holding = holding;
+    poll.holding = holding;
   }
   arm_poll(conn, state);
 }
@@ -201,12 +237,19 @@ void EmbeddedAdapter::send_one(ConnId conn, int64_t salt, int64_t session_id, co
   context_.sink->send_message(conn, out);
 }
 
-void EmbeddedAdapter::send_http(ConnId conn, Conn& state, int64_t salt, int64_t session_id,
-                                const std::vector<OutMessage>& messages) {
-  if (messages.empty()) return;
+void EmbeddedAdapter::send_http(ConnId conn, Conn& state, int64_t salt,
+                                std::vector<OutMessage> messages) {
+  if (messages.empty()) return;  // a batch waits for its own time
+  HttpPoll& poll = *state.http;
+  if (!poll.batch.empty()) {
+    messages.insert(messages.begin(), std::make_move_iterator(poll.batch.begin()),
+                    std::make_move_iterator(poll.batch.end()));
+    poll.batch.clear();
+  }
   // The gateway answers its oldest waiting request with the packet (or keeps it for the
   // next one). `state` is not used after the send: the send may close the connection.
-  if (!state.held.empty()) state.held.pop_front();
+  if (!poll.held.empty()) poll.held.pop_front();
+  const int64_t session_id = state.session_id;
   if (messages.size() == 1) {
     send_one(conn, salt, session_id, messages.front());
   } else {
@@ -215,21 +258,24 @@ void EmbeddedAdapter::send_http(ConnId conn, Conn& state, int64_t salt, int64_t 
 }
 
 void EmbeddedAdapter::arm_poll(ConnId conn, Conn& state) {
-  if (state.held.empty() || context_.loop == nullptr) {
-    drop_timer(state.poll);
+  HttpPoll& poll = *state.http;
+  if ((poll.held.empty() && poll.batch.empty()) || context_.loop == nullptr) {
+    drop_timer(poll.timer);
     return;
   }
-  if (state.poll == nullptr) {
-    state.poll = new Timer{};
-    state.poll->adapter = this;
-    state.poll->conn = conn;
-    uv_timer_init(context_.loop, &state.poll->handle);
-    state.poll->handle.data = state.poll;
+  if (poll.timer == nullptr) {
+    poll.timer = new Timer{};
+    poll.timer->adapter = this;
+    poll.timer->conn = conn;
+    uv_timer_init(context_.loop, &poll.timer->handle);
+    poll.timer->handle.data = poll.timer;
   }
   const uint64_t now = uv_now(context_.loop);
-  const uint64_t due = *std::min_element(state.held.begin(), state.held.end());
+  uint64_t due = UINT64_MAX;
+  for (const Held& h : poll.held) due = std::min(due, h.deadline_ms);
+  if (!poll.batch.empty()) due = std::min(due, poll.batch_due_ms);
   uv_timer_start(
-      &state.poll->handle,
+      &poll.timer->handle,
       [](uv_timer_t* handle) {
         auto* timer = static_cast<Timer*>(handle->data);
         timer->adapter->expire_polls(timer->conn);
@@ -241,20 +287,36 @@ void EmbeddedAdapter::expire_polls(ConnId conn) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
   Conn& state = it->second;
+  HttpPoll& poll = *state.http;
   const uint64_t now = uv_now(context_.loop);
+  auto send_batch = [&] {
+    std::vector<OutMessage> batch;
+    batch.swap(poll.batch);
+    send_http(conn, state, poll.batch_salt, std::move(batch));
+    return conns_.contains(conn);  // the send may have closed it (`state` is gone)
+  };
+  if (!poll.batch.empty() && poll.batch_due_ms <= now && !send_batch()) return;
   // Responses leave in request order: a request whose wait is over takes every older
-  // request with it (each answered early with its own empty container).
-  auto last = std::find_if(state.held.rbegin(), state.held.rend(),
-                           [now](uint64_t deadline) { return deadline <= now; });
-  size_t answer = static_cast<size_t>(state.held.rend() - last);
+  // request with it (each answered early: with the batch if one waits, else an empty
+  // container).
+  auto last = std::find_if(poll.held.rbegin(), poll.held.rend(),
+                           [now](const Held& h) { return h.deadline_ms <= now; });
+  size_t answer = static_cast<size_t>(poll.held.rend() - last);
   for (; answer > 0; --answer) {
-    state.held.pop_front();
-    if (!state.bound) continue;
+    if (!state.bound) {
+      poll.held.pop_front();
+      continue;
+    }
+    if (!poll.batch.empty()) {
+      if (!send_batch()) return;
+      continue;
+    }
+    poll.held.pop_front();
     // The long poll's answer when there is nothing to send (wire notes §4).
     OutMessage empty = service_->container(state.auth_key_id, state.session_id, {});
     send_one(conn, service_->current_salt(state.auth_key_id, system_clock_now()), state.session_id,
              empty);
-    if (conns_.find(conn) == conns_.end()) return;  // the send closed it (`state` is gone)
+    if (!conns_.contains(conn)) return;  // the send closed it (`state` is gone)
   }
   held_changed(conn, state);
 }
@@ -271,9 +333,17 @@ void EmbeddedAdapter::on_auth_key_created(uint64_t auth_key_id, int64_t server_s
 void EmbeddedAdapter::on_close(ConnId conn, CloseReason) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  drop_timer(it->second.timer);
-  drop_timer(it->second.poll);
-  if (it->second.bound) service_->detach(conn, it->second.auth_key_id, it->second.session_id);
+  Conn& state = it->second;
+  drop_timer(state.timer);
+  if (state.http) {
+    drop_timer(state.http->timer);
+    if (state.bound && !state.http->batch.empty()) {
+      // Batched for a request that will never be answered: back to the session.
+      service_->undelivered(SessionKey{state.auth_key_id, state.session_id},
+                            state.http->batch_salt, std::move(state.http->batch));
+    }
+  }
+  if (state.bound) service_->detach(conn, state.auth_key_id, state.session_id);
   conns_.erase(it);
 }
 
@@ -318,7 +388,7 @@ void EmbeddedAdapter::stop(std::function<void()> done) {
   close_sweep_timer();
   for (auto& [conn, state] : conns_) {
     drop_timer(state.timer);
-    drop_timer(state.poll);
+    if (state.http) drop_timer(state.http->timer);
   }
   done();
 }

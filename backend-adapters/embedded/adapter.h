@@ -10,6 +10,9 @@
 // (SessionService::set_holding): a frame's content-related replies leave through the session's
 // longest-held request, on whichever connection (the others answer the frame's own request),
 // and a delivery that finds no request left goes back to the session (undelivered).
+// Messages delivered to a held request are batched by its http_wait: sent `wait_after` ms
+// after the latest one arrived, and at most `max_delay` ms after the first (0 and 0, the
+// default: at once), in one container, with the frame replies that go out first if any.
 #pragma once
 
 #include <uv.h>
@@ -72,29 +75,45 @@ class EmbeddedAdapter final : public BackendAdapter {
 
  private:
   struct Timer;
+  // One held HTTP request: when its wait ends (loop ms) and its http_wait batching bounds.
+  struct Held {
+    uint64_t deadline_ms = 0;
+    uint32_t max_delay_ms = 0;
+    uint32_t wait_after_ms = 0;
+  };
+  // HTTP connections only.
+  struct HttpPoll {
+    Timer* timer = nullptr;  // fires at the earliest held deadline or batch_due_ms
+    std::deque<Held> held;   // requests not answered yet, oldest first
+    bool holding = false;    // what the session was last told (`held` non-empty)
+    // Messages delivered for the oldest held request, waiting out its http_wait batching.
+    std::vector<OutMessage> batch;
+    int64_t batch_salt = 0;
+    uint64_t batch_first_ms = 0;
+    uint64_t batch_due_ms = 0;
+  };
   struct Conn {
     bool bound = false;
-    bool http = false;  // one packet per response; requests are held as long polls
     uint64_t auth_key_id = 0;
     int64_t session_id = 0;
-    Timer* timer = nullptr;  // ping_delay_disconnect
-    Timer* poll = nullptr;   // HTTP: fires at the earliest deadline in `held`
-    // HTTP: deadlines (loop ms) of the requests not answered yet, oldest request first.
-    std::deque<uint64_t> held;
-    bool holding = false;  // HTTP: what the session was last told (`held` non-empty)
+    Timer* timer = nullptr;         // ping_delay_disconnect
+    std::unique_ptr<HttpPoll> http;  // one packet per response; requests are held as long polls
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);
   static void drop_timer(Timer*& timer);
-  // HTTP: sends `messages` as one packet answering the oldest held request.
-  void send_http(ConnId conn, Conn& state, int64_t salt, int64_t session_id,
-                 const std::vector<OutMessage>& messages);
+  // HTTP: sends the batch and `messages` as one packet answering the oldest held request.
+  void send_http(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> messages);
+  // HTTP: adds messages delivered for the oldest held request to its batch; sends the batch
+  // when its http_wait bounds are already reached, else re-arms the poll timer.
+  void batch_http(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> messages);
   void send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& message);
   // HTTP: the replies to one request; content-related ones go where the session routes them.
   void answer_request(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> replies);
   // HTTP: tells the session whether the connection holds a request (on each change, and again
   // while it holds), then re-arms the poll timer.
   void held_changed(ConnId conn, Conn& state);
-  // HTTP: answers held requests whose wait is over with empty containers; re-arms.
+  // HTTP: sends a batch that is due; answers held requests whose wait is over (with the batch
+  // if one waits, else an empty container); re-arms.
   void expire_polls(ConnId conn);
   void arm_poll(ConnId conn, Conn& state);
   void close_sweep_timer();

@@ -7,7 +7,8 @@ an empty msg_container (encrypted: Telethon decrypts and processes it); a query 
 poll is held is answered at once (its answer leaves through the oldest held request).
 
 Routing by session: with Telethon's auth key, two raw HTTP connections of one session; a long
-poll held on A is answered with the rpc_result of a query sent on B.
+poll held on A is answered with the rpc_result of a query sent on B, and with http_wait's
+wait_after, the results of two queries on B sent 0.3 s apart arrive in one answer on A.
 """
 import asyncio
 import collections
@@ -157,42 +158,73 @@ class TelethonOverHttp(EmbeddedCase):
 
         run(scenario())
 
+    async def two_connections(self):
+        """A RawHttpSession on Telethon's auth key with two keep-alive connections, the
+        session opened on the first one (learning the salt if it has rotated). The caller
+        closes both (close_all)."""
+        client = await self.connect(self.port, ConnectionHttp)
+        auth_key, salt = client.session.auth_key, client._sender._state.salt
+        await client.disconnect()
+        session = RawHttpSession(auth_key, salt)
+        a = await session.open(self.port)
+        b = await session.open(self.port)
+        for _ in range(2):
+            await session.post(a, PingRequest(ping_id=1), True)
+            answer = await session.answer(a, 5)
+            salts = [o for _, o in answer if isinstance(o, BadServerSalt)]
+            if not salts:
+                break
+            session.state.salt = salts[0].new_server_salt
+        self.assertFalse(salts, "bad_server_salt twice")
+        return session, a, b
+
+    @staticmethod
+    def close_all(*conns):
+        for _, writer in conns:
+            writer.close()
+
+    @staticmethod
+    def get_config():
+        return InvokeWithLayerRequest(LAYER, InitConnectionRequest(
+            api_id=1, device_model="test", system_version="1", app_version="1",
+            system_lang_code="en", lang_pack="", lang_code="en", query=GetConfigRequest()))
+
     def test_poll_on_one_connection_answered_by_a_query_on_another(self):
         async def scenario():
-            client = await self.connect(self.port, ConnectionHttp)
-            auth_key, salt = client.session.auth_key, client._sender._state.salt
-            await client.disconnect()
-
-            session = RawHttpSession(auth_key, salt)
-            a = await session.open(self.port)
-            b = await session.open(self.port)
+            session, a, b = await self.two_connections()
             try:
-                # Open the session on A (learning the salt if it has rotated).
-                for _ in range(2):
-                    await session.post(a, PingRequest(ping_id=1), True)
-                    answer = await session.answer(a, 5)
-                    salts = [o for _, o in answer if isinstance(o, BadServerSalt)]
-                    if not salts:
-                        break
-                    session.state.salt = salts[0].new_server_salt
-                self.assertFalse(salts, "bad_server_salt twice")
-
                 # A long poll on A: nothing to send, so it is held.
                 await session.post(a, HttpWait(0, 0, 20000), False)
                 await asyncio.sleep(0.3)
                 # A query on B of the same session: its rpc_result leaves through A's poll.
                 start = time.monotonic()
-                query = InvokeWithLayerRequest(LAYER, InitConnectionRequest(
-                    api_id=1, device_model="test", system_version="1", app_version="1",
-                    system_lang_code="en", lang_pack="", lang_code="en", query=GetConfigRequest()))
-                query_id = await session.post(b, query, True)
+                query_id = await session.post(b, self.get_config(), True)
                 answer = await session.answer(a, 5)
                 self.assertLess(time.monotonic() - start, 3)
                 results = [o for _, o in answer if getattr(o, "req_msg_id", None) == query_id]
                 self.assertEqual(len(results), 1, answer)
                 self.assertIsNone(results[0].error)
             finally:
-                for _, writer in (a, b):
-                    writer.close()
+                self.close_all(a, b)
+
+        run(scenario())
+
+    def test_poll_batches_messages_by_wait_after(self):
+        async def scenario():
+            session, a, b = await self.two_connections()
+            try:
+                # A long poll that waits 1.5 s after each message for more (at most 6 s after
+                # the first): two queries on B 0.3 s apart come back in ONE answer on A.
+                await session.post(a, HttpWait(6000, 1500, 20000), False)
+                await asyncio.sleep(0.3)
+                first = await session.post(b, self.get_config(), True)
+                await asyncio.sleep(0.3)
+                second = await session.post(b, self.get_config(), True)
+                answer = await session.answer(a, 10)
+                answered = {getattr(o, "req_msg_id", None) for _, o in answer}
+                self.assertIn(first, answered, answer)
+                self.assertIn(second, answered, answer)
+            finally:
+                self.close_all(a, b)
 
         run(scenario())
