@@ -1,6 +1,8 @@
 // The DH exchange state machine. Every check of wire notes §7.4 is marked with its item.
 #include "mtproto/handshake/handshake_server.h"
 
+#include <openssl/crypto.h>
+
 #include <cstring>
 
 #include "mtproto/crypto/aes.h"
@@ -84,6 +86,24 @@ codecs::Bytes dh_gen_body(uint32_t ctor, const Exchange& ex, const Int128& hash)
 
 }  // namespace
 
+namespace {
+
+// Ends an exchange after set_client_DH_params: its permit goes back, the server's DH secret
+// is wiped, and only the last reply is kept for repeats (the resPQ and server_DH_params
+// replies can no longer be asked for), so a finished exchange costs little while its reply
+// is cached (reply_cache_ms).
+void finish_exchange(Exchange& ex, int64_t expires_ms) {
+  ex.stage = Exchange::Stage::kDone;
+  ex.expires_ms = expires_ms;
+  ex.permit.release();
+  OPENSSL_cleanse(ex.a.data(), ex.a.size());
+  codecs::Bytes().swap(ex.a);
+  codecs::Bytes().swap(ex.res_pq);
+  codecs::Bytes().swap(ex.dh_reply);
+}
+
+}  // namespace
+
 HandshakeServer::HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string peer_ip)
     : ctx_(std::move(context)), peer_ip_(std::move(peer_ip)) {}
 
@@ -146,7 +166,7 @@ HandshakeOutput HandshakeServer::on_req_pq(codecs::ByteView body, uint32_t ctor,
     // Identical repeat (same query, same nonce): the same resPQ, as long as it is kept.
     std::lock_guard lock(existing->mu);
     if (existing->req_pq_ctor == ctor && existing->stage != Exchange::Stage::kDead &&
-        existing->expires_ms > now_ms)
+        !existing->res_pq.empty() && existing->expires_ms > now_ms)
       return reply(existing->res_pq, "repeated req_pq");
     return fail(kTransportErrorBadQuery, "req_pq: nonce already used");
   }
@@ -205,6 +225,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
   auto kill = [&](int32_t code, std::string why) {
     ex->stage = Exchange::Stage::kDead;
     ex->permit.release();
+    OPENSSL_cleanse(ex->a.data(), ex->a.size());
     ex->a.clear();
     return fail(code, std::move(why));
   };
@@ -325,6 +346,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
   auto kill = [&](int32_t code, std::string why) {
     ex->stage = Exchange::Stage::kDead;
     ex->permit.release();
+    OPENSSL_cleanse(ex->a.data(), ex->a.size());
     ex->a.clear();
     return fail(code, std::move(why));
   };
@@ -382,10 +404,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
   if (!inserted) {
     // The store failed (e.g. persistence I/O): not the client's fault, never -404.
     ex->set_reply = dh_gen_body(kDhGenFail, *ex, new_nonce_hash(ex->new_nonce, 3, key->aux_hash()));
-    ex->stage = Exchange::Stage::kDone;
-    ex->expires_ms = now_ms + ctx_->config().reply_cache_ms;
-    ex->permit.release();
-    ex->a.clear();
+    finish_exchange(*ex, now_ms + ctx_->config().reply_cache_ms);
     return reply(ex->set_reply, "dh_gen_fail: " + inserted.message());
   }
   if (!inserted.value()) {
@@ -393,10 +412,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
     if (++ex->retries > ctx_->config().max_retries) {
       ex->set_reply =
           dh_gen_body(kDhGenFail, *ex, new_nonce_hash(ex->new_nonce, 3, key->aux_hash()));
-      ex->stage = Exchange::Stage::kDone;
-      ex->expires_ms = now_ms + ctx_->config().reply_cache_ms;
-      ex->permit.release();
-      ex->a.clear();
+      finish_exchange(*ex, now_ms + ctx_->config().reply_cache_ms);
       return reply(ex->set_reply, "dh_gen_fail: too many retries");
     }
     ex->retry_id = key->aux_hash_u64();
@@ -405,10 +421,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
     return reply(ex->set_reply, "dh_gen_retry: auth_key_id collision");
   }
   ex->set_reply = dh_gen_body(kDhGenOk, *ex, new_nonce_hash(ex->new_nonce, 1, key->aux_hash()));
-  ex->stage = Exchange::Stage::kDone;
-  ex->expires_ms = now_ms + ctx_->config().reply_cache_ms;
-  ex->permit.release();
-  ex->a.clear();
+  finish_exchange(*ex, now_ms + ctx_->config().reply_cache_ms);
 
   HandshakeOutput out = reply(ex->set_reply);
   CompletedAuthKey done;

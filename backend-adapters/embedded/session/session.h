@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <list>
 #include <map>
 #include <memory>
@@ -88,10 +87,12 @@ struct Session {
   std::map<int64_t, ReceivedMsg> received;
   int64_t forgotten_up_to = 0;  // highest forgotten id: ids <= this are "too old to know" (20)
 
-  std::deque<QueuedMessage> unacked;
+  // Oldest first, at most max_queued_messages (a vector: an idle session allocates nothing).
+  std::vector<QueuedMessage> unacked;
   bool overflow_logged = false;  // the unacked-queue overflow warning was logged for this session
-  std::map<int64_t, StoredResult> results;  // by req_msg_id
-  std::deque<int64_t> result_order;         // eviction order of `results`
+  // By req_msg_id; beyond max_stored_results the smallest req_msg_id (the client's oldest
+  // query: msg_ids grow with time) is forgotten first.
+  std::map<int64_t, StoredResult> results;
 
   std::vector<SessionConn> conns;  // live connections bound to this session, oldest first
   uint64_t holding_counter = 0;    // source of SessionConn::holding_since

@@ -82,7 +82,7 @@ OutMessage SessionLayer::emit(Bytes body, bool content_related, bool response) {
   if (content_related) {
     session_.unacked.push_back(QueuedMessage{message, 0});
     if (session_.unacked.size() > service_.config().max_queued_messages) {
-      session_.unacked.pop_front();
+      session_.unacked.erase(session_.unacked.begin());
       service_.dropped_unacked_.fetch_add(1, std::memory_order_relaxed);
       if (!session_.overflow_logged) {  // once per session: a client that never acks cannot flood
                                         // the log
@@ -533,10 +533,8 @@ void SessionLayer::answer_duplicate(int64_t msg_id) {
 
 void SessionLayer::store_result(int64_t req_msg_id, const OutMessage& answer) {
   session_.results[req_msg_id] = StoredResult{answer};
-  session_.result_order.push_back(req_msg_id);
-  while (session_.result_order.size() > service_.config().max_stored_results) {
-    session_.results.erase(session_.result_order.front());
-    session_.result_order.pop_front();
+  while (session_.results.size() > service_.config().max_stored_results) {
+    session_.results.erase(session_.results.begin());
   }
 }
 
