@@ -18,31 +18,52 @@ struct WriteReq {
 
 }  // namespace
 
+struct UpstreamConn::Connecting {
+  uv_connect_t req;
+  uv_timer_t timer;
+  UpstreamConn* conn = nullptr;  // null once released
+  int pending = 2;               // the connect callback and the timer's close callback
+  void done() {
+    if (--pending == 0) delete this;
+  }
+};
+
 UpstreamConn::UpstreamConn(RelayAdapter& owner, ConnId id, const UpstreamAddress& upstream,
                            std::unique_ptr<codecs::TransportStack> stack)
     : owner_(owner), id_(id), upstream_(upstream), stack_(std::move(stack)) {
   int rc = uv_tcp_init(owner_.loop(), &tcp_);
   assert(rc == 0);
-  rc = uv_timer_init(owner_.loop(), &timer_);
-  assert(rc == 0);
   (void)rc;
   tcp_.data = this;
-  timer_.data = this;
-  connect_req_.data = this;
-  open_handles_ = 2;
+  open_handles_ = 1;
   // The transport tag goes first, ahead of any packet queued while connecting.
   stack_->write_tag(out_);
 }
 
 void UpstreamConn::start() {
   uv_tcp_nodelay(&tcp_, 1);
-  int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&upstream_.addr),
-                          connect_cb);
+  connecting_ = new Connecting;
+  connecting_->conn = this;
+  connecting_->req.data = connecting_;
+  uv_timer_init(owner_.loop(), &connecting_->timer);
+  connecting_->timer.data = connecting_;
+  int rc = uv_tcp_connect(&connecting_->req, &tcp_,
+                          reinterpret_cast<const sockaddr*>(&upstream_.addr), connect_cb);
   if (rc != 0) {
+    connecting_->pending--;  // no connect callback will come
     fail(fmt::format("upstream connect failed: {}", uv_strerror(rc)), true);
     return;
   }
-  uv_timer_start(&timer_, timeout_cb, owner_.config().connect_timeout_ms, 0);
+  uv_timer_start(&connecting_->timer, timeout_cb, owner_.config().connect_timeout_ms, 0);
+}
+
+void UpstreamConn::release_connecting() {
+  if (connecting_ == nullptr) return;
+  connecting_->conn = nullptr;
+  uv_timer_stop(&connecting_->timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(&connecting_->timer),
+           [](uv_handle_t* h) { static_cast<Connecting*>(h->data)->done(); });
+  connecting_ = nullptr;
 }
 
 bool UpstreamConn::send(ByteView packet, bool quick_ack_request) {
@@ -140,8 +161,8 @@ void UpstreamConn::close() {
   closing_ = true;
   out_.clear();
   out_.shrink_to_fit();
+  release_connecting();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), close_cb);
 }
 
 void UpstreamConn::fail(std::string_view reason, bool warn) {
@@ -158,8 +179,7 @@ void UpstreamConn::fail(std::string_view reason, bool warn) {
 }
 
 void UpstreamConn::on_connected(int status) {
-  if (closing_) return;  // cancelled by close()
-  uv_timer_stop(&timer_);
+  release_connecting();
   if (status < 0) {
     fail(fmt::format("upstream connect failed: {}", uv_strerror(status)), true);
     return;
@@ -224,11 +244,15 @@ void UpstreamConn::on_handle_closed() {
 }
 
 void UpstreamConn::connect_cb(uv_connect_t* req, int status) {
-  static_cast<UpstreamConn*>(req->data)->on_connected(status);
+  auto* connecting = static_cast<Connecting*>(req->data);
+  // Released by close() (the connect was cancelled): the connection is closing.
+  if (UpstreamConn* conn = connecting->conn) conn->on_connected(status);
+  connecting->done();
 }
 
 void UpstreamConn::timeout_cb(uv_timer_t* timer) {
-  auto* conn = static_cast<UpstreamConn*>(timer->data);
+  UpstreamConn* conn = static_cast<Connecting*>(timer->data)->conn;
+  if (conn == nullptr) return;
   conn->fail(fmt::format("upstream connect timeout [timeout_ms = {}]",
                          conn->owner_.config().connect_timeout_ms),
              true);

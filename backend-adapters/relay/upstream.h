@@ -59,6 +59,13 @@ class UpstreamConn final : private codecs::FrameSink {
   void on_handle_closed();
   size_t queued() const { return out_.size() + in_flight_; }
 
+  // The connect request and its timeout, on the heap and freed once the connect completes:
+  // an established connection does not carry them.
+  struct Connecting;
+  // Stops the connect timeout and lets the Connecting go (it frees itself once its connect
+  // callback ran and its timer closed); idempotent.
+  void release_connecting();
+
   static void connect_cb(uv_connect_t* req, int status);
   static void timeout_cb(uv_timer_t* timer);
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
@@ -70,8 +77,7 @@ class UpstreamConn final : private codecs::FrameSink {
   const UpstreamAddress& upstream_;
   std::unique_ptr<codecs::TransportStack> stack_;
   uv_tcp_t tcp_;
-  uv_timer_t timer_;
-  uv_connect_t connect_req_;
+  Connecting* connecting_ = nullptr;  // from start() until the connect completes
   codecs::Bytes out_;     // encoded, not yet handed to the socket
   size_t in_flight_ = 0;  // handed to uv_write, not yet written
   int open_handles_ = 0;
