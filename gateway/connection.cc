@@ -56,7 +56,6 @@ Connection::Connection(Worker& worker, const ListenerConfig& listener)
   tcp_.data = this;
   uv_timer_init(worker_.loop(), &timer_);
   timer_.data = this;
-  write_req_.data = this;
   open_handles_ = 2;
 }
 
@@ -768,7 +767,11 @@ void Connection::flush() {
   }
   flight_.erase(flight_.begin(), flight_.begin() + static_cast<std::ptrdiff_t>(written));
   buf = uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
-  if (uv_write(&write_req_, stream, &buf, 1, on_write) != 0) {
+  if (!write_req_) {
+    write_req_ = std::make_unique<uv_write_t>();
+    write_req_->data = this;
+  }
+  if (uv_write(write_req_.get(), stream, &buf, 1, on_write) != 0) {
     flight_.clear();
     close_now(CloseReason::kPeerClosed);
   }
@@ -793,6 +796,7 @@ void Connection::after_write() {
   } else {
     codecs::Bytes().swap(flight_);  // drained: an idle connection keeps no buffers
     codecs::Bytes().swap(pending_);
+    write_req_.reset();
   }
   if (state_ == State::kClosed || !flight_.empty()) return;
   if (above_high_ && queued() <= worker_.settings().write_buffer_low) {

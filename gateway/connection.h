@@ -196,7 +196,9 @@ class Connection final : public codecs::FrameSink,
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
-  uv_write_t write_req_;
+  // The request of a uv_write in flight: allocated when a write does not complete at once,
+  // freed with the buffers when the queue drains (an idle connection does not carry it).
+  std::unique_ptr<uv_write_t> write_req_;
   Worker& worker_;
   const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
