@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "codecs/common/aes_ni.h"
 #include "mtproto/crypto/aes_ni.h"
 #include "mtproto/crypto/hash.h"
 #include "mtproto/crypto/sha256_ni.h"
@@ -36,15 +37,6 @@ EVP_CIPHER_CTX* thread_ecb_ctx() {
   thread_local std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) std::abort();
   return ctx.get();
-}
-
-bool detect_aes_ni() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  return aesni::compiled_in() && __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
-#else
-  return false;
-#endif
 }
 
 bool use_aes_ni(AesImpl impl) {
@@ -87,8 +79,9 @@ void portable_ige(bool encrypt, const uint8_t* key, const uint8_t* iv, const uin
 
 }  // namespace
 
+// The CPU check is shared with the obfuscated2 CTR stage (codecs/common/aes_ni.h).
 bool aes_ni_available() {
-  static const bool available = detect_aes_ni();
+  static const bool available = aesni::compiled_in() && codecs::aesni::available();
   return available;
 }
 

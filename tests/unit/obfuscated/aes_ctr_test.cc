@@ -1,0 +1,273 @@
+// AesCtr (codecs/common/aes_ctr.h): both implementations (the inline AES-NI one and the EVP
+// fallback) against OpenSSL's EVP AES-256-CTR computed directly here.
+#include "codecs/common/aes_ctr.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace mtedge::codecs {
+namespace {
+
+constexpr size_t k64K = 64 * 1024;
+
+// The implementations this machine can run: kAuto is AES-NI where the CPU has it.
+std::vector<AesCtrImpl> impls() {
+  return {AesCtrImpl::kAuto, AesCtrImpl::kEvp};
+}
+
+const char* impl_name(AesCtrImpl impl) {
+  if (impl == AesCtrImpl::kEvp) return "evp";
+  return AesCtr::aes_ni_supported() ? "auto(aes-ni)" : "auto(evp)";
+}
+
+CtrParams random_params(std::mt19937_64& rng) {
+  CtrParams p;
+  for (auto& b : p.key) b = uint8_t(rng());
+  for (auto& b : p.iv) b = uint8_t(rng());
+  return p;
+}
+
+Bytes random_bytes(std::mt19937_64& rng, size_t n) {
+  Bytes out(n);
+  for (auto& b : out) b = uint8_t(rng());
+  return out;
+}
+
+// The IV with its low 64 bits (big-endian iv[8..16)) replaced by `lo`.
+CtrParams with_low_half(CtrParams p, uint64_t lo) {
+  for (int i = 0; i < 8; ++i) p.iv[size_t(15 - i)] = uint8_t(lo >> (8 * i));
+  return p;
+}
+
+// The reference: data XOR the first data.size() bytes of EVP AES-256-CTR (key, iv).
+Bytes evp_reference(const CtrParams& p, const Bytes& data) {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  Bytes out(data.size() + 16);
+  int n = 0;
+  bool ok = ctx != nullptr &&
+            EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), nullptr, p.key.data(), p.iv.data()) == 1 &&
+            EVP_EncryptUpdate(ctx, out.data(), &n, data.data(), int(data.size())) == 1 &&
+            size_t(n) == data.size();
+  EVP_CIPHER_CTX_free(ctx);
+  EXPECT_TRUE(ok);
+  out.resize(data.size());
+  return out;
+}
+
+// Applies `ctr` to `data` in pieces of the given sizes (summing to data.size()).
+void apply_in_pieces(AesCtr& ctr, Bytes& data, const std::vector<size_t>& pieces) {
+  size_t off = 0;
+  for (size_t n : pieces) {
+    ctr.apply(data.data() + off, n);
+    off += n;
+  }
+  ASSERT_EQ(off, data.size());
+}
+
+std::vector<size_t> random_pieces(std::mt19937_64& rng, size_t total, size_t max_piece) {
+  std::vector<size_t> pieces;
+  while (total > 0) {
+    size_t n = std::min<size_t>(total, rng() % (max_piece + 1));  // 0-byte pieces too
+    pieces.push_back(n);
+    total -= n;
+  }
+  return pieces;
+}
+
+// Whole, byte by byte and random splits of a 64 KiB buffer, for every implementation.
+void check_64k(const CtrParams& p, std::mt19937_64& rng) {
+  const Bytes plain = random_bytes(rng, k64K);
+  const Bytes expected = evp_reference(p, plain);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    std::vector<std::vector<size_t>> cases = {{k64K}, std::vector<size_t>(k64K, 1)};
+    for (size_t max_piece : {17, 200, 3000}) cases.push_back(random_pieces(rng, k64K, max_piece));
+    for (size_t c = 0; c < cases.size(); ++c) {
+      AesCtr ctr(p, impl);
+      ASSERT_TRUE(ctr.valid());
+      Bytes data = plain;
+      apply_in_pieces(ctr, data, cases[c]);
+      EXPECT_TRUE(data == expected) << "split case " << c;
+    }
+  }
+}
+
+TEST(ObfuscatedAesCtr, ReportsImplementation) {
+  std::printf("AesCtr AES-NI path: %s\n", AesCtr::aes_ni_supported() ? "yes" : "no (EVP)");
+  CtrParams p;
+  AesCtr automatic(p);
+  AesCtr evp(p, AesCtrImpl::kEvp);
+  EXPECT_TRUE(automatic.valid());
+  EXPECT_TRUE(evp.valid());
+  EXPECT_EQ(automatic.uses_aes_ni(), AesCtr::aes_ni_supported());
+  EXPECT_FALSE(evp.uses_aes_ni());
+  EXPECT_FALSE(AesCtr().valid());
+}
+
+TEST(ObfuscatedAesCtr, RandomKeys64KWholeBytewiseAndSplitsMatchEvp) {
+  std::mt19937_64 rng(1);
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE(round);
+    check_64k(random_params(rng), rng);
+  }
+}
+
+TEST(ObfuscatedAesCtr, CounterCarriesIntoHighHalf) {
+  std::mt19937_64 rng(2);
+  // 0x..FD is the case asked for; the others put the carry at every position of an
+  // 8-block group and of the 4/2/1-block tails.
+  for (uint64_t lo : {0xFFFFFFFFFFFFFFFDull, 0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFF8ull,
+                      0xFFFFFFFFFFFFFFF7ull, 0xFFFFFFFFFFFFFFF1ull, 0xFFFFFFFFFFFFF000ull}) {
+    SCOPED_TRACE(lo);
+    check_64k(with_low_half(random_params(rng), lo), rng);
+  }
+}
+
+TEST(ObfuscatedAesCtr, CounterWrapsAll128Bits) {
+  std::mt19937_64 rng(3);
+  CtrParams p = random_params(rng);
+  p.iv.fill(0xff);
+  check_64k(p, rng);
+}
+
+TEST(ObfuscatedAesCtr, LengthsZeroTo300MatchEvp) {
+  std::mt19937_64 rng(4);
+  const CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFFFFF0ull);
+  const CtrParams q = random_params(rng);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    // Each length from a fresh context.
+    for (size_t len = 0; len <= 300; ++len) {
+      for (const CtrParams* params : {&p, &q}) {
+        const Bytes plain = random_bytes(rng, len);
+        AesCtr ctr(*params, impl);
+        Bytes data = plain;
+        ctr.apply(data);
+        EXPECT_TRUE(data == evp_reference(*params, plain)) << "len " << len;
+      }
+    }
+    // All lengths 0..300 one after another on one context (45150 bytes of one stream).
+    const Bytes plain = random_bytes(rng, 300 * 301 / 2);
+    std::vector<size_t> pieces;
+    for (size_t len = 0; len <= 300; ++len) pieces.push_back(len);
+    AesCtr ctr(p, impl);
+    Bytes data = plain;
+    apply_in_pieces(ctr, data, pieces);
+    EXPECT_TRUE(data == evp_reference(p, plain));
+  }
+}
+
+TEST(ObfuscatedAesCtr, SkipThenApplyMatchesEvp) {
+  std::mt19937_64 rng(5);
+  for (uint64_t lo : {uint64_t{0x0123456789abcdefull}, uint64_t{0xFFFFFFFFFFFFFFFDull}}) {
+    const CtrParams p = with_low_half(random_params(rng), lo);
+    const Bytes plain = random_bytes(rng, k64K);
+    const Bytes expected = evp_reference(p, plain);
+    for (AesCtrImpl impl : impls()) {
+      SCOPED_TRACE(impl_name(impl));
+      for (size_t first : {size_t{0}, size_t{1}, size_t{5}, size_t{16}, size_t{64}, size_t{100}}) {
+        for (size_t gap : {size_t{0}, size_t{1}, size_t{11}, size_t{15}, size_t{16}, size_t{17},
+                           size_t{128}, size_t{1000}, size_t{4099}}) {
+          // apply(first), skip(gap), apply(rest): the rest matches the reference at its offset.
+          AesCtr ctr(p, impl);
+          Bytes data = plain;
+          ctr.apply(data.data(), first);
+          ctr.skip(gap);
+          const size_t from = first + gap;
+          ctr.apply(data.data() + from, data.size() - from);
+          EXPECT_EQ(0, std::memcmp(data.data(), expected.data(), first));
+          EXPECT_EQ(0, std::memcmp(data.data() + from, expected.data() + from, data.size() - from))
+              << "first " << first << " gap " << gap;
+        }
+      }
+      // Many small skips and applies interleaved.
+      AesCtr ctr(p, impl);
+      Bytes data = plain;
+      std::vector<bool> applied(data.size(), false);
+      size_t off = 0;
+      while (off < data.size()) {
+        size_t n = std::min<size_t>(data.size() - off, rng() % 70);
+        if (rng() % 2) {
+          ctr.skip(n);
+        } else {
+          ctr.apply(data.data() + off, n);
+          for (size_t i = off; i < off + n; ++i) applied[i] = true;
+        }
+        off += n;
+      }
+      for (size_t i = 0; i < data.size(); ++i) {
+        ASSERT_EQ(data[i], applied[i] ? expected[i] : plain[i]) << i;
+      }
+    }
+  }
+}
+
+TEST(ObfuscatedAesCtr, MoveKeepsTheStream) {
+  std::mt19937_64 rng(6);
+  const CtrParams p = random_params(rng);
+  const Bytes plain = random_bytes(rng, 1000);
+  const Bytes expected = evp_reference(p, plain);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    Bytes data = plain;
+    AesCtr a(p, impl);
+    a.apply(data.data(), 7);
+    AesCtr b(std::move(a));
+    EXPECT_FALSE(a.valid());  // NOLINT(bugprone-use-after-move): moved-from is !valid()
+    b.apply(data.data() + 7, 500);
+    AesCtr c;
+    c = std::move(b);
+    EXPECT_FALSE(b.valid());  // NOLINT(bugprone-use-after-move)
+    c.apply(data.data() + 507, data.size() - 507);
+    EXPECT_TRUE(data == expected);
+    AesCtr d(random_params(rng), impl);
+    d = std::move(c);  // releases d's own state
+    EXPECT_TRUE(d.valid());
+  }
+}
+
+TEST(ObfuscatedAesCtr, KeystreamProbeMatchesEvp) {
+  std::mt19937_64 rng(7);
+  for (uint64_t lo :
+       {uint64_t{7}, uint64_t{0xFFFFFFFFFFFFFFFDull}, uint64_t{0xFFFFFFFFFFFFFFFFull}}) {
+    CtrParams p = with_low_half(random_params(rng), lo);
+    if (lo == 0xFFFFFFFFFFFFFFFFull) p.iv.fill(0xff);
+    const Bytes zeros(4096, 0);
+    const Bytes stream = evp_reference(p, zeros);
+    for (uint64_t off = 0; off + 16 <= stream.size(); off += 1 + rng() % 40) {
+      const size_t count = std::min<size_t>(16 - off % 16, 1 + rng() % 16);
+      uint8_t probe[16];
+      aes_ctr_keystream_at(p, off, probe, count);
+      EXPECT_EQ(0, std::memcmp(probe, stream.data() + off, count)) << off;
+    }
+  }
+}
+
+TEST(ObfuscatedAesCtr, StageUsesBothDirections) {
+  std::mt19937_64 rng(8);
+  const CtrParams in = random_params(rng);
+  const CtrParams out = random_params(rng);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    AesCtrStage stage(AesCtr(in, impl), AesCtr(out, impl));
+    const Bytes plain = random_bytes(rng, 3000);
+    Bytes inbound = plain;
+    CodecError e = CodecError::kNone;
+    MutableByteView view = stage.inbound(MutableByteView(inbound.data(), 1000), e);
+    EXPECT_EQ(view.size(), 1000u);
+    stage.inbound(MutableByteView(inbound.data() + 1000, 2000), e);
+    EXPECT_TRUE(inbound == evp_reference(in, plain));
+    Bytes outbound = plain;
+    stage.outbound(outbound, 0);
+    Bytes expected = evp_reference(out, plain);
+    EXPECT_TRUE(outbound == expected);
+  }
+}
+
+}  // namespace
+}  // namespace mtedge::codecs
