@@ -128,6 +128,9 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
     return true;
   }
   if (frame.quick_ack) sink_.send_quick_ack(id, message->quick_ack_token);
+  // The client has its key: the exchange that made it (and, when nothing else is left, the
+  // connection's handshake state) is freed.
+  if (conn.handshake && conn.handshake->key_used(frame.auth_key_id)) conn.handshake.reset();
 
   Frame decrypted;
   decrypted.conn_id = id;

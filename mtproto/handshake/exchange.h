@@ -37,6 +37,7 @@ struct Exchange {
   codecs::Bytes set_reply;  // cached dh_gen_* body for the last set_client_DH_params
   uint64_t retry_id = 0;    // expected client retry_id (aux hash of the previous attempt)
   int retries = 0;
+  uint64_t auth_key_id = 0;  // the key a dh_gen_ok created (0: none)
 
   HandshakeLimiter::Permit permit;  // per-IP / global slot while in progress
 };

@@ -79,6 +79,11 @@ std::shared_ptr<Exchange> HandshakeContext::find_exchange(const Int128& nonce, i
   return it == exchanges_.end() ? nullptr : it->second;
 }
 
+void HandshakeContext::forget_exchange(const Int128& nonce) {
+  std::lock_guard lock(mu_);
+  exchanges_.erase(nonce);
+}
+
 bool HandshakeContext::add_exchange(const std::shared_ptr<Exchange>& ex, int64_t now_ms) {
   std::lock_guard lock(mu_);
   if (exchanges_.size() >= config_.max_exchanges) sweep_locked(now_ms);

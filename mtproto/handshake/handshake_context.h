@@ -65,6 +65,7 @@ class HandshakeContext {
   std::shared_ptr<Exchange> find_exchange(const Int128& nonce, int64_t now_ms);
   // Adds a new exchange; false when the table is full.
   bool add_exchange(const std::shared_ptr<Exchange>& ex, int64_t now_ms);
+  void forget_exchange(const Int128& nonce);
   void sweep_locked(int64_t now_ms);
 
   HandshakeConfig config_;

@@ -122,6 +122,18 @@ size_t HandshakeServer::in_flight(int64_t now_ms) const {
   return n;
 }
 
+bool HandshakeServer::key_used(uint64_t auth_key_id) {
+  std::erase_if(mine_, [&](const std::weak_ptr<Exchange>& weak) {
+    auto ex = weak.lock();
+    if (!ex) return true;
+    std::lock_guard lock(ex->mu);
+    if (ex->stage != Exchange::Stage::kDone || ex->auth_key_id != auth_key_id) return false;
+    ctx_->forget_exchange(ex->nonce);
+    return true;
+  });
+  return mine_.empty() && !dead_;
+}
+
 HandshakeOutput HandshakeServer::fail(int32_t code, std::string reason) {
   dead_ = true;
   HandshakeOutput out;
@@ -421,6 +433,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
     return reply(ex->set_reply, "dh_gen_retry: auth_key_id collision");
   }
   ex->set_reply = dh_gen_body(kDhGenOk, *ex, new_nonce_hash(ex->new_nonce, 1, key->aux_hash()));
+  ex->auth_key_id = key->id();
   finish_exchange(*ex, now_ms + ctx_->config().reply_cache_ms);
 
   HandshakeOutput out = reply(ex->set_reply);

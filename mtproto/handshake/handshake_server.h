@@ -73,6 +73,11 @@ class HandshakeServer {
   bool dead() const { return dead_; }
   // Exchanges started on this connection that are neither finished nor timed out.
   size_t in_flight(int64_t now_ms) const;
+  // The client sent a good encrypted message with `auth_key_id` on this connection, so it has
+  // the dh_gen_ok of the exchange that created that key: the exchange and its cached reply
+  // are dropped now instead of after reply_cache_ms. Returns true when no exchange of this
+  // connection is left and none was refused (the owner may free this object).
+  bool key_used(uint64_t auth_key_id);
 
  private:
   HandshakeOutput fail(int32_t code, std::string reason);

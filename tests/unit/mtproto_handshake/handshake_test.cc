@@ -449,6 +449,22 @@ TEST(Handshake, IdenticalRepeatsGetIdenticalReplies) {
   expect_error(send(server, changed), kTransportErrorBadQuery);
 }
 
+TEST(Handshake, UsingTheKeyFreesItsExchange) {
+  auto store = testing::memory_store();
+  auto ctx = testing::make_context({}, store);
+  HandshakeServer server(ctx, "ip");
+  HandshakeClient client(client_options());
+  Flow flow{server, client};
+  expect_completed(flow.run(), client, *store);
+  EXPECT_EQ(ctx->exchanges(kNow), 1u);  // keeps dh_gen_ok for a repeat
+  const uint64_t key_id = client.auth_key().id();
+  EXPECT_FALSE(server.key_used(key_id ^ 1));  // another key: nothing is freed
+  EXPECT_EQ(ctx->exchanges(kNow), 1u);
+  EXPECT_TRUE(server.key_used(key_id));  // the client has its key: nothing left to repeat
+  EXPECT_EQ(ctx->exchanges(kNow), 0u);
+  EXPECT_EQ(store->size(), 1u);
+}
+
 TEST(Handshake, GarbageAfterEachStep) {
   const codecs::Bytes garbage = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
   for (int step = 0; step < 4; ++step) {
