@@ -10,6 +10,9 @@
 namespace mtedge::backend::relay {
 namespace {
 
+// The largest write buffer an upstream connection keeps between writes.
+constexpr size_t kKeptWriteBuffer = 4096;
+
 struct WriteReq {
   uv_write_t req;
   UpstreamConn* conn;
@@ -107,7 +110,13 @@ void UpstreamConn::flush() {
   }
   const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
   if (written == out_.size()) {
-    out_.clear();
+    // Small writes reuse the buffer; one that held large frames is freed, so a connection
+    // that goes idle after bulk traffic does not keep it.
+    if (out_.capacity() > kKeptWriteBuffer) {
+      codecs::Bytes().swap(out_);
+    } else {
+      out_.clear();
+    }
     on_written(0, 0);
     return;
   }
