@@ -11,6 +11,10 @@
 
 #include "codecs/common/aes_ni.h"
 
+#if MTEDGE_HAVE_AESNI
+#include <immintrin.h>
+#endif
+
 namespace mtedge::codecs {
 namespace {
 
@@ -65,6 +69,11 @@ const RoundKeys& round_keys(const detail::AesCtrState& s) {
   return *reinterpret_cast<const RoundKeys*>(s.round_keys);
 }
 
+// Round key r from the state's byte array (16-byte aligned).
+MTEDGE_AESNI inline __m128i load_round_key(const uint8_t* keys, int r) {
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(keys + 16 * r));
+}
+
 // The big-endian counter block for the 128-bit value hi:lo.
 MTEDGE_AESNI inline __m128i counter_block(uint64_t hi, uint64_t lo) {
   return _mm_set_epi64x(int64_t(__builtin_bswap64(lo)), int64_t(__builtin_bswap64(hi)));
@@ -108,6 +117,76 @@ MTEDGE_AESNI inline void xor_blocks(const RoundKeys& rk, uint64_t& hi, uint64_t&
     __m128i ks = _mm_aesenclast_si128(x[i], rk.k[14]);
     aesni::store(p + 16 * i, _mm_xor_si128(ks, aesni::load(p + 16 * i)));
   }
+}
+
+// VAES for bulk data: 16 blocks per iteration in 8 ymm registers of two blocks each, the
+// round keys broadcast to both lanes. Compiled for "vaes,avx2" by attribute only (plus
+// "aes,sse4.1" so the helpers above inline); run only when AesCtr::vaes_supported(). ymm,
+// not zmm: on the project VM's Xeon both widths are bound by the AES units (zmm measured
+// within 2-3 %, in the noise), and ymm avoids AVX-512 frequency effects and also runs on
+// VAES CPUs without AVX-512.
+#define MTEDGE_VAES __attribute__((target("aes,sse4.1,vaes,avx2")))
+
+constexpr int kVaesRegs = 8;
+constexpr size_t kVaesBlocks = 2 * kVaesRegs;
+constexpr size_t kVaesBytes = 16 * kVaesBlocks;  // 256: shorter data stays on plain AES-NI
+
+// XORs the keystream into p[0 .. n - n % kVaesBytes) (n >= kVaesBytes), advancing hi:lo by
+// one per block; returns the bytes done. The rest is left to the AES-NI loop.
+MTEDGE_VAES size_t vaes_apply(const uint8_t* keys, uint64_t& hi_ref, uint64_t& lo_ref, uint8_t* p,
+                              size_t n) {
+  uint64_t hi = hi_ref;  // locals: the stores through p (uint8_t) may alias the references
+  uint64_t lo = lo_ref;
+  const __m256i reverse = _mm256_broadcastsi128_si256(
+      _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  const __m256i lanes = _mm256_set_epi64x(0, 1, 0, 0);  // +0 in lane 0, +1 in lane 1
+  const __m256i step = _mm256_set_epi64x(0, 2, 0, 2);
+  size_t done = 0;
+  for (; n - done >= kVaesBytes; done += kVaesBytes) {
+    uint8_t* q = p + done;
+    __m256i x[kVaesRegs];
+    if (lo <= UINT64_MAX - kVaesBlocks) {
+      // No carry into hi: add in the little-endian 128-bit lanes, then reverse their bytes.
+      __m256i c = _mm256_add_epi64(
+          _mm256_broadcastsi128_si256(_mm_set_epi64x(int64_t(hi), int64_t(lo))), lanes);
+#pragma GCC unroll 8
+      for (int j = 0; j < kVaesRegs; ++j) {
+        x[j] = _mm256_shuffle_epi8(c, reverse);
+        c = _mm256_add_epi64(c, step);
+      }
+      lo += kVaesBlocks;
+    } else {  // the low half wraps within these blocks: build them one by one
+      alignas(32) uint64_t ctr[2 * kVaesBlocks];
+      for (size_t i = 0; i < kVaesBlocks; ++i) {
+        ctr[2 * i] = __builtin_bswap64(hi);
+        ctr[2 * i + 1] = __builtin_bswap64(lo);
+        add_blocks(hi, lo, 1);
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < kVaesRegs; ++j) {
+        x[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(ctr) + j);
+      }
+    }
+    const __m256i k0 = _mm256_broadcastsi128_si256(load_round_key(keys, 0));
+#pragma GCC unroll 8
+    for (int j = 0; j < kVaesRegs; ++j) x[j] = _mm256_xor_si256(x[j], k0);
+#pragma GCC unroll 13
+    for (int r = 1; r < 14; ++r) {
+      const __m256i k = _mm256_broadcastsi128_si256(load_round_key(keys, r));
+#pragma GCC unroll 8
+      for (int j = 0; j < kVaesRegs; ++j) x[j] = _mm256_aesenc_epi128(x[j], k);
+    }
+    const __m256i k14 = _mm256_broadcastsi128_si256(load_round_key(keys, 14));
+#pragma GCC unroll 8
+    for (int j = 0; j < kVaesRegs; ++j) {
+      __m256i* d = reinterpret_cast<__m256i*>(q) + j;
+      _mm256_storeu_si256(
+          d, _mm256_xor_si256(_mm256_aesenclast_epi128(x[j], k14), _mm256_loadu_si256(d)));
+    }
+  }
+  hi_ref = hi;
+  lo_ref = lo;
+  return done;
 }
 
 // The counter is written back with ONE 16-byte store (ctr_hi and ctr_lo are adjacent), never
@@ -201,6 +280,11 @@ MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
   const RoundKeys& rk = round_keys(s);
   uint64_t hi = s.ctr_hi;
   uint64_t lo = s.ctr_lo;
+  if (s.vaes && n >= kVaesBytes) {
+    const size_t done = vaes_apply(s.round_keys, hi, lo, p, n);
+    p += done;
+    n -= done;
+  }
   for (; n >= 128; p += 128, n -= 128) xor_blocks<8>(rk, hi, lo, p);
   if (n >= 64) {
     xor_blocks<4>(rk, hi, lo, p);
@@ -247,6 +331,12 @@ MTEDGE_AESNI void ni_keystream_block(const uint8_t key[32], const uint8_t counte
   aesni::store(out, aesni::encrypt_block(rk, aesni::load(counter)));
 }
 
+// VAES and AVX2. libgcc reports both only when the OS enabled the YMM state (XGETBV).
+bool detect_vaes() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx2");
+}
+
 #else  // no x86: EVP only
 
 void ni_init(detail::AesCtrState&, const CtrParams&) {
@@ -270,9 +360,19 @@ bool AesCtr::aes_ni_supported() {
   return aesni::available();
 }
 
+bool AesCtr::vaes_supported() {
+#if MTEDGE_HAVE_AESNI
+  static const bool supported = aesni::available() && detect_vaes();
+  return supported;
+#else
+  return false;
+#endif
+}
+
 AesCtr::AesCtr(const CtrParams& params, AesCtrImpl impl) {
-  if (impl == AesCtrImpl::kAuto && aes_ni_supported()) {
+  if (impl != AesCtrImpl::kEvp && aes_ni_supported()) {
     ni_init(s_, params);
+    s_.vaes = impl == AesCtrImpl::kAuto && vaes_supported();
     return;
   }
   s_.evp = EVP_CIPHER_CTX_new();

@@ -9,6 +9,9 @@
 // - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the whole state
 //   lives inline in the AesCtr object (the 15 round keys, the 128-bit counter, one keystream
 //   block and how much of it is spent: 288 bytes, no heap), 8 blocks in flight for bulk data.
+//   On CPUs that also have VAES and AVX2 (with the YMM state enabled by the OS; checked once),
+//   apply() runs bulk data in batches of 16 blocks (256 bytes) in ymm registers, and what is
+//   left (< 256 bytes) on the 8/4/2/1-block AES-NI code; AesCtrImpl::kAesNi turns VAES off.
 // - OpenSSL EVP (the fallback on CPUs without AES-NI, or forced with AesCtrImpl::kEvp): one
 //   heap-allocated EVP_CIPHER_CTX per direction (656 bytes of heap each, measured).
 #pragma once
@@ -34,8 +37,10 @@ struct CtrParams {
 };
 
 enum class AesCtrImpl : uint8_t {
-  kAuto,  // AES-NI when AesCtr::aes_ni_supported(), else EVP
-  kEvp,   // always the EVP fallback (tests and benchmarks compare the two)
+  kAuto,   // AES-NI when AesCtr::aes_ni_supported() (with VAES batches when
+           // AesCtr::vaes_supported()), else EVP
+  kAesNi,  // AES-NI without the VAES batches (EVP without AES-NI): tests and benchmarks
+  kEvp,    // always the EVP fallback (tests and benchmarks compare the implementations)
 };
 
 namespace detail {
@@ -53,6 +58,7 @@ struct alignas(16) AesCtrState {
   uint8_t used = 16;  // bytes of `block` already spent (16: none left)
 #endif
   bool aes_ni = false;
+  bool vaes = false;  // the AES-NI path runs bulk data on VAES too (never set off x86)
 };
 }  // namespace detail
 
@@ -69,9 +75,13 @@ class AesCtr {
 
   // Whether this CPU runs the AES-NI path (AES-NI and SSE4.1; false on non-x86 builds).
   static bool aes_ni_supported();
+  // Whether this CPU runs the VAES batches too (AES-NI, VAES and AVX2 with the OS-enabled YMM
+  // state; false on non-x86 builds).
+  static bool vaes_supported();
 
   bool valid() const { return s_.aes_ni || s_.evp != nullptr; }
   bool uses_aes_ni() const { return s_.aes_ni; }
+  bool uses_vaes() const { return s_.vaes; }
   // XORs the next data.size() keystream bytes into data (encrypt == decrypt).
   void apply(MutableByteView data) { apply(data.data(), data.size()); }
   void apply(uint8_t* data, size_t size);

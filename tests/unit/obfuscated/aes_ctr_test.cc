@@ -1,10 +1,12 @@
-// AesCtr (codecs/common/aes_ctr.h): both implementations (the inline AES-NI one and the EVP
-// fallback) against OpenSSL's EVP AES-256-CTR computed directly here.
+// AesCtr (codecs/common/aes_ctr.h): every implementation this machine runs (the inline AES-NI
+// one with and without its VAES batches, and the EVP fallback) against OpenSSL's EVP
+// AES-256-CTR computed directly here.
 #include "codecs/common/aes_ctr.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -15,15 +17,24 @@ namespace {
 
 constexpr size_t k64K = 64 * 1024;
 
-// The implementations this machine can run: kAuto is AES-NI where the CPU has it.
+// The implementations this machine can run: kAuto is AES-NI where the CPU has it, with the
+// VAES batches where it has VAES too; kAesNi is AES-NI without them.
 std::vector<AesCtrImpl> impls() {
-  return {AesCtrImpl::kAuto, AesCtrImpl::kEvp};
+  return {AesCtrImpl::kAuto, AesCtrImpl::kAesNi, AesCtrImpl::kEvp};
 }
 
 const char* impl_name(AesCtrImpl impl) {
-  if (impl == AesCtrImpl::kEvp) return "evp";
+  switch (impl) {
+    case AesCtrImpl::kEvp: return "evp";
+    case AesCtrImpl::kAesNi: return AesCtr::aes_ni_supported() ? "aes-ni" : "aes-ni(evp)";
+    case AesCtrImpl::kAuto: break;
+  }
+  if (AesCtr::vaes_supported()) return "auto(vaes)";
   return AesCtr::aes_ni_supported() ? "auto(aes-ni)" : "auto(evp)";
 }
+
+// The VAES batch: 16 blocks.
+constexpr size_t kBatch = 256;
 
 CtrParams random_params(std::mt19937_64& rng) {
   CtrParams p;
@@ -79,14 +90,20 @@ std::vector<size_t> random_pieces(std::mt19937_64& rng, size_t total, size_t max
   return pieces;
 }
 
-// Whole, byte by byte and random splits of a 64 KiB buffer, for every implementation.
-void check_64k(const CtrParams& p, std::mt19937_64& rng) {
-  const Bytes plain = random_bytes(rng, k64K);
+// Whole, byte by byte and random splits of a buffer (64 KiB unless given), for every
+// implementation.
+void check_64k(const CtrParams& p, std::mt19937_64& rng, size_t size = k64K) {
+  const Bytes plain = random_bytes(rng, size);
   const Bytes expected = evp_reference(p, plain);
   for (AesCtrImpl impl : impls()) {
     SCOPED_TRACE(impl_name(impl));
-    std::vector<std::vector<size_t>> cases = {{k64K}, std::vector<size_t>(k64K, 1)};
-    for (size_t max_piece : {17, 200, 3000}) cases.push_back(random_pieces(rng, k64K, max_piece));
+    std::vector<std::vector<size_t>> cases = {{size}, std::vector<size_t>(size, 1)};
+    for (size_t max_piece : {17, 200, 3000, 20000}) {
+      cases.push_back(random_pieces(rng, size, max_piece));
+    }
+    // A short first piece, so that every later whole-batch run starts mid-block.
+    cases.push_back({7, size - 7});
+    cases.push_back({kBatch - 1, kBatch + 1, size - 2 * kBatch});
     for (size_t c = 0; c < cases.size(); ++c) {
       AesCtr ctr(p, impl);
       ASSERT_TRUE(ctr.valid());
@@ -98,15 +115,27 @@ void check_64k(const CtrParams& p, std::mt19937_64& rng) {
 }
 
 TEST(ObfuscatedAesCtr, ReportsImplementation) {
-  std::printf("AesCtr AES-NI path: %s\n", AesCtr::aes_ni_supported() ? "yes" : "no (EVP)");
+  std::printf("AesCtr AES-NI path: %s, VAES batches: %s\n",
+              AesCtr::aes_ni_supported() ? "yes" : "no (EVP)",
+              AesCtr::vaes_supported() ? "yes" : "no");
   CtrParams p;
   AesCtr automatic(p);
+  AesCtr aes_ni(p, AesCtrImpl::kAesNi);
   AesCtr evp(p, AesCtrImpl::kEvp);
   EXPECT_TRUE(automatic.valid());
+  EXPECT_TRUE(aes_ni.valid());
   EXPECT_TRUE(evp.valid());
   EXPECT_EQ(automatic.uses_aes_ni(), AesCtr::aes_ni_supported());
+  EXPECT_EQ(automatic.uses_vaes(), AesCtr::vaes_supported());
+  EXPECT_EQ(aes_ni.uses_aes_ni(), AesCtr::aes_ni_supported());
+  EXPECT_FALSE(aes_ni.uses_vaes());
   EXPECT_FALSE(evp.uses_aes_ni());
+  EXPECT_FALSE(evp.uses_vaes());
+  EXPECT_TRUE(!AesCtr::vaes_supported() || AesCtr::aes_ni_supported());
   EXPECT_FALSE(AesCtr().valid());
+  // The move keeps the path.
+  AesCtr moved(std::move(automatic));
+  EXPECT_EQ(moved.uses_vaes(), AesCtr::vaes_supported());
 }
 
 TEST(ObfuscatedAesCtr, RandomKeys64KWholeBytewiseAndSplitsMatchEvp) {
@@ -133,6 +162,90 @@ TEST(ObfuscatedAesCtr, CounterWrapsAll128Bits) {
   CtrParams p = random_params(rng);
   p.iv.fill(0xff);
   check_64k(p, rng);
+}
+
+// The carry from the low into the high half at every position of a 16-block VAES batch
+// (0x..F5: the 11th block of the first batch; 0x..F0: exactly at the end of the first batch;
+// 0x..EF: the last block the vector counter path takes without a carry), in a later batch
+// (0x..01 carries after 255 blocks), and with the high half all ones too (the whole 128-bit
+// counter wraps inside a batch). 4 KiB and 64 KiB buffers, whole, byte by byte and split.
+TEST(ObfuscatedAesCtr, CounterCarriesInsideVaesBatch) {
+  std::mt19937_64 rng(9);
+  for (uint64_t lo : {0xFFFFFFFFFFFFFFF5ull, 0xFFFFFFFFFFFFFFF0ull, 0xFFFFFFFFFFFFFFEFull,
+                      0xFFFFFFFFFFFFFFEEull, 0xFFFFFFFFFFFFFFE8ull, 0xFFFFFFFFFFFFFFE0ull,
+                      0xFFFFFFFFFFFFFFFEull, 0xFFFFFFFFFFFFFF01ull}) {
+    for (bool hi_all_ones : {false, true}) {
+      SCOPED_TRACE(testing::Message() << std::hex << lo << " hi_all_ones " << hi_all_ones);
+      CtrParams p = with_low_half(random_params(rng), lo);
+      if (hi_all_ones) std::fill(p.iv.begin(), p.iv.begin() + 8, uint8_t{0xff});
+      check_64k(p, rng, 4096);
+      check_64k(p, rng, 4096 + 16 * 5 + 3);
+    }
+  }
+  CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFFFFF5ull);
+  std::fill(p.iv.begin(), p.iv.begin() + 8, uint8_t{0xff});
+  check_64k(p, rng);
+}
+
+// Lengths around the VAES batch boundaries, each from a fresh context after a prefix of
+// 0, 1, 15, 16 or 100 bytes (so the batches start on and off block boundaries), then all
+// of them one after another on one context, near a carry and away from one.
+TEST(ObfuscatedAesCtr, LengthsAroundVaesBatchesMatchEvp) {
+  std::mt19937_64 rng(10);
+  std::vector<size_t> lengths;
+  for (size_t batches : {1, 2, 3, 4, 16, 64}) {
+    for (size_t delta : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{127},
+                         size_t{128}, size_t{129}}) {
+      lengths.push_back(batches * kBatch - delta);
+      lengths.push_back(batches * kBatch + delta);
+    }
+  }
+  std::sort(lengths.begin(), lengths.end());
+  lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  for (uint64_t lo : {uint64_t{0x0123456789abcdefull}, uint64_t{0xFFFFFFFFFFFFFFF5ull},
+                      uint64_t{0xFFFFFFFFFFFFFFE0ull}, uint64_t{0xFFFFFFFFFFFFFFFFull}}) {
+    CtrParams p = with_low_half(random_params(rng), lo);
+    if (lo == 0xFFFFFFFFFFFFFFFFull) p.iv.fill(0xff);  // the all-ones IV
+    SCOPED_TRACE(testing::Message() << std::hex << lo);
+    for (AesCtrImpl impl : impls()) {
+      SCOPED_TRACE(impl_name(impl));
+      for (size_t prefix : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{100}}) {
+        for (size_t len : lengths) {
+          const Bytes plain = random_bytes(rng, prefix + len);
+          const Bytes expected = evp_reference(p, plain);
+          AesCtr ctr(p, impl);
+          Bytes data = plain;
+          apply_in_pieces(ctr, data, {prefix, len});
+          ASSERT_TRUE(data == expected) << "prefix " << prefix << " len " << len;
+        }
+      }
+      size_t total = 0;
+      for (size_t len : lengths) total += len;
+      const Bytes plain = random_bytes(rng, total);
+      AesCtr ctr(p, impl);
+      Bytes data = plain;
+      apply_in_pieces(ctr, data, lengths);
+      EXPECT_TRUE(data == evp_reference(p, plain));
+    }
+  }
+}
+
+// The implementations against each other on one long stream cut into random pieces of up
+// to 40 KiB, with a carry into the high half partway through.
+TEST(ObfuscatedAesCtr, AllImplementationsAgreeOnLongStreams) {
+  std::mt19937_64 rng(11);
+  const size_t size = 1 << 20;
+  // The low half carries after 0x8000 blocks (512 KiB into the stream).
+  const CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFF8000ull);
+  const Bytes plain = random_bytes(rng, size);
+  const Bytes expected = evp_reference(p, plain);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    AesCtr ctr(p, impl);
+    Bytes data = plain;
+    apply_in_pieces(ctr, data, random_pieces(rng, size, 40000));
+    EXPECT_TRUE(data == expected);
+  }
 }
 
 TEST(ObfuscatedAesCtr, LengthsZeroTo300MatchEvp) {
