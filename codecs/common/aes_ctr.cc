@@ -12,6 +12,7 @@
 #include "codecs/common/aes_ni.h"
 
 #if MTEDGE_HAVE_AESNI
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -331,10 +332,20 @@ MTEDGE_AESNI void ni_keystream_block(const uint8_t key[32], const uint8_t counte
   aesni::store(out, aesni::encrypt_block(rk, aesni::load(counter)));
 }
 
-// VAES and AVX2. libgcc reports both only when the OS enabled the YMM state (XGETBV).
+// VAES and AVX2, with the YMM state enabled by the OS. Read from cpuid and xgetbv directly:
+// clang 14's __builtin_cpu_supports does not know "vaes".
 bool detect_vaes() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx2");
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  constexpr unsigned kOsxsave = 1u << 27, kAvx = 1u << 28;  // leaf 1, ecx
+  if ((ecx & kOsxsave) == 0 || (ecx & kAvx) == 0) return false;
+  uint32_t xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 0x6) != 0x6) return false;  // XMM and YMM state saved by the OS
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
+  constexpr unsigned kAvx2 = 1u << 5;  // leaf 7, ebx
+  constexpr unsigned kVaes = 1u << 9;  // leaf 7, ecx
+  return (ebx & kAvx2) != 0 && (ecx & kVaes) != 0;
 }
 
 #else  // no x86: EVP only
