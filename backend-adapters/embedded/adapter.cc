@@ -134,8 +134,8 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
     const HttpWait wait = out.http_wait.value_or(HttpWait{});
     const int32_t max_wait = std::clamp(wait.max_wait, 0, kMaxHttpWaitMs);
     auto within = [max_wait](int32_t ms) { return uint32_t(std::clamp(ms, 0, max_wait)); };
-    state.http->held.push_back({uv_now(context_.loop) + uint64_t(max_wait),
-                                within(wait.max_delay), within(wait.wait_after)});
+    state.http->held.push_back({uv_now(context_.loop) + uint64_t(max_wait), within(wait.max_delay),
+                                within(wait.wait_after)});
     held_changed(conn, state);
     answer_request(conn, state, out.salt, std::move(out.replies));
   } else {
@@ -154,10 +154,9 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
 void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, const SessionKey& key,
                                  std::vector<OutMessage> messages) {
   auto it = conns_.find(conn);
-  if (it == conns_.end() ||
-      (it->second.http && (it->second.http->held.empty() ||
-                           it->second.session_id != key.session_id ||
-                           it->second.auth_key_id != key.auth_key_id))) {
+  if (it == conns_.end() || (it->second.http && (it->second.http->held.empty() ||
+                                                 it->second.session_id != key.session_id ||
+                                                 it->second.auth_key_id != key.auth_key_id))) {
     // Closed meanwhile, its long poll was answered (e.g. expired) before this arrived, or it
     // moved to another session.
     service_->undelivered(key, salt, std::move(messages));
@@ -339,8 +338,8 @@ void EmbeddedAdapter::on_close(ConnId conn, CloseReason) {
     drop_timer(state.http->timer);
     if (state.bound && !state.http->batch.empty()) {
       // Batched for a request that will never be answered: back to the session.
-      service_->undelivered(SessionKey{state.auth_key_id, state.session_id},
-                            state.http->batch_salt, std::move(state.http->batch));
+      service_->undelivered(SessionKey{state.auth_key_id, state.session_id}, state.http->batch_salt,
+                            std::move(state.http->batch));
     }
   }
   if (state.bound) service_->detach(conn, state.auth_key_id, state.session_id);

@@ -96,7 +96,7 @@ class EmbeddedAdapter final : public BackendAdapter {
     bool bound = false;
     uint64_t auth_key_id = 0;
     int64_t session_id = 0;
-    Timer* timer = nullptr;         // ping_delay_disconnect
+    Timer* timer = nullptr;          // ping_delay_disconnect
     std::unique_ptr<HttpPoll> http;  // one packet per response; requests are held as long polls
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);

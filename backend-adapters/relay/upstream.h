@@ -78,8 +78,8 @@ class UpstreamConn final : private codecs::FrameSink {
   std::unique_ptr<codecs::TransportStack> stack_;
   uv_tcp_t tcp_;
   Connecting* connecting_ = nullptr;  // from start() until the connect completes
-  codecs::Bytes out_;     // encoded, not yet handed to the socket
-  size_t in_flight_ = 0;  // handed to uv_write, not yet written
+  codecs::Bytes out_;                 // encoded, not yet handed to the socket
+  size_t in_flight_ = 0;              // handed to uv_write, not yet written
   int open_handles_ = 0;
   bool connected_ = false;
   bool closing_ = false;
