@@ -262,13 +262,7 @@ void EmbeddedAdapter::arm_poll(ConnId conn, Conn& state) {
     drop_timer(poll.timer);
     return;
   }
-  if (poll.timer == nullptr) {
-    poll.timer = new Timer{};
-    poll.timer->adapter = this;
-    poll.timer->conn = conn;
-    uv_timer_init(context_.loop, &poll.timer->handle);
-    poll.timer->handle.data = poll.timer;
-  }
+  make_timer(poll.timer, conn);
   const uint64_t now = uv_now(context_.loop);
   uint64_t due = UINT64_MAX;
   for (const Held& h : poll.held) due = std::min(due, h.deadline_ms);
@@ -351,13 +345,7 @@ void EmbeddedAdapter::arm_timer(ConnId conn, Conn& state, uint32_t seconds) {
     drop_timer(state.timer);
     return;
   }
-  if (state.timer == nullptr) {
-    state.timer = new Timer{};
-    state.timer->adapter = this;
-    state.timer->conn = conn;
-    uv_timer_init(context_.loop, &state.timer->handle);
-    state.timer->handle.data = state.timer;
-  }
+  make_timer(state.timer, conn);
   uv_timer_start(
       &state.timer->handle,
       [](uv_timer_t* handle) {
@@ -365,6 +353,15 @@ void EmbeddedAdapter::arm_timer(ConnId conn, Conn& state, uint32_t seconds) {
         timer->adapter->close_local(timer->conn, "ping_delay_disconnect delay elapsed");
       },
       uint64_t(seconds) * 1000, 0);
+}
+
+void EmbeddedAdapter::make_timer(Timer*& timer, ConnId conn) {
+  if (timer != nullptr) return;
+  timer = new Timer{};
+  timer->adapter = this;
+  timer->conn = conn;
+  uv_timer_init(context_.loop, &timer->handle);
+  timer->handle.data = timer;
 }
 
 void EmbeddedAdapter::drop_timer(Timer*& timer) {

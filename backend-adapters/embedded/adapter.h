@@ -100,6 +100,8 @@ class EmbeddedAdapter final : public BackendAdapter {
     std::unique_ptr<HttpPoll> http;  // one packet per response; requests are held as long polls
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);
+  // Creates `timer` for `conn` on this loop unless it exists; drop_timer closes and frees it.
+  void make_timer(Timer*& timer, ConnId conn);
   static void drop_timer(Timer*& timer);
   // HTTP: sends the batch and `messages` as one packet answering the oldest held request.
   void send_http(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> messages);

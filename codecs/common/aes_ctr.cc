@@ -264,15 +264,13 @@ MTEDGE_AESNI inline __m128i next_block(detail::AesCtrState& s, uint64_t& hi, uin
 MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
   // The rest of the current keystream block first.
   if (s.used < 16) {
+    // apply() and skip() leave 1..15 bytes spent or a whole block (16), never 0.
+    assert(s.used > 0);
     const size_t take = n < size_t(16 - s.used) ? n : size_t(16 - s.used);
     const __m128i rest =
         _mm_shuffle_epi8(aesni::load(s.block),
                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + s.used)));
-    if (take == 16) {  // used == 0: not left by apply() or skip() today; xor_partial needs < 16
-      aesni::store(p, _mm_xor_si128(rest, aesni::load(p)));
-    } else {
-      xor_partial(p, rest, take);
-    }
+    xor_partial(p, rest, take);
     s.used = uint8_t(s.used + take);
     p += take;
     n -= take;

@@ -27,22 +27,14 @@ def packet(seed, size=40):
 
 def read_response(sock, rest=b"", timeout=10.0):
     """(status, headers, body, rest) of one response with Content-Length."""
-    sock.settimeout(timeout)
-    while b"\r\n\r\n" not in rest:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed during a response (got %r)" % rest)
-        rest += chunk
-    head, rest = rest.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    status, headers, rest = ws.read_http_head(sock, timeout, rest)
     length = int(headers["content-length"])
     while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("closed during a body")
         rest += chunk
-    return int(lines[0].split(" ")[1]), headers, rest[:length], rest[length:]
+    return status, headers, rest[:length], rest[length:]
 
 
 class HttpThroughRelay(GatewayTestCase):

@@ -53,10 +53,10 @@ def upgrade_request(path, key, host="127.0.0.1", protocol="binary", version="13"
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def read_http_head(sock, timeout=10.0):
-    """Reads up to the blank line; returns (status, {lower-case name: value}, rest)."""
+def read_http_head(sock, timeout=10.0, data=b""):
+    """Reads up to the blank line (after `data`, bytes already read); returns
+    (status, {lower-case name: value}, rest)."""
     sock.settimeout(timeout)
-    data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
         if not chunk:

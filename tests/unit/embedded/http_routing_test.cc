@@ -35,6 +35,17 @@ std::vector<Item> container_items(const Sent& s) {
   return items;
 }
 
+// `sent` is one answer on `conn`: the pushed message (constructor 0x74ae4240) that waited for
+// the session's next request, then that request's pong, in one container.
+void expect_push_then_pong(const std::vector<Sent>& sent, ConnId conn) {
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].conn, conn);
+  auto items = container_items(sent[0]);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].constructor, 0x74ae4240u);
+  EXPECT_EQ(items[1].constructor, ids::kPong);
+}
+
 class EmbeddedHttpRoutingTest : public EmbeddedTest {
  protected:
   // A session opened (and new_session_created acknowledged) on a stream connection that is
@@ -99,13 +110,7 @@ TEST_F(EmbeddedHttpRoutingTest, PushWithNoHeldRequestWaitsForTheSessionsNextRequ
   EXPECT_TRUE(sink_.sent.empty());
 
   // The next request of the session, on the other connection, carries it.
-  auto sent = send(b, c, ping_body(2), false);
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].conn, b);
-  auto items = container_items(sent[0]);
-  ASSERT_EQ(items.size(), 2u);
-  EXPECT_EQ(items[0].constructor, 0x74ae4240u);
-  EXPECT_EQ(items[1].constructor, ids::kPong);
+  expect_push_then_pong(send(b, c, ping_body(2), false), b);
 }
 
 TEST_F(EmbeddedHttpRoutingTest, DeliveryRacingAnExpiredPollIsNotLost) {
@@ -130,13 +135,7 @@ TEST_F(EmbeddedHttpRoutingTest, DeliveryRacingAnExpiredPollIsNotLost) {
   defer_posts_ = false;
 
   // Resent with the session's next request.
-  auto sent = send(b, c, ping_body(3), false);
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].conn, b);
-  auto items = container_items(sent[0]);
-  ASSERT_EQ(items.size(), 2u);
-  EXPECT_EQ(items[0].constructor, 0x74ae4240u);
-  EXPECT_EQ(items[1].constructor, ids::kPong);
+  expect_push_then_pong(send(b, c, ping_body(3), false), b);
 }
 
 TEST_F(EmbeddedHttpRoutingTest, DeliveryToAClosedConnectionGoesToAnotherHeldRequest) {
