@@ -254,7 +254,10 @@ class AuthKeysSurviveRestart(EmbeddedCase):
             output = self.stop_gateway(gw)
         self.assertIn("created (permanent)", output)
         key_id = AuthKey(key_bytes).key_id
-        self.assertEqual(stored_key_ids(self.key_file), {key_id})
+        # Telethon fails ~1 key exchange in 256 on its side and retries once (real-clients.md):
+        # the key it abandoned stays stored too, so the client's key is one of the stored ones.
+        stored = stored_key_ids(self.key_file)
+        self.assertIn(key_id, stored)
 
         gw = self.start_gateway()
         try:
@@ -274,7 +277,7 @@ class AuthKeysSurviveRestart(EmbeddedCase):
         finally:
             output = self.stop_gateway(gw)
         self.assertNotIn("created (permanent)", output)
-        self.assertEqual(stored_key_ids(self.key_file), {key_id})
+        self.assertEqual(stored_key_ids(self.key_file), stored)  # nothing new after the restart
 
 
 if __name__ == "__main__":
