@@ -140,6 +140,7 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status)
   s.integer("first_byte_timeout_ms", g.first_byte_timeout_ms, 10, 3'600'000);
   s.integer("detect_timeout_ms", g.detect_timeout_ms, 10, 3'600'000);
   s.integer("idle_timeout_ms", g.idle_timeout_ms, 100, 86'400'000);
+  s.integer("park_after_ms", g.park_after_ms, 0, 86'400'000);
   s.integer("shutdown_timeout_ms", g.shutdown_timeout_ms, 0, 3'600'000);
   s.integer("max_frame_bytes", g.max_frame_bytes, 1024, 64 << 20);
   s.integer("first_frame_max_bytes", g.first_frame_max_bytes, 64, 64 << 20);

@@ -38,6 +38,9 @@ struct GatewaySettings {
   uint32_t first_byte_timeout_ms = 10000;
   uint32_t detect_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 300000;
+  // A streaming connection quiet this long drops the state its codecs can rebuild (the
+  // obfuscated2 round keys); 0 = never.
+  uint32_t park_after_ms = 1000;
   uint32_t shutdown_timeout_ms = 5000;
   size_t max_frame_bytes = (4u << 20) + 4096;
   size_t first_frame_max_bytes = (1u << 20) + 4096;

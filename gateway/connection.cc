@@ -92,6 +92,31 @@ void Connection::arm_timer(uint64_t ms) {
   uv_timer_start(&timer_, on_timer, ms, 0);
 }
 
+void Connection::note_traffic() {
+  last_activity_ms_ = uv_now(worker_.loop());
+  if (parked_ && state_ == State::kStreaming) {
+    parked_ = false;
+    arm_timer(worker_.settings().park_after_ms);  // the next quiet spell parks it again
+  }
+}
+
+uint64_t Connection::streaming_timer_due() {
+  const GatewaySettings& s = worker_.settings();
+  const uint64_t elapsed = uv_now(worker_.loop()) - last_activity_ms_;
+  uint64_t due = s.idle_timeout_ms > elapsed ? s.idle_timeout_ms - elapsed : 0;
+  if (state_ == State::kStreaming && stack_ && !parked_ && s.park_after_ms > 0) {
+    if (elapsed >= s.park_after_ms) {
+      stack_->park();
+      parked_ = true;
+      spdlog::debug("conn {:#x} peer {}: parked after {} ms quiet", id_, peer_.to_string(),
+                    elapsed);
+    } else {
+      due = std::min(due, s.park_after_ms - elapsed);
+    }
+  }
+  return due;
+}
+
 void Connection::stop_reading() {
   if (reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
@@ -121,7 +146,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 void Connection::handle_read(MutableByteView data) {
   if (state_ >= State::kClosing) return;
   worker_.metrics().bytes_in.add(data.size());
-  last_activity_ms_ = uv_now(worker_.loop());
+  note_traffic();
   if (state_ == State::kFirstByte) {
     state_ = State::kDetecting;  // the detection timer also bounds the TLS handshake
     arm_timer(worker_.settings().detect_timeout_ms);
@@ -262,7 +287,7 @@ codecs::FrameLimits Connection::frame_limits() const {
 void Connection::open_stream(backend::ConnInfo info) {
   state_ = State::kStreaming;
   last_activity_ms_ = uv_now(worker_.loop());
-  arm_timer(worker_.settings().idle_timeout_ms);
+  arm_timer(streaming_timer_due());
   info.id = id_;
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
@@ -790,7 +815,7 @@ void Connection::on_write(uv_write_t* req, int status) {
 }
 
 void Connection::after_write() {
-  last_activity_ms_ = uv_now(worker_.loop());
+  note_traffic();
   if (!pending_.empty() || (tls_ && tls_->has_output())) {
     flush();  // what accumulated meanwhile goes out as one write
   } else {
@@ -837,10 +862,9 @@ void Connection::on_timer(uv_timer_t* timer) {
       return;
     case State::kStreaming:
     case State::kFronting: {
-      const uint64_t idle = w.settings().idle_timeout_ms;
-      const uint64_t elapsed = uv_now(w.loop()) - self->last_activity_ms_;
-      if (elapsed < idle) {
-        self->arm_timer(idle - elapsed);
+      const uint64_t due = self->streaming_timer_due();
+      if (due > 0) {
+        self->arm_timer(due);
         return;
       }
       w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();

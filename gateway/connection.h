@@ -193,6 +193,12 @@ class Connection final : public codecs::FrameSink,
   bool after_enqueue();
   void stop_reading();
   void arm_timer(uint64_t ms);
+  // Traffic in either direction: restarts the idle clock; a parked connection re-arms its
+  // timer for the next quiet spell.
+  void note_traffic();
+  // kStreaming / kFronting: ms until the timer is next due (0: idle_timeout_ms has passed).
+  // Parks the transport stack once the connection has been quiet for park_after_ms.
+  uint64_t streaming_timer_due();
 
   uv_tcp_t tcp_;
   uv_timer_t timer_;
@@ -225,6 +231,7 @@ class Connection final : public codecs::FrameSink,
   bool above_high_ = false;    // a send_* returned false; on_client_drained is due
   bool linger_ = false;        // kClosing by front_or_close: wait for the timer
   bool http_feeding_ = false;  // inside http_->feed()/resume(): no re-entrant resume
+  bool parked_ = false;        // kStreaming: stack_->park() ran and no traffic came since
 };
 
 }  // namespace mtedge::gateway

@@ -17,6 +17,13 @@
 #endif
 
 namespace mtedge::codecs {
+
+#if MTEDGE_HAVE_AESNI
+struct detail::AesRoundKeys {
+  aesni::RoundKeys rk;
+};
+#endif
+
 namespace {
 
 // Fetched once: implicit fetches (EVP_aes_256_ctr()) look the algorithm up on every init.
@@ -61,18 +68,18 @@ void add_blocks(uint64_t& hi, uint64_t& lo, uint64_t blocks) {
   if (lo < before) ++hi;
 }
 
-static_assert(sizeof(RoundKeys) == sizeof(detail::AesCtrState::round_keys));
-static_assert(alignof(detail::AesCtrState) >= alignof(RoundKeys));
-
-// The round keys live in the state's byte array; __m128i is a may_alias type, so reading
-// them through RoundKeys is fine.
-const RoundKeys& round_keys(const detail::AesCtrState& s) {
-  return *reinterpret_cast<const RoundKeys*>(s.round_keys);
+// The round keys, expanded from the key first if they are not there (new or parked).
+MTEDGE_AESNI const RoundKeys& round_keys(detail::AesCtrState& s) {
+  if (s.round_keys == nullptr) {
+    s.round_keys = new detail::AesRoundKeys;
+    aesni::expand_encrypt_key(s.key, s.round_keys->rk);
+  }
+  return s.round_keys->rk;
 }
 
-// Round key r from the state's byte array (16-byte aligned).
-MTEDGE_AESNI inline __m128i load_round_key(const uint8_t* keys, int r) {
-  return _mm_load_si128(reinterpret_cast<const __m128i*>(keys + 16 * r));
+// Round key r.
+MTEDGE_AESNI inline __m128i load_round_key(const RoundKeys& keys, int r) {
+  return _mm_load_si128(&keys.k[r]);
 }
 
 // The big-endian counter block for the 128-bit value hi:lo.
@@ -134,7 +141,7 @@ constexpr size_t kVaesBytes = 16 * kVaesBlocks;  // 256: shorter data stays on p
 
 // XORs the keystream into p[0 .. n - n % kVaesBytes) (n >= kVaesBytes), advancing hi:lo by
 // one per block; returns the bytes done. The rest is left to the AES-NI loop.
-MTEDGE_VAES size_t vaes_apply(const uint8_t* keys, uint64_t& hi_ref, uint64_t& lo_ref, uint8_t* p,
+MTEDGE_VAES size_t vaes_apply(const RoundKeys& keys, uint64_t& hi_ref, uint64_t& lo_ref, uint8_t* p,
                               size_t n) {
   uint64_t hi = hi_ref;  // locals: the stores through p (uint8_t) may alias the references
   uint64_t lo = lo_ref;
@@ -200,9 +207,7 @@ MTEDGE_AESNI inline void store_counter(detail::AesCtrState& s, uint64_t hi, uint
 }
 
 MTEDGE_AESNI void ni_init(detail::AesCtrState& s, const CtrParams& params) {
-  RoundKeys rk;
-  aesni::expand_encrypt_key(params.key.data(), rk);
-  std::memcpy(s.round_keys, &rk, sizeof rk);
+  std::memcpy(s.key, params.key.data(), sizeof s.key);
   store_counter(s, load_be64(params.iv.data()), load_be64(params.iv.data() + 8));
   s.used = 16;
   s.aes_ni = true;
@@ -280,7 +285,7 @@ MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
   uint64_t hi = s.ctr_hi;
   uint64_t lo = s.ctr_lo;
   if (s.vaes && n >= kVaesBytes) {
-    const size_t done = vaes_apply(s.round_keys, hi, lo, p, n);
+    const size_t done = vaes_apply(rk, hi, lo, p, n);
     p += done;
     n -= done;
   }
@@ -393,7 +398,7 @@ AesCtr::AesCtr(const CtrParams& params, AesCtrImpl impl) {
 }
 
 AesCtr::AesCtr(AesCtr&& other) noexcept : s_(other.s_) {
-  other.s_.evp = nullptr;  // owned by this now
+  other.disown();
   other.release();
 }
 
@@ -401,7 +406,7 @@ AesCtr& AesCtr::operator=(AesCtr&& other) noexcept {
   if (this != &other) {
     release();
     s_ = other.s_;
-    other.s_.evp = nullptr;
+    other.disown();
     other.release();
   }
   return *this;
@@ -414,8 +419,36 @@ AesCtr::~AesCtr() {
 // Frees the EVP context, wipes the key material and leaves *this !valid().
 void AesCtr::release() noexcept {
   EVP_CIPHER_CTX_free(s_.evp);
-  if (s_.aes_ni) OPENSSL_cleanse(&s_, sizeof s_);
+  if (s_.aes_ni) {
+    park();
+    OPENSSL_cleanse(&s_, sizeof s_);
+  }
   s_ = detail::AesCtrState{};
+}
+
+void AesCtr::park() {
+#if MTEDGE_HAVE_AESNI
+  if (s_.round_keys == nullptr) return;
+  OPENSSL_cleanse(s_.round_keys, sizeof *s_.round_keys);
+  delete s_.round_keys;
+  s_.round_keys = nullptr;
+#endif
+}
+
+// The EVP context and the round keys are owned by another AesCtr now.
+void AesCtr::disown() noexcept {
+  s_.evp = nullptr;
+#if MTEDGE_HAVE_AESNI
+  s_.round_keys = nullptr;
+#endif
+}
+
+bool AesCtr::has_round_keys() const {
+#if MTEDGE_HAVE_AESNI
+  return s_.round_keys != nullptr;
+#else
+  return false;
+#endif
 }
 
 void AesCtr::apply(uint8_t* data, size_t size) {

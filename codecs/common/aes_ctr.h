@@ -6,9 +6,11 @@
 // per 16-byte block over all 128 bits (OpenSSL's CTR mode; what every MTProto client does).
 //
 // Two implementations, byte-identical:
-// - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the whole state
-//   lives inline in the AesCtr object (the 15 round keys, the 128-bit counter, one keystream
-//   block and how much of it is spent: 288 bytes, no heap), 8 blocks in flight for bulk data.
+// - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the key, the
+//   128-bit counter, one keystream block and how much of it is spent live inline in the
+//   AesCtr object (96 bytes); the 15 round keys (240 bytes) in one heap block, built from the
+//   key when first needed and dropped by park(), so an idle connection keeps 96 bytes per
+//   direction. 8 blocks in flight for bulk data.
 //   On CPUs that also have VAES and AVX2 (with the YMM state enabled by the OS; checked once),
 //   apply() runs bulk data in batches of 16 blocks (256 bytes) in ymm registers, and what is
 //   left (< 256 bytes) on the 8/4/2/1-block AES-NI code; AesCtrImpl::kAesNi turns VAES off.
@@ -44,14 +46,18 @@ enum class AesCtrImpl : uint8_t {
 };
 
 namespace detail {
+// The 15 AES-256 encryption round keys (240 bytes, 16-byte aligned); defined in aes_ctr.cc.
+struct AesRoundKeys;
+
 // All of an AesCtr's state: the AES-NI fields are used when `aes_ni`, `evp` otherwise. Builds
 // for other CPUs have no AES-NI path, so they carry only the EVP pointer.
 struct alignas(16) AesCtrState {
 #if defined(__x86_64__) || defined(__i386__)
-  uint8_t round_keys[240] = {};  // the 15 AES-256 encryption round keys
-  uint8_t block[16] = {};        // the current keystream block
-  uint64_t ctr_hi = 0;           // the next counter block, a 128-bit integer (host order)
+  uint8_t key[32] = {};    // the AES-256 key (round_keys is rebuilt from it)
+  uint8_t block[16] = {};  // the current keystream block
+  uint64_t ctr_hi = 0;     // the next counter block, a 128-bit integer (host order)
   uint64_t ctr_lo = 0;
+  AesRoundKeys* round_keys = nullptr;  // owned; nullptr until first needed and after park()
 #endif
   EVP_CIPHER_CTX* evp = nullptr;  // the fallback, owned
 #if defined(__x86_64__) || defined(__i386__)
@@ -87,9 +93,16 @@ class AesCtr {
   void apply(uint8_t* data, size_t size);
   // Advances the keystream by `count` bytes without data.
   void skip(size_t count);
+  // Frees (and wipes) the round keys; the next apply() rebuilds them from the key, which costs
+  // one key expansion (tens of ns). For connections gone quiet. No-op on the EVP path.
+  void park();
+  // Whether the round keys are allocated (AES-NI path): false after park() until the next
+  // apply().
+  bool has_round_keys() const;
 
  private:
   void release() noexcept;
+  void disown() noexcept;
 
   detail::AesCtrState s_;
 };
@@ -106,6 +119,10 @@ class AesCtrStage final : public StreamStage {
 
   MutableByteView inbound(MutableByteView in, CodecError& error) override;
   void outbound(Bytes& out, size_t from) override;
+  void park() override {
+    in_.park();
+    out_.park();
+  }
 
   AesCtr& in() { return in_; }
   AesCtr& out() { return out_; }

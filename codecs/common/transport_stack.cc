@@ -16,6 +16,11 @@ void TransportStack::through_stages(Bytes& out, size_t from) {
   for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->outbound(out, from);
 }
 
+void TransportStack::park() {
+  shrink();
+  for (auto& stage : stages_) stage->park();
+}
+
 void TransportStack::write_packet(ByteView payload, bool quick_ack_request, Bytes& out) {
   size_t from = out.size();
   framer_->encode_packet(payload, quick_ack_request, out);

@@ -29,6 +29,9 @@ class StreamStage {
   // Transforms out[from, out.size()), the bytes inner stages just produced, in place or by
   // rewriting that range (a record layer adds headers).
   virtual void outbound(Bytes& out, size_t from) = 0;
+  // The connection has gone quiet: drop what the next inbound()/outbound() can rebuild (the
+  // AES-CTR round keys). Never changes what the stage produces.
+  virtual void park() {}
 };
 
 // A stage that carries the stream inside an envelope of its own (fake-TLS records,
@@ -69,6 +72,8 @@ class TransportStack {
   Framer& framer() { return *framer_; }
   const FrameReader& reader() const { return reader_; }
   void shrink() { reader_.shrink(); }
+  // For a connection gone quiet: shrink(), and every stage's park().
+  void park();
   CodecError error() const { return error_ != CodecError::kNone ? error_ : reader_.error(); }
 
  private:

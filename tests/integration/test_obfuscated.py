@@ -44,11 +44,12 @@ def payload(size, seed):
 
 class ObfuscatedBase(GatewayTestCase):
     fronting = None
+    extra_gateway = ""
 
     @classmethod
     def setUpClass(cls):
         cls.fronting = FrontingServer()
-        cls.config_kw = dict(transports=ALL, log_level="debug",
+        cls.config_kw = dict(transports=ALL, log_level="debug", extra_gateway=cls.extra_gateway,
                              extra_listener=SECRETS + 'fronting = "%s"\n' % cls.fronting.address)
         super().setUpClass()
 
@@ -148,6 +149,43 @@ class Obfuscated2Transport(ObfuscatedBase):
         sent = b"GARBAGE!" * 8
         sock.sendall(sent)
         self.expect_fronted(sock, sent, before)
+
+
+class QuietConnectionsPark(ObfuscatedBase):
+    """A connection quiet for park_after_ms drops its AES round keys; traffic afterwards, in
+    either direction and resuming mid keystream block, is unchanged."""
+
+    extra_gateway = "park_after_ms = 150"
+
+    def parked_lines(self):
+        return self.gw.output().count("parked after")
+
+    def wait_parked(self, count):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.parked_lines() < count:
+            time.sleep(0.02)
+        self.assertGreaterEqual(self.parked_lines(), count)
+
+    def test_traffic_resumes_after_park(self):
+        streams = (("obfuscated2", lambda: Obfuscated2("intermediate", dc=2)),
+                   ("fake-tls", lambda: FakeTls("intermediate", EE_KEY, DOMAIN, dc=2)))
+        for name, make in streams:
+            with self.subTest(stream=name):
+                before = self.parked_lines()
+                c = self.client("intermediate", make())
+                # 36 bytes (40 with the length): both keystreams stop mid-block, so the next
+                # call starts from the kept block, then needs the rebuilt keys.
+                self.round_trip(c, payload(36, 1))
+                self.wait_parked(before + 1)
+                self.round_trip(c, payload(1000, 2), quick_ack=True)
+                self.wait_parked(before + 2)
+                self.round_trip(c, payload(70000, 3))
+                # Busy connections do not park: a round trip every 20 ms for 0.5 s.
+                busy_from = self.parked_lines()
+                for i in range(25):
+                    self.round_trip(c, payload(16, 4 + i))
+                    time.sleep(0.02)
+                self.assertEqual(self.parked_lines(), busy_from)
 
 
 class FakeTlsTransport(ObfuscatedBase):

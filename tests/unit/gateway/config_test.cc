@@ -109,6 +109,7 @@ max_connections = 77
 first_byte_timeout_ms = 1500
 detect_timeout_ms = 2500
 idle_timeout_ms = 60000
+park_after_ms = 250
 shutdown_timeout_ms = 0
 max_frame_bytes = 2000000
 first_frame_max_bytes = 100000
@@ -151,6 +152,7 @@ format = "json"
   EXPECT_EQ(c.gateway.first_byte_timeout_ms, 1500u);
   EXPECT_EQ(c.gateway.detect_timeout_ms, 2500u);
   EXPECT_EQ(c.gateway.idle_timeout_ms, 60000u);
+  EXPECT_EQ(c.gateway.park_after_ms, 250u);
   EXPECT_EQ(c.gateway.shutdown_timeout_ms, 0u);
   EXPECT_EQ(c.gateway.max_frame_bytes, 2000000u);
   EXPECT_EQ(c.gateway.first_frame_max_bytes, 100000u);
@@ -192,6 +194,7 @@ TEST(GatewayConfig, BadGatewayValuesNameTheirKey) {
   expect_error(with("first_byte_timeout_ms = 0"), "gateway.first_byte_timeout_ms");
   expect_error(with("detect_timeout_ms = -5"), "gateway.detect_timeout_ms");
   expect_error(with("idle_timeout_ms = true"), "gateway.idle_timeout_ms");
+  expect_error(with("park_after_ms = -1"), "gateway.park_after_ms");
   expect_error(with("shutdown_timeout_ms = 99999999"), "gateway.shutdown_timeout_ms");
   expect_error(with("max_frame_bytes = 10"), "gateway.max_frame_bytes");
   expect_error(with("first_frame_max_bytes = 5000000"), "gateway.first_frame_max_bytes",
