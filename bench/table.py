@@ -109,6 +109,28 @@ for size in (64, 16384):
                   ratio(cpu_per_frame_dir(c), cpu_per_frame_dir(n))))
 
 print()
+print("The same obfuscated2 stream through nginx: the client speaks obfuscated2 to both proxies;")
+print("behind nginx the echo de-obfuscates it (as the server behind a pass-through proxy must),")
+print("behind mtedge mtedge does and the echo gets plain intermediate.")
+header = ("| size | conns | nginx rt/s | nginx MB/s | nginx cpu | mtedge rt/s | mtedge MB/s | mtedge cpu "
+          "| mtedge/nginx rt/s | mtedge/nginx cpu |")
+print(header)
+print("|" + "---|" * (header.count("|") - 1))
+for size in (64, 16384):
+    for conns in (1, 64, 1000):
+        n, m = cell("nginx-obf-%d-%d" % (size, conns)), cell("mtedge-%d-%d" % (size, conns))
+        if n is None:
+            continue
+        note_errors("nginx obfuscated %d B x %d" % (size, conns), n)
+        fps = lambda c: c["frames_per_s"] if c else None
+        mbs = lambda c: c["mb_per_s"] if c else None
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            "16 KiB" if size == 16384 else "64 B", conns, num(fps(n)), num(mbs(n), "{:,.1f}"),
+            num(cpu_per_frame_dir(n), "{:.1f}"), num(fps(m)), num(mbs(m), "{:,.1f}"),
+            num(cpu_per_frame_dir(m), "{:.1f}"), ratio(fps(m), fps(n)),
+            ratio(cpu_per_frame_dir(m), cpu_per_frame_dir(n))))
+
+print()
 print("Terminate mode: obfuscated2 client -> mtedge (edge decryption, embedded backend, 1 worker).")
 pings = [(s, cell("ping-%d" % s)) for s in (64, 1024)]
 hs = cell("handshake")

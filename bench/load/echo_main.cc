@@ -1,5 +1,6 @@
-// mtedge-echo: an MTProto upstream for relay benchmarks. Speaks intermediate (server side):
-// expects the ee ee ee ee tag, then answers every frame with the same payload. All frames
+// mtedge-echo: an MTProto upstream for relay benchmarks. Speaks intermediate (server side),
+// plain (the ee ee ee ee tag first) or inside obfuscated2 without a secret (a 64-byte init
+// whose tag is intermediate), and answers every frame with the same payload. All frames
 // decoded from one read go back in one write. One libuv loop, any number of connections;
 // a client that does not read is not read from either (its queue is capped).
 //
@@ -14,6 +15,7 @@
 #include "bench/load/proc_stats.h"
 #include "codecs/common/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "codecs/obfuscated/obfuscated2.h"
 
 namespace {
 
@@ -38,14 +40,9 @@ class EchoConn final : public FrameSink {
     return true;
   }
 
-  // Returns false when the connection must close (bad tag, bad frame).
+  // Returns false when the connection must close (bad tag or init, bad frame).
   bool on_bytes(MutableByteView bytes) {
-    if (tag_have_ < sizeof kTag) {
-      const size_t n = std::min(bytes.size(), sizeof kTag - tag_have_);
-      if (std::memcmp(bytes.data(), kTag + tag_have_, n) != 0) return false;
-      tag_have_ += n;
-      bytes = bytes.subspan(n);
-    }
+    if (!started_ && !start(bytes)) return false;
     if (!bytes.empty() && stack_.feed(bytes, *this) != CodecError::kNone) return false;
     if (!out_.empty()) write();
     return true;
@@ -68,6 +65,33 @@ class EchoConn final : public FrameSink {
   void start_reading();
 
  private:
+  // Takes the first 4 bytes (the plain tag) or 64 (an obfuscated2 init) off the front of
+  // `bytes` as they arrive; false on a bad start.
+  bool start(MutableByteView& bytes) {
+    auto take = [&](size_t upto) {
+      const size_t n = std::min(bytes.size(), upto - head_len_);
+      std::memcpy(head_ + head_len_, bytes.data(), n);
+      head_len_ += n;
+      bytes = bytes.subspan(n);
+    };
+    take(sizeof kTag);
+    if (head_len_ < sizeof kTag) return true;
+    if (std::memcmp(head_, kTag, sizeof kTag) == 0) {
+      started_ = true;
+      return true;
+    }
+    take(obfuscated::kInitSize);
+    if (head_len_ < obfuscated::kInitSize) return true;
+    obfuscated::InitOptions options;
+    options.tags = {.abridged = false, .intermediate = true, .padded = false};
+    obfuscated::ServerInit init =
+        obfuscated::accept_init(ByteView(head_, obfuscated::kInitSize), {}, options, nullptr, 0);
+    if (!init.ok()) return false;
+    stack_.add_outer_stage(std::move(init.stage));
+    started_ = true;
+    return true;
+  }
+
   struct WriteReq {
     uv_write_t req{};
     Bytes data;
@@ -100,7 +124,9 @@ class EchoConn final : public FrameSink {
 
   TransportStack stack_;
   Bytes out_;
-  size_t tag_have_ = 0;
+  uint8_t head_[obfuscated::kInitSize] = {};
+  size_t head_len_ = 0;
+  bool started_ = false;
   bool paused_ = false;
   bool closing_ = false;
 };

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "codecs/common/aes_ni.h"
+#include "codecs/common/block_pool.h"
 
 #if MTEDGE_HAVE_AESNI
 #include <cpuid.h>
@@ -68,10 +69,18 @@ void add_blocks(uint64_t& hi, uint64_t& lo, uint64_t blocks) {
   if (lo < before) ++hi;
 }
 
+// Where round keys live: a BlockPool, so that the round keys of many connections parked at
+// once leave the process (the pool unmaps its empty mappings) instead of staying as holes
+// in the malloc heap. Never destroyed: AesCtr objects with static storage may outlive it.
+BlockPool& round_key_pool() {
+  static BlockPool* pool = new BlockPool(sizeof(detail::AesRoundKeys));
+  return *pool;
+}
+
 // The round keys, expanded from the key first if they are not there (new or parked).
 MTEDGE_AESNI const RoundKeys& round_keys(detail::AesCtrState& s) {
   if (s.round_keys == nullptr) {
-    s.round_keys = new detail::AesRoundKeys;
+    s.round_keys = new (round_key_pool().allocate()) detail::AesRoundKeys;
     aesni::expand_encrypt_key(s.key, s.round_keys->rk);
   }
   return s.round_keys->rk;
@@ -430,7 +439,7 @@ void AesCtr::park() {
 #if MTEDGE_HAVE_AESNI
   if (s_.round_keys == nullptr) return;
   OPENSSL_cleanse(s_.round_keys, sizeof *s_.round_keys);
-  delete s_.round_keys;
+  round_key_pool().free(s_.round_keys);
   s_.round_keys = nullptr;
 #endif
 }
