@@ -54,12 +54,12 @@ Connection::Connection(Worker& worker, const ListenerConfig& listener)
     : worker_(worker), listener_(listener) {
   uv_tcp_init(worker_.loop(), &tcp_);
   tcp_.data = this;
-  uv_timer_init(worker_.loop(), &timer_);
-  timer_.data = this;
-  open_handles_ = 2;
+  open_handles_ = 1;
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  worker_.timers().cancel(*this);  // close_now() did; a connection never started did not arm
+}
 
 void Connection::start(backend::ConnId id) {
   id_ = id;
@@ -89,7 +89,7 @@ void Connection::start(backend::ConnId id) {
 }
 
 void Connection::arm_timer(uint64_t ms) {
-  uv_timer_start(&timer_, on_timer, ms, 0);
+  worker_.timers().arm(*this, ms);
 }
 
 void Connection::note_traffic() {
@@ -844,35 +844,33 @@ void Connection::begin_close(CloseReason reason) {
   arm_timer(kCloseFlushMs);
 }
 
-void Connection::on_timer(uv_timer_t* timer) {
-  auto* self = static_cast<Connection*>(timer->data);
-  Worker& w = self->worker_;
-  switch (self->state_) {
+void Connection::on_due() {
+  switch (state_) {
     case State::kFirstByte:
     case State::kDetecting:
     case State::kHttp:
     case State::kAccepting:
-      if (self->state_ == State::kHttp && self->exchange_) {
-        self->on_http_timer();
+      if (state_ == State::kHttp && exchange_) {
+        on_http_timer();
         return;
       }
-      w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
-      spdlog::debug("conn {:#x} peer {}: error detect_timeout", self->id_, self->peer_.to_string());
-      self->close_now(CloseReason::kTimeout);
+      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
+      spdlog::debug("conn {:#x} peer {}: error detect_timeout", id_, peer_.to_string());
+      close_now(CloseReason::kTimeout);
       return;
     case State::kStreaming:
     case State::kFronting: {
-      const uint64_t due = self->streaming_timer_due();
+      const uint64_t due = streaming_timer_due();
       if (due > 0) {
-        self->arm_timer(due);
+        arm_timer(due);
         return;
       }
-      w.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
-      spdlog::debug("conn {:#x} peer {}: error idle_timeout", self->id_, self->peer_.to_string());
-      self->close_now(CloseReason::kTimeout);
+      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
+      spdlog::debug("conn {:#x} peer {}: error idle_timeout", id_, peer_.to_string());
+      close_now(CloseReason::kTimeout);
       return;
     }
-    case State::kClosing: self->close_now(self->close_reason_); return;
+    case State::kClosing: close_now(close_reason_); return;
     case State::kClosed: return;
   }
 }
@@ -900,8 +898,8 @@ void Connection::close_now(CloseReason reason) {
     opened_ = false;
     worker_.adapter().on_close(id_, reason);
   }
+  worker_.timers().cancel(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_handle_closed);
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {

@@ -47,6 +47,7 @@
 #include "gateway/fronting.h"
 #include "gateway/http_exchange.h"
 #include "gateway/secure_accept.h"
+#include "gateway/timer_heap.h"
 #include "gateway/tls_session.h"
 
 namespace mtedge::gateway {
@@ -72,7 +73,8 @@ struct PeerAddress {
 
 class Connection final : public codecs::FrameSink,
                          private codecs::http::RequestSink,
-                         private FrontingOwner {
+                         private FrontingOwner,
+                         private TimerHeap::Node {
  public:
   enum class State : uint8_t {
     kFirstByte,
@@ -118,7 +120,8 @@ class Connection final : public codecs::FrameSink,
  private:
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_timer(uv_timer_t* timer);
+  // TimerHeap::Node: the one timer of this connection (its worker's TimerHeap) is due.
+  void on_due() override;
   static void on_write(uv_write_t* req, int status);
   // Everything handed to the socket is written: flush what queued meanwhile, tell the
   // adapter when the queue drained below the low-water mark, finish a pending close.
@@ -201,7 +204,6 @@ class Connection final : public codecs::FrameSink,
   uint64_t streaming_timer_due();
 
   uv_tcp_t tcp_;
-  uv_timer_t timer_;
   // The request of a uv_write in flight: allocated when a write does not complete at once,
   // freed with the buffers when the queue drains (an idle connection does not carry it).
   std::unique_ptr<uv_write_t> write_req_;

@@ -52,6 +52,7 @@ Status Worker::init(const std::vector<int>& fds) {
   idle_.data = this;
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  timers_.init(&loop_);
 
   Status status;
   for (size_t i = 0; i < fds.size(); ++i) {
@@ -361,6 +362,7 @@ void Worker::teardown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  timers_.close();
 }
 
 }  // namespace mtedge::gateway

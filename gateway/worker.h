@@ -20,6 +20,7 @@
 #include "codecs/common/status.h"
 #include "gateway/config.h"
 #include "gateway/metrics.h"
+#include "gateway/timer_heap.h"
 
 namespace mtedge::codecs::obfuscated {
 class ReplayCache;
@@ -66,6 +67,8 @@ class Worker final : public backend::GatewaySink {
 
   // For connections.
   uv_loop_t* loop() { return &loop_; }
+  // The connections' timers.
+  TimerHeap& timers() { return timers_; }
   Gateway& gateway() { return gateway_; }
   unsigned index() const { return index_; }
   const GatewaySettings& settings() const { return config_.gateway; }
@@ -117,6 +120,7 @@ class Worker final : public backend::GatewaySink {
   uv_check_t check_;
   uv_idle_t idle_;
   uv_timer_t shutdown_timer_;
+  TimerHeap timers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<backend::ConnId, Connection*> conns_;
   std::vector<Connection*> dirty_;
