@@ -1,6 +1,7 @@
 #include "bench/load/client_transport.h"
 
 #include "codecs/detector/detector.h"
+#include "codecs/http/http_client_codec.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "codecs/websocket/ws_handshake.h"
 #include "codecs/websocket/ws_stream_stage.h"
@@ -26,6 +27,24 @@ uint32_t next_mask() {
   return state;
 }
 
+// HTTP: a 200 response's body is the packet (an empty body, the answer to a long poll
+// nobody filled, carries none); any other status ends the connection.
+class HttpAnswers final : public codecs::http::ResponseSink {
+ public:
+  explicit HttpAnswers(codecs::FrameSink& sink) : sink_(sink) {}
+  bool on_response(const codecs::http::Response& response) override {
+    if (response.status != 200) {
+      bad_status = true;
+      return false;
+    }
+    return response.body.empty() || sink_.on_packet(response.body, false);
+  }
+  bool bad_status = false;
+
+ private:
+  codecs::FrameSink& sink_;
+};
+
 std::optional<TransportKind> plain_kind(std::string_view name) {
   if (name == "abridged") return TransportKind::kAbridged;
   if (name == "intermediate") return TransportKind::kIntermediate;
@@ -43,6 +62,10 @@ Result<TransportSpec> TransportSpec::parse(std::string_view text) {
   const std::string_view inner = colon == std::string_view::npos ? "" : text.substr(colon + 1);
   if (auto kind = plain_kind(head); kind && inner.empty()) {
     spec.inner = *kind;
+    return spec;
+  }
+  if (text == "http") {
+    spec.outer = Outer::kHttp;
     return spec;
   }
   if (head == "obfuscated") {
@@ -70,6 +93,7 @@ std::string TransportSpec::name() const {
     case Outer::kObfuscated: return "obfuscated:" + inner_name;
     case Outer::kFakeTls: return "fake-tls:" + inner_name;
     case Outer::kWebSocket: return "websocket:" + inner_name;
+    case Outer::kHttp: return "http";
   }
   return inner_name;
 }
@@ -83,6 +107,10 @@ Bytes ClientTransport::start(uint32_t unix_now) {
   if (spec_.outer == TransportSpec::Outer::kFakeTls) {
     tls_ = std::make_unique<obf::FakeTlsClient>(*secret_);
     return tls_->hello(unix_now);
+  }
+  if (spec_.outer == TransportSpec::Outer::kHttp) {
+    http_ = std::make_unique<codecs::http::HttpResponseParser>();
+    return out;  // nothing before the first request
   }
   if (spec_.outer == TransportSpec::Outer::kWebSocket) {
     // The key is the RFC 6455 example nonce: the server only echoes its hash.
@@ -141,8 +169,23 @@ codecs::CodecError ClientTransport::on_upgrade_response(codecs::ByteView bytes, 
   return codecs::CodecError::kNone;
 }
 
+void ClientTransport::write_packet(codecs::ByteView payload, Bytes& out) {
+  if (http_) {
+    codecs::http::encode_request("/api", "localhost", payload, true, out);
+    return;
+  }
+  stack_->write_packet(payload, false, out);
+}
+
 codecs::CodecError ClientTransport::feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
                                          Bytes& out) {
+  if (http_) {
+    HttpAnswers answers(sink);
+    const codecs::CodecError error = http_->feed(bytes, answers);
+    if (error == codecs::CodecError::kNone && answers.bad_status)
+      return codecs::CodecError::kBadServerPacket;
+    return error;
+  }
   if (!stack_ && spec_.outer == TransportSpec::Outer::kWebSocket) {
     bool done = false;
     Bytes rest;

@@ -1,7 +1,8 @@
 // The client side of every TCP transport mtedge accepts, sans-io: plain abridged,
 // intermediate, padded and full; obfuscated2 (with or without an MTProxy secret) around one
 // of the first three; fake-TLS (ee secret) or WebSocket (GET /apiws, binary messages)
-// around obfuscated2.
+// around obfuscated2; HTTP (each packet the body of a keep-alive POST /api, each answer the
+// body of its 200 response; several requests in flight are pipelined).
 //
 //   ClientTransport t(spec, secret);
 //   send(t.start(now));              // tag, obfuscated2 init, ClientHello or upgrade request
@@ -17,20 +18,21 @@
 
 #include "codecs/common/status.h"
 #include "codecs/common/transport_stack.h"
+#include "codecs/http/http_client_codec.h"
 #include "codecs/obfuscated/fake_tls.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::bench {
 
 struct TransportSpec {
-  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls, kWebSocket };
+  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls, kWebSocket, kHttp };
   Outer outer = Outer::kPlain;
   codecs::TransportKind inner = codecs::TransportKind::kIntermediate;
   int16_t dc = 2;  // obfuscated2 init's dc field
 
   // "abridged" | "intermediate" | "padded" | "full" | "obfuscated[:inner]" |
   // "fake-tls[:inner]" | "websocket[:inner]" (inner: abridged, intermediate (default),
-  // padded).
+  // padded) | "http".
   static Result<TransportSpec> parse(std::string_view text);
   std::string name() const;
 };
@@ -49,11 +51,9 @@ class ClientTransport {
   codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
                           codecs::Bytes& out);
   // True once packets may be written (fake-TLS: after the server's hello was verified;
-  // WebSocket: after 101 Switching Protocols).
-  bool ready() const { return stack_ != nullptr; }
-  void write_packet(codecs::ByteView payload, codecs::Bytes& out) {
-    stack_->write_packet(payload, false, out);
-  }
+  // WebSocket: after 101 Switching Protocols; HTTP: at once).
+  bool ready() const { return stack_ != nullptr || http_ != nullptr; }
+  void write_packet(codecs::ByteView payload, codecs::Bytes& out);
 
  private:
   void build_stack(codecs::Bytes& out);
@@ -66,6 +66,7 @@ class ClientTransport {
   std::unique_ptr<codecs::obfuscated::FakeTlsClient> tls_;  // until the server hello is in
   codecs::Bytes upgrade_response_;                          // WebSocket: the response read so far
   std::unique_ptr<codecs::TransportStack> stack_;
+  std::unique_ptr<codecs::http::HttpResponseParser> http_;  // HTTP (instead of stack_)
 };
 
 }  // namespace mtedge::bench

@@ -13,7 +13,8 @@ namespace {
 constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options]
   --transport T      abridged | intermediate | padded | full | obfuscated[:inner] |
                      fake-tls[:inner] | websocket[:inner]   (obfuscated2 inside; inner:
-                     abridged, intermediate, padded; default intermediate)
+                     abridged, intermediate, padded; default intermediate) | http
+                     (POST /api, keep-alive; --inflight > 1 pipelines)
   --secret HEX       MTProxy secret (plain or dd for obfuscated, ee for fake-tls)
   --dc N             dc id in the obfuscated2 init and the handshake (default 2)
   --mode M           raw | ping | handshake | idle (default raw)
@@ -174,7 +175,7 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
     return Status::error("fake-tls needs an ee --secret");
   if (o.transport.outer != Outer::kFakeTls && ee)
     return Status::error("an ee secret needs --transport fake-tls");
-  if (o.transport.outer == Outer::kPlain && o.secret)
+  if ((o.transport.outer == Outer::kPlain || o.transport.outer == Outer::kHttp) && o.secret)
     return Status::error("--secret needs obfuscated or fake-tls");
   const bool needs_key = o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake;
   if (needs_key && o.rsa_key_file.empty())

@@ -27,6 +27,7 @@ RELAY_RUNS = [
     ["--transport", "obfuscated:padded", "--secret", DD_SECRET],
     ["--transport", "fake-tls:intermediate", "--secret", EE_SECRET],
     ["--transport", "websocket:intermediate"],
+    ["--transport", "http"],
 ]
 
 
@@ -72,7 +73,7 @@ def relay_config(port, upstream):
 workers = 1
 [[listener]]
 address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "websocket"]
+transports = ["abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "websocket", "http"]
 secrets = [{secrets}]
 allow_no_secret = true
 [crypto]
