@@ -1,8 +1,10 @@
-// Micro-benchmarks of the TCP transport codecs: decode (through FrameReader / TransportStack,
+// Micro-benchmarks of the transport codecs: decode (through FrameReader / TransportStack,
 // the way the gateway reads) and encode, for 64 B and 16 KiB payloads: the four plain
-// framers, obfuscated2 (AES-256-CTR stage) and fake-TLS (records around obfuscated2). Each
-// decode iteration feeds a buffer of many frames in one read, so per-frame numbers include
-// the reader's loop.
+// framers, obfuscated2 (AES-256-CTR stage), fake-TLS (records around obfuscated2), WebSocket
+// (masked client frames around obfuscated2) and HTTP (POST /api requests, 200 answers; the
+// server codec). Each decode iteration feeds a buffer of many frames in one read (HTTP: 16
+// pipelined requests, the codec's default cap), so per-frame numbers include the reader's
+// loop.
 //
 // Floors, printed beside them: BM_Floor_Memcpy copies the same bytes once (what any framer
 // that touches its input costs at least), BM_Floor_AesCtr XORs them with the AES-256-CTR
@@ -20,13 +22,17 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "codecs/common/aes_ctr.h"
 #include "codecs/common/frame_reader.h"
 #include "codecs/common/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "codecs/http/http_client_codec.h"
+#include "codecs/http/http_server_codec.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "codecs/obfuscated/tls_record_stage.h"
+#include "codecs/websocket/ws_stream_stage.h"
 
 namespace {
 
@@ -91,17 +97,33 @@ void BM_Encode(benchmark::State& state, TransportKind kind) {
   state.SetBytesProcessed(int64_t(state.iterations() * size));
 }
 
-// obfuscated2 (intermediate inside), optionally inside fake-TLS records: both ends of one
-// connection, built from one client init.
+// What carries the obfuscated2 stream.
+enum class Envelope : uint8_t { kNone, kFakeTls, kWebSocket };
+
+uint32_t fixed_mask() {
+  return 0x5a3c96e1;
+}
+
+std::unique_ptr<StreamStage> envelope_stage(Envelope envelope, Role role) {
+  if (envelope == Envelope::kFakeTls) return std::make_unique<obfuscated::TlsRecordStage>();
+  websocket::StageOptions options;
+  options.role = role;
+  if (role == Role::kClient) options.mask_source = fixed_mask;
+  return std::make_unique<websocket::WsStreamStage>(std::move(options));
+}
+
+// obfuscated2 (intermediate inside), optionally inside fake-TLS records or WebSocket frames:
+// both ends of one connection, built from one client init.
 struct ObfuscatedPair {
-  ObfuscatedPair(bool with_tls, size_t size, size_t& frames) : tls(with_tls) {
+  ObfuscatedPair(Envelope env, size_t size, size_t& frames) : envelope(env) {
     obfuscated::ClientInit init =
         obfuscated::make_client_init(TransportKind::kIntermediate, 2, nullptr);
     keys = init.keys;
     TransportStack client(detector::make_framer(TransportKind::kIntermediate, Role::kClient, 1),
                           {});
     client.add_outer_stage(std::move(init.stage));
-    if (with_tls) client.add_outer_stage(std::make_unique<obfuscated::TlsRecordStage>());
+    if (envelope != Envelope::kNone)
+      client.add_outer_stage(envelope_stage(envelope, Role::kClient));
     const Bytes payload = payload_of(size);
     frames = std::max<size_t>(1, (256 * 1024) / size);
     for (size_t i = 0; i < frames; ++i) client.write_packet(payload, false, stream);
@@ -115,19 +137,20 @@ struct ObfuscatedPair {
     in.skip(obfuscated::kInitSize);
     stack->add_outer_stage(
         std::make_unique<AesCtrStage>(std::move(in), AesCtr(keys.server_to_client)));
-    if (tls) stack->add_outer_stage(std::make_unique<obfuscated::TlsRecordStage>());
+    if (envelope != Envelope::kNone)
+      stack->add_outer_stage(envelope_stage(envelope, Role::kServer));
     return stack;
   }
 
-  bool tls;
+  Envelope envelope;
   obfuscated::ObfuscatedKeys keys;
   Bytes stream;
 };
 
-void BM_DecodeObfuscated(benchmark::State& state, bool tls) {
+void BM_DecodeObfuscated(benchmark::State& state, Envelope envelope) {
   const size_t size = static_cast<size_t>(state.range(0));
   size_t frames = 0;
-  const ObfuscatedPair pair(tls, size, frames);
+  const ObfuscatedPair pair(envelope, size, frames);
   Bytes buffer;
   CountingSink sink;
   for (auto _ : state) {
@@ -142,10 +165,10 @@ void BM_DecodeObfuscated(benchmark::State& state, bool tls) {
   state.SetBytesProcessed(int64_t(state.iterations() * frames * size));
 }
 
-void BM_EncodeObfuscated(benchmark::State& state, bool tls) {
+void BM_EncodeObfuscated(benchmark::State& state, Envelope envelope) {
   const size_t size = static_cast<size_t>(state.range(0));
   size_t frames = 0;
-  const ObfuscatedPair pair(tls, 64, frames);
+  const ObfuscatedPair pair(envelope, 64, frames);
   auto server = pair.server();
   const Bytes payload = payload_of(size);
   Bytes out;
@@ -157,6 +180,72 @@ void BM_EncodeObfuscated(benchmark::State& state, bool tls) {
   }
   state.SetItemsProcessed(int64_t(state.iterations()));
   state.SetBytesProcessed(int64_t(state.iterations() * size));
+}
+
+// HTTP, the server codec: 16 pipelined POST /api requests (its default max_pipelined), each
+// body one packet.
+constexpr size_t kHttpBatch = 16;
+
+class HttpSink final : public http::RequestSink {
+ public:
+  bool on_request(const http::Request& request) override {
+    bytes += request.body.size();
+    ids.push_back(request.id);
+    return true;
+  }
+  bool on_upgrade(const http::UpgradeRequest&) override { return false; }
+  size_t bytes = 0;
+  std::vector<uint64_t> ids;
+};
+
+Bytes http_requests(size_t size) {
+  const Bytes payload = payload_of(size);
+  Bytes out;
+  for (size_t i = 0; i < kHttpBatch; ++i)
+    http::encode_request("/api", "localhost", payload, true, out);
+  return out;
+}
+
+void BM_DecodeHttp(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  const Bytes stream = http_requests(size);
+  Bytes buffer;
+  HttpSink sink;
+  for (auto _ : state) {
+    state.PauseTiming();
+    buffer = stream;
+    http::HttpServerCodec codec;
+    sink.ids.clear();
+    state.ResumeTiming();
+    if (codec.feed(buffer, sink).error != CodecError::kNone || sink.ids.size() != kHttpBatch)
+      state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(sink.bytes);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * kHttpBatch));
+  state.SetBytesProcessed(int64_t(state.iterations() * kHttpBatch * size));
+}
+
+// The 16 answers (200, the packet as body) and taking them as bytes to write.
+void BM_EncodeHttp(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  const Bytes stream = http_requests(64);
+  const Bytes payload = payload_of(size);
+  Bytes buffer, out;
+  HttpSink sink;
+  for (auto _ : state) {
+    state.PauseTiming();
+    buffer = stream;
+    http::HttpServerCodec codec;
+    sink.ids.clear();
+    codec.feed(buffer, sink);
+    out.clear();
+    state.ResumeTiming();
+    for (uint64_t id : sink.ids) codec.respond(id, payload);
+    codec.take_output(out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * kHttpBatch));
+  state.SetBytesProcessed(int64_t(state.iterations() * kHttpBatch * size));
 }
 
 // Floors: one pass over a frame's bytes (payload + 4-byte header).
@@ -253,10 +342,14 @@ MTEDGE_CODEC_BENCH(abridged, kAbridged)
 MTEDGE_CODEC_BENCH(intermediate, kIntermediate)
 MTEDGE_CODEC_BENCH(padded, kPaddedIntermediate)
 MTEDGE_CODEC_BENCH(full, kFull)
-BENCHMARK_CAPTURE(BM_DecodeObfuscated, obfuscated2, false)->Arg(64)->Arg(16384);
-BENCHMARK_CAPTURE(BM_EncodeObfuscated, obfuscated2, false)->Arg(64)->Arg(16384);
-BENCHMARK_CAPTURE(BM_DecodeObfuscated, fake_tls, true)->Arg(64)->Arg(16384);
-BENCHMARK_CAPTURE(BM_EncodeObfuscated, fake_tls, true)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_DecodeObfuscated, obfuscated2, Envelope::kNone)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_EncodeObfuscated, obfuscated2, Envelope::kNone)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_DecodeObfuscated, fake_tls, Envelope::kFakeTls)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_EncodeObfuscated, fake_tls, Envelope::kFakeTls)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_DecodeObfuscated, websocket, Envelope::kWebSocket)->Arg(64)->Arg(16384);
+BENCHMARK_CAPTURE(BM_EncodeObfuscated, websocket, Envelope::kWebSocket)->Arg(64)->Arg(16384);
+BENCHMARK(BM_DecodeHttp)->Arg(64)->Arg(16384);
+BENCHMARK(BM_EncodeHttp)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_Memcpy)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_AesCtr)->Arg(64)->Arg(16384);
 BENCHMARK_CAPTURE(BM_AesCtrApply, automatic, AesCtrImpl::kAuto)->Arg(64)->Arg(1024)->Arg(16384);
