@@ -58,7 +58,7 @@ Connection::Connection(Worker& worker, const ListenerConfig& listener)
 }
 
 Connection::~Connection() {
-  worker_.timers().cancel(*this);  // close_now() did; a connection never started did not arm
+  worker_.timers().cancel(*this);  // normally close_now() has already
 }
 
 void Connection::start(backend::ConnId id) {
@@ -95,8 +95,10 @@ void Connection::arm_timer(uint64_t ms) {
 void Connection::note_traffic() {
   last_activity_ms_ = uv_now(worker_.loop());
   if (parked_ && state_ == State::kStreaming) {
+    // The next quiet spell parks it again (or the idle timeout, if that is shorter).
     parked_ = false;
-    arm_timer(worker_.settings().park_after_ms);  // the next quiet spell parks it again
+    const GatewaySettings& s = worker_.settings();
+    arm_timer(std::min<uint64_t>(s.park_after_ms, s.idle_timeout_ms));
   }
 }
 

@@ -16,6 +16,12 @@ namespace {
 
 using mtedge::codecs::BlockPool;
 
+std::vector<void*> allocate(BlockPool& pool, int count) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < count; ++i) blocks.push_back(pool.allocate());
+  return blocks;
+}
+
 TEST(BlockPool, BlocksAreDistinctAlignedAndWritable) {
   BlockPool pool(240);
   std::vector<void*> blocks;
@@ -37,8 +43,7 @@ TEST(BlockPool, BlocksAreDistinctAlignedAndWritable) {
 
 TEST(BlockPool, EmptyMappingsAreReturnedButOne) {
   BlockPool pool(240);
-  std::vector<void*> blocks;
-  for (int i = 0; i < 5000; ++i) blocks.push_back(pool.allocate());
+  const std::vector<void*> blocks = allocate(pool, 5000);
   const size_t per_mapping = BlockPool::kMappingBytes / 256;
   EXPECT_GE(pool.mappings(), 5000 / per_mapping);
   EXPECT_LE(pool.mappings(), 5000 / per_mapping + 2);
@@ -85,8 +90,7 @@ TEST(BlockPool, FreedBlocksAreReusedInAnyOrder) {
 
 TEST(BlockPool, BlocksMayBeFreedOnAnotherThread) {
   BlockPool pool(240);
-  std::vector<void*> blocks;
-  for (int i = 0; i < 3000; ++i) blocks.push_back(pool.allocate());
+  const std::vector<void*> blocks = allocate(pool, 3000);
   std::thread t1([&] {
     for (size_t i = 0; i < blocks.size(); i += 2) pool.free(blocks[i]);
   });
