@@ -89,7 +89,17 @@ void Connection::start(backend::ConnId id) {
 }
 
 void Connection::arm_timer(uint64_t ms) {
+  if (state_ == State::kClosed) return;  // e.g. an adapter callback closed it meanwhile
   worker_.timers().arm(*this, ms);
+}
+
+void Connection::release_write_buffers(bool all) {
+  if (!flight_.empty()) return;  // a write is in flight
+  if (all || !codecs::keep_drained_buffer(flight_.capacity())) codecs::Bytes().swap(flight_);
+  if (pending_.empty() && (all || !codecs::keep_drained_buffer(pending_.capacity()))) {
+    codecs::Bytes().swap(pending_);
+  }
+  if (all) write_req_.reset();
 }
 
 void Connection::note_traffic() {
@@ -109,9 +119,11 @@ uint64_t Connection::streaming_timer_due() {
   if (state_ == State::kStreaming && stack_ && !parked_ && s.park_after_ms > 0) {
     if (elapsed >= s.park_after_ms) {
       stack_->park();
+      release_write_buffers(true);
       parked_ = true;
       spdlog::debug("conn {:#x} peer {}: parked after {} ms quiet", id_, peer_.to_string(),
                     elapsed);
+      if (opened_) worker_.adapter().on_client_quiet(id_);
     } else {
       due = std::min(due, s.park_after_ms - elapsed);
     }
@@ -347,7 +359,7 @@ void Connection::feed(MutableByteView data) {
     take_ws_output();
     if (state_ != State::kStreaming) return;
   }
-  stack_->shrink();
+  if (worker_.settings().park_after_ms == 0) stack_->shrink();  // else when it parks
   if (paused_) stop_reading();
 }
 
@@ -821,9 +833,9 @@ void Connection::after_write() {
   if (!pending_.empty() || (tls_ && tls_->has_output())) {
     flush();  // what accumulated meanwhile goes out as one write
   } else {
-    codecs::Bytes().swap(flight_);  // drained: an idle connection keeps no buffers
-    codecs::Bytes().swap(pending_);
-    write_req_.reset();
+    // Drained. Mid-size buffers stay for the next writes (no fresh pages per frame) until
+    // the connection parks; without parking everything goes now.
+    release_write_buffers(worker_.settings().park_after_ms == 0);
   }
   if (state_ == State::kClosed || !flight_.empty()) return;
   if (above_high_ && queued() <= worker_.settings().write_buffer_low) {

@@ -199,6 +199,9 @@ class Connection final : public codecs::FrameSink,
   // Traffic in either direction: restarts the idle clock; a parked connection re-arms its
   // timer for the next quiet spell.
   void note_traffic();
+  // Frees the write buffers if nothing is in flight: all of them (and the write request)
+  // when `all`, else those codecs::keep_drained_buffer() does not keep.
+  void release_write_buffers(bool all);
   // kStreaming / kFronting: ms until the timer is next due (0: idle_timeout_ms has passed).
   // Parks the transport stack once the connection has been quiet for park_after_ms.
   uint64_t streaming_timer_due();

@@ -145,6 +145,10 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
   return inner_->on_frame(decrypted);
 }
 
+void EdgeStage::on_client_quiet(ConnId conn) {
+  inner_->on_client_quiet(conn);
+}
+
 void EdgeStage::on_client_drained(ConnId conn) {
   inner_->on_client_drained(conn);
 }

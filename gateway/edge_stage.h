@@ -61,6 +61,7 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
   void on_open(const backend::ConnInfo& info) override;
   bool on_frame(const backend::Frame& frame) override;
   void on_client_drained(backend::ConnId conn) override;
+  void on_client_quiet(backend::ConnId conn) override;
   void on_close(backend::ConnId conn, backend::CloseReason reason) override;
   void stop(std::function<void()> done) override;
 

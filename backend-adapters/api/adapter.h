@@ -62,6 +62,9 @@ class BackendAdapter {
   virtual bool on_frame(const Frame& frame) = 0;
   // The client's outbound queue fell below its low-water mark.
   virtual void on_client_drained(ConnId /*conn*/) {}
+  // Nothing went either way on the client connection for gateway.park_after_ms (once per
+  // quiet spell): the moment to free per-connection buffers that traffic would rebuild.
+  virtual void on_client_quiet(ConnId /*conn*/) {}
   // Edge decryption on: a DH handshake on this worker created auth key `auth_key_id`; its
   // first message may carry `server_salt` (new_nonce[0..8) XOR server_nonce[0..8)).
   virtual void on_auth_key_created(uint64_t /*auth_key_id*/, int64_t /*server_salt*/) {}

@@ -102,6 +102,11 @@ bool RelayAdapter::on_frame(const Frame& frame) {
   return conn->send(frame.packet, frame.quick_ack);
 }
 
+void RelayAdapter::on_client_quiet(ConnId id) {
+  auto it = live_.find(id);
+  if (it != live_.end()) it->second->release_buffers();
+}
+
 void RelayAdapter::on_client_drained(ConnId id) {
   auto it = live_.find(id);
   if (it != live_.end()) it->second->on_client_drained();

@@ -34,6 +34,7 @@ class RelayAdapter final : public BackendAdapter {
   void on_open(const ConnInfo& info) override;
   bool on_frame(const Frame& frame) override;
   void on_client_drained(ConnId conn) override;
+  void on_client_quiet(ConnId conn) override;
   void on_close(ConnId conn, CloseReason reason) override;
   void stop(std::function<void()> done) override;
 

@@ -11,7 +11,6 @@ namespace mtedge::backend::relay {
 namespace {
 
 // The largest write buffer an upstream connection keeps between writes.
-constexpr size_t kKeptWriteBuffer = 4096;
 
 struct WriteReq {
   uv_write_t req;
@@ -110,9 +109,9 @@ void UpstreamConn::flush() {
   }
   const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
   if (written == out_.size()) {
-    // Small writes reuse the buffer; one that held large frames is freed, so a connection
-    // that goes idle after bulk traffic does not keep it.
-    if (out_.capacity() > kKeptWriteBuffer) {
+    // A mid-size buffer stays for the next writes until the client goes quiet
+    // (release_buffers); see codecs::keep_drained_buffer.
+    if (!codecs::keep_drained_buffer(out_.capacity())) {
       codecs::Bytes().swap(out_);
     } else {
       out_.clear();
@@ -163,6 +162,11 @@ void UpstreamConn::on_client_drained() {
     reading_ = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), alloc_cb, read_cb);
   }
+}
+
+void UpstreamConn::release_buffers() {
+  if (out_.empty()) codecs::Bytes().swap(out_);
+  stack_->shrink();
 }
 
 void UpstreamConn::close() {
@@ -220,7 +224,6 @@ void UpstreamConn::on_read(ssize_t nread, const uv_buf_t* buf) {
     fail(fmt::format("upstream protocol error: {}", codecs::error_name(error)), true);
     return;
   }
-  stack_->shrink();
   if (client_slow_ && reading_) {
     reading_ = false;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));

@@ -41,6 +41,8 @@ class UpstreamConn final : private codecs::FrameSink {
   void flush();
   // The client's outbound queue drained: read the upstream again.
   void on_client_drained();
+  // The client went quiet: frees the write buffer (if drained) and the reader's tail.
+  void release_buffers();
   // Closes the uv handles; idempotent. Sends nothing to the gateway.
   void close();
   // Logs, retires this connection and asks the gateway to close the client.

@@ -53,8 +53,10 @@ class FrameReader {
   }
 
   // A tail buffer that grew past this for one large split unit is freed as soon as that
-  // unit is done, so one big frame does not pin its size for the connection's life.
-  static constexpr size_t kRetainedCapacity = 16 * 1024;
+  // unit is done, so one big frame does not pin its size for the connection's life. Up to
+  // it (a 16 KiB frame with its header fits) the buffer is kept for the next split unit,
+  // until shrink().
+  static constexpr size_t kRetainedCapacity = 64 * 1024;
 
  private:
   // Parses units from `data`; returns bytes consumed, sets error_ or stopped_.
