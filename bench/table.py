@@ -38,6 +38,18 @@ def syscalls_per_rt(name, c):
     return None
 
 
+def fps(c):
+    return c["frames_per_s"] if c else None
+
+
+def mbs(c):
+    return c["mb_per_s"] if c else None
+
+
+def p99(c):
+    return c["latency_us"]["p99"] if c else None
+
+
 def num(v, spec="{:,.0f}"):
     return "-" if v is None else spec.format(v)
 
@@ -82,9 +94,6 @@ for size in (64, 16384):
         d, n, m = (cell("%s-%d-%d" % (t, size, conns)) for t in ("direct", "nginx", "mtedge"))
         for t, c in (("direct", d), ("nginx", n), ("mtedge", m)):
             note_errors("%s %d B x %d" % (t, size, conns), c)
-        fps = lambda c: c["frames_per_s"] if c else None
-        mbs = lambda c: c["mb_per_s"] if c else None
-        p99 = lambda c: c["latency_us"]["p99"] if c else None
         sys_n = syscalls_per_rt("nginx-%d-%d" % (size, conns), n)
         sys_m = syscalls_per_rt("mtedge-%d-%d" % (size, conns), m)
         print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
@@ -122,8 +131,6 @@ for size in (64, 16384):
         if n is None:
             continue
         note_errors("nginx obfuscated %d B x %d" % (size, conns), n)
-        fps = lambda c: c["frames_per_s"] if c else None
-        mbs = lambda c: c["mb_per_s"] if c else None
         print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             "16 KiB" if size == 16384 else "64 B", conns, num(fps(n)), num(mbs(n), "{:,.1f}"),
             num(cpu_per_frame_dir(n), "{:.1f}"), num(fps(m)), num(mbs(m), "{:,.1f}"),

@@ -10,8 +10,6 @@
 namespace mtedge::backend::relay {
 namespace {
 
-// The largest write buffer an upstream connection keeps between writes.
-
 struct WriteReq {
   uv_write_t req;
   UpstreamConn* conn;

@@ -268,8 +268,9 @@ alignas(16) constexpr int8_t kShiftDown[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8
                                                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 // The keystream block for counter hi:lo, kept in s.block too; hi:lo += 1.
-MTEDGE_AESNI inline __m128i next_block(detail::AesCtrState& s, uint64_t& hi, uint64_t& lo) {
-  const __m128i ks = aesni::encrypt_block(round_keys(s), counter_block(hi, lo));
+MTEDGE_AESNI inline __m128i next_block(detail::AesCtrState& s, const RoundKeys& rk, uint64_t& hi,
+                                       uint64_t& lo) {
+  const __m128i ks = aesni::encrypt_block(rk, counter_block(hi, lo));
   aesni::store(s.block, ks);
   add_blocks(hi, lo, 1);
   return ks;
@@ -315,7 +316,7 @@ MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
     n -= 16;
   }
   if (n > 0) {  // a partial block: keep the rest of its keystream for the next call
-    const __m128i ks = next_block(s, hi, lo);
+    const __m128i ks = next_block(s, rk, hi, lo);
     xor_partial(p, ks, n);
     s.used = uint8_t(n);
   }
@@ -331,7 +332,7 @@ MTEDGE_AESNI void ni_skip(detail::AesCtrState& s, size_t n) {
   uint64_t lo = s.ctr_lo;
   add_blocks(hi, lo, uint64_t(n / 16));
   if (n % 16 != 0) {
-    next_block(s, hi, lo);
+    next_block(s, round_keys(s), hi, lo);
     s.used = uint8_t(n % 16);
   }
   store_counter(s, hi, lo);

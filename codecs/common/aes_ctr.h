@@ -8,9 +8,9 @@
 // Two implementations, byte-identical:
 // - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the key, the
 //   128-bit counter, one keystream block and how much of it is spent live inline in the
-//   AesCtr object (96 bytes); the 15 round keys (240 bytes) in one heap block, built from the
-//   key when first needed and dropped by park(), so an idle connection keeps 96 bytes per
-//   direction. 8 blocks in flight for bulk data.
+//   AesCtr object (96 bytes); the 15 round keys (240 bytes) in one BlockPool block, built
+//   from the key when first needed and dropped by park(), so an idle connection keeps 96
+//   bytes per direction. 8 blocks in flight for bulk data.
 //   On CPUs that also have VAES and AVX2 (with the YMM state enabled by the OS; checked once),
 //   apply() runs bulk data in batches of 16 blocks (256 bytes) in ymm registers, and what is
 //   left (< 256 bytes) on the 8/4/2/1-block AES-NI code; AesCtrImpl::kAesNi turns VAES off.

@@ -80,6 +80,16 @@ void apply_in_pieces(AesCtr& ctr, Bytes& data, const std::vector<size_t>& pieces
   ASSERT_EQ(off, data.size());
 }
 
+// `plain` through a fresh AesCtr (p, impl), applied in pieces of the given sizes.
+Bytes apply_fresh(const CtrParams& p, AesCtrImpl impl, const Bytes& plain,
+                  const std::vector<size_t>& pieces) {
+  AesCtr ctr(p, impl);
+  EXPECT_TRUE(ctr.valid());
+  Bytes data = plain;
+  apply_in_pieces(ctr, data, pieces);
+  return data;
+}
+
 std::vector<size_t> random_pieces(std::mt19937_64& rng, size_t total, size_t max_piece) {
   std::vector<size_t> pieces;
   while (total > 0) {
@@ -105,11 +115,7 @@ void check_64k(const CtrParams& p, std::mt19937_64& rng, size_t size = k64K) {
     cases.push_back({7, size - 7});
     cases.push_back({kBatch - 1, kBatch + 1, size - 2 * kBatch});
     for (size_t c = 0; c < cases.size(); ++c) {
-      AesCtr ctr(p, impl);
-      ASSERT_TRUE(ctr.valid());
-      Bytes data = plain;
-      apply_in_pieces(ctr, data, cases[c]);
-      EXPECT_TRUE(data == expected) << "split case " << c;
+      EXPECT_TRUE(apply_fresh(p, impl, plain, cases[c]) == expected) << "split case " << c;
     }
   }
 }
@@ -247,19 +253,14 @@ TEST(ObfuscatedAesCtr, LengthsAroundVaesBatchesMatchEvp) {
         for (size_t len : lengths) {
           const Bytes plain = random_bytes(rng, prefix + len);
           const Bytes expected = evp_reference(p, plain);
-          AesCtr ctr(p, impl);
-          Bytes data = plain;
-          apply_in_pieces(ctr, data, {prefix, len});
-          ASSERT_TRUE(data == expected) << "prefix " << prefix << " len " << len;
+          ASSERT_TRUE(apply_fresh(p, impl, plain, {prefix, len}) == expected)
+              << "prefix " << prefix << " len " << len;
         }
       }
       size_t total = 0;
       for (size_t len : lengths) total += len;
       const Bytes plain = random_bytes(rng, total);
-      AesCtr ctr(p, impl);
-      Bytes data = plain;
-      apply_in_pieces(ctr, data, lengths);
-      EXPECT_TRUE(data == evp_reference(p, plain));
+      EXPECT_TRUE(apply_fresh(p, impl, plain, lengths) == evp_reference(p, plain));
     }
   }
 }
@@ -275,10 +276,7 @@ TEST(ObfuscatedAesCtr, AllImplementationsAgreeOnLongStreams) {
   const Bytes expected = evp_reference(p, plain);
   for (AesCtrImpl impl : impls()) {
     SCOPED_TRACE(impl_name(impl));
-    AesCtr ctr(p, impl);
-    Bytes data = plain;
-    apply_in_pieces(ctr, data, random_pieces(rng, size, 40000));
-    EXPECT_TRUE(data == expected);
+    EXPECT_TRUE(apply_fresh(p, impl, plain, random_pieces(rng, size, 40000)) == expected);
   }
 }
 
@@ -302,10 +300,7 @@ TEST(ObfuscatedAesCtr, LengthsZeroTo300MatchEvp) {
     const Bytes plain = random_bytes(rng, 300 * 301 / 2);
     std::vector<size_t> pieces;
     for (size_t len = 0; len <= 300; ++len) pieces.push_back(len);
-    AesCtr ctr(p, impl);
-    Bytes data = plain;
-    apply_in_pieces(ctr, data, pieces);
-    EXPECT_TRUE(data == evp_reference(p, plain));
+    EXPECT_TRUE(apply_fresh(p, impl, plain, pieces) == evp_reference(p, plain));
   }
 }
 
