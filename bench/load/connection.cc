@@ -153,7 +153,12 @@ void Connection::on_raw_answer(ByteView payload) {
 
 void Connection::on_mtproto_payload(codecs::MutableByteView payload) {
   Bytes reply;
-  switch (mtproto_->on_payload(payload, unix_ms(), reply)) {
+  const MtprotoClient::Event event = mtproto_->on_payload(payload, unix_ms(), reply);
+  // Acks go out at once (real clients ack within seconds): an unacked new_session_created
+  // would stay queued on the server for the session's life.
+  if (event != MtprotoClient::Event::kError && mtproto_->has_acks())
+    transport_.write_packet(mtproto_->acks(unix_ms()), out_);
+  switch (event) {
     case MtprotoClient::Event::kNone: return;
     case MtprotoClient::Event::kError: return fail("mtproto " + mtproto_->error());
     case MtprotoClient::Event::kReply: transport_.write_packet(reply, out_); return;

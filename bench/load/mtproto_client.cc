@@ -15,6 +15,8 @@ constexpr uint32_t kPing = 0x7abe77ec;
 constexpr uint32_t kPong = 0x347773c5;
 constexpr uint32_t kMsgContainer = 0x73f1f8dc;
 constexpr uint32_t kBadServerSalt = 0xedab447b;
+constexpr uint32_t kMsgsAck = 0x62d6b459;
+constexpr uint32_t kVector = 0x1cb5c415;
 
 mtproto::HandshakeClientOptions options_for(const mtproto::RsaPublicKey& key, int32_t dc) {
   mtproto::HandshakeClientOptions options;
@@ -49,7 +51,7 @@ MtprotoClient::Event MtprotoClient::on_payload(codecs::MutableByteView payload, 
   if (!message) return fail("server message: " + message.message());
   pongs_.clear();
   salt_changed_ = false;
-  scan_message(message->body, 0);
+  scan_message(message->msg_id, message->seq_no, message->body, 0);
   if (salt_changed_) return Event::kResend;
   return pongs_.empty() ? Event::kNone : Event::kPongs;
 }
@@ -89,8 +91,9 @@ MtprotoClient::Event MtprotoClient::on_handshake_payload(ByteView payload, uint6
   }
 }
 
-// Collects pongs from a message body, looking into one level of msg_container.
-void MtprotoClient::scan_message(ByteView body, int depth) {
+// Collects pongs and the ids to ack from a message, looking into one level of msg_container.
+void MtprotoClient::scan_message(uint64_t msg_id, uint32_t seq_no, ByteView body, int depth) {
+  if (seq_no & 1) to_ack_.push_back(msg_id);
   if (body.size() < 4) return;
   const uint32_t id = codecs::load_le32(body.data());
   if (id == kPong && body.size() >= 20) {
@@ -102,10 +105,12 @@ void MtprotoClient::scan_message(ByteView body, int depth) {
     uint32_t count = codecs::load_le32(body.data() + 4);
     size_t at = 8;
     for (uint32_t i = 0; i < count && at + 16 <= body.size(); ++i) {
+      const uint64_t inner_id = codecs::load_le64(body.data() + at);
+      const uint32_t inner_seq_no = codecs::load_le32(body.data() + at + 8);
       const size_t size = codecs::load_le32(body.data() + at + 12);
       at += 16;
       if (size > body.size() - at) return;
-      scan_message(body.subspan(at, size), depth + 1);
+      scan_message(inner_id, inner_seq_no, body.subspan(at, size), depth + 1);
       at += size;
     }
   }
@@ -116,18 +121,35 @@ Bytes MtprotoClient::ping(uint64_t ping_id, uint64_t unix_ms, size_t size) {
   codecs::store_le32(body, kPing);
   codecs::store_le32(body + 4, uint32_t(ping_id));
   codecs::store_le32(body + 8, uint32_t(ping_id >> 32));
+  return encrypt(ByteView(body, sizeof body), content_messages_++ * 2 + 1, unix_ms, size);
+}
+
+Bytes MtprotoClient::acks(uint64_t unix_ms) {
+  Bytes body(12 + 8 * to_ack_.size());
+  codecs::store_le32(body.data(), kMsgsAck);
+  codecs::store_le32(body.data() + 4, kVector);
+  codecs::store_le32(body.data() + 8, uint32_t(to_ack_.size()));
+  for (size_t i = 0; i < to_ack_.size(); ++i) {
+    codecs::store_le32(body.data() + 12 + 8 * i, uint32_t(to_ack_[i]));
+    codecs::store_le32(body.data() + 16 + 8 * i, uint32_t(to_ack_[i] >> 32));
+  }
+  to_ack_.clear();
+  return encrypt(body, content_messages_ * 2, unix_ms, 0);
+}
+
+Bytes MtprotoClient::encrypt(ByteView body, uint32_t seq_no, uint64_t unix_ms, size_t size) {
   mtproto::OutgoingMessage msg;
   msg.salt = salt_;
   msg.session_id = session_id_;
   msg.msg_id = next_msg_id(unix_ms);
-  msg.seq_no = content_messages_++ * 2 + 1;
-  msg.body = ByteView(body, sizeof body);
+  msg.seq_no = seq_no;
+  msg.body = body;
   Bytes out;
   static const mtproto::RandomSource random = mtproto::secure_random_source();
-  const size_t base = mtproto::encrypted_size(sizeof body);
+  const size_t base = mtproto::encrypted_size(body.size());
   const mtproto::EncryptOptions options{.dir = mtproto::Direction::kClientToServer,
                                         .extra_padding = size > base ? size - base : 0};
-  // Cannot fail: the body is 12 bytes.
+  // Cannot fail: the bodies are small.
   (void)mtproto::encrypt_message(handshake_.auth_key(), msg, out, random, options);
   return out;
 }

@@ -9,6 +9,8 @@
 //     kPongs: c.pongs() holds the ping_ids answered by this payload
 //     kResend: the server rejected our salt (bad_server_salt) and gave a new one: pings
 //              not answered yet were dropped and must be sent again
+//   after any payload: if c.has_acks(), send(c.acks(now_ms)) (msgs_ack for the server's
+//   content-related messages, e.g. new_session_created, as real clients do)
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,11 @@ class MtprotoClient {
   // MTProto padding to about `size` bytes (at most ~1.1 KiB: padding is capped at 1024).
   codecs::Bytes ping(uint64_t ping_id, uint64_t unix_ms, size_t size = 0);
 
+  // msgs_ack#62d6b459 for every content-related server message seen since the last call
+  // (seq_no even: acks are not content-related). Only when has_acks().
+  codecs::Bytes acks(uint64_t unix_ms);
+  bool has_acks() const { return !to_ack_.empty(); }
+
   bool has_key() const { return done_; }
   const std::vector<uint64_t>& pongs() const { return pongs_; }
   const std::string& error() const { return error_; }
@@ -45,8 +52,9 @@ class MtprotoClient {
     return Event::kError;
   }
   Event on_handshake_payload(codecs::ByteView payload, uint64_t unix_ms, codecs::Bytes& reply);
-  void scan_message(codecs::ByteView body, int depth);
+  void scan_message(uint64_t msg_id, uint32_t seq_no, codecs::ByteView body, int depth);
   uint64_t next_msg_id(uint64_t unix_ms);
+  codecs::Bytes encrypt(codecs::ByteView body, uint32_t seq_no, uint64_t unix_ms, size_t size);
 
   mtproto::HandshakeClient handshake_;
   int step_ = 0;  // 0: waiting resPQ, 1: server_DH_params, 2: dh_gen_*
@@ -57,6 +65,7 @@ class MtprotoClient {
   uint32_t content_messages_ = 0;
   bool salt_changed_ = false;
   std::vector<uint64_t> pongs_;
+  std::vector<uint64_t> to_ack_;  // content-related server msg_ids not acked yet
   std::string error_;
 };
 

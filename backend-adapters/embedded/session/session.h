@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backend-adapters/api/frame.h"
+#include "backend-adapters/embedded/session/received_ids.h"
 #include "codecs/common/bytes.h"
 
 namespace mtedge::backend::embedded {
@@ -62,11 +63,6 @@ struct StoredResult {
   OutMessage answer;  // the whole rpc_result message as sent
 };
 
-struct ReceivedMsg {
-  int32_t seq_no = 0;
-  bool container = false;
-};
-
 // A live connection bound to a session.
 struct SessionConn {
   ConnId id = 0;
@@ -84,7 +80,7 @@ struct Session {
   int32_t out_content_count = 0;  // content-related messages sent (seq_no source)
 
   // Received client msg_ids (bounded; the lowest are forgotten first).
-  std::map<int64_t, ReceivedMsg> received;
+  ReceivedIds received;
   int64_t forgotten_up_to = 0;  // highest forgotten id: ids <= this are "too old to know" (20)
 
   // Oldest first, at most max_queued_messages (a vector: an idle session allocates nothing).
@@ -102,19 +98,18 @@ struct Session {
   int layer = 0;                       // from invokeWithLayer (0: unknown)
   std::shared_ptr<const AppInfo> app;  // from initConnection
   double last_active = 0;              // unix seconds
-  std::list<SessionKey>::iterator lru;
 };
 
 // Per auth key: what outlives one session. Users (sign-in) and update state hang off this
 // later; a key with user_id == 0 is not signed in.
 struct KeyState {
+  uint64_t auth_key_id = 0;
   int layer = 0;
   std::shared_ptr<const AppInfo> app;
   int64_t user_id = 0;
   int64_t handshake_salt = 0;       // the salt the DH handshake gave the client
   double handshake_salt_until = 0;  // accepted until (unix seconds); 0 = none
   double last_active = 0;
-  std::list<uint64_t>::iterator lru;
 };
 
 }  // namespace mtedge::backend::embedded

@@ -153,17 +153,16 @@ bool SessionLayer::check_msg_id(int64_t msg_id, int32_t seq_no) {
 // must count at least what an earlier id counted (32 otherwise) and at most what a later one
 // does (33 otherwise).
 bool SessionLayer::check_seq_order(int64_t msg_id, int32_t seq_no) {
-  auto next = session_.received.upper_bound(msg_id);
   auto own_floor = uint32_t(seq_no) >> 1;
-  if (next != session_.received.begin()) {
-    uint32_t prev = uint32_t(std::prev(next)->second.seq_no);
+  if (const ReceivedIds::Entry* before = session_.received.at_or_before(msg_id)) {
+    uint32_t prev = uint32_t(before->seq_no);
     if (own_floor < (prev >> 1) + (prev & 1)) {
       bad_msg(msg_id, seq_no, ids::kSeqNoTooLow);
       return false;
     }
   }
-  if (next != session_.received.end()) {
-    uint32_t later = uint32_t(next->second.seq_no);
+  if (const ReceivedIds::Entry* next = session_.received.after(msg_id)) {
+    uint32_t later = uint32_t(next->seq_no);
     if ((later >> 1) < own_floor + (uint32_t(seq_no) & 1)) {
       bad_msg(msg_id, seq_no, ids::kSeqNoTooHigh);
       return false;
@@ -173,11 +172,9 @@ bool SessionLayer::check_seq_order(int64_t msg_id, int32_t seq_no) {
 }
 
 void SessionLayer::remember(int64_t msg_id, int32_t seq_no, bool container) {
-  session_.received[msg_id] = ReceivedMsg{seq_no, container};
+  session_.received.insert_or_assign(msg_id, seq_no, container);
   while (session_.received.size() > service_.config().max_remembered_msg_ids) {
-    auto oldest = session_.received.begin();
-    session_.forgotten_up_to = std::max(session_.forgotten_up_to, oldest->first);
-    session_.received.erase(oldest);
+    session_.forgotten_up_to = std::max(session_.forgotten_up_to, session_.received.pop_oldest());
   }
 }
 
@@ -348,7 +345,9 @@ void SessionLayer::ack(int64_t server_msg_id) {
   auto& q = session_.unacked;
   auto it = std::find_if(q.begin(), q.end(),
                          [&](const QueuedMessage& m) { return m.message.msg_id == server_msg_id; });
-  if (it != q.end()) q.erase(it);
+  if (it == q.end()) return;
+  q.erase(it);
+  if (q.empty()) std::vector<QueuedMessage>().swap(q);  // an idle, fully acked session holds none
 }
 
 bool SessionLayer::unacked_has(int64_t server_msg_id) const {
@@ -415,10 +414,9 @@ void SessionLayer::on_get_future_salts(int64_t msg_id, codecs::ByteView body) {
 }
 
 uint8_t SessionLayer::msg_state(int64_t msg_id) const {
-  auto it = session_.received.find(msg_id);
-  if (it != session_.received.end()) {
+  if (const ReceivedIds::Entry* received = session_.received.find(msg_id)) {
     uint8_t state = 4;
-    if ((it->second.seq_no & 1) == 0) state |= 16;
+    if ((received->seq_no & 1) == 0) state |= 16;
     if (session_.results.contains(msg_id)) state |= 32 | 64;
     return state;
   }

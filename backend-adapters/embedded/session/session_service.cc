@@ -94,8 +94,8 @@ bool SessionService::salt_valid(uint64_t auth_key_id, int64_t salt, double now) 
   KeyShard& shard = key_shard_of(auth_key_id);
   std::lock_guard lock(shard.mu);
   auto it = shard.keys.find(auth_key_id);
-  if (it != shard.keys.end() && it->second.handshake_salt_until > now &&
-      it->second.handshake_salt == salt) {
+  if (it != shard.keys.end() && it->second->handshake_salt_until > now &&
+      it->second->handshake_salt == salt) {
     ok = true;
   }
   return ok;
@@ -117,15 +117,14 @@ void SessionService::expire_locked(Shard& shard, double now, size_t max_steps) {
   // The LRU back is the least recently active. A session with a live connection is not idle:
   // it moves to the front (bounded steps per call, so this stays O(1) amortized).
   for (size_t steps = 0; steps < max_steps && !shard.lru.empty(); ++steps) {
-    auto it = shard.sessions.find(shard.lru.back());
-    Session& s = *it->second;
+    Session& s = shard.lru.back();
     if (now - s.last_active < config_.session_idle_expiry_s) break;
     if (!s.conns.empty()) {
       s.last_active = now;
-      shard.lru.splice(shard.lru.begin(), shard.lru, s.lru);
+      shard.lru.splice(shard.lru.begin(), shard.lru, std::prev(shard.lru.end()));
       continue;
     }
-    shard.sessions.erase(it);
+    shard.sessions.erase(s.key);
     shard.lru.pop_back();
   }
 }
@@ -134,7 +133,7 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
                                         bool* created) {
   auto it = shard.sessions.find(key);
   if (it != shard.sessions.end()) {
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second->lru);
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
     it->second->last_active = now;
     *created = false;
     return *it->second;
@@ -142,18 +141,17 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   if (shard.sessions.size() >= per_shard_sessions_ && !shard.lru.empty()) {
     // Full: the least recently active session goes (its connections, if any, get a fresh
     // session and new_session_created on their next message).
-    shard.sessions.erase(shard.lru.back());
+    shard.sessions.erase(shard.lru.back().key);
     shard.lru.pop_back();
     evicted_sessions_.fetch_add(1, std::memory_order_relaxed);
   }
-  auto session = std::make_unique<Session>();
-  session->key = key;
-  session->unique_id = mtproto::random_u64();
-  session->last_active = now;
-  shard.lru.push_front(key);
-  session->lru = shard.lru.begin();
+  Session& session = shard.lru.emplace_front();
+  session.key = key;
+  session.unique_id = mtproto::random_u64();
+  session.last_active = now;
+  shard.sessions.emplace(key, shard.lru.begin());
   *created = true;
-  return *shard.sessions.emplace(key, std::move(session)).first->second;
+  return session;
 }
 
 Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
@@ -228,7 +226,7 @@ int32_t SessionService::destroy_session(uint64_t auth_key_id, int64_t session_id
   auto it = shard.sessions.find(key);
   if (it == shard.sessions.end()) return int32_t(ids::kDestroySessionNone);
   // Its connections stay open: their next message starts a new session.
-  shard.lru.erase(it->second->lru);
+  shard.lru.erase(it->second);
   shard.sessions.erase(it);
   return int32_t(ids::kDestroySessionOk);
 }
@@ -240,7 +238,7 @@ std::vector<ConnId> SessionService::on_auth_key_destroyed(uint64_t auth_key_id) 
     for (auto it = shard.sessions.begin(); it != shard.sessions.end();) {
       if (it->first.auth_key_id == auth_key_id) {
         for (const SessionConn& c : it->second->conns) conns.push_back(c.id);
-        shard.lru.erase(it->second->lru);
+        shard.lru.erase(it->second);
         it = shard.sessions.erase(it);
       } else {
         ++it;
@@ -251,7 +249,7 @@ std::vector<ConnId> SessionService::on_auth_key_destroyed(uint64_t auth_key_id) 
   std::lock_guard lock(ks.mu);
   auto it = ks.keys.find(auth_key_id);
   if (it != ks.keys.end()) {
-    ks.lru.erase(it->second.lru);
+    ks.lru.erase(it->second);
     ks.keys.erase(it);
   }
   return conns;

@@ -146,13 +146,15 @@ class SessionService {
   static constexpr size_t kShards = 64;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<SessionKey, std::unique_ptr<Session>, SessionKeyHash> sessions;
-    std::list<SessionKey> lru;  // front = most recently used
+    // The sessions themselves live in the LRU list (front = most recently used; splicing
+    // keeps references stable); the map finds them by key.
+    std::list<Session> lru;
+    std::unordered_map<SessionKey, std::list<Session>::iterator, SessionKeyHash> sessions;
   };
   struct KeyShard {
     mutable std::mutex mu;
-    std::unordered_map<uint64_t, KeyState> keys;
-    std::list<uint64_t> lru;
+    std::list<KeyState> lru;  // as Shard::lru
+    std::unordered_map<uint64_t, std::list<KeyState>::iterator> keys;
   };
 
   Shard& shard_of(const SessionKey& key) { return shards_[SessionKeyHash{}(key) % kShards]; }
@@ -201,17 +203,16 @@ auto SessionService::with_key(uint64_t auth_key_id, double now, Fn&& fn) {
   auto it = shard.keys.find(auth_key_id);
   if (it == shard.keys.end()) {
     while (shard.keys.size() >= per_shard_keys_ && !shard.lru.empty()) {
-      shard.keys.erase(shard.lru.back());
+      shard.keys.erase(shard.lru.back().auth_key_id);
       shard.lru.pop_back();
     }
-    it = shard.keys.emplace(auth_key_id, KeyState{}).first;
-    shard.lru.push_front(auth_key_id);
-    it->second.lru = shard.lru.begin();
+    shard.lru.emplace_front().auth_key_id = auth_key_id;
+    it = shard.keys.emplace(auth_key_id, shard.lru.begin()).first;
   } else {
-    shard.lru.splice(shard.lru.begin(), shard.lru, it->second.lru);
+    shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
   }
-  it->second.last_active = now;
-  return fn(it->second);
+  it->second->last_active = now;
+  return fn(*it->second);
 }
 
 }  // namespace mtedge::backend::embedded
