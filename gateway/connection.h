@@ -96,6 +96,8 @@ class Connection final : public codecs::FrameSink,
   void start(backend::ConnId id);
   uv_tcp_t* tcp() { return &tcp_; }
   backend::ConnId id() const { return id_; }
+  // The client's address as ConnInfo::client_ip has it (PROXY-protocol aware).
+  std::string client_ip() const { return peer_.host(); }
   State state() const { return state_; }
 
   // GatewaySink operations (the worker looks the connection up by id).

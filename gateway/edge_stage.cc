@@ -66,7 +66,7 @@ void EdgeStage::count(GatewayError error) {
 // ---- BackendAdapter ------------------------------------------------------------------------
 
 void EdgeStage::on_open(const backend::ConnInfo& info) {
-  conns_.try_emplace(info.id).first->second.peer_ip = info.client_ip;
+  conns_.try_emplace(info.id);
   inner_->on_open(info);
 }
 
@@ -82,7 +82,8 @@ bool EdgeStage::on_frame(const Frame& frame) {
 
 bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   if (!conn.handshake) {
-    conn.handshake = std::make_unique<mtproto::HandshakeServer>(crypto_->handshake(), conn.peer_ip);
+    conn.handshake = std::make_unique<mtproto::HandshakeServer>(
+        crypto_->handshake(), options_.client_ip ? options_.client_ip(id) : std::string());
   }
   mtproto::HandshakeOutput out = conn.handshake->handle_payload(frame.packet, options_.now_ms());
   if (out.kind == mtproto::HandshakeOutput::Kind::kTransportError) {

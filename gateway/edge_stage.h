@@ -43,6 +43,9 @@ struct EdgeStageOptions {
   // Unix time in milliseconds (handshake timeouts and msg_ids, temp key expiry).
   std::function<int64_t()> now_ms;
   mtproto::RandomSource random = mtproto::secure_random_source();  // padding
+  // A connection's client address, asked for when its handshake starts (the per-IP handshake
+  // limit). Looked up rather than kept: most connections never handshake twice. Unset: "".
+  std::function<std::string(backend::ConnId)> client_ip;
 };
 
 class EdgeStage final : public backend::BackendAdapter, public backend::GatewaySink {
@@ -76,7 +79,6 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
 
  private:
   struct Conn {
-    std::string peer_ip;
     std::unique_ptr<mtproto::HandshakeServer> handshake;  // from the first unencrypted packet
     std::shared_ptr<const mtproto::StoredAuthKey> key;    // of the last good encrypted packet
   };

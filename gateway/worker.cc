@@ -93,6 +93,10 @@ Status Worker::init(const std::vector<int>& fds) {
     EdgeStageOptions options;
     options.sweep_loop = index_ == 0 ? &loop_ : nullptr;
     options.metrics = &metrics_;
+    options.client_ip = [this](ConnId id) {
+      Connection* conn = find(id);
+      return conn != nullptr ? conn->client_ip() : std::string();
+    };
     edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
     context.sink = edge.get();
   }

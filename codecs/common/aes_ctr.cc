@@ -22,6 +22,7 @@ namespace mtedge::codecs {
 #if MTEDGE_HAVE_AESNI
 struct detail::AesRoundKeys {
   aesni::RoundKeys rk;
+  alignas(16) uint8_t block[16];  // the current keystream block (counter - 1)
 };
 #endif
 
@@ -267,13 +268,30 @@ alignas(16) constexpr int8_t kShiftDown[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8
                                                11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1,
                                                -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
-// The keystream block for counter hi:lo, kept in s.block too; hi:lo += 1.
+// The keystream block for counter hi:lo, kept with the round keys too; hi:lo += 1.
+// Requires s.round_keys (rk is theirs).
 MTEDGE_AESNI inline __m128i next_block(detail::AesCtrState& s, const RoundKeys& rk, uint64_t& hi,
                                        uint64_t& lo) {
   const __m128i ks = aesni::encrypt_block(rk, counter_block(hi, lo));
-  aesni::store(s.block, ks);
+  aesni::store(s.round_keys->block, ks);
   add_blocks(hi, lo, 1);
   return ks;
+}
+
+// The current keystream block (the one for counter - 1). After park() it is computed again,
+// with the round keys, from the counter: one block encryption, only when a connection wakes
+// with a block half spent.
+MTEDGE_AESNI __attribute__((noinline)) void rebuild_block(detail::AesCtrState& s) {
+  const RoundKeys& rk = round_keys(s);
+  uint64_t hi = s.ctr_hi;
+  uint64_t lo = s.ctr_lo;
+  if (lo-- == 0) --hi;
+  aesni::store(s.round_keys->block, aesni::encrypt_block(rk, counter_block(hi, lo)));
+}
+
+MTEDGE_AESNI inline __m128i current_block(detail::AesCtrState& s) {
+  if (s.round_keys == nullptr) [[unlikely]] rebuild_block(s);
+  return aesni::load(s.round_keys->block);
 }
 
 MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
@@ -283,7 +301,7 @@ MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
     assert(s.used > 0);
     const size_t take = n < size_t(16 - s.used) ? n : size_t(16 - s.used);
     const __m128i rest =
-        _mm_shuffle_epi8(aesni::load(s.block),
+        _mm_shuffle_epi8(current_block(s),
                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + s.used)));
     xor_partial(p, rest, take);
     s.used = uint8_t(s.used + take);
@@ -428,24 +446,25 @@ AesCtr::~AesCtr() {
 
 // Frees the EVP context, wipes the key material and leaves *this !valid().
 void AesCtr::release() noexcept {
-  EVP_CIPHER_CTX_free(s_.evp);
   if (s_.aes_ni) {
     park();
     OPENSSL_cleanse(&s_, sizeof s_);
+  } else {
+    EVP_CIPHER_CTX_free(s_.evp);
   }
   s_ = detail::AesCtrState{};
 }
 
 void AesCtr::park() {
 #if MTEDGE_HAVE_AESNI
-  if (s_.round_keys == nullptr) return;
+  if (!s_.aes_ni || s_.round_keys == nullptr) return;
   OPENSSL_cleanse(s_.round_keys, sizeof *s_.round_keys);
   round_key_pool().free(s_.round_keys);
   s_.round_keys = nullptr;
 #endif
 }
 
-// The EVP context and the round keys are owned by another AesCtr now.
+// The EVP context or the round keys are owned by another AesCtr now.
 void AesCtr::disown() noexcept {
   s_.evp = nullptr;
 #if MTEDGE_HAVE_AESNI
@@ -455,7 +474,7 @@ void AesCtr::disown() noexcept {
 
 bool AesCtr::has_round_keys() const {
 #if MTEDGE_HAVE_AESNI
-  return s_.round_keys != nullptr;
+  return s_.aes_ni && s_.round_keys != nullptr;
 #else
   return false;
 #endif

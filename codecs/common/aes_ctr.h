@@ -7,10 +7,11 @@
 //
 // Two implementations, byte-identical:
 // - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the key, the
-//   128-bit counter, one keystream block and how much of it is spent live inline in the
-//   AesCtr object (96 bytes); the 15 round keys (240 bytes) in one BlockPool block, built
-//   from the key when first needed and dropped by park(), so an idle connection keeps 96
-//   bytes per direction. 8 blocks in flight for bulk data.
+//   128-bit counter and how much of the current keystream block is spent live inline in the
+//   AesCtr object (64 bytes); the 15 round keys and the current keystream block (256 bytes)
+//   in one BlockPool block, built from the key when first needed and dropped by park(), so
+//   an idle connection keeps 64 bytes per direction (a block parked half spent is computed
+//   again from the counter). 8 blocks in flight for bulk data.
 //   On CPUs that also have VAES and AVX2 (with the YMM state enabled by the OS; checked once),
 //   apply() runs bulk data in batches of 16 blocks (256 bytes) in ymm registers, and what is
 //   left (< 256 bytes) on the 8/4/2/1-block AES-NI code; AesCtrImpl::kAesNi turns VAES off.
@@ -46,22 +47,24 @@ enum class AesCtrImpl : uint8_t {
 };
 
 namespace detail {
-// The 15 AES-256 encryption round keys (240 bytes, 16-byte aligned); defined in aes_ctr.cc.
+// The 15 AES-256 encryption round keys and the current keystream block (256 bytes, 16-byte
+// aligned); defined in aes_ctr.cc.
 struct AesRoundKeys;
 
 // All of an AesCtr's state: the AES-NI fields are used when `aes_ni`, `evp` otherwise. Builds
 // for other CPUs have no AES-NI path, so they carry only the EVP pointer.
 struct alignas(16) AesCtrState {
 #if defined(__x86_64__) || defined(__i386__)
-  uint8_t key[32] = {};    // the AES-256 key (round_keys is rebuilt from it)
-  uint8_t block[16] = {};  // the current keystream block
-  uint64_t ctr_hi = 0;     // the next counter block, a 128-bit integer (host order)
+  uint8_t key[32] = {};  // the AES-256 key (round_keys is rebuilt from it)
+  uint64_t ctr_hi = 0;   // the next counter block, a 128-bit integer (host order)
   uint64_t ctr_lo = 0;
-  AesRoundKeys* round_keys = nullptr;  // owned; nullptr until first needed and after park()
-#endif
+  union {
+    AesRoundKeys* round_keys = nullptr;  // aes_ni: owned; nullptr until needed, after park()
+    EVP_CIPHER_CTX* evp;                 // !aes_ni: the fallback, owned
+  };
+  uint8_t used = 16;  // bytes of the current keystream block already spent (16: none left)
+#else
   EVP_CIPHER_CTX* evp = nullptr;  // the fallback, owned
-#if defined(__x86_64__) || defined(__i386__)
-  uint8_t used = 16;  // bytes of `block` already spent (16: none left)
 #endif
   bool aes_ni = false;
   bool vaes = false;  // the AES-NI path runs bulk data on VAES too (never set off x86)

@@ -81,9 +81,11 @@ mtproto::AuthKey sample_key() {
   return mtproto::AuthKey::from_bytes(from_hex(mtproto::test::kAuthKeyHex)).value();
 }
 
-std::shared_ptr<EdgeCrypto> open_crypto(const std::string& auth_key_file = "") {
+std::shared_ptr<EdgeCrypto> open_crypto(const std::string& auth_key_file = "",
+                                        size_t max_handshakes_per_ip = 16) {
   CryptoConfig config;
   config.edge_decryption = true;
+  config.max_handshakes_per_ip = max_handshakes_per_ip;
   config.rsa_keys = {test_rsa_key()};
   config.auth_key_file = auth_key_file;
   auto crypto = std::make_shared<EdgeCrypto>();
@@ -105,7 +107,6 @@ class EdgeStageTest : public ::testing::Test {
     stage_->set_inner(std::move(inner));
     backend::ConnInfo info;
     info.id = kConn;
-    info.client_ip = "192.0.2.1";
     stage_->on_open(info);
   }
 
@@ -320,6 +321,44 @@ TEST_F(EdgeStageTest, HandshakesPerConnectionAreCapped) {
   }
   EXPECT_EQ(sink_.packets.size(), 2u);
   EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-429});
+}
+
+TEST(EdgeStageClientIp, PerIpHandshakeLimitSeesTheLookedUpAddress) {
+  RecordingSink sink;
+  std::vector<ConnId> asked;
+  EdgeStageOptions options;
+  options.client_ip = [&](ConnId id) {
+    asked.push_back(id);
+    return std::string(id == 3 ? "198.51.100.9" : "198.51.100.7");
+  };
+  EdgeStage stage(open_crypto("", /*max_handshakes_per_ip=*/1), sink, std::move(options));
+  std::vector<SeenFrame> frames;
+  std::vector<std::pair<uint64_t, int64_t>> created;
+  int opens = 0, closes = 0;
+  auto inner = std::make_unique<RecordingAdapter>();
+  inner->frames = &frames;
+  inner->opens = &opens;
+  inner->closes = &closes;
+  inner->created = &created;
+  stage.set_inner(std::move(inner));
+  for (ConnId id : {1, 2, 3}) {
+    backend::ConnInfo info;
+    info.id = id;
+    stage.on_open(info);
+    mtproto::HandshakeClientOptions client_options;
+    client_options.server_key = test_rsa_key().public_key();
+    mtproto::HandshakeClient client(client_options);
+    const Bytes packet = unencrypted(client.req_pq());
+    Frame frame;
+    frame.conn_id = id;
+    frame.kind = FrameKind::kUnencrypted;
+    frame.packet = packet;
+    stage.on_frame(frame);
+  }
+  // Connections 1 and 2 share an address, so the second handshake is refused; 3 has its own.
+  EXPECT_EQ(asked, (std::vector<ConnId>{1, 2, 3}));
+  EXPECT_EQ(sink.packets.size(), 2u);
+  EXPECT_EQ(sink.transport_errors, std::vector<int32_t>{-429});
 }
 
 TEST_F(EdgeStageTest, CloseForgetsTheConnection) {

@@ -186,6 +186,31 @@ TEST(ObfuscatedAesCtr, ParkBetweenCallsMatchesEvp) {
   }
 }
 
+// A block parked half spent is computed again from the counter, also when the counter has
+// just carried into its high half (the block is then the one before the carry).
+TEST(ObfuscatedAesCtr, ParkMidBlockAcrossTheCarry) {
+  std::mt19937_64 rng(12);
+  const CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFFFFFFull);
+  const Bytes plain = random_bytes(rng, 64);
+  const Bytes expected = evp_reference(p, plain);
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    AesCtr ctr(p, impl);
+    Bytes data = plain;
+    ctr.apply(data.data(), 5);  // 5 bytes of the block of counter ..FF; the counter carried
+    ctr.park();
+    ctr.apply(data.data() + 5, 11);  // the rest of that block, computed again
+    ctr.park();
+    ctr.apply(data.data() + 16, 48);
+    EXPECT_TRUE(data == expected);
+  }
+}
+
+// What an idle connection keeps per direction once parked (docs/codecs/obfuscated.md).
+TEST(ObfuscatedAesCtr, StateIsSixtyFourBytes) {
+  EXPECT_LE(sizeof(AesCtr), 64u);
+}
+
 TEST(ObfuscatedAesCtr, CounterCarriesIntoHighHalf) {
   std::mt19937_64 rng(2);
   // 0x..FD is the case asked for; the others put the carry at every position of an
