@@ -290,7 +290,8 @@ MTEDGE_AESNI __attribute__((noinline)) void rebuild_block(detail::AesCtrState& s
 }
 
 MTEDGE_AESNI inline __m128i current_block(detail::AesCtrState& s) {
-  if (s.round_keys == nullptr) [[unlikely]] rebuild_block(s);
+  if (s.round_keys == nullptr) [[unlikely]]
+    rebuild_block(s);
   return aesni::load(s.round_keys->block);
 }
 
@@ -300,9 +301,8 @@ MTEDGE_AESNI void ni_apply(detail::AesCtrState& s, uint8_t* p, size_t n) {
     // apply() and skip() leave 1..15 bytes spent or a whole block (16), never 0.
     assert(s.used > 0);
     const size_t take = n < size_t(16 - s.used) ? n : size_t(16 - s.used);
-    const __m128i rest =
-        _mm_shuffle_epi8(current_block(s),
-                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + s.used)));
+    const __m128i rest = _mm_shuffle_epi8(
+        current_block(s), _mm_loadu_si128(reinterpret_cast<const __m128i*>(kShiftDown + s.used)));
     xor_partial(p, rest, take);
     s.used = uint8_t(s.used + take);
     p += take;

@@ -16,11 +16,11 @@ namespace mtedge::mtproto {
 
 struct StoredAuthKey {
   AuthKey key;
-  bool temp = false;
   int64_t created_at = 0;      // unix seconds
   int64_t expires_at = 0;      // unix seconds for temp keys; 0 = never
   uint64_t bound_perm_id = 0;  // temp keys: the permanent key it is bound to (0 = unbound)
   int32_t dc_id = 0;           // dc the key was created for (as sent by the client; 0 = unknown)
+  bool temp = false;
 
   uint64_t id() const { return key.id(); }
   bool expired(int64_t now) const { return expires_at != 0 && now >= expires_at; }

@@ -11,7 +11,6 @@ AuthKey::AuthKey(std::span<const uint8_t, kSize> key) : set_(true) {
   std::copy(key.begin(), key.end(), data_.begin());
   Sha1Digest h = sha1(ByteView(data_));
   id_ = codecs::load_le64(h.data() + 12);
-  std::copy(h.begin(), h.begin() + 8, aux_hash_.begin());
 }
 
 Result<AuthKey> AuthKey::from_bytes(codecs::ByteView key) {
@@ -21,8 +20,15 @@ Result<AuthKey> AuthKey::from_bytes(codecs::ByteView key) {
   return AuthKey(key.first<kSize>());
 }
 
+std::array<uint8_t, 8> AuthKey::aux_hash() const {
+  Sha1Digest h = sha1(ByteView(data_));
+  std::array<uint8_t, 8> aux;
+  std::copy(h.begin(), h.begin() + 8, aux.begin());
+  return aux;
+}
+
 uint64_t AuthKey::aux_hash_u64() const {
-  return codecs::load_le64(aux_hash_.data());
+  return codecs::load_le64(aux_hash().data());
 }
 
 codecs::ByteView AuthKey::slice(size_t offset, size_t size) const {

@@ -30,7 +30,8 @@ class AuthKey {
   // auth_key_id: SHA1(auth_key)[12..20) read as a little-endian u64 (wire bytes = those 8 bytes).
   uint64_t id() const { return id_; }
   // auth_key_aux_hash: SHA1(auth_key)[0..8) (used in new_nonce_hashN and as retry_id).
-  const std::array<uint8_t, 8>& aux_hash() const { return aux_hash_; }
+  // Computed on each call (one SHA-1): only handshakes ask, and stored keys stay smaller.
+  std::array<uint8_t, 8> aux_hash() const;
   // aux_hash read as a little-endian u64, as it travels in client_DH_inner_data.retry_id.
   uint64_t aux_hash_u64() const;
 
@@ -40,7 +41,6 @@ class AuthKey {
  private:
   Data data_{};
   uint64_t id_ = 0;
-  std::array<uint8_t, 8> aux_hash_{};
   bool set_ = false;
 };
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "backend-adapters/api/frame.h"
-#include "backend-adapters/embedded/session/received_ids.h"
+#include "backend-adapters/embedded/session/sorted_window.h"
 #include "codecs/common/bytes.h"
 
 namespace mtedge::backend::embedded {
@@ -60,7 +60,15 @@ struct QueuedMessage {
 
 // An answered query, kept for duplicates (never executed twice).
 struct StoredResult {
+  int64_t id = 0;     // the query's msg_id (req_msg_id)
   OutMessage answer;  // the whole rpc_result message as sent
+};
+
+// A received client message: its seq_no and whether it was a container.
+struct ReceivedMsg {
+  int64_t id = 0;  // msg_id
+  int32_t seq_no = 0;
+  bool container = false;
 };
 
 // A live connection bound to a session.
@@ -78,24 +86,24 @@ struct Session {
   int64_t first_msg_id = 0;  // new_session_created.first_msg_id (0: not announced yet)
   int64_t last_out_msg_id = 0;
   int32_t out_content_count = 0;  // content-related messages sent (seq_no source)
+  int layer = 0;                  // from invokeWithLayer (0: unknown)
 
   // Received client msg_ids (bounded; the lowest are forgotten first).
-  ReceivedIds received;
+  SortedWindow<ReceivedMsg> received;
   int64_t forgotten_up_to = 0;  // highest forgotten id: ids <= this are "too old to know" (20)
 
   // Oldest first, at most max_queued_messages (a vector: an idle session allocates nothing).
   std::vector<QueuedMessage> unacked;
-  bool overflow_logged = false;  // the unacked-queue overflow warning was logged for this session
   // By req_msg_id; beyond max_stored_results the smallest req_msg_id (the client's oldest
   // query: msg_ids grow with time) is forgotten first.
-  std::map<int64_t, StoredResult> results;
+  SortedWindow<StoredResult> results;
 
   std::vector<SessionConn> conns;  // live connections bound to this session, oldest first
   uint64_t holding_counter = 0;    // source of SessionConn::holding_since
   // Content-related messages could not be handed to any connection (HTTP without a held
   // request): `unacked` goes out with the session's next request, on any connection.
   bool resend_unacked = false;
-  int layer = 0;                       // from invokeWithLayer (0: unknown)
+  bool overflow_logged = false;  // the unacked-queue overflow warning was logged for this session
   std::shared_ptr<const AppInfo> app;  // from initConnection
   double last_active = 0;              // unix seconds
 };
@@ -109,7 +117,6 @@ struct KeyState {
   int64_t user_id = 0;
   int64_t handshake_salt = 0;       // the salt the DH handshake gave the client
   double handshake_salt_until = 0;  // accepted until (unix seconds); 0 = none
-  double last_active = 0;
 };
 
 }  // namespace mtedge::backend::embedded

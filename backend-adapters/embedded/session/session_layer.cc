@@ -154,14 +154,14 @@ bool SessionLayer::check_msg_id(int64_t msg_id, int32_t seq_no) {
 // does (33 otherwise).
 bool SessionLayer::check_seq_order(int64_t msg_id, int32_t seq_no) {
   auto own_floor = uint32_t(seq_no) >> 1;
-  if (const ReceivedIds::Entry* before = session_.received.at_or_before(msg_id)) {
+  if (const ReceivedMsg* before = session_.received.at_or_before(msg_id)) {
     uint32_t prev = uint32_t(before->seq_no);
     if (own_floor < (prev >> 1) + (prev & 1)) {
       bad_msg(msg_id, seq_no, ids::kSeqNoTooLow);
       return false;
     }
   }
-  if (const ReceivedIds::Entry* next = session_.received.after(msg_id)) {
+  if (const ReceivedMsg* next = session_.received.after(msg_id)) {
     uint32_t later = uint32_t(next->seq_no);
     if ((later >> 1) < own_floor + (uint32_t(seq_no) & 1)) {
       bad_msg(msg_id, seq_no, ids::kSeqNoTooHigh);
@@ -172,7 +172,7 @@ bool SessionLayer::check_seq_order(int64_t msg_id, int32_t seq_no) {
 }
 
 void SessionLayer::remember(int64_t msg_id, int32_t seq_no, bool container) {
-  session_.received.insert_or_assign(msg_id, seq_no, container);
+  session_.received.insert_or_assign(ReceivedMsg{msg_id, seq_no, container});
   while (session_.received.size() > service_.config().max_remembered_msg_ids) {
     session_.forgotten_up_to = std::max(session_.forgotten_up_to, session_.received.pop_oldest());
   }
@@ -414,7 +414,7 @@ void SessionLayer::on_get_future_salts(int64_t msg_id, codecs::ByteView body) {
 }
 
 uint8_t SessionLayer::msg_state(int64_t msg_id) const {
-  if (const ReceivedIds::Entry* received = session_.received.find(msg_id)) {
+  if (const ReceivedMsg* received = session_.received.find(msg_id)) {
     uint8_t state = 4;
     if ((received->seq_no & 1) == 0) state |= 16;
     if (session_.results.contains(msg_id)) state |= 32 | 64;
@@ -465,7 +465,7 @@ void SessionLayer::on_msg_resend_req(int64_t msg_id, codecs::ByteView body) {
       if (queued.message.msg_id == id) hit = &queued.message;
     }
     if (hit == nullptr) {
-      for (const auto& [req, stored] : session_.results) {
+      for (const StoredResult& stored : session_.results) {
         if (stored.answer.msg_id == id) hit = &stored.answer;
       }
     }
@@ -491,9 +491,9 @@ void SessionLayer::on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body) {
   // Queries are answered synchronously, so nothing is ever still running: the answer is
   // either still queued (dropped now) or unknown (never seen, or already acknowledged).
   Bytes answer;
-  auto it = session_.results.find(req_msg_id);
-  if (it != session_.results.end() && unacked_has(it->second.answer.msg_id)) {
-    const OutMessage& dropped = it->second.answer;
+  const StoredResult* stored = session_.results.find(req_msg_id);
+  if (stored != nullptr && unacked_has(stored->answer.msg_id)) {
+    const OutMessage& dropped = stored->answer;
     ack(dropped.msg_id);
     TlWriter w(answer);
     w.write_uint32(ids::kRpcAnswerDropped);
@@ -507,14 +507,14 @@ void SessionLayer::on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body) {
 }
 
 void SessionLayer::answer_duplicate(int64_t msg_id) {
-  auto it = session_.results.find(msg_id);
-  if (it == session_.results.end()) {
+  const StoredResult* stored = session_.results.find(msg_id);
+  if (stored == nullptr) {
     // A service message or a query whose answer is no longer stored: nothing to repeat, and
     // it is never executed twice.
     spdlog::debug("embedded: duplicate msg_id without a stored answer ignored");
     return;
   }
-  const OutMessage& answer = it->second.answer;
+  const OutMessage& answer = stored->answer;
   if (answer.body->size() <= kInlineDuplicateAnswer || unacked_has(answer.msg_id)) {
     out_.replies.push_back(answer);
     return;
@@ -530,9 +530,9 @@ void SessionLayer::answer_duplicate(int64_t msg_id) {
 }
 
 void SessionLayer::store_result(int64_t req_msg_id, const OutMessage& answer) {
-  session_.results[req_msg_id] = StoredResult{answer};
+  session_.results.insert_or_assign(StoredResult{req_msg_id, answer});
   while (session_.results.size() > service_.config().max_stored_results) {
-    session_.results.erase(session_.results.begin());
+    session_.results.pop_oldest();
   }
 }
 
@@ -563,8 +563,7 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
       int32_t layer = r.read_int32();
       if (r.ok() && layer > 0) {
         session_.layer = layer;
-        service_.with_key(session_.key.auth_key_id, now_,
-                          [&](KeyState& key) { key.layer = layer; });
+        service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.layer = layer; });
       }
     } else if (constructor == ids::kInitConnection) {
       wrapper = "initConnection";
@@ -591,7 +590,7 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
       if (r.ok()) {
         std::shared_ptr<const AppInfo> shared = std::move(app);
         session_.app = shared;
-        service_.with_key(session_.key.auth_key_id, now_, [&](KeyState& key) { key.app = shared; });
+        service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.app = shared; });
       }
     } else if (constructor == ids::kInvokeAfterMsg) {
       // Queries run synchronously in arrival order, so the earlier one is already done.
@@ -630,7 +629,7 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
 
   int client_layer = session_.layer;
   int64_t user_id = 0;
-  service_.with_key(session_.key.auth_key_id, now_, [&](KeyState& key) {
+  service_.with_key(session_.key.auth_key_id, [&](KeyState& key) {
     if (client_layer == 0) client_layer = key.layer;
     user_id = key.user_id;
   });

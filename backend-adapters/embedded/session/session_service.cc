@@ -105,7 +105,7 @@ bool SessionService::salt_valid(uint64_t auth_key_id, int64_t salt, double now) 
 
 void SessionService::on_auth_key_created(uint64_t auth_key_id, int64_t handshake_salt) {
   double now = clock_();
-  with_key(auth_key_id, now, [&](KeyState& key) {
+  with_key(auth_key_id, [&](KeyState& key) {
     key.handshake_salt = handshake_salt;
     key.handshake_salt_until = now + config_.salt_rotation_s;
   });
@@ -168,7 +168,7 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
     bool created = false;
     Session& session = session_locked(shard, key, now, &created);
     if (created) {
-      with_key(key.auth_key_id, now, [&](KeyState& k) {
+      with_key(key.auth_key_id, [&](KeyState& k) {
         session.layer = k.layer;
         session.app = k.app;
       });

@@ -165,7 +165,7 @@ class SessionService {
   void expire_locked(Shard& shard, double now, size_t max_steps);
   // Runs `fn` on the key's state (created if missing) under its shard lock.
   template <class Fn>
-  auto with_key(uint64_t auth_key_id, double now, Fn&& fn);
+  auto with_key(uint64_t auth_key_id, Fn&& fn);
   int64_t salt_for_window(uint64_t auth_key_id, int64_t window) const;
   // route_target() under the shard lock; with no target the session is flagged for a resend
   // (Session::resend_unacked) in the same critical section, so no new request is missed.
@@ -197,7 +197,7 @@ class SessionService {
 };
 
 template <class Fn>
-auto SessionService::with_key(uint64_t auth_key_id, double now, Fn&& fn) {
+auto SessionService::with_key(uint64_t auth_key_id, Fn&& fn) {
   KeyShard& shard = key_shard_of(auth_key_id);
   std::lock_guard lock(shard.mu);
   auto it = shard.keys.find(auth_key_id);
@@ -211,7 +211,6 @@ auto SessionService::with_key(uint64_t auth_key_id, double now, Fn&& fn) {
   } else {
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
   }
-  it->second->last_active = now;
   return fn(*it->second);
 }
 

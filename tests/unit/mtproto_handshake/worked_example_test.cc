@@ -107,7 +107,8 @@ TEST(WorkedExample, AuthKeyDerivedValues) {
   codecs::Bytes id_wire(8);
   for (int i = 0; i < 8; ++i) id_wire[i] = static_cast<uint8_t>(key->id() >> (8 * i));
   EXPECT_EQ(id_wire, hex("65588B3350EF784E"));
-  EXPECT_EQ(codecs::Bytes(key->aux_hash().begin(), key->aux_hash().end()), hex("20B5C361A4F5A3D0"));
+  const std::array<uint8_t, 8> aux = key->aux_hash();
+  EXPECT_EQ(codecs::Bytes(aux.begin(), aux.end()), hex("20B5C361A4F5A3D0"));
   auto h = [&](uint8_t n) {
     Int128 v = new_nonce_hash(kNewNonce, n, key->aux_hash());
     return codecs::Bytes(v.begin(), v.end());
