@@ -1,10 +1,19 @@
 #include "codecs/common/transport_stack.h"
 
+#include <cstdlib>
+
 namespace mtedge::codecs {
+
+void TransportStack::add_outer_stage(std::unique_ptr<StreamStage> stage) {
+  if (stage_count_ == kMaxStages) std::abort();
+  for (size_t i = stage_count_; i > 0; --i) stages_[i] = std::move(stages_[i - 1]);
+  stages_[0] = std::move(stage);
+  ++stage_count_;
+}
 
 CodecError TransportStack::feed(MutableByteView bytes, FrameSink& sink) {
   if (error_ != CodecError::kNone) return error_;
-  for (auto& stage : stages_) {
+  for (auto& stage : stages()) {
     bytes = stage->inbound(bytes, error_);
     if (error_ != CodecError::kNone) return error_;
   }
@@ -13,12 +22,12 @@ CodecError TransportStack::feed(MutableByteView bytes, FrameSink& sink) {
 }
 
 void TransportStack::through_stages(Bytes& out, size_t from) {
-  for (auto it = stages_.rbegin(); it != stages_.rend(); ++it) (*it)->outbound(out, from);
+  for (size_t i = stage_count_; i > 0; --i) stages_[i - 1]->outbound(out, from);
 }
 
 void TransportStack::park() {
   shrink();
-  for (auto& stage : stages_) stage->park();
+  for (auto& stage : stages()) stage->park();
 }
 
 void TransportStack::write_packet(ByteView payload, bool quick_ack_request, Bytes& out) {

@@ -9,7 +9,10 @@
 // order.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "codecs/common/bytes.h"
@@ -51,10 +54,13 @@ class TransportStack {
   TransportStack(std::unique_ptr<Framer> framer, FrameLimits limits)
       : framer_(std::move(framer)), reader_(*framer_, limits) {}
 
-  // Adds a stage outside the existing ones (closer to the socket).
-  void add_outer_stage(std::unique_ptr<StreamStage> stage) {
-    stages_.insert(stages_.begin(), std::move(stage));
-  }
+  // At most this many stages (kept inline: an idle connection's stack allocates no list).
+  // The stacks the codecs build have at most two (fake-TLS or WebSocket, then obfuscated2).
+  static constexpr size_t kMaxStages = 3;
+
+  // Adds a stage outside the existing ones (closer to the socket). More than kMaxStages is
+  // a programming error: it aborts.
+  void add_outer_stage(std::unique_ptr<StreamStage> stage);
 
   // Feeds bytes as read from the socket; `bytes` may be modified in place.
   CodecError feed(MutableByteView bytes, FrameSink& sink);
@@ -79,10 +85,13 @@ class TransportStack {
  private:
   void through_stages(Bytes& out, size_t from);
 
+  std::span<std::unique_ptr<StreamStage>> stages() { return {stages_.data(), stage_count_}; }
+
   std::unique_ptr<Framer> framer_;
   FrameReader reader_;
-  std::vector<std::unique_ptr<StreamStage>> stages_;  // [0] is outermost
+  std::array<std::unique_ptr<StreamStage>, kMaxStages> stages_;  // [0] is outermost
   Bytes preamble_;
+  uint8_t stage_count_ = 0;
   CodecError error_ = CodecError::kNone;
 };
 

@@ -207,6 +207,59 @@ TEST(TransportStackTest, EverythingWrittenPassesThroughTheStagesInOrder) {
   EXPECT_TRUE(sink.events[0] == packet(make_payload(48), true));
 }
 
+// Adds a constant to every byte outbound, subtracts it inbound: does not commute with XOR,
+// so the order of the stages shows.
+class AddStage final : public StreamStage {
+ public:
+  explicit AddStage(uint8_t k) : k_(k) {}
+  MutableByteView inbound(MutableByteView in, CodecError&) override {
+    for (auto& b : in) b = uint8_t(b - k_);
+    return in;
+  }
+  void outbound(Bytes& out, size_t from) override {
+    for (size_t i = from; i < out.size(); ++i) out[i] = uint8_t(out[i] + k_);
+  }
+
+ private:
+  uint8_t k_;
+};
+
+TEST(TransportStackTest, ThreeStagesRunOutermostFirstInboundAndInnermostFirstOutbound) {
+  auto make = [] {
+    TransportStack stack(std::make_unique<intermediate::IntermediateFramer>(Role::kServer), {});
+    stack.add_outer_stage(std::make_unique<XorStage>(0x0f));  // innermost
+    stack.add_outer_stage(std::make_unique<AddStage>(3));
+    stack.add_outer_stage(std::make_unique<XorStage>(0x55));  // outermost
+    return stack;
+  };
+  auto wire = [](uint8_t b) { return uint8_t(uint8_t((b ^ 0x0f) + 3) ^ 0x55); };
+  TransportStack server = make();
+  Bytes out;
+  server.write_packet(make_payload(20), false, out);
+  Bytes plain;
+  intermediate::IntermediateFramer ref(Role::kServer);
+  ref.encode_packet(make_payload(20), false, plain);
+  ASSERT_EQ(out.size(), plain.size());
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i], wire(plain[i])) << i;
+
+  Bytes in;
+  intermediate::IntermediateFramer client(Role::kClient);
+  client.encode_packet(make_payload(20), false, in);
+  for (auto& b : in) b = wire(b);
+  RecordingSink sink;
+  TransportStack reader = make();
+  EXPECT_EQ(reader.feed(in, sink), CodecError::kNone);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_TRUE(sink.events[0] == packet(make_payload(20), false));
+}
+
+TEST(TransportStackDeathTest, MoreThanMaxStagesAborts) {
+  TransportStack stack(std::make_unique<intermediate::IntermediateFramer>(Role::kServer), {});
+  for (size_t i = 0; i < TransportStack::kMaxStages; ++i)
+    stack.add_outer_stage(std::make_unique<XorStage>(1));
+  EXPECT_DEATH(stack.add_outer_stage(std::make_unique<XorStage>(1)), "");
+}
+
 TEST(TransportStackTest, StageErrorIsSticky) {
   TransportStack stack(std::make_unique<intermediate::IntermediateFramer>(Role::kServer), {});
   stack.add_outer_stage(std::make_unique<FailingStage>());
