@@ -26,6 +26,7 @@ EdgeStage::EdgeStage(std::shared_ptr<EdgeCrypto> crypto, backend::GatewaySink& s
                      EdgeStageOptions options)
     : crypto_(std::move(crypto)), sink_(sink), options_(std::move(options)) {
   if (!options_.now_ms) options_.now_ms = unix_now_ms;
+  conns_.max_load_factor(backend::kPerConnectionMapLoad);
   if (options_.sweep_loop != nullptr && options_.sweep_interval_ms > 0) {
     sweep_timer_ = new uv_timer_t{};
     uv_timer_init(options_.sweep_loop, sweep_timer_);

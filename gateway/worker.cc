@@ -18,7 +18,9 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
     : gateway_(gateway),
       config_(config),
       index_(index),
-      rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {}
+      rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {
+  conns_.max_load_factor(backend::kPerConnectionMapLoad);
+}
 
 codecs::obfuscated::ReplayCache& Worker::replay_cache() {
   return gateway_.replay_cache();

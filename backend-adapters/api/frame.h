@@ -17,22 +17,31 @@ using codecs::MutableByteView;
 // thread can route a reply to the right loop.
 using ConnId = uint64_t;
 inline constexpr unsigned kConnIdWorkerShift = 48;
-inline unsigned worker_of(ConnId id) { return static_cast<unsigned>(id >> kConnIdWorkerShift); }
-inline ConnId make_conn_id(unsigned worker, uint64_t serial) {
-  return (uint64_t(worker) << kConnIdWorkerShift) | (serial & ((uint64_t(1) << kConnIdWorkerShift) - 1));
+inline unsigned worker_of(ConnId id) {
+  return static_cast<unsigned>(id >> kConnIdWorkerShift);
 }
+inline ConnId make_conn_id(unsigned worker, uint64_t serial) {
+  return (uint64_t(worker) << kConnIdWorkerShift) |
+         (serial & ((uint64_t(1) << kConnIdWorkerShift) - 1));
+}
+
+// Hash maps with one entry per connection run at this load (entries per bucket): a bucket is
+// 8 bytes, so at the default load of 1 the buckets alone cost 8-16 bytes per connection per
+// map; at 2 half that, for a lookup that walks about one more node.
+inline constexpr float kPerConnectionMapLoad = 2.0f;
 
 // Travels with the open event.
 struct ConnInfo {
   ConnId id = 0;
-  std::string transport;      // e.g. "intermediate", "obfuscated/abridged", "fake-tls/padded"
-  std::string framing;        // the inner framer: "abridged" | "intermediate" | "padded" | "full" | "http"
-  std::string client_ip;      // PROXY-protocol aware
+  std::string transport;  // e.g. "intermediate", "obfuscated/abridged", "fake-tls/padded"
+  std::string
+      framing;  // the inner framer: "abridged" | "intermediate" | "padded" | "full" | "http"
+  std::string client_ip;  // PROXY-protocol aware
   uint16_t client_port = 0;
-  std::string listener;       // the listener's name from the config
+  std::string listener;          // the listener's name from the config
   std::optional<int16_t> dc_id;  // from the obfuscated2 header, signed (test +10000, media < 0)
-  std::string secret_label;   // the matched MTProxy secret's label, never the secret
-  bool tls = false;           // TLS terminated by a `tls = true` listener
+  std::string secret_label;      // the matched MTProxy secret's label, never the secret
+  bool tls = false;              // TLS terminated by a `tls = true` listener
 };
 
 enum class FrameKind : uint8_t {
@@ -66,12 +75,12 @@ struct OutboundMessage {
 };
 
 enum class CloseReason : uint8_t {
-  kPeerClosed,      // the client closed or reset
-  kProtocolError,   // bad bytes from the client
-  kTimeout,         // first-byte, detection, handshake or idle timeout
-  kLimit,           // a cap was hit (buffers, connections)
-  kAdapter,         // the adapter asked to close
-  kShutdown,        // the gateway is stopping
+  kPeerClosed,     // the client closed or reset
+  kProtocolError,  // bad bytes from the client
+  kTimeout,        // first-byte, detection, handshake or idle timeout
+  kLimit,          // a cap was hit (buffers, connections)
+  kAdapter,        // the adapter asked to close
+  kShutdown,       // the gateway is stopping
 };
 
 const char* close_reason_name(CloseReason reason);

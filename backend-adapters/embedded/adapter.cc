@@ -66,6 +66,7 @@ EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context,
                                  std::shared_ptr<WorkerRouter> router)
     : context_(context), service_(std::move(service)), router_(std::move(router)) {
   router_->attach(context_.worker, this, context_);
+  conns_.max_load_factor(kPerConnectionMapLoad);
   if (context_.worker == 0 && context_.loop != nullptr) {
     sweep_timer_ = new uv_timer_t{};
     uv_timer_init(context_.loop, sweep_timer_);

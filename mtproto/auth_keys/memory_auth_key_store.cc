@@ -62,7 +62,11 @@ std::vector<uint8_t> encode_put(const StoredAuthKey& k) {
 }  // namespace
 
 MemoryAuthKeyStore::MemoryAuthKeyStore(MemoryAuthKeyStoreOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)) {
+  // One key per client: as for per-connection maps, two entries per bucket on average
+  // (buckets are 8 bytes each; at the default load of 1 they cost 8-16 bytes per key).
+  for (Shard& shard : shards_) shard.keys.max_load_factor(2.0f);
+}
 
 MemoryAuthKeyStore::~MemoryAuthKeyStore() {
   if (fd_ >= 0) ::close(fd_);

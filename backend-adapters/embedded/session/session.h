@@ -82,7 +82,6 @@ struct SessionConn {
 
 struct Session {
   SessionKey key;
-  uint64_t unique_id = 0;    // new_session_created.unique_id of this session
   int64_t first_msg_id = 0;  // new_session_created.first_msg_id (0: not announced yet)
   int64_t last_out_msg_id = 0;
   int32_t out_content_count = 0;  // content-related messages sent (seq_no source)

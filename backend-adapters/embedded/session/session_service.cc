@@ -44,6 +44,8 @@ SessionService::SessionService(EmbeddedConfig config,
   mtproto::random_bytes(salt_secret_);
   per_shard_sessions_ = std::max<size_t>(1, (config_.max_sessions + kShards - 1) / kShards);
   per_shard_keys_ = std::max<size_t>(1, (config_.max_auth_keys + kShards - 1) / kShards);
+  for (Shard& shard : shards_) shard.sessions.max_load_factor(kPerConnectionMapLoad);
+  for (KeyShard& shard : key_shards_) shard.keys.max_load_factor(kPerConnectionMapLoad);
 }
 
 SessionService::~SessionService() = default;
@@ -147,7 +149,6 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   }
   Session& session = shard.lru.emplace_front();
   session.key = key;
-  session.unique_id = mtproto::random_u64();
   session.last_active = now;
   shard.sessions.emplace(key, shard.lru.begin());
   *created = true;
