@@ -393,6 +393,10 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
     return Status::error("listener: expected an array of tables ([[listener]])");
   }
   if (arr->empty()) return Status::error("listener: at least one [[listener]] is required");
+  if (arr->size() > kMaxListeners) {
+    return Status::error("listener: at most " + std::to_string(kMaxListeners) +
+                         " [[listener]] tables");
+  }
   for (size_t i = 0; i < arr->size(); ++i) {
     ListenerConfig l;
     parse_listener((*arr)[i].as_table(), i, l, status);

@@ -60,6 +60,9 @@ struct GatewaySettings {
   uint32_t http_max_wait_ms = 30000;
 };
 
+// Connections name their listener by a 16-bit index.
+inline constexpr size_t kMaxListeners = 65535;
+
 struct ListenerConfig {
   std::string name;
   std::string address_text;

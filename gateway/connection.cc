@@ -50,15 +50,22 @@ std::string PeerAddress::to_string() const {
   return host() + ":" + std::to_string(port);
 }
 
-Connection::Connection(Worker& worker, const ListenerConfig& listener)
-    : worker_(worker), listener_(listener) {
-  uv_tcp_init(worker_.loop(), &tcp_);
+inline Worker& Connection::worker() const {
+  return *static_cast<Worker*>(tcp_.loop->data);
+}
+
+inline const ListenerConfig& Connection::listener() const {
+  return worker().config().listeners[listener_index_];
+}
+
+Connection::Connection(Worker& worker, uint16_t listener_index) : listener_index_(listener_index) {
+  uv_tcp_init(worker.loop(), &tcp_);
   tcp_.data = this;
   open_handles_ = 1;
 }
 
 Connection::~Connection() {
-  worker_.timers().cancel(*this);  // normally close_now() has already
+  worker().timers().cancel(*this);  // normally close_now() has already
 }
 
 void Connection::start(backend::ConnId id) {
@@ -78,9 +85,9 @@ void Connection::start(backend::ConnId id) {
     peer_.family = static_cast<uint8_t>(ss.ss_family);
   }
   uv_tcp_nodelay(&tcp_, 1);
-  if (listener_.tls) tls_ = std::make_unique<TlsSession>(*listener_.tls);
-  last_activity_ms_ = uv_now(worker_.loop());
-  arm_timer(worker_.settings().first_byte_timeout_ms);
+  if (listener().tls) tls_ = std::make_unique<TlsSession>(*listener().tls);
+  last_activity_ms_ = uv_now(worker().loop());
+  arm_timer(worker().settings().first_byte_timeout_ms);
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
     reading_ = true;
   } else {
@@ -90,7 +97,7 @@ void Connection::start(backend::ConnId id) {
 
 void Connection::arm_timer(uint64_t ms) {
   if (state_ == State::kClosed) return;  // e.g. an adapter callback closed it meanwhile
-  worker_.timers().arm(*this, ms);
+  worker().timers().arm(*this, ms);
 }
 
 void Connection::release_write_buffers(bool all) {
@@ -103,18 +110,18 @@ void Connection::release_write_buffers(bool all) {
 }
 
 void Connection::note_traffic() {
-  last_activity_ms_ = uv_now(worker_.loop());
+  last_activity_ms_ = uv_now(worker().loop());
   if (parked_ && state_ == State::kStreaming) {
     // The next quiet spell parks it again (or the idle timeout, if that is shorter).
     parked_ = false;
-    const GatewaySettings& s = worker_.settings();
+    const GatewaySettings& s = worker().settings();
     arm_timer(std::min<uint64_t>(s.park_after_ms, s.idle_timeout_ms));
   }
 }
 
 uint64_t Connection::streaming_timer_due() {
-  const GatewaySettings& s = worker_.settings();
-  const uint64_t elapsed = uv_now(worker_.loop()) - last_activity_ms_;
+  const GatewaySettings& s = worker().settings();
+  const uint64_t elapsed = uv_now(worker().loop()) - last_activity_ms_;
   uint64_t due = s.idle_timeout_ms > elapsed ? s.idle_timeout_ms - elapsed : 0;
   if (state_ == State::kStreaming && stack_ && !parked_ && s.park_after_ms > 0) {
     if (elapsed >= s.park_after_ms) {
@@ -123,7 +130,7 @@ uint64_t Connection::streaming_timer_due() {
       parked_ = true;
       spdlog::debug("conn {:#x} peer {}: parked after {} ms quiet", id_, peer_.to_string(),
                     elapsed);
-      if (opened_) worker_.adapter().on_client_quiet(id_);
+      if (opened_) worker().adapter().on_client_quiet(id_);
     } else {
       due = std::min(due, s.park_after_ms - elapsed);
     }
@@ -139,7 +146,7 @@ void Connection::stop_reading() {
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  *buf = static_cast<Connection*>(handle->data)->worker_.read_buffer();
+  *buf = static_cast<Connection*>(handle->data)->worker().read_buffer();
 }
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
@@ -159,11 +166,11 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 
 void Connection::handle_read(MutableByteView data) {
   if (state_ >= State::kClosing) return;
-  worker_.metrics().bytes_in.add(data.size());
+  worker().metrics().bytes_in.add(data.size());
   note_traffic();
   if (state_ == State::kFirstByte) {
     state_ = State::kDetecting;  // the detection timer also bounds the TLS handshake
-    arm_timer(worker_.settings().detect_timeout_ms);
+    arm_timer(worker().settings().detect_timeout_ms);
   }
   if (tls_) {
     handle_tls_read(data);
@@ -174,7 +181,7 @@ void Connection::handle_read(MutableByteView data) {
 
 void Connection::handle_tls_read(codecs::ByteView cipher) {
   const bool ok = tls_->feed(cipher);
-  const MutableByteView plain = worker_.tls_plain_buffer();
+  const MutableByteView plain = worker().tls_plain_buffer();
   while (ok && state_ < State::kClosing) {
     const size_t n = tls_->read(plain);
     if (n == 0) break;
@@ -182,7 +189,7 @@ void Connection::handle_tls_read(codecs::ByteView cipher) {
   }
   if (state_ >= State::kClosing) return;
   if (tls_->failed()) {
-    worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kTlsError)].add();
+    worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kTlsError)].add();
     spdlog::debug("conn {:#x} peer {}: error tls [{}]", id_, peer_.to_string(), tls_->error());
     flush();  // the alert, if any
     begin_close(CloseReason::kProtocolError);
@@ -209,7 +216,7 @@ void Connection::detect(MutableByteView data) {
   size_t copied = 0;
   if (peek_len_ == 0) {
     // Common case: the tag arrives with the first frame; decide on the read buffer itself.
-    d = codecs::detector::detect(data.first(std::min(data.size(), kMaxPeek)), listener_.allowed);
+    d = codecs::detector::detect(data.first(std::min(data.size(), kMaxPeek)), listener().allowed);
     if (d.kind == Detected::kNeedMore) {
       if (data.size() >= kMaxPeek) {
         d.kind = Detected::kUnknown;  // the detector promised to decide on 64 bytes
@@ -224,13 +231,13 @@ void Connection::detect(MutableByteView data) {
     copied = std::min(data.size(), kMaxPeek - peek_len_);
     std::memcpy(peek_.get() + peek_len_, data.data(), copied);
     peek_len_ = static_cast<uint8_t>(peek_len_ + copied);
-    d = codecs::detector::detect(codecs::ByteView(peek_.get(), peek_len_), listener_.allowed);
+    d = codecs::detector::detect(codecs::ByteView(peek_.get(), peek_len_), listener().allowed);
     if (d.kind == Detected::kNeedMore) {
       if (peek_len_ < kMaxPeek) return;
       d.kind = Detected::kUnknown;
     }
   }
-  worker_.metrics().detections[static_cast<size_t>(d.kind)].add();
+  worker().metrics().detections[static_cast<size_t>(d.kind)].add();
 
   // The bytes seen so far: `head` (what the detector decided on, then the rest of this read).
   std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
@@ -252,11 +259,11 @@ void Connection::detect(MutableByteView data) {
 }
 
 SecureAcceptOptions Connection::secure_accept_options() const {
-  const GatewaySettings& s = worker_.settings();
+  const GatewaySettings& s = worker().settings();
   SecureAcceptOptions options;
-  options.secrets = listener_.secrets;
-  options.init.allow_no_secret = listener_.allow_no_secret;
-  options.init.dd_strict = listener_.dd_strict;
+  options.secrets = listener().secrets;
+  options.init.allow_no_secret = listener().allow_no_secret;
+  options.init.dd_strict = listener().dd_strict;
   options.tls.hello.max_past_seconds = s.tls_max_past_seconds;
   options.tls.hello.max_future_seconds = s.tls_max_future_seconds;
   return options;
@@ -266,13 +273,13 @@ CodecError Connection::start_transport(Detected kind) {
   if (kind == Detected::kObfuscated || kind == Detected::kFakeTls) {
     accept_ = std::make_unique<SecureAccept>(
         kind == Detected::kFakeTls ? SecureAccept::Kind::kFakeTls : SecureAccept::Kind::kObfuscated,
-        secure_accept_options(), &worker_.replay_cache());
+        secure_accept_options(), &worker().replay_cache());
     state_ = State::kAccepting;  // the detection timer keeps running: it bounds the handshake
     return CodecError::kNone;
   }
   if (kind == Detected::kHttp) {
     codecs::http::ServerLimits limits;
-    limits.max_body_bytes = worker_.settings().max_frame_bytes;
+    limits.max_body_bytes = worker().settings().max_frame_bytes;
     http_ = std::make_unique<codecs::http::HttpServerCodec>(limits);
     state_ = State::kHttp;  // the detection timer bounds the request that decides
     return CodecError::kNone;
@@ -281,7 +288,7 @@ CodecError Connection::start_transport(Detected kind) {
   if (!framing) {
     return CodecError::kUnknownTransport;
   }
-  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker_.random()),
+  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker().random()),
                  frame_limits());
   backend::ConnInfo info;
   info.transport = std::string(codecs::transport_name(*framing));
@@ -291,7 +298,7 @@ CodecError Connection::start_transport(Detected kind) {
 }
 
 codecs::FrameLimits Connection::frame_limits() const {
-  const GatewaySettings& s = worker_.settings();
+  const GatewaySettings& s = worker().settings();
   codecs::FrameLimits limits;
   limits.max_frame = s.max_frame_bytes;
   limits.first_frame_max = s.first_frame_max_bytes;
@@ -300,12 +307,12 @@ codecs::FrameLimits Connection::frame_limits() const {
 
 void Connection::open_stream(backend::ConnInfo info) {
   state_ = State::kStreaming;
-  last_activity_ms_ = uv_now(worker_.loop());
+  last_activity_ms_ = uv_now(worker().loop());
   arm_timer(streaming_timer_due());
   info.id = id_;
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
-  info.listener = listener_.name;
+  info.listener = listener().name;
   info.tls = tls_ != nullptr;
   opened_ = true;
   if (info.secret_label.empty()) {
@@ -314,7 +321,7 @@ void Connection::open_stream(backend::ConnInfo info) {
     spdlog::debug("conn {:#x} peer {}: transport {} secret {} dc {}", id_, peer_.to_string(),
                   info.transport, info.secret_label, info.dc_id.value_or(0));
   }
-  worker_.adapter().on_open(info);
+  worker().adapter().on_open(info);
 }
 
 void Connection::accept_more(MutableByteView data) {
@@ -328,7 +335,7 @@ void Connection::accept_more(MutableByteView data) {
     ws_ = nullptr;  // the stage belonged to `failed`
     return;
   }
-  accept_->build_stack(stack_, frame_limits(), worker_.random());
+  accept_->build_stack(stack_, frame_limits(), worker().random());
   backend::ConnInfo info;
   info.transport = accept_->transport_name();
   info.framing = std::string(codecs::transport_name(accept_->inner_transport()));
@@ -359,7 +366,7 @@ void Connection::feed(MutableByteView data) {
     take_ws_output();
     if (state_ != State::kStreaming) return;
   }
-  if (worker_.settings().park_after_ms == 0) stack_->shrink();  // else when it parks
+  if (worker().settings().park_after_ms == 0) stack_->shrink();  // else when it parks
   if (paused_) stop_reading();
 }
 
@@ -392,7 +399,7 @@ void Connection::sync_http_hold() {
   const uint64_t want =
       state_ == State::kHttp && exchange_->has_waiting() ? exchange_->auth_key_id : 0;
   if (want == exchange_->held_key) return;
-  HttpHolders& holders = worker_.gateway().http_holders();
+  HttpHolders& holders = worker().gateway().http_holders();
   if (exchange_->held_key != 0) holders.release(exchange_->held_key, id_);
   if (want != 0) holders.hold(want, id_);
   exchange_->held_key = want;
@@ -402,12 +409,12 @@ bool Connection::route_http_packet(codecs::ByteView packet) {
   if (packet.size() < kAuthKeyIdSize) return false;
   const uint64_t key = codecs::load_le64(packet.data());
   if (key == 0) return false;
-  std::optional<backend::ConnId> holder = worker_.gateway().http_holders().longest(key, id_);
+  std::optional<backend::ConnId> holder = worker().gateway().http_holders().longest(key, id_);
   if (!holder) return false;
-  worker_.metrics().http_routes[static_cast<size_t>(HttpRouteOutcome::kRouted)].add();
+  worker().metrics().http_routes[static_cast<size_t>(HttpRouteOutcome::kRouted)].add();
   spdlog::debug("conn {:#x} peer {}: http packet routed to conn {:#x} (same auth key)", id_,
                 peer_.to_string(), *holder);
-  worker_.gateway().route_http_packet(*holder, id_, codecs::Bytes(packet.begin(), packet.end()));
+  worker().gateway().route_http_packet(*holder, id_, codecs::Bytes(packet.begin(), packet.end()));
   return true;
 }
 
@@ -418,7 +425,7 @@ bool Connection::take_routed_http(codecs::ByteView packet) {
 }
 
 bool Connection::on_request(const codecs::http::Request& request) {
-  if (!listener_.serve_http_api) {
+  if (!listener().serve_http_api) {
     // A listener that serves only WebSocket upgrades.
     refuse_request(request.id, 404, request.is_web_path);
     return false;
@@ -430,14 +437,14 @@ bool Connection::serve_http_post(const codecs::http::Request& request) {
   if (state_ != State::kHttp) return false;
   if (!exchange_) open_http_exchange();
   if (state_ != State::kHttp) return false;
-  last_activity_ms_ = uv_now(worker_.loop());
+  last_activity_ms_ = uv_now(worker().loop());
   if (request.is_probe()) {
     // Web A's endpoint probe: 200 with an empty body (docs/codecs/http.md).
     http_->respond(request.id, {});
     take_http_output();
     return state_ == State::kHttp;
   }
-  MetricsShard& m = worker_.metrics();
+  MetricsShard& m = worker().metrics();
   m.frames_in.add();
   if (request.body.size() < kAuthKeyIdSize) {
     m.gateway_errors[static_cast<size_t>(GatewayError::kShortPacket)].add();
@@ -456,7 +463,7 @@ bool Connection::serve_http_post(const codecs::http::Request& request) {
   frame.kind =
       frame.auth_key_id == 0 ? backend::FrameKind::kUnencrypted : backend::FrameKind::kEncrypted;
   frame.packet = request.body;  // no quick ack over HTTP (wire notes §4)
-  if (!worker_.adapter().on_frame(frame)) paused_ = true;
+  if (!worker().adapter().on_frame(frame)) paused_ = true;
   // Answers given during on_frame (the edge stage's handshake replies, the embedded
   // backend) leave now; a packet queued earlier may already have answered this request.
   if (state_ == State::kHttp) take_http_output();
@@ -464,7 +471,7 @@ bool Connection::serve_http_post(const codecs::http::Request& request) {
 }
 
 void Connection::open_http_exchange() {
-  const GatewaySettings& s = worker_.settings();
+  const GatewaySettings& s = worker().settings();
   exchange_ = std::make_unique<HttpExchange>(*http_, s.http_max_wait_ms, s.write_buffer_limit);
   backend::ConnInfo info;
   info.id = id_;
@@ -472,11 +479,11 @@ void Connection::open_http_exchange() {
   info.framing = "http";
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
-  info.listener = listener_.name;
+  info.listener = listener().name;
   info.tls = tls_ != nullptr;
   opened_ = true;
   spdlog::debug("conn {:#x} peer {}: transport http", id_, peer_.to_string());
-  worker_.adapter().on_open(info);
+  worker().adapter().on_open(info);
 }
 
 bool Connection::send_http_packet(codecs::ByteView packet, bool may_route) {
@@ -484,15 +491,15 @@ bool Connection::send_http_packet(codecs::ByteView packet, bool may_route) {
   if (!room_for(packet.size() + kHttpHeaderSlack)) return false;
   switch (exchange_->deliver(packet)) {
     case HttpExchange::Delivery::kOverflow:
-      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
+      worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
       spdlog::debug("conn {:#x} peer {}: error outbound_limit [http queue {} packets, {} bytes]",
                     id_, peer_.to_string(), exchange_->queued_packets(), exchange_->queued_bytes());
       close_now(CloseReason::kLimit);
       return false;
-    case HttpExchange::Delivery::kQueued: worker_.metrics().frames_out.add(); return true;
+    case HttpExchange::Delivery::kQueued: worker().metrics().frames_out.add(); return true;
     case HttpExchange::Delivery::kAnswered: break;
   }
-  worker_.metrics().frames_out.add();
+  worker().metrics().frames_out.add();
   take_http_output();
   if (state_ != State::kHttp) return true;
   arm_http_timer();
@@ -533,8 +540,8 @@ void Connection::resume_http() {
 }
 
 void Connection::arm_http_timer() {
-  const uint64_t now = uv_now(worker_.loop());
-  uint64_t due = last_activity_ms_ + worker_.settings().idle_timeout_ms;
+  const uint64_t now = uv_now(worker().loop());
+  uint64_t due = last_activity_ms_ + worker().settings().idle_timeout_ms;
   if (std::optional<uint64_t> deadline = exchange_->next_deadline_ms()) {
     due = std::min(due, *deadline);
   }
@@ -542,13 +549,13 @@ void Connection::arm_http_timer() {
 }
 
 void Connection::on_http_timer() {
-  const uint64_t now = uv_now(worker_.loop());
+  const uint64_t now = uv_now(worker().loop());
   if (exchange_->expire(now) > 0) {
     take_http_output();
     if (state_ != State::kHttp) return;
   }
-  if (!exchange_->has_waiting() && now - last_activity_ms_ >= worker_.settings().idle_timeout_ms) {
-    worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
+  if (!exchange_->has_waiting() && now - last_activity_ms_ >= worker().settings().idle_timeout_ms) {
+    worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
     spdlog::debug("conn {:#x} peer {}: error idle_timeout", id_, peer_.to_string());
     close_now(CloseReason::kTimeout);
     return;
@@ -558,7 +565,7 @@ void Connection::on_http_timer() {
 
 bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
   namespace ws = codecs::websocket;
-  if (!listener_.serve_websocket || exchange_) {  // no upgrade after MTProto over POST
+  if (!listener().serve_websocket || exchange_) {  // no upgrade after MTProto over POST
     refuse_request(request.id, 404, false);
     return false;
   }
@@ -574,11 +581,11 @@ bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
   }
   http_->respond_raw(request.id, std::move(reply), false);
   ws::StageOptions options;
-  options.limits.max_message = worker_.settings().max_frame_bytes + kWsMessageSlack;
+  options.limits.max_message = worker().settings().max_frame_bytes + kWsMessageSlack;
   auto stage = std::make_unique<ws::WsStreamStage>(std::move(options));
   ws_ = stage.get();
   accept_ = std::make_unique<SecureAccept>(SecureAccept::Kind::kWebSocket, secure_accept_options(),
-                                           &worker_.replay_cache(), std::move(stage));
+                                           &worker().replay_cache(), std::move(stage));
   state_ = State::kAccepting;  // the detection timer now bounds the obfuscated2 init
   return true;
 }
@@ -612,7 +619,7 @@ void Connection::write_transport_error_and_close(int32_t code, CloseReason reaso
 
 bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
   if (state_ != State::kStreaming) return false;
-  MetricsShard& m = worker_.metrics();
+  MetricsShard& m = worker().metrics();
   m.frames_in.add();
   if (payload.size() < kAuthKeyIdSize) {
     m.gateway_errors[static_cast<size_t>(GatewayError::kShortPacket)].add();
@@ -628,7 +635,7 @@ bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
       frame.auth_key_id == 0 ? backend::FrameKind::kUnencrypted : backend::FrameKind::kEncrypted;
   frame.quick_ack = quick_ack_requested;
   frame.packet = payload;
-  if (!worker_.adapter().on_frame(frame)) paused_ = true;
+  if (!worker().adapter().on_frame(frame)) paused_ = true;
   // Packets already read keep flowing to the adapter even when it paused us: the pause
   // takes effect at the next socket read (at most one read buffer later).
   return state_ == State::kStreaming;
@@ -636,7 +643,7 @@ bool Connection::on_packet(MutableByteView payload, bool quick_ack_requested) {
 
 void Connection::handle_codec_error(CodecError error, codecs::ByteView raw) {
   const codecs::ErrorInfo& info = codecs::error_info(error);
-  worker_.metrics().codec_errors[static_cast<size_t>(error)].add();
+  worker().metrics().codec_errors[static_cast<size_t>(error)].add();
   spdlog::debug("conn {:#x} peer {}: error {}", id_, peer_.to_string(), info.name);
   switch (info.action) {
     case codecs::ErrorAction::kTransportErrorThenClose:
@@ -674,15 +681,15 @@ void Connection::handle_codec_error(CodecError error, codecs::ByteView raw) {
 }
 
 void Connection::front_or_close(codecs::ByteView raw) {
-  MetricsShard& m = worker_.metrics();
-  const GatewaySettings& s = worker_.settings();
-  if (listener_.fronting && !raw.empty()) {
+  MetricsShard& m = worker().metrics();
+  const GatewaySettings& s = worker().settings();
+  if (listener().fronting && !raw.empty()) {
     m.fronting[static_cast<size_t>(FrontingOutcome::kSpliced)].add();
     spdlog::debug("conn {:#x} peer {}: fronting to {}", id_, peer_.to_string(),
-                  listener_.fronting_text);
+                  listener().fronting_text);
     state_ = State::kFronting;
     arm_timer(s.idle_timeout_ms);
-    fronting_ = FrontingLink::start(worker_.loop(), *listener_.fronting, this, raw,
+    fronting_ = FrontingLink::start(worker().loop(), *listener().fronting, this, raw,
                                     s.write_buffer_high, s.fronting_connect_timeout_ms);
     return;
   }
@@ -692,13 +699,13 @@ void Connection::front_or_close(codecs::ByteView raw) {
   state_ = State::kClosing;
   close_reason_ = CloseReason::kProtocolError;
   linger_ = true;
-  arm_timer(kRejectDelayMinMs + worker_.random() % (kRejectDelayMaxMs - kRejectDelayMinMs));
+  arm_timer(kRejectDelayMinMs + worker().random() % (kRejectDelayMaxMs - kRejectDelayMinMs));
 }
 
 bool Connection::fronting_data(codecs::ByteView bytes) {
   if (state_ != State::kFronting || !room_for(bytes.size())) return false;
   pending_.insert(pending_.end(), bytes.begin(), bytes.end());
-  last_activity_ms_ = uv_now(worker_.loop());
+  last_activity_ms_ = uv_now(worker().loop());
   return after_enqueue();
 }
 
@@ -709,9 +716,9 @@ void Connection::fronting_drained() {
 void Connection::fronting_closed(bool connected) {
   fronting_ = nullptr;
   if (!connected) {
-    worker_.metrics().fronting[static_cast<size_t>(FrontingOutcome::kConnectFailed)].add();
-    spdlog::warn("listener {}: fronting server {} unreachable", listener_.name,
-                 listener_.fronting_text);
+    worker().metrics().fronting[static_cast<size_t>(FrontingOutcome::kConnectFailed)].add();
+    spdlog::warn("listener {}: fronting server {} unreachable", listener().name,
+                 listener().fronting_text);
   }
   begin_close(CloseReason::kPeerClosed);
 }
@@ -723,12 +730,12 @@ void Connection::start_reading() {
 }
 
 void Connection::mark_dirty() {
-  if (!dirty && state_ != State::kClosed) worker_.mark_dirty(this);
+  if (!dirty && state_ != State::kClosed) worker().mark_dirty(this);
 }
 
 bool Connection::room_for(size_t bytes) {
-  if (queued() + bytes <= worker_.settings().write_buffer_limit) return true;
-  worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
+  if (queued() + bytes <= worker().settings().write_buffer_limit) return true;
+  worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kOutboundLimit)].add();
   spdlog::debug("conn {:#x} peer {}: error outbound_limit [queued = {}]", id_, peer_.to_string(),
                 queued());
   close_now(CloseReason::kLimit);
@@ -737,7 +744,7 @@ bool Connection::room_for(size_t bytes) {
 
 bool Connection::after_enqueue() {
   mark_dirty();
-  if (queued() > worker_.settings().write_buffer_high) above_high_ = true;
+  if (queued() > worker().settings().write_buffer_high) above_high_ = true;
   return !above_high_;
 }
 
@@ -746,14 +753,14 @@ bool Connection::send_packet(codecs::ByteView packet) {
   if (state_ != State::kStreaming) return true;  // closing: nothing more goes out
   if (!room_for(packet.size() + stack_->framer().max_overhead() + kWsHeaderSlack)) return false;
   stack_->write_packet(packet, false, pending_);
-  worker_.metrics().frames_out.add();
+  worker().metrics().frames_out.add();
   return after_enqueue();
 }
 
 void Connection::send_quick_ack(uint32_t token) {
   if (state_ != State::kStreaming || !room_for(64)) return;
   stack_->write_quick_ack(token, pending_);
-  worker_.metrics().quick_acks_out.add();
+  worker().metrics().quick_acks_out.add();
   after_enqueue();
 }
 
@@ -798,7 +805,7 @@ void Connection::flush() {
     return;
   }
   const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
-  worker_.metrics().bytes_out.add(written);
+  worker().metrics().bytes_out.add(written);
   if (written == flight_.size()) {
     flight_.clear();
     after_write();
@@ -818,7 +825,7 @@ void Connection::flush() {
 
 void Connection::on_write(uv_write_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
-  self->worker_.metrics().bytes_out.add(status == 0 ? self->flight_.size() : 0);
+  self->worker().metrics().bytes_out.add(status == 0 ? self->flight_.size() : 0);
   self->flight_.clear();
   if (self->state_ == State::kClosed) return;
   if (status != 0) {
@@ -835,12 +842,12 @@ void Connection::after_write() {
   } else {
     // Drained. Mid-size buffers stay for the next writes (no fresh pages per frame) until
     // the connection parks; without parking everything goes now.
-    release_write_buffers(worker_.settings().park_after_ms == 0);
+    release_write_buffers(worker().settings().park_after_ms == 0);
   }
   if (state_ == State::kClosed || !flight_.empty()) return;
-  if (above_high_ && queued() <= worker_.settings().write_buffer_low) {
+  if (above_high_ && queued() <= worker().settings().write_buffer_low) {
     above_high_ = false;
-    if (state_ == State::kStreaming && opened_) worker_.adapter().on_client_drained(id_);
+    if (state_ == State::kStreaming && opened_) worker().adapter().on_client_drained(id_);
     if (state_ == State::kFronting && fronting_) fronting_->resume();
   }
   if (state_ == State::kClosing && !linger_ && queued() == 0) close_now(close_reason_);
@@ -868,7 +875,7 @@ void Connection::on_due() {
         on_http_timer();
         return;
       }
-      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
+      worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kDetectTimeout)].add();
       spdlog::debug("conn {:#x} peer {}: error detect_timeout", id_, peer_.to_string());
       close_now(CloseReason::kTimeout);
       return;
@@ -879,7 +886,7 @@ void Connection::on_due() {
         arm_timer(due);
         return;
       }
-      worker_.metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
+      worker().metrics().gateway_errors[static_cast<size_t>(GatewayError::kIdleTimeout)].add();
       spdlog::debug("conn {:#x} peer {}: error idle_timeout", id_, peer_.to_string());
       close_now(CloseReason::kTimeout);
       return;
@@ -901,18 +908,18 @@ void Connection::close_now(CloseReason reason) {
     accept_.reset();
     ws_ = nullptr;  // a WebSocket stage not yet in the stack belonged to accept_
   }
-  worker_.forget(this, reason);
+  worker().forget(this, reason);
   if (exchange_ && exchange_->held_key != 0) {
-    worker_.gateway().http_holders().release(exchange_->held_key, id_);
+    worker().gateway().http_holders().release(exchange_->held_key, id_);
     exchange_->held_key = 0;
   }
   spdlog::debug("conn {:#x} peer {}: closed ({})", id_, peer_.to_string(),
                 backend::close_reason_name(reason));
   if (opened_) {
     opened_ = false;
-    worker_.adapter().on_close(id_, reason);
+    worker().adapter().on_close(id_, reason);
   }
-  worker_.timers().cancel(*this);
+  worker().timers().cancel(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
 }
 

@@ -87,7 +87,8 @@ class Connection final : public codecs::FrameSink,
     kClosed
   };
 
-  Connection(Worker& worker, const ListenerConfig& listener);
+  // `listener_index` indexes the worker's config listeners.
+  Connection(Worker& worker, uint16_t listener_index);
   ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -144,6 +145,11 @@ class Connection final : public codecs::FrameSink,
   void open_stream(backend::ConnInfo info);
   codecs::FrameLimits frame_limits() const;
   SecureAcceptOptions secure_accept_options() const;
+  // The owning worker (the loop's data) and this connection's listener: looked up, not kept,
+  // to keep every connection 16 bytes smaller.
+  Worker& worker() const;
+  const ListenerConfig& listener() const;
+
   void feed(codecs::MutableByteView data);
   void accept_more(codecs::MutableByteView data);
   // `raw`: every byte the client sent so far, for fronting (empty = cannot front).
@@ -208,12 +214,11 @@ class Connection final : public codecs::FrameSink,
   // Parks the transport stack once the connection has been quiet for park_after_ms.
   uint64_t streaming_timer_due();
 
+  uint16_t listener_index_;  // first: it fits in the padding after TimerHeap::Node
   uv_tcp_t tcp_;
   // The request of a uv_write in flight: allocated when a write does not complete at once,
   // freed with the buffers when the queue drains (an idle connection does not carry it).
   std::unique_ptr<uv_write_t> write_req_;
-  Worker& worker_;
-  const ListenerConfig& listener_;
   std::optional<codecs::TransportStack> stack_;
   std::unique_ptr<TlsSession> tls_;                      // tls = true listeners only
   std::unique_ptr<SecureAccept> accept_;                 // kAccepting only

@@ -65,6 +65,7 @@ Status Worker::init(const std::vector<int>& fds) {
     auto l = std::make_unique<Listener>();
     l->worker = this;
     l->config = &config_.listeners[i];
+    l->index = static_cast<uint16_t>(i);
     uv_tcp_init(&loop_, &l->handle);
     l->handle.data = l.get();
     rc = uv_tcp_open(&l->handle, fds[i]);
@@ -206,7 +207,7 @@ void Worker::on_connection(uv_stream_t* server, int status) {
 }
 
 void Worker::accept(Listener& listener) {
-  auto* conn = new Connection(*this, *listener.config);
+  auto* conn = new Connection(*this, listener.index);
   if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener.handle),
                 reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
     conn->close_now(CloseReason::kPeerClosed);  // not registered: only frees the handles

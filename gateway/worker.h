@@ -67,6 +67,7 @@ class Worker final : public backend::GatewaySink {
 
   // For connections.
   uv_loop_t* loop() { return &loop_; }
+  const Config& config() const { return config_; }
   // The connections' timers.
   TimerHeap& timers() { return timers_; }
   Gateway& gateway() { return gateway_; }
@@ -97,6 +98,7 @@ class Worker final : public backend::GatewaySink {
   struct Listener {
     Worker* worker = nullptr;
     const ListenerConfig* config = nullptr;
+    uint16_t index = 0;  // in config.listeners (kMaxListeners bounds their number)
     uv_tcp_t handle;
   };
 
