@@ -3,35 +3,110 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 namespace mtedge::codecs::obfuscated {
 namespace {
 
-// Digests are already uniformly random (key material or an HMAC), so a slice is a hash.
-struct DigestHash {
-  size_t operator()(const ReplayDigest& d) const {
-    uint64_t v;
-    std::memcpy(&v, d.data() + 8, sizeof v);
-    return size_t(v);
-  }
-};
+// Digests are already uniformly random (key material or an HMAC), so a slice is a hash:
+// bytes 8..16 as a little-endian u64 (bytes 0..8 choose the shard).
+uint64_t digest_hash(const ReplayDigest& d) {
+  uint64_t v = 0;
+  for (size_t i = 16; i-- > 8;) v = v << 8 | d[i];
+  return v;
+}
+
+// Ring positions are stored in the index as uint32_t (position + 1).
+constexpr size_t kMaxPerShard = size_t{1} << 31;
+constexpr size_t kFirstCapacity = 16;
 
 }  // namespace
 
+// One shard: the remembered digests in a ring buffer in insertion order (the oldest at
+// `head`), and an open-addressing index (linear probing) of their ring positions. The ring
+// grows by doubling up to the shard's bound; the index is rebuilt at each growth and kept at
+// most 70% full. Deletions shift the following probe chain back (no tombstones).
 struct ReplayCache::Shard {
   struct Entry {
     ReplayDigest digest;
-    int64_t seen;
+    int64_t seen;  // last accepted at
   };
+  static constexpr uint32_t kEmpty = 0;  // index slot: kEmpty or ring position + 1
+
   std::mutex mutex;
-  std::unordered_map<ReplayDigest, int64_t, DigestHash> seen;  // digest -> last insert time
-  std::deque<Entry> order;                                     // insertion order
+  std::vector<Entry> ring;      // capacity = ring.size(); allocated on first insert
+  std::vector<uint32_t> index;  // power-of-two size
+  size_t head = 0;              // ring position of the oldest entry
+  size_t count = 0;             // live entries
+
+  size_t mask() const { return index.size() - 1; }
+  size_t home(const ReplayDigest& d) const { return size_t(digest_hash(d)) & mask(); }
+  size_t ring_next(size_t pos) const { return pos + 1 == ring.size() ? 0 : pos + 1; }
+
+  // Ring position holding `d`, or -1.
+  ptrdiff_t find(const ReplayDigest& d) const {
+    if (count == 0) return -1;
+    for (size_t i = home(d);; i = (i + 1) & mask()) {
+      if (index[i] == kEmpty) return -1;
+      if (ring[index[i] - 1].digest == d) return ptrdiff_t(index[i] - 1);
+    }
+  }
+
+  void index_insert(size_t pos) {
+    size_t i = home(ring[pos].digest);
+    while (index[i] != kEmpty) i = (i + 1) & mask();
+    index[i] = uint32_t(pos + 1);
+  }
+
+  void index_erase(size_t pos) {
+    size_t i = home(ring[pos].digest);
+    while (index[i] != pos + 1) i = (i + 1) & mask();
+    // Backward shift: move later entries of the chain into the hole unless that would put
+    // them before their home slot.
+    for (size_t j = (i + 1) & mask(); index[j] != kEmpty; j = (j + 1) & mask()) {
+      size_t h = home(ring[index[j] - 1].digest);
+      if (((j - h) & mask()) >= ((j - i) & mask())) {
+        index[i] = index[j];
+        i = j;
+      }
+    }
+    index[i] = kEmpty;
+  }
+
+  void pop_front() {
+    index_erase(head);
+    head = ring_next(head);
+    --count;
+  }
+
+  // Room for one more entry; `limit` is the shard's bound (count < limit on entry).
+  void grow(size_t limit) {
+    size_t capacity = std::min(std::max(2 * ring.size(), kFirstCapacity), limit);
+    std::vector<Entry> bigger(capacity);
+    for (size_t k = 0, pos = head; k < count; ++k, pos = ring_next(pos)) bigger[k] = ring[pos];
+    ring = std::move(bigger);
+    head = 0;
+    size_t slots = 4;
+    while (slots * 7 < capacity * 10) slots *= 2;
+    index.assign(slots, kEmpty);
+    for (size_t pos = 0; pos < count; ++pos) index_insert(pos);
+  }
+
+  void push_back(const ReplayDigest& d, int64_t now, size_t limit) {
+    if (count == ring.size()) grow(limit);
+    size_t pos = head + count;
+    if (pos >= ring.size()) pos -= ring.size();
+    ring[pos] = {d, now};
+    index_insert(pos);
+    ++count;
+  }
 };
 
 ReplayCache::ReplayCache(ReplayCacheOptions options) : options_(options) {
   if (options_.shards == 0) options_.shards = 1;
   if (options_.max_entries < options_.shards) options_.max_entries = options_.shards;
-  per_shard_max_ = options_.max_entries / options_.shards;
+  per_shard_max_ = std::min(options_.max_entries / options_.shards, kMaxPerShard);
   shards_ = std::make_unique<Shard[]>(options_.shards);
 }
 
@@ -47,26 +122,19 @@ bool ReplayCache::check_and_insert(const ReplayDigest& digest, int64_t now) {
   Shard& shard = shard_for(digest);
   std::lock_guard lock(shard.mutex);
   const int64_t oldest_kept = now - options_.window_seconds;
-  // Evict what aged out, and the oldest beyond the bound (the one about to be added counts).
-  // An order entry whose digest was re-inserted later is stale: drop it without touching
-  // the map's newer time.
-  auto evict_front = [&shard] {
-    const Shard::Entry& e = shard.order.front();
-    auto it = shard.seen.find(e.digest);
-    if (it != shard.seen.end() && it->second == e.seen) shard.seen.erase(it);
-    shard.order.pop_front();
-  };
-  while (!shard.order.empty() && shard.order.front().seen <= oldest_kept) evict_front();
-  while (!shard.order.empty() && shard.seen.size() >= per_shard_max_) evict_front();
+  while (shard.count > 0 && shard.ring[shard.head].seen <= oldest_kept) shard.pop_front();
 
-  auto [it, inserted] = shard.seen.try_emplace(digest, now);
-  if (!inserted) {
-    if (it->second > oldest_kept) return false;  // seen within the window: a replay
-    it->second = now;                            // expired but not yet evicted: renew
+  if (ptrdiff_t pos = shard.find(digest); pos >= 0) {
+    Shard::Entry& e = shard.ring[size_t(pos)];
+    if (e.seen > oldest_kept) return false;  // seen within the window: a replay
+    // Expired but not evicted yet (an older entry ahead of it in the ring is still live,
+    // possible only if the callers' clocks are not monotonic): renew in place.
+    e.seen = now;
+    return true;
   }
-  shard.order.push_back({digest, now});
-  // Stale order entries (renewals) are bounded by the map size; keep the deque in check.
-  while (shard.order.size() > 2 * per_shard_max_ + 1) evict_front();
+  // The oldest beyond the bound make room (the one about to be added counts).
+  while (shard.count >= per_shard_max_) shard.pop_front();
+  shard.push_back(digest, now, per_shard_max_);
   return true;
 }
 
@@ -74,7 +142,7 @@ size_t ReplayCache::size() const {
   size_t total = 0;
   for (size_t i = 0; i < options_.shards; ++i) {
     std::lock_guard lock(shards_[i].mutex);
-    total += shards_[i].seen.size();
+    total += shards_[i].count;
   }
   return total;
 }

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -67,6 +72,215 @@ TEST(ReplayCacheTest, ConcurrentInsertsFromSeveralThreads) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(accepted.load(), kPerThread);
   EXPECT_EQ(cache.size(), kPerThread);
+}
+
+// The cache's contract on simple containers: per shard, digests in insertion order and their
+// last accepted time. Shards are chosen as the cache does (bytes 0..8, little-endian).
+class ModelCache {
+ public:
+  enum class Outcome { kReplay, kRenewed, kInserted };
+
+  explicit ModelCache(ReplayCacheOptions o) : options_(o) {
+    if (options_.shards == 0) options_.shards = 1;
+    options_.max_entries = std::max(options_.max_entries, options_.shards);
+    per_shard_max_ = options_.max_entries / options_.shards;
+    shards_.resize(options_.shards);
+  }
+
+  Outcome check_and_insert(const ReplayDigest& d, int64_t now) {
+    uint64_t v = 0;
+    for (size_t i = 8; i-- > 0;) v = v << 8 | d[i];
+    Shard& s = shards_[v % options_.shards];
+    const int64_t oldest_kept = now - options_.window_seconds;
+    while (!s.order.empty() && s.seen.at(s.order.front()) <= oldest_kept) pop_front(s);
+    if (auto it = s.seen.find(d); it != s.seen.end()) {
+      if (it->second > oldest_kept) return Outcome::kReplay;
+      it->second = now;  // keeps its place in the order
+      return Outcome::kRenewed;
+    }
+    while (s.order.size() >= per_shard_max_) pop_front(s);
+    s.order.push_back(d);
+    s.seen[d] = now;
+    return Outcome::kInserted;
+  }
+
+  size_t size() const {
+    size_t n = 0;
+    for (const Shard& s : shards_) n += s.order.size();
+    return n;
+  }
+
+ private:
+  struct Shard {
+    std::deque<ReplayDigest> order;
+    std::map<ReplayDigest, int64_t> seen;
+  };
+  static void pop_front(Shard& s) {
+    s.seen.erase(s.order.front());
+    s.order.pop_front();
+  }
+
+  ReplayCacheOptions options_;
+  size_t per_shard_max_;
+  std::vector<Shard> shards_;
+};
+
+struct ModelRunStats {
+  size_t replays = 0, renewals = 0, max_size = 0;
+};
+
+// Random operations on the cache and the model with a moving clock (mostly forward, sometimes
+// back, sometimes far ahead); replays come from the digests made so far. Every answer and
+// size() must agree. Adds to `stats`.
+void run_against_model(ReplayCacheOptions options, uint64_t seed, size_t ops,
+                       const std::function<ReplayDigest(std::mt19937_64&)>& fresh,
+                       ModelRunStats& stats) {
+  ReplayCache cache(options);
+  ModelCache model(options);
+  std::mt19937_64 rng(seed);
+  std::vector<ReplayDigest> made;
+  int64_t now = 1000;
+  const int64_t w = options.window_seconds;
+  for (size_t op = 0; op < ops; ++op) {
+    const uint64_t r = rng() % 100;
+    if (r < 20) {
+      now += 1;
+    } else if (r < 23) {
+      now += int64_t(rng() % uint64_t(w));
+    } else if (r < 26) {
+      now -= int64_t(rng() % uint64_t(2 * w));
+    } else if (r < 27) {
+      now += 2 * w;
+    }
+    ReplayDigest d;
+    if (!made.empty() && rng() % 2 == 0) {
+      // Mostly recent digests, sometimes any.
+      size_t back =
+          rng() % 4 == 0 ? rng() % made.size() : rng() % std::min<size_t>(made.size(), 16);
+      d = made[made.size() - 1 - back];
+    } else {
+      d = fresh(rng);
+      made.push_back(d);
+    }
+    ModelCache::Outcome want = model.check_and_insert(d, now);
+    bool got = cache.check_and_insert(d, now);
+    ASSERT_EQ(got, want != ModelCache::Outcome::kReplay) << "op " << op << " seed " << seed;
+    ASSERT_EQ(cache.size(), model.size()) << "op " << op << " seed " << seed;
+    stats.replays += want == ModelCache::Outcome::kReplay;
+    stats.renewals += want == ModelCache::Outcome::kRenewed;
+    stats.max_size = std::max(stats.max_size, model.size());
+  }
+}
+
+ReplayDigest random_digest(std::mt19937_64& rng) {
+  ReplayDigest d;
+  uint64_t a = rng(), b = rng();
+  std::memcpy(d.data(), &a, 8);
+  std::memcpy(d.data() + 8, &b, 8);
+  return d;
+}
+
+// The index hash is bytes 8..16 (little-endian): these digests share its low 12 bits with one
+// of a few homes, so in any index of up to 4096 slots they form long probe chains, adjacent
+// ones, and one that wraps past the last slot.
+ReplayDigest colliding_digest(std::mt19937_64& rng) {
+  static constexpr uint64_t kHomes[] = {5, 6, 9, 0xfff};
+  uint64_t a = rng();
+  uint64_t b = rng() << 12 | kHomes[rng() % 4];
+  if (rng() % 8 == 0) b = rng();  // a few elsewhere
+  ReplayDigest d;
+  for (size_t i = 0; i < 8; ++i) d[i] = uint8_t(a >> (8 * i));
+  for (size_t i = 0; i < 8; ++i) d[8 + i] = uint8_t(b >> (8 * i));
+  return d;
+}
+
+TEST(ReplayCacheTest, MatchesModelOneSmallShard) {
+  // Bound 8: the ring is allocated at 8 and wraps; small window: entries age out.
+  ModelRunStats s;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    run_against_model({.window_seconds = 6, .max_entries = 8, .shards = 1}, seed, 3000,
+                      random_digest, s);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(s.replays, 0u);
+  EXPECT_GT(s.renewals, 0u);
+  EXPECT_EQ(s.max_size, 8u);
+}
+
+TEST(ReplayCacheTest, MatchesModelGrowingRing) {
+  // Bound 100 per shard (not a power of two): the ring grows 16, 32, 64, 100 and wraps.
+  ModelRunStats s;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    run_against_model({.window_seconds = 60, .max_entries = 100, .shards = 1}, seed, 20000,
+                      random_digest, s);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(s.replays, 0u);
+  EXPECT_GT(s.renewals, 0u);
+  EXPECT_EQ(s.max_size, 100u);
+}
+
+TEST(ReplayCacheTest, MatchesModelSeveralShards) {
+  ModelRunStats s;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    run_against_model({.window_seconds = 30, .max_entries = 40, .shards = 3}, seed, 10000,
+                      random_digest, s);
+    if (HasFatalFailure()) return;
+  }
+  EXPECT_GT(s.replays, 0u);
+  EXPECT_GT(s.renewals, 0u);
+  EXPECT_EQ(s.max_size, 39u);  // 13 per shard
+}
+
+TEST(ReplayCacheTest, MatchesModelWithCollidingDigests) {
+  // Deletions from the middle of long and overlapping probe chains, index rebuilt at each
+  // growth, chains wrapping past the index's end.
+  for (size_t max_entries : {7u, 64u, 300u}) {
+    ModelRunStats s;
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+      run_against_model({.window_seconds = 20, .max_entries = max_entries, .shards = 1}, seed,
+                        10000, colliding_digest, s);
+      if (HasFatalFailure()) return;
+    }
+    EXPECT_GT(s.replays, 0u);
+    EXPECT_GT(s.renewals, 0u);
+    EXPECT_EQ(s.max_size, max_entries);
+  }
+}
+
+TEST(ReplayCacheTest, ExpiredEntryBehindLiveOneIsRenewed) {
+  // A clock that went back leaves an expired entry behind a live one: it is accepted again
+  // and remembered from then on.
+  ReplayCache cache({.window_seconds = 10, .max_entries = 100, .shards = 1});
+  EXPECT_TRUE(cache.check_and_insert(digest(1), 100));
+  EXPECT_TRUE(cache.check_and_insert(digest(2), 50));
+  EXPECT_TRUE(cache.check_and_insert(digest(2), 105));  // 50 is out of [95, 105]
+  EXPECT_FALSE(cache.check_and_insert(digest(2), 106));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_FALSE(cache.check_and_insert(digest(2), 111));  // digest(1) aged out, 2 kept
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_TRUE(cache.check_and_insert(digest(1), 111));
+}
+
+TEST(ReplayCacheTest, ReplayAtTheBoundEvictsNothing) {
+  // A full shard: replaying its oldest digest is still a replay, and forgets nothing.
+  ReplayCache cache({.window_seconds = 1000, .max_entries = 4, .shards = 1});
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_TRUE(cache.check_and_insert(digest(i), 10));
+  for (int k = 0; k < 3; ++k) EXPECT_FALSE(cache.check_and_insert(digest(0), 11));
+  for (uint64_t i = 0; i < 4; ++i) EXPECT_FALSE(cache.check_and_insert(digest(i), 12));
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_TRUE(cache.check_and_insert(digest(4), 13));  // evicts digest(0)
+  EXPECT_TRUE(cache.check_and_insert(digest(0), 13));
+  EXPECT_FALSE(cache.check_and_insert(digest(3), 13));
+}
+
+TEST(ReplayCacheTest, ReinsertedAfterExpiry) {
+  ReplayCache cache({.window_seconds = 5, .max_entries = 16, .shards = 1});
+  for (int64_t t = 0; t < 100; t += 5) {
+    EXPECT_TRUE(cache.check_and_insert(digest(7), t)) << t;
+    EXPECT_FALSE(cache.check_and_insert(digest(7), t + 4)) << t;
+    EXPECT_EQ(cache.size(), 1u);
+  }
 }
 
 }  // namespace
