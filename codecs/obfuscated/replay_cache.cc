@@ -4,17 +4,17 @@
 #include <cassert>
 #include <cstring>
 #include <mutex>
+#include <random>
 #include <vector>
 
 namespace mtedge::codecs::obfuscated {
 namespace {
 
-// Digests are already uniformly random (key material or an HMAC), so a slice is a hash:
-// bytes 8..16 as a little-endian u64 (bytes 0..8 choose the shard).
-uint64_t digest_hash(const ReplayDigest& d) {
-  uint64_t v = 0;
-  for (size_t i = 16; i-- > 8;) v = v << 8 | d[i];
-  return v;
+uint64_t random_hash_key() {
+  std::random_device device;
+  uint64_t key = 0;
+  while (key == 0) key = uint64_t(device()) << 32 | device();
+  return key;
 }
 
 // Ring positions are stored in the index as uint32_t (position + 1).
@@ -39,9 +39,12 @@ struct ReplayCache::Shard {
   std::vector<uint32_t> index;  // power-of-two size
   size_t head = 0;              // ring position of the oldest entry
   size_t count = 0;             // live entries
+  uint64_t key = 0;             // the cache's hash key
 
   size_t mask() const { return index.size() - 1; }
-  size_t home(const ReplayDigest& d) const { return size_t(digest_hash(d)) & mask(); }
+  size_t home(const ReplayDigest& d) const {
+    return size_t(replay_digest_hash(d, 8, key)) & mask();
+  }
   size_t ring_next(size_t pos) const { return pos + 1 == ring.size() ? 0 : pos + 1; }
 
   // Ring position holding `d`, or -1.
@@ -107,15 +110,29 @@ ReplayCache::ReplayCache(ReplayCacheOptions options) : options_(options) {
   if (options_.shards == 0) options_.shards = 1;
   if (options_.max_entries < options_.shards) options_.max_entries = options_.shards;
   per_shard_max_ = std::min(options_.max_entries / options_.shards, kMaxPerShard);
+  if (options_.hash_key == 0) options_.hash_key = random_hash_key();
   shards_ = std::make_unique<Shard[]>(options_.shards);
+  for (size_t i = 0; i < options_.shards; ++i) shards_[i].key = options_.hash_key;
 }
 
 ReplayCache::~ReplayCache() = default;
 
 ReplayCache::Shard& ReplayCache::shard_for(const ReplayDigest& digest) {
-  uint64_t v;
-  std::memcpy(&v, digest.data(), sizeof v);
-  return shards_[v % options_.shards];
+  return shards_[replay_digest_hash(digest, 0, options_.hash_key) % options_.shards];
+}
+
+uint64_t replay_digest_hash(const ReplayDigest& digest, size_t from, uint64_t key) {
+  uint64_t v = 0;
+  for (size_t i = from + 8; i-- > from;) v = v << 8 | digest[i];
+  // The murmur3 64-bit finalizer of (v ^ key): every output bit depends on every input bit,
+  // so without the key nobody can choose digests that share low bits.
+  v ^= key;
+  v ^= v >> 33;
+  v *= 0xff51afd7ed558ccdull;
+  v ^= v >> 33;
+  v *= 0xc4ceb9fe1a85ec53ull;
+  v ^= v >> 33;
+  return v;
 }
 
 bool ReplayCache::check_and_insert(const ReplayDigest& digest, int64_t now) {

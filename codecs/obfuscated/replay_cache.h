@@ -28,7 +28,15 @@ struct ReplayCacheOptions {
   // storage grows by doubling: the default holds 8 MiB at most, nothing before first use.
   size_t max_entries = 1u << 18;
   size_t shards = 32;
+  // Keys the hashes that pick a digest's shard and index slot, so that digests a client
+  // chooses (an obfuscated2 init without a secret) cannot be crafted to pile up in one probe
+  // chain. 0: a random key per cache (tests set one to build collisions on purpose).
+  uint64_t hash_key = 0;
 };
+
+// The hash of digest bytes [from, from + 8) under `key`: the shard is chosen with from = 0,
+// the index slot with from = 8. A bijection of those bytes for a given key.
+uint64_t replay_digest_hash(const ReplayDigest& digest, size_t from, uint64_t key);
 
 class ReplayCache {
  public:

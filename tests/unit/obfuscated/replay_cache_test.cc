@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -88,9 +89,7 @@ class ModelCache {
   }
 
   Outcome check_and_insert(const ReplayDigest& d, int64_t now) {
-    uint64_t v = 0;
-    for (size_t i = 8; i-- > 0;) v = v << 8 | d[i];
-    Shard& s = shards_[v % options_.shards];
+    Shard& s = shards_[replay_digest_hash(d, 0, options_.hash_key) % options_.shards];
     const int64_t oldest_kept = now - options_.window_seconds;
     while (!s.order.empty() && s.seen.at(s.order.front()) <= oldest_kept) pop_front(s);
     if (auto it = s.seen.find(d); it != s.seen.end()) {
@@ -136,7 +135,7 @@ void run_against_model(ReplayCacheOptions options, uint64_t seed, size_t ops,
                        const std::function<ReplayDigest(std::mt19937_64&)>& fresh,
                        ModelRunStats& stats) {
   ReplayCache cache(options);
-  ModelCache model(options);
+  ModelCache model(cache.options());  // with the hash key the cache drew
   std::mt19937_64 rng(seed);
   std::vector<ReplayDigest> made;
   int64_t now = 1000;
@@ -180,18 +179,51 @@ ReplayDigest random_digest(std::mt19937_64& rng) {
   return d;
 }
 
-// The index hash is bytes 8..16 (little-endian): these digests share its low 12 bits with one
-// of a few homes, so in any index of up to 4096 slots they form long probe chains, adjacent
-// ones, and one that wraps past the last slot.
+constexpr uint64_t kTestHashKey = 0x5eed5eed5eed5eedull;
+
+// Bytes 8..16 of a digest whose index hash under kTestHashKey is `hash`: the hash is the
+// murmur3 finalizer of (bytes ^ key), undone step by step.
+void set_index_hash(ReplayDigest& d, uint64_t hash) {
+  uint64_t v = hash;
+  v ^= v >> 33;
+  v *= 0x9cb4b2f8129337dbull;  // the inverse of 0xc4ceb9fe1a85ec53 mod 2^64
+  v ^= v >> 33;
+  v *= 0x4f74430c22a54005ull;  // the inverse of 0xff51afd7ed558ccd mod 2^64
+  v ^= v >> 33;
+  v ^= kTestHashKey;
+  for (size_t i = 0; i < 8; ++i) d[8 + i] = uint8_t(v >> (8 * i));
+}
+
+// These digests share the low 12 bits of their index hash with one of a few homes, so in any
+// index of up to 4096 slots they form long probe chains, adjacent ones, and one that wraps
+// past the last slot.
 ReplayDigest colliding_digest(std::mt19937_64& rng) {
   static constexpr uint64_t kHomes[] = {5, 6, 9, 0xfff};
-  uint64_t a = rng();
-  uint64_t b = rng() << 12 | kHomes[rng() % 4];
-  if (rng() % 8 == 0) b = rng();  // a few elsewhere
-  ReplayDigest d;
-  for (size_t i = 0; i < 8; ++i) d[i] = uint8_t(a >> (8 * i));
-  for (size_t i = 0; i < 8; ++i) d[8 + i] = uint8_t(b >> (8 * i));
+  ReplayDigest d = random_digest(rng);
+  if (rng() % 8 != 0) set_index_hash(d, rng() << 12 | kHomes[rng() % 4]);  // a few elsewhere
   return d;
+}
+
+TEST(ReplayCacheTest, CraftedDigestsHaveTheHashAsked) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 100; ++i) {
+    ReplayDigest d = random_digest(rng);
+    const uint64_t want = rng();
+    set_index_hash(d, want);
+    EXPECT_EQ(replay_digest_hash(d, 8, kTestHashKey), want);
+  }
+}
+
+TEST(ReplayCacheTest, HashDependsOnTheKey) {
+  // Digests that collide under one key scatter under another.
+  std::mt19937_64 rng(6);
+  std::set<uint64_t> homes;
+  for (int i = 0; i < 64; ++i) {
+    ReplayDigest d = random_digest(rng);
+    set_index_hash(d, rng() << 12 | 5);
+    homes.insert(replay_digest_hash(d, 8, kTestHashKey + 1) & 0xfff);
+  }
+  EXPECT_GT(homes.size(), 50u);
 }
 
 TEST(ReplayCacheTest, MatchesModelOneSmallShard) {
@@ -238,8 +270,9 @@ TEST(ReplayCacheTest, MatchesModelWithCollidingDigests) {
   for (size_t max_entries : {7u, 64u, 300u}) {
     ModelRunStats s;
     for (uint64_t seed = 1; seed <= 10; ++seed) {
-      run_against_model({.window_seconds = 20, .max_entries = max_entries, .shards = 1}, seed,
-                        10000, colliding_digest, s);
+      run_against_model(
+          {.window_seconds = 20, .max_entries = max_entries, .shards = 1, .hash_key = kTestHashKey},
+          seed, 10000, colliding_digest, s);
       if (HasFatalFailure()) return;
     }
     EXPECT_GT(s.replays, 0u);
