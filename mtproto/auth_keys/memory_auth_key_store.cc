@@ -130,9 +130,9 @@ Status MemoryAuthKeyStore::load() {
         k->key = *key;
         k->created_at = static_cast<int64_t>(codecs::load_le64(&data[pos + 9]));
         k->dc_id = static_cast<int32_t>(codecs::load_le32(&data[pos + 17]));
-        shard(id).keys[id] = std::move(k);
-      } else {
-        shard(id).keys.erase(id);
+        replace_locked(shard(id), std::move(k));
+      } else if (auto it = shard(id).keys.find(id); it != shard(id).keys.end()) {
+        shard(id).keys.erase(it);
       }
       ++records;
       pos += size + 4;
@@ -162,7 +162,7 @@ Status MemoryAuthKeyStore::rewrite_locked() {
   codecs::store_le32(&out[8], kVersion);
   for (auto& s : shards_) {
     std::shared_lock lock(s.mu);
-    for (const auto& [id, k] : s.keys) {
+    for (const KeyPtr& k : s.keys) {
       if (k->temp) continue;
       auto r = encode_put(*k);
       out.insert(out.end(), r.begin(), r.end());
@@ -222,7 +222,12 @@ std::shared_ptr<const StoredAuthKey> MemoryAuthKeyStore::find(uint64_t auth_key_
   Shard& s = shard(auth_key_id);
   std::shared_lock lock(s.mu);
   auto it = s.keys.find(auth_key_id);
-  return it == s.keys.end() ? nullptr : it->second;
+  return it == s.keys.end() ? nullptr : *it;
+}
+
+void MemoryAuthKeyStore::replace_locked(Shard& shard, KeyPtr key) {
+  if (auto it = shard.keys.find(key->id()); it != shard.keys.end()) shard.keys.erase(it);
+  shard.keys.insert(std::move(key));
 }
 
 Result<bool> MemoryAuthKeyStore::insert(const StoredAuthKey& key) {
@@ -236,7 +241,7 @@ Result<bool> MemoryAuthKeyStore::insert(const StoredAuthKey& key) {
   if (size_unlocked_hint_ >= options_.max_keys) return Status::error("auth key store: full");
   if (persist)
     if (auto st = append_put(key); !st) return st;
-  s.keys.emplace(key.id(), std::make_shared<const StoredAuthKey>(key));
+  s.keys.insert(std::make_shared<const StoredAuthKey>(key));
   ++size_unlocked_hint_;
   return true;
 }
@@ -253,7 +258,7 @@ Status MemoryAuthKeyStore::put(const StoredAuthKey& key) {
     return Status::error("auth key store: full");
   if (persist)
     if (auto st = append_put(key); !st) return st;
-  s.keys[key.id()] = std::make_shared<const StoredAuthKey>(key);
+  replace_locked(s, std::make_shared<const StoredAuthKey>(key));
   if (!exists) ++size_unlocked_hint_;
   return Status::ok();
 }
@@ -265,7 +270,7 @@ Result<bool> MemoryAuthKeyStore::erase(uint64_t auth_key_id) {
   std::unique_lock lock(s.mu);
   auto it = s.keys.find(auth_key_id);
   if (it == s.keys.end()) return false;
-  if (!it->second->temp && !options_.path.empty())
+  if (!(*it)->temp && !options_.path.empty())
     if (auto st = append_erase(auth_key_id); !st) return st;
   s.keys.erase(it);
   --size_unlocked_hint_;
@@ -280,11 +285,12 @@ Status MemoryAuthKeyStore::bind_temp(uint64_t temp_id, uint64_t perm_id, int64_t
   std::unique_lock lock(s.mu);
   auto it = s.keys.find(temp_id);
   if (it == s.keys.end()) return Status::error("auth key store: unknown temp key");
-  if (!it->second->temp) return Status::error("auth key store: not a temp key");
-  auto updated = std::make_shared<StoredAuthKey>(*it->second);
+  if (!(*it)->temp) return Status::error("auth key store: not a temp key");
+  auto updated = std::make_shared<StoredAuthKey>(**it);
   updated->bound_perm_id = perm_id;
   updated->expires_at = expires_at;
-  it->second = std::move(updated);
+  s.keys.erase(it);
+  s.keys.insert(std::move(updated));
   return Status::ok();
 }
 
@@ -293,7 +299,7 @@ size_t MemoryAuthKeyStore::erase_expired(int64_t now) {
   for (auto& s : shards_) {
     std::unique_lock lock(s.mu);
     for (auto it = s.keys.begin(); it != s.keys.end();) {
-      if (it->second->temp && it->second->expired(now)) {
+      if ((*it)->temp && (*it)->expired(now)) {
         it = s.keys.erase(it);
         ++n;
       } else {

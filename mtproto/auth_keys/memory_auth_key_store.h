@@ -20,7 +20,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "mtproto/auth_keys/auth_key_store.h"
@@ -55,10 +55,23 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
  private:
   explicit MemoryAuthKeyStore(MemoryAuthKeyStoreOptions options);
   static constexpr size_t kShards = 16;
+  // A shard's keys: a set of the shared keys, looked up by the id inside them (heterogeneous
+  // lookup), so an entry costs one 24-byte node besides the key. Ids are SHA-1 bits: the id
+  // is its own hash. Both functors are noexcept, so nodes do not cache the hash.
+  using KeyPtr = std::shared_ptr<const StoredAuthKey>;
+  struct ById {
+    using is_transparent = void;
+    static uint64_t id(uint64_t v) noexcept { return v; }
+    static uint64_t id(const KeyPtr& k) noexcept { return k->id(); }
+    size_t operator()(const auto& k) const noexcept { return size_t(id(k)); }
+    bool operator()(const auto& a, const auto& b) const noexcept { return id(a) == id(b); }
+  };
   struct Shard {
     mutable std::shared_mutex mu;
-    std::unordered_map<uint64_t, std::shared_ptr<const StoredAuthKey>> keys;
+    std::unordered_set<KeyPtr, ById, ById> keys;
   };
+  // Adds `key`, replacing the one with its id if any (shard lock held).
+  static void replace_locked(Shard& shard, KeyPtr key);
   Shard& shard(uint64_t id) const { return shards_[(id ^ (id >> 29)) % kShards]; }
   Status load();
   Status append_put(const StoredAuthKey& key);

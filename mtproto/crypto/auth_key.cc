@@ -7,7 +7,7 @@
 
 namespace mtedge::mtproto {
 
-AuthKey::AuthKey(std::span<const uint8_t, kSize> key) : set_(true) {
+AuthKey::AuthKey(std::span<const uint8_t, kSize> key) {
   std::copy(key.begin(), key.end(), data_.begin());
   Sha1Digest h = sha1(ByteView(data_));
   id_ = codecs::load_le64(h.data() + 12);
@@ -18,6 +18,10 @@ Result<AuthKey> AuthKey::from_bytes(codecs::ByteView key) {
     return Status::error("auth key must be 256 bytes [size = " + std::to_string(key.size()) + "]");
   }
   return AuthKey(key.first<kSize>());
+}
+
+bool AuthKey::empty() const {
+  return id_ == 0 && std::all_of(data_.begin(), data_.end(), [](uint8_t b) { return b == 0; });
 }
 
 std::array<uint8_t, 8> AuthKey::aux_hash() const {

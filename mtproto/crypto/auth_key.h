@@ -25,7 +25,8 @@ class AuthKey {
   // Fails unless key.size() == 256.
   static Result<AuthKey> from_bytes(codecs::ByteView key);
 
-  bool empty() const { return id_ == 0 && !set_; }
+  // No key: default-constructed (a real key, g^ab mod p, is never all zeros).
+  bool empty() const;
   const Data& data() const { return data_; }
   // auth_key_id: SHA1(auth_key)[12..20) read as a little-endian u64 (wire bytes = those 8 bytes).
   uint64_t id() const { return id_; }
@@ -41,7 +42,6 @@ class AuthKey {
  private:
   Data data_{};
   uint64_t id_ = 0;
-  bool set_ = false;
 };
 
 // auth_key_id of a 256-byte key without building an AuthKey.
