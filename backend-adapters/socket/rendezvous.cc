@@ -5,18 +5,12 @@
 #include <cmath>
 #include <numeric>
 
+#include "codecs/common/mix64.h"
+
 namespace mtedge::backend::socket {
 namespace {
 
-// splitmix64's finalizer: a bijective 64-bit mix with full avalanche.
-uint64_t mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
+using codecs::mix64;
 
 // FNV-1a over the name, then mixed: stable across processes and builds.
 uint64_t name_seed(std::string_view name) {

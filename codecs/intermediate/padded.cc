@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "codecs/common/mix64.h"
 #include "codecs/common/small_packet.h"
 #include "codecs/intermediate/intermediate.h"
 
@@ -30,10 +31,7 @@ ParseResult PaddedFramer::parse(MutableByteView in) {
 
 uint64_t PaddedFramer::next_random() {
   // splitmix64: tiny, fast, and good enough for padding that only has to vary.
-  uint64_t z = (rng_state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  return mix64(rng_state_ += 0x9e3779b97f4a7c15ull);
 }
 
 void PaddedFramer::append_padded(ByteView body, uint32_t ack_bit, Bytes& out) {

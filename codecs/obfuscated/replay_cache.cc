@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "codecs/common/mix64.h"
+
 namespace mtedge::codecs::obfuscated {
 namespace {
 
@@ -124,15 +126,9 @@ ReplayCache::Shard& ReplayCache::shard_for(const ReplayDigest& digest) {
 uint64_t replay_digest_hash(const ReplayDigest& digest, size_t from, uint64_t key) {
   uint64_t v = 0;
   for (size_t i = from + 8; i-- > from;) v = v << 8 | digest[i];
-  // The murmur3 64-bit finalizer of (v ^ key): every output bit depends on every input bit,
-  // so without the key nobody can choose digests that share low bits.
-  v ^= key;
-  v ^= v >> 33;
-  v *= 0xff51afd7ed558ccdull;
-  v ^= v >> 33;
-  v *= 0xc4ceb9fe1a85ec53ull;
-  v ^= v >> 33;
-  return v;
+  // Every output bit of the mix depends on every input bit, so without the key nobody can
+  // choose digests that share low bits.
+  return mix64(v ^ key);
 }
 
 bool ReplayCache::check_and_insert(const ReplayDigest& digest, int64_t now) {

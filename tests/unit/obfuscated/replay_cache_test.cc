@@ -181,15 +181,15 @@ ReplayDigest random_digest(std::mt19937_64& rng) {
 
 constexpr uint64_t kTestHashKey = 0x5eed5eed5eed5eedull;
 
-// Bytes 8..16 of a digest whose index hash under kTestHashKey is `hash`: the hash is the
-// murmur3 finalizer of (bytes ^ key), undone step by step.
+// Bytes 8..16 of a digest whose index hash under kTestHashKey is `hash`: the hash is
+// codecs::mix64 (splitmix64's finalizer) of (bytes ^ key), undone step by step.
 void set_index_hash(ReplayDigest& d, uint64_t hash) {
   uint64_t v = hash;
-  v ^= v >> 33;
-  v *= 0x9cb4b2f8129337dbull;  // the inverse of 0xc4ceb9fe1a85ec53 mod 2^64
-  v ^= v >> 33;
-  v *= 0x4f74430c22a54005ull;  // the inverse of 0xff51afd7ed558ccd mod 2^64
-  v ^= v >> 33;
+  v ^= (v >> 31) ^ (v >> 62);
+  v *= 0x319642b2d24d8ec3ull;  // the inverse of 0x94d049bb133111eb mod 2^64
+  v ^= (v >> 27) ^ (v >> 54);
+  v *= 0x96de1b173f119089ull;  // the inverse of 0xbf58476d1ce4e5b9 mod 2^64
+  v ^= (v >> 30) ^ (v >> 60);
   v ^= kTestHashKey;
   for (size_t i = 0; i < 8; ++i) d[8 + i] = uint8_t(v >> (8 * i));
 }
@@ -226,58 +226,47 @@ TEST(ReplayCacheTest, HashDependsOnTheKey) {
   EXPECT_GT(homes.size(), 50u);
 }
 
-TEST(ReplayCacheTest, MatchesModelOneSmallShard) {
-  // Bound 8: the ring is allocated at 8 and wraps; small window: entries age out.
+// Seeds 1..seeds against the model; together the runs must have seen replays and renewals
+// and filled the cache to `max_size`.
+void check_against_model(const ReplayCacheOptions& options, uint64_t seeds, size_t ops,
+                         const std::function<ReplayDigest(std::mt19937_64&)>& fresh,
+                         size_t max_size) {
   ModelRunStats s;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
-    run_against_model({.window_seconds = 6, .max_entries = 8, .shards = 1}, seed, 3000,
-                      random_digest, s);
-    if (HasFatalFailure()) return;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    run_against_model(options, seed, ops, fresh, s);
+    if (::testing::Test::HasFatalFailure()) return;
   }
   EXPECT_GT(s.replays, 0u);
   EXPECT_GT(s.renewals, 0u);
-  EXPECT_EQ(s.max_size, 8u);
+  EXPECT_EQ(s.max_size, max_size);
+}
+
+TEST(ReplayCacheTest, MatchesModelOneSmallShard) {
+  // Bound 8: the ring is allocated at 8 and wraps; small window: entries age out.
+  check_against_model({.window_seconds = 6, .max_entries = 8, .shards = 1}, 20, 3000, random_digest,
+                      8);
 }
 
 TEST(ReplayCacheTest, MatchesModelGrowingRing) {
   // Bound 100 per shard (not a power of two): the ring grows 16, 32, 64, 100 and wraps.
-  ModelRunStats s;
-  for (uint64_t seed = 1; seed <= 10; ++seed) {
-    run_against_model({.window_seconds = 60, .max_entries = 100, .shards = 1}, seed, 20000,
-                      random_digest, s);
-    if (HasFatalFailure()) return;
-  }
-  EXPECT_GT(s.replays, 0u);
-  EXPECT_GT(s.renewals, 0u);
-  EXPECT_EQ(s.max_size, 100u);
+  check_against_model({.window_seconds = 60, .max_entries = 100, .shards = 1}, 10, 20000,
+                      random_digest, 100);
 }
 
 TEST(ReplayCacheTest, MatchesModelSeveralShards) {
-  ModelRunStats s;
-  for (uint64_t seed = 1; seed <= 10; ++seed) {
-    run_against_model({.window_seconds = 30, .max_entries = 40, .shards = 3}, seed, 10000,
-                      random_digest, s);
-    if (HasFatalFailure()) return;
-  }
-  EXPECT_GT(s.replays, 0u);
-  EXPECT_GT(s.renewals, 0u);
-  EXPECT_EQ(s.max_size, 39u);  // 13 per shard
+  check_against_model({.window_seconds = 30, .max_entries = 40, .shards = 3}, 10, 10000,
+                      random_digest, 39);  // 13 per shard
 }
 
 TEST(ReplayCacheTest, MatchesModelWithCollidingDigests) {
   // Deletions from the middle of long and overlapping probe chains, index rebuilt at each
   // growth, chains wrapping past the index's end.
   for (size_t max_entries : {7u, 64u, 300u}) {
-    ModelRunStats s;
-    for (uint64_t seed = 1; seed <= 10; ++seed) {
-      run_against_model(
-          {.window_seconds = 20, .max_entries = max_entries, .shards = 1, .hash_key = kTestHashKey},
-          seed, 10000, colliding_digest, s);
-      if (HasFatalFailure()) return;
-    }
-    EXPECT_GT(s.replays, 0u);
-    EXPECT_GT(s.renewals, 0u);
-    EXPECT_EQ(s.max_size, max_entries);
+    SCOPED_TRACE(max_entries);
+    check_against_model(
+        {.window_seconds = 20, .max_entries = max_entries, .shards = 1, .hash_key = kTestHashKey},
+        10, 10000, colliding_digest, max_entries);
+    if (HasFatalFailure()) return;
   }
 }
 
