@@ -82,6 +82,7 @@ struct SessionConn {
 
 struct Session {
   SessionKey key;
+  uint64_t unique_id = 0;    // new_session_created.unique_id: the same in every announcement
   int64_t first_msg_id = 0;  // new_session_created.first_msg_id (0: not announced yet)
   int64_t last_out_msg_id = 0;
   int32_t out_content_count = 0;  // content-related messages sent (seq_no source)
@@ -103,8 +104,8 @@ struct Session {
   // request): `unacked` goes out with the session's next request, on any connection.
   bool resend_unacked = false;
   bool overflow_logged = false;  // the unacked-queue overflow warning was logged for this session
+  uint32_t last_active = 0;      // unix seconds, whole (idle expiry needs no more; fits until 2106)
   std::shared_ptr<const AppInfo> app;  // from initConnection
-  double last_active = 0;              // unix seconds
 };
 
 // Per auth key: what outlives one session. Users (sign-in) and update state hang off this

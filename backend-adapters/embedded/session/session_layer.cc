@@ -123,7 +123,7 @@ void SessionLayer::announce(int64_t first_msg_id) {
   TlWriter w(out);
   w.write_uint32(ids::kNewSessionCreated);
   w.write_int64(first_msg_id);
-  w.write_uint64(mtproto::random_u64());  // unique_id: announced once per session, not kept
+  w.write_uint64(session_.unique_id);
   w.write_int64(out_.salt);
   emit(std::move(out), true, false);
 }

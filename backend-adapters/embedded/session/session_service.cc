@@ -16,6 +16,11 @@
 namespace mtedge::backend::embedded {
 
 namespace {
+
+// Session::last_active from a clock reading.
+uint32_t whole_seconds(double unix_seconds) {
+  return unix_seconds <= 0 ? 0 : static_cast<uint32_t>(unix_seconds);
+}
 std::atomic<uint64_t> next_instance_id{1};
 
 // Salts are checked on every message: a small per-thread cache saves the HMACs.
@@ -122,7 +127,7 @@ void SessionService::expire_locked(Shard& shard, double now, size_t max_steps) {
     Session& s = shard.lru.back();
     if (now - s.last_active < config_.session_idle_expiry_s) break;
     if (!s.conns.empty()) {
-      s.last_active = now;
+      s.last_active = whole_seconds(now);
       shard.lru.splice(shard.lru.begin(), shard.lru, std::prev(shard.lru.end()));
       continue;
     }
@@ -136,7 +141,7 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   auto it = shard.sessions.find(key);
   if (it != shard.sessions.end()) {
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    it->second->last_active = now;
+    it->second->last_active = whole_seconds(now);
     *created = false;
     return *it->second;
   }
@@ -149,7 +154,8 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   }
   Session& session = shard.lru.emplace_front();
   session.key = key;
-  session.last_active = now;
+  session.unique_id = mtproto::random_u64();
+  session.last_active = whole_seconds(now);
   shard.sessions.emplace(key, shard.lru.begin());
   *created = true;
   return session;
@@ -282,7 +288,7 @@ void SessionService::detach(ConnId conn, uint64_t auth_key_id, int64_t session_i
   if (it == shard.sessions.end()) return;
   auto& conns = it->second->conns;
   std::erase_if(conns, [conn](const SessionConn& c) { return c.id == conn; });
-  it->second->last_active = clock_();
+  it->second->last_active = whole_seconds(clock_());
 }
 
 OutMessage SessionService::container(uint64_t auth_key_id, int64_t session_id,

@@ -119,7 +119,7 @@ TEST_F(EmbeddedTest, MsgIdTooOldTooNewAndBadParity) {
     EXPECT_EQ(bad.code, tc.code);
   }
   // Inside the window (290 s old) is fine; being lower than the session's first message it
-  // repeats new_session_created with that id as first_msg_id.
+  // repeats new_session_created with that id as first_msg_id, and the session's unique_id.
   int64_t old_id = c.next_msg_id(-290);
   auto replies = send_raw(conn, c, old_id, 0, ping_body(1), c.salt);
   ASSERT_EQ(replies.size(), 2u);
@@ -127,7 +127,16 @@ TEST_F(EmbeddedTest, MsgIdTooOldTooNewAndBadParity) {
   TlReader r(replies[0].body);
   r.read_uint32();
   EXPECT_EQ(r.read_int64(), old_id);
+  const uint64_t unique_id = r.read_uint64();
   EXPECT_EQ(replies[1].constructor(), ids::kPong);
+  int64_t older_id = c.next_msg_id(-295);
+  replies = send_raw(conn, c, older_id, 0, ping_body(1), c.salt);
+  ASSERT_EQ(replies.size(), 2u);
+  ASSERT_EQ(replies[0].constructor(), ids::kNewSessionCreated);
+  TlReader again(replies[0].body);
+  again.read_uint32();
+  EXPECT_EQ(again.read_int64(), older_id);
+  EXPECT_EQ(again.read_uint64(), unique_id);  // the same session
 }
 
 TEST_F(EmbeddedTest, SeqNoErrors) {
