@@ -457,6 +457,13 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
       return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
                            "\" passes encrypted packets through; set edge_decryption = false");
     }
+    if (const std::optional<int32_t> dc = factory->this_dc();
+        edge && dc && *dc != config.crypto.dc_id) {
+      return Status::error(block_path + ".this_dc: " + std::to_string(*dc) +
+                           " differs from crypto.dc_id = " + std::to_string(config.crypto.dc_id) +
+                           " (clients would be sent to DC " + std::to_string(*dc) +
+                           " and their handshakes refused with -444); set both to the same id");
+    }
     config.make_adapter = [factory](const backend::AdapterContext& context) {
       return factory->create(context);
     };

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,10 @@ class AdapterFactory {
  public:
   virtual ~AdapterFactory() = default;
   virtual EdgeDecryptionNeed edge_decryption() const { return EdgeDecryptionNeed::kAny; }
+  // After configure(): the DC id this backend tells clients they are on (`<block>.this_dc`),
+  // if it has one. With edge decryption the gateway requires it to equal crypto.dc_id, the
+  // DC the handshake accepts.
+  virtual std::optional<int32_t> this_dc() const { return std::nullopt; }
   // `block` is the adapter's table (`[backend.<type>]`), `path` its key path for messages
   // ("backend.relay"). Unknown keys are errors.
   virtual Status configure(const toml::table& block, std::string_view path) = 0;

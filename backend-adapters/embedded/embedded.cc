@@ -13,6 +13,11 @@ EmbeddedFactory::EmbeddedFactory(KeyStoreProvider key_store)
 
 EmbeddedFactory::~EmbeddedFactory() = default;
 
+std::optional<int32_t> EmbeddedFactory::this_dc() const {
+  if (!service_) return std::nullopt;
+  return service_->config().this_dc;
+}
+
 Status EmbeddedFactory::configure(const toml::table& block, std::string_view path) {
   auto config = parse_config(block, path);
   if (!config) return config.status();

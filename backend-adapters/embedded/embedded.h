@@ -28,6 +28,7 @@ class EmbeddedFactory final : public AdapterFactory {
   ~EmbeddedFactory() override;
 
   EdgeDecryptionNeed edge_decryption() const override { return EdgeDecryptionNeed::kRequired; }
+  std::optional<int32_t> this_dc() const override;
 
   // Validates [backend.embedded] and builds the process's SessionService (loads the
   // embedded TL schemas).

@@ -473,6 +473,27 @@ TEST(GatewayConfig, ShippedConfigIsValid) {
   EXPECT_TRUE(r->admin.enabled);
 }
 
+TEST(GatewayConfig, EmbeddedThisDcMustMatchCryptoDcId) {
+  backend::AdapterRegistry registry;
+  register_builtin_adapters(registry);
+  if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
+  auto config_with = [](int crypto_dc, int this_dc) {
+    return "[[listener]]\naddress = \"127.0.0.1:8888\"\n[crypto]\nedge_decryption = true\n"
+           "rsa_private_keys = [\"" MTEDGE_VECTORS_DIR "/test_rsa_2048.pem\"]\ndc_id = " +
+           std::to_string(crypto_dc) +
+           "\n[backend]\ntype = \"embedded\"\n[backend.embedded]\nthis_dc = " +
+           std::to_string(this_dc) + "\n";
+  };
+  Result<Config> same = parse_config(config_with(3, 3), registry);
+  ASSERT_TRUE(same.is_ok()) << same.message();
+  EXPECT_EQ(same->crypto.dc_id, 3);
+  Result<Config> differ = parse_config(config_with(3, 2), registry);
+  ASSERT_FALSE(differ.is_ok());
+  EXPECT_NE(differ.message().find("backend.embedded.this_dc: 2 differs from crypto.dc_id = 3"),
+            std::string::npos)
+      << differ.message();
+}
+
 TEST(GatewayConfig, MissingFile) {
   Result<Config> r = load_config_file("/nonexistent/mtedge.toml", test_registry());
   ASSERT_FALSE(r.is_ok());
