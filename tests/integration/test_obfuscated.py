@@ -231,7 +231,10 @@ class TlsServerFronting(GatewayTestCase):
 
     @classmethod
     def setUpClass(cls):
+        # Class cleanups run even when setUpClass fails below (e.g. mtedge does not start),
+        # so neither the TLS server nor its directory outlives the test.
         cls.tmp = tempfile.mkdtemp(prefix="mtedge-front-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.cert, key = os.path.join(cls.tmp, "cert.pem"), os.path.join(cls.tmp, "key.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                         "-subj", "/CN=decoy.test", "-keyout", key, "-out", cls.cert],
@@ -241,8 +244,8 @@ class TlsServerFronting(GatewayTestCase):
             ["openssl", "s_server", "-accept", "127.0.0.1:%d" % cls.tls_port, "-cert", cls.cert,
              "-key", key, "-www", "-quiet"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.addClassCleanup(cls.stop_server)
         if not net.wait_for_port("127.0.0.1", cls.tls_port, 10):
-            cls.server.kill()
             raise RuntimeError("openssl s_server did not start")
         cls.config_kw = dict(
             transports=("fake-tls",),
@@ -252,11 +255,9 @@ class TlsServerFronting(GatewayTestCase):
         super().setUpClass()
 
     @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
+    def stop_server(cls):
         cls.server.kill()
         cls.server.wait()
-        shutil.rmtree(cls.tmp)
 
     def test_tls_client_sees_the_fronting_server(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
