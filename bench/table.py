@@ -1,14 +1,16 @@
 """Prints bench/run's table from the JSON files mtedge-load wrote (one per cell).
 
-usage: table.py WORKDIR DURATION PERF_WINDOW
+usage: table.py WORKDIR DURATION PERF_WINDOW [ROUNDS]
 """
 import datetime
 import json
 import os
 import platform
+import statistics
 import sys
 
 work, duration, perf_window = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 
 
 def cell(name):
@@ -19,16 +21,16 @@ def cell(name):
         return json.load(f)
 
 
-def cpu_per_frame_dir(c):
+def cpu_per_frame_dir(name, c):
     """CPU µs of the watched proxy per frame per direction (a round trip is two frames)."""
-    w = c.get("watch") if c else None
+    w = c.get("watch")
     return w["cpu_us_per_frame"] / 2 if w and c["frames"] else None
 
 
 def syscalls_per_rt(name, c):
     """Syscalls of the watched proxy per round trip, from perf stat over PERF_WINDOW seconds."""
     path = os.path.join(work, name + ".perf")
-    if not c or not c["frames_per_s"] or not os.path.exists(path):
+    if not c["frames_per_s"] or not os.path.exists(path):
         return None
     with open(path) as f:
         for line in f:
@@ -38,16 +40,57 @@ def syscalls_per_rt(name, c):
     return None
 
 
-def fps(c):
-    return c["frames_per_s"] if c else None
+def fps(name, c):
+    return c["frames_per_s"]
 
 
-def mbs(c):
-    return c["mb_per_s"] if c else None
+def mbs(name, c):
+    return c["mb_per_s"]
 
 
-def p99(c):
-    return c["latency_us"]["p99"] if c else None
+def p99(name, c):
+    return c["latency_us"]["p99"]
+
+
+class Rounds:
+    """The rounds of one cell: NAME.json, NAME.r2.json, ... (bench/run's BENCH_ROUNDS)."""
+
+    def __init__(self, name):
+        self.cells = []  # (file name, JSON) per round run, in round order
+        for r in range(1, rounds + 1):
+            file = name if r == 1 else "%s.r%d" % (name, r)
+            c = cell(file)
+            if c is None:
+                break
+            self.cells.append((file, c))
+
+    def values(self, metric):
+        """The metric per round (None where the cell has no such value)."""
+        return [metric(f, c) for f, c in self.cells]
+
+    def median(self, metric):
+        v = [x for x in self.values(metric) if x is not None]
+        return statistics.median(v) if v else None
+
+    def note_errors(self, label):
+        if not self.cells:
+            note_errors(label, None)
+        for i, (_, c) in enumerate(self.cells):
+            note_errors(label if len(self.cells) == 1 else "%s round %d" % (label, i + 1), c)
+
+
+def round_ratio(a, b, metric):
+    """a/b: one round's, or the median of the per-round ratios and their range."""
+    ratios = [x / y for x, y in zip(a.values(metric), b.values(metric)) if x and y]
+    if not ratios:
+        return "-"
+    if len(ratios) == 1:
+        return "{:.2f}x".format(ratios[0])
+    return "{:.2f}x ({:.2f}-{:.2f})".format(statistics.median(ratios), min(ratios), max(ratios))
+
+
+def size_name(size):
+    return "16 KiB" if size == 16384 else "64 B"
 
 
 def num(v, spec="{:,.0f}"):
@@ -80,10 +123,15 @@ def note_errors(name, c):
 print("mtedge bench/run  %s  %s, %d CPUs  (%s s per cell, 1 frame in flight per connection)" % (
     datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), cpu_model(), os.cpu_count(), duration))
 print()
-print("Relay: client -> proxy -> intermediate echo. mtedge: obfuscated2 client, 1 worker;")
-print("nginx stream (1 worker, 64 KiB buffers) and direct: plain intermediate, same frames.")
+print("Relay, the same byte stream: an obfuscated2 client (intermediate inside) sends the same frames")
+print("through each proxy to an intermediate echo. mtedge (1 worker) de-obfuscates and re-frames;")
+print("nginx stream (1 worker, 64 KiB buffers) passes the bytes on and the echo de-obfuscates them,")
+print("as the server behind a pass-through proxy must. direct: plain intermediate to the echo.")
 print("rt/s = round trips per second; cpu = proxy CPU us per frame per direction (/proc);")
 print("sys = proxy syscalls per round trip (perf stat, where available).")
+if rounds > 1:
+    print("At 64 connections every figure is the median of %d rounds (the proxies alternating within" % rounds)
+    print("each round) and a ratio is the median of the per-round ratios, their range in brackets.")
 header = ("| size | conns | direct rt/s | nginx rt/s | nginx MB/s | nginx p99 us | nginx cpu | nginx sys "
           "| mtedge rt/s | mtedge MB/s | mtedge p99 us | mtedge cpu | mtedge sys "
           "| mtedge/nginx rt/s | mtedge/nginx cpu |")
@@ -91,51 +139,42 @@ print(header)
 print("|" + "---|" * (header.count("|") - 1))
 for size in (64, 16384):
     for conns in (1, 64, 1000):
-        d, n, m = (cell("%s-%d-%d" % (t, size, conns)) for t in ("direct", "nginx", "mtedge"))
-        for t, c in (("direct", d), ("nginx", n), ("mtedge", m)):
-            note_errors("%s %d B x %d" % (t, size, conns), c)
-        sys_n = syscalls_per_rt("nginx-%d-%d" % (size, conns), n)
-        sys_m = syscalls_per_rt("mtedge-%d-%d" % (size, conns), m)
+        label = "%d B x %d" % (size, conns)
+        d = Rounds("direct-%d-%d" % (size, conns))
+        n = Rounds("nginx-obf-%d-%d" % (size, conns))
+        m = Rounds("mtedge-%d-%d" % (size, conns))
+        for t, r in (("direct", d), ("nginx obfuscated", n), ("mtedge", m)):
+            r.note_errors("%s %s" % (t, label))
         print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            "16 KiB" if size == 16384 else "64 B", conns, num(fps(d)),
-            num(fps(n)), num(mbs(n), "{:,.1f}"), num(p99(n), "{:,.0f}"), num(cpu_per_frame_dir(n), "{:.1f}"),
-            num(sys_n, "{:.1f}"),
-            num(fps(m)), num(mbs(m), "{:,.1f}"), num(p99(m), "{:,.0f}"), num(cpu_per_frame_dir(m), "{:.1f}"),
-            num(sys_m, "{:.1f}"),
-            ratio(fps(m), fps(n)), ratio(cpu_per_frame_dir(m), cpu_per_frame_dir(n))))
-
-for size in (64, 16384):
-    c = cell("mtedge-plain-%d-64" % size)
-    n = cell("nginx-%d-64" % size)
-    if c:
-        note_errors("mtedge plain %d B x 64" % size, c)
-        print("mtedge with a plain intermediate client (as nginx gets), %s x 64: %s rt/s, cpu %s us "
-              "per frame per direction, %s syscalls per round trip; mtedge/nginx rt/s %s, cpu %s" % (
-                  "16 KiB" if size == 16384 else "64 B", num(c["frames_per_s"]),
-                  num(cpu_per_frame_dir(c), "{:.1f}"),
-                  num(syscalls_per_rt("mtedge-plain-%d-64" % size, c), "{:.1f}"),
-                  ratio(c["frames_per_s"], n and n["frames_per_s"]),
-                  ratio(cpu_per_frame_dir(c), cpu_per_frame_dir(n))))
+            size_name(size), conns, num(d.median(fps)),
+            num(n.median(fps)), num(n.median(mbs), "{:,.1f}"), num(n.median(p99)),
+            num(n.median(cpu_per_frame_dir), "{:.1f}"), num(n.median(syscalls_per_rt), "{:.1f}"),
+            num(m.median(fps)), num(m.median(mbs), "{:,.1f}"), num(m.median(p99)),
+            num(m.median(cpu_per_frame_dir), "{:.1f}"), num(m.median(syscalls_per_rt), "{:.1f}"),
+            round_ratio(m, n, fps), round_ratio(m, n, cpu_per_frame_dir)))
 
 print()
-print("The same obfuscated2 stream through nginx: the client speaks obfuscated2 to both proxies;")
-print("behind nginx the echo de-obfuscates it (as the server behind a pass-through proxy must),")
-print("behind mtedge mtedge does and the echo gets plain intermediate.")
-header = ("| size | conns | nginx rt/s | nginx MB/s | nginx cpu | mtedge rt/s | mtedge MB/s | mtedge cpu "
-          "| mtedge/nginx rt/s | mtedge/nginx cpu |")
+print("Against nginx fed a plain intermediate client (the same frames with no AES anywhere: nginx's")
+print("whole path does none of the de-obfuscation that mtedge, or the server behind nginx, does).")
+print("mtedge obfuscated2: the cells above; mtedge plain: mtedge with the same plain client.")
+header = ("| size | conns | nginx rt/s | nginx MB/s | nginx cpu | mtedge obfuscated2 / nginx rt/s "
+          "| cpu | mtedge plain rt/s | mtedge plain cpu | mtedge plain / nginx rt/s | cpu |")
 print(header)
 print("|" + "---|" * (header.count("|") - 1))
 for size in (64, 16384):
     for conns in (1, 64, 1000):
-        n, m = cell("nginx-obf-%d-%d" % (size, conns)), cell("mtedge-%d-%d" % (size, conns))
-        if n is None:
-            continue
-        note_errors("nginx obfuscated %d B x %d" % (size, conns), n)
-        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            "16 KiB" if size == 16384 else "64 B", conns, num(fps(n)), num(mbs(n), "{:,.1f}"),
-            num(cpu_per_frame_dir(n), "{:.1f}"), num(fps(m)), num(mbs(m), "{:,.1f}"),
-            num(cpu_per_frame_dir(m), "{:.1f}"), ratio(fps(m), fps(n)),
-            ratio(cpu_per_frame_dir(m), cpu_per_frame_dir(n))))
+        n = Rounds("nginx-%d-%d" % (size, conns))
+        m = Rounds("mtedge-%d-%d" % (size, conns))
+        p = Rounds("mtedge-plain-%d-%d" % (size, conns))
+        n.note_errors("nginx plain %d B x %d" % (size, conns))
+        if p.cells:
+            p.note_errors("mtedge plain %d B x %d" % (size, conns))
+        print("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            size_name(size), conns, num(n.median(fps)), num(n.median(mbs), "{:,.1f}"),
+            num(n.median(cpu_per_frame_dir), "{:.1f}"), round_ratio(m, n, fps),
+            round_ratio(m, n, cpu_per_frame_dir), num(p.median(fps)),
+            num(p.median(cpu_per_frame_dir), "{:.1f}"), round_ratio(p, n, fps),
+            round_ratio(p, n, cpu_per_frame_dir)))
 
 print()
 print("Terminate mode: obfuscated2 client -> mtedge (edge decryption, embedded backend, 1 worker).")
@@ -187,6 +226,18 @@ for name, label in (("idle-mtedge-relay", "mtedge relay (obfuscated2)"),
     per = (c.get("watch") or {}).get("rss_per_connection_bytes")
     print("| %s | %s | %s | %s |" % (label, num(c["connections_established"]), num(per),
                                      num(per * 10000 / 1048576 if per else None, "{:.1f}")))
+
+print()
+print("Targets (the same byte stream, 64 connections; idle memory as above):")
+for size, metric, what in ((64, fps, "round trips/s"), (16384, mbs, "MB/s")):
+    m, n = Rounds("mtedge-%d-64" % size), Rounds("nginx-obf-%d-64" % size)
+    print("  relay %s x 64: mtedge/nginx %s %s (target >= 1.0x)" % (
+        size_name(size), what, round_ratio(m, n, metric)))
+for name, label, limit in (("idle-mtedge-relay", "relayed", 3072),
+                           ("idle-mtedge-terminate", "terminated", 2048)):
+    c = cell(name)
+    per = (c.get("watch") or {}).get("rss_per_connection_bytes") if c else None
+    print("  idle %s connection: %s B (target <= %d B)" % (label, num(per), limit))
 
 print()
 print("errors: " + ("none" if not errors else "; ".join(errors)))
