@@ -197,6 +197,12 @@ void SocketAdapter::on_stream_down(BackendStream& stream) {
   for (ConnId id : bound) give_outcome(id, "backend endpoint down");
 }
 
+void SocketAdapter::on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) {
+  if (stopping_) return;
+  // The stream the key's frames will take (bind()), so the announcement is ahead of them.
+  streams_[hash_->pick(auth_key_id)]->send_auth_key_created(auth_key_id, server_salt);
+}
+
 void SocketAdapter::on_client_drained(ConnId id) {
   if (stopping_) return;
   auto it = clients_.find(id);

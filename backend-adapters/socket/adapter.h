@@ -48,6 +48,8 @@ class SocketAdapter final : public BackendAdapter {
 
   void on_open(const ConnInfo& info) override;
   bool on_frame(const Frame& frame) override;
+  // Edge decryption: announced to the key's endpoint (AuthKeyCreated) if that backend asked.
+  void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override;
   void on_client_drained(ConnId conn) override;
   void on_close(ConnId conn, CloseReason reason) override;
   void stop(std::function<void()> done) override;

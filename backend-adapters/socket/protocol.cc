@@ -113,6 +113,21 @@ v1::GatewayMessage make_credit(uint32_t messages) {
   return message;
 }
 
+v1::GatewayMessage make_auth_key_created(uint64_t auth_key_id, int64_t server_salt) {
+  v1::GatewayMessage message;
+  v1::AuthKeyCreated* out = message.mutable_auth_key_created();
+  out->set_auth_key_id(auth_key_id);
+  out->set_server_salt(server_salt);
+  return message;
+}
+
+bool has_capability(const v1::HelloAck& hello, std::string_view capability) {
+  for (const std::string& listed : hello.capabilities()) {
+    if (listed == capability) return true;
+  }
+  return false;
+}
+
 void append_delimited(const google::protobuf::MessageLite& message, Bytes& out) {
   size_t size = message.ByteSizeLong();
   append_length(out, size);

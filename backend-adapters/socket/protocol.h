@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "backend-adapters/api/frame.h"
 #include "backend-adapters/socket/delimited.h"
@@ -18,7 +19,9 @@ namespace v1 = ::mtedge::v1;
 
 inline constexpr uint32_t kProtocolVersion = 1;
 // What this gateway offers in Hello.capabilities.
-inline constexpr const char* kCapabilities[] = {"session-target", "undelivered"};
+inline constexpr const char* kAuthKeyCreatedCapability = "auth-key-created";
+inline constexpr const char* kCapabilities[] = {"session-target", "undelivered",
+                                                kAuthKeyCreatedCapability};
 
 struct HelloParams {
   std::string gateway_id;
@@ -33,6 +36,9 @@ v1::GatewayMessage make_conn_opened(const ConnInfo& info);
 v1::GatewayMessage make_frame(const Frame& frame);
 v1::GatewayMessage make_conn_closed(ConnId conn, v1::CloseReason reason);
 v1::GatewayMessage make_credit(uint32_t messages);
+v1::GatewayMessage make_auth_key_created(uint64_t auth_key_id, int64_t server_salt);
+// Whether the backend listed `capability` in its HelloAck.
+bool has_capability(const v1::HelloAck& hello, std::string_view capability);
 v1::CloseReason to_wire(CloseReason reason);
 
 // Appends `message` in delimited form (varint length, then the message).

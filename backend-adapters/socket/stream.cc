@@ -106,10 +106,11 @@ void BackendStream::on_hello(const v1::HelloAck& hello) {
   ready_ = true;
   down_ = false;
   backoff_ms_ = config_.reconnect_min_ms;
+  wants_auth_keys_ = has_capability(hello, kAuthKeyCreatedCapability);
   ledger_.add_send_credit(hello.initial_credit());
-  spdlog::info("socket: worker {} endpoint {}: ready (backend \"{}\", protocol v{}, credit {})",
+  spdlog::info("socket: worker {} endpoint {}: ready (backend \"{}\", protocol v{}, credit {}{})",
                owner_->worker(), endpoint_.name, hello.backend_id().substr(0, 64), hello.version(),
-               hello.initial_credit());
+               hello.initial_credit(), wants_auth_keys_ ? ", auth-key-created" : "");
   drain();
 }
 
@@ -192,6 +193,16 @@ void BackendStream::send_control(ConnId conn, const v1::GatewayMessage& message)
     write_now(message);
   } else {
     enqueue(conn, false, message);
+  }
+}
+
+void BackendStream::send_auth_key_created(uint64_t auth_key_id, int64_t server_salt) {
+  if (!ready_ || !wants_auth_keys_) return;
+  v1::GatewayMessage message = make_auth_key_created(auth_key_id, server_salt);
+  if (pending_.empty()) {
+    write_now(message);
+  } else {
+    enqueue(0, false, message);  // behind queued frames: they may be older clients' frames
   }
 }
 

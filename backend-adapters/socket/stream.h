@@ -58,6 +58,9 @@ class BackendStream final : private MessageSink {
   void send_control(ConnId conn, const v1::GatewayMessage& message);
   // Tells the backend a ServerFrame was not delivered (not ordered, costs nothing).
   void send_undelivered(const v1::ServerFrame& frame);
+  // Announces a new auth key (costs nothing), in order ahead of anything queued after it;
+  // only while ready and only to a backend that asked for it in its HelloAck.
+  void send_auth_key_created(uint64_t auth_key_id, int64_t server_salt);
   // The client is gone or failed: forget its pause and give back credit held for it.
   void forget(ConnId conn);
   // Drops the client's queued frames (not its conn_opened/conn_closed); returns how many.
@@ -124,8 +127,9 @@ class BackendStream final : private MessageSink {
   size_t pending_bytes_ = 0;
   std::unordered_set<ConnId> paused_;
   bool connected_ = false;
-  bool ready_ = false;  // HelloAck accepted
-  bool down_ = false;   // failed since the last HelloAck
+  bool ready_ = false;            // HelloAck accepted
+  bool down_ = false;             // failed since the last HelloAck
+  bool wants_auth_keys_ = false;  // the HelloAck listed "auth-key-created"
   bool stopping_ = false;
   uint32_t backoff_ms_ = 0;
   std::minstd_rand jitter_;

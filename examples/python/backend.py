@@ -13,6 +13,8 @@ What it answers:
 - unencrypted and encrypted (pass-through) frames: the packet echoed back to the
   connection, after a quick-ack token when the client asked for one. A real backend would
   run the handshake / the session layer here.
+It asks for "auth-key-created" in its hello and logs each AuthKeyCreated (edge decryption
+on: the key's id and the salt its handshake gave the client); it does not check salts.
 
 Usage:
     backend.py --listen 127.0.0.1:9500 [--name b1] [--credit 256] [--log-frames]
@@ -190,6 +192,7 @@ class Stream:
         ack.hello.version = PROTOCOL_VERSION
         ack.hello.backend_id = self.name
         ack.hello.initial_credit = self.window
+        ack.hello.capabilities.append("auth-key-created")
         self.write(ack, costs_credit=False)
         self.log("hello gateway=%s worker=%d" % (h.gateway_id, h.worker))
         while True:
@@ -212,11 +215,19 @@ class Stream:
                                                        message.conn_closed.reason))
             elif kind == "undelivered":
                 self.log("undelivered ref=%d" % message.undelivered.ref)
+            elif kind == "auth_key_created":
+                # A backend that checks salts accepts this one for the key's first messages.
+                created = message.auth_key_created
+                self.log("auth_key_created key=%016x salt=%016x" % (
+                    created.auth_key_id, created.server_salt & (2**64 - 1)))
 
     def on_frame(self, frame):
-        self.log("frame conn=%x key=%016x kind=%s size=%d" % (
+        salt = ""
+        if frame.kind == pb.FRAME_KIND_DECRYPTED:
+            salt = " salt=%016x" % (frame.decrypted.salt & (2**64 - 1))
+        self.log("frame conn=%x key=%016x kind=%s size=%d%s" % (
             frame.conn_id, frame.auth_key_id, pb.FrameKind.Name(frame.kind),
-            len(frame.packet) or len(frame.decrypted.body)))
+            len(frame.packet) or len(frame.decrypted.body), salt))
         if frame.kind == pb.FRAME_KIND_DECRYPTED:
             self.answer_decrypted(frame)
             return

@@ -336,7 +336,7 @@ class EndpointDown(SocketCase):
                 c.close()
             self.assertLess(time.monotonic(), deadline, "no recovery after restart")
             time.sleep(0.1)
-        self.assertIn(victim_keys[0], restarted.keys())
+        self.assertIs(self.home_of(victim_keys[0]), restarted)
 
 
 class EndpointDownClose(SocketCase):

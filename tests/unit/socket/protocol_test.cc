@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace mtedge::backend::socket {
@@ -122,6 +123,28 @@ TEST(Protocol, HelloMustComeFirstWithOurVersion) {
   hello.mutable_hello()->set_version(2);
   EXPECT_FALSE(check(hello, false));
   EXPECT_FALSE(check(frame_to_conn(8), false)) << "a frame before hello";
+}
+
+TEST(Protocol, AuthKeyCreatedOnlyForBackendsThatAskForIt) {
+  // The gateway offers it; a backend asks for it in its HelloAck.
+  const v1::GatewayMessage hello = make_hello({});
+  const auto& offered = hello.hello().capabilities();
+  EXPECT_NE(std::find(offered.begin(), offered.end(), "auth-key-created"), offered.end());
+  v1::HelloAck ack;
+  EXPECT_FALSE(has_capability(ack, kAuthKeyCreatedCapability));
+  ack.add_capabilities("auth-key");
+  ack.add_capabilities("auth-key-created-v2");
+  EXPECT_FALSE(has_capability(ack, kAuthKeyCreatedCapability)) << "whole strings only";
+  ack.add_capabilities("auth-key-created");
+  EXPECT_TRUE(has_capability(ack, kAuthKeyCreatedCapability));
+
+  // The key id and a negative salt survive the wire unchanged.
+  Bytes wire = serialize(make_auth_key_created(0xfedcba9876543210ull, -2));
+  v1::GatewayMessage back;
+  ASSERT_TRUE(back.ParseFromArray(wire.data(), static_cast<int>(wire.size())));
+  ASSERT_EQ(back.kind_case(), v1::GatewayMessage::kAuthKeyCreated);
+  EXPECT_EQ(back.auth_key_created().auth_key_id(), 0xfedcba9876543210ull);
+  EXPECT_EQ(back.auth_key_created().server_salt(), -2);
 }
 
 TEST(Protocol, FrameChecks) {
