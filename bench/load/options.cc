@@ -25,6 +25,9 @@ constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options
   --rate R           frames/s over all connections (default: as fast as answers come)
   --duration S       measured seconds (default 5)
   --warmup S         seconds of traffic before measuring (default 1)
+  --setup-timeout S  seconds for every connection to be set up (connect, transport, and
+                     the handshake in ping / idle modes); what is still setting up then
+                     counts as setup_timeout errors (default 60)
   --rsa-key FILE     the server's RSA key, PEM, public or private (ping, handshake)
   --watch-pid PID    also report that process's CPU per frame and RSS (from /proc)
   --json FILE        write the results as JSON
@@ -149,6 +152,8 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
       ok = parse_double(value, o.duration_s) && o.duration_s > 0;
     } else if (flag == "--warmup") {
       ok = parse_double(value, o.warmup_s);
+    } else if (flag == "--setup-timeout") {
+      ok = parse_double(value, o.setup_timeout_s) && o.setup_timeout_s > 0;
     } else if (flag == "--rsa-key") {
       o.rsa_key_file = value;
     } else if (flag == "--watch-pid") {

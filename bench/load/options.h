@@ -35,6 +35,8 @@ struct LoadOptions {
   double rate = 0;                         // frames/s over all connections; 0 = closed loop
   double duration_s = 5;
   double warmup_s = 1;  // traffic before the measured window
+  // Connections not set up (handshake included) this long after the start are errors.
+  double setup_timeout_s = 60;
   LoadMode mode = LoadMode::kRaw;
   std::string rsa_key_file;  // ping / handshake: the server's key (PEM)
   int32_t dc = 2;

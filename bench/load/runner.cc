@@ -9,10 +9,6 @@ namespace mtedge::bench {
 
 namespace {
 
-// Setup (connects, handshakes, idle round trips) that takes longer than this is cut short:
-// the window starts anyway and the stragglers count as errors.
-constexpr double kSetupLimitS = 60;
-
 double seconds_between(uint64_t from_ns, uint64_t to_ns) {
   return double(to_ns - from_ns) / 1e9;
 }
@@ -97,7 +93,9 @@ void Runner::tick() {
     const bool setup_done =
         options_.mode == LoadMode::kHandshake || (to_open_.empty() && connecting_ == 0);
     if (setup_done && setup_done_ns_ == 0) setup_done_ns_ = now;
-    if (setup_done_ns_ == 0 && seconds_between(start_ns_, now) > kSetupLimitS) {
+    // Setup (connects, handshakes, idle round trips) longer than --setup-timeout is cut
+    // short: the window starts anyway and the stragglers count as errors.
+    if (setup_done_ns_ == 0 && seconds_between(start_ns_, now) > options_.setup_timeout_s) {
       result_.stats.errors["setup_timeout"] += connecting_ + unsigned(to_open_.size());
       setup_done_ns_ = now;
     }
