@@ -124,8 +124,7 @@ ReplayCache::Shard& ReplayCache::shard_for(const ReplayDigest& digest) {
 }
 
 uint64_t replay_digest_hash(const ReplayDigest& digest, size_t from, uint64_t key) {
-  uint64_t v = 0;
-  for (size_t i = from + 8; i-- > from;) v = v << 8 | digest[i];
+  const uint64_t v = load_le64(digest.data() + from);
   // Every output bit of the mix depends on every input bit, so without the key nobody can
   // choose digests that share low bits.
   return mix64(v ^ key);
