@@ -25,9 +25,10 @@
 #include <optional>
 #include <vector>
 
-#include "codecs/common/aes_ctr.h"
-#include "codecs/common/frame_reader.h"
-#include "codecs/common/transport_stack.h"
+#include "codecs/obfuscated/aes_ctr_stage.h"
+#include "crypto/aes_ctr.h"
+#include "codecs/core/frame_reader.h"
+#include "codecs/core/transport_stack.h"
 #include "codecs/detector/detector.h"
 #include "codecs/http/http_client_codec.h"
 #include "codecs/http/http_server_codec.h"
@@ -37,6 +38,7 @@
 
 namespace {
 
+using namespace mtedge;
 using namespace mtedge::codecs;
 
 class CountingSink final : public FrameSink {

@@ -10,13 +10,13 @@
 #include <cstring>
 #include <random>
 
-#include "mtproto/crypto/aes.h"
-#include "mtproto/crypto/hash.h"
-#include "mtproto/crypto/kdf.h"
+#include "crypto/aes_ige.h"
+#include "crypto/hash.h"
+#include "mtproto/keys/kdf.h"
 #include "mtproto/message/message.h"
 
 namespace mm = mtedge::mtproto;
-using mtedge::codecs::Bytes;
+using mtedge::Bytes;
 
 namespace {
 
@@ -35,7 +35,7 @@ size_t body_for(size_t size) {
   return size - 32 - 16;
 }
 
-void fast_random(mtedge::codecs::MutableByteView out) {
+void fast_random(mtedge::MutableByteView out) {
   std::memset(out.data(), 0x5a, out.size());
 }
 

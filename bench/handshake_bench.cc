@@ -47,15 +47,15 @@ void run(benchmark::State& state, RsaEncoding enc, int stage) {
     state.PauseTiming();
     HandshakeServer server(context(), "bench");
     HandshakeClient client(options(enc));
-    codecs::Bytes req_pq = client.req_pq();
+    Bytes req_pq = client.req_pq();
     if (stage <= 1) state.ResumeTiming();
     auto res = server.handle_body(req_pq, now);
     if (stage <= 1) state.PauseTiming();
-    codecs::Bytes req_dh = client.on_res_pq(res.reply).value();
+    Bytes req_dh = client.on_res_pq(res.reply).value();
     if (stage == 0 || stage == 2) state.ResumeTiming();
     auto dh = server.handle_body(req_dh, now);
     if (stage == 0 || stage == 2) state.PauseTiming();
-    codecs::Bytes set = client.on_server_dh_params(dh.reply).value();
+    Bytes set = client.on_server_dh_params(dh.reply).value();
     if (stage == 0 || stage == 3) state.ResumeTiming();
     auto gen = server.handle_body(set, now);
     if (stage == 0 || stage == 3) state.PauseTiming();

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "codecs/common/frame_reader.h"
+#include "codecs/core/frame_reader.h"
 #include "codecs/detector/detector.h"
 
 namespace mtedge::codecs::fuzz {

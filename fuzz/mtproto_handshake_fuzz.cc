@@ -8,7 +8,7 @@
 #include <string>
 
 #include "mtproto/auth_keys/memory_auth_key_store.h"
-#include "mtproto/crypto/bignum.h"
+#include "crypto/bignum.h"
 #include "mtproto/handshake/handshake_client.h"
 #include "mtproto/handshake/handshake_server.h"
 #include "mtproto/handshake/unencrypted.h"
@@ -38,10 +38,10 @@ std::shared_ptr<HandshakeContext> context() {
 struct Current {
   bool have = false;
   Int128 nonce{}, server_nonce{};
-  codecs::Bytes p, q;
+  Bytes p, q;
 };
 
-void learn(const codecs::Bytes& reply_payload, Current& cur) {
+void learn(const Bytes& reply_payload, Current& cur) {
   auto m = parse_unencrypted(reply_payload);
   if (!m || m->constructor != handshake_ids::kResPq) return;
   TlReader r(m->body);
@@ -57,8 +57,8 @@ void learn(const codecs::Bytes& reply_payload, Current& cur) {
   cur.have = true;
 }
 
-codecs::Bytes patch(codecs::ByteView payload, const Current& cur) {
-  codecs::Bytes out(payload.begin(), payload.end());
+Bytes patch(ByteView payload, const Current& cur) {
+  Bytes out(payload.begin(), payload.end());
   auto m = parse_unencrypted(payload);
   if (!m || !cur.have) return out;
   size_t body_at = kUnencryptedHeaderSize;
@@ -75,7 +75,7 @@ codecs::Bytes patch(codecs::ByteView payload, const Current& cur) {
     uint64_t fp = r.read_uint64();
     auto enc = r.read_bytes();
     if (!r.ok()) return out;
-    codecs::Bytes body;
+    Bytes body;
     TlWriter w(body);
     w.write_uint32(handshake_ids::kReqDhParams);
     w.write_int128(cur.nonce);
@@ -84,7 +84,7 @@ codecs::Bytes patch(codecs::ByteView payload, const Current& cur) {
     w.write_bytes(cur.q);
     w.write_uint64(fp);
     w.write_bytes(enc);
-    codecs::append(body, r.rest());
+    append(body, r.rest());
     out = build_unencrypted(m->msg_id, body);
   }
   return out;
@@ -101,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t len = data[pos] | (size_t{data[pos + 1]} << 8);
     pos += 2;
     len = std::min(len, size - pos);
-    codecs::Bytes msg = patch(codecs::ByteView(data + pos, len), cur);
+    Bytes msg = patch(ByteView(data + pos, len), cur);
     pos += len;
     HandshakeOutput out = server.handle_payload(msg, now);
     if (out.kind == HandshakeOutput::Kind::kReply) learn(out.reply, cur);

@@ -17,10 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }();
   const tl::Schema& schema = *set->layer(144);
   for (const char* type : {"Object", "Config", "Vector<long>"}) {
-    TlReader r(codecs::ByteView(data, size));
+    TlReader r(ByteView(data, size));
     auto v = tl::parse(schema, r, type);
     if (!v) continue;
-    codecs::Bytes out;
+    Bytes out;
     TlWriter w(out);
     if (!tl::serialize(schema, v.value(), type, w).is_ok()) abort();
   }

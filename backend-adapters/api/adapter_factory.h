@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "backend-adapters/api/adapter.h"
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::backend {
 

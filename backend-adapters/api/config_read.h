@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::backend::config {
 

@@ -6,12 +6,12 @@
 #include <optional>
 #include <string>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::backend {
 
-using codecs::ByteView;
-using codecs::MutableByteView;
+using mtedge::ByteView;
+using mtedge::MutableByteView;
 
 // Connection ids are unique per process; the top 16 bits name the owning worker so any
 // thread can route a reply to the right loop.

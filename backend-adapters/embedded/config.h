@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::backend::embedded {
 

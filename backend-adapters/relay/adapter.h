@@ -9,7 +9,7 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "backend-adapters/relay/config.h"
-#include "codecs/common/transport_stack.h"
+#include "codecs/core/transport_stack.h"
 
 struct uv_check_s;
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/framer.h"
-#include "codecs/common/status.h"
+#include "codecs/core/framer.h"
+#include "base/status.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {

@@ -13,7 +13,7 @@ namespace {
 struct WriteReq {
   uv_write_t req;
   UpstreamConn* conn;
-  codecs::Bytes data;
+  Bytes data;
 };
 
 }  // namespace
@@ -108,9 +108,9 @@ void UpstreamConn::flush() {
   const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
   if (written == out_.size()) {
     // A mid-size buffer stays for the next writes until the client goes quiet
-    // (release_buffers); see codecs::keep_drained_buffer.
-    if (!codecs::keep_drained_buffer(out_.capacity())) {
-      codecs::Bytes().swap(out_);
+    // (release_buffers); see keep_drained_buffer.
+    if (!keep_drained_buffer(out_.capacity())) {
+      Bytes().swap(out_);
     } else {
       out_.clear();
     }
@@ -163,7 +163,7 @@ void UpstreamConn::on_client_drained() {
 }
 
 void UpstreamConn::release_buffers() {
-  if (out_.empty()) codecs::Bytes().swap(out_);
+  if (out_.empty()) Bytes().swap(out_);
   stack_->shrink();
 }
 
@@ -215,7 +215,7 @@ void UpstreamConn::on_read(ssize_t nread, const uv_buf_t* buf) {
     }
     return;
   }
-  codecs::MutableByteView bytes(reinterpret_cast<uint8_t*>(buf->base), static_cast<size_t>(nread));
+  MutableByteView bytes(reinterpret_cast<uint8_t*>(buf->base), static_cast<size_t>(nread));
   codecs::CodecError error = stack_->feed(bytes, *this);
   if (closing_) return;
   if (error != codecs::CodecError::kNone) {
@@ -228,7 +228,7 @@ void UpstreamConn::on_read(ssize_t nread, const uv_buf_t* buf) {
   }
 }
 
-bool UpstreamConn::on_packet(codecs::MutableByteView payload, bool /*quick_ack_requested*/) {
+bool UpstreamConn::on_packet(MutableByteView payload, bool /*quick_ack_requested*/) {
   if (!owner_.sink().send_packet(id_, payload)) client_slow_ = true;
   return !closing_;
 }

@@ -14,8 +14,8 @@
 
 #include "backend-adapters/api/frame.h"
 #include "backend-adapters/relay/config.h"
-#include "codecs/common/frame_reader.h"
-#include "codecs/common/transport_stack.h"
+#include "codecs/core/frame_reader.h"
+#include "codecs/core/transport_stack.h"
 
 namespace mtedge::backend::relay {
 
@@ -51,7 +51,7 @@ class UpstreamConn final : private codecs::FrameSink {
   bool dirty = false;  // on the adapter's flush list
 
  private:
-  bool on_packet(codecs::MutableByteView payload, bool quick_ack_requested) override;
+  bool on_packet(MutableByteView payload, bool quick_ack_requested) override;
   bool on_quick_ack(uint32_t token) override;
   bool on_transport_error(int32_t code) override;
 
@@ -80,7 +80,7 @@ class UpstreamConn final : private codecs::FrameSink {
   std::unique_ptr<codecs::TransportStack> stack_;
   uv_tcp_t tcp_;
   Connecting* connecting_ = nullptr;  // from start() until the connect completes
-  codecs::Bytes out_;                 // encoded, not yet handed to the socket
+  Bytes out_;                 // encoded, not yet handed to the socket
   size_t in_flight_ = 0;              // handed to uv_write, not yet written
   int open_handles_ = 0;
   bool connected_ = false;

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::backend::socket {
 

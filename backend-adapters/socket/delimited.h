@@ -17,12 +17,12 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::backend::socket {
 
-using codecs::Bytes;
-using codecs::ByteView;
+using mtedge::Bytes;
+using mtedge::ByteView;
 
 enum class DelimitedError : uint8_t { kNone, kBadLength, kTooLarge, kStopped };
 std::string_view delimited_error_name(DelimitedError error);

@@ -10,7 +10,7 @@
 
 #include "backend-adapters/api/frame.h"
 #include "backend-adapters/socket/delimited.h"
-#include "codecs/common/status.h"
+#include "base/status.h"
 #include "mtedge/v1/backend.pb.h"
 
 namespace mtedge::backend::socket {

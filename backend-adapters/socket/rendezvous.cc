@@ -5,12 +5,12 @@
 #include <cmath>
 #include <numeric>
 
-#include "codecs/common/mix64.h"
+#include "base/mix64.h"
 
 namespace mtedge::backend::socket {
 namespace {
 
-using codecs::mix64;
+using mtedge::mix64;
 
 // FNV-1a over the name, then mixed: stable across processes and builds.
 uint64_t name_seed(std::string_view name) {

@@ -5,11 +5,11 @@
 #include "codecs/obfuscated/obfuscated2.h"
 #include "codecs/websocket/ws_handshake.h"
 #include "codecs/websocket/ws_stream_stage.h"
-#include "mtproto/crypto/random.h"
+#include "crypto/random.h"
 
 namespace mtedge::bench {
 
-using codecs::Bytes;
+using mtedge::Bytes;
 using codecs::TransportKind;
 namespace obf = codecs::obfuscated;
 
@@ -151,7 +151,7 @@ void ClientTransport::build_stack(Bytes& out) {
   }
 }
 
-codecs::CodecError ClientTransport::on_upgrade_response(codecs::ByteView bytes, bool& done,
+codecs::CodecError ClientTransport::on_upgrade_response(ByteView bytes, bool& done,
                                                         Bytes& rest) {
   upgrade_response_.insert(upgrade_response_.end(), bytes.begin(), bytes.end());
   const std::string_view text(reinterpret_cast<const char*>(upgrade_response_.data()),
@@ -169,7 +169,7 @@ codecs::CodecError ClientTransport::on_upgrade_response(codecs::ByteView bytes, 
   return codecs::CodecError::kNone;
 }
 
-void ClientTransport::write_packet(codecs::ByteView payload, Bytes& out) {
+void ClientTransport::write_packet(ByteView payload, Bytes& out) {
   if (http_) {
     codecs::http::encode_request("/api", "localhost", payload, true, out);
     return;
@@ -177,7 +177,7 @@ void ClientTransport::write_packet(codecs::ByteView payload, Bytes& out) {
   stack_->write_packet(payload, false, out);
 }
 
-codecs::CodecError ClientTransport::feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
+codecs::CodecError ClientTransport::feed(MutableByteView bytes, codecs::FrameSink& sink,
                                          Bytes& out) {
   if (http_) {
     HttpAnswers answers(sink);

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/status.h"
-#include "codecs/common/transport_stack.h"
+#include "base/status.h"
+#include "codecs/core/transport_stack.h"
 #include "codecs/http/http_client_codec.h"
 #include "codecs/obfuscated/fake_tls.h"
 #include "codecs/obfuscated/secret.h"
@@ -44,27 +44,27 @@ class ClientTransport {
                   const std::optional<codecs::obfuscated::Secret>& secret);
 
   // The first bytes of the connection.
-  codecs::Bytes start(uint32_t unix_now);
+  Bytes start(uint32_t unix_now);
   // Bytes from the server, modified in place. Packets go to `sink`; bytes the client must
   // send in reply (fake-TLS: its ChangeCipherSpec and the obfuscated2 init) are appended
   // to `out`. Returns kNone or the error that ends the connection.
-  codecs::CodecError feed(codecs::MutableByteView bytes, codecs::FrameSink& sink,
-                          codecs::Bytes& out);
+  codecs::CodecError feed(MutableByteView bytes, codecs::FrameSink& sink,
+                          Bytes& out);
   // True once packets may be written (fake-TLS: after the server's hello was verified;
   // WebSocket: after 101 Switching Protocols; HTTP: at once).
   bool ready() const { return stack_ != nullptr || http_ != nullptr; }
-  void write_packet(codecs::ByteView payload, codecs::Bytes& out);
+  void write_packet(ByteView payload, Bytes& out);
 
  private:
-  void build_stack(codecs::Bytes& out);
+  void build_stack(Bytes& out);
   // WebSocket: reads the upgrade response; kNeedMore until its end, then kDone with the
   // bytes after it in `rest`.
-  codecs::CodecError on_upgrade_response(codecs::ByteView bytes, bool& done, codecs::Bytes& rest);
+  codecs::CodecError on_upgrade_response(ByteView bytes, bool& done, Bytes& rest);
 
   TransportSpec spec_;
   std::optional<codecs::obfuscated::Secret> secret_;
   std::unique_ptr<codecs::obfuscated::FakeTlsClient> tls_;  // until the server hello is in
-  codecs::Bytes upgrade_response_;                          // WebSocket: the response read so far
+  Bytes upgrade_response_;                          // WebSocket: the response read so far
   std::unique_ptr<codecs::TransportStack> stack_;
   std::unique_ptr<codecs::http::HttpResponseParser> http_;  // HTTP (instead of stack_)
 };

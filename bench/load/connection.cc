@@ -7,8 +7,8 @@
 
 namespace mtedge::bench {
 
-using codecs::Bytes;
-using codecs::ByteView;
+using mtedge::Bytes;
+using mtedge::ByteView;
 
 namespace {
 
@@ -24,7 +24,7 @@ uint64_t unix_ms() {
 }
 
 // Padded intermediate adds 4..15 random bytes to each frame; the relay keeps a multiple of
-// four of them (wire notes §1.3), so an echo through it may come back up to this much longer.
+// four of them (docs/spec/wire-notes.md §1.3), so an echo through it may come back up to this much longer.
 constexpr size_t kPaddedSlack = 32;
 
 }  // namespace
@@ -81,8 +81,8 @@ size_t Connection::next_size() {
 void Connection::write_raw_frame() {
   const size_t size = next_size();
   uint8_t* payload = runner_.payload_scratch();
-  codecs::store_le32(payload, uint32_t(next_seq_));
-  codecs::store_le32(payload + 4, uint32_t(next_seq_ >> 32));
+  store_le32(payload, uint32_t(next_seq_));
+  store_le32(payload + 4, uint32_t(next_seq_ >> 32));
   transport_.write_packet(ByteView(payload, size), out_);
   inflight_.push_back({uv_hrtime(), next_seq_++, size});
 }
@@ -109,7 +109,7 @@ void Connection::flush() {
   if (!out_.empty() && !closing_) send(std::exchange(out_, Bytes()));
 }
 
-bool Connection::on_packet(codecs::MutableByteView payload, bool) {
+bool Connection::on_packet(MutableByteView payload, bool) {
   if (closing_) return false;
   if (mtproto_) {
     on_mtproto_payload(payload);
@@ -146,12 +146,12 @@ void Connection::on_raw_answer(ByteView payload) {
       runner_.options().transport.inner == codecs::TransportKind::kPaddedIntermediate;
   const bool size_ok = payload.size() == p.size || (padded && payload.size() > p.size &&
                                                     payload.size() <= p.size + kPaddedSlack);
-  if (!size_ok || payload.size() < 8 || codecs::load_le64(payload.data()) != p.seq)
+  if (!size_ok || payload.size() < 8 || load_le64(payload.data()) != p.seq)
     return fail("bad_echo");
   answered(p, payload.size());
 }
 
-void Connection::on_mtproto_payload(codecs::MutableByteView payload) {
+void Connection::on_mtproto_payload(MutableByteView payload) {
   Bytes reply;
   const MtprotoClient::Event event = mtproto_->on_payload(payload, unix_ms(), reply);
   // Acks go out at once (real clients ack within seconds): an unacked new_session_created
@@ -212,7 +212,7 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
     return self->fail(nread == UV_EOF ? "closed_by_peer"
                                       : std::string("read ") + uv_err_name(int(nread)));
   }
-  codecs::MutableByteView bytes(reinterpret_cast<uint8_t*>(buf->base), size_t(nread));
+  MutableByteView bytes(reinterpret_cast<uint8_t*>(buf->base), size_t(nread));
   const codecs::CodecError error = self->transport_.feed(bytes, *self, self->out_);
   if (self->closing_) return;
   if (error != codecs::CodecError::kNone)

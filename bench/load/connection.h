@@ -16,7 +16,7 @@
 
 #include "bench/load/client_transport.h"
 #include "bench/load/mtproto_client.h"
-#include "codecs/common/frame_reader.h"
+#include "codecs/core/frame_reader.h"
 
 namespace mtedge::bench {
 
@@ -36,7 +36,7 @@ class Connection final : public codecs::FrameSink {
   bool established() const { return established_; }
   unsigned slot() const { return slot_; }
 
-  bool on_packet(codecs::MutableByteView payload, bool quick_ack) override;
+  bool on_packet(MutableByteView payload, bool quick_ack) override;
   bool on_transport_error(int32_t code) override;
 
  private:
@@ -54,12 +54,12 @@ class Connection final : public codecs::FrameSink {
 
   void start_traffic();
   void write_raw_frame();
-  void on_raw_answer(codecs::ByteView payload);
-  void on_mtproto_payload(codecs::MutableByteView payload);
+  void on_raw_answer(ByteView payload);
+  void on_mtproto_payload(MutableByteView payload);
   // A request was answered: counts it (in the measured window); idle mode: established.
   void answered(const Pending& p, size_t received);
   void flush();
-  void send(codecs::Bytes bytes);
+  void send(Bytes bytes);
   void fail(const std::string& kind);
   size_t next_size();
 
@@ -70,7 +70,7 @@ class Connection final : public codecs::FrameSink {
   ClientTransport transport_;
   std::unique_ptr<MtprotoClient> mtproto_;
   std::deque<Pending> inflight_;
-  codecs::Bytes out_;  // frames gathered for the next write
+  Bytes out_;  // frames gathered for the next write
   uint64_t next_seq_ = 0;
   size_t size_cursor_;
   uint64_t started_ns_ = 0;

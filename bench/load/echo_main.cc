@@ -13,12 +13,13 @@
 #include <string>
 
 #include "bench/load/proc_stats.h"
-#include "codecs/common/transport_stack.h"
+#include "codecs/core/transport_stack.h"
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/obfuscated2.h"
 
 namespace {
 
+using namespace mtedge;
 using namespace mtedge::codecs;
 
 constexpr size_t kReadBufferSize = 256 * 1024;

@@ -13,7 +13,7 @@
 #include "bench/load/proc_stats.h"
 #include "bench/load/report.h"
 #include "bench/load/runner.h"
-#include "mtproto/crypto/rsa.h"
+#include "crypto/rsa.h"
 
 namespace {
 

@@ -1,13 +1,13 @@
 #include "bench/load/mtproto_client.h"
 
-#include "mtproto/crypto/random.h"
+#include "crypto/random.h"
 #include "mtproto/handshake/unencrypted.h"
 #include "mtproto/message/message.h"
 
 namespace mtedge::bench {
 
-using codecs::Bytes;
-using codecs::ByteView;
+using mtedge::Bytes;
+using mtedge::ByteView;
 
 namespace {
 
@@ -43,7 +43,7 @@ Bytes MtprotoClient::start_handshake(uint64_t unix_ms) {
   return mtproto::build_unencrypted(next_msg_id(unix_ms), handshake_.req_pq());
 }
 
-MtprotoClient::Event MtprotoClient::on_payload(codecs::MutableByteView payload, uint64_t unix_ms,
+MtprotoClient::Event MtprotoClient::on_payload(MutableByteView payload, uint64_t unix_ms,
                                                Bytes& reply) {
   if (!done_) return on_handshake_payload(payload, unix_ms, reply);
   auto message =
@@ -95,19 +95,19 @@ MtprotoClient::Event MtprotoClient::on_handshake_payload(ByteView payload, uint6
 void MtprotoClient::scan_message(uint64_t msg_id, uint32_t seq_no, ByteView body, int depth) {
   if (seq_no & 1) to_ack_.push_back(msg_id);
   if (body.size() < 4) return;
-  const uint32_t id = codecs::load_le32(body.data());
+  const uint32_t id = load_le32(body.data());
   if (id == kPong && body.size() >= 20) {
-    pongs_.push_back(codecs::load_le64(body.data() + 12));
+    pongs_.push_back(load_le64(body.data() + 12));
   } else if (id == kBadServerSalt && body.size() >= 28) {
-    salt_ = codecs::load_le64(body.data() + 20);
+    salt_ = load_le64(body.data() + 20);
     salt_changed_ = true;
   } else if (id == kMsgContainer && depth == 0 && body.size() >= 8) {
-    uint32_t count = codecs::load_le32(body.data() + 4);
+    uint32_t count = load_le32(body.data() + 4);
     size_t at = 8;
     for (uint32_t i = 0; i < count && at + 16 <= body.size(); ++i) {
-      const uint64_t inner_id = codecs::load_le64(body.data() + at);
-      const uint32_t inner_seq_no = codecs::load_le32(body.data() + at + 8);
-      const size_t size = codecs::load_le32(body.data() + at + 12);
+      const uint64_t inner_id = load_le64(body.data() + at);
+      const uint32_t inner_seq_no = load_le32(body.data() + at + 8);
+      const size_t size = load_le32(body.data() + at + 12);
       at += 16;
       if (size > body.size() - at) return;
       scan_message(inner_id, inner_seq_no, body.subspan(at, size), depth + 1);
@@ -118,20 +118,20 @@ void MtprotoClient::scan_message(uint64_t msg_id, uint32_t seq_no, ByteView body
 
 Bytes MtprotoClient::ping(uint64_t ping_id, uint64_t unix_ms, size_t size) {
   uint8_t body[12];
-  codecs::store_le32(body, kPing);
-  codecs::store_le32(body + 4, uint32_t(ping_id));
-  codecs::store_le32(body + 8, uint32_t(ping_id >> 32));
+  store_le32(body, kPing);
+  store_le32(body + 4, uint32_t(ping_id));
+  store_le32(body + 8, uint32_t(ping_id >> 32));
   return encrypt(ByteView(body, sizeof body), content_messages_++ * 2 + 1, unix_ms, size);
 }
 
 Bytes MtprotoClient::acks(uint64_t unix_ms) {
   Bytes body(12 + 8 * to_ack_.size());
-  codecs::store_le32(body.data(), kMsgsAck);
-  codecs::store_le32(body.data() + 4, kVector);
-  codecs::store_le32(body.data() + 8, uint32_t(to_ack_.size()));
+  store_le32(body.data(), kMsgsAck);
+  store_le32(body.data() + 4, kVector);
+  store_le32(body.data() + 8, uint32_t(to_ack_.size()));
   for (size_t i = 0; i < to_ack_.size(); ++i) {
-    codecs::store_le32(body.data() + 12 + 8 * i, uint32_t(to_ack_[i]));
-    codecs::store_le32(body.data() + 16 + 8 * i, uint32_t(to_ack_[i] >> 32));
+    store_le32(body.data() + 12 + 8 * i, uint32_t(to_ack_[i]));
+    store_le32(body.data() + 16 + 8 * i, uint32_t(to_ack_[i] >> 32));
   }
   to_ack_.clear();
   return encrypt(body, content_messages_ * 2, unix_ms, 0);

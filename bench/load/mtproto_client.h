@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
-#include "mtproto/crypto/rsa.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "crypto/rsa.h"
 #include "mtproto/handshake/handshake_client.h"
 
 namespace mtedge::bench {
@@ -30,16 +30,16 @@ class MtprotoClient {
 
   MtprotoClient(const mtproto::RsaPublicKey& server_key, int32_t dc);
 
-  codecs::Bytes start_handshake(uint64_t unix_ms);
+  Bytes start_handshake(uint64_t unix_ms);
   // kError: error() says why (a failed handshake step, a bad message, a transport error).
-  Event on_payload(codecs::MutableByteView payload, uint64_t unix_ms, codecs::Bytes& reply);
+  Event on_payload(MutableByteView payload, uint64_t unix_ms, Bytes& reply);
   // After kHandshakeDone: one encrypted ping#7abe77ec carrying `ping_id`, grown with
   // MTProto padding to about `size` bytes (at most ~1.1 KiB: padding is capped at 1024).
-  codecs::Bytes ping(uint64_t ping_id, uint64_t unix_ms, size_t size = 0);
+  Bytes ping(uint64_t ping_id, uint64_t unix_ms, size_t size = 0);
 
   // msgs_ack#62d6b459 for every content-related server message seen since the last call
   // (seq_no even: acks are not content-related). Only when has_acks().
-  codecs::Bytes acks(uint64_t unix_ms);
+  Bytes acks(uint64_t unix_ms);
   bool has_acks() const { return !to_ack_.empty(); }
 
   bool has_key() const { return done_; }
@@ -51,10 +51,10 @@ class MtprotoClient {
     error_ = std::move(message);
     return Event::kError;
   }
-  Event on_handshake_payload(codecs::ByteView payload, uint64_t unix_ms, codecs::Bytes& reply);
-  void scan_message(uint64_t msg_id, uint32_t seq_no, codecs::ByteView body, int depth);
+  Event on_handshake_payload(ByteView payload, uint64_t unix_ms, Bytes& reply);
+  void scan_message(uint64_t msg_id, uint32_t seq_no, ByteView body, int depth);
   uint64_t next_msg_id(uint64_t unix_ms);
-  codecs::Bytes encrypt(codecs::ByteView body, uint32_t seq_no, uint64_t unix_ms, size_t size);
+  Bytes encrypt(ByteView body, uint32_t seq_no, uint64_t unix_ms, size_t size);
 
   mtproto::HandshakeClient handshake_;
   int step_ = 0;  // 0: waiting resPQ, 1: server_DH_params, 2: dh_gen_*

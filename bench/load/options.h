@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "bench/load/client_transport.h"
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::bench {
 

@@ -12,7 +12,7 @@
 #include "bench/load/load_stats.h"
 #include "bench/load/options.h"
 #include "bench/load/proc_stats.h"
-#include "mtproto/crypto/rsa.h"
+#include "crypto/rsa.h"
 
 namespace mtedge::bench {
 

@@ -1,4 +1,4 @@
-// Abridged transport (tag byte 0xef), wire notes §1.1. See docs/codecs/abridged.md.
+// Abridged transport (tag byte 0xef), docs/spec/wire-notes.md §1.1. See docs/codecs/abridged.md.
 //
 // Frame: L = payload/4; L < 0x7f -> 1 byte L; else 0x7f + 3-byte LE L; then the payload.
 // Bit 7 of the first byte is the client's quick-ack request (0x80|L, 0xff long form).
@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "codecs/common/framer.h"
+#include "codecs/core/framer.h"
 
 namespace mtedge::codecs::abridged {
 

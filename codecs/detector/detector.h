@@ -12,8 +12,8 @@
 #include <memory>
 #include <optional>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/framer.h"
+#include "base/bytes.h"
+#include "codecs/core/framer.h"
 
 namespace mtedge::codecs::detector {
 

@@ -4,7 +4,7 @@
 
 #include <cassert>
 
-#include "codecs/common/small_packet.h"
+#include "codecs/core/small_packet.h"
 
 namespace mtedge::codecs::full {
 

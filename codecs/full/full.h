@@ -1,4 +1,4 @@
-// Full transport (no tag), wire notes §1.4. See docs/codecs/full.md.
+// Full transport (no tag), docs/spec/wire-notes.md §1.4. See docs/codecs/full.md.
 //
 // Frame: u32 LE total_len | u32 LE seqno | payload | u32 LE CRC-32 (IEEE) over everything
 // before it; total_len = payload + 12. seqno counts frames per direction from 0; both the
@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "codecs/common/framer.h"
+#include "codecs/core/framer.h"
 
 namespace mtedge::codecs::full {
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 
 namespace mtedge::codecs::http {
 

@@ -1,4 +1,4 @@
-// HTTP responses of the MTProto HTTP transport (wire notes §4): the exact header set every
+// HTTP responses of the MTProto HTTP transport (docs/spec/wire-notes.md §4): the exact header set every
 // reply carries, the error replies of the codec error table, and the mapping from MTProto
 // transport error codes to HTTP statuses.
 //
@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 
 namespace mtedge::codecs::http {
 
@@ -32,7 +32,7 @@ void encode_options_response(bool keep_alive, bool cors, Bytes& out);
 // kBufferLimit/kFrameTooLarge; 400 for anything else).
 int http_status_for_error(CodecError error);
 
-// HTTP status for an MTProto transport error code (wire notes §1.6: "over HTTP they are
+// HTTP status for an MTProto transport error code (docs/spec/wire-notes.md §1.6: "over HTTP they are
 // plain HTTP status codes"): -code when 100 <= -code <= 599 (-404 -> 404, -429 -> 429,
 // -444 -> 444, -403 -> 403), else 500. Sent as an error reply: empty body, Connection: close.
 int http_status_for_transport_error(int32_t code);

@@ -1,4 +1,4 @@
-// HttpServerCodec: the server side of the MTProto HTTP transport (wire notes §4), sans-io,
+// HttpServerCodec: the server side of the MTProto HTTP transport (docs/spec/wire-notes.md §4), sans-io,
 // on llhttp. One object per connection.
 //
 // Inbound: feed() takes raw bytes in any split and emits, through a RequestSink,
@@ -29,8 +29,8 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 
 namespace mtedge::codecs::http {
 

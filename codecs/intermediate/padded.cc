@@ -2,8 +2,8 @@
 
 #include <cassert>
 
-#include "codecs/common/mix64.h"
-#include "codecs/common/small_packet.h"
+#include "base/mix64.h"
+#include "codecs/core/small_packet.h"
 #include "codecs/intermediate/intermediate.h"
 
 namespace mtedge::codecs::intermediate {

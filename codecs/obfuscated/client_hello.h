@@ -1,4 +1,4 @@
-// Fake-TLS ClientHello (wire notes §3.3, §3.5): parsing, verification against `ee` secrets,
+// Fake-TLS ClientHello (docs/spec/wire-notes.md §3.3, §3.5): parsing, verification against `ee` secrets,
 // and a client-side builder for tests and the load generator.
 //
 // The record is `16 03 01 LL LL` + handshake `01 LLLLLL` + version(2) + random(32) @11 +
@@ -13,8 +13,8 @@
 #include <span>
 #include <string>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "codecs/obfuscated/secret.h"
 

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::codecs::obfuscated {
 

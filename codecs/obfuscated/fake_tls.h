@@ -1,4 +1,4 @@
-// Fake-TLS handshake (wire notes §3.3-3.5): the server-side acceptor the gateway drives,
+// Fake-TLS handshake (docs/spec/wire-notes.md §3.3-3.5): the server-side acceptor the gateway drives,
 // the ServerHello builder, and the client side used by tests and the load generator.
 //
 // Server flow, sans-io:
@@ -23,8 +23,8 @@
 #include <span>
 #include <string>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 #include "codecs/obfuscated/client_hello.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "codecs/obfuscated/secret.h"

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "codecs/common/mix64.h"
+#include "base/mix64.h"
 
 namespace mtedge::codecs::obfuscated {
 namespace {

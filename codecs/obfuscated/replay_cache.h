@@ -1,4 +1,4 @@
-// Anti-replay cache (wire notes §3.6): remembers recently seen 16-byte digests (the
+// Anti-replay cache (docs/spec/wire-notes.md §3.6): remembers recently seen 16-byte digests (the
 // obfuscated2 init's key material init[8..24), or a fake-TLS ClientHello random[0..16)) for
 // a time window, in bounded memory. One cache is shared by every worker thread.
 //
@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::codecs::obfuscated {
 

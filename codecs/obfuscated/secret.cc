@@ -2,28 +2,10 @@
 
 #include <optional>
 
+#include "base/hex.h"
+
 namespace mtedge::codecs::obfuscated {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<Bytes> decode_hex(std::string_view text) {
-  if (text.size() % 2 != 0) return std::nullopt;
-  Bytes out;
-  out.reserve(text.size() / 2);
-  for (size_t i = 0; i < text.size(); i += 2) {
-    int hi = hex_value(text[i]);
-    int lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(uint8_t(hi * 16 + lo));
-  }
-  return out;
-}
 
 // url = true: '-' '_' alphabet; else '+' '/'. Trailing '=' padding optional.
 std::optional<Bytes> decode_base64(std::string_view text, bool url) {
@@ -117,18 +99,12 @@ Result<Secret> Secret::from_text(std::string_view label, std::string_view text) 
 }
 
 std::string Secret::to_hex() const {
-  static const char* digits = "0123456789abcdef";
   Bytes b;
   if (kind == SecretKind::kDd) b.push_back(0xdd);
   if (kind == SecretKind::kEe) b.push_back(0xee);
   b.insert(b.end(), key.begin(), key.end());
   if (kind == SecretKind::kEe) b.insert(b.end(), domain.begin(), domain.end());
-  std::string out;
-  for (uint8_t c : b) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
+  return encode_hex(b);
 }
 
 }  // namespace mtedge::codecs::obfuscated

@@ -1,4 +1,4 @@
-// MTProxy secrets (wire notes §3.2): 16 bytes plain, `dd` + 16 ("secure", padded
+// MTProxy secrets (docs/spec/wire-notes.md §3.2): 16 bytes plain, `dd` + 16 ("secure", padded
 // intermediate), `ee` + 16 + domain (fake-TLS; domain = SNI the client sends). The key used
 // for SHA-256 / HMAC is always the 16 bytes S (prefix byte and domain excluded).
 #pragma once
@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
+#include "base/bytes.h"
+#include "base/status.h"
 
 namespace mtedge::codecs::obfuscated {
 

@@ -1,4 +1,4 @@
-// The fake-TLS record layer after the handshake (wire notes §3.4), as a StreamStage.
+// The fake-TLS record layer after the handshake (docs/spec/wire-notes.md §3.4), as a StreamStage.
 //
 // Inbound: optionally one leading ChangeCipherSpec `14 03 03 00 01 01` (the client sends it
 // once after the ServerHello), then only application-data records `17 03 03 LL LL` with
@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "codecs/common/transport_stack.h"
+#include "codecs/core/transport_stack.h"
 
 namespace mtedge::codecs::obfuscated {
 

@@ -1,7 +1,7 @@
 // WebSocket framing (RFC 6455 §5), sans-io, both roles.
 //
 // The MTProto web transport carries ONE duplex byte stream (obfuscated2) in binary
-// messages (wire notes §5), so the decoder has stream semantics: payload bytes of binary
+// messages (docs/spec/wire-notes.md §5), so the decoder has stream semantics: payload bytes of binary
 // messages are unmasked in place and handed to the sink as they arrive, without waiting
 // for a whole frame or message. Only control frames (<= 125 bytes) are buffered, in a
 // fixed array. Nothing is allocated from a length read off the wire; a declared length is
@@ -18,8 +18,8 @@
 #include <functional>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
 
 namespace mtedge::codecs::websocket {
 

@@ -1,13 +1,13 @@
 // The WebSocket opening handshake (RFC 6455 §4.2), server side, for /apiws upgrades the
 // HTTP codec reports. The MTProto web transport offers the `binary` subprotocol
-// (wire notes §5); the reply echoes it when offered.
+// (docs/spec/wire-notes.md §5); the reply echoes it when offered.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
+#include "base/bytes.h"
+#include "base/status.h"
 
 namespace mtedge::codecs::websocket {
 

@@ -45,7 +45,7 @@ bool WsStreamStage::on_ping(ByteView payload) {
 }
 
 bool WsStreamStage::on_close(uint16_t, std::string_view) {
-  // Reply with 1000 (wire notes §5: our close frames always carry 1000).
+  // Reply with 1000 (docs/spec/wire-notes.md §5: our close frames always carry 1000).
   if (!close_sent_) {
     encode_close(kCloseNormal, {}, pending_, mask());
     close_sent_ = true;

@@ -1,5 +1,5 @@
 // WsStreamStage: WebSocket framing as a StreamStage of TransportStack
-// (codecs/common/transport_stack.h), outside the obfuscation stage:
+// (codecs/core/transport_stack.h), outside the obfuscation stage:
 //
 //   socket bytes -> WsStreamStage (deframe, unmask) -> obfuscated2 -> framer
 //   framer -> obfuscated2 -> WsStreamStage (one write = one binary message) -> socket
@@ -8,7 +8,7 @@
 // compacted to the front of the buffer: the obfuscated2 byte stream, with message
 // boundaries ignored. Outbound: whatever one stack write produced (one transport packet,
 // one quick-ack token, one transport error) becomes exactly one binary message, split into
-// frames of at most `fragment_size` bytes (wire notes §5: Web K reads one transport packet
+// frames of at most `fragment_size` bytes (docs/spec/wire-notes.md §5: Web K reads one transport packet
 // per message; GramJS drops frames over 1 MiB).
 //
 // Control traffic does not go through the stack: pong replies, the close reply and close
@@ -21,10 +21,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/codec_error.h"
-#include "codecs/common/framer.h"
-#include "codecs/common/transport_stack.h"
+#include "base/bytes.h"
+#include "codecs/core/codec_error.h"
+#include "codecs/core/framer.h"
+#include "codecs/core/transport_stack.h"
 #include "codecs/websocket/ws_frame.h"
 
 namespace mtedge::codecs::websocket {
@@ -52,7 +52,7 @@ class WsStreamStage final : public EnvelopeStage, private DecoderSink {
   bool has_pending() const { return !pending_.empty(); }
 
   // Starts the close handshake: close code 1000 with the decimal transport error code as
-  // the reason (wire notes §5: "-404"). Later writes are dropped.
+  // the reason (docs/spec/wire-notes.md §5: "-404"). Later writes are dropped.
   void close_with_transport_error(int32_t code);
   // Starts the close handshake with any code and reason.
   void close(uint16_t code, std::string_view reason);

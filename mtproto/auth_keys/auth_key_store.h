@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "codecs/common/status.h"
-#include "mtproto/crypto/auth_key.h"
+#include "base/status.h"
+#include "mtproto/keys/auth_key.h"
 
 namespace mtedge::mtproto {
 

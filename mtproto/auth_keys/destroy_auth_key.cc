@@ -8,9 +8,9 @@ uint32_t destroy_auth_key(AuthKeyStore& store, uint64_t auth_key_id) {
   return erased.value() ? kDestroyAuthKeyOk : kDestroyAuthKeyNone;
 }
 
-codecs::Bytes destroy_auth_key_answer(AuthKeyStore& store, uint64_t auth_key_id) {
-  codecs::Bytes out;
-  codecs::append_le32(out, destroy_auth_key(store, auth_key_id));
+Bytes destroy_auth_key_answer(AuthKeyStore& store, uint64_t auth_key_id) {
+  Bytes out;
+  append_le32(out, destroy_auth_key(store, auth_key_id));
   return out;
 }
 

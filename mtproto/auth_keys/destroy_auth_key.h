@@ -1,10 +1,10 @@
-// destroy_auth_key#d1435160 handling (wire notes §7.3): the client asks the server to forget
+// destroy_auth_key#d1435160 handling (docs/spec/wire-notes.md §7.3): the client asks the server to forget
 // the key the message was encrypted with (after logout).
 #pragma once
 
 #include <cstdint>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 
 namespace mtedge::mtproto {
@@ -21,6 +21,6 @@ uint32_t destroy_auth_key(AuthKeyStore& store, uint64_t auth_key_id);
 
 // The answer as a TL body (4 bytes: the constructor id), ready to be encrypted with the key
 // (which the caller must still hold: the store no longer has it).
-codecs::Bytes destroy_auth_key_answer(AuthKeyStore& store, uint64_t auth_key_id);
+Bytes destroy_auth_key_answer(AuthKeyStore& store, uint64_t auth_key_id);
 
 }  // namespace mtedge::mtproto

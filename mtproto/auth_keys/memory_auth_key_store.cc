@@ -23,8 +23,8 @@ constexpr size_t kPutSize = 1 + 8 + 8 + 4 + AuthKey::kSize;  // without crc
 constexpr size_t kEraseSize = 1 + 8;
 
 void put_le64(uint8_t* p, uint64_t v) {
-  codecs::store_le32(p, static_cast<uint32_t>(v));
-  codecs::store_le32(p + 4, static_cast<uint32_t>(v >> 32));
+  store_le32(p, static_cast<uint32_t>(v));
+  store_le32(p + 4, static_cast<uint32_t>(v >> 32));
 }
 
 uint32_t crc_of(const uint8_t* p, size_t n) {
@@ -53,9 +53,9 @@ std::vector<uint8_t> encode_put(const StoredAuthKey& k) {
   r[0] = kPut;
   put_le64(&r[1], k.id());
   put_le64(&r[9], static_cast<uint64_t>(k.created_at));
-  codecs::store_le32(&r[17], static_cast<uint32_t>(k.dc_id));
+  store_le32(&r[17], static_cast<uint32_t>(k.dc_id));
   std::memcpy(&r[21], k.key.data().data(), AuthKey::kSize);
-  codecs::store_le32(&r[kPutSize], crc_of(r.data(), kPutSize));
+  store_le32(&r[kPutSize], crc_of(r.data(), kPutSize));
   return r;
 }
 
@@ -107,8 +107,8 @@ Status MemoryAuthKeyStore::load() {
     };
     if (data.size() < kHeaderSize || std::memcmp(data.data(), kMagic, 8) != 0)
       return corrupt(0, "bad magic (not an mtedge auth key file)");
-    if (codecs::load_le32(&data[8]) != kVersion)
-      return corrupt(8, "unsupported version " + std::to_string(codecs::load_le32(&data[8])));
+    if (load_le32(&data[8]) != kVersion)
+      return corrupt(8, "unsupported version " + std::to_string(load_le32(&data[8])));
     size_t pos = kHeaderSize;
     size_t records = 0;
     while (pos < data.size()) {
@@ -120,16 +120,16 @@ Status MemoryAuthKeyStore::load() {
         needs_rewrite = true;
         break;
       }
-      if (codecs::load_le32(&data[pos + size]) != crc_of(&data[pos], size))
+      if (load_le32(&data[pos + size]) != crc_of(&data[pos], size))
         return corrupt(pos, "record checksum mismatch");
-      uint64_t id = codecs::load_le64(&data[pos + 1]);
+      uint64_t id = load_le64(&data[pos + 1]);
       if (type == kPut) {
         auto key = AuthKey::from_bytes({&data[pos + 21], AuthKey::kSize});
         if (!key || key->id() != id) return corrupt(pos, "auth key does not match its id");
         auto k = std::make_shared<StoredAuthKey>();
         k->key = *key;
-        k->created_at = static_cast<int64_t>(codecs::load_le64(&data[pos + 9]));
-        k->dc_id = static_cast<int32_t>(codecs::load_le32(&data[pos + 17]));
+        k->created_at = static_cast<int64_t>(load_le64(&data[pos + 9]));
+        k->dc_id = static_cast<int32_t>(load_le32(&data[pos + 17]));
         replace_locked(shard(id), std::move(k));
       } else if (auto it = shard(id).keys.find(id); it != shard(id).keys.end()) {
         shard(id).keys.erase(it);
@@ -159,7 +159,7 @@ Status MemoryAuthKeyStore::rewrite_locked() {
   ::fchmod(fd, 0600);
   std::vector<uint8_t> out(kHeaderSize, 0);
   std::memcpy(out.data(), kMagic, 8);
-  codecs::store_le32(&out[8], kVersion);
+  store_le32(&out[8], kVersion);
   for (auto& s : shards_) {
     std::shared_lock lock(s.mu);
     for (const KeyPtr& k : s.keys) {
@@ -214,7 +214,7 @@ Status MemoryAuthKeyStore::append_erase(uint64_t id) {
   uint8_t r[kEraseSize + 4];
   r[0] = kErase;
   put_le64(&r[1], id);
-  codecs::store_le32(&r[kEraseSize], crc_of(r, kEraseSize));
+  store_le32(&r[kEraseSize], crc_of(r, kEraseSize));
   return append_record(r, sizeof r);
 }
 

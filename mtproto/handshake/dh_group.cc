@@ -3,17 +3,15 @@
 #include <map>
 #include <mutex>
 
-#include "mtproto/crypto/bignum.h"
+#include "base/hex.h"
+#include "crypto/bignum.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-codecs::Bytes from_hex(const char* hex) {
-  codecs::Bytes out;
-  auto nib = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  for (; hex[0] && hex[1]; hex += 2)
-    out.push_back(static_cast<uint8_t>(nib(hex[0]) << 4 | nib(hex[1])));
-  return out;
+// The constants below are well-formed hex.
+Bytes from_hex(const char* hex) {
+  return *decode_hex(hex);
 }
 
 }  // namespace
@@ -33,7 +31,7 @@ const DhGroup& DhGroup::telegram_default() {
 
 Status DhGroup::check() const {
   static std::mutex mu;
-  static std::map<std::pair<codecs::Bytes, uint32_t>, bool> checked;
+  static std::map<std::pair<Bytes, uint32_t>, bool> checked;
   std::lock_guard lock(mu);
   auto key = std::make_pair(prime, g);
   auto it = checked.find(key);

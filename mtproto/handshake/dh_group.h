@@ -1,15 +1,15 @@
-// The Diffie-Hellman group the server offers in server_DH_inner_data (wire notes §7.4 item 5).
+// The Diffie-Hellman group the server offers in server_DH_inner_data (docs/spec/wire-notes.md §7.4 item 5).
 #pragma once
 
 #include <cstdint>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
+#include "base/bytes.h"
+#include "base/status.h"
 
 namespace mtedge::mtproto {
 
 struct DhGroup {
-  codecs::Bytes prime;  // 256 bytes big-endian, a 2048-bit safe prime
+  Bytes prime;  // 256 bytes big-endian, a 2048-bit safe prime
   uint32_t g = 3;
 
   // The prime Telegram's production servers send (starts C7 1C AE B9, ends B9 2F CC 5B), with

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <mutex>
 
-#include "codecs/common/bytes.h"
-#include "mtproto/crypto/hash.h"
-#include "mtproto/crypto/kdf.h"
+#include "base/bytes.h"
+#include "crypto/hash.h"
+#include "mtproto/keys/kdf.h"
 #include "mtproto/handshake/handshake_limiter.h"
 
 namespace mtedge::mtproto {
@@ -23,18 +23,18 @@ struct Exchange {
   int64_t expires_ms = 0;  // timeout while in progress; reply-cache lifetime once done
 
   uint32_t req_pq_ctor = 0;
-  codecs::Bytes res_pq;  // cached resPQ body
+  Bytes res_pq;  // cached resPQ body
 
   Sha256Digest dh_request_hash{};
-  codecs::Bytes dh_reply;  // cached server_DH_params_ok/fail body
+  Bytes dh_reply;  // cached server_DH_params_ok/fail body
   Int256 new_nonce{};
-  codecs::Bytes a;  // server DH secret (256 bytes BE); wiped when done
+  Bytes a;  // server DH secret (256 bytes BE); wiped when done
   bool temp = false;
   int32_t expires_in = 0;
   int32_t dc = 0;
 
   Sha256Digest set_request_hash{};
-  codecs::Bytes set_reply;  // cached dh_gen_* body for the last set_client_DH_params
+  Bytes set_reply;  // cached dh_gen_* body for the last set_client_DH_params
   uint64_t retry_id = 0;    // expected client retry_id (aux hash of the previous attempt)
   int retries = 0;
   uint64_t auth_key_id = 0;  // the key a dh_gen_ok created (0: none)

@@ -2,10 +2,10 @@
 
 #include <cstring>
 
-#include "mtproto/crypto/aes.h"
-#include "mtproto/crypto/bignum.h"
-#include "mtproto/crypto/hash.h"
-#include "mtproto/crypto/random.h"
+#include "crypto/aes_ige.h"
+#include "crypto/bignum.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 
@@ -51,16 +51,16 @@ std::optional<std::pair<uint64_t, uint64_t>> factor_pq(uint64_t pq) {
 
 HandshakeClient::HandshakeClient(HandshakeClientOptions options) : options_(std::move(options)) {}
 
-codecs::Bytes HandshakeClient::req_pq() {
+Bytes HandshakeClient::req_pq() {
   random_bytes(nonce_);
-  codecs::Bytes out;
+  Bytes out;
   TlWriter w(out);
   w.write_uint32(options_.use_req_pq_multi ? kReqPqMulti : kReqPq);
   w.write_int128(nonce_);
   return out;
 }
 
-Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
+Result<Bytes> HandshakeClient::on_res_pq(ByteView body) {
   TlReader r(body);
   if (!r.expect(kResPq)) return Status::error("client: not resPQ");
   if (r.read_int128() != nonce_) return Status::error("client: resPQ nonce mismatch");
@@ -90,7 +90,7 @@ Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
   if (inner.constructor == kPQInnerDataTemp || inner.constructor == kPQInnerDataTempDc)
     inner.expires_in = options_.expires_in;
   if (hooks.inner) hooks.inner(inner);
-  codecs::Bytes data = serialize_p_q_inner_data(inner);
+  Bytes data = serialize_p_q_inner_data(inner);
   auto block = options_.encoding == RsaEncoding::kRsaPad ? rsa_pad_encode(data, options_.server_key)
                                                          : legacy_rsa_encode(data);
   if (!block) return block.status();
@@ -105,7 +105,7 @@ Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
   f2.fingerprint = options_.server_key.fingerprint();
   f2.encrypted_data.assign(encrypted->begin(), encrypted->end());
   if (hooks.req_dh) hooks.req_dh(f2);
-  codecs::Bytes out;
+  Bytes out;
   TlWriter w(out);
   w.write_uint32(kReqDhParams);
   w.write_int128(f2.nonce);
@@ -117,18 +117,18 @@ Result<codecs::Bytes> HandshakeClient::on_res_pq(codecs::ByteView body) {
   return out;
 }
 
-Result<codecs::Bytes> HandshakeClient::on_server_dh_params(codecs::ByteView body) {
+Result<Bytes> HandshakeClient::on_server_dh_params(ByteView body) {
   TlReader r(body);
   if (!r.expect(kServerDhParamsOk)) return Status::error("client: not server_DH_params_ok");
   if (r.read_int128() != nonce_ || r.read_int128() != server_nonce_)
     return Status::error("client: server_DH_params nonce mismatch");
-  codecs::ByteView enc = r.read_bytes();
+  ByteView enc = r.read_bytes();
   if (!r.ok() || enc.size() % 16 != 0 || enc.size() < 32)
     return Status::error("client: bad encrypted_answer");
-  codecs::Bytes plain(enc.begin(), enc.end());
+  Bytes plain(enc.begin(), enc.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(new_nonce_, server_nonce_);
   aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
-  codecs::ByteView answer = codecs::ByteView(plain).subspan(20);
+  ByteView answer = ByteView(plain).subspan(20);
   TlReader a(answer);
   bool ok = a.expect(kServerDhInnerData);
   bool nonces = a.read_int128() == nonce_ && a.read_int128() == server_nonce_;
@@ -147,9 +147,9 @@ Result<codecs::Bytes> HandshakeClient::on_server_dh_params(codecs::ByteView body
   return build_set_client_dh_params();
 }
 
-Result<codecs::Bytes> HandshakeClient::build_set_client_dh_params() {
-  codecs::Bytes b(256);
-  codecs::Bytes g_b;
+Result<Bytes> HandshakeClient::build_set_client_dh_params() {
+  Bytes b(256);
+  Bytes g_b;
   for (int i = 0; i < 16; ++i) {
     random_bytes(b);
     auto gb = mod_exp_u32(g_, b, dh_prime_, 256);
@@ -167,7 +167,7 @@ Result<codecs::Bytes> HandshakeClient::build_set_client_dh_params() {
   auth_key_ = *ak;
   if (hooks.g_b) hooks.g_b(g_b);
 
-  codecs::Bytes data;
+  Bytes data;
   TlWriter w(data);
   w.write_uint32(kClientDhInnerData);
   w.write_int128(nonce_);
@@ -175,16 +175,16 @@ Result<codecs::Bytes> HandshakeClient::build_set_client_dh_params() {
   w.write_uint64(retry_id_);
   w.write_bytes(g_b);
   Sha1Digest h = sha1(data);
-  codecs::Bytes plain(h.begin(), h.end());
-  codecs::append(plain, data);
+  Bytes plain(h.begin(), h.end());
+  append(plain, data);
   size_t at = plain.size();
   plain.resize(at + (16 - at % 16) % 16);
-  random_bytes(codecs::MutableByteView(plain).subspan(at));
+  random_bytes(MutableByteView(plain).subspan(at));
   if (hooks.set_plain) hooks.set_plain(plain);
   AesKeyIv tmp = handshake_tmp_aes_key_iv(new_nonce_, server_nonce_);
   aes_ige_encrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
 
-  codecs::Bytes out;
+  Bytes out;
   TlWriter o(out);
   o.write_uint32(kSetClientDhParams);
   o.write_int128(nonce_);
@@ -193,7 +193,7 @@ Result<codecs::Bytes> HandshakeClient::build_set_client_dh_params() {
   return out;
 }
 
-Result<HandshakeClient::GenResult> HandshakeClient::on_dh_gen(codecs::ByteView body) {
+Result<HandshakeClient::GenResult> HandshakeClient::on_dh_gen(ByteView body) {
   TlReader r(body);
   uint32_t ctor = r.read_uint32();
   bool nonces = r.read_int128() == nonce_ && r.read_int128() == server_nonce_;

@@ -8,11 +8,11 @@
 #include <functional>
 #include <optional>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
-#include "mtproto/crypto/auth_key.h"
-#include "mtproto/crypto/kdf.h"
-#include "mtproto/crypto/rsa.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "mtproto/keys/auth_key.h"
+#include "mtproto/keys/kdf.h"
+#include "crypto/rsa.h"
 #include "mtproto/handshake/messages.h"
 
 namespace mtedge::mtproto {
@@ -28,34 +28,34 @@ struct HandshakeClientOptions {
 
 struct ReqDhParamsFields {  // what req_DH_params carries, editable by a hook
   Int128 nonce{}, server_nonce{};
-  codecs::Bytes p, q;
+  Bytes p, q;
   uint64_t fingerprint = 0;
-  codecs::Bytes encrypted_data;
+  Bytes encrypted_data;
 };
 
 struct HandshakeClientHooks {
   std::function<void(PQInnerData&)> inner;              // before RSA encoding
   std::function<void(ReqDhParamsFields&)> req_dh;       // before serialization
-  std::function<void(codecs::Bytes& g_b)> g_b;          // before client_DH_inner_data
-  std::function<void(codecs::Bytes& plain)> set_plain;  // SHA1 || data || pad, before AES
+  std::function<void(Bytes& g_b)> g_b;          // before client_DH_inner_data
+  std::function<void(Bytes& plain)> set_plain;  // SHA1 || data || pad, before AES
 };
 
 class HandshakeClient {
  public:
   explicit HandshakeClient(HandshakeClientOptions options);
 
-  codecs::Bytes req_pq();
+  Bytes req_pq();
   // resPQ -> req_DH_params.
-  Result<codecs::Bytes> on_res_pq(codecs::ByteView body);
+  Result<Bytes> on_res_pq(ByteView body);
   // server_DH_params_ok -> set_client_DH_params.
-  Result<codecs::Bytes> on_server_dh_params(codecs::ByteView body);
+  Result<Bytes> on_server_dh_params(ByteView body);
 
   struct GenResult {
     enum class Kind { kOk, kRetry, kFail } kind;
-    codecs::Bytes next;  // kRetry: the next set_client_DH_params body
+    Bytes next;  // kRetry: the next set_client_DH_params body
   };
   // dh_gen_ok / dh_gen_retry / dh_gen_fail (verifies new_nonce_hashN).
-  Result<GenResult> on_dh_gen(codecs::ByteView body);
+  Result<GenResult> on_dh_gen(ByteView body);
 
   HandshakeClientHooks hooks;
   const Int128& nonce() const { return nonce_; }
@@ -66,14 +66,14 @@ class HandshakeClient {
   int32_t server_time() const { return server_time_; }
 
  private:
-  Result<codecs::Bytes> build_set_client_dh_params();
+  Result<Bytes> build_set_client_dh_params();
 
   HandshakeClientOptions options_;
   Int128 nonce_{}, server_nonce_{};
   Int256 new_nonce_{};
   uint64_t pq_ = 0;
   uint32_t g_ = 0;
-  codecs::Bytes dh_prime_, g_a_;
+  Bytes dh_prime_, g_a_;
   int32_t server_time_ = 0;
   uint64_t retry_id_ = 0;
   AuthKey auth_key_;

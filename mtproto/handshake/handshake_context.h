@@ -9,10 +9,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "codecs/common/status.h"
+#include "base/status.h"
 #include "mtproto/auth_keys/auth_key_store.h"
-#include "mtproto/crypto/kdf.h"
-#include "mtproto/crypto/rsa.h"
+#include "mtproto/keys/kdf.h"
+#include "crypto/rsa.h"
 #include "mtproto/handshake/dh_group.h"
 #include "mtproto/handshake/handshake_limiter.h"
 

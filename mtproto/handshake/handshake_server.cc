@@ -1,15 +1,15 @@
-// The DH exchange state machine. Every check of wire notes §7.4 is marked with its item.
+// The DH exchange state machine. Every check of docs/spec/wire-notes.md §7.4 is marked with its item.
 #include "mtproto/handshake/handshake_server.h"
 
 #include <openssl/crypto.h>
 
 #include <cstring>
 
-#include "mtproto/crypto/aes.h"
-#include "mtproto/crypto/bignum.h"
-#include "mtproto/crypto/hash.h"
-#include "mtproto/crypto/kdf.h"
-#include "mtproto/crypto/random.h"
+#include "crypto/aes_ige.h"
+#include "crypto/bignum.h"
+#include "crypto/hash.h"
+#include "mtproto/keys/kdf.h"
+#include "crypto/random.h"
 #include "mtproto/handshake/exchange.h"
 #include "mtproto/handshake/messages.h"
 #include "mtproto/handshake/unencrypted.h"
@@ -24,7 +24,7 @@ namespace {
 
 constexpr size_t kMaxSetClientDhEncrypted = 1024;  // client_DH_inner_data is ~340 bytes
 
-HandshakeOutput reply(codecs::Bytes body, std::string reason = {}) {
+HandshakeOutput reply(Bytes body, std::string reason = {}) {
   HandshakeOutput out;
   out.kind = HandshakeOutput::Kind::kReply;
   out.reply = std::move(body);
@@ -70,17 +70,17 @@ bool is_prime_u32(uint32_t n) {
 uint32_t random_prime_31() {
   while (true) {
     uint32_t v;
-    random_bytes(codecs::MutableByteView(reinterpret_cast<uint8_t*>(&v), sizeof v));
+    random_bytes(MutableByteView(reinterpret_cast<uint8_t*>(&v), sizeof v));
     v = (v & 0x7fffffffu) | 0x40000001u;  // exactly 31 bits, odd
     if (is_prime_u32(v)) return v;
   }
 }
 
-Sha256Digest request_hash(codecs::ByteView body, size_t object_size) {
+Sha256Digest request_hash(ByteView body, size_t object_size) {
   return sha256(body.first(object_size));
 }
 
-codecs::Bytes dh_gen_body(uint32_t ctor, const Exchange& ex, const Int128& hash) {
+Bytes dh_gen_body(uint32_t ctor, const Exchange& ex, const Int128& hash) {
   return build_dh_gen_answer(ctor, ex.nonce, ex.server_nonce, hash);
 }
 
@@ -97,9 +97,9 @@ void finish_exchange(Exchange& ex, int64_t expires_ms) {
   ex.expires_ms = expires_ms;
   ex.permit.release();
   OPENSSL_cleanse(ex.a.data(), ex.a.size());
-  codecs::Bytes().swap(ex.a);
-  codecs::Bytes().swap(ex.res_pq);
-  codecs::Bytes().swap(ex.dh_reply);
+  Bytes().swap(ex.a);
+  Bytes().swap(ex.res_pq);
+  Bytes().swap(ex.dh_reply);
 }
 
 }  // namespace
@@ -143,7 +143,7 @@ HandshakeOutput HandshakeServer::fail(int32_t code, std::string reason) {
   return out;
 }
 
-HandshakeOutput HandshakeServer::handle_payload(codecs::ByteView payload, int64_t now_ms) {
+HandshakeOutput HandshakeServer::handle_payload(ByteView payload, int64_t now_ms) {
   auto msg = parse_unencrypted(payload);
   if (!msg) return fail(kTransportErrorBadQuery, msg.message());
   HandshakeOutput out = handle_body(msg->body, now_ms);
@@ -154,10 +154,10 @@ HandshakeOutput HandshakeServer::handle_payload(codecs::ByteView payload, int64_
   return out;
 }
 
-HandshakeOutput HandshakeServer::handle_body(codecs::ByteView body, int64_t now_ms) {
+HandshakeOutput HandshakeServer::handle_body(ByteView body, int64_t now_ms) {
   if (dead_) return fail(kTransportErrorBadQuery, "handshake already failed on this connection");
   if (body.size() < 4) return fail(kTransportErrorBadQuery, "handshake query too short");
-  uint32_t ctor = codecs::load_le32(body.data());
+  uint32_t ctor = load_le32(body.data());
   switch (ctor) {
     case kReqPq:
     case kReqPqMulti: return on_req_pq(body, ctor, now_ms);
@@ -168,7 +168,7 @@ HandshakeOutput HandshakeServer::handle_body(codecs::ByteView body, int64_t now_
 }
 
 // ---- item 1: req_pq / req_pq_multi -> resPQ ----
-HandshakeOutput HandshakeServer::on_req_pq(codecs::ByteView body, uint32_t ctor, int64_t now_ms) {
+HandshakeOutput HandshakeServer::on_req_pq(ByteView body, uint32_t ctor, int64_t now_ms) {
   TlReader r(body);
   r.read_uint32();
   Int128 nonce = r.read_int128();
@@ -219,15 +219,15 @@ HandshakeOutput HandshakeServer::on_req_pq(codecs::ByteView body, uint32_t ctor,
 }
 
 // ---- items 2-3: req_DH_params -> server_DH_params_ok / _fail ----
-HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t now_ms) {
+HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms) {
   TlReader r(body);
   r.read_uint32();
   Int128 nonce = r.read_int128();
   Int128 server_nonce = r.read_int128();
-  codecs::ByteView p_bytes = r.read_bytes();
-  codecs::ByteView q_bytes = r.read_bytes();
+  ByteView p_bytes = r.read_bytes();
+  ByteView q_bytes = r.read_bytes();
   uint64_t fingerprint = r.read_uint64();
-  codecs::ByteView encrypted = r.read_bytes();
+  ByteView encrypted = r.read_bytes();
   if (!r.ok()) return fail(kTransportErrorBadQuery, "req_DH_params: malformed");
   Sha256Digest hash = request_hash(body, r.position());
 
@@ -283,7 +283,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
 
   // Refusals that are not protocol errors: server_DH_params_fail (the client may start over).
   if (in.temp() && (!ctx_->config().allow_temp_keys || *in.expires_in <= 0)) {
-    codecs::Bytes out;
+    Bytes out;
     TlWriter w(out);
     w.write_uint32(kServerDhParamsFail);
     w.write_int128(ex->nonce);
@@ -299,7 +299,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
 
   // Item 3: a, g_a with 2^(2048-64) <= g_a <= p - 2^(2048-64).
   const DhGroup& group = ctx_->group();
-  codecs::Bytes g_a;
+  Bytes g_a;
   for (int attempt = 0;; ++attempt) {
     ex->a.assign(256, 0);
     random_bytes(ex->a);
@@ -310,7 +310,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
     }
     if (attempt > 8) return kill(kTransportErrorBadQuery, "server: cannot generate g_a");
   }
-  codecs::Bytes answer;
+  Bytes answer;
   {
     TlWriter w(answer);
     w.write_uint32(kServerDhInnerData);
@@ -322,16 +322,16 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
     w.write_int32(static_cast<int32_t>(now_ms / 1000));
   }
   Sha1Digest answer_sha = sha1(answer);
-  codecs::Bytes with_hash(answer_sha.begin(), answer_sha.end());
-  codecs::append(with_hash, answer);
+  Bytes with_hash(answer_sha.begin(), answer_sha.end());
+  append(with_hash, answer);
   size_t pad = (16 - with_hash.size() % 16) % 16;
   size_t at = with_hash.size();
   with_hash.resize(at + pad);
-  random_bytes(codecs::MutableByteView(with_hash).subspan(at));
+  random_bytes(MutableByteView(with_hash).subspan(at));
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
   aes_ige_encrypt(tmp.key, tmp.iv, with_hash.data(), with_hash.data(), with_hash.size());
 
-  codecs::Bytes out;
+  Bytes out;
   TlWriter w(out);
   w.write_uint32(kServerDhParamsOk);
   w.write_int128(ex->nonce);
@@ -343,12 +343,12 @@ HandshakeOutput HandshakeServer::on_req_dh_params(codecs::ByteView body, int64_t
 }
 
 // ---- items 4-7: set_client_DH_params -> dh_gen_ok / dh_gen_retry / dh_gen_fail ----
-HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, int64_t now_ms) {
+HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t now_ms) {
   TlReader r(body);
   r.read_uint32();
   Int128 nonce = r.read_int128();
   Int128 server_nonce = r.read_int128();
-  codecs::ByteView encrypted = r.read_bytes();
+  ByteView encrypted = r.read_bytes();
   if (!r.ok()) return fail(kTransportErrorBadQuery, "set_client_DH_params: malformed");
   Sha256Digest hash = request_hash(body, r.position());
 
@@ -376,16 +376,16 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(codecs::ByteView body, 
   if (encrypted.size() < 32 || encrypted.size() % 16 != 0 ||
       encrypted.size() > kMaxSetClientDhEncrypted)
     return kill(kTransportErrorBadQuery, "set_client_DH_params: encrypted_data size");
-  codecs::Bytes plain(encrypted.begin(), encrypted.end());
+  Bytes plain(encrypted.begin(), encrypted.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
   aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
-  codecs::ByteView data = codecs::ByteView(plain).subspan(20);
+  ByteView data = ByteView(plain).subspan(20);
   TlReader in(data);
   bool ctor_ok = in.expect(kClientDhInnerData);
   Int128 in_nonce = in.read_int128();
   Int128 in_server_nonce = in.read_int128();
   uint64_t retry_id = in.read_uint64();
-  codecs::ByteView g_b = in.read_bytes();
+  ByteView g_b = in.read_bytes();
   if (!ctor_ok || !in.ok()) return kill(kTransportErrorBadQuery, "client_DH_inner_data: malformed");
   Sha1Digest check = sha1(data.first(in.position()));
   if (std::memcmp(check.data(), plain.data(), 20) != 0 || in.remaining() >= 16)

@@ -1,4 +1,4 @@
-// Server side of the MTProto DH key exchange (wire notes §7.4), sans-io: one HandshakeServer
+// Server side of the MTProto DH key exchange (docs/spec/wire-notes.md §7.4), sans-io: one HandshakeServer
 // per connection, fed the unencrypted messages the client sends; it answers with reply bodies,
 // a transport error, or a finished auth key (already inserted into the context's store).
 //
@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "codecs/common/bytes.h"
-#include "mtproto/crypto/auth_key.h"
+#include "base/bytes.h"
+#include "mtproto/keys/auth_key.h"
 #include "mtproto/handshake/handshake_context.h"
 
 namespace mtedge::mtproto {
@@ -44,7 +44,7 @@ struct HandshakeOutput {
     kTransportError,  // send `transport_error` in the connection's transport, then close
   };
   Kind kind = Kind::kReply;
-  codecs::Bytes reply;
+  Bytes reply;
   int32_t transport_error = 0;
   // Set together with the dh_gen_ok reply of a successful exchange.
   std::optional<CompletedAuthKey> completed;
@@ -62,12 +62,12 @@ class HandshakeServer {
 
   // One unencrypted message body (message_data, starting with the constructor id; trailing
   // bytes after the object are ignored). `now_ms`: unix time in milliseconds.
-  HandshakeOutput handle_body(codecs::ByteView body, int64_t now_ms);
+  HandshakeOutput handle_body(ByteView body, int64_t now_ms);
 
   // A whole unencrypted transport payload (auth_key_id 0 | msg_id | length | data). Replies
   // come back wrapped as unencrypted payloads with a fresh server msg_id. A payload that is
   // not a valid unencrypted message answers -404.
-  HandshakeOutput handle_payload(codecs::ByteView payload, int64_t now_ms);
+  HandshakeOutput handle_payload(ByteView payload, int64_t now_ms);
 
   // True after a transport error was answered: every later query answers -404.
   bool dead() const { return dead_; }
@@ -81,9 +81,9 @@ class HandshakeServer {
 
  private:
   HandshakeOutput fail(int32_t code, std::string reason);
-  HandshakeOutput on_req_pq(codecs::ByteView body, uint32_t ctor, int64_t now_ms);
-  HandshakeOutput on_req_dh_params(codecs::ByteView body, int64_t now_ms);
-  HandshakeOutput on_set_client_dh_params(codecs::ByteView body, int64_t now_ms);
+  HandshakeOutput on_req_pq(ByteView body, uint32_t ctor, int64_t now_ms);
+  HandshakeOutput on_req_dh_params(ByteView body, int64_t now_ms);
+  HandshakeOutput on_set_client_dh_params(ByteView body, int64_t now_ms);
 
   std::shared_ptr<HandshakeContext> ctx_;
   std::string peer_ip_;

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "mtproto/crypto/aes.h"
-#include "mtproto/crypto/bignum.h"
-#include "mtproto/crypto/hash.h"
-#include "mtproto/crypto/random.h"
+#include "crypto/aes_ige.h"
+#include "crypto/bignum.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 
@@ -14,7 +14,7 @@ namespace mtedge::mtproto {
 
 using namespace handshake_ids;
 
-Result<PQInnerData> parse_p_q_inner_data(codecs::ByteView data, size_t* consumed) {
+Result<PQInnerData> parse_p_q_inner_data(ByteView data, size_t* consumed) {
   TlReader r(data);
   PQInnerData d;
   d.constructor = r.read_uint32();
@@ -23,7 +23,7 @@ Result<PQInnerData> parse_p_q_inner_data(codecs::ByteView data, size_t* consumed
   bool has_temp = d.constructor == kPQInnerDataTemp || d.constructor == kPQInnerDataTempDc;
   if (!has_dc && !has_temp && d.constructor != kPQInnerData)
     return Status::error("p_q_inner_data: unexpected constructor");
-  auto copy = [](codecs::ByteView v) { return codecs::Bytes(v.begin(), v.end()); };
+  auto copy = [](ByteView v) { return Bytes(v.begin(), v.end()); };
   d.pq = copy(r.read_bytes());
   d.p = copy(r.read_bytes());
   d.q = copy(r.read_bytes());
@@ -37,8 +37,8 @@ Result<PQInnerData> parse_p_q_inner_data(codecs::ByteView data, size_t* consumed
   return d;
 }
 
-codecs::Bytes serialize_p_q_inner_data(const PQInnerData& d) {
-  codecs::Bytes out;
+Bytes serialize_p_q_inner_data(const PQInnerData& d) {
+  Bytes out;
   TlWriter w(out);
   w.write_uint32(d.constructor);
   w.write_bytes(d.pq);
@@ -52,9 +52,9 @@ codecs::Bytes serialize_p_q_inner_data(const PQInnerData& d) {
   return out;
 }
 
-codecs::Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
+Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
                                   const Int128& new_nonce_hash) {
-  codecs::Bytes out;
+  Bytes out;
   TlWriter w(out);
   w.write_uint32(ctor);
   w.write_int128(nonce);
@@ -74,7 +74,7 @@ bool equal_ct(const uint8_t* a, const uint8_t* b, size_t n) {
 // RSA_PAD (§7.4 item 2). Returns the 192-byte data_with_padding when the hash matches.
 std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const RsaBlock& c) {
   const uint8_t* aes_encrypted = c.data() + 32;
-  Sha256Digest h = sha256(codecs::ByteView(aes_encrypted, 224));
+  Sha256Digest h = sha256(ByteView(aes_encrypted, 224));
   std::array<uint8_t, 32> temp_key;
   for (size_t i = 0; i < 32; ++i) temp_key[i] = c[i] ^ h[i];
   std::array<uint8_t, 32> zero_iv{};
@@ -83,7 +83,7 @@ std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const RsaBlock& c) {
   std::array<uint8_t, 192> data_with_padding;
   std::reverse_copy(data_with_hash.begin(), data_with_hash.begin() + 192,
                     data_with_padding.begin());
-  Sha256Digest check = sha256({codecs::ByteView(temp_key), codecs::ByteView(data_with_padding)});
+  Sha256Digest check = sha256({ByteView(temp_key), ByteView(data_with_padding)});
   if (!equal_ct(check.data(), data_with_hash.data() + 192, 32)) return std::nullopt;
   return data_with_padding;
 }
@@ -100,7 +100,7 @@ Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain) {
   }
   // Legacy: 00 | SHA1(data) | data | random (255 bytes of RSA input).
   if (plain[0] == 0) {
-    codecs::ByteView rest(plain.data() + 21, plain.size() - 21);
+    ByteView rest(plain.data() + 21, plain.size() - 21);
     size_t consumed = 0;
     auto inner = parse_p_q_inner_data(rest, &consumed);
     if (inner) {
@@ -112,35 +112,35 @@ Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain) {
   return Status::error("req_DH_params: encrypted_data hash check failed");
 }
 
-Result<RsaBlock> rsa_pad_encode(codecs::ByteView data, const RsaPublicKey& key) {
+Result<RsaBlock> rsa_pad_encode(ByteView data, const RsaPublicKey& key) {
   if (data.size() > 144) return Status::error("rsa_pad: data longer than 144 bytes");
   std::array<uint8_t, 192> data_with_padding;
   std::memcpy(data_with_padding.data(), data.data(), data.size());
-  random_bytes(codecs::MutableByteView(data_with_padding).subspan(data.size()));
+  random_bytes(MutableByteView(data_with_padding).subspan(data.size()));
   for (int attempt = 0; attempt < 64; ++attempt) {
     std::array<uint8_t, 32> temp_key;
     random_bytes(temp_key);
     std::array<uint8_t, 224> data_with_hash;
     std::reverse_copy(data_with_padding.begin(), data_with_padding.end(), data_with_hash.begin());
-    Sha256Digest h = sha256({codecs::ByteView(temp_key), codecs::ByteView(data_with_padding)});
+    Sha256Digest h = sha256({ByteView(temp_key), ByteView(data_with_padding)});
     std::memcpy(data_with_hash.data() + 192, h.data(), 32);
     std::array<uint8_t, 32> zero_iv{};
     RsaBlock block;
     aes_ige_encrypt(temp_key, zero_iv, data_with_hash.data(), block.data() + 32, 224);
-    Sha256Digest hk = sha256(codecs::ByteView(block.data() + 32, 224));
+    Sha256Digest hk = sha256(ByteView(block.data() + 32, 224));
     for (size_t i = 0; i < 32; ++i) block[i] = temp_key[i] ^ hk[i];
     if (compare_be(block, key.n()) < 0) return block;
   }
   return Status::error("rsa_pad: no temp_key gave a block below the modulus");
 }
 
-Result<RsaBlock> legacy_rsa_encode(codecs::ByteView data) {
+Result<RsaBlock> legacy_rsa_encode(ByteView data) {
   if (data.size() > 235) return Status::error("legacy rsa: data longer than 235 bytes");
   RsaBlock block{};
   Sha1Digest h = sha1(data);
   std::memcpy(block.data() + 1, h.data(), 20);
   std::memcpy(block.data() + 21, data.data(), data.size());
-  random_bytes(codecs::MutableByteView(block).subspan(21 + data.size()));
+  random_bytes(MutableByteView(block).subspan(21 + data.size()));
   return block;
 }
 

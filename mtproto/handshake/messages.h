@@ -1,13 +1,13 @@
-// Constructor ids of the DH handshake (wire notes §7.3) and the p_q_inner_data decoder.
+// Constructor ids of the DH handshake (docs/spec/wire-notes.md §7.3) and the p_q_inner_data decoder.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
-#include "mtproto/crypto/kdf.h"
-#include "mtproto/crypto/rsa.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "mtproto/keys/kdf.h"
+#include "crypto/rsa.h"
 
 namespace mtedge::mtproto::handshake_ids {
 inline constexpr uint32_t kReqPq = 0x60469778;
@@ -32,7 +32,7 @@ namespace mtedge::mtproto {
 
 struct PQInnerData {
   uint32_t constructor = 0;
-  codecs::Bytes pq, p, q;  // big-endian strings as sent
+  Bytes pq, p, q;  // big-endian strings as sent
   Int128 nonce{};
   Int128 server_nonce{};
   Int256 new_nonce{};
@@ -43,12 +43,12 @@ struct PQInnerData {
 
 // Parses a boxed p_q_inner_data / _dc / _temp / _temp_dc from the start of `data`; trailing
 // bytes (RSA padding) are ignored. `consumed` receives the object's size.
-Result<PQInnerData> parse_p_q_inner_data(codecs::ByteView data, size_t* consumed = nullptr);
+Result<PQInnerData> parse_p_q_inner_data(ByteView data, size_t* consumed = nullptr);
 // Serializes (client side; tests).
-codecs::Bytes serialize_p_q_inner_data(const PQInnerData& d);
+Bytes serialize_p_q_inner_data(const PQInnerData& d);
 
 // dh_gen_ok / dh_gen_retry / dh_gen_fail body: ctor | nonce | server_nonce | new_nonce_hashN.
-codecs::Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
+Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
                                   const Int128& new_nonce_hash);
 
 enum class RsaEncoding {
@@ -61,7 +61,7 @@ struct DecodedInner {
   RsaEncoding encoding;
 };
 
-// Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (wire notes §7.4
+// Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (docs/spec/wire-notes.md §7.4
 // item 2): tries RSA_PAD first (its SHA256 check), then the legacy SHA1 layout. Fails when
 // neither hash matches or the inner object does not parse.
 Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain);
@@ -69,7 +69,7 @@ Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain);
 // Client-side encoders (tests, benchmarks, corpus generation): the 256-byte RSA input for
 // `data` (<= 144 bytes for RSA_PAD, <= 235 for legacy), before raw RSA encryption. RSA_PAD
 // retries its random temp_key until the block is below the modulus, as the spec requires.
-Result<RsaBlock> rsa_pad_encode(codecs::ByteView data, const RsaPublicKey& key);
-Result<RsaBlock> legacy_rsa_encode(codecs::ByteView data);
+Result<RsaBlock> rsa_pad_encode(ByteView data, const RsaPublicKey& key);
+Result<RsaBlock> legacy_rsa_encode(ByteView data);
 
 }  // namespace mtedge::mtproto

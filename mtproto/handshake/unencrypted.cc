@@ -2,33 +2,33 @@
 
 namespace mtedge::mtproto {
 
-Result<UnencryptedMessage> parse_unencrypted(codecs::ByteView payload) {
+Result<UnencryptedMessage> parse_unencrypted(ByteView payload) {
   if (payload.size() < kUnencryptedHeaderSize + 4)
     return Status::error("unencrypted message too short");
-  if (codecs::load_le64(payload.data()) != 0)
+  if (load_le64(payload.data()) != 0)
     return Status::error("unencrypted message with non-zero auth_key_id");
   UnencryptedMessage m;
-  m.msg_id = codecs::load_le64(payload.data() + 8);
-  uint32_t length = codecs::load_le32(payload.data() + 16);
+  m.msg_id = load_le64(payload.data() + 8);
+  uint32_t length = load_le32(payload.data() + 16);
   size_t available = payload.size() - kUnencryptedHeaderSize;
   if (length < 4 || length > available)
     return Status::error(
         "unencrypted message length out of range [length = " + std::to_string(length) +
         ", available = " + std::to_string(available) + "]");
   m.body = payload.subspan(kUnencryptedHeaderSize, length);
-  m.constructor = codecs::load_le32(m.body.data());
+  m.constructor = load_le32(m.body.data());
   return m;
 }
 
-codecs::Bytes build_unencrypted(uint64_t msg_id, codecs::ByteView body) {
-  codecs::Bytes out;
+Bytes build_unencrypted(uint64_t msg_id, ByteView body) {
+  Bytes out;
   out.reserve(kUnencryptedHeaderSize + body.size());
-  codecs::append_le32(out, 0);
-  codecs::append_le32(out, 0);
-  codecs::append_le32(out, static_cast<uint32_t>(msg_id));
-  codecs::append_le32(out, static_cast<uint32_t>(msg_id >> 32));
-  codecs::append_le32(out, static_cast<uint32_t>(body.size()));
-  codecs::append(out, body);
+  append_le32(out, 0);
+  append_le32(out, 0);
+  append_le32(out, static_cast<uint32_t>(msg_id));
+  append_le32(out, static_cast<uint32_t>(msg_id >> 32));
+  append_le32(out, static_cast<uint32_t>(body.size()));
+  append(out, body);
   return out;
 }
 

@@ -4,14 +4,14 @@
 
 #include <cstring>
 
-#include "mtproto/crypto/aes.h"
+#include "crypto/aes_ige.h"
 
 namespace mtedge::mtproto {
 namespace {
 
 void store_le64(uint8_t* p, uint64_t v) {
-  codecs::store_le32(p, uint32_t(v));
-  codecs::store_le32(p + 4, uint32_t(v >> 32));
+  store_le32(p, uint32_t(v));
+  store_le32(p + 4, uint32_t(v >> 32));
 }
 
 // Minimum padding for `unpadded` bytes of header+body: 12..27 bytes to reach a multiple of 16.
@@ -21,17 +21,17 @@ size_t min_padding(size_t unpadded) {
 
 }  // namespace
 
-uint64_t peek_auth_key_id(codecs::ByteView payload) {
-  return payload.size() < 8 ? 0 : codecs::load_le64(payload.data());
+uint64_t peek_auth_key_id(ByteView payload) {
+  return payload.size() < 8 ? 0 : load_le64(payload.data());
 }
 
-Result<DecryptedMessage> decrypt_message(const AuthKey& key, codecs::MutableByteView payload,
+Result<DecryptedMessage> decrypt_message(const AuthKey& key, MutableByteView payload,
                                          Direction dir) {
   if (payload.size() < kEncryptedHeaderSize + 48) {
     return Status::error("encrypted message too short [size = " + std::to_string(payload.size()) +
                          "]");
   }
-  if (codecs::load_le64(payload.data()) != key.id() || key.empty()) {
+  if (load_le64(payload.data()) != key.id() || key.empty()) {
     return Status::error("encrypted message: auth_key_id does not match the key");
   }
   // Trailing (len - 24) % 16 bytes are transport padding (padded intermediate), not ciphertext.
@@ -47,13 +47,13 @@ Result<DecryptedMessage> decrypt_message(const AuthKey& key, codecs::MutableByte
   if (CRYPTO_memcmp(large.data() + 8, m.msg_key.data(), 16) != 0) {
     return Status::error("encrypted message: msg_key mismatch");
   }
-  m.quick_ack_token = codecs::load_le32(large.data()) | 0x80000000u;
+  m.quick_ack_token = load_le32(large.data()) | 0x80000000u;
 
-  m.salt = codecs::load_le64(plain);
-  m.session_id = codecs::load_le64(plain + 8);
-  m.msg_id = codecs::load_le64(plain + 16);
-  m.seq_no = codecs::load_le32(plain + 24);
-  const size_t length = codecs::load_le32(plain + 28);
+  m.salt = load_le64(plain);
+  m.session_id = load_le64(plain + 8);
+  m.msg_id = load_le64(plain + 16);
+  m.seq_no = load_le32(plain + 24);
+  const size_t length = load_le32(plain + 28);
   if (length % 4 != 0 || length > enc_size - kPlaintextHeaderSize) {
     return Status::error(
         "encrypted message: bad message_data_length [length = " + std::to_string(length) +
@@ -64,7 +64,7 @@ Result<DecryptedMessage> decrypt_message(const AuthKey& key, codecs::MutableByte
     return Status::error(
         "encrypted message: padding out of range [padding = " + std::to_string(pad) + "]");
   }
-  m.body = codecs::MutableByteView(plain + kPlaintextHeaderSize, length);
+  m.body = MutableByteView(plain + kPlaintextHeaderSize, length);
   return m;
 }
 
@@ -98,12 +98,12 @@ Status encrypt_message(const AuthKey& key, const OutgoingMessage& msg, Bytes& ou
   store_le64(plain, msg.salt);
   store_le64(plain + 8, msg.session_id);
   store_le64(plain + 16, msg.msg_id);
-  codecs::store_le32(plain + 24, msg.seq_no);
-  codecs::store_le32(plain + 28, static_cast<uint32_t>(body_size));
+  store_le32(plain + 24, msg.seq_no);
+  store_le32(plain + 28, static_cast<uint32_t>(body_size));
   if (body_size > 0) std::memcpy(plain + kPlaintextHeaderSize, msg.body.data(), body_size);
-  random(codecs::MutableByteView(plain + unpadded, pad));
+  random(MutableByteView(plain + unpadded, pad));
 
-  const MsgKeyResult mk = compute_msg_key(key, codecs::ByteView(plain, plain_size), options.dir);
+  const MsgKeyResult mk = compute_msg_key(key, ByteView(plain, plain_size), options.dir);
   store_le64(head, key.id());
   std::memcpy(head + 8, mk.msg_key.data(), 16);
   const AesKeyIv kiv = derive_aes_key_iv(key, mk.msg_key, options.dir);

@@ -1,4 +1,4 @@
-// MTProto 2.0 encrypted messages (wire notes §6): decrypt + verify in place, and encrypt.
+// MTProto 2.0 encrypted messages (docs/spec/wire-notes.md §6): decrypt + verify in place, and encrypt.
 //
 //   payload   = auth_key_id u64 | msg_key 16 | AES-256-IGE(plaintext)
 //   plaintext = salt u64 | session_id u64 | msg_id u64 | seq_no u32 | length u32 |
@@ -8,17 +8,14 @@
 #include <array>
 #include <cstdint>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
-#include "mtproto/crypto/auth_key.h"
-#include "mtproto/crypto/kdf.h"
-#include "mtproto/crypto/random.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "mtproto/keys/auth_key.h"
+#include "mtproto/keys/kdf.h"
+#include "crypto/random.h"
 
 namespace mtedge::mtproto {
 
-using ByteView = codecs::ByteView;
-using MutableByteView = codecs::MutableByteView;
-using Bytes = codecs::Bytes;
 
 inline constexpr size_t kEncryptedHeaderSize = 24;  // auth_key_id + msg_key
 inline constexpr size_t kPlaintextHeaderSize = 32;  // salt .. length
@@ -31,7 +28,7 @@ struct DecryptedMessage {
   uint64_t msg_id = 0;
   uint32_t seq_no = 0;
   // message_data, a view into the caller's payload buffer (decrypted in place).
-  codecs::MutableByteView body;
+  MutableByteView body;
   MsgKey msg_key{};
   // Quick-ack token for this message: LE u32 of msg_key_large[0..4) | 0x80000000.
   uint32_t quick_ack_token = 0;
@@ -39,7 +36,7 @@ struct DecryptedMessage {
 
 // Reads auth_key_id from a transport payload; nullopt-like 0 if payload < 8 bytes.
 // (0 is also the id of unencrypted messages: check the size first.)
-uint64_t peek_auth_key_id(codecs::ByteView payload);
+uint64_t peek_auth_key_id(ByteView payload);
 
 // Decrypts and verifies one message, in place. `payload` is the whole transport payload
 // (auth_key_id | msg_key | encrypted data [| transport padding]); `key` must be the key whose
@@ -49,7 +46,7 @@ uint64_t peek_auth_key_id(codecs::ByteView payload);
 // in constant time; length % 4 == 0, length <= decrypted - 32, padding in [12, 1024].
 // Any failure returns an error and the caller treats all of them alike (drop / -404): which
 // check failed must not reach the peer. On failure the payload bytes are unspecified.
-Result<DecryptedMessage> decrypt_message(const AuthKey& key, codecs::MutableByteView payload,
+Result<DecryptedMessage> decrypt_message(const AuthKey& key, MutableByteView payload,
                                          Direction dir = Direction::kClientToServer);
 
 struct OutgoingMessage {
@@ -57,7 +54,7 @@ struct OutgoingMessage {
   uint64_t session_id = 0;
   uint64_t msg_id = 0;
   uint32_t seq_no = 0;
-  codecs::ByteView body;  // message_data, size % 4 == 0
+  ByteView body;  // message_data, size % 4 == 0
 };
 
 struct EncryptOptions {

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "codecs/common/status.h"
+#include "base/status.h"
 
 namespace mtedge::mtproto::tl {
 

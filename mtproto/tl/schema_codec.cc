@@ -19,8 +19,8 @@ Value Value::object(Object o) {
   return Value(Storage(std::in_place_index<10>, ObjectBox(std::move(o))));
 }
 
-codecs::ByteView Value::as_byte_view() const {
-  if (kind() == Kind::kString) return codecs::as_bytes(as_string());
+ByteView Value::as_byte_view() const {
+  if (kind() == Kind::kString) return mtedge::as_bytes(as_string());
   return {as_bytes().data(), as_bytes().size()};
 }
 
@@ -251,7 +251,7 @@ class Reader {
     }
     if (n == "bytes") {
       auto b = in_.read_bytes();
-      return checked(Value::bytes(codecs::Bytes(b.begin(), b.end())));
+      return checked(Value::bytes(Bytes(b.begin(), b.end())));
     }
     if (n == "int128") return checked(Value::int128(in_.read_int128()));
     if (n == "int256") return checked(Value::int256(in_.read_int256()));

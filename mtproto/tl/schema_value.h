@@ -15,8 +15,8 @@
 #include <variant>
 #include <vector>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
+#include "base/bytes.h"
+#include "base/status.h"
 #include "mtproto/tl/schema.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
@@ -66,7 +66,7 @@ class Value {
   static Value i64(int64_t v) { return Value(Storage(std::in_place_index<2>, v)); }
   static Value f64(double v) { return Value(Storage(std::in_place_index<3>, v)); }
   static Value str(std::string v) { return Value(Storage(std::in_place_index<4>, std::move(v))); }
-  static Value bytes(codecs::Bytes v) {
+  static Value bytes(Bytes v) {
     return Value(Storage(std::in_place_index<5>, std::move(v)));
   }
   static Value int128(const Int128& v) { return Value(Storage(std::in_place_index<6>, v)); }
@@ -83,7 +83,7 @@ class Value {
   int64_t as_long() const { return std::get<2>(v_); }
   double as_double() const { return std::get<3>(v_); }
   const std::string& as_string() const { return std::get<4>(v_); }
-  const codecs::Bytes& as_bytes() const { return std::get<5>(v_); }
+  const Bytes& as_bytes() const { return std::get<5>(v_); }
   const Int128& as_int128() const { return std::get<6>(v_); }
   const Int256& as_int256() const { return std::get<7>(v_); }
   bool as_bool() const { return std::get<8>(v_); }
@@ -92,10 +92,10 @@ class Value {
   const Object& as_object() const { return *std::get<10>(v_); }
   Object& as_object() { return *std::get<10>(v_); }
   // string or bytes content as a byte view (both have the same wire form).
-  codecs::ByteView as_byte_view() const;
+  ByteView as_byte_view() const;
 
  private:
-  using Storage = std::variant<std::monostate, int32_t, int64_t, double, std::string, codecs::Bytes,
+  using Storage = std::variant<std::monostate, int32_t, int64_t, double, std::string, Bytes,
                                Int128, Int256, bool, List, ObjectBox>;
   explicit Value(Storage v) : v_(std::move(v)) {}
   Storage v_;

@@ -8,7 +8,7 @@ void TlReader::fail(const char* why) {
   if (error_ == nullptr) error_ = why;
 }
 
-codecs::ByteView TlReader::rest() const {
+ByteView TlReader::rest() const {
   if (!ok()) return {};
   return data_.subspan(pos_);
 }
@@ -30,7 +30,7 @@ int32_t TlReader::read_int32() {
 
 uint32_t TlReader::read_uint32() {
   const uint8_t* p = take(4);
-  return p ? codecs::load_le32(p) : 0;
+  return p ? load_le32(p) : 0;
 }
 
 int64_t TlReader::read_int64() {
@@ -39,7 +39,7 @@ int64_t TlReader::read_int64() {
 
 uint64_t TlReader::read_uint64() {
   const uint8_t* p = take(8);
-  return p ? codecs::load_le64(p) : 0;
+  return p ? load_le64(p) : 0;
 }
 
 double TlReader::read_double() {
@@ -61,7 +61,7 @@ std::array<uint8_t, 32> TlReader::read_int256() {
   return v;
 }
 
-codecs::ByteView TlReader::read_bytes() {
+ByteView TlReader::read_bytes() {
   if (!ok()) return {};
   const size_t start = pos_;
   const uint8_t* first = take(1);
@@ -71,7 +71,7 @@ codecs::ByteView TlReader::read_bytes() {
   if (size == 254) {
     const uint8_t* len = take(3);
     if (len == nullptr) return {};
-    size = codecs::load_le24(len);
+    size = load_le24(len);
     header = 4;
   } else if (size == 255) {
     fail("tl: bad bytes length prefix");
@@ -82,13 +82,13 @@ codecs::ByteView TlReader::read_bytes() {
     fail("tl: bytes longer than input");
     return {};
   }
-  codecs::ByteView out = data_.subspan(start + header, size);
+  ByteView out = data_.subspan(start + header, size);
   pos_ = start + padded;
   return out;
 }
 
 std::string_view TlReader::read_string() {
-  codecs::ByteView b = read_bytes();
+  ByteView b = read_bytes();
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
@@ -122,9 +122,9 @@ uint32_t TlReader::read_bare_vector_count(size_t min_item_size) {
   return count;
 }
 
-codecs::ByteView TlReader::read_raw(size_t size) {
+ByteView TlReader::read_raw(size_t size) {
   const uint8_t* p = take(size);
-  return p ? codecs::ByteView(p, size) : codecs::ByteView();
+  return p ? ByteView(p, size) : ByteView();
 }
 
 void TlReader::skip(size_t size) {

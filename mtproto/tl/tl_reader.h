@@ -1,4 +1,4 @@
-// Bounds-checked reader of TL primitives (wire notes §7.2) over a caller-owned buffer.
+// Bounds-checked reader of TL primitives (docs/spec/wire-notes.md §7.2) over a caller-owned buffer.
 //
 // Every read checks the remaining length first. The first failure (short input, a length or
 // count that lies, a wrong constructor) makes the reader fail: the error is sticky, every later
@@ -12,13 +12,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::mtproto {
 
-using ByteView = codecs::ByteView;
-using MutableByteView = codecs::MutableByteView;
-using Bytes = codecs::Bytes;
 
 inline constexpr uint32_t kTlVectorId = 0x1cb5c415;
 inline constexpr uint32_t kTlBoolTrue = 0x997275b5;
@@ -26,7 +23,7 @@ inline constexpr uint32_t kTlBoolFalse = 0xbc799737;
 
 class TlReader {
  public:
-  explicit TlReader(codecs::ByteView data) : data_(data) {}
+  explicit TlReader(ByteView data) : data_(data) {}
   // The reader keeps a view: reading from a temporary buffer would dangle.
   explicit TlReader(Bytes&& temporary) = delete;
 
@@ -40,7 +37,7 @@ class TlReader {
   size_t remaining() const { return data_.size() - pos_; }
   bool at_end() const { return pos_ == data_.size(); }
   // Unread bytes (empty after a failure).
-  codecs::ByteView rest() const;
+  ByteView rest() const;
 
   int32_t read_int32();
   uint32_t read_uint32();  // same wire form as int, e.g. constructor ids
@@ -53,7 +50,7 @@ class TlReader {
   // TL bytes/string: 1-byte length (< 254) or 0xfe + 3-byte LE length, then data, then zero
   // padding to a multiple of 4 (padding bytes are skipped, their values are not checked).
   // 0xff as a length byte is an error.
-  codecs::ByteView read_bytes();
+  ByteView read_bytes();
   std::string_view read_string();
 
   // Boxed Bool: boolTrue / boolFalse; any other constructor is an error.
@@ -69,14 +66,14 @@ class TlReader {
   uint32_t read_bare_vector_count(size_t min_item_size = 4);
 
   // `size` raw bytes (no TL length prefix, no padding).
-  codecs::ByteView read_raw(size_t size);
+  ByteView read_raw(size_t size);
   // Skips `size` bytes; fails if fewer remain.
   void skip(size_t size);
 
  private:
   const uint8_t* take(size_t size);  // nullptr (and failure) if fewer than size remain
 
-  codecs::ByteView data_;
+  ByteView data_;
   size_t pos_ = 0;
   const char* error_ = nullptr;
 };

@@ -9,14 +9,14 @@ void TlWriter::write_int32(int32_t v) {
   write_uint32(static_cast<uint32_t>(v));
 }
 void TlWriter::write_uint32(uint32_t v) {
-  codecs::append_le32(out_, v);
+  append_le32(out_, v);
 }
 void TlWriter::write_int64(int64_t v) {
   write_uint64(static_cast<uint64_t>(v));
 }
 void TlWriter::write_uint64(uint64_t v) {
-  codecs::append_le32(out_, uint32_t(v));
-  codecs::append_le32(out_, uint32_t(v >> 32));
+  append_le32(out_, uint32_t(v));
+  append_le32(out_, uint32_t(v >> 32));
 }
 void TlWriter::write_double(double v) {
   uint64_t bits;
@@ -24,7 +24,7 @@ void TlWriter::write_double(double v) {
   write_uint64(bits);
 }
 
-void TlWriter::write_bytes(codecs::ByteView data) {
+void TlWriter::write_bytes(ByteView data) {
   const size_t size = data.size();
   assert(size < (size_t{1} << 24));
   size_t header;
@@ -38,7 +38,7 @@ void TlWriter::write_bytes(codecs::ByteView data) {
     out_.push_back(uint8_t(size >> 16));
     header = 4;
   }
-  codecs::append(out_, data);
+  append(out_, data);
   const size_t pad = (4 - (header + size) % 4) % 4;
   out_.insert(out_.end(), pad, 0);
 }
@@ -51,7 +51,7 @@ size_t TlWriter::reserve_int32() {
 
 void TlWriter::patch_int32(size_t offset, int32_t v) {
   assert(offset + 4 <= out_.size());
-  codecs::store_le32(out_.data() + offset, static_cast<uint32_t>(v));
+  store_le32(out_.data() + offset, static_cast<uint32_t>(v));
 }
 
 size_t tl_bytes_size(size_t size) {

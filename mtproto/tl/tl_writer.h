@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 #include "mtproto/tl/tl_reader.h"
 
 namespace mtedge::mtproto {
@@ -27,15 +27,15 @@ class TlWriter {
   void write_int256(const std::array<uint8_t, 32>& v) { write_raw({v.data(), v.size()}); }
   // TL bytes/string with its length prefix and zero padding. Data longer than 2^24-1 bytes
   // cannot be represented: asserted (a programmer error; callers bound their sizes).
-  void write_bytes(codecs::ByteView data);
-  void write_string(std::string_view s) { write_bytes(codecs::as_bytes(s)); }
+  void write_bytes(ByteView data);
+  void write_string(std::string_view s) { write_bytes(as_bytes(s)); }
   void write_bool(bool v) { write_uint32(v ? kTlBoolTrue : kTlBoolFalse); }
   void write_vector_header(uint32_t count) {  // boxed: 0x1cb5c415 + count
     write_uint32(kTlVectorId);
     write_uint32(count);
   }
   void write_bare_vector_count(uint32_t count) { write_uint32(count); }
-  void write_raw(codecs::ByteView data) { codecs::append(out_, data); }
+  void write_raw(ByteView data) { append(out_, data); }
 
   // Reserves 4 bytes and returns their offset, to be filled by patch_int32 (e.g. a length that
   // is known only after the body is written).

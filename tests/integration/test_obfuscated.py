@@ -2,7 +2,7 @@
 transports, through the real mtedge binary with the relay backend; fronting of everything
 that fails validation; anti-replay; dc-id routing; obfuscated2 towards the upstream.
 
-The client side (support/obfuscation.py) is written from the wire notes, independently of
+The client side (support/obfuscation.py) is written from docs/spec/wire-notes.md, independently of
 the C++ codecs.
 """
 import os

@@ -47,7 +47,7 @@ class RelayTransports(GatewayTestCase):
         if c.codec.name == "padded":
             # Padded intermediate: the server keeps tlen & ~3 bytes, so 4..15 bytes of random
             # padding reach the upstream as up to 12 trailing bytes, which the MTProto layer
-            # ignores (wire notes §1.3). The upstream reverses them in front.
+            # ignores (docs/spec/wire-notes.md §1.3). The upstream reverses them in front.
             self.assertEqual(got[:4], b"ANS!")
             body = got[4:][::-1]
             self.assertEqual(body[:len(sent)], sent)

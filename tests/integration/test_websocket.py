@@ -1,10 +1,10 @@
-"""The WebSocket transport (wire notes §5) through the real mtedge binary with the relay
+"""The WebSocket transport (docs/spec/wire-notes.md §5) through the real mtedge binary with the relay
 backend: the upgrade on /apiws*, obfuscated2 with each inner transport inside binary
 messages, one transport packet per message, ping/pong, the close handshake, transport
 errors as close 1000 + the code, and the HTTP refusals around the upgrade.
 
 The client side (support/websocket.py, support/obfuscation.py) is written from RFC 6455
-and the wire notes, independently of the C++ codecs.
+and docs/spec/wire-notes.md, independently of the C++ codecs.
 """
 import unittest
 

@@ -2,7 +2,7 @@
 """Writes the obfuscated2 and fake-TLS golden vectors from an implementation independent of
 the C++ code (Python hashlib/hmac + `cryptography` for AES-CTR when available).
 
-  obfuscated_init_s31.bin           wire notes §3.1 vector: 64-byte header + the 4 bytes
+  obfuscated_init_s31.bin           docs/spec/wire-notes.md §3.1 vector: 64-byte header + the 4 bytes
                                     `2c000000` encrypted (68 bytes)
   fake_tls_client_hello_short.bin   517-byte hello, SNI example.com
   fake_tls_client_hello_modern.bin  ~1.8 KB hello: GREASE, X25519MLKEM768 share, ECH GREASE,
@@ -107,7 +107,7 @@ def obfuscated_s31():
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
         ct = enc.update(bytes(init) + bytes.fromhex("2c000000"))
-    except ImportError:  # fall back to the published bytes of the wire notes
+    except ImportError:  # fall back to the published bytes of docs/spec/wire-notes.md
         ct = bytes(56) + bytes.fromhex("8f3d40553f8b44b1b56c5102")
     return bytes(init[:56]) + ct[56:]
 

@@ -19,8 +19,8 @@ constexpr std::array<std::string_view, 19> kUserNamespaces = {
     "chatlists", "stories", "premium",  "smsjobs",  "fragment"};
 }  // namespace
 
-codecs::Bytes rpc_error(int32_t code, std::string_view message) {
-  codecs::Bytes out;
+Bytes rpc_error(int32_t code, std::string_view message) {
+  Bytes out;
   mtproto::TlWriter w(out);
   w.write_uint32(kRpcErrorId);
   w.write_int32(code);
@@ -55,9 +55,9 @@ std::string Dispatcher::method_name(uint32_t constructor_id, int layer) const {
   return fmt::format("#{:08x}", constructor_id);
 }
 
-codecs::Bytes Dispatcher::call(const CallContext& context, codecs::ByteView query) const {
+Bytes Dispatcher::call(const CallContext& context, ByteView query) const {
   if (query.size() < 4) return rpc_error(400, "INPUT_METHOD_INVALID: empty query");
-  uint32_t id = codecs::load_le32(query.data());
+  uint32_t id = load_le32(query.data());
   const mtproto::tl::Combinator* combinator = context.schema ? context.schema->by_id(id) : nullptr;
   if (combinator == nullptr || !combinator->is_function) {
     // Not a method of the client's layer: name it from any layer if we can.

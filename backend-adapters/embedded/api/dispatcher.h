@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "backend-adapters/embedded/config.h"
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 #include "mtproto/tl/schema.h"
 
 namespace mtedge::backend::embedded::api {
@@ -29,10 +29,10 @@ struct CallContext {
 
 // A handler gets the whole query (constructor id first) and returns the boxed result object
 // or an rpc_error, serialized: the `result` field of rpc_result.
-using Handler = std::function<codecs::Bytes(const CallContext&, codecs::ByteView query)>;
+using Handler = std::function<Bytes(const CallContext&, ByteView query)>;
 
 // rpc_error#2144ca19 error_code:int error_message:string, serialized.
-codecs::Bytes rpc_error(int32_t code, std::string_view message);
+Bytes rpc_error(int32_t code, std::string_view message);
 
 class Dispatcher {
  public:
@@ -43,7 +43,7 @@ class Dispatcher {
   // Answers one query. Never fails: an unknown or unsupported method becomes an rpc_error
   // naming it (400 METHOD_NOT_SUPPORTED: name), a user method on a key that is not signed in
   // 401 AUTH_KEY_UNREGISTERED.
-  codecs::Bytes call(const CallContext& context, codecs::ByteView query) const;
+  Bytes call(const CallContext& context, ByteView query) const;
 
   // The method's name in `layer` (else in any shipped layer), or "#xxxxxxxx".
   std::string method_name(uint32_t constructor_id, int layer) const;

@@ -86,7 +86,7 @@ bool default_for(const tl::TypeRef& type, tl::Value& out) {
 
 // Builds `constructor` of the caller's layer from `values`: every required field is set
 // (from `values` or a neutral default), conditional fields only when `values` has them.
-codecs::Bytes build(const CallContext& context, std::string_view constructor,
+Bytes build(const CallContext& context, std::string_view constructor,
                     const std::map<std::string, tl::Value, std::less<>>& values) {
   const tl::Combinator* c = context.schema->by_name(constructor);
   if (c == nullptr) {
@@ -108,7 +108,7 @@ codecs::Bytes build(const CallContext& context, std::string_view constructor,
     }
     object.set(param.name, std::move(value));
   }
-  codecs::Bytes out;
+  Bytes out;
   mtproto::TlWriter writer(out);
   Status status = tl::serialize_object(*context.schema, object, writer);
   if (!status) return rpc_error(500, fmt::format("INTERNAL: {}", status.message()));
@@ -119,10 +119,10 @@ codecs::Bytes build(const CallContext& context, std::string_view constructor,
 
 void add_help_methods(Dispatcher& dispatcher) {
   const EmbeddedConfig config = dispatcher.config();
-  dispatcher.add("help.getConfig", [config](const CallContext& context, codecs::ByteView) {
+  dispatcher.add("help.getConfig", [config](const CallContext& context, ByteView) {
     return build(context, "config", config_values(config, context.now));
   });
-  dispatcher.add("help.getNearestDc", [config](const CallContext& context, codecs::ByteView) {
+  dispatcher.add("help.getNearestDc", [config](const CallContext& context, ByteView) {
     return build(context, "nearestDc",
                  {{"country", tl::Value::str("")},
                   {"this_dc", tl::Value::i32(config.this_dc)},

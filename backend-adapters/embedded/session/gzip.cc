@@ -6,11 +6,11 @@
 
 namespace mtedge::backend::embedded {
 
-Result<codecs::Bytes> gunzip(codecs::ByteView packed, size_t max_output) {
+Result<Bytes> gunzip(ByteView packed, size_t max_output) {
   z_stream stream{};
   // 32 + MAX_WBITS: detect gzip or zlib headers.
   if (inflateInit2(&stream, 32 + MAX_WBITS) != Z_OK) return Status::error("inflate init failed");
-  codecs::Bytes out;
+  Bytes out;
   out.resize(std::min<size_t>(max_output, std::max<size_t>(packed.size() * 4, 4096)));
   stream.next_in = const_cast<Bytef*>(packed.data());
   stream.avail_in = static_cast<uInt>(packed.size());
@@ -47,10 +47,10 @@ Result<codecs::Bytes> gunzip(codecs::ByteView packed, size_t max_output) {
   return out;
 }
 
-codecs::Bytes gzip(codecs::ByteView data) {
+Bytes gzip(ByteView data) {
   z_stream stream{};
   deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  codecs::Bytes out(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
+  Bytes out(deflateBound(&stream, static_cast<uLong>(data.size())) + 32);
   stream.next_in = const_cast<Bytef*>(data.data());
   stream.avail_in = static_cast<uInt>(data.size());
   stream.next_out = out.data();

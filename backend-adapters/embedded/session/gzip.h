@@ -3,17 +3,17 @@
 
 #include <cstddef>
 
-#include "codecs/common/bytes.h"
-#include "codecs/common/status.h"
+#include "base/bytes.h"
+#include "base/status.h"
 
 namespace mtedge::backend::embedded {
 
 // Inflates `packed` into a new buffer. Fails on a corrupt stream, a truncated stream, or
 // output beyond `max_output` bytes (checked while inflating: a small bomb never allocates more
 // than max_output).
-Result<codecs::Bytes> gunzip(codecs::ByteView packed, size_t max_output);
+Result<Bytes> gunzip(ByteView packed, size_t max_output);
 
 // Compresses `data` as a gzip stream (for tests and for answers worth compressing).
-codecs::Bytes gzip(codecs::ByteView data);
+Bytes gzip(ByteView data);
 
 }  // namespace mtedge::backend::embedded

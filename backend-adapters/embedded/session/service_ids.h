@@ -1,4 +1,4 @@
-// Constructor ids of the MTProto service layer (wire notes §8.1). They are the same in every
+// Constructor ids of the MTProto service layer (docs/spec/wire-notes.md §8.1). They are the same in every
 // API layer, so the session layer reads and writes them directly with TlReader/TlWriter; only
 // API objects go through the schema engine.
 #pragma once
@@ -46,7 +46,7 @@ inline constexpr uint32_t kInvokeAfterMsgs = 0x3dc4b4f0;
 inline constexpr uint32_t kInvokeWithoutUpdates = 0xbf9459b7;
 inline constexpr uint32_t kInputClientProxy = 0x75588b3f;
 
-// bad_msg_notification codes (wire notes §8.4).
+// bad_msg_notification codes (docs/spec/wire-notes.md §8.4).
 inline constexpr int32_t kMsgIdTooLow = 16;
 inline constexpr int32_t kMsgIdTooHigh = 17;
 inline constexpr int32_t kMsgIdBadParity = 18;

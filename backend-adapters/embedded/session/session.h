@@ -12,11 +12,11 @@
 
 #include "backend-adapters/api/frame.h"
 #include "backend-adapters/embedded/session/sorted_window.h"
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::backend::embedded {
 
-using codecs::Bytes;
+using mtedge::Bytes;
 using SharedBytes = std::shared_ptr<const Bytes>;
 
 // (auth_key_id, session_id): the identity of a session.

@@ -9,7 +9,7 @@
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "backend-adapters/embedded/session/gzip.h"
 #include "backend-adapters/embedded/session/service_ids.h"
-#include "mtproto/crypto/random.h"
+#include "crypto/random.h"
 #include "mtproto/tl/schema_value.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
@@ -178,12 +178,12 @@ void SessionLayer::remember(int64_t msg_id, int32_t seq_no, bool container) {
   }
 }
 
-void SessionLayer::process(int64_t msg_id, int32_t seq_no, codecs::ByteView body) {
+void SessionLayer::process(int64_t msg_id, int32_t seq_no, ByteView body) {
   if (body.size() < 4) {
     spdlog::debug("embedded: message shorter than a constructor id dropped");
     return;
   }
-  uint32_t constructor = codecs::load_le32(body.data());
+  uint32_t constructor = load_le32(body.data());
   if (constructor == ids::kMsgContainer) {
     process_container(msg_id, seq_no, body);
     return;
@@ -196,7 +196,7 @@ void SessionLayer::process(int64_t msg_id, int32_t seq_no, codecs::ByteView body
   process_one(msg_id, seq_no, body, msg_id, false);
 }
 
-void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, codecs::ByteView body) {
+void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, ByteView body) {
   if (!check_msg_id(msg_id, seq_no)) return;
   if (session_.received.contains(msg_id)) {
     bad_msg(msg_id, seq_no, ids::kContainerIdReused);
@@ -209,7 +209,7 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, codecs::Byt
   struct Item {
     int64_t msg_id;
     int32_t seq_no;
-    codecs::ByteView body;
+    ByteView body;
   };
   std::vector<Item> items;
   TlReader r(body);
@@ -227,7 +227,7 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, codecs::Byt
       break;
     }
     item.body = r.read_raw(size_t(size));
-    if (codecs::load_le32(item.body.data()) == ids::kMsgContainer) valid = false;
+    if (load_le32(item.body.data()) == ids::kMsgContainer) valid = false;
     items.push_back(item);
   }
   if (!valid || !r.ok() || !r.at_end()) {
@@ -248,22 +248,22 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, codecs::Byt
   }
 }
 
-void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, codecs::ByteView body,
+void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, ByteView body,
                                int64_t batch_min_id, bool in_container) {
   Bytes inflated;
-  codecs::ByteView payload = body;
-  uint32_t constructor = codecs::load_le32(body.data());
+  ByteView payload = body;
+  uint32_t constructor = load_le32(body.data());
   bool gzip_failed = false;
   if (constructor == ids::kGzipPacked) {
     TlReader r(body);
     r.expect(ids::kGzipPacked);
-    codecs::ByteView packed = r.read_bytes();
+    ByteView packed = r.read_bytes();
     auto result = r.ok() ? gunzip(packed, service_.config().max_inflate_bytes)
                          : Result<Bytes>(Status::error("gzip_packed: malformed"));
     if (result && result->size() >= 4) {
       inflated = std::move(result.value());
       payload = inflated;
-      constructor = codecs::load_le32(payload.data());
+      constructor = load_le32(payload.data());
     } else {
       spdlog::debug("embedded: {}", result ? "gzip_packed: empty" : result.message());
       gzip_failed = true;
@@ -301,7 +301,7 @@ void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, codecs::ByteView 
   dispatch(constructor, msg_id, payload);
 }
 
-void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, codecs::ByteView body) {
+void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, ByteView body) {
   switch (constructor) {
     case ids::kMsgsAck: on_msgs_ack(body); return;
     case ids::kPing: on_ping(msg_id, body, false); return;
@@ -356,7 +356,7 @@ bool SessionLayer::unacked_has(int64_t server_msg_id) const {
                      [&](const QueuedMessage& m) { return m.message.msg_id == server_msg_id; });
 }
 
-void SessionLayer::on_msgs_ack(codecs::ByteView body) {
+void SessionLayer::on_msgs_ack(ByteView body) {
   TlReader r(body);
   r.expect(ids::kMsgsAck);
   uint32_t count = r.read_vector_header(8);
@@ -367,7 +367,7 @@ void SessionLayer::on_msgs_ack(codecs::ByteView body) {
   for (uint32_t i = 0; i < count; ++i) ack(r.read_int64());
 }
 
-void SessionLayer::on_ping(int64_t msg_id, codecs::ByteView body, bool delay_disconnect) {
+void SessionLayer::on_ping(int64_t msg_id, ByteView body, bool delay_disconnect) {
   TlReader r(body);
   r.read_uint32();
   int64_t ping_id = r.read_int64();
@@ -386,7 +386,7 @@ void SessionLayer::on_ping(int64_t msg_id, codecs::ByteView body, bool delay_dis
     out_.disconnect_after_s = uint32_t(std::clamp(delay, 0, kMaxDisconnectDelay));
 }
 
-void SessionLayer::on_get_future_salts(int64_t msg_id, codecs::ByteView body) {
+void SessionLayer::on_get_future_salts(int64_t msg_id, ByteView body) {
   TlReader r(body);
   r.expect(ids::kGetFutureSalts);
   int32_t num = r.read_int32();
@@ -425,7 +425,7 @@ uint8_t SessionLayer::msg_state(int64_t msg_id) const {
   return 2;
 }
 
-void SessionLayer::on_msgs_state_req(int64_t msg_id, codecs::ByteView body) {
+void SessionLayer::on_msgs_state_req(int64_t msg_id, ByteView body) {
   TlReader r(body);
   r.read_uint32();
   uint32_t count = r.read_vector_header(8);
@@ -447,7 +447,7 @@ void SessionLayer::emit_state_info(int64_t req_msg_id, const Bytes& info) {
   emit(std::move(out), false, true);
 }
 
-void SessionLayer::on_msg_resend_req(int64_t msg_id, codecs::ByteView body) {
+void SessionLayer::on_msg_resend_req(int64_t msg_id, ByteView body) {
   TlReader r(body);
   r.expect(ids::kMsgResendReq);
   uint32_t count = r.read_vector_header(8);
@@ -480,7 +480,7 @@ void SessionLayer::on_msg_resend_req(int64_t msg_id, codecs::ByteView body) {
   emit_state_info(msg_id, info);
 }
 
-void SessionLayer::on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body) {
+void SessionLayer::on_rpc_drop_answer(int64_t msg_id, ByteView body) {
   TlReader r(body);
   r.expect(ids::kRpcDropAnswer);
   int64_t req_msg_id = r.read_int64();
@@ -536,7 +536,7 @@ void SessionLayer::store_result(int64_t req_msg_id, const OutMessage& answer) {
   }
 }
 
-void SessionLayer::rpc_answer(int64_t req_msg_id, codecs::ByteView result) {
+void SessionLayer::rpc_answer(int64_t req_msg_id, ByteView result) {
   Bytes out;
   out.reserve(12 + result.size());
   TlWriter w(out);
@@ -550,11 +550,11 @@ void SessionLayer::rpc_answer(int64_t req_msg_id, codecs::ByteView result) {
   store_result(req_msg_id, answer);
 }
 
-void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
+void SessionLayer::rpc(int64_t msg_id, ByteView query) {
   Bytes inflated;
   bool inflated_once = false;
   for (int depth = 0; depth < kMaxWrapperDepth && query.size() >= 4; ++depth) {
-    uint32_t constructor = codecs::load_le32(query.data());
+    uint32_t constructor = load_le32(query.data());
     TlReader r(query);
     r.read_uint32();
     const char* wrapper = nullptr;
@@ -604,7 +604,7 @@ void SessionLayer::rpc(int64_t msg_id, codecs::ByteView query) {
       wrapper = "invokeWithoutUpdates";  // no updates are generated yet
     } else if (constructor == ids::kGzipPacked && !inflated_once) {
       wrapper = "gzip_packed";
-      codecs::ByteView packed = r.read_bytes();
+      ByteView packed = r.read_bytes();
       if (r.ok()) {
         auto result = gunzip(packed, service_.config().max_inflate_bytes);
         if (!result) {

@@ -1,4 +1,4 @@
-// The session layer's per-frame processing for one locked Session (wire notes §8.2-8.5).
+// The session layer's per-frame processing for one locked Session (docs/spec/wire-notes.md §8.2-8.5).
 // Internal to SessionService: constructed under the session's shard lock for one frame.
 #pragma once
 
@@ -7,7 +7,7 @@
 
 #include "backend-adapters/embedded/session/session.h"
 #include "backend-adapters/embedded/session/session_service.h"
-#include "codecs/common/bytes.h"
+#include "base/bytes.h"
 
 namespace mtedge::backend::embedded {
 
@@ -25,7 +25,7 @@ class SessionLayer {
       : service_(service), session_(session), now_(now), out_(out) {}
 
   // One decrypted message whose salt was accepted.
-  void process(int64_t msg_id, int32_t seq_no, codecs::ByteView body);
+  void process(int64_t msg_id, int32_t seq_no, ByteView body);
   // The salt of (msg_id, seq_no) was wrong: bad_server_salt with the current salt.
   void bad_server_salt(int64_t msg_id, int32_t seq_no);
 
@@ -36,11 +36,11 @@ class SessionLayer {
   std::vector<Deferred>& deferred() { return deferred_; }
 
  private:
-  void process_container(int64_t msg_id, int32_t seq_no, codecs::ByteView body);
-  void process_one(int64_t msg_id, int32_t seq_no, codecs::ByteView body, int64_t batch_min_id,
+  void process_container(int64_t msg_id, int32_t seq_no, ByteView body);
+  void process_one(int64_t msg_id, int32_t seq_no, ByteView body, int64_t batch_min_id,
                    bool in_container);
-  void dispatch(uint32_t constructor, int64_t msg_id, codecs::ByteView body);
-  void rpc(int64_t msg_id, codecs::ByteView query);
+  void dispatch(uint32_t constructor, int64_t msg_id, ByteView body);
+  void rpc(int64_t msg_id, ByteView query);
 
   bool check_msg_id(int64_t msg_id, int32_t seq_no);
   bool check_seq_order(int64_t msg_id, int32_t seq_no);
@@ -51,17 +51,17 @@ class SessionLayer {
   void ack(int64_t server_msg_id);
   bool unacked_has(int64_t server_msg_id) const;
   void store_result(int64_t req_msg_id, const OutMessage& answer);
-  void rpc_answer(int64_t req_msg_id, codecs::ByteView result);
+  void rpc_answer(int64_t req_msg_id, ByteView result);
   uint8_t msg_state(int64_t msg_id) const;
 
-  void on_msgs_ack(codecs::ByteView body);
-  void on_ping(int64_t msg_id, codecs::ByteView body, bool delay_disconnect);
-  void on_get_future_salts(int64_t msg_id, codecs::ByteView body);
-  void on_msgs_state_req(int64_t msg_id, codecs::ByteView body);
-  void on_msg_resend_req(int64_t msg_id, codecs::ByteView body);
+  void on_msgs_ack(ByteView body);
+  void on_ping(int64_t msg_id, ByteView body, bool delay_disconnect);
+  void on_get_future_salts(int64_t msg_id, ByteView body);
+  void on_msgs_state_req(int64_t msg_id, ByteView body);
+  void on_msg_resend_req(int64_t msg_id, ByteView body);
   // msgs_state_info answering request `req_msg_id`: one state byte per asked msg_id.
   void emit_state_info(int64_t req_msg_id, const Bytes& info);
-  void on_rpc_drop_answer(int64_t msg_id, codecs::ByteView body);
+  void on_rpc_drop_answer(int64_t msg_id, ByteView body);
 
   SessionService& service_;
   Session& session_;

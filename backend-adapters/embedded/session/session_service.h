@@ -1,5 +1,5 @@
 // The session service: the MTProto session layer for the whole process, shared by every
-// worker's adapter instance (wire notes §8). Sessions are sharded by (auth_key_id, session_id)
+// worker's adapter instance (docs/spec/wire-notes.md §8). Sessions are sharded by (auth_key_id, session_id)
 // with one mutex per shard; per-key state lives in a second table sharded by auth_key_id.
 // Lock order: a session shard, then a key shard; never the other way, never two session shards.
 //
@@ -40,7 +40,7 @@ namespace mtedge::backend::embedded {
 using Clock = std::function<double()>;
 double system_clock_now();
 
-// http_wait#9299359f (wire notes §4), in milliseconds: how long an HTTP request may be held.
+// http_wait#9299359f (docs/spec/wire-notes.md §4), in milliseconds: how long an HTTP request may be held.
 struct HttpWait {
   int32_t max_delay = 0;
   int32_t wait_after = 0;

@@ -1,4 +1,4 @@
-"""Client-side MTProto TCP transports (wire notes §1): abridged, intermediate, padded
+"""Client-side MTProto TCP transports (docs/spec/wire-notes.md §1): abridged, intermediate, padded
 intermediate and full. encode() frames a client->server packet (optionally asking for a
 quick ack); a Decoder turns server->client bytes into units:
 

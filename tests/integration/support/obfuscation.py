@@ -1,4 +1,4 @@
-"""Client side of obfuscated2 and fake-TLS (wire notes §3), independent of the C++ code.
+"""Client side of obfuscated2 and fake-TLS (docs/spec/wire-notes.md §3), independent of the C++ code.
 
 Obfuscated2(tag, dc, secret) builds the 64-byte init and the two AES-256-CTR streams;
 FakeTls(secret, domain) builds a ClientHello, checks the server's reply and wraps the

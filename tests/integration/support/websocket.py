@@ -1,4 +1,4 @@
-"""Client side of the WebSocket transport (RFC 6455, wire notes §5), independent of the C++
+"""Client side of the WebSocket transport (RFC 6455, docs/spec/wire-notes.md §5), independent of the C++
 codecs: the upgrade request, masked binary frames out, frames in.
 
 WebSocketStream(inner) wraps an obfuscated2 stream (support.obfuscation.Obfuscated2) and

@@ -1,0 +1,101 @@
+// The per-worker edge crypto stage: a decorator that sits between the worker and the real
+// adapter when crypto.edge_decryption is on (docs/mtproto.md "The edge decryption stage").
+//
+//   worker --Frame{unencrypted|encrypted}--> EdgeStage --Frame{decrypted}--> inner adapter
+//   worker <--send_packet (encrypted, x = 8)-- EdgeStage <--send_message-- inner adapter
+//
+// Unencrypted packets (auth_key_id 0) go to this connection's HandshakeServer; its replies go
+// out with send_packet and a refused query with its transport error (then close). Encrypted
+// packets: an auth_key_id the store does not know (or an expired temp key) gets -404; a packet
+// that fails msg_key (constant-time) or the length/padding checks closes the connection
+// without saying which check failed; a good one is acknowledged with its quick-ack token when
+// the client asked, then handed to the inner adapter as a kDecrypted frame. The connection
+// keeps the key of its last good packet, so replies are still encrypted after the key left
+// the store (destroy_auth_key_ok goes out under the destroyed key).
+//
+// Threading: one EdgeStage per worker, used only on that worker's loop, like any adapter.
+// Frames reach the inner adapter in the order the client sent them.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "backend-adapters/api/adapter.h"
+#include "base/bytes.h"
+#include "gateway/edge/edge_crypto.h"
+#include "gateway/runtime/metrics.h"
+#include "crypto/random.h"
+#include "mtproto/handshake/handshake_server.h"
+
+namespace mtedge::gateway {
+
+struct EdgeStageOptions {
+  // When set, the stage runs EdgeCrypto::sweep on this loop every sweep_interval_ms (one
+  // worker is enough: the state is process-wide). The timer never keeps the loop alive.
+  uv_loop_t* sweep_loop = nullptr;
+  uint64_t sweep_interval_ms = 10'000;
+  MetricsShard* metrics = nullptr;  // gateway_errors counters; optional
+  // Unix time in milliseconds (handshake timeouts and msg_ids, temp key expiry).
+  std::function<int64_t()> now_ms;
+  mtproto::RandomSource random = mtproto::secure_random_source();  // padding
+  // A connection's client address, asked for when its handshake starts (the per-IP handshake
+  // limit). Looked up rather than kept: most connections never handshake twice. Unset: "".
+  std::function<std::string(backend::ConnId)> client_ip;
+};
+
+class EdgeStage final : public backend::BackendAdapter, public backend::GatewaySink {
+ public:
+  // `sink` is the worker's sink (outlives the stage). The inner adapter is created with this
+  // stage as its sink, then handed over with set_inner() before the first event.
+  EdgeStage(std::shared_ptr<EdgeCrypto> crypto, backend::GatewaySink& sink,
+            EdgeStageOptions options = {});
+  ~EdgeStage() override;
+  EdgeStage(const EdgeStage&) = delete;
+  EdgeStage& operator=(const EdgeStage&) = delete;
+
+  void set_inner(std::unique_ptr<backend::BackendAdapter> inner);
+
+  // backend::BackendAdapter (called by the worker).
+  void on_open(const backend::ConnInfo& info) override;
+  bool on_frame(const backend::Frame& frame) override;
+  void on_client_drained(backend::ConnId conn) override;
+  void on_client_quiet(backend::ConnId conn) override;
+  void on_close(backend::ConnId conn, backend::CloseReason reason) override;
+  void stop(std::function<void()> done) override;
+
+  // backend::GatewaySink (called by the inner adapter). send_message encrypts with the
+  // connection's key; the rest pass through to the worker.
+  bool send_packet(backend::ConnId conn, backend::ByteView packet) override;
+  bool send_message(backend::ConnId conn, const backend::OutboundMessage& message) override;
+  void send_quick_ack(backend::ConnId conn, uint32_t token) override;
+  void send_transport_error(backend::ConnId conn, int32_t code) override;
+  void close(backend::ConnId conn, std::string_view reason) override;
+  void resume_reading(backend::ConnId conn) override;
+
+ private:
+  struct Conn {
+    std::unique_ptr<mtproto::HandshakeServer> handshake;  // from the first unencrypted packet
+    std::shared_ptr<const mtproto::StoredAuthKey> key;    // of the last good encrypted packet
+  };
+
+  bool on_unencrypted(backend::ConnId id, Conn& conn, const backend::Frame& frame);
+  bool on_encrypted(backend::ConnId id, Conn& conn, const backend::Frame& frame);
+  void count(GatewayError error);
+  void stop_sweep_timer();
+
+  std::shared_ptr<EdgeCrypto> crypto_;
+  backend::GatewaySink& sink_;
+  EdgeStageOptions options_;
+  std::unique_ptr<backend::BackendAdapter> inner_;
+  std::unordered_map<backend::ConnId, Conn> conns_;
+  Bytes scratch_;  // a copy of the packet being decrypted in place (reused)
+  Bytes out_;      // the packet being encrypted (reused)
+  uv_timer_t* sweep_timer_ = nullptr;
+};
+
+}  // namespace mtedge::gateway

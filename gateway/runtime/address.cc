@@ -1,0 +1,89 @@
+#include "gateway/runtime/address.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace mtedge::gateway {
+
+uint16_t SocketAddress::port() const {
+  return address_port(get());
+}
+
+void SocketAddress::set_port(uint16_t port) {
+  if (is_ipv6()) {
+    reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(port);
+  }
+}
+
+Result<SocketAddress> parse_address(std::string_view text) {
+  auto invalid = [&] { return Status::error("invalid address \"" + std::string(text) + "\""); };
+  std::string_view host;
+  std::string_view port_text;
+  bool v6 = false;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return invalid();
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    v6 = true;
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return invalid();
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return invalid();
+  }
+  SocketAddress out;
+  std::string host_z(host);
+  if (v6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+    sin6->sin6_family = AF_INET6;
+    if (inet_pton(AF_INET6, host_z.c_str(), &sin6->sin6_addr) != 1) return invalid();
+  } else {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+    sin->sin_family = AF_INET;
+    if (inet_pton(AF_INET, host_z.c_str(), &sin->sin_addr) != 1) return invalid();
+  }
+  out.set_port(static_cast<uint16_t>(port));
+  return out;
+}
+
+std::string format_host(const sockaddr* addr) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (addr->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof buf);
+  } else if (addr->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, buf, sizeof buf);
+  } else {
+    return "?";
+  }
+  return buf;
+}
+
+uint16_t address_port(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET6)
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(addr)->sin6_port);
+  if (addr->sa_family == AF_INET)
+    return ntohs(reinterpret_cast<const sockaddr_in*>(addr)->sin_port);
+  return 0;
+}
+
+std::string format_address(const sockaddr* addr) {
+  std::string host = format_host(addr);
+  std::string port = std::to_string(address_port(addr));
+  if (addr->sa_family == AF_INET6) return "[" + host + "]:" + port;
+  return host + ":" + port;
+}
+
+}  // namespace mtedge::gateway

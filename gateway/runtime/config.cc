@@ -1,0 +1,531 @@
+// The only translation unit of the gateway that runs toml++'s parser.
+#include "gateway/runtime/config.h"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "backend-adapters/api/adapter_factory.h"
+#include "gateway/conn/tls_session.h"
+
+namespace mtedge::gateway {
+namespace {
+
+constexpr std::array<std::string_view, 8> kTransportNames = {
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
+constexpr std::array<std::string_view, 8> kAvailableTransports = {
+    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
+constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
+                                                        "error", "critical", "off"};
+constexpr unsigned kMaxWorkers = 256;
+
+std::string join(const auto& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
+
+// Reads one table, remembering which keys were used so leftovers can be reported as unknown.
+// The first error sticks; later reads are no-ops.
+class Section {
+ public:
+  Section(const toml::table* table, std::string path, Status& status)
+      : table_(table), path_(std::move(path)), status_(status) {}
+
+  std::string key_path(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  bool ok() const { return status_.is_ok(); }
+  // A nested table at `key` (e.g. "secrets[0]"), sharing this section's status.
+  Section child(const toml::table* table, std::string_view key) {
+    return Section(table, key_path(key), status_);
+  }
+  void fail(std::string_view key, const std::string& what) {
+    if (ok()) status_ = Status::error(key_path(key) + ": " + what);
+  }
+
+  const toml::node* get(std::string_view key) {
+    used_.insert(std::string(key));
+    if (!table_ || !ok()) return nullptr;
+    return table_->get(key);
+  }
+
+  template <class T>
+  void integer(std::string_view key, T& out, int64_t min, int64_t max) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto value = node->value_exact<int64_t>();
+    if (!value) return fail(key, "expected an integer");
+    if (*value < min || *value > max) {
+      return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                           " [value = " + std::to_string(*value) + "]");
+    }
+    out = static_cast<T>(*value);
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    const toml::node* node = get(key);
+    if (!node) return;
+    auto value = node->value_exact<bool>();
+    if (!value) return fail(key, "expected true or false");
+    out = *value;
+  }
+
+  bool string(std::string_view key, std::string& out) {
+    const toml::node* node = get(key);
+    if (!node) return false;
+    auto value = node->value_exact<std::string>();
+    if (!value) {
+      fail(key, "expected a string");
+      return false;
+    }
+    out = *value;
+    return true;
+  }
+
+  template <size_t N>
+  void one_of(std::string_view key, std::string& out,
+              const std::array<std::string_view, N>& allowed) {
+    std::string value;
+    if (!string(key, value)) return;
+    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+      return fail(key, "unknown value \"" + value + "\" (one of: " + join(allowed) + ")");
+    }
+    out = value;
+  }
+
+  // Reports the first key that no reader asked for. `also_allowed` accepts extra keys.
+  void check_unknown(
+      const std::function<bool(std::string_view, const toml::node&)>& also_allowed = {}) {
+    if (!table_ || !ok()) return;
+    for (auto&& [key, node] : *table_) {
+      if (used_.count(std::string(key.str()))) continue;
+      if (also_allowed && also_allowed(key.str(), node)) continue;
+      return fail(key.str(), "unknown key");
+    }
+  }
+
+ private:
+  const toml::table* table_;
+  std::string path_;
+  Status& status_;
+  std::set<std::string> used_;
+};
+
+// A top-level key that must be a table (or absent).
+const toml::table* subtable(const toml::table& root, std::string_view key, Status& status) {
+  const toml::node* node = root.get(key);
+  if (!node) return nullptr;
+  if (!node->is_table()) {
+    if (status.is_ok())
+      status = Status::error(std::string(key) + ": expected a table ([" + std::string(key) + "])");
+    return nullptr;
+  }
+  return node->as_table();
+}
+
+void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status) {
+  Section s(table, "gateway", status);
+  int64_t workers = 0;
+  s.integer("workers", workers, 0, kMaxWorkers);
+  s.integer("max_connections", g.max_connections, 1, 10'000'000);
+  s.integer("first_byte_timeout_ms", g.first_byte_timeout_ms, 10, 3'600'000);
+  s.integer("detect_timeout_ms", g.detect_timeout_ms, 10, 3'600'000);
+  s.integer("idle_timeout_ms", g.idle_timeout_ms, 100, 86'400'000);
+  s.integer("park_after_ms", g.park_after_ms, 0, 86'400'000);
+  s.integer("shutdown_timeout_ms", g.shutdown_timeout_ms, 0, 3'600'000);
+  s.integer("max_frame_bytes", g.max_frame_bytes, 1024, 64 << 20);
+  s.integer("first_frame_max_bytes", g.first_frame_max_bytes, 64, 64 << 20);
+  s.integer("write_buffer_high", g.write_buffer_high, 1024, int64_t(1) << 30);
+  s.integer("write_buffer_low", g.write_buffer_low, 0, int64_t(1) << 30);
+  s.integer("write_buffer_limit", g.write_buffer_limit, 4096, int64_t(4) << 30);
+  s.integer("read_buffer_bytes", g.read_buffer_bytes, 4096, 16 << 20);
+  s.integer("replay_window_seconds", g.replay_window_seconds, 1, 86'400);
+  s.integer("replay_max_entries", g.replay_max_entries, 1024, 1 << 26);
+  s.integer("tls_max_past_seconds", g.tls_max_past_seconds, 0, 86'400);
+  s.integer("tls_max_future_seconds", g.tls_max_future_seconds, 0, 86'400);
+  s.integer("fronting_connect_timeout_ms", g.fronting_connect_timeout_ms, 10, 600'000);
+  s.integer("http_max_wait_ms", g.http_max_wait_ms, 100, 600'000);
+  s.check_unknown();
+  if (!s.ok()) return;
+  g.workers = workers > 0
+                  ? static_cast<unsigned>(workers)
+                  : std::max(1u, std::min(kMaxWorkers, std::thread::hardware_concurrency()));
+  if (g.first_frame_max_bytes > g.max_frame_bytes) {
+    s.fail("first_frame_max_bytes", "must not exceed gateway.max_frame_bytes [" +
+                                        std::to_string(g.first_frame_max_bytes) + " > " +
+                                        std::to_string(g.max_frame_bytes) + "]");
+  } else if (g.write_buffer_low > g.write_buffer_high) {
+    s.fail("write_buffer_low", "must not exceed gateway.write_buffer_high");
+  } else if (g.write_buffer_limit < g.write_buffer_high + g.max_frame_bytes + 64) {
+    s.fail("write_buffer_limit",
+           "must be at least gateway.write_buffer_high + gateway.max_frame_bytes + 64 [" +
+               std::to_string(g.write_buffer_high + g.max_frame_bytes + 64) + "]");
+  }
+}
+
+// secrets = [{ label = "...", secret = "hex or base64" }, ...]; allow_no_secret.
+void parse_secrets(Section& s, ListenerConfig& l) {
+  if (const toml::node* node = s.get("secrets")) {
+    const toml::array* arr = node->as_array();
+    if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
+      return s.fail("secrets",
+                    "expected an array of tables ({ label = \"...\", secret = \"...\" })");
+    }
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      const std::string key = "secrets[" + std::to_string(i) + "]";
+      Section item = s.child((*arr)[i].as_table(), key);
+      std::string label;
+      std::string text;
+      if (!item.string("label", label) && item.ok()) item.fail("label", "missing");
+      if (item.ok() && label.empty()) item.fail("label", "must not be empty");
+      if (!item.string("secret", text) && item.ok()) item.fail("secret", "missing");
+      item.check_unknown();
+      if (item.ok()) {
+        for (const auto& other : l.secrets) {
+          if (other.label == label) item.fail("label", "duplicate label \"" + label + "\"");
+        }
+      }
+      if (item.ok()) {
+        auto secret = codecs::obfuscated::Secret::from_text(label, text);
+        if (!secret) {
+          item.fail("secret", secret.message());
+        } else {
+          l.secrets.push_back(std::move(secret.value()));
+        }
+      }
+    }
+  }
+  l.allow_no_secret = l.secrets.empty();
+  s.boolean("allow_no_secret", l.allow_no_secret);
+}
+
+// tls = true with tls_cert_file and tls_key_file (loaded now, so a bad file fails startup).
+void parse_tls(Section& s, ListenerConfig& l) {
+  bool tls = false;
+  s.boolean("tls", tls);
+  const bool have_cert = s.string("tls_cert_file", l.tls_cert_file);
+  const bool have_key = s.string("tls_key_file", l.tls_key_file);
+  if (!s.ok()) return;
+  if (!tls) {
+    if (have_cert || have_key) {
+      s.fail(have_cert ? "tls_cert_file" : "tls_key_file", "set only with tls = true");
+    }
+    return;
+  }
+  if (!have_cert)
+    return s.fail("tls_cert_file", "required with tls = true (PEM chain, leaf first)");
+  if (!have_key) return s.fail("tls_key_file", "required with tls = true (PEM private key)");
+  auto context = TlsServerContext::load(l.tls_cert_file, l.tls_key_file);
+  if (!context) return s.fail("tls", context.message());
+  l.tls = context.value();
+}
+
+// Secrets and transports must make sense together.
+void check_secrets(Section& s, const ListenerConfig& l) {
+  auto listed = [&](std::string_view name) {
+    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+  };
+  bool has_ee = false;
+  bool has_obfuscated = false;
+  for (const auto& secret : l.secrets) {
+    (secret.kind == codecs::obfuscated::SecretKind::kEe ? has_ee : has_obfuscated) = true;
+  }
+  if (listed("fake-tls") && !has_ee) {
+    s.fail("transports", "\"fake-tls\" needs at least one ee secret in secrets");
+  } else if (listed("obfuscated") && !has_obfuscated && !l.allow_no_secret) {
+    s.fail("transports",
+           "\"obfuscated\" needs allow_no_secret = true or a plain or dd secret in secrets");
+  } else if (has_ee && !listed("fake-tls")) {
+    s.fail("secrets", "ee secrets are used only by the \"fake-tls\" transport; list it");
+  } else if (has_obfuscated && !listed("obfuscated")) {
+    s.fail("secrets",
+           "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
+  }
+}
+
+void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, Status& status) {
+  const std::string path = "listener[" + std::to_string(index) + "]";
+  Section s(table, path, status);
+  l.name = "listener" + std::to_string(index);
+  s.string("name", l.name);
+  if (s.ok() && l.name.empty()) s.fail("name", "must not be empty");
+  if (s.string("address", l.address_text)) {
+    auto addr = parse_address(l.address_text);
+    if (!addr) {
+      s.fail("address", addr.message());
+    } else {
+      l.address = addr.value();
+    }
+  } else if (s.ok()) {
+    s.fail("address", "missing (e.g. \"0.0.0.0:443\" or \"[::]:443\")");
+  }
+  s.integer("backlog", l.backlog, 1, 65535);
+  l.transports = {"abridged", "intermediate", "padded", "full"};
+  if (const toml::node* node = s.get("transports")) {
+    const toml::array* arr = node->as_array();
+    if (!arr) {
+      s.fail("transports", "expected an array of strings");
+    } else {
+      l.transports.clear();
+      for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+        const std::string key = "transports[" + std::to_string(i) + "]";
+        auto name = (*arr)[i].value_exact<std::string>();
+        if (!name) {
+          s.fail(key, "expected a string");
+        } else if (std::find(kTransportNames.begin(), kTransportNames.end(), *name) ==
+                   kTransportNames.end()) {
+          s.fail(key,
+                 "unknown transport \"" + *name + "\" (one of: " + join(kTransportNames) + ")");
+        } else if (std::find(l.transports.begin(), l.transports.end(), *name) !=
+                   l.transports.end()) {
+          s.fail(key, "transport \"" + *name + "\" listed twice");
+        } else {
+          l.transports.push_back(*name);
+        }
+      }
+      if (s.ok() && l.transports.empty()) s.fail("transports", "must list at least one transport");
+    }
+  }
+  parse_secrets(s, l);
+  s.boolean("dd_strict", l.dd_strict);
+  if (s.string("fronting", l.fronting_text)) {
+    auto addr = parse_address(l.fronting_text);
+    if (!addr) {
+      s.fail("fronting", addr.message());
+    } else {
+      l.fronting = addr.value();
+    }
+  }
+  parse_tls(s, l);
+  s.check_unknown();
+  if (!s.ok()) return;
+  check_secrets(s, l);
+  if (!s.ok()) return;
+  auto on = [&](std::string_view name) {
+    return transport_available(name) &&
+           std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+  };
+  l.allowed.abridged = on("abridged");
+  l.allowed.intermediate = on("intermediate");
+  l.allowed.padded = on("padded");
+  l.allowed.full = on("full");
+  l.allowed.obfuscated = on("obfuscated");
+  l.allowed.fake_tls = on("fake-tls");
+  l.serve_http_api = on("http");
+  l.serve_websocket = on("websocket");
+  l.allowed.http = l.serve_http_api || l.serve_websocket;
+}
+
+// [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
+// key fails startup and --check-config naming the key's index; no key material is kept in
+// messages. The auth key file is only opened by Gateway::start.
+void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status) {
+  Section s(table, "crypto", status);
+  s.boolean("edge_decryption", c.edge_decryption);
+  if (const toml::node* node = s.get("rsa_private_keys")) {
+    const toml::array* arr = node->as_array();
+    if (!arr) return s.fail("rsa_private_keys", "expected an array of PEM file paths");
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      auto path = (*arr)[i].value_exact<std::string>();
+      if (!path || path->empty()) {
+        s.fail("rsa_private_keys[" + std::to_string(i) + "]", "expected a non-empty string");
+      } else {
+        c.rsa_private_key_paths.push_back(*path);
+      }
+    }
+  }
+  s.string("auth_key_file", c.auth_key_file);
+  s.integer("dc_id", c.dc_id, 1, 1000);
+  s.boolean("test_dc", c.test_dc);
+  s.boolean("allow_temp_keys", c.allow_temp_keys);
+  s.integer("handshake_timeout_ms", c.handshake_timeout_ms, 1000, 600'000);
+  s.integer("max_handshakes_per_connection", c.max_handshakes_per_connection, 1, 64);
+  s.integer("max_handshakes_per_ip", c.max_handshakes_per_ip, 1, 1'000'000);
+  s.integer("max_handshakes", c.max_handshakes, 1, 10'000'000);
+  s.check_unknown();
+  if (!s.ok() || !c.edge_decryption) return;
+  if (c.rsa_private_key_paths.empty()) {
+    return s.fail("rsa_private_keys",
+                  "required with edge_decryption = true (PEM files; `make run` generates "
+                  "var/rsa_private.pem, or: openssl genrsa -out FILE 2048)");
+  }
+  for (size_t i = 0; i < c.rsa_private_key_paths.size(); ++i) {
+    const std::string key = "rsa_private_keys[" + std::to_string(i) + "]";
+    auto loaded = mtproto::RsaPrivateKey::from_pem_file(c.rsa_private_key_paths[i]);
+    if (!loaded) return s.fail(key, loaded.message());
+    for (const mtproto::RsaPrivateKey& other : c.rsa_keys) {
+      if (other.fingerprint() == loaded->fingerprint()) {
+        return s.fail(key, "the same key is listed twice");
+      }
+    }
+    c.rsa_keys.push_back(std::move(loaded.value()));
+  }
+}
+
+Status parse_root(const toml::table& root, const backend::AdapterRegistry& registry,
+                  Config& config) {
+  Status status;
+  for (auto&& [key, node] : root) {
+    static constexpr std::array<std::string_view, 6> kSections = {"gateway", "listener", "crypto",
+                                                                  "backend", "admin",    "log"};
+    if (std::find(kSections.begin(), kSections.end(), key.str()) == kSections.end()) {
+      return Status::error(std::string(key.str()) + ": unknown key (sections: " + join(kSections) +
+                           ")");
+    }
+  }
+
+  parse_gateway(subtable(root, "gateway", status), config.gateway, status);
+  if (!status) return status;
+
+  const toml::node* listeners = root.get("listener");
+  if (!listeners) return Status::error("listener: at least one [[listener]] is required");
+  const toml::array* arr = listeners->as_array();
+  if (!arr || !arr->is_array_of_tables()) {
+    return Status::error("listener: expected an array of tables ([[listener]])");
+  }
+  if (arr->empty()) return Status::error("listener: at least one [[listener]] is required");
+  if (arr->size() > kMaxListeners) {
+    return Status::error("listener: at most " + std::to_string(kMaxListeners) +
+                         " [[listener]] tables");
+  }
+  for (size_t i = 0; i < arr->size(); ++i) {
+    ListenerConfig l;
+    parse_listener((*arr)[i].as_table(), i, l, status);
+    if (!status) return status;
+    for (size_t j = 0; j < config.listeners.size(); ++j) {
+      if (config.listeners[j].name == l.name) {
+        return Status::error("listener[" + std::to_string(i) + "].name: duplicate name \"" +
+                             l.name + "\"");
+      }
+      if (config.listeners[j].address_text == l.address_text && l.address.port() != 0) {
+        return Status::error("listener[" + std::to_string(i) +
+                             "].address: same address as listener[" + std::to_string(j) + "]");
+      }
+    }
+    config.listeners.push_back(std::move(l));
+  }
+
+  parse_crypto(subtable(root, "crypto", status), config.crypto, status);
+  if (!status) return status;
+
+  {
+    const toml::table* table = subtable(root, "backend", status);
+    if (!status) return status;
+    if (!table) return Status::error("backend: missing [backend] section with backend.type");
+    Section s(table, "backend", status);
+    const std::vector<std::string> known = registry.names();
+    const std::string known_text = known.empty() ? std::string("none built") : join(known);
+    if (!s.string("type", config.backend_type)) {
+      if (!status) return status;
+      return Status::error("backend.type: missing (known: " + known_text + ")");
+    }
+    std::shared_ptr<backend::AdapterFactory> factory = registry.make(config.backend_type);
+    if (!factory) {
+      return Status::error("backend.type: unknown backend \"" + config.backend_type +
+                           "\" (known: " + known_text + ")");
+    }
+    // Blocks of other known adapters may stay in the file (switching is changing `type`);
+    // only the selected one is validated.
+    s.check_unknown([&](std::string_view key, const toml::node& node) {
+      return node.is_table() && std::find(known.begin(), known.end(), key) != known.end();
+    });
+    if (!status) return status;
+    const std::string block_path = "backend." + config.backend_type;
+    toml::table empty;
+    const toml::table* block = &empty;
+    if (const toml::node* node = table->get(config.backend_type)) {
+      if (!node->is_table()) return Status::error(block_path + ": expected a table");
+      block = node->as_table();
+    }
+    Status configured = factory->configure(*block, block_path);
+    if (!configured) return configured;
+    const bool edge = config.crypto.edge_decryption;
+    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kRequired && !edge) {
+      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                           "\" works on decrypted messages; set edge_decryption = true");
+    }
+    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kForbidden && edge) {
+      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                           "\" passes encrypted packets through; set edge_decryption = false");
+    }
+    if (const std::optional<int32_t> dc = factory->this_dc();
+        edge && dc && *dc != config.crypto.dc_id) {
+      return Status::error(block_path + ".this_dc: " + std::to_string(*dc) +
+                           " differs from crypto.dc_id = " + std::to_string(config.crypto.dc_id) +
+                           " (clients would be sent to DC " + std::to_string(*dc) +
+                           " and their handshakes refused with -444); set both to the same id");
+    }
+    config.make_adapter = [factory](const backend::AdapterContext& context) {
+      return factory->create(context);
+    };
+  }
+
+  {
+    const toml::table* table = subtable(root, "admin", status);
+    Section s(table, "admin", status);
+    if (s.string("address", config.admin.address_text) && !config.admin.address_text.empty()) {
+      auto addr = parse_address(config.admin.address_text);
+      if (!addr) {
+        s.fail("address", addr.message());
+      } else {
+        config.admin.address = addr.value();
+        config.admin.enabled = true;
+      }
+    }
+    s.check_unknown();
+    if (!status) return status;
+  }
+
+  {
+    Section s(subtable(root, "log", status), "log", status);
+    s.one_of("level", config.log.level, kLogLevels);
+    static constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
+    s.one_of("format", config.log.format, kFormats);
+    s.check_unknown();
+    if (!status) return status;
+  }
+  return status;
+}
+
+}  // namespace
+
+bool transport_available(std::string_view name) {
+  return std::find(kAvailableTransports.begin(), kAvailableTransports.end(), name) !=
+         kAvailableTransports.end();
+}
+
+Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
+                            std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "line " << e.source().begin.line << ", column " << e.source().begin.column << ": "
+        << e.description();
+    return Status::error(msg.str());
+  }
+  Config config;
+  Status status = parse_root(root, registry, config);
+  if (!status) return status;
+  return config;
+}
+
+Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot read \"" + path + "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), registry, path);
+}
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,147 @@
+// The gateway's configuration (conf/mtedge.toml documents every key; docs/configuration.md
+// too). Parsing lives in config.cc, the only file that runs toml++'s parser.
+//
+// Every error names the key path, e.g. `listener[1].address: invalid address "1.2.3"`
+// (array indexes count from 0). Unknown keys are errors everywhere except inside the
+// selected adapter's block, which the adapter's factory validates itself.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend-adapters/api/adapter.h"
+#include "base/status.h"
+#include "codecs/detector/detector.h"
+#include "codecs/obfuscated/secret.h"
+#include "gateway/runtime/address.h"
+#include "crypto/rsa.h"
+
+namespace mtedge::backend {
+class AdapterRegistry;
+}
+
+namespace mtedge::gateway {
+
+class TlsServerContext;
+
+class EdgeCrypto;
+
+struct GatewaySettings {
+  unsigned workers = 0;  // resolved: 0 in the file means one per core
+  uint64_t max_connections = 10000;
+  uint32_t first_byte_timeout_ms = 10000;
+  uint32_t detect_timeout_ms = 10000;
+  uint32_t idle_timeout_ms = 300000;
+  // A streaming connection quiet this long drops the state its codecs can rebuild (the
+  // obfuscated2 round keys); 0 = never.
+  uint32_t park_after_ms = 1000;
+  uint32_t shutdown_timeout_ms = 5000;
+  size_t max_frame_bytes = (4u << 20) + 4096;
+  size_t first_frame_max_bytes = (1u << 20) + 4096;
+  size_t write_buffer_high = 1u << 20;
+  size_t write_buffer_low = 256u << 10;
+  size_t write_buffer_limit = 16u << 20;
+  size_t read_buffer_bytes = 64u << 10;
+  // obfuscated2 / fake-TLS (one replay cache shared by all workers and listeners).
+  int64_t replay_window_seconds = 900;
+  size_t replay_max_entries = 1u << 18;
+  int64_t tls_max_past_seconds = 600;
+  int64_t tls_max_future_seconds = 120;
+  uint32_t fronting_connect_timeout_ms = 5000;
+  // MTProto over HTTP: a POST nobody answers is answered 200 with an empty body after this
+  // long (the gateway's bound on a long poll; a backend with sessions answers its own long
+  // polls earlier, with an empty container: the embedded backend at <= 25 s).
+  uint32_t http_max_wait_ms = 30000;
+};
+
+// Connections name their listener by a 16-bit index.
+inline constexpr size_t kMaxListeners = 65535;
+
+struct ListenerConfig {
+  std::string name;
+  std::string address_text;
+  SocketAddress address;
+  int backlog = 1024;
+  std::vector<std::string> transports;          // as written, for logs
+  codecs::detector::AllowedTransports allowed;  // what the detector may answer
+  // What an HTTP request may become once detected (allowed.http is set when either is):
+  // MTProto over POST ("http") or a WebSocket upgrade on /apiws* ("websocket").
+  bool serve_http_api = false;
+  bool serve_websocket = false;
+  // MTProxy secrets (plain, dd, ee); the label goes to logs and ConnInfo.
+  std::vector<codecs::obfuscated::Secret> secrets;
+  bool allow_no_secret = true;  // obfuscated2 without a secret; default: true iff no secrets
+  bool dd_strict = false;       // dd secrets accept only the padded inner tag
+  // Where rejected connections are spliced (a real web server); unset = close after a delay.
+  std::optional<SocketAddress> fronting;
+  std::string fronting_text;
+  // TLS termination (`tls = true`): the detector runs on the decrypted bytes.
+  std::shared_ptr<TlsServerContext> tls;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// [crypto]: the edge crypto stage (gateway/edge/edge_crypto.h). The RSA keys are loaded and checked
+// while the config is parsed; the auth key file is opened only when the gateway starts.
+struct CryptoConfig {
+  bool edge_decryption = false;
+  std::vector<std::string> rsa_private_key_paths;  // as written (relative to the working dir)
+  std::vector<mtproto::RsaPrivateKey> rsa_keys;    // loaded from rsa_private_key_paths
+  std::string auth_key_file;                       // empty: keys live in memory only
+  int32_t dc_id = 2;                               // this DC, checked in p_q_inner_data_dc
+  bool test_dc = false;                            // clients send dc_id + 10000
+  bool allow_temp_keys = true;                     // accept p_q_inner_data_temp* (PFS)
+  uint32_t handshake_timeout_ms = 30000;           // resPQ -> dh_gen_ok
+  size_t max_handshakes_per_connection = 2;
+  size_t max_handshakes_per_ip = 16;
+  size_t max_handshakes = 4096;  // in flight in the whole process
+};
+
+struct AdminConfig {
+  bool enabled = false;
+  std::string address_text;
+  SocketAddress address;
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace debug info warn error critical off
+  std::string format = "text";  // text | json
+};
+
+using AdapterMaker =
+    std::function<std::unique_ptr<backend::BackendAdapter>(const backend::AdapterContext&)>;
+
+struct Config {
+  GatewaySettings gateway;
+  std::vector<ListenerConfig> listeners;
+  CryptoConfig crypto;
+  std::string backend_type;
+  // Builds one adapter per worker from the validated [backend.<type>] block. Tests may set
+  // it directly instead of going through a registry.
+  AdapterMaker make_adapter;
+  // The process-wide edge crypto state (RSA keys, auth key store, handshakes). Gateway::start
+  // opens it when crypto.edge_decryption is on; main.cc creates it earlier so the embedded
+  // adapter's key store provider can reach it.
+  std::shared_ptr<EdgeCrypto> edge;
+  AdminConfig admin;
+  LogConfig log;
+};
+
+// Parses and validates a whole config. `registry` provides the adapter named by
+// backend.type; its factory's configure() validates [backend.<type>].
+Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
+                            std::string_view source_name = "config");
+Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
+
+// Transports this build serves. Listed but unavailable transports ("http") are accepted
+// in the config and never detected: their connections are rejected like unknown bytes
+// (with "websocket" listed, HTTP requests are parsed and a POST is answered 404).
+bool transport_available(std::string_view name);
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,189 @@
+#include "gateway/runtime/gateway.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include "gateway/edge/edge_crypto.h"
+#include "gateway/runtime/worker.h"
+
+namespace mtedge::gateway {
+
+uint64_t raise_fd_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return lim.rlim_cur;
+}
+
+Result<int> bind_reuseport_socket(const SocketAddress& address) {
+  const std::string where = format_address(address.get());
+  auto fail = [&](const char* what) {
+    return Status::error(std::string(what) + " " + where + ": " + std::strerror(errno));
+  };
+  int fd = ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return fail("socket");
+  int one = 1;
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      (address.is_ipv6() && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)) {
+    auto status = fail("setsockopt");
+    ::close(fd);
+    return status;
+  }
+  if (::bind(fd, address.get(), address.size()) != 0) {
+    auto status = fail("bind");
+    ::close(fd);
+    return status;
+  }
+  return fd;
+}
+
+Gateway::Gateway(Config config) : config_(std::move(config)) {
+  if (config_.gateway.workers == 0) {
+    config_.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
+  }
+  codecs::obfuscated::ReplayCacheOptions replay;
+  replay.window_seconds = config_.gateway.replay_window_seconds;
+  replay.max_entries = config_.gateway.replay_max_entries;
+  replay_cache_ = std::make_unique<codecs::obfuscated::ReplayCache>(replay);
+}
+
+Gateway::~Gateway() {
+  if (started_) {
+    begin_shutdown();
+    wait();
+  }
+}
+
+Status Gateway::start() {
+  std::signal(SIGPIPE, SIG_IGN);  // a write to a reset socket must be an error, not a kill
+  if (config_.crypto.edge_decryption) {
+    if (!config_.edge) config_.edge = std::make_shared<EdgeCrypto>();
+    if (!config_.edge->is_open()) {
+      if (Status opened = config_.edge->open(config_.crypto); !opened) return opened;
+    }
+  }
+  const unsigned n = config_.gateway.workers;
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, config_, i));
+
+  // Bind every socket here, so errors are synchronous and port 0 resolves to one port that
+  // every worker then shares through SO_REUSEPORT.
+  std::vector<std::vector<int>> fds(n);
+  Status status;
+  for (size_t li = 0; li < config_.listeners.size() && status; ++li) {
+    const ListenerConfig& l = config_.listeners[li];
+    SocketAddress addr = l.address;
+    for (unsigned w = 0; w < n; ++w) {
+      Result<int> fd = bind_reuseport_socket(addr);
+      if (!fd) {
+        status =
+            Status::error("listener[" + std::to_string(li) + "] (" + l.name + "): " + fd.message());
+        break;
+      }
+      if (w == 0) {
+        sockaddr_storage bound{};
+        socklen_t len = sizeof bound;
+        if (::getsockname(fd.value(), reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
+          addr.set_port(address_port(reinterpret_cast<sockaddr*>(&bound)));
+        }
+        bound_ports_.push_back(addr.port());
+      }
+      fds[w].push_back(fd.value());
+    }
+  }
+  if (!status) {
+    for (auto& list : fds) {
+      for (int fd : list) ::close(fd);
+    }
+    workers_.clear();
+    bound_ports_.clear();
+    return status;
+  }
+  for (unsigned w = 0; w < n; ++w) {
+    Status s = workers_[w]->init(fds[w]);
+    if (!s && status) status = s;
+  }
+  if (!status) {
+    workers_.clear();  // abandon()s every loop
+    bound_ports_.clear();
+    return status;
+  }
+  for (size_t li = 0; li < config_.listeners.size(); ++li) {
+    const ListenerConfig& l = config_.listeners[li];
+    SocketAddress addr = l.address;
+    addr.set_port(bound_ports_[li]);
+    std::string transports;
+    for (const auto& t : l.transports) {
+      transports += (transports.empty() ? "" : ",") + t;
+      if (!transport_available(t)) transports += "(unavailable)";
+    }
+    spdlog::info("listener {}: {} on {} workers, transports {}", l.name, format_address(addr.get()),
+                 n, transports);
+  }
+  for (unsigned w = 0; w < n; ++w) {
+    workers_[w]->run();
+    spdlog::info("worker {}: running (backend {})", w, config_.backend_type);
+  }
+  started_ = true;
+  return Status::ok();
+}
+
+void Gateway::post(unsigned worker, std::function<void()> task) {
+  if (worker < workers_.size()) workers_[worker]->post(std::move(task));
+}
+
+void Gateway::route_http_packet(backend::ConnId target, backend::ConnId origin,
+                                Bytes packet) {
+  const unsigned w = backend::worker_of(target);
+  if (w >= workers_.size()) return;
+  Worker* worker = workers_[w].get();
+  worker->post([worker, target, origin, packet = std::move(packet)]() mutable {
+    worker->take_routed_http(target, origin, std::move(packet));
+  });
+}
+
+void Gateway::begin_shutdown() {
+  if (!started_ || stopping_.exchange(true)) return;
+  spdlog::info("shutdown: stop accepting, drain for up to {} ms",
+               config_.gateway.shutdown_timeout_ms);
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->post([worker] { worker->begin_shutdown(); });
+  }
+}
+
+void Gateway::wait() {
+  if (!started_ || joined_) return;
+  for (auto& w : workers_) w->join();
+  joined_ = true;
+  spdlog::info("shutdown: all workers stopped");
+}
+
+MetricsSnapshot Gateway::metrics() const {
+  MetricsSnapshot m;
+  for (const auto& w : workers_) m.add(w->metrics());
+  return m;
+}
+
+std::string Gateway::metrics_text() const {
+  std::vector<backend::AdapterMetrics::Value> adapter_values;
+  for (const auto& w : workers_) {
+    for (auto& v : w->adapter_metrics().read()) adapter_values.push_back(std::move(v));
+  }
+  return prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
+}
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,88 @@
+// The gateway runtime: N workers, each with its own loop and SO_REUSEPORT sockets for every
+// listener. Usable in-process (tests) and by main.cc.
+//
+//   Gateway gw(std::move(config));
+//   Status s = gw.start();          // binds every listener (port 0: the kernel picks one)
+//   uint16_t port = gw.bound_port(0);
+//   ...
+//   gw.begin_shutdown();            // thread-safe; stop accepting, drain, close
+//   gw.wait();                      // joins the workers
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "codecs/obfuscated/replay_cache.h"
+#include "gateway/runtime/config.h"
+#include "gateway/conn/http_holders.h"
+#include "gateway/runtime/metrics.h"
+
+namespace mtedge::gateway {
+
+class Worker;
+
+class Gateway {
+ public:
+  explicit Gateway(Config config);
+  ~Gateway();  // begin_shutdown() + wait() if still running
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Binds all listeners on all workers, creates one adapter per worker, starts the worker
+  // threads. On error nothing is left running.
+  Status start();
+  // Thread-safe, idempotent. Each worker stops accepting, calls adapter->stop(), closes its
+  // connections gracefully, and force-closes what remains after shutdown_timeout_ms.
+  void begin_shutdown();
+  // Blocks until every worker has finished.
+  void wait();
+  bool stopping() const { return stopping_.load(); }
+
+  const Config& config() const { return config_; }
+  unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
+  // The port listener `index` is bound to (useful with port 0).
+  uint16_t bound_port(size_t index) const { return bound_ports_.at(index); }
+  // Thread-safe: runs `task` on worker `worker`'s loop (AdapterContext::post).
+  void post(unsigned worker, std::function<void()> task);
+
+  MetricsSnapshot metrics() const;
+  // Thread-safe (the admin thread): the gateway's counters, then the adapter's.
+  std::string metrics_text() const;
+
+  // The obfuscated2 / fake-TLS anti-replay cache, shared by every worker (thread-safe).
+  codecs::obfuscated::ReplayCache& replay_cache() { return *replay_cache_; }
+
+  // HTTP connections holding a request, by auth key (thread-safe).
+  HttpHolders& http_holders() { return http_holders_; }
+  // Thread-safe: hands `packet` to HTTP connection `target` on its worker, for connection
+  // `origin` that had no request to carry it. When `target` is gone by then, the packet is
+  // queued on `origin` instead (Worker::take_routed_http).
+  void route_http_packet(backend::ConnId target, backend::ConnId origin, Bytes packet);
+
+  // Process-wide open connections, for max_connections (lock-free).
+  std::atomic<uint64_t>& open_connections() { return open_connections_; }
+
+ private:
+  Config config_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<uint16_t> bound_ports_;
+  std::unique_ptr<codecs::obfuscated::ReplayCache> replay_cache_;
+  HttpHolders http_holders_;
+  std::atomic<uint64_t> open_connections_{0};
+  std::atomic<bool> stopping_{false};
+  bool started_ = false;
+  bool joined_ = false;
+};
+
+// Raises the RLIMIT_NOFILE soft limit to the hard limit; returns the new soft limit.
+uint64_t raise_fd_limit();
+
+// A listening-ready TCP socket (SO_REUSEADDR + SO_REUSEPORT, IPV6_V6ONLY for v6), bound to
+// `address`. Returns the fd, or an error naming the address.
+Result<int> bind_reuseport_socket(const SocketAddress& address);
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,106 @@
+// Counters, sharded per worker. Only the owning worker writes its shard (relaxed
+// load+store, no locked instruction on the hot path); the admin thread reads every shard
+// with relaxed loads and sums. Totals are monotonic; `active` is a gauge.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend-adapters/api/adapter_metrics.h"
+#include "backend-adapters/api/frame.h"
+#include "codecs/core/codec_error.h"
+#include "codecs/detector/detector.h"
+
+namespace mtedge::gateway {
+
+// Errors the gateway detects itself, outside the codec table.
+enum class GatewayError : uint8_t {
+  kShortPacket,       // a packet shorter than an auth_key_id (8 bytes)
+  kDetectTimeout,     // first byte or detection timed out
+  kIdleTimeout,       // no traffic for idle_timeout_ms
+  kOutboundLimit,     // the outbound queue exceeded write_buffer_limit
+  kNoEdgeCrypto,      // send_message without the edge crypto stage
+  kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
+  kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
+  kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
+  kTlsError,          // tls = true listener: TLS handshake or record failed (closed)
+  kCount
+};
+const char* gateway_error_name(GatewayError error);
+
+// What happened to a connection rejected by kFrontOrClose (a probe, or bad secrets).
+enum class FrontingOutcome : uint8_t {
+  kSpliced,        // handed to the fronting server
+  kClosed,         // no fronting address: closed after a random delay
+  kConnectFailed,  // the fronting server could not be reached
+  kCount
+};
+const char* fronting_outcome_name(FrontingOutcome outcome);
+
+// What happened to an HTTP packet routed by auth key (docs/codecs/http.md).
+enum class HttpRouteOutcome : uint8_t {
+  kRouted,    // handed to another connection holding a request under the same auth key
+  kReturned,  // that connection was gone: queued back on the connection it came for
+  kLost,      // both were gone
+  kCount
+};
+const char* http_route_outcome_name(HttpRouteOutcome outcome);
+
+inline constexpr size_t kCloseReasonCount = 6;
+inline constexpr size_t kDetectedCount = 9;
+
+// Single writer: the owning worker (the same counter adapters export, adapter_metrics.h).
+using Counter = backend::Counter;
+
+struct alignas(64) MetricsShard {
+  Counter accepted;
+  Counter rejected_max_connections;
+  Counter active;
+  std::array<Counter, kCloseReasonCount> closed;
+  Counter frames_in;
+  Counter frames_out;
+  Counter quick_acks_out;
+  Counter bytes_in;
+  Counter bytes_out;
+  std::array<Counter, codecs::kCodecErrorCount> codec_errors;
+  std::array<Counter, static_cast<size_t>(GatewayError::kCount)> gateway_errors;
+  std::array<Counter, kDetectedCount> detections;
+  std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
+  std::array<Counter, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes;
+};
+
+// A plain sum of all shards.
+struct MetricsSnapshot {
+  uint64_t accepted = 0;
+  uint64_t rejected_max_connections = 0;
+  uint64_t active = 0;
+  std::array<uint64_t, kCloseReasonCount> closed{};
+  uint64_t frames_in = 0;
+  uint64_t frames_out = 0;
+  uint64_t quick_acks_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::array<uint64_t, codecs::kCodecErrorCount> codec_errors{};
+  std::array<uint64_t, static_cast<size_t>(GatewayError::kCount)> gateway_errors{};
+  std::array<uint64_t, kDetectedCount> detections{};
+  std::array<uint64_t, static_cast<size_t>(FrontingOutcome::kCount)> fronting{};
+  std::array<uint64_t, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes{};
+
+  void add(const MetricsShard& shard);
+  uint64_t closed_total() const;
+  uint64_t codec_error(codecs::CodecError e) const { return codec_errors[static_cast<size_t>(e)]; }
+  uint64_t gateway_error(GatewayError e) const { return gateway_errors[static_cast<size_t>(e)]; }
+  uint64_t closed_by(backend::CloseReason r) const { return closed[static_cast<size_t>(r)]; }
+  uint64_t fronting_by(FrontingOutcome o) const { return fronting[static_cast<size_t>(o)]; }
+};
+
+// Prometheus text exposition format (version 0.0.4).
+std::string prometheus_text(const MetricsSnapshot& m, unsigned workers);
+// The counters adapters export (AdapterContext::metrics), in the same format: `values` holds
+// every worker's, and values of one name are summed into one counter.
+std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::Value>& values);
+
+}  // namespace mtedge::gateway

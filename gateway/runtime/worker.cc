@@ -1,0 +1,375 @@
+#include "gateway/runtime/worker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "gateway/conn/connection.h"
+#include "gateway/edge/edge_stage.h"
+#include "gateway/runtime/gateway.h"
+
+namespace mtedge::gateway {
+
+using backend::CloseReason;
+using backend::ConnId;
+
+Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
+    : gateway_(gateway),
+      config_(config),
+      index_(index),
+      rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {
+  conns_.max_load_factor(backend::kPerConnectionMapLoad);
+}
+
+codecs::obfuscated::ReplayCache& Worker::replay_cache() {
+  return gateway_.replay_cache();
+}
+
+Worker::~Worker() {
+  join();
+  if (loop_open_) abandon();
+}
+
+Status Worker::init(const std::vector<int>& fds) {
+  read_buf_size_ = static_cast<unsigned>(config_.gateway.read_buffer_bytes);
+  read_buf_ = std::make_unique<uint8_t[]>(read_buf_size_);
+  auto fail = [&](const std::string& what, int rc) {
+    return Status::error("worker " + std::to_string(index_) + ": " + what + ": " + uv_strerror(rc));
+  };
+  int rc = uv_loop_init(&loop_);
+  if (rc != 0) {
+    for (int fd : fds) ::close(fd);
+    return fail("uv_loop_init", rc);
+  }
+  loop_open_ = true;
+  loop_.data = this;
+  uv_async_init(&loop_, &async_, on_async);
+  async_.data = this;
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  uv_check_start(&check_, on_check);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+  uv_timer_init(&loop_, &shutdown_timer_);
+  shutdown_timer_.data = this;
+  timers_.init(&loop_);
+
+  Status status;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (!status) {
+      ::close(fds[i]);
+      continue;
+    }
+    auto l = std::make_unique<Listener>();
+    l->worker = this;
+    l->config = &config_.listeners[i];
+    l->index = static_cast<uint16_t>(i);
+    uv_tcp_init(&loop_, &l->handle);
+    l->handle.data = l.get();
+    rc = uv_tcp_open(&l->handle, fds[i]);
+    if (rc != 0) {
+      ::close(fds[i]);
+      status = fail("listener " + l->config->name + ": uv_tcp_open", rc);
+    } else if ((rc = uv_listen(reinterpret_cast<uv_stream_t*>(&l->handle), l->config->backlog,
+                               on_connection)) != 0) {
+      status = fail("listener " + l->config->name + ": listen", rc);
+    }
+    listeners_.push_back(std::move(l));
+  }
+  if (!status) return status;
+
+  backend::AdapterContext context;
+  context.loop = &loop_;
+  context.worker = index_;
+  context.workers = gateway_.workers();
+  context.sink = this;
+  context.metrics = &adapter_metrics_;
+  Gateway* gw = &gateway_;
+  context.post = [gw](unsigned worker, std::function<void()> task) {
+    gw->post(worker, std::move(task));
+  };
+  // Edge decryption: the stage wraps the adapter and is the sink the adapter answers through.
+  std::unique_ptr<EdgeStage> edge;
+  if (config_.crypto.edge_decryption) {
+    EdgeStageOptions options;
+    options.sweep_loop = index_ == 0 ? &loop_ : nullptr;
+    options.metrics = &metrics_;
+    options.client_ip = [this](ConnId id) {
+      Connection* conn = find(id);
+      return conn != nullptr ? conn->client_ip() : std::string();
+    };
+    edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
+    context.sink = edge.get();
+  }
+  if (config_.make_adapter) adapter_ = config_.make_adapter(context);
+  if (!adapter_)
+    return Status::error("worker " + std::to_string(index_) + ": backend \"" +
+                         config_.backend_type + "\" could not be created");
+  if (edge) {
+    edge->set_inner(std::move(adapter_));
+    adapter_ = std::move(edge);
+  }
+  return Status::ok();
+}
+
+void Worker::run() {
+  thread_ = std::thread([this] {
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    close_loop();
+    spdlog::info("worker {}: stopped", index_);
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::close_loop() {
+  if (!loop_open_) return;
+  if (uv_loop_close(&loop_) == UV_EBUSY) {
+    // Handles an adapter left open: close them and let their callbacks run.
+    uv_walk(
+        &loop_,
+        [](uv_handle_t* h, void*) {
+          if (!uv_is_closing(h)) uv_close(h, nullptr);
+        },
+        nullptr);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+  }
+  loop_open_ = false;
+}
+
+void Worker::abandon() {
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks_closed_ = true;
+  }
+  adapter_.reset();
+  if (!loop_open_) return;
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  close_loop();
+}
+
+void Worker::post(std::function<void()> task) {
+  std::lock_guard lock(tasks_mu_);
+  if (tasks_closed_) return;
+  tasks_.push_back(std::move(task));
+  // Under the lock so teardown cannot close the handle in between.
+  uv_async_send(&async_);
+}
+
+void Worker::on_async(uv_async_t* async) {
+  auto* self = static_cast<Worker*>(async->data);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(self->tasks_mu_);
+    tasks.swap(self->tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Worker::mark_dirty(Connection* conn) {
+  conn->dirty = true;
+  if (dirty_.empty()) uv_idle_start(&idle_, [](uv_idle_t*) {});  // keeps poll from blocking
+  dirty_.push_back(conn);
+}
+
+void Worker::on_check(uv_check_t* check) {
+  // After each poll phase: one write per dirty connection, carrying everything queued.
+  auto* self = static_cast<Worker*>(check->data);
+  if (self->dirty_.empty()) {
+    uv_idle_stop(&self->idle_);
+    return;
+  }
+  std::vector<Connection*> batch;
+  batch.swap(self->dirty_);
+  for (Connection* c : batch) c->flush();
+  if (self->dirty_.empty()) uv_idle_stop(&self->idle_);
+}
+
+void Worker::on_connection(uv_stream_t* server, int status) {
+  auto* l = static_cast<Listener*>(server->data);
+  if (status != 0) {
+    spdlog::warn("worker {}: listener {}: accept error {}", l->worker->index_, l->config->name,
+                 uv_strerror(status));
+    return;
+  }
+  l->worker->accept(*l);
+}
+
+void Worker::accept(Listener& listener) {
+  auto* conn = new Connection(*this, listener.index);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener.handle),
+                reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
+    conn->close_now(CloseReason::kPeerClosed);  // not registered: only frees the handles
+    return;
+  }
+  metrics_.accepted.add();
+  std::atomic<uint64_t>& open = gateway_.open_connections();
+  if (stopping_ ||
+      open.fetch_add(1, std::memory_order_relaxed) >= config_.gateway.max_connections) {
+    if (!stopping_) open.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.rejected_max_connections.add();
+    spdlog::debug("worker {}: listener {}: connection rejected (max_connections = {})", index_,
+                  listener.config->name, config_.gateway.max_connections);
+    conn->close_now(CloseReason::kLimit);
+    return;
+  }
+  metrics_.active.add();
+  const ConnId id = backend::make_conn_id(index_, ++serial_);
+  conns_.emplace(id, conn);
+  conn->start(id);
+}
+
+void Worker::forget(Connection* conn, CloseReason reason) {
+  if (conn->dirty) {
+    auto it = std::find(dirty_.begin(), dirty_.end(), conn);
+    if (it != dirty_.end()) dirty_.erase(it);
+  }
+  auto it = conns_.find(conn->id());
+  if (it == conns_.end() || it->second != conn) return;  // rejected or never registered
+  conns_.erase(it);
+  gateway_.open_connections().fetch_sub(1, std::memory_order_relaxed);
+  metrics_.active.sub();
+  metrics_.closed[static_cast<size_t>(reason)].add();
+  if (stopping_) maybe_finish();
+}
+
+Connection* Worker::find(ConnId id) {
+  auto it = conns_.find(id);
+  return it == conns_.end() ? nullptr : it->second;
+}
+
+void Worker::take_routed_http(ConnId target, ConnId origin, Bytes packet) {
+  const bool returning = target == origin;
+  if (Connection* c = find(target); c != nullptr && c->take_routed_http(packet)) {
+    if (returning) {
+      metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kReturned)].add();
+    }
+    return;
+  }
+  if (!returning) {
+    // The holder went away while the packet was posted: back to the connection it came for.
+    gateway_.route_http_packet(origin, origin, std::move(packet));
+    return;
+  }
+  metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kLost)].add();
+  spdlog::debug("conn {:#x}: routed http packet of {} bytes lost (connection gone)", origin,
+                packet.size());
+}
+
+// GatewaySink: a connection that is gone is ignored (the adapter got or gets on_close).
+bool Worker::send_packet(ConnId conn, backend::ByteView packet) {
+  Connection* c = find(conn);
+  return c ? c->send_packet(packet) : true;
+}
+
+bool Worker::send_message(ConnId conn, const backend::OutboundMessage&) {
+  Connection* c = find(conn);
+  if (!c) return true;
+  metrics_.gateway_errors[static_cast<size_t>(GatewayError::kNoEdgeCrypto)].add();
+  spdlog::error("conn {:#x}: adapter called send_message but edge decryption is off; closing",
+                conn);
+  c->begin_close(CloseReason::kAdapter);
+  return false;
+}
+
+void Worker::send_quick_ack(ConnId conn, uint32_t token) {
+  if (Connection* c = find(conn)) c->send_quick_ack(token);
+}
+
+void Worker::send_transport_error(ConnId conn, int32_t code) {
+  if (Connection* c = find(conn)) c->send_transport_error(code);
+}
+
+void Worker::close(ConnId conn, std::string_view reason) {
+  if (Connection* c = find(conn)) {
+    spdlog::debug("conn {:#x}: closed by the backend: {}", conn, reason);
+    c->begin_close(CloseReason::kAdapter);
+  }
+}
+
+void Worker::resume_reading(ConnId conn) {
+  if (Connection* c = find(conn)) c->resume_reading();
+}
+
+void Worker::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& l : listeners_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), nullptr);
+  }
+  spdlog::info("worker {}: stopped accepting; stopping the backend ({} connections open)", index_,
+               conns_.size());
+  uv_timer_start(&shutdown_timer_, on_shutdown_timer, config_.gateway.shutdown_timeout_ms, 0);
+  adapter_->stop([this] { adapter_stopped(); });
+}
+
+void Worker::adapter_stopped() {
+  if (adapter_stopped_ || finishing_) return;
+  adapter_stopped_ = true;
+  spdlog::info("worker {}: backend stopped; closing {} connections after their output is flushed",
+               index_, conns_.size());
+  std::vector<Connection*> open;
+  for (auto& [id, c] : conns_) open.push_back(c);
+  for (Connection* c : open) {
+    if (c->state() == Connection::State::kStreaming) {
+      c->begin_close(CloseReason::kShutdown);
+    } else {
+      c->close_now(CloseReason::kShutdown);
+    }
+  }
+  maybe_finish();
+}
+
+void Worker::on_shutdown_timer(uv_timer_t* timer) {
+  auto* self = static_cast<Worker*>(timer->data);
+  if (self->finishing_) {
+    self->teardown();
+  } else {
+    self->shutdown_deadline();
+  }
+}
+
+void Worker::shutdown_deadline() {
+  deadline_passed_ = true;
+  if (!conns_.empty()) {
+    spdlog::warn("worker {}: shutdown deadline reached; closing {} connections now", index_,
+                 conns_.size());
+  }
+  std::vector<Connection*> open;
+  for (auto& [id, c] : conns_) open.push_back(c);
+  for (Connection* c : open) c->close_now(CloseReason::kShutdown);
+  maybe_finish();
+}
+
+void Worker::maybe_finish() {
+  if (finishing_ || !conns_.empty() || !(adapter_stopped_ || deadline_passed_)) return;
+  // Never tear down from inside an adapter callback: defer to the next loop iteration.
+  finishing_ = true;
+  uv_timer_start(&shutdown_timer_, on_shutdown_timer, 0, 0);
+}
+
+void Worker::teardown() {
+  {
+    std::lock_guard lock(tasks_mu_);
+    tasks_closed_ = true;
+  }
+  adapter_.reset();
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  timers_.close();
+}
+
+}  // namespace mtedge::gateway

@@ -1,0 +1,150 @@
+// One worker thread: its own uv loop, its own SO_REUSEPORT listening socket per listener,
+// its own adapter instance, connections and metrics shard. It is also the GatewaySink the
+// adapter answers through (only on this loop); with crypto.edge_decryption the adapter is
+// wrapped in an EdgeStage (gateway/edge/edge_stage.h), which sits between the two both ways.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "backend-adapters/api/adapter.h"
+#include "base/status.h"
+#include "gateway/runtime/config.h"
+#include "gateway/runtime/metrics.h"
+#include "io/timer_heap.h"
+
+namespace mtedge::codecs::obfuscated {
+class ReplayCache;
+}
+
+namespace mtedge::gateway {
+
+class Connection;
+class Gateway;
+
+class Worker final : public backend::GatewaySink {
+ public:
+  Worker(Gateway& gateway, const Config& config, unsigned index);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // On the starting thread, before run(): opens the loop, adopts one bound socket per
+  // listener (`fds[i]` for config.listeners[i]; ownership passes here), creates the adapter.
+  Status init(const std::vector<int>& fds);
+  // Starts the thread that runs the loop until shutdown completes.
+  void run();
+  void join();
+  // For a worker whose init() failed or that never ran: closes everything synchronously.
+  void abandon();
+
+  // Thread-safe: runs `task` on this worker's loop. Dropped once the worker has finished.
+  void post(std::function<void()> task);
+  // On this loop: stop accepting, stop the adapter, close connections (see docs/operations.md).
+  void begin_shutdown();
+
+  // backend::GatewaySink (this loop only).
+  bool send_packet(backend::ConnId conn, backend::ByteView packet) override;
+  bool send_message(backend::ConnId conn, const backend::OutboundMessage& message) override;
+  void send_quick_ack(backend::ConnId conn, uint32_t token) override;
+  void send_transport_error(backend::ConnId conn, int32_t code) override;
+  void close(backend::ConnId conn, std::string_view reason) override;
+  void resume_reading(backend::ConnId conn) override;
+
+  // On this loop: a packet Gateway::route_http_packet sent here for HTTP connection
+  // `target`. When `target` no longer serves HTTP, the packet goes back to `origin`'s worker
+  // (queued there, never routed again); when that is gone too, it is counted as lost.
+  void take_routed_http(backend::ConnId target, backend::ConnId origin, Bytes packet);
+
+  // For connections.
+  uv_loop_t* loop() { return &loop_; }
+  const Config& config() const { return config_; }
+  // The connections' timers.
+  io::TimerHeap& timers() { return timers_; }
+  Gateway& gateway() { return gateway_; }
+  unsigned index() const { return index_; }
+  const GatewaySettings& settings() const { return config_.gateway; }
+  backend::BackendAdapter& adapter() { return *adapter_; }
+  MetricsShard& metrics() { return metrics_; }
+  const MetricsShard& metrics() const { return metrics_; }
+  // The counters this worker's adapter exports (AdapterContext::metrics; thread-safe reads).
+  const backend::AdapterMetrics& adapter_metrics() const { return adapter_metrics_; }
+  uv_buf_t read_buffer() {
+    return uv_buf_init(reinterpret_cast<char*>(read_buf_.get()), read_buf_size_);
+  }
+  // Where TLS connections decrypt into (one per worker, allocated on first use; the
+  // bytes are valid until the next read on this worker, like read_buffer()).
+  MutableByteView tls_plain_buffer() {
+    if (!tls_plain_buf_) tls_plain_buf_ = std::make_unique<uint8_t[]>(read_buf_size_);
+    return MutableByteView(tls_plain_buf_.get(), read_buf_size_);
+  }
+  uint64_t random() { return rng_(); }
+  codecs::obfuscated::ReplayCache& replay_cache();
+  void mark_dirty(Connection* conn);
+  // A connection reached kClosed: drop it from the index and the gauges.
+  void forget(Connection* conn, backend::CloseReason reason);
+  size_t connection_count() const { return conns_.size(); }
+
+ private:
+  struct Listener {
+    Worker* worker = nullptr;
+    const ListenerConfig* config = nullptr;
+    uint16_t index = 0;  // in config.listeners (kMaxListeners bounds their number)
+    uv_tcp_t handle;
+  };
+
+  static void on_connection(uv_stream_t* server, int status);
+  static void on_async(uv_async_t* async);
+  static void on_check(uv_check_t* check);
+  static void on_shutdown_timer(uv_timer_t* timer);
+  void accept(Listener& listener);
+  Connection* find(backend::ConnId id);
+  void adapter_stopped();
+  void shutdown_deadline();
+  void maybe_finish();
+  void teardown();
+  void close_loop();
+
+  Gateway& gateway_;
+  const Config& config_;
+  const unsigned index_;
+  uv_loop_t loop_;
+  uv_async_t async_;
+  uv_check_t check_;
+  uv_idle_t idle_;
+  uv_timer_t shutdown_timer_;
+  io::TimerHeap timers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<backend::ConnId, Connection*> conns_;
+  std::vector<Connection*> dirty_;
+  std::unique_ptr<uint8_t[]> read_buf_;
+  unsigned read_buf_size_ = 0;
+  std::unique_ptr<uint8_t[]> tls_plain_buf_;
+  backend::AdapterMetrics adapter_metrics_;  // outlives adapter_
+  std::unique_ptr<backend::BackendAdapter> adapter_;
+  MetricsShard metrics_;
+  uint64_t serial_ = 0;
+  std::mt19937_64 rng_;
+  std::thread thread_;
+
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;
+  bool tasks_closed_ = false;  // under tasks_mu_
+
+  bool loop_open_ = false;
+  bool stopping_ = false;
+  bool adapter_stopped_ = false;
+  bool deadline_passed_ = false;
+  bool finishing_ = false;
+};
+
+}  // namespace mtedge::gateway

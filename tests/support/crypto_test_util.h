@@ -1,0 +1,72 @@
+// Hex helpers and the shared vectors of docs/spec/wire-notes.md §6.6 and §7.6.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/bytes.h"
+
+namespace mtedge::mtproto::test {
+
+inline Bytes from_hex(std::string_view hex) {
+  Bytes out;
+  int hi = -1;
+  for (char c : hex) {
+    int v;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else
+      continue;  // spaces and line breaks in vectors
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(uint8_t(hi << 4 | v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+inline std::string to_hex(ByteView bytes) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out.push_back(digits[b >> 4]);
+    out.push_back(digits[b & 15]);
+  }
+  return out;
+}
+
+// §7.6 auth_key (official sample).
+inline constexpr std::string_view kAuthKeyHex =
+    "ACA2547BAA3B4B3E6AD9129ADEE796042FC4ACAAABA40DCE7A1196640595829E2BA85C5E68E5D2B7B713B287"
+    "20CCD0E65DA3B80CD8A9282BDE895755B924F4CBBCED119DEE057D3066D7095C25771A53D9AD6EC3464EE0E7"
+    "FE1A4D9851F17B6CC7D6E636E0BDEA7D66153CF37005835A528E65673C1F5ADAA27465964BA89AA6FD045108"
+    "B25B1DC9AB2D979864858C9EACBFA4A399CDBF2154D2CC6743C5CAA40683343D80A36C7F1289DC5AC5EE585DEA"
+    "1E1CD296444EA6CD8F6C3564B2D355B310A3C02608EEA5EC36D38E941BF811489AB7A24C069E44FF54714CB4A4"
+    "5EEE2F310FDDC0A1B08BD3DFF8801E27C8508EFD7AD51EF3C13EF1D9A02EE4601741";
+
+// §6.6 plaintext (x = 0) and the resulting payload.
+inline constexpr std::string_view kPlaintextHex =
+    "49A6747298503DCE EFCDAB8967452301 04000000513DC565 01000000 0C000000"
+    "EC77BE7A 0100000000000000 000102030405060708090A0B0C0D0E0F10111213";
+inline constexpr std::string_view kPayloadHex =
+    "65588B3350EF784E B2513F0520B906E881AECE5834C93E2F"
+    "40E2F59FBC954F8C400C6369CA5E5ACB165BFF3095E6E72F7CEF2B1A6367D0E0"
+    "3B87DF53F50604031DB683D25EEBF7CFE1E1DAF93F392A40B728E6ADFAF8DB65";
+
+// Current production dh_prime (2048-bit safe prime, g = 3).
+inline constexpr std::string_view kProdDhPrimeHex =
+    "C71CAEB9C6B1C9048E6C522F70F13F73980D40238E3E21C14934D037563D930F48198A0AA7C14058229493D22530"
+    "F4DBFA336F6E0AC925139543AED44CCE7C3720FD51F69458705AC68CD4FE6B6B13ABDC9746512969328454F18FAF"
+    "8C595F642477FE96BB2A941D5BCD1D4AC8CC49880708FA9B378E3C4F3A9060BEE67CF9A4A4A695811051907E1627"
+    "53B56B0F6B410DBA74D8A84B2A14B3144E0EF1284754FD17ED950D5965B4B9DD46582DB1178D169C6BC465B0D6FF"
+    "9CA3928FEF5B9AE4E418FC15E83EBEA0F87FA9FF5EED70050DED2849F47BF959D956850CE929851F0D8115F635B1"
+    "05EE2E4E15D04B2454BF6F4FADF034B10403119CD8E3B92FCC5B";
+
+}  // namespace mtedge::mtproto::test

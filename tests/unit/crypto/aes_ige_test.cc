@@ -1,0 +1,177 @@
+// AES-256-IGE: AES-NI and portable paths against each other and against OpenSSL's reference
+// AES_ige_encrypt; AES-256-CTR against NIST SP 800-38A.
+#define OPENSSL_SUPPRESS_DEPRECATED  // AES_ige_encrypt is the reference implementation here
+#include "crypto/aes_ige.h"
+
+#include <gtest/gtest.h>
+#include <openssl/aes.h>
+
+#include <random>
+
+#include "crypto/hash.h"
+#include "tests/support/crypto_test_util.h"
+
+namespace mtedge::mtproto {
+namespace {
+
+using test::from_hex;
+using test::to_hex;
+
+Bytes reference_ige(const AesKey256& key, const AesIgeIv& iv, const Bytes& in,
+                            bool encrypt) {
+  AES_KEY k;
+  if (encrypt) {
+    AES_set_encrypt_key(key.data(), 256, &k);
+  } else {
+    AES_set_decrypt_key(key.data(), 256, &k);
+  }
+  AesIgeIv iv_copy = iv;  // AES_ige_encrypt updates the iv
+  Bytes out(in.size());
+  AES_ige_encrypt(in.data(), out.data(), in.size(), &k, iv_copy.data(),
+                  encrypt ? AES_ENCRYPT : AES_DECRYPT);
+  return out;
+}
+
+std::vector<AesImpl> impls() {
+  std::vector<AesImpl> v = {AesImpl::kPortable, AesImpl::kAuto};
+  if (aes_ni_available()) v.push_back(AesImpl::kAesNi);
+  return v;
+}
+
+TEST(MtprotoCryptoAes, ReportsBackend) {
+  // Informational: the benchmark numbers depend on it.
+  std::printf("AES-NI available: %s\n", aes_ni_available() ? "yes" : "no");
+  EXPECT_EQ(aes_ige_default_impl(), aes_ni_available() ? AesImpl::kAesNi : AesImpl::kPortable);
+}
+
+TEST(MtprotoCryptoAes, IgeMatchesOpenSslReferenceOnRandomInputs) {
+  std::mt19937 rng(12345);
+  for (int round = 0; round < 200; ++round) {
+    AesKey256 key;
+    AesIgeIv iv;
+    for (auto& b : key) b = uint8_t(rng());
+    for (auto& b : iv) b = uint8_t(rng());
+    const size_t size = 16 * (rng() % 80);
+    Bytes plain(size);
+    for (auto& b : plain) b = uint8_t(rng());
+    const Bytes expected = reference_ige(key, iv, plain, true);
+    ASSERT_EQ(reference_ige(key, iv, expected, false), plain);
+    for (AesImpl impl : impls()) {
+      Bytes out(size);
+      aes_ige_encrypt(key, iv, plain.data(), out.data(), size, impl);
+      ASSERT_EQ(out, expected) << "encrypt impl " << int(impl) << " size " << size;
+      Bytes back(size);
+      aes_ige_decrypt(key, iv, out.data(), back.data(), size, impl);
+      ASSERT_EQ(back, plain) << "decrypt impl " << int(impl) << " size " << size;
+      // In place.
+      Bytes inplace = plain;
+      aes_ige_encrypt(key, iv, inplace.data(), inplace.data(), size, impl);
+      ASSERT_EQ(inplace, expected);
+      aes_ige_decrypt(key, iv, inplace.data(), inplace.data(), size, impl);
+      ASSERT_EQ(inplace, plain);
+    }
+  }
+}
+
+// §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the vector's payload.
+TEST(MtprotoCryptoAes, IgeWireNotesVector) {
+  const Bytes key =
+      from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
+  const Bytes iv =
+      from_hex("E4C0260C7869DEEE68C3F9DE30B380559132D512A0B84DDD1077C15FD1C8624B");
+  const Bytes plain = from_hex(test::kPlaintextHex);
+  const Bytes payload = from_hex(test::kPayloadHex);
+  const Bytes cipher(payload.begin() + 24, payload.end());
+  ASSERT_EQ(plain.size(), cipher.size());
+  for (AesImpl impl : impls()) {
+    Bytes out(plain.size());
+    aes_ige_encrypt(std::span<const uint8_t, 32>(key.data(), 32),
+                    std::span<const uint8_t, 32>(iv.data(), 32), plain.data(), out.data(),
+                    out.size(), impl);
+    EXPECT_EQ(to_hex(out), to_hex(cipher));
+    aes_ige_decrypt(std::span<const uint8_t, 32>(key.data(), 32),
+                    std::span<const uint8_t, 32>(iv.data(), 32), cipher.data(), out.data(),
+                    out.size(), impl);
+    EXPECT_EQ(out, plain);
+  }
+}
+
+// The fused decrypt+hash equals decrypt followed by SHA-256, on every size class.
+TEST(MtprotoCryptoAes, FusedDecryptSha256MatchesSeparateSteps) {
+  std::mt19937 rng(11);
+  for (size_t size = 32; size <= 2048 + 64; size += 16) {
+    AesKey256 key;
+    AesIgeIv iv;
+    std::array<uint8_t, 32> prefix;
+    for (auto& b : key) b = uint8_t(rng());
+    for (auto& b : iv) b = uint8_t(rng());
+    for (auto& b : prefix) b = uint8_t(rng());
+    Bytes cipher(size);
+    for (auto& b : cipher) b = uint8_t(rng());
+    Bytes plain(size);
+    aes_ige_decrypt(key, iv, cipher.data(), plain.data(), size, AesImpl::kPortable);
+    const Sha256Digest expected =
+        sha256_openssl({ByteView(prefix), ByteView(plain)});
+    for (AesImpl impl : impls()) {
+      Bytes work = cipher;
+      const auto digest =
+          aes_ige_decrypt_sha256(key, iv, work.data(), work.data(), size, prefix, impl);
+      ASSERT_EQ(work, plain) << size;
+      ASSERT_EQ(digest, expected) << size;
+    }
+  }
+}
+
+TEST(MtprotoCryptoAes, EcbBackendsAgree) {
+  std::mt19937 rng(7);
+  AesKey256 key;
+  for (auto& b : key) b = uint8_t(rng());
+  Bytes in(16 * 37);
+  for (auto& b : in) b = uint8_t(rng());
+  for (bool chained : {false, true}) {
+    Bytes a(in.size()), b(in.size());
+    aes_ecb_encrypt_blocks(key, in.data(), a.data(), in.size(), chained, AesImpl::kPortable);
+    aes_ecb_encrypt_blocks(key, in.data(), b.data(), in.size(), chained, AesImpl::kAuto);
+    EXPECT_EQ(a, b) << "chained " << chained;
+  }
+  // FIPS-197 C.3 AES-256 known answer.
+  const Bytes k =
+      from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const Bytes p = from_hex("00112233445566778899aabbccddeeff");
+  for (AesImpl impl : impls()) {
+    Bytes c(16);
+    aes_ecb_encrypt_blocks(std::span<const uint8_t, 32>(k.data(), 32), p.data(), c.data(), 16,
+                           false, impl);
+    EXPECT_EQ(to_hex(c), "8EA2B7CA516745BFEAFC49904B496089");
+  }
+}
+
+// NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, fed whole and in odd splits.
+TEST(MtprotoCryptoAes, CtrNistVector) {
+  const Bytes key =
+      from_hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+  const Bytes iv = from_hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  const Bytes plain = from_hex(
+      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const std::string expected =
+      "601EC313775789A5B7A7F504BBF3D228F443E3CA4D62B59ACA84E990CACAF5C5"
+      "2B0930DAA23DE94CE87017BA2D84988DDFC9C58DB67AADA613C2DD08457941A6";
+  for (size_t split : {size_t{64}, size_t{1}, size_t{7}, size_t{16}, size_t{33}}) {
+    AesCtr ctr;
+    ASSERT_TRUE(ctr.init(std::span<const uint8_t, 32>(key.data(), 32),
+                         std::span<const uint8_t, 16>(iv.data(), 16))
+                    .is_ok());
+    Bytes data = plain;
+    for (size_t off = 0; off < data.size(); off += split) {
+      const size_t n = std::min(split, data.size() - off);
+      ctr.apply(MutableByteView(data.data() + off, n));
+    }
+    EXPECT_EQ(to_hex(data), expected) << "split " << split;
+  }
+  AesCtr moved;
+  EXPECT_FALSE(moved.initialized());
+}
+
+}  // namespace
+}  // namespace mtedge::mtproto

@@ -1,0 +1,405 @@
+// The edge crypto stage as a decorator, without sockets: a recording sink stands for the
+// worker, a recording adapter for the backend. Vectors from docs/spec/wire-notes.md §6.6 and §7.6.
+#include "gateway/edge/edge_stage.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "mtproto/auth_keys/memory_auth_key_store.h"
+#include "mtproto/handshake/handshake_client.h"
+#include "mtproto/handshake/unencrypted.h"
+#include "mtproto/message/message.h"
+#include "tests/support/crypto_test_util.h"
+
+namespace mtedge::gateway {
+namespace {
+
+using backend::ConnId;
+using backend::Frame;
+using backend::FrameKind;
+using mtedge::Bytes;
+using mtproto::test::from_hex;
+
+constexpr ConnId kConn = 7;
+
+struct RecordingSink : backend::GatewaySink {
+  std::vector<Bytes> packets;
+  std::vector<uint32_t> quick_acks;
+  std::vector<int32_t> transport_errors;
+  std::vector<std::string> closes;
+  bool send_packet(ConnId, backend::ByteView packet) override {
+    packets.emplace_back(packet.begin(), packet.end());
+    return true;
+  }
+  bool send_message(ConnId, const backend::OutboundMessage&) override {
+    ADD_FAILURE() << "the stage must encrypt, not forward send_message";
+    return true;
+  }
+  void send_quick_ack(ConnId, uint32_t token) override { quick_acks.push_back(token); }
+  void send_transport_error(ConnId, int32_t code) override { transport_errors.push_back(code); }
+  void close(ConnId, std::string_view reason) override { closes.emplace_back(reason); }
+  void resume_reading(ConnId) override {}
+};
+
+struct SeenFrame {
+  FrameKind kind;
+  uint64_t auth_key_id;
+  bool quick_ack;
+  int64_t salt, session_id, msg_id;
+  int32_t seq_no;
+  Bytes body;
+};
+
+struct RecordingAdapter : backend::BackendAdapter {
+  std::vector<SeenFrame>* frames;
+  int* opens;
+  int* closes;
+  void on_open(const backend::ConnInfo&) override { ++*opens; }
+  bool on_frame(const Frame& f) override {
+    frames->push_back({f.kind, f.auth_key_id, f.quick_ack, f.salt, f.session_id, f.msg_id, f.seq_no,
+                       Bytes(f.body.begin(), f.body.end())});
+    return true;
+  }
+  void on_close(ConnId, backend::CloseReason) override { ++*closes; }
+  void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override {
+    created->emplace_back(auth_key_id, server_salt);
+  }
+  std::vector<std::pair<uint64_t, int64_t>>* created;
+};
+
+mtproto::RsaPrivateKey test_rsa_key() {
+  auto key = mtproto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
+  EXPECT_TRUE(key.is_ok()) << key.message();
+  return key.value();
+}
+
+mtproto::AuthKey sample_key() {
+  return mtproto::AuthKey::from_bytes(from_hex(mtproto::test::kAuthKeyHex)).value();
+}
+
+std::shared_ptr<EdgeCrypto> open_crypto(const std::string& auth_key_file = "",
+                                        size_t max_handshakes_per_ip = 16) {
+  CryptoConfig config;
+  config.edge_decryption = true;
+  config.max_handshakes_per_ip = max_handshakes_per_ip;
+  config.rsa_keys = {test_rsa_key()};
+  config.auth_key_file = auth_key_file;
+  auto crypto = std::make_shared<EdgeCrypto>();
+  Status opened = crypto->open(config);
+  EXPECT_TRUE(opened.is_ok()) << opened.message();
+  return crypto;
+}
+
+class EdgeStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    crypto_ = open_crypto();
+    stage_ = std::make_unique<EdgeStage>(crypto_, sink_);
+    auto inner = std::make_unique<RecordingAdapter>();
+    inner->frames = &frames_;
+    inner->opens = &opens_;
+    inner->closes = &closes_;
+    inner->created = &created_;
+    stage_->set_inner(std::move(inner));
+    backend::ConnInfo info;
+    info.id = kConn;
+    stage_->on_open(info);
+  }
+
+  void add_key(const mtproto::AuthKey& key) {
+    mtproto::StoredAuthKey stored;
+    stored.key = key;
+    ASSERT_TRUE(crypto_->store()->insert(stored).value());
+  }
+
+  bool feed(ByteView packet, bool quick_ack = false) {
+    Frame frame;
+    frame.conn_id = kConn;
+    frame.auth_key_id = load_le64(packet.data());
+    frame.kind = frame.auth_key_id == 0 ? FrameKind::kUnencrypted : FrameKind::kEncrypted;
+    frame.quick_ack = quick_ack;
+    frame.packet = packet;
+    return stage_->on_frame(frame);
+  }
+
+  std::shared_ptr<EdgeCrypto> crypto_;
+  RecordingSink sink_;
+  std::unique_ptr<EdgeStage> stage_;
+  std::vector<SeenFrame> frames_;
+  int opens_ = 0;
+  int closes_ = 0;
+  std::vector<std::pair<uint64_t, int64_t>> created_;
+};
+
+TEST_F(EdgeStageTest, DecryptsAndComputesTheQuickAckToken) {
+  add_key(sample_key());
+  const Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  EXPECT_TRUE(feed(payload, /*quick_ack=*/true));
+  EXPECT_EQ(opens_, 1);
+  ASSERT_EQ(sink_.quick_acks.size(), 1u);
+  EXPECT_EQ(sink_.quick_acks[0], 0xA1ABE8DAu);  // docs/spec/wire-notes.md §6.6
+  EXPECT_TRUE(sink_.transport_errors.empty());
+  EXPECT_TRUE(sink_.closes.empty());
+  ASSERT_EQ(frames_.size(), 1u);
+  const SeenFrame& f = frames_[0];
+  EXPECT_EQ(f.kind, FrameKind::kDecrypted);
+  EXPECT_EQ(f.auth_key_id, sample_key().id());
+  EXPECT_TRUE(f.quick_ack);
+  EXPECT_EQ(static_cast<uint64_t>(f.salt), 0xCE3D50987274A649u);
+  EXPECT_EQ(f.session_id, 0x0123456789ABCDEF);
+  EXPECT_EQ(static_cast<uint64_t>(f.msg_id), 0x65C53D5100000004u);
+  EXPECT_EQ(f.seq_no, 1);
+  EXPECT_EQ(f.body, from_hex("EC77BE7A0100000000000000"));  // ping ping_id=1
+}
+
+TEST_F(EdgeStageTest, NoQuickAckUnlessAsked) {
+  add_key(sample_key());
+  feed(from_hex(mtproto::test::kPayloadHex));
+  EXPECT_TRUE(sink_.quick_acks.empty());
+  ASSERT_EQ(frames_.size(), 1u);
+  EXPECT_FALSE(frames_[0].quick_ack);
+}
+
+TEST_F(EdgeStageTest, UnknownKeyGets404) {
+  // The §6.6 packet, but the store does not hold its key.
+  feed(from_hex(mtproto::test::kPayloadHex), true);
+  EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
+  EXPECT_TRUE(frames_.empty());
+  EXPECT_TRUE(sink_.quick_acks.empty());
+}
+
+TEST_F(EdgeStageTest, ExpiredTempKeyGets404) {
+  mtproto::StoredAuthKey stored;
+  stored.key = sample_key();
+  stored.temp = true;
+  stored.expires_at = 1;  // long ago
+  ASSERT_TRUE(crypto_->store()->insert(stored).value());
+  feed(from_hex(mtproto::test::kPayloadHex));
+  EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
+  EXPECT_TRUE(frames_.empty());
+}
+
+TEST_F(EdgeStageTest, BadMsgKeyCloses) {
+  add_key(sample_key());
+  Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  payload[8] ^= 0x01;  // first msg_key byte
+  feed(payload, true);
+  EXPECT_EQ(sink_.closes.size(), 1u);
+  EXPECT_TRUE(sink_.transport_errors.empty());  // not -404: the key is known
+  EXPECT_TRUE(sink_.quick_acks.empty());
+  EXPECT_TRUE(frames_.empty());
+}
+
+TEST_F(EdgeStageTest, CorruptCiphertextCloses) {
+  add_key(sample_key());
+  Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  payload.back() ^= 0x80;
+  feed(payload);
+  EXPECT_EQ(sink_.closes.size(), 1u);
+  EXPECT_TRUE(frames_.empty());
+}
+
+TEST_F(EdgeStageTest, SendMessageEncryptsWithTheConnectionsKey) {
+  add_key(sample_key());
+  feed(from_hex(mtproto::test::kPayloadHex));
+  ASSERT_EQ(frames_.size(), 1u);
+  // The key leaves the store (destroy_auth_key): replies still go out under it.
+  ASSERT_TRUE(crypto_->store()->erase(sample_key().id()).value());
+
+  const Bytes body = from_hex("C573773400000000000000000100000000000000");  // pong-like
+  backend::OutboundMessage out;
+  out.salt = 0x1122334455667788;
+  out.session_id = 0x0123456789ABCDEF;
+  out.msg_id = 0x65C53D5200000001;
+  out.seq_no = 1;
+  out.body = body;
+  EXPECT_TRUE(stage_->send_message(kConn, out));
+  ASSERT_EQ(sink_.packets.size(), 1u);
+  Bytes packet = sink_.packets[0];
+  auto decrypted =
+      mtproto::decrypt_message(sample_key(), packet, mtproto::Direction::kServerToClient);
+  ASSERT_TRUE(decrypted.is_ok()) << decrypted.message();
+  EXPECT_EQ(decrypted->salt, 0x1122334455667788u);
+  EXPECT_EQ(decrypted->session_id, 0x0123456789ABCDEFu);
+  EXPECT_EQ(decrypted->msg_id, 0x65C53D5200000001u);
+  EXPECT_EQ(decrypted->seq_no, 1u);
+  EXPECT_EQ(Bytes(decrypted->body.begin(), decrypted->body.end()), body);
+  // Not decryptable as a client->server message (x = 8 was used).
+  Bytes again = sink_.packets[0];
+  EXPECT_FALSE(mtproto::decrypt_message(sample_key(), again).is_ok());
+}
+
+TEST_F(EdgeStageTest, SendMessageBeforeAnyKeyCloses) {
+  backend::OutboundMessage out;
+  Bytes body(8, 0);
+  out.body = body;
+  EXPECT_FALSE(stage_->send_message(kConn, out));
+  EXPECT_EQ(sink_.closes.size(), 1u);
+  EXPECT_TRUE(sink_.packets.empty());
+  // A connection that is gone is ignored.
+  EXPECT_TRUE(stage_->send_message(kConn + 1, out));
+  EXPECT_EQ(sink_.closes.size(), 1u);
+}
+
+// Unwraps an unencrypted server payload (what the stage sent) into its message body.
+Bytes unencrypted_body(const Bytes& packet) {
+  auto message = mtproto::parse_unencrypted(packet);
+  EXPECT_TRUE(message.is_ok()) << message.message();
+  return Bytes(message->body.begin(), message->body.end());
+}
+
+Bytes unencrypted(ByteView body) {
+  static uint64_t msg_id = 0x65C53D5100000000;
+  msg_id += 4;
+  return mtproto::build_unencrypted(msg_id, body);
+}
+
+TEST_F(EdgeStageTest, HandshakeThenEncryptedTraffic) {
+  mtproto::HandshakeClientOptions options;
+  options.server_key = test_rsa_key().public_key();
+  mtproto::HandshakeClient client(options);
+
+  feed(unencrypted(client.req_pq()));
+  ASSERT_EQ(sink_.packets.size(), 1u);
+  auto req_dh = client.on_res_pq(unencrypted_body(sink_.packets[0]));
+  ASSERT_TRUE(req_dh.is_ok()) << req_dh.message();
+  feed(unencrypted(*req_dh));
+  ASSERT_EQ(sink_.packets.size(), 2u);
+  auto set_dh = client.on_server_dh_params(unencrypted_body(sink_.packets[1]));
+  ASSERT_TRUE(set_dh.is_ok()) << set_dh.message();
+  feed(unencrypted(*set_dh));
+  ASSERT_EQ(sink_.packets.size(), 3u);
+  auto gen = client.on_dh_gen(unencrypted_body(sink_.packets[2]));
+  ASSERT_TRUE(gen.is_ok()) << gen.message();
+  ASSERT_EQ(gen->kind, mtproto::HandshakeClient::GenResult::Kind::kOk);
+  EXPECT_TRUE(sink_.transport_errors.empty());
+  EXPECT_TRUE(frames_.empty());  // handshakes never reach the backend
+  ASSERT_NE(crypto_->store()->find(client.auth_key().id()), nullptr);
+  // The backend hears of the key and its initial salt (so it can accept the first message).
+  ASSERT_EQ(created_.size(), 1u);
+  EXPECT_EQ(created_[0].first, client.auth_key().id());
+  EXPECT_EQ(created_[0].second, static_cast<int64_t>(client.server_salt()));
+
+  const Bytes ping = from_hex("EC77BE7A0200000000000000");
+  mtproto::OutgoingMessage m;
+  m.salt = client.server_salt();
+  m.session_id = 42;
+  m.msg_id = 0x65C53D5100000010;
+  m.seq_no = 1;
+  m.body = ping;
+  Bytes packet;
+  uint32_t token = 0;
+  mtproto::EncryptOptions enc;
+  enc.dir = mtproto::Direction::kClientToServer;
+  ASSERT_TRUE(mtproto::encrypt_message(client.auth_key(), m, packet,
+                                       mtproto::secure_random_source(), enc, &token)
+                  .is_ok());
+  feed(packet, true);
+  EXPECT_EQ(sink_.quick_acks, std::vector<uint32_t>{token});
+  ASSERT_EQ(frames_.size(), 1u);
+  EXPECT_EQ(frames_[0].session_id, 42);
+  EXPECT_EQ(frames_[0].body, ping);
+}
+
+TEST_F(EdgeStageTest, GarbageHandshakeQueryGets404) {
+  feed(unencrypted(from_hex("0123456789ABCDEF")));
+  EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
+  EXPECT_TRUE(sink_.packets.empty());
+}
+
+TEST_F(EdgeStageTest, HandshakesPerConnectionAreCapped) {
+  // Defaults allow 2 open exchanges per connection; the third req_pq gets -429.
+  for (int i = 0; i < 3; ++i) {
+    mtproto::HandshakeClientOptions options;
+    options.server_key = test_rsa_key().public_key();
+    mtproto::HandshakeClient client(options);
+    feed(unencrypted(client.req_pq()));
+  }
+  EXPECT_EQ(sink_.packets.size(), 2u);
+  EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-429});
+}
+
+TEST(EdgeStageClientIp, PerIpHandshakeLimitSeesTheLookedUpAddress) {
+  RecordingSink sink;
+  std::vector<ConnId> asked;
+  EdgeStageOptions options;
+  options.client_ip = [&](ConnId id) {
+    asked.push_back(id);
+    return std::string(id == 3 ? "198.51.100.9" : "198.51.100.7");
+  };
+  EdgeStage stage(open_crypto("", /*max_handshakes_per_ip=*/1), sink, std::move(options));
+  std::vector<SeenFrame> frames;
+  std::vector<std::pair<uint64_t, int64_t>> created;
+  int opens = 0, closes = 0;
+  auto inner = std::make_unique<RecordingAdapter>();
+  inner->frames = &frames;
+  inner->opens = &opens;
+  inner->closes = &closes;
+  inner->created = &created;
+  stage.set_inner(std::move(inner));
+  for (ConnId id : {1, 2, 3}) {
+    backend::ConnInfo info;
+    info.id = id;
+    stage.on_open(info);
+    mtproto::HandshakeClientOptions client_options;
+    client_options.server_key = test_rsa_key().public_key();
+    mtproto::HandshakeClient client(client_options);
+    const Bytes packet = unencrypted(client.req_pq());
+    Frame frame;
+    frame.conn_id = id;
+    frame.kind = FrameKind::kUnencrypted;
+    frame.packet = packet;
+    stage.on_frame(frame);
+  }
+  // Connections 1 and 2 share an address, so the second handshake is refused; 3 has its own.
+  EXPECT_EQ(asked, (std::vector<ConnId>{1, 2, 3}));
+  EXPECT_EQ(sink.packets.size(), 2u);
+  EXPECT_EQ(sink.transport_errors, std::vector<int32_t>{-429});
+}
+
+TEST_F(EdgeStageTest, CloseForgetsTheConnection) {
+  add_key(sample_key());
+  feed(from_hex(mtproto::test::kPayloadHex));
+  stage_->on_close(kConn, backend::CloseReason::kPeerClosed);
+  EXPECT_EQ(closes_, 1);
+  backend::OutboundMessage out;
+  Bytes body(8, 0);
+  out.body = body;
+  EXPECT_TRUE(stage_->send_message(kConn, out));  // ignored: gone
+  EXPECT_TRUE(sink_.packets.empty());
+}
+
+TEST(EdgeCrypto, AuthKeysSurviveReopening) {
+  char dir[] = "/tmp/mtedge-edge-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/sub/auth_keys.bin";  // sub/ is created
+  {
+    auto crypto = open_crypto(path);
+    mtproto::StoredAuthKey stored;
+    stored.key = sample_key();
+    ASSERT_TRUE(crypto->store()->insert(stored).value());
+  }
+  auto reopened = open_crypto(path);
+  auto found = reopened->store()->find(sample_key().id());
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->key.data(), sample_key().data());
+  std::remove(path.c_str());
+  rmdir((std::string(dir) + "/sub").c_str());
+  rmdir(dir);
+}
+
+TEST(EdgeCrypto, NoRsaKeysFails) {
+  EdgeCrypto crypto;
+  CryptoConfig config;
+  config.edge_decryption = true;
+  Status opened = crypto.open(config);
+  EXPECT_FALSE(opened.is_ok());
+  EXPECT_FALSE(crypto.is_open());
+}
+
+}  // namespace
+}  // namespace mtedge::gateway

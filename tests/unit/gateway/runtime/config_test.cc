@@ -1,0 +1,504 @@
+// Config parsing: good configs, defaults, and every bad key or value naming its path.
+#include "gateway/runtime/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "backend-adapters/api/adapter_factory.h"
+#include "gateway/runtime/adapters.h"
+
+namespace mtedge::gateway {
+namespace {
+
+// A factory for backend.type = "test": accepts only the key `answer` (an integer).
+class TestFactory : public backend::AdapterFactory {
+ public:
+  Status configure(const toml::table& block, std::string_view path) override {
+    for (auto&& [key, node] : block) {
+      if (key.str() != "answer" || !node.is_integer()) {
+        return Status::error(std::string(path) + "." + std::string(key.str()) + ": unknown key");
+      }
+    }
+    return Status::ok();
+  }
+  std::unique_ptr<backend::BackendAdapter> create(const backend::AdapterContext&) override {
+    return nullptr;
+  }
+};
+
+// A pass-through adapter (like relay): edge decryption must be off.
+class PassThroughFactory final : public TestFactory {
+ public:
+  backend::EdgeDecryptionNeed edge_decryption() const override {
+    return backend::EdgeDecryptionNeed::kForbidden;
+  }
+};
+
+// A session-layer adapter (like embedded): edge decryption must be on.
+class SessionFactory final : public TestFactory {
+ public:
+  backend::EdgeDecryptionNeed edge_decryption() const override {
+    return backend::EdgeDecryptionNeed::kRequired;
+  }
+};
+
+backend::AdapterRegistry test_registry() {
+  backend::AdapterRegistry r;
+  r.add("test", [] { return std::make_unique<TestFactory>(); });
+  r.add("other", [] { return std::make_unique<TestFactory>(); });
+  r.add("passthrough", [] { return std::make_unique<PassThroughFactory>(); });
+  r.add("session", [] { return std::make_unique<SessionFactory>(); });
+  return r;
+}
+
+constexpr const char* kMinimal = R"(
+[[listener]]
+address = "127.0.0.1:8888"
+[backend]
+type = "test"
+)";
+
+Result<Config> parse(const std::string& text) {
+  return parse_config(text, test_registry());
+}
+
+// Expects `text` to fail with a message starting with `path` + ": ".
+void expect_error(const std::string& text, const std::string& path,
+                  const std::string& detail = "") {
+  SCOPED_TRACE(text);
+  Result<Config> r = parse(text);
+  ASSERT_FALSE(r.is_ok()) << "expected an error at " << path;
+  EXPECT_EQ(r.message().rfind(path + ": ", 0), 0u) << r.message();
+  if (!detail.empty()) {
+    EXPECT_NE(r.message().find(detail), std::string::npos) << r.message();
+  }
+}
+
+TEST(GatewayConfig, MinimalConfigGetsDefaults) {
+  Result<Config> r = parse(kMinimal);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const Config& c = r.value();
+  EXPECT_EQ(c.gateway.workers, std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(c.gateway.max_connections, 10000u);
+  EXPECT_EQ(c.gateway.max_frame_bytes, (4u << 20) + 4096);
+  EXPECT_EQ(c.gateway.read_buffer_bytes, 65536u);
+  ASSERT_EQ(c.listeners.size(), 1u);
+  EXPECT_EQ(c.listeners[0].name, "listener0");
+  EXPECT_EQ(c.listeners[0].address.port(), 8888);
+  EXPECT_FALSE(c.listeners[0].address.is_ipv6());
+  EXPECT_TRUE(c.listeners[0].allowed.abridged && c.listeners[0].allowed.intermediate &&
+              c.listeners[0].allowed.padded && c.listeners[0].allowed.full);
+  EXPECT_FALSE(c.listeners[0].allowed.obfuscated || c.listeners[0].allowed.fake_tls ||
+               c.listeners[0].allowed.http);
+  EXPECT_EQ(c.backend_type, "test");
+  EXPECT_TRUE(static_cast<bool>(c.make_adapter));
+  EXPECT_FALSE(c.admin.enabled);
+  EXPECT_EQ(c.log.level, "info");
+  EXPECT_EQ(c.log.format, "text");
+}
+
+TEST(GatewayConfig, FullConfigIsRead) {
+  Result<Config> r = parse(R"(
+[gateway]
+workers = 3
+max_connections = 77
+first_byte_timeout_ms = 1500
+detect_timeout_ms = 2500
+idle_timeout_ms = 60000
+park_after_ms = 250
+shutdown_timeout_ms = 0
+max_frame_bytes = 2000000
+first_frame_max_bytes = 100000
+write_buffer_high = 200000
+write_buffer_low = 1000
+write_buffer_limit = 3000000
+read_buffer_bytes = 16384
+
+[[listener]]
+name = "v4"
+address = "0.0.0.0:443"
+backlog = 10
+transports = ["intermediate", "obfuscated"]
+
+[[listener]]
+name = "v6"
+address = "[::1]:8443"
+
+[crypto]
+edge_decryption = false
+
+[backend]
+type = "test"
+[backend.test]
+answer = 42
+[backend.other]
+whatever = "not validated: not selected"
+
+[admin]
+address = "[::1]:9100"
+
+[log]
+level = "debug"
+format = "json"
+)");
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const Config& c = r.value();
+  EXPECT_EQ(c.gateway.workers, 3u);
+  EXPECT_EQ(c.gateway.max_connections, 77u);
+  EXPECT_EQ(c.gateway.first_byte_timeout_ms, 1500u);
+  EXPECT_EQ(c.gateway.detect_timeout_ms, 2500u);
+  EXPECT_EQ(c.gateway.idle_timeout_ms, 60000u);
+  EXPECT_EQ(c.gateway.park_after_ms, 250u);
+  EXPECT_EQ(c.gateway.shutdown_timeout_ms, 0u);
+  EXPECT_EQ(c.gateway.max_frame_bytes, 2000000u);
+  EXPECT_EQ(c.gateway.first_frame_max_bytes, 100000u);
+  EXPECT_EQ(c.gateway.write_buffer_high, 200000u);
+  EXPECT_EQ(c.gateway.write_buffer_low, 1000u);
+  EXPECT_EQ(c.gateway.write_buffer_limit, 3000000u);
+  EXPECT_EQ(c.gateway.read_buffer_bytes, 16384u);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].backlog, 10);
+  EXPECT_TRUE(c.listeners[0].allowed.intermediate);
+  EXPECT_FALSE(c.listeners[0].allowed.abridged);
+  EXPECT_TRUE(c.listeners[0].allowed.obfuscated);
+  EXPECT_FALSE(c.listeners[0].allowed.fake_tls);
+  EXPECT_TRUE(c.listeners[0].allow_no_secret);  // no secrets: obfuscated2 without one
+  EXPECT_FALSE(c.listeners[0].fronting.has_value());
+  EXPECT_TRUE(c.listeners[1].address.is_ipv6());
+  EXPECT_EQ(c.listeners[1].address.port(), 8443);
+  EXPECT_TRUE(c.admin.enabled);
+  EXPECT_EQ(c.admin.address.port(), 9100);
+  EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.log.format, "json");
+}
+
+TEST(GatewayConfig, WorkersBounds) {
+  auto with_workers = [](const std::string& v) {
+    return "[gateway]\nworkers = " + v + "\n" + kMinimal;
+  };
+  ASSERT_TRUE(parse(with_workers("1")).is_ok());
+  EXPECT_EQ(parse(with_workers("256"))->gateway.workers, 256u);
+  expect_error(with_workers("-1"), "gateway.workers", "between 0 and 256");
+  expect_error(with_workers("257"), "gateway.workers", "between 0 and 256");
+  expect_error(with_workers("\"four\""), "gateway.workers", "expected an integer");
+  expect_error(with_workers("1.5"), "gateway.workers", "expected an integer");
+}
+
+TEST(GatewayConfig, BadGatewayValuesNameTheirKey) {
+  auto with = [](const std::string& line) { return "[gateway]\n" + line + "\n" + kMinimal; };
+  expect_error(with("max_connections = 0"), "gateway.max_connections");
+  expect_error(with("first_byte_timeout_ms = 0"), "gateway.first_byte_timeout_ms");
+  expect_error(with("detect_timeout_ms = -5"), "gateway.detect_timeout_ms");
+  expect_error(with("idle_timeout_ms = true"), "gateway.idle_timeout_ms");
+  expect_error(with("park_after_ms = -1"), "gateway.park_after_ms");
+  expect_error(with("shutdown_timeout_ms = 99999999"), "gateway.shutdown_timeout_ms");
+  expect_error(with("max_frame_bytes = 10"), "gateway.max_frame_bytes");
+  expect_error(with("first_frame_max_bytes = 5000000"), "gateway.first_frame_max_bytes",
+               "must not exceed");
+  expect_error(with("write_buffer_low = 2000000"), "gateway.write_buffer_low");
+  expect_error(with("write_buffer_limit = 5000000"), "gateway.write_buffer_limit");
+  expect_error(with("read_buffer_bytes = 100"), "gateway.read_buffer_bytes");
+}
+
+TEST(GatewayConfig, UnknownKeysAreErrorsEverywhere) {
+  expect_error(std::string("[gatway]\n") + kMinimal, "gatway", "unknown key");
+  expect_error(std::string("[gateway]\nworker = 2\n") + kMinimal, "gateway.worker", "unknown key");
+  expect_error(std::string(kMinimal) + "[crypto]\nrsa = 1\n", "crypto.rsa", "unknown key");
+  expect_error(std::string(kMinimal) + "[admin]\nport = 1\n", "admin.port", "unknown key");
+  expect_error(std::string(kMinimal) + "[log]\nfile = \"x\"\n", "log.file", "unknown key");
+  expect_error(std::string(kMinimal) + "colour = 1\n", "backend.colour", "unknown key");
+  expect_error(std::string(kMinimal) + "[backend.test]\nquestion = 1\n", "backend.test.question");
+  expect_error(std::string(kMinimal) + "[backend.nonsense]\nx = 1\n", "backend.nonsense",
+               "unknown key");
+  expect_error(R"(
+[[listener]]
+address = "127.0.0.1:1"
+[[listener]]
+address = "127.0.0.1:2"
+colour = "blue"
+[backend]
+type = "test"
+)",
+               "listener[1].colour", "unknown key");
+  expect_error("top = 1\n" + std::string(kMinimal), "top", "unknown key");
+}
+
+std::string with_listener(const std::string& lines) {
+  return "[[listener]]\naddress = \"127.0.0.1:1\"\n" + lines + "\n[backend]\ntype = \"test\"\n";
+}
+
+TEST(GatewayConfig, SecretsAndFronting) {
+  Result<Config> r = parse(with_listener(R"(
+transports = ["obfuscated", "fake-tls", "http"]
+secrets = [
+  { label = "a", secret = "0123456789abcdef0123456789abcdef" },
+  { label = "b", secret = "dd0123456789abcdef0123456789abcdef" },
+  { label = "c", secret = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d" },
+]
+dd_strict = true
+fronting = "127.0.0.1:8443"
+)"));
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const ListenerConfig& l = r.value().listeners[0];
+  ASSERT_EQ(l.secrets.size(), 3u);
+  EXPECT_EQ(l.secrets[0].label, "a");
+  EXPECT_EQ(l.secrets[1].kind, codecs::obfuscated::SecretKind::kDd);
+  EXPECT_EQ(l.secrets[2].kind, codecs::obfuscated::SecretKind::kEe);
+  EXPECT_EQ(l.secrets[2].domain, "example.com");
+  EXPECT_FALSE(l.allow_no_secret);  // secrets given: MTProxy style by default
+  EXPECT_TRUE(l.dd_strict);
+  ASSERT_TRUE(l.fronting.has_value());
+  EXPECT_EQ(l.fronting->port(), 8443);
+  EXPECT_TRUE(l.allowed.obfuscated);
+  EXPECT_TRUE(l.allowed.fake_tls);
+  EXPECT_TRUE(l.allowed.http);
+  EXPECT_TRUE(l.serve_http_api);
+  EXPECT_FALSE(l.serve_websocket);
+}
+
+TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
+  auto listener = [](const std::string& transports) {
+    Result<Config> r = parse("[[listener]]\naddress = \"127.0.0.1:1\"\ntransports = " + transports +
+                             "\n[backend]\ntype = \"test\"\n");
+    EXPECT_TRUE(r.is_ok()) << r.message();
+    return r.is_ok() ? r.value().listeners[0] : ListenerConfig{};
+  };
+  ListenerConfig ws = listener(R"(["abridged", "websocket"])");
+  EXPECT_TRUE(ws.serve_websocket);
+  EXPECT_FALSE(ws.serve_http_api);
+  EXPECT_TRUE(ws.allowed.http);  // the detector must hand HTTP requests over
+  ListenerConfig http_only = listener(R"(["abridged", "http"])");
+  EXPECT_FALSE(http_only.serve_websocket);
+  EXPECT_TRUE(http_only.serve_http_api && http_only.allowed.http);
+  EXPECT_TRUE(transport_available("websocket"));
+  EXPECT_TRUE(transport_available("http"));
+}
+
+TEST(GatewayConfig, HttpMaxWait) {
+  Result<Config> r = parse("[gateway]\nhttp_max_wait_ms = 5000\n" + with_listener(""));
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  EXPECT_EQ(r.value().gateway.http_max_wait_ms, 5000u);
+  EXPECT_EQ(GatewaySettings{}.http_max_wait_ms, 30000u);
+  expect_error("[gateway]\nhttp_max_wait_ms = 10\n" + with_listener(""), "gateway.http_max_wait_ms",
+               "");
+}
+
+TEST(GatewayConfig, SecretErrorsNameTheKey) {
+  const std::string plain = "0123456789abcdef0123456789abcdef";
+  const std::string ee = "ee" + plain + "6578616d706c652e636f6d";
+  expect_error(with_listener("secrets = [{ label = \"x\", secret = \"abc\" }]\n"
+                             "transports = [\"obfuscated\"]"),
+               "listener[0].secrets[0].secret", "x");
+  expect_error(with_listener("secrets = [{ secret = \"" + plain + "\" }]"),
+               "listener[0].secrets[0].label", "missing");
+  expect_error(
+      with_listener("secrets = [{ label = \"x\", secret = \"" + plain + "\", colour = 1 }]"),
+      "listener[0].secrets[0].colour", "unknown key");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"x\", "
+                             "secret = \"" +
+                             plain + "\" }, { label = \"x\", secret = \"" + plain + "\" }]"),
+               "listener[0].secrets[1].label", "duplicate");
+  expect_error(with_listener("secrets = 3"), "listener[0].secrets", "array of tables");
+  expect_error(with_listener("transports = [\"fake-tls\"]\nallow_no_secret = true"),
+               "listener[0].transports", "ee secret");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"t\", "
+                             "secret = \"" +
+                             ee + "\" }]"),
+               "listener[0].transports", "allow_no_secret");
+  expect_error(with_listener("transports = [\"obfuscated\"]\nallow_no_secret = true\n"
+                             "secrets = [{ label = \"t\", secret = \"" +
+                             ee + "\" }]"),
+               "listener[0].secrets", "fake-tls");
+  expect_error(with_listener("secrets = [{ label = \"p\", secret = \"" + plain + "\" }]"),
+               "listener[0].secrets", "obfuscated");
+  expect_error(with_listener("fronting = \"nowhere\""), "listener[0].fronting");
+  expect_error(with_listener("dd_strict = 1"), "listener[0].dd_strict", "true or false");
+  expect_error("[gateway]\nreplay_max_entries = 5\n" + with_listener(""),
+               "gateway.replay_max_entries", "between");
+}
+
+TEST(GatewayConfig, BackendMustMatchEdgeDecryption) {
+  const std::string listener = "[[listener]]\naddress = \"127.0.0.1:1\"\n";
+  expect_error(listener + "[backend]\ntype = \"session\"\n", "crypto.edge_decryption",
+               "set edge_decryption = true");
+  const std::string key = std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem";
+  expect_error(listener + "[crypto]\nedge_decryption = true\nrsa_private_keys = [\"" + key +
+                   "\"]\n[backend]\ntype = \"passthrough\"\n",
+               "crypto.edge_decryption", "set edge_decryption = false");
+  EXPECT_TRUE(parse(listener + "[backend]\ntype = \"passthrough\"\n").is_ok());
+}
+
+TEST(GatewayConfig, BadAddresses) {
+  for (const char* bad :
+       {"1.2.3", "1.2.3.4", "1.2.3.4:", "1.2.3.4:99999", "1.2.3.4:-1", "[::1]", "[::1]80", "::1:80",
+        "localhost:80", "[1.2.3.4]:80", "[::zz]:80", "", ":80"}) {
+    std::string text = R"(
+[[listener]]
+address = "127.0.0.1:1"
+[[listener]]
+address = ")" + std::string(bad) +
+                       R"("
+[backend]
+type = "test"
+)";
+    expect_error(text, "listener[1].address", std::string("invalid address \"") + bad + "\"");
+  }
+  expect_error("[[listener]]\nname = \"x\"\n[backend]\ntype = \"test\"\n", "listener[0].address",
+               "missing");
+  expect_error(std::string(kMinimal) + "[admin]\naddress = \"nowhere\"\n", "admin.address",
+               "invalid address");
+}
+
+TEST(GatewayConfig, ListenerChecks) {
+  expect_error("[backend]\ntype = \"test\"\n", "listener", "required");
+  expect_error("listener = 5\n[backend]\ntype = \"test\"\n", "listener", "array of tables");
+  auto with = [](const std::string& line) {
+    return "[[listener]]\naddress = \"127.0.0.1:1\"\n" + line + "\n[backend]\ntype = \"test\"\n";
+  };
+  expect_error(with("transports = [\"abridged\", \"smoke-signals\"]"), "listener[0].transports[1]",
+               "unknown transport");
+  expect_error(with("transports = [\"full\", \"full\"]"), "listener[0].transports[1]", "twice");
+  expect_error(with("transports = []"), "listener[0].transports", "at least one");
+  expect_error(with("transports = \"full\""), "listener[0].transports", "array");
+  expect_error(with("transports = [1]"), "listener[0].transports[0]", "string");
+  expect_error(with("name = \"\""), "listener[0].name");
+  expect_error(with("backlog = 0"), "listener[0].backlog");
+  expect_error(R"(
+[[listener]]
+name = "a"
+address = "127.0.0.1:1"
+[[listener]]
+name = "a"
+address = "127.0.0.1:2"
+[backend]
+type = "test"
+)",
+               "listener[1].name", "duplicate");
+}
+
+TEST(GatewayConfig, BackendChecks) {
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n", "backend", "missing");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\n", "backend.type",
+               "known: other, passthrough, session, test");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = \"embedded\"\n",
+               "backend.type",
+               "unknown backend \"embedded\" (known: other, passthrough, session, test)");
+  expect_error("[[listener]]\naddress = \"127.0.0.1:1\"\n[backend]\ntype = 3\n", "backend.type",
+               "string");
+  expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = true\n",
+               "crypto.rsa_private_keys", "required");
+  expect_error(std::string(kMinimal) + "[crypto]\nedge_decryption = 1\n", "crypto.edge_decryption");
+}
+
+TEST(GatewayConfig, LogChecks) {
+  expect_error(std::string(kMinimal) + "[log]\nlevel = \"loud\"\n", "log.level", "unknown value");
+  expect_error(std::string(kMinimal) + "[log]\nformat = \"xml\"\n", "log.format", "unknown value");
+}
+
+TEST(GatewayConfig, SyntaxErrorsNameTheLine) {
+  Result<Config> r = parse("[gateway]\nworkers = = 3\n");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("line 2"), std::string::npos) << r.message();
+}
+
+TEST(GatewayConfig, CryptoKeys) {
+  const std::string key = std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem";
+  const std::string on = std::string(kMinimal) + "[crypto]\nedge_decryption = true\n";
+  Result<Config> r = parse(on + "rsa_private_keys = [\"" + key +
+                           "\"]\nauth_key_file = \"/tmp/k.bin\"\ndc_id = 4\ntest_dc = true\n"
+                           "allow_temp_keys = false\nhandshake_timeout_ms = 5000\n"
+                           "max_handshakes_per_connection = 1\nmax_handshakes_per_ip = 3\n"
+                           "max_handshakes = 7\n");
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  const CryptoConfig& c = r->crypto;
+  EXPECT_TRUE(c.edge_decryption);
+  ASSERT_EQ(c.rsa_keys.size(), 1u);
+  EXPECT_NE(c.rsa_keys[0].fingerprint(), 0u);
+  EXPECT_EQ(c.auth_key_file, "/tmp/k.bin");
+  EXPECT_EQ(c.dc_id, 4);
+  EXPECT_TRUE(c.test_dc);
+  EXPECT_FALSE(c.allow_temp_keys);
+  EXPECT_EQ(c.handshake_timeout_ms, 5000u);
+  EXPECT_EQ(c.max_handshakes_per_connection, 1u);
+  EXPECT_EQ(c.max_handshakes_per_ip, 3u);
+  EXPECT_EQ(c.max_handshakes, 7u);
+
+  expect_error(on + "rsa_private_keys = []\n", "crypto.rsa_private_keys", "required");
+  expect_error(on + "rsa_private_keys = \"" + key + "\"\n", "crypto.rsa_private_keys", "array");
+  expect_error(on + "rsa_private_keys = [1]\n", "crypto.rsa_private_keys[0]", "string");
+  expect_error(on + "rsa_private_keys = [\"/nonexistent/key.pem\"]\n", "crypto.rsa_private_keys[0]",
+               "cannot open");
+  expect_error(on + "rsa_private_keys = [\"" + key + "\", \"" + key + "\"]\n",
+               "crypto.rsa_private_keys[1]", "listed twice");
+  expect_error(on + "rsa_private_keys = [\"" + std::string(MTEDGE_VECTORS_DIR) +
+                   "/full_req_pq_multi.bin\"]\n",
+               "crypto.rsa_private_keys[0]");
+  expect_error(on + "dc_id = 0\n", "crypto.dc_id", "between 1 and 1000");
+  expect_error(on + "handshake_timeout_ms = 10\n", "crypto.handshake_timeout_ms");
+  expect_error(on + "max_handshakes_per_connection = 0\n", "crypto.max_handshakes_per_connection");
+  expect_error(on + "max_handshakes_per_ip = 0\n", "crypto.max_handshakes_per_ip");
+  expect_error(on + "max_handshakes = 0\n", "crypto.max_handshakes");
+  expect_error(on + "auth_key_file = 3\n", "crypto.auth_key_file", "string");
+
+  // With edge decryption off the keys are not read (a relay config may keep the lines).
+  Result<Config> off =
+      parse(std::string(kMinimal) + "[crypto]\nrsa_private_keys = [\"/nonexistent/key.pem\"]\n");
+  ASSERT_TRUE(off.is_ok()) << off.message();
+  EXPECT_TRUE(off->crypto.rsa_keys.empty());
+}
+
+TEST(GatewayConfig, ShippedConfigIsValid) {
+  backend::AdapterRegistry registry;
+  register_builtin_adapters(registry);
+  if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
+  // The shipped key path is var/ of a checkout where `make run` ran; use the test key.
+  std::ifstream in(MTEDGE_VECTORS_DIR "/../../conf/mtedge.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string toml = text.str();
+  const std::string shipped_key = "\"var/rsa_private.pem\"";
+  const size_t at = toml.find(shipped_key);
+  ASSERT_NE(at, std::string::npos);
+  toml.replace(at, shipped_key.size(), "\"" MTEDGE_VECTORS_DIR "/test_rsa_2048.pem\"");
+  Result<Config> r = parse_config(toml, registry);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  EXPECT_EQ(r->backend_type, "embedded");
+  EXPECT_TRUE(r->crypto.edge_decryption);
+  EXPECT_EQ(r->crypto.rsa_keys.size(), 1u);
+  EXPECT_EQ(r->crypto.auth_key_file, "var/auth_keys.bin");
+  EXPECT_TRUE(r->admin.enabled);
+}
+
+TEST(GatewayConfig, EmbeddedThisDcMustMatchCryptoDcId) {
+  backend::AdapterRegistry registry;
+  register_builtin_adapters(registry);
+  if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
+  auto config_with = [](int crypto_dc, int this_dc) {
+    return "[[listener]]\naddress = \"127.0.0.1:8888\"\n[crypto]\nedge_decryption = true\n"
+           "rsa_private_keys = [\"" MTEDGE_VECTORS_DIR "/test_rsa_2048.pem\"]\ndc_id = " +
+           std::to_string(crypto_dc) +
+           "\n[backend]\ntype = \"embedded\"\n[backend.embedded]\nthis_dc = " +
+           std::to_string(this_dc) + "\n";
+  };
+  Result<Config> same = parse_config(config_with(3, 3), registry);
+  ASSERT_TRUE(same.is_ok()) << same.message();
+  EXPECT_EQ(same->crypto.dc_id, 3);
+  Result<Config> differ = parse_config(config_with(3, 2), registry);
+  ASSERT_FALSE(differ.is_ok());
+  EXPECT_NE(differ.message().find("backend.embedded.this_dc: 2 differs from crypto.dc_id = 3"),
+            std::string::npos)
+      << differ.message();
+}
+
+TEST(GatewayConfig, MissingFile) {
+  Result<Config> r = load_config_file("/nonexistent/mtedge.toml", test_registry());
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.message().find("cannot read"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtedge::gateway
