@@ -136,10 +136,10 @@ struct ObfuscatedPair {
   std::unique_ptr<TransportStack> server() const {
     auto stack = std::make_unique<TransportStack>(
         detector::make_framer(TransportKind::kIntermediate, Role::kServer, 1), FrameLimits{});
-    AesCtr in(keys.client_to_server);
+    crypto::AesCtr in(keys.client_to_server);
     in.skip(obfuscated::kInitSize);
     stack->add_outer_stage(
-        std::make_unique<AesCtrStage>(std::move(in), AesCtr(keys.server_to_client)));
+        std::make_unique<AesCtrStage>(std::move(in), crypto::AesCtr(keys.server_to_client)));
     if (envelope != Envelope::kNone)
       stack->add_outer_stage(envelope_stage(envelope, Role::kServer));
     return stack;
@@ -274,7 +274,7 @@ void BM_Floor_Memcpy(benchmark::State& state) {
 
 void BM_Floor_AesCtr(benchmark::State& state) {
   const size_t size = static_cast<size_t>(state.range(0)) + 4;
-  AesCtr ctr(CtrParams{});
+  crypto::AesCtr ctr(crypto::CtrParams{});
   Bytes buf = payload_of(size);
   for (auto _ : state) {
     ctr.apply(buf);
@@ -285,16 +285,16 @@ void BM_Floor_AesCtr(benchmark::State& state) {
 }
 
 // AesCtr::apply on one buffer, over and over (the keystream runs on).
-void BM_AesCtrApply(benchmark::State& state, AesCtrImpl impl) {
+void BM_AesCtrApply(benchmark::State& state, crypto::AesCtrImpl impl) {
   const size_t size = static_cast<size_t>(state.range(0));
-  CtrParams params;
+  crypto::CtrParams params;
   params.key.fill(0x42);
-  AesCtr ctr(params, impl);
-  if (impl != AesCtrImpl::kEvp && !ctr.uses_aes_ni()) {
+  crypto::AesCtr ctr(params, impl);
+  if (impl != crypto::AesCtrImpl::kEvp && !ctr.uses_aes_ni()) {
     state.SkipWithError("no AES-NI on this CPU");
     return;
   }
-  if (impl == AesCtrImpl::kAuto) state.SetLabel(ctr.uses_vaes() ? "vaes" : "aes-ni");
+  if (impl == crypto::AesCtrImpl::kAuto) state.SetLabel(ctr.uses_vaes() ? "vaes" : "aes-ni");
   Bytes buf = payload_of(size);
   for (auto _ : state) {
     ctr.apply(buf);
@@ -307,9 +307,9 @@ void BM_AesCtrApply(benchmark::State& state, AesCtrImpl impl) {
 // then apply() (allocate and expand them again, then the AES), on the automatic path.
 void BM_AesCtrParkedApply(benchmark::State& state) {
   const size_t size = static_cast<size_t>(state.range(0));
-  CtrParams params;
+  crypto::CtrParams params;
   params.key.fill(0x42);
-  AesCtr ctr(params);
+  crypto::AesCtr ctr(params);
   if (!ctr.uses_aes_ni()) {
     state.SkipWithError("no AES-NI on this CPU");
     return;
@@ -362,9 +362,9 @@ BENCHMARK(BM_DecodeHttp)->Arg(64)->Arg(16384);
 BENCHMARK(BM_EncodeHttp)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_Memcpy)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_AesCtr)->Arg(64)->Arg(16384);
-BENCHMARK_CAPTURE(BM_AesCtrApply, automatic, AesCtrImpl::kAuto)->Arg(64)->Arg(1024)->Arg(16384);
-BENCHMARK_CAPTURE(BM_AesCtrApply, aes_ni, AesCtrImpl::kAesNi)->Arg(64)->Arg(1024)->Arg(16384);
-BENCHMARK_CAPTURE(BM_AesCtrApply, evp, AesCtrImpl::kEvp)->Arg(64)->Arg(1024)->Arg(16384);
+BENCHMARK_CAPTURE(BM_AesCtrApply, automatic, crypto::AesCtrImpl::kAuto)->Arg(64)->Arg(1024)->Arg(16384);
+BENCHMARK_CAPTURE(BM_AesCtrApply, aes_ni, crypto::AesCtrImpl::kAesNi)->Arg(64)->Arg(1024)->Arg(16384);
+BENCHMARK_CAPTURE(BM_AesCtrApply, evp, crypto::AesCtrImpl::kEvp)->Arg(64)->Arg(1024)->Arg(16384);
 BENCHMARK(BM_AesCtrParkedApply)->Arg(64)->Arg(1024)->Arg(16384);
 BENCHMARK(BM_AesCtrRawEvp)->Arg(64)->Arg(1024)->Arg(16384);
 

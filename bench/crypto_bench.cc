@@ -66,7 +66,7 @@ void BM_DecryptVerify(benchmark::State& state) {
 void BM_Encrypt(benchmark::State& state) {
   const size_t size = size_t(state.range(0));
   const Bytes body(body_for(size), 0x11);
-  const mm::RandomSource random = mm::secure_random_source();
+  const crypto::RandomSource random = crypto::secure_random_source();
   Bytes out;
   out.reserve(size + 64);
   for (auto _ : state) {
@@ -82,7 +82,7 @@ void BM_Encrypt(benchmark::State& state) {
 void BM_EncryptNoRand(benchmark::State& state) {
   const size_t size = size_t(state.range(0));
   const Bytes body(body_for(size), 0x11);
-  const mm::RandomSource random = fast_random;
+  const crypto::RandomSource random = fast_random;
   Bytes out;
   out.reserve(size + 64);
   for (auto _ : state) {
@@ -95,37 +95,37 @@ void BM_EncryptNoRand(benchmark::State& state) {
 }
 
 // IGE decrypt including the per-message key schedule, per backend.
-template <mm::AesImpl Impl>
+template <crypto::AesImpl Impl>
 void BM_IgeDecrypt(benchmark::State& state) {
-  if (Impl == mm::AesImpl::kAesNi && !mm::aes_ni_available()) {
+  if (Impl == crypto::AesImpl::kAesNi && !crypto::cpu_has_aes_ni()) {
     state.SkipWithError("no AES-NI");
     return;
   }
   const size_t size = size_t(state.range(0));
-  mm::AesKey256 key{};
-  mm::AesIgeIv iv{};
+  crypto::AesKey key{};
+  crypto::AesIgeIv iv{};
   key[0] = 1;
   Bytes buf(size, 0x22);
   for (auto _ : state) {
-    mm::aes_ige_decrypt(key, iv, buf.data(), buf.data(), size, Impl);
+    crypto::aes_ige_decrypt(key, iv, buf.data(), buf.data(), size, Impl);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);
 }
 
-template <mm::AesImpl Impl>
+template <crypto::AesImpl Impl>
 void BM_IgeEncrypt(benchmark::State& state) {
-  if (Impl == mm::AesImpl::kAesNi && !mm::aes_ni_available()) {
+  if (Impl == crypto::AesImpl::kAesNi && !crypto::cpu_has_aes_ni()) {
     state.SkipWithError("no AES-NI");
     return;
   }
   const size_t size = size_t(state.range(0));
-  mm::AesKey256 key{};
-  mm::AesIgeIv iv{};
+  crypto::AesKey key{};
+  crypto::AesIgeIv iv{};
   key[0] = 1;
   Bytes buf(size, 0x22);
   for (auto _ : state) {
-    mm::aes_ige_encrypt(key, iv, buf.data(), buf.data(), size, Impl);
+    crypto::aes_ige_encrypt(key, iv, buf.data(), buf.data(), size, Impl);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);
@@ -164,15 +164,15 @@ void BM_IgeEncryptOpenSslAesIge(benchmark::State& state) {
 // (the serial dependency IGE has), key schedule included. Nothing that runs IGE on one message
 // can beat this per byte.
 void BM_AesNiFloorChained(benchmark::State& state) {
-  if (!mm::aes_ni_available()) {
+  if (!crypto::cpu_has_aes_ni()) {
     state.SkipWithError("no AES-NI");
     return;
   }
   const size_t size = size_t(state.range(0));
-  mm::AesKey256 key{};
+  crypto::AesKey key{};
   Bytes buf(size, 0x33);
   for (auto _ : state) {
-    mm::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, true, mm::AesImpl::kAesNi);
+    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, true, crypto::AesImpl::kAesNi);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);
@@ -181,15 +181,15 @@ void BM_AesNiFloorChained(benchmark::State& state) {
 // Independent blocks (4 in flight): the throughput bound when no chain exists (e.g. several
 // frames interleaved), for reference.
 void BM_AesNiParallelEcb(benchmark::State& state) {
-  if (!mm::aes_ni_available()) {
+  if (!crypto::cpu_has_aes_ni()) {
     state.SkipWithError("no AES-NI");
     return;
   }
   const size_t size = size_t(state.range(0));
-  mm::AesKey256 key{};
+  crypto::AesKey key{};
   Bytes buf(size, 0x33);
   for (auto _ : state) {
-    mm::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, false, mm::AesImpl::kAesNi);
+    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, false, crypto::AesImpl::kAesNi);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);
@@ -218,11 +218,11 @@ BENCHMARK(BM_DecryptVerify)->Apply(sizes);
 BENCHMARK(BM_Encrypt)->Apply(sizes);
 BENCHMARK(BM_EncryptNoRand)->Apply(sizes);
 BENCHMARK(BM_MsgKeySha256)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_IgeDecrypt, mm::AesImpl::kAesNi)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_IgeDecrypt, mm::AesImpl::kPortable)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_IgeDecrypt, crypto::AesImpl::kAesNi)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_IgeDecrypt, crypto::AesImpl::kPortable)->Apply(sizes);
 BENCHMARK(BM_IgeDecryptOpenSslAesIge)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_IgeEncrypt, mm::AesImpl::kAesNi)->Apply(sizes);
-BENCHMARK_TEMPLATE(BM_IgeEncrypt, mm::AesImpl::kPortable)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_IgeEncrypt, crypto::AesImpl::kAesNi)->Apply(sizes);
+BENCHMARK_TEMPLATE(BM_IgeEncrypt, crypto::AesImpl::kPortable)->Apply(sizes);
 BENCHMARK(BM_IgeEncryptOpenSslAesIge)->Apply(sizes);
 
 BENCHMARK_MAIN();

@@ -14,9 +14,9 @@ using namespace mtedge::mtproto;
 
 namespace {
 
-const RsaPrivateKey& key() {
-  static RsaPrivateKey k =
-      RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem").value();
+const crypto::RsaPrivateKey& key() {
+  static crypto::RsaPrivateKey k =
+      crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem").value();
   return k;
 }
 
@@ -82,7 +82,7 @@ void BM_Server_SetClientDhParams(benchmark::State& s) {
 }
 
 void BM_RsaDecryptRaw(benchmark::State& state) {
-  RsaBlock block{};
+  crypto::RsaBlock block{};
   block[1] = 1;
   auto cipher = key().public_key().encrypt_raw(block).value();
   for (auto _ : state) benchmark::DoNotOptimize(key().decrypt_raw(cipher));

@@ -11,13 +11,13 @@
 
 #include "crypto/aes_ni.h"
 #include "crypto/block_pool.h"
+#include "crypto/cpu_features.h"
 
 #if MTEDGE_HAVE_AESNI
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
-namespace mtedge::codecs {
+namespace mtedge::crypto {
 
 #if MTEDGE_HAVE_AESNI
 struct detail::AesRoundKeys {
@@ -139,7 +139,7 @@ MTEDGE_AESNI inline void xor_blocks(const RoundKeys& rk, uint64_t& hi, uint64_t&
 
 // VAES for bulk data: 16 blocks per iteration in 8 ymm registers of two blocks each, the
 // round keys broadcast to both lanes. Compiled for "vaes,avx2" by attribute only (plus
-// "aes,sse4.1" so the helpers above inline); run only when AesCtr::vaes_supported(). ymm,
+// "aes,sse4.1" so the helpers above inline); run only when cpu_has_vaes(). ymm,
 // not zmm: on the project VM's Xeon both widths are bound by the AES units (zmm measured
 // within 2-3 %, in the noise), and ymm avoids AVX-512 frequency effects and also runs on
 // VAES CPUs without AVX-512.
@@ -363,22 +363,6 @@ MTEDGE_AESNI void ni_keystream_block(const uint8_t key[32], const uint8_t counte
   aesni::store(out, aesni::encrypt_block(rk, aesni::load(counter)));
 }
 
-// VAES and AVX2, with the YMM state enabled by the OS. Read from cpuid and xgetbv directly:
-// clang 14's __builtin_cpu_supports does not know "vaes".
-bool detect_vaes() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
-  constexpr unsigned kOsxsave = 1u << 27, kAvx = 1u << 28;  // leaf 1, ecx
-  if ((ecx & kOsxsave) == 0 || (ecx & kAvx) == 0) return false;
-  uint32_t xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  if ((xcr0_lo & 0x6) != 0x6) return false;  // XMM and YMM state saved by the OS
-  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) == 0) return false;
-  constexpr unsigned kAvx2 = 1u << 5;  // leaf 7, ebx
-  constexpr unsigned kVaes = 1u << 9;  // leaf 7, ecx
-  return (ebx & kAvx2) != 0 && (ecx & kVaes) != 0;
-}
-
 #else  // no x86: EVP only
 
 void ni_init(detail::AesCtrState&, const CtrParams&) {
@@ -398,23 +382,10 @@ void ni_keystream_block(const uint8_t*, const uint8_t*, uint8_t*) {
 
 }  // namespace
 
-bool AesCtr::aes_ni_supported() {
-  return aesni::available();
-}
-
-bool AesCtr::vaes_supported() {
-#if MTEDGE_HAVE_AESNI
-  static const bool supported = aesni::available() && detect_vaes();
-  return supported;
-#else
-  return false;
-#endif
-}
-
 AesCtr::AesCtr(const CtrParams& params, AesCtrImpl impl) {
-  if (impl != AesCtrImpl::kEvp && aes_ni_supported()) {
+  if (impl != AesCtrImpl::kEvp && cpu_has_aes_ni()) {
     ni_init(s_, params);
-    s_.vaes = impl == AesCtrImpl::kAuto && vaes_supported();
+    s_.vaes = impl == AesCtrImpl::kAuto && cpu_has_vaes();
     return;
   }
   s_.evp = EVP_CIPHER_CTX_new();
@@ -515,7 +486,7 @@ void aes_ctr_keystream_at(const CtrParams& params, uint64_t offset, uint8_t* out
     add >>= 8;
   }
   uint8_t stream[32];
-  if (AesCtr::aes_ni_supported()) {
+  if (cpu_has_aes_ni()) {
     ni_keystream_block(params.key.data(), block, stream);
     std::memcpy(out, stream + offset % 16, count);
     return;
@@ -542,4 +513,4 @@ void aes_ctr_keystream_at(const CtrParams& params, uint64_t offset, uint8_t* out
   std::memcpy(out, stream + offset % 16, count);
 }
 
-}  // namespace mtedge::codecs
+}  // namespace mtedge::crypto

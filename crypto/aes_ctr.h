@@ -1,18 +1,18 @@
-// AES-256-CTR for obfuscated2: one keystream per direction, created once and kept for the
-// connection's whole life (obfuscated2 never re-keys; the counter runs on across packets,
-// quick-ack tokens and transport errors in stream order).
+// AES-256-CTR (obfuscated2 and its fake-TLS envelope): one keystream per direction, created
+// once and kept for the connection's whole life (obfuscated2 never re-keys; the counter runs on
+// across packets, quick-ack tokens and transport errors in stream order).
 //
 // The counter block is the 16-byte IV taken as a 128-bit big-endian integer, incremented
 // per 16-byte block over all 128 bits (OpenSSL's CTR mode; what every MTProto client does).
 //
 // Two implementations, byte-identical:
-// - AES-NI (when the CPU has AES-NI and SSE4.1, checked once at run time): the key, the
-//   128-bit counter and how much of the current keystream block is spent live inline in the
-//   AesCtr object (64 bytes); the 15 round keys and the current keystream block (256 bytes)
-//   in one BlockPool block, built from the key when first needed and dropped by park(), so
-//   an idle connection keeps 64 bytes per direction (a block parked half spent is computed
-//   again from the counter). 8 blocks in flight for bulk data.
-//   On CPUs that also have VAES and AVX2 (with the YMM state enabled by the OS; checked once),
+// - AES-NI (when cpu_has_aes_ni(), crypto/cpu_features.h): the key, the 128-bit counter and
+//   how much of the current keystream block is spent live inline in the AesCtr object
+//   (64 bytes); the 15 round keys and the current keystream block (256 bytes) in one BlockPool
+//   block, built from the key when first needed and dropped by park(), so an idle connection
+//   keeps 64 bytes per direction (a block parked half spent is computed again from the
+//   counter). 8 blocks in flight for bulk data.
+//   On CPUs that also have VAES and AVX2 with the YMM state enabled by the OS (cpu_has_vaes()),
 //   apply() runs bulk data in batches of 16 blocks (256 bytes) in ymm registers, and what is
 //   left (< 256 bytes) on the 8/4/2/1-block AES-NI code; AesCtrImpl::kAesNi turns VAES off.
 // - OpenSSL EVP (the fallback on CPUs without AES-NI, or forced with AesCtrImpl::kEvp): one
@@ -25,12 +25,12 @@
 #include <memory>
 
 #include "base/bytes.h"
+#include "crypto/aes_key.h"
 
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 
-namespace mtedge::codecs {
+namespace mtedge::crypto {
 
-using AesKey = std::array<uint8_t, 32>;
 using AesIv = std::array<uint8_t, 16>;
 
 struct CtrParams {
@@ -39,8 +39,7 @@ struct CtrParams {
 };
 
 enum class AesCtrImpl : uint8_t {
-  kAuto,   // AES-NI when AesCtr::aes_ni_supported() (with VAES batches when
-           // AesCtr::vaes_supported()), else EVP
+  kAuto,   // AES-NI when cpu_has_aes_ni() (with VAES batches when cpu_has_vaes()), else EVP
   kAesNi,  // AES-NI without the VAES batches (EVP without AES-NI): tests and benchmarks
   kEvp,    // always the EVP fallback (tests and benchmarks compare the implementations)
 };
@@ -81,12 +80,6 @@ class AesCtr {
   AesCtr& operator=(const AesCtr&) = delete;
   ~AesCtr();
 
-  // Whether this CPU runs the AES-NI path (AES-NI and SSE4.1; false on non-x86 builds).
-  static bool aes_ni_supported();
-  // Whether this CPU runs the VAES batches too (AES-NI, VAES and AVX2 with the OS-enabled YMM
-  // state; false on non-x86 builds).
-  static bool vaes_supported();
-
   bool valid() const { return s_.aes_ni || s_.evp != nullptr; }
   bool uses_aes_ni() const { return s_.aes_ni; }
   bool uses_vaes() const { return s_.vaes; }
@@ -114,4 +107,4 @@ class AesCtr {
 // candidate key before building full contexts.
 void aes_ctr_keystream_at(const CtrParams& params, uint64_t offset, uint8_t* out, size_t count);
 
-}  // namespace mtedge::codecs
+}  // namespace mtedge::crypto

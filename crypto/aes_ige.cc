@@ -7,12 +7,11 @@
 #include <cstring>
 #include <memory>
 
-#include "crypto/aes_ni.h"
 #include "crypto/aes_ni_ige.h"
+#include "crypto/cpu_features.h"
 #include "crypto/hash.h"
-#include "crypto/sha256_ni.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
 const EVP_CIPHER* fetched_cipher(const char* name) {
@@ -22,10 +21,6 @@ const EVP_CIPHER* fetched_cipher(const char* name) {
 }
 const EVP_CIPHER* cipher_ecb() {
   static const EVP_CIPHER* c = fetched_cipher("AES-256-ECB");
-  return c;
-}
-const EVP_CIPHER* cipher_ctr() {
-  static const EVP_CIPHER* c = fetched_cipher("AES-256-CTR");
   return c;
 }
 
@@ -41,11 +36,11 @@ EVP_CIPHER_CTX* thread_ecb_ctx() {
 
 bool use_aes_ni(AesImpl impl) {
   switch (impl) {
-    case AesImpl::kAesNi: assert(aes_ni_available()); return true;
+    case AesImpl::kAesNi: assert(cpu_has_aes_ni()); return true;
     case AesImpl::kPortable: return false;
     case AesImpl::kAuto: break;
   }
-  return aes_ni_available();
+  return cpu_has_aes_ni();
 }
 
 inline void xor16(uint8_t* dst, const uint8_t* a, const uint8_t* b) {
@@ -79,14 +74,8 @@ void portable_ige(bool encrypt, const uint8_t* key, const uint8_t* iv, const uin
 
 }  // namespace
 
-// The CPU check is shared with the obfuscated2 CTR stage (crypto/aes_ni.h).
-bool aes_ni_available() {
-  static const bool available = aesni::compiled_in() && codecs::aesni::available();
-  return available;
-}
-
 AesImpl aes_ige_default_impl() {
-  return aes_ni_available() ? AesImpl::kAesNi : AesImpl::kPortable;
+  return cpu_has_aes_ni() ? AesImpl::kAesNi : AesImpl::kPortable;
 }
 
 void aes_ige_encrypt(std::span<const uint8_t, 32> key, std::span<const uint8_t, 32> iv,
@@ -115,7 +104,7 @@ std::array<uint8_t, 32> aes_ige_decrypt_sha256(std::span<const uint8_t, 32> key,
                                                std::span<const uint8_t, 32> prefix, AesImpl impl) {
   assert(size % 16 == 0 && size >= 32);
   std::array<uint8_t, 32> digest;
-  if (use_aes_ni(impl) && shani::available()) {
+  if (use_aes_ni(impl) && cpu_has_sha_ni()) {
     aesni::ige_decrypt_sha256(key.data(), iv.data(), in, out, size, prefix.data(), digest.data());
     return digest;
   }
@@ -146,46 +135,4 @@ void aes_ecb_encrypt_blocks(std::span<const uint8_t, 32> key, const uint8_t* in,
   }
 }
 
-AesCtr::~AesCtr() {
-  EVP_CIPHER_CTX_free(ctx_);
-}
-
-AesCtr::AesCtr(AesCtr&& other) noexcept : ctx_(other.ctx_) {
-  other.ctx_ = nullptr;
-}
-
-AesCtr& AesCtr::operator=(AesCtr&& other) noexcept {
-  if (this != &other) {
-    EVP_CIPHER_CTX_free(ctx_);
-    ctx_ = other.ctx_;
-    other.ctx_ = nullptr;
-  }
-  return *this;
-}
-
-Status AesCtr::init(std::span<const uint8_t, 32> key, std::span<const uint8_t, 16> iv) {
-  if (ctx_ == nullptr) ctx_ = EVP_CIPHER_CTX_new();
-  if (ctx_ == nullptr) return Status::error("aes-ctr: out of memory");
-  if (EVP_EncryptInit_ex2(ctx_, cipher_ctr(), key.data(), iv.data(), nullptr) != 1) {
-    EVP_CIPHER_CTX_free(ctx_);
-    ctx_ = nullptr;
-    return Status::error("aes-ctr: init failed");
-  }
-  return Status::ok();
-}
-
-void AesCtr::apply(const uint8_t* in, uint8_t* out, size_t size) {
-  assert(ctx_ != nullptr);
-  // EVP takes int lengths: feed huge buffers in chunks.
-  constexpr size_t kChunk = size_t{1} << 30;
-  while (size > 0) {
-    size_t n = size < kChunk ? size : kChunk;
-    int written = 0;
-    EVP_EncryptUpdate(ctx_, out, &written, in, static_cast<int>(n));
-    in += n;
-    out += n;
-    size -= n;
-  }
-}
-
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

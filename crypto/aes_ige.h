@@ -1,6 +1,6 @@
-// AES-256-IGE (MTProto message and handshake encryption) and AES-256-CTR (obfuscation).
+// AES-256-IGE (MTProto message and handshake encryption).
 //
-// IGE runs on AES-NI round intrinsics when the CPU has them (checked once at run time) and on
+// IGE runs on AES-NI round intrinsics when cpu_has_aes_ni() (crypto/cpu_features.h) and on
 // OpenSSL EVP AES-256-ECB otherwise. OpenSSL's own AES_ige_encrypt does not use AES-NI and is
 // ~10x slower; it is used only as a reference in tests and benchmarks.
 #pragma once
@@ -10,27 +10,20 @@
 #include <cstdint>
 #include <span>
 
-#include "base/bytes.h"
-#include "base/status.h"
+#include "crypto/aes_key.h"
 
-typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+namespace mtedge::crypto {
 
-namespace mtedge::mtproto {
-
-
-using AesKey256 = std::array<uint8_t, 32>;
 // IGE IV, OpenSSL AES_ige_encrypt convention: iv[0..16) is the "previous ciphertext block",
 // iv[16..32) the "previous plaintext block".
 using AesIgeIv = std::array<uint8_t, 32>;
 
 enum class AesImpl {
   kAuto,      // AES-NI if the CPU supports it, else portable
-  kAesNi,     // AES-NI intrinsics; only valid when aes_ni_available()
+  kAesNi,     // AES-NI intrinsics; only valid when cpu_has_aes_ni()
   kPortable,  // OpenSSL EVP AES-256-ECB per block
 };
 
-// True if this CPU has AES-NI (and SSE4.1); evaluated once.
-bool aes_ni_available();
 // The implementation kAuto resolves to on this machine.
 AesImpl aes_ige_default_impl();
 
@@ -58,27 +51,4 @@ std::array<uint8_t, 32> aes_ige_decrypt_sha256(std::span<const uint8_t, 32> key,
 void aes_ecb_encrypt_blocks(std::span<const uint8_t, 32> key, const uint8_t* in, uint8_t* out,
                             size_t size, bool chained, AesImpl impl = AesImpl::kAuto);
 
-// AES-256-CTR keystream (obfuscated2, fake-TLS payloads). Keeps one EVP context for its whole
-// life; the counter advances across apply() calls, so bytes must be fed in stream order.
-// Move-only. One thread at a time.
-class AesCtr {
- public:
-  AesCtr() = default;
-  ~AesCtr();
-  AesCtr(AesCtr&& other) noexcept;
-  AesCtr& operator=(AesCtr&& other) noexcept;
-  AesCtr(const AesCtr&) = delete;
-  AesCtr& operator=(const AesCtr&) = delete;
-
-  // key 32 bytes, iv 16 bytes (the initial big-endian counter block).
-  Status init(std::span<const uint8_t, 32> key, std::span<const uint8_t, 16> iv);
-  bool initialized() const { return ctx_ != nullptr; }
-  // XORs the keystream into `size` bytes; in == out is allowed. Requires initialized().
-  void apply(const uint8_t* in, uint8_t* out, size_t size);
-  void apply(MutableByteView data) { apply(data.data(), data.data(), data.size()); }
-
- private:
-  EVP_CIPHER_CTX* ctx_ = nullptr;
-};
-
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -1,12 +1,12 @@
-// Internal: AES-256 encryption primitives on AES-NI, shared by the obfuscated2 CTR stage
-// (crypto/aes_ctr.cc) and MTProto's AES-IGE (crypto/aes_ni_ige.cc).
+// Internal: the AES-256 round keys and single-block encryption on AES-NI intrinsics, shared by
+// AES-CTR (crypto/aes_ctr.cc) and AES-IGE (crypto/aes_ni_ige.cc).
 //
 // Only the functions marked MTEDGE_AESNI are compiled for the "aes,sse4.1" target (via
 // attributes, not a global -maes), so the rest of the binary runs on any x86-64 CPU; callers
-// check aesni::available() at run time first. Include from .cc files only.
+// check cpu_has_aes_ni() (crypto/cpu_features.h) at run time first. Include from .cc files only.
 //
-// On x86 MTEDGE_HAVE_AESNI is 1 and the intrinsics below exist; elsewhere only available()
-// (always false) is declared.
+// On x86 MTEDGE_HAVE_AESNI is 1 and the intrinsics below exist; elsewhere this header declares
+// nothing.
 #pragma once
 
 #include <cstdint>
@@ -19,12 +19,9 @@
 #define MTEDGE_AESNI __attribute__((target("aes,sse4.1")))
 #endif
 
-namespace mtedge::codecs::aesni {
-
-// Whether this CPU has AES-NI and SSE4.1 (cpuid, checked once; false on non-x86 builds).
-bool available();
-
 #if MTEDGE_HAVE_AESNI
+
+namespace mtedge::crypto::aesni {
 
 // The 15 AES-256 round keys (240 bytes).
 struct RoundKeys {
@@ -88,6 +85,6 @@ MTEDGE_AESNI inline __m128i encrypt_block(const RoundKeys& rk, __m128i x) {
   return _mm_aesenclast_si128(x, rk.k[14]);
 }
 
-#endif  // MTEDGE_HAVE_AESNI
+}  // namespace mtedge::crypto::aesni
 
-}  // namespace mtedge::codecs::aesni
+#endif  // MTEDGE_HAVE_AESNI

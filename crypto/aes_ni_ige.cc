@@ -1,7 +1,7 @@
-// AES-256 on AES-NI. Only the functions here are compiled for the "aes,sse4.1" target (via
+// AES-256-IGE on AES-NI. Only the functions here are compiled for the "aes,sse4.1" target (via
 // attributes, not a global -maes), so the rest of the binary runs on any x86-64 CPU; callers
 // check the CPU at run time first. The encrypt key schedule, the single-block encrypt and the
-// target macro are shared with the obfuscated2 CTR stage (crypto/aes_ni.h).
+// target macro are shared with AES-CTR (crypto/aes_ni.h).
 #include "crypto/aes_ni_ige.h"
 
 #include "crypto/aes_ni.h"
@@ -9,20 +9,15 @@
 #if MTEDGE_HAVE_AESNI
 #include <cstring>
 
+#include "crypto/sha256_ni.h"
 #include "crypto/sha256_ni_impl.h"
 #endif
 
-namespace mtedge::mtproto::aesni {
+namespace mtedge::crypto::aesni {
 
 #if MTEDGE_HAVE_AESNI
 
 namespace {
-
-using codecs::aesni::encrypt_block;
-using codecs::aesni::expand_encrypt_key;
-using codecs::aesni::load;
-using codecs::aesni::RoundKeys;
-using codecs::aesni::store;
 
 // Equivalent inverse cipher keys: reversed order, InvMixColumns on the middle rounds.
 MTEDGE_AESNI inline void expand_decrypt_key(const uint8_t key[32], RoundKeys& dk) {
@@ -40,10 +35,6 @@ MTEDGE_AESNI inline __m128i decrypt_block(const RoundKeys& dk, __m128i x) {
 }
 
 }  // namespace
-
-bool compiled_in() {
-  return true;
-}
 
 MTEDGE_AESNI void ige_encrypt(const uint8_t key[32], const uint8_t iv[32], const uint8_t* in,
                               uint8_t* out, size_t size) {
@@ -93,9 +84,7 @@ MTEDGE_AESNI_SHA void ige_decrypt_sha256(const uint8_t key[32], const uint8_t iv
       p_prev = p;
     }
   };
-  static constexpr uint32_t kInit[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  shani::detail::State sha = shani::detail::load_state(kInit);
+  shani::detail::State sha = shani::detail::load_state(shani::kInitialState);
 
   // Hash block 0 is prefix || plaintext[0..32); after that, hash blocks are plaintext
   // [32 + 64k, 96 + 64k). Software-pipelined: block k is compressed after the next 64 bytes
@@ -125,14 +114,7 @@ MTEDGE_AESNI_SHA void ige_decrypt_sha256(const uint8_t key[32], const uint8_t iv
   for (int i = 0; i < 8; ++i) tail[tail_blocks * 64 - 1 - i] = uint8_t(bits >> (8 * i));
   shani::detail::compress(sha, tail);
   if (tail_blocks == 2) shani::detail::compress(sha, tail + 64);
-  uint32_t h[8];
-  shani::detail::store_state(sha, h);
-  for (int i = 0; i < 8; ++i) {
-    digest[4 * i] = uint8_t(h[i] >> 24);
-    digest[4 * i + 1] = uint8_t(h[i] >> 16);
-    digest[4 * i + 2] = uint8_t(h[i] >> 8);
-    digest[4 * i + 3] = uint8_t(h[i]);
-  }
+  shani::detail::store_digest(sha, digest);
 }
 
 MTEDGE_AESNI void ecb_encrypt(const uint8_t key[32], const uint8_t* in, uint8_t* out, size_t size,
@@ -170,9 +152,6 @@ MTEDGE_AESNI void ecb_encrypt(const uint8_t key[32], const uint8_t* in, uint8_t*
 
 #else  // no x86: the portable path is the only one
 
-bool compiled_in() {
-  return false;
-}
 void ige_encrypt(const uint8_t*, const uint8_t*, const uint8_t*, uint8_t*, size_t) {}
 void ige_decrypt(const uint8_t*, const uint8_t*, const uint8_t*, uint8_t*, size_t) {}
 void ige_decrypt_sha256(const uint8_t*, const uint8_t*, const uint8_t*, uint8_t*, size_t,
@@ -181,4 +160,4 @@ void ecb_encrypt(const uint8_t*, const uint8_t*, uint8_t*, size_t, bool) {}
 
 #endif
 
-}  // namespace mtedge::mtproto::aesni
+}  // namespace mtedge::crypto::aesni

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
 struct BnDeleter {
@@ -155,4 +155,4 @@ uint32_t random_prime_u32(unsigned bits) {
   return static_cast<uint32_t>(BN_get_word(p.get()));
 }
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

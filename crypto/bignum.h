@@ -8,8 +8,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 
-namespace mtedge::mtproto {
-
+namespace mtedge::crypto {
 
 // (base ^ exp) mod mod, as big-endian bytes left-padded to `out_size` (e.g. 256 for g_a and
 // auth_key). Constant-time exponentiation (BN_FLG_CONSTTIME on exp). Fails if mod is 0 or the
@@ -39,4 +38,4 @@ std::optional<uint64_t> be_to_u64(ByteView be);
 // A random prime of exactly `bits` bits (bits <= 32), for building a server pq.
 uint32_t random_prime_u32(unsigned bits = 31);
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <new>
 
-namespace mtedge::codecs {
+namespace mtedge::crypto {
 
 // At the start of each mapping. Blocks follow it, each behind a 16-byte header that points
 // back to the chunk. A block is free if it is on `free_list` or at or past `next_fresh`.
@@ -121,4 +121,4 @@ size_t BlockPool::blocks_in_use() const {
   return in_use_;
 }
 
-}  // namespace mtedge::codecs
+}  // namespace mtedge::crypto

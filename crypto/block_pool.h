@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <mutex>
 
-namespace mtedge::codecs {
+namespace mtedge::crypto {
 
 class BlockPool {
  public:
@@ -48,4 +48,4 @@ class BlockPool {
   size_t in_use_ = 0;
 };
 
-}  // namespace mtedge::codecs
+}  // namespace mtedge::crypto

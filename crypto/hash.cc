@@ -7,9 +7,10 @@
 #include <cstring>
 #include <memory>
 
+#include "crypto/cpu_features.h"
 #include "crypto/sha256_ni.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
 // Algorithms fetched once per process: EVP_sha256() and the one-shot SHA256() resolve the
@@ -54,9 +55,6 @@ std::array<uint8_t, N> digest(const EVP_MD* md, std::initializer_list<ByteView> 
   return out;
 }
 
-constexpr uint32_t kSha256Init[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
 // Merkle-Damgard streaming around the SHA-NI compression function.
 struct NiState {
   uint32_t* h;
@@ -65,7 +63,7 @@ struct NiState {
   uint64_t& total;
 
   void init() {
-    std::copy(kSha256Init, kSha256Init + 8, h);
+    std::copy(shani::kInitialState, shani::kInitialState + 8, h);
     buf_len = 0;
     total = 0;
   }
@@ -122,10 +120,6 @@ Sha256Digest sha256_ni(std::initializer_list<ByteView> parts) {
 
 }  // namespace
 
-bool sha256_uses_sha_ni() {
-  return shani::available();
-}
-
 Sha256Digest sha256_openssl(std::initializer_list<ByteView> parts) {
   return digest<32>(md_sha256(), parts);
 }
@@ -140,7 +134,7 @@ Sha1Digest sha1(std::initializer_list<ByteView> parts) {
   return digest<20>(md_sha1(), parts);
 }
 Sha256Digest sha256(std::initializer_list<ByteView> parts) {
-  if (shani::available()) return sha256_ni(parts);
+  if (cpu_has_sha_ni()) return sha256_ni(parts);
   return digest<32>(md_sha256(), parts);
 }
 
@@ -168,7 +162,7 @@ Sha256Digest hmac_sha256(ByteView key, std::initializer_list<ByteView> parts) {
 }
 
 Sha256::Sha256() {
-  if (!shani::available()) ctx_ = new_ctx();
+  if (!cpu_has_sha_ni()) ctx_ = new_ctx();
   reset();
 }
 Sha256::~Sha256() {
@@ -219,4 +213,4 @@ Sha1Digest Sha1::finish() {
   return out;
 }
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

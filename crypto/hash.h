@@ -1,6 +1,7 @@
 // SHA-1, SHA-256 and HMAC-SHA256 on OpenSSL 3 with pre-fetched algorithms and reused
 // contexts: OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which is
-// ~3x slower on the small inputs MTProto hashes (msg_key, KDF, handshake hashes).
+// ~3x slower on the small inputs hashed per connection and message (obfuscated2 keys, fake-TLS
+// digests, msg_key, KDF, handshake hashes).
 #pragma once
 
 #include <array>
@@ -11,17 +12,15 @@
 
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
-namespace mtedge::mtproto {
-
+namespace mtedge::crypto {
 
 using Sha1Digest = std::array<uint8_t, 20>;
 using Sha256Digest = std::array<uint8_t, 32>;
 
-// SHA-256 runs on the CPU's SHA extensions (SHA-NI, checked once at run time) when present,
-// otherwise on EVP. The in-tree SHA-NI code is a little faster than EVP on small inputs and,
-// unlike EVP, can be interleaved with other work (two-lane KDF, hash fused into IGE decrypt).
-// SHA-1 always uses EVP.
-bool sha256_uses_sha_ni();
+// SHA-256 runs on the CPU's SHA extensions when cpu_has_sha_ni() (crypto/cpu_features.h),
+// otherwise on EVP; both give the same digests. The in-tree SHA-NI code is a little faster than
+// EVP on small inputs and, unlike EVP, can be interleaved with other work (two-lane KDF, hash
+// fused into IGE decrypt). SHA-1 always uses EVP.
 
 // One-shot digests. Thread-safe (each thread reuses its own context).
 Sha1Digest sha1(ByteView data);
@@ -33,7 +32,8 @@ Sha256Digest sha256(std::initializer_list<ByteView> parts);
 // SHA-256 through OpenSSL EVP regardless of SHA-NI (reference for tests and benchmarks).
 Sha256Digest sha256_openssl(std::initializer_list<ByteView> parts);
 
-// HMAC-SHA256(key, data) and HMAC over the concatenation of `parts`.
+// HMAC-SHA256(key, data) and HMAC over the concatenation of `parts` (RFC 2104; keys longer
+// than the 64-byte block are hashed first).
 Sha256Digest hmac_sha256(ByteView key, ByteView data);
 Sha256Digest hmac_sha256(ByteView key, std::initializer_list<ByteView> parts);
 
@@ -77,4 +77,4 @@ class Sha1 {
   EVP_MD_CTX* ctx_;
 };
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
 void rand_fill(uint8_t* p, size_t size) {
@@ -55,10 +55,16 @@ void random_bytes(MutableByteView out) {
   pool.take(out.data(), out.size());
 }
 
+uint32_t random_u32() {
+  uint8_t b[4];
+  random_bytes(b);
+  return load_le32(b);
+}
+
 uint64_t random_u64() {
   uint8_t b[8];
   random_bytes(b);
   return load_le64(b);
 }
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

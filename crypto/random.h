@@ -6,11 +6,15 @@
 
 #include "base/bytes.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 
 // Fills `out` with random bytes. RAND_bytes failing means the process has no entropy source:
 // that is fatal (abort), never a silently weak value.
 void random_bytes(MutableByteView out);
+inline void random_bytes(uint8_t* out, size_t size) {
+  random_bytes(MutableByteView(out, size));
+}
+uint32_t random_u32();
 uint64_t random_u64();
 
 // A source of random bytes passed to code that needs randomness (padding, nonces), so tests
@@ -20,4 +24,4 @@ inline RandomSource secure_random_source() {
   return [](MutableByteView out) { random_bytes(out); };
 }
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

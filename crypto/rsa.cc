@@ -17,7 +17,7 @@
 
 #include "crypto/hash.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
 struct PkeyDeleter {
@@ -258,4 +258,4 @@ Result<RsaBlock> RsaPrivateKey::decrypt_raw(ByteView in) const {
   return raw_rsa(pkey_.get(), true, in);
 }
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -13,8 +13,7 @@
 
 typedef struct evp_pkey_st EVP_PKEY;
 
-namespace mtedge::mtproto {
-
+namespace mtedge::crypto {
 
 using RsaBlock = std::array<uint8_t, 256>;
 
@@ -75,4 +74,4 @@ class RsaPrivateKey {
   Bytes d_;
 };
 
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -10,7 +10,7 @@
 
 #define MTEDGE_SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 
-namespace mtedge::mtproto::shani::detail {
+namespace mtedge::crypto::shani::detail {
 
 alignas(16) inline constexpr uint32_t kRound[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -42,6 +42,18 @@ MTEDGE_SHANI_TARGET inline void store_state(const State& s, uint32_t h[8]) {
   __m128i s1 = _mm_shuffle_epi32(s.cdgh, 0xB1);                                      // DCHG
   _mm_storeu_si128(reinterpret_cast<__m128i*>(h), _mm_blend_epi16(tmp, s1, 0xF0));   // DCBA
   _mm_storeu_si128(reinterpret_cast<__m128i*>(h + 4), _mm_alignr_epi8(s1, tmp, 8));  // HGFE
+}
+
+// The 32-byte big-endian digest of a finished state.
+MTEDGE_SHANI_TARGET inline void store_digest(const State& s, uint8_t digest[32]) {
+  uint32_t h[8];
+  store_state(s, h);
+  for (int i = 0; i < 8; ++i) {
+    digest[4 * i] = uint8_t(h[i] >> 24);
+    digest[4 * i + 1] = uint8_t(h[i] >> 16);
+    digest[4 * i + 2] = uint8_t(h[i] >> 8);
+    digest[4 * i + 3] = uint8_t(h[i]);
+  }
 }
 
 // One 64-byte block.
@@ -114,4 +126,4 @@ MTEDGE_SHANI_TARGET inline void compress_x2(State& sa, const uint8_t* da, State&
   sb.cdgh = _mm_add_epi32(sb.cdgh, b1);
 }
 
-}  // namespace mtedge::mtproto::shani::detail
+}  // namespace mtedge::crypto::shani::detail

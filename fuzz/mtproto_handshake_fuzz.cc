@@ -22,7 +22,7 @@ namespace {
 
 std::shared_ptr<HandshakeContext> context() {
   static std::shared_ptr<HandshakeContext> ctx = [] {
-    auto key = RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem");
+    auto key = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem");
     if (!key) abort();
     auto store = MemoryAuthKeyStore::open({});
     HandshakeConfig cfg;
@@ -48,12 +48,12 @@ void learn(const Bytes& reply_payload, Current& cur) {
   r.read_uint32();
   cur.nonce = r.read_int128();
   cur.server_nonce = r.read_int128();
-  auto pq = be_to_u64(r.read_bytes());
+  auto pq = crypto::be_to_u64(r.read_bytes());
   if (!r.ok() || !pq) return;
   auto f = factor_pq(*pq);
   if (!f) return;
-  cur.p = u64_to_be(f->first);
-  cur.q = u64_to_be(f->second);
+  cur.p = crypto::u64_to_be(f->first);
+  cur.q = crypto::u64_to_be(f->second);
   cur.have = true;
 }
 

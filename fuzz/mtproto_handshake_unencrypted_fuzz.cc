@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)parse_p_q_inner_data(in);
   if (size >= 256) {
-    RsaBlock block;
+    crypto::RsaBlock block;
     std::memcpy(block.data(), data, 256);
     (void)decode_rsa_inner(block);
   }

@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     plain.resize((plain.size() + 15) & ~size_t{15});
     const auto mk = mm::compute_msg_key(key, plain, mm::Direction::kClientToServer);
     const auto kiv = mm::derive_aes_key_iv(key, mk.msg_key, mm::Direction::kClientToServer);
-    mm::aes_ige_encrypt(kiv.key, kiv.iv, plain.data(), plain.data(), plain.size());
+    crypto::aes_ige_encrypt(kiv.key, kiv.iv, plain.data(), plain.data(), plain.size());
     payload.resize(24 + plain.size());
     store64(payload.data(), key.id());
     std::memcpy(payload.data() + 8, mk.msg_key.data(), 16);

@@ -124,7 +124,7 @@ Bytes ClientTransport::start(uint32_t unix_now) {
 
 void ClientTransport::build_stack(Bytes& out) {
   stack_ = std::make_unique<codecs::TransportStack>(
-      codecs::detector::make_framer(spec_.inner, codecs::Role::kClient, mtproto::random_u64()),
+      codecs::detector::make_framer(spec_.inner, codecs::Role::kClient, crypto::random_u64()),
       codecs::FrameLimits{});
   if (spec_.outer == TransportSpec::Outer::kPlain) {
     stack_->write_tag(out);

@@ -21,12 +21,12 @@ using namespace mtedge::bench;
 
 // The server's RSA key from a PEM file holding the private key (as in mtedge's config) or
 // the public one.
-mtedge::Result<mtedge::mtproto::RsaPublicKey> load_server_key(const std::string& path) {
+mtedge::Result<mtedge::crypto::RsaPublicKey> load_server_key(const std::string& path) {
   std::ifstream in(path);
   if (!in) return mtedge::Status::error("--rsa-key: cannot read " + path);
   const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (auto key = mtedge::mtproto::RsaPrivateKey::from_pem(pem)) return key->public_key();
-  auto key = mtedge::mtproto::RsaPublicKey::from_pem(pem);
+  if (auto key = mtedge::crypto::RsaPrivateKey::from_pem(pem)) return key->public_key();
+  auto key = mtedge::crypto::RsaPublicKey::from_pem(pem);
   if (!key) return mtedge::Status::error("--rsa-key: " + key.message());
   return *key;
 }
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   if (fd_limit < uint64_t(o.connections) + 16)
     std::fprintf(stderr, "warning: open-files limit %llu is below --connections\n",
                  static_cast<unsigned long long>(fd_limit));
-  std::optional<mtedge::mtproto::RsaPublicKey> server_key;
+  std::optional<mtedge::crypto::RsaPublicKey> server_key;
   if (!o.rsa_key_file.empty()) {
     auto key = load_server_key(o.rsa_key_file);
     if (!key) {

@@ -18,7 +18,7 @@ constexpr uint32_t kBadServerSalt = 0xedab447b;
 constexpr uint32_t kMsgsAck = 0x62d6b459;
 constexpr uint32_t kVector = 0x1cb5c415;
 
-mtproto::HandshakeClientOptions options_for(const mtproto::RsaPublicKey& key, int32_t dc) {
+mtproto::HandshakeClientOptions options_for(const crypto::RsaPublicKey& key, int32_t dc) {
   mtproto::HandshakeClientOptions options;
   options.server_key = key;
   options.dc = dc;
@@ -27,7 +27,7 @@ mtproto::HandshakeClientOptions options_for(const mtproto::RsaPublicKey& key, in
 
 }  // namespace
 
-MtprotoClient::MtprotoClient(const mtproto::RsaPublicKey& server_key, int32_t dc)
+MtprotoClient::MtprotoClient(const crypto::RsaPublicKey& server_key, int32_t dc)
     : handshake_(options_for(server_key, dc)) {}
 
 // Client msg_ids: ~ unix time * 2^32, divisible by 4, strictly increasing.
@@ -85,7 +85,7 @@ MtprotoClient::Event MtprotoClient::on_handshake_payload(ByteView payload, uint6
       if (gen->kind != mtproto::HandshakeClient::GenResult::Kind::kOk) return fail("dh_gen_fail");
       done_ = true;
       salt_ = handshake_.server_salt();
-      session_id_ = mtproto::random_u64();
+      session_id_ = crypto::random_u64();
       return Event::kHandshakeDone;
     }
   }
@@ -145,7 +145,7 @@ Bytes MtprotoClient::encrypt(ByteView body, uint32_t seq_no, uint64_t unix_ms, s
   msg.seq_no = seq_no;
   msg.body = body;
   Bytes out;
-  static const mtproto::RandomSource random = mtproto::secure_random_source();
+  static const crypto::RandomSource random = crypto::secure_random_source();
   const size_t base = mtproto::encrypted_size(body.size());
   const mtproto::EncryptOptions options{.dir = mtproto::Direction::kClientToServer,
                                         .extra_padding = size > base ? size - base : 0};

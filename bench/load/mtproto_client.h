@@ -28,7 +28,7 @@ class MtprotoClient {
  public:
   enum class Event : uint8_t { kNone, kReply, kHandshakeDone, kPongs, kResend, kError };
 
-  MtprotoClient(const mtproto::RsaPublicKey& server_key, int32_t dc);
+  MtprotoClient(const crypto::RsaPublicKey& server_key, int32_t dc);
 
   Bytes start_handshake(uint64_t unix_ms);
   // kError: error() says why (a failed handshake step, a bad message, a transport error).

@@ -16,7 +16,7 @@ double seconds_between(uint64_t from_ns, uint64_t to_ns) {
 }  // namespace
 
 Runner::Runner(uv_loop_t* loop, const LoadOptions& options, const sockaddr_storage& target,
-               std::optional<mtproto::RsaPublicKey> server_key)
+               std::optional<crypto::RsaPublicKey> server_key)
     : loop_(loop),
       options_(options),
       target_(target),

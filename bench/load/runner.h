@@ -33,7 +33,7 @@ class Runner {
   static constexpr size_t kReadBufferSize = 256 * 1024;
 
   Runner(uv_loop_t* loop, const LoadOptions& options, const sockaddr_storage& target,
-         std::optional<mtproto::RsaPublicKey> server_key);
+         std::optional<crypto::RsaPublicKey> server_key);
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
@@ -52,7 +52,7 @@ class Runner {
   bool stopping() const { return phase_ == Phase::kDone; }
   // Takes one send token when --rate is set (always true without it).
   bool take_token();
-  const std::optional<mtproto::RsaPublicKey>& server_key() const { return server_key_; }
+  const std::optional<crypto::RsaPublicKey>& server_key() const { return server_key_; }
   uint8_t* read_buffer() { return read_buffer_.data(); }
   void on_established(Connection& conn);
   // A connection's handle closed; `again` asks for a new connection in its slot.
@@ -71,7 +71,7 @@ class Runner {
   uv_loop_t* loop_;
   LoadOptions options_;
   sockaddr_storage target_;
-  std::optional<mtproto::RsaPublicKey> server_key_;
+  std::optional<crypto::RsaPublicKey> server_key_;
   std::vector<size_t> size_cycle_;
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> payload_;

@@ -10,7 +10,7 @@ namespace mtedge::codecs {
 // A StreamStage: inbound bytes are XORed with the `in` keystream, outbound with `out`.
 class AesCtrStage final : public StreamStage {
  public:
-  AesCtrStage(AesCtr in, AesCtr out) : in_(std::move(in)), out_(std::move(out)) {}
+  AesCtrStage(crypto::AesCtr in, crypto::AesCtr out) : in_(std::move(in)), out_(std::move(out)) {}
 
   MutableByteView inbound(MutableByteView in, CodecError& error) override;
   void outbound(Bytes& out, size_t from) override;
@@ -19,12 +19,12 @@ class AesCtrStage final : public StreamStage {
     out_.park();
   }
 
-  AesCtr& in() { return in_; }
-  AesCtr& out() { return out_; }
+  crypto::AesCtr& in() { return in_; }
+  crypto::AesCtr& out() { return out_; }
 
  private:
-  AesCtr in_;
-  AesCtr out_;
+  crypto::AesCtr in_;
+  crypto::AesCtr out_;
 };
 
 }  // namespace mtedge::codecs

@@ -4,7 +4,10 @@
 #include <random>
 #include <vector>
 
-#include "codecs/obfuscated/crypto_util.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "crypto/secret_bytes.h"
+
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -129,11 +132,11 @@ CodecError verify_client_hello(ByteView record, std::span<const Secret> secrets,
   std::fill_n(zeroed.begin() + kClientRandomOffset, 32, uint8_t(0));
   const uint8_t* random = out.info.random.data();
   out.secret_index = -1;
-  Sha256 digest{};
+  crypto::Sha256Digest digest{};
   for (size_t i = 0; i < secrets.size(); ++i) {
     if (secrets[i].kind != SecretKind::kEe) continue;
-    Sha256 d = hmac_sha256(secrets[i].key_view(), ByteView(zeroed));
-    if (equal_ct(d.data(), random, 28)) {
+    crypto::Sha256Digest d = crypto::hmac_sha256(secrets[i].key_view(), ByteView(zeroed));
+    if (crypto::equal_ct(d.data(), random, 28)) {
       out.secret_index = int(i);
       digest = d;
       break;
@@ -164,7 +167,7 @@ void put16(Bytes& b, uint16_t v) {
 
 Bytes random_vec(size_t n) {
   Bytes b(n);
-  random_bytes(b.data(), n);
+  crypto::random_bytes(b.data(), n);
   return b;
 }
 
@@ -298,7 +301,7 @@ Bytes build_client_hello(const std::array<uint8_t, kSecretKeySize>& key, uint32_
   put16(record, uint16_t(hello.size()));
   record.insert(record.end(), hello.begin(), hello.end());
 
-  Sha256 d = hmac_sha256(ByteView(key), ByteView(record));
+  crypto::Sha256Digest d = crypto::hmac_sha256(ByteView(key), ByteView(record));
   uint8_t ts[4];
   store_le32(ts, now);
   for (size_t i = 0; i < 4; ++i) d[28 + i] ^= ts[i];

@@ -1,10 +1,12 @@
 #include "codecs/obfuscated/fake_tls.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
-#include "codecs/obfuscated/crypto_util.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/x25519.h"
+
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -12,30 +14,6 @@ namespace {
 constexpr size_t kServerRandomOffset = 11;
 constexpr uint8_t kCcs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
 constexpr size_t kMinHelloRecord = 64;  // far below any real hello; rejects junk early
-
-// A real X25519 public key (a prober cannot tell it from a TLS server's); random bytes if
-// the key generation is unavailable.
-void x25519_public_key(uint8_t out[32]) {
-  // The keygen context is made once per thread (creating it is half the cost).
-  thread_local struct KeygenCtx {
-    EVP_PKEY_CTX* ctx = nullptr;
-    KeygenCtx() {
-      ctx = EVP_PKEY_CTX_new_from_name(nullptr, "X25519", nullptr);
-      if (ctx != nullptr && EVP_PKEY_keygen_init(ctx) != 1) {
-        EVP_PKEY_CTX_free(ctx);
-        ctx = nullptr;
-      }
-    }
-    ~KeygenCtx() { EVP_PKEY_CTX_free(ctx); }
-  } keygen;
-  EVP_PKEY* key = nullptr;
-  size_t len = 32;
-  if (keygen.ctx == nullptr || EVP_PKEY_keygen(keygen.ctx, &key) != 1 ||
-      EVP_PKEY_get_raw_public_key(key, out, &len) != 1 || len != 32) {
-    random_bytes(out, 32);
-  }
-  EVP_PKEY_free(key);
-}
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(uint8_t(v >> 8));
@@ -64,7 +42,7 @@ Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
   put16(out, 46);       // extensions
   out.insert(out.end(), {0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20});
   uint8_t pub[32];
-  x25519_public_key(pub);
+  crypto::x25519_public_key(pub);
   out.insert(out.end(), pub, pub + 32);
   out.insert(out.end(), {0x00, 0x2b, 0x00, 0x02, 0x03, 0x04});
   out.insert(out.end(), kCcs, kCcs + sizeof kCcs);
@@ -72,9 +50,9 @@ Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
   put16(out, uint16_t(fake_len));
   size_t at = out.size();
   out.resize(at + fake_len);
-  random_bytes(out.data() + at, fake_len);
+  crypto::random_bytes(out.data() + at, fake_len);
 
-  Sha256 server_random = hmac_sha256(ByteView(key), ByteView(hello.random), ByteView(out));
+  crypto::Sha256Digest server_random = crypto::hmac_sha256(ByteView(key), {ByteView(hello.random), ByteView(out)});
   std::copy(server_random.begin(), server_random.end(), out.begin() + kServerRandomOffset);
   return out;
 }
@@ -110,8 +88,8 @@ CodecError check_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
 
   Bytes zeroed(d, d + total);
   std::fill_n(zeroed.begin() + kServerRandomOffset, 32, uint8_t(0));
-  Sha256 expect = hmac_sha256(ByteView(key), ByteView(client_random), ByteView(zeroed));
-  if (!equal_ct(expect.data(), d + kServerRandomOffset, 32)) return CodecError::kTlsBadDigest;
+  crypto::Sha256Digest expect = crypto::hmac_sha256(ByteView(key), {ByteView(client_random), ByteView(zeroed)});
+  if (!crypto::equal_ct(expect.data(), d + kServerRandomOffset, 32)) return CodecError::kTlsBadDigest;
   size = total;
   return CodecError::kNone;
 }
@@ -139,7 +117,7 @@ FakeTlsAcceptor::Step FakeTlsAcceptor::feed(ByteView bytes, int64_t now) {
   hello_size_ = record;
   size_t lo = std::min(options_.fake_record_min, options_.fake_record_max);
   size_t hi = std::max(options_.fake_record_min, options_.fake_record_max);
-  size_t fake_len = lo + (hi > lo ? random_u32() % (hi - lo + 1) : 0);
+  size_t fake_len = lo + (hi > lo ? crypto::random_u32() % (hi - lo + 1) : 0);
   reply_ = build_server_hello(secrets_[size_t(hello_.secret_index)].key, hello_.info, fake_len);
   return Step::kDone;
 }

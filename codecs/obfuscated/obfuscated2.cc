@@ -4,7 +4,9 @@
 #include <cassert>
 #include <cstring>
 
-#include "codecs/obfuscated/crypto_util.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -13,11 +15,11 @@ constexpr uint32_t kTagAbridged = 0xefefefef;
 constexpr uint32_t kTagIntermediate = 0xeeeeeeee;
 constexpr uint32_t kTagPadded = 0xdddddddd;
 
-CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
+crypto::CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
                      const std::array<uint8_t, kSecretKeySize>* secret) {
-  CtrParams p;
+  crypto::CtrParams p;
   if (secret != nullptr) {
-    p.key = sha256(ByteView(key32, 32), ByteView(*secret));
+    p.key = crypto::sha256({ByteView(key32, 32), ByteView(*secret)});
   } else {
     std::memcpy(p.key.data(), key32, 32);
   }
@@ -78,10 +80,10 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
   for (int i = options.allow_no_secret ? -1 : 0; i < int(secrets.size()); ++i) {
     const Secret* s = i < 0 ? nullptr : &secrets[size_t(i)];
     if (s != nullptr && s->kind == SecretKind::kEe && !options.include_ee) continue;
-    CtrParams c2s = derive_one(init + 8, init + 40, s ? &s->key : nullptr);
+    crypto::CtrParams c2s = derive_one(init + 8, init + 40, s ? &s->key : nullptr);
     // Probe: keystream bytes 56..60 decrypt the tag.
     uint8_t ks[4];
-    aes_ctr_keystream_at(c2s, 56, ks, 4);
+    crypto::aes_ctr_keystream_at(c2s, 56, ks, 4);
     uint32_t tag = load_le32(init + 56) ^ load_le32(ks);
     TransportKind kind;
     if (!tag_kind(tag, kind)) continue;
@@ -97,7 +99,7 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
       return result;
     }
     result.keys = derive_keys(init64, s ? &s->key : nullptr);
-    AesCtr in(result.keys.client_to_server);
+    crypto::AesCtr in(result.keys.client_to_server);
     uint8_t plain[kInitSize];
     std::memcpy(plain, init, kInitSize);
     in.apply(plain, kInitSize);
@@ -106,7 +108,7 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
     result.secret_index = i;
     if (s != nullptr) result.secret_label = s->label;
     result.stage =
-        std::make_unique<AesCtrStage>(std::move(in), AesCtr(result.keys.server_to_client));
+        std::make_unique<AesCtrStage>(std::move(in), crypto::AesCtr(result.keys.server_to_client));
     return result;
   }
   result.error = CodecError::kObfuscatedBadTag;
@@ -125,12 +127,12 @@ ClientInit client_init_from(std::array<uint8_t, kInitSize> plain, TransportKind 
 
   ClientInit ci;
   ci.keys = derive_keys(ByteView(plain), secret);
-  AesCtr out(ci.keys.client_to_server);
+  crypto::AesCtr out(ci.keys.client_to_server);
   std::array<uint8_t, kInitSize> encrypted = plain;
   out.apply(encrypted.data(), encrypted.size());
   ci.header = plain;
   std::memcpy(ci.header.data() + 56, encrypted.data() + 56, 8);
-  ci.stage = std::make_unique<AesCtrStage>(AesCtr(ci.keys.server_to_client), std::move(out));
+  ci.stage = std::make_unique<AesCtrStage>(crypto::AesCtr(ci.keys.server_to_client), std::move(out));
   return ci;
 }
 
@@ -153,7 +155,7 @@ ClientInit make_client_init(TransportKind inner, int16_t dc,
                             const std::array<uint8_t, kSecretKeySize>* secret) {
   std::array<uint8_t, kInitSize> plain;
   do {
-    random_bytes(plain.data(), plain.size());
+    crypto::random_bytes(plain.data(), plain.size());
   } while (!valid_init_prefix(plain.data()));
   return client_init_from(plain, inner, dc, secret);
 }

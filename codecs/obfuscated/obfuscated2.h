@@ -31,8 +31,8 @@ namespace mtedge::codecs::obfuscated {
 inline constexpr size_t kInitSize = 64;
 
 struct ObfuscatedKeys {
-  CtrParams client_to_server;
-  CtrParams server_to_client;
+  crypto::CtrParams client_to_server;
+  crypto::CtrParams server_to_client;
 };
 
 // Key schedule from init[8..56) (plaintext on the wire); `secret` null = no secret.

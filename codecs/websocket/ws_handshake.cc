@@ -1,7 +1,8 @@
 #include "codecs/websocket/ws_handshake.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include <openssl/evp.h>  // base64
+
+#include "crypto/hash.h"
 
 namespace mtedge::codecs::websocket {
 namespace {
@@ -21,11 +22,9 @@ std::string_view trim(std::string_view s) {
 std::string compute_accept(std::string_view key) {
   std::string input(trim(key));
   input.append(kGuid);
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  unsigned int digest_len = 0;
-  EVP_Digest(input.data(), input.size(), digest, &digest_len, EVP_sha1(), nullptr);
-  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
-  int n = EVP_EncodeBlock(encoded, digest, static_cast<int>(digest_len));
+  const crypto::Sha1Digest digest = crypto::sha1(as_bytes(input));
+  unsigned char encoded[4 * ((sizeof digest + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(encoded, digest.data(), static_cast<int>(digest.size()));
   return std::string(reinterpret_cast<const char*>(encoded), static_cast<size_t>(n));
 }
 

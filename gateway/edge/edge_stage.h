@@ -42,7 +42,7 @@ struct EdgeStageOptions {
   MetricsShard* metrics = nullptr;  // gateway_errors counters; optional
   // Unix time in milliseconds (handshake timeouts and msg_ids, temp key expiry).
   std::function<int64_t()> now_ms;
-  mtproto::RandomSource random = mtproto::secure_random_source();  // padding
+  crypto::RandomSource random = crypto::secure_random_source();  // padding
   // A connection's client address, asked for when its handshake starts (the per-IP handshake
   // limit). Looked up rather than kept: most connections never handshake twice. Unset: "".
   std::function<std::string(backend::ConnId)> client_ip;

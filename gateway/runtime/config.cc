@@ -360,9 +360,9 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status) {
   }
   for (size_t i = 0; i < c.rsa_private_key_paths.size(); ++i) {
     const std::string key = "rsa_private_keys[" + std::to_string(i) + "]";
-    auto loaded = mtproto::RsaPrivateKey::from_pem_file(c.rsa_private_key_paths[i]);
+    auto loaded = crypto::RsaPrivateKey::from_pem_file(c.rsa_private_key_paths[i]);
     if (!loaded) return s.fail(key, loaded.message());
-    for (const mtproto::RsaPrivateKey& other : c.rsa_keys) {
+    for (const crypto::RsaPrivateKey& other : c.rsa_keys) {
       if (other.fingerprint() == loaded->fingerprint()) {
         return s.fail(key, "the same key is listed twice");
       }

@@ -25,7 +25,7 @@ struct Exchange {
   uint32_t req_pq_ctor = 0;
   Bytes res_pq;  // cached resPQ body
 
-  Sha256Digest dh_request_hash{};
+  crypto::Sha256Digest dh_request_hash{};
   Bytes dh_reply;  // cached server_DH_params_ok/fail body
   Int256 new_nonce{};
   Bytes a;  // server DH secret (256 bytes BE); wiped when done
@@ -33,7 +33,7 @@ struct Exchange {
   int32_t expires_in = 0;
   int32_t dc = 0;
 
-  Sha256Digest set_request_hash{};
+  crypto::Sha256Digest set_request_hash{};
   Bytes set_reply;  // cached dh_gen_* body for the last set_client_DH_params
   uint64_t retry_id = 0;    // expected client retry_id (aux hash of the previous attempt)
   int retries = 0;

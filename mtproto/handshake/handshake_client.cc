@@ -52,7 +52,7 @@ std::optional<std::pair<uint64_t, uint64_t>> factor_pq(uint64_t pq) {
 HandshakeClient::HandshakeClient(HandshakeClientOptions options) : options_(std::move(options)) {}
 
 Bytes HandshakeClient::req_pq() {
-  random_bytes(nonce_);
+  crypto::random_bytes(nonce_);
   Bytes out;
   TlWriter w(out);
   w.write_uint32(options_.use_req_pq_multi ? kReqPqMulti : kReqPq);
@@ -65,7 +65,7 @@ Result<Bytes> HandshakeClient::on_res_pq(ByteView body) {
   if (!r.expect(kResPq)) return Status::error("client: not resPQ");
   if (r.read_int128() != nonce_) return Status::error("client: resPQ nonce mismatch");
   server_nonce_ = r.read_int128();
-  auto pq = be_to_u64(r.read_bytes());
+  auto pq = crypto::be_to_u64(r.read_bytes());
   uint32_t count = r.read_vector_header(8);
   bool found = false;
   for (uint32_t i = 0; i < count; ++i)
@@ -75,13 +75,13 @@ Result<Bytes> HandshakeClient::on_res_pq(ByteView body) {
   pq_ = *pq;
   auto f = factor_pq(pq_);
   if (!f) return Status::error("client: cannot factor pq");
-  random_bytes(new_nonce_);
+  crypto::random_bytes(new_nonce_);
 
   PQInnerData inner;
   inner.constructor = options_.inner_constructor;
-  inner.pq = u64_to_be(pq_);
-  inner.p = u64_to_be(f->first);
-  inner.q = u64_to_be(f->second);
+  inner.pq = crypto::u64_to_be(pq_);
+  inner.p = crypto::u64_to_be(f->first);
+  inner.q = crypto::u64_to_be(f->second);
   inner.nonce = nonce_;
   inner.server_nonce = server_nonce_;
   inner.new_nonce = new_nonce_;
@@ -127,7 +127,7 @@ Result<Bytes> HandshakeClient::on_server_dh_params(ByteView body) {
     return Status::error("client: bad encrypted_answer");
   Bytes plain(enc.begin(), enc.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(new_nonce_, server_nonce_);
-  aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
+  crypto::aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
   ByteView answer = ByteView(plain).subspan(20);
   TlReader a(answer);
   bool ok = a.expect(kServerDhInnerData);
@@ -137,12 +137,12 @@ Result<Bytes> HandshakeClient::on_server_dh_params(ByteView body) {
   auto g_a = a.read_bytes();
   server_time_ = a.read_int32();
   if (!ok || !a.ok() || !nonces) return Status::error("client: bad server_DH_inner_data");
-  Sha1Digest h = sha1(answer.first(a.position()));
+  crypto::Sha1Digest h = crypto::sha1(answer.first(a.position()));
   if (std::memcmp(h.data(), plain.data(), 20) != 0 || a.remaining() >= 16)
     return Status::error("client: server_DH_inner_data hash mismatch");
   dh_prime_.assign(prime.begin(), prime.end());
   g_a_.assign(g_a.begin(), g_a.end());
-  if (!is_good_dh_generator(g_, dh_prime_) || !is_good_dh_value(g_a_, dh_prime_))
+  if (!crypto::is_good_dh_generator(g_, dh_prime_) || !crypto::is_good_dh_value(g_a_, dh_prime_))
     return Status::error("client: bad DH parameters");
   return build_set_client_dh_params();
 }
@@ -151,16 +151,16 @@ Result<Bytes> HandshakeClient::build_set_client_dh_params() {
   Bytes b(256);
   Bytes g_b;
   for (int i = 0; i < 16; ++i) {
-    random_bytes(b);
-    auto gb = mod_exp_u32(g_, b, dh_prime_, 256);
+    crypto::random_bytes(b);
+    auto gb = crypto::mod_exp_u32(g_, b, dh_prime_, 256);
     if (!gb) return gb.status();
-    if (is_good_dh_value(*gb, dh_prime_)) {
+    if (crypto::is_good_dh_value(*gb, dh_prime_)) {
       g_b = std::move(gb).value();
       break;
     }
   }
   if (g_b.empty()) return Status::error("client: cannot generate g_b");
-  auto key = mod_exp(g_a_, b, dh_prime_, 256);
+  auto key = crypto::mod_exp(g_a_, b, dh_prime_, 256);
   if (!key) return key.status();
   auto ak = AuthKey::from_bytes(*key);
   if (!ak) return ak.status();
@@ -174,15 +174,15 @@ Result<Bytes> HandshakeClient::build_set_client_dh_params() {
   w.write_int128(server_nonce_);
   w.write_uint64(retry_id_);
   w.write_bytes(g_b);
-  Sha1Digest h = sha1(data);
+  crypto::Sha1Digest h = crypto::sha1(data);
   Bytes plain(h.begin(), h.end());
   append(plain, data);
   size_t at = plain.size();
   plain.resize(at + (16 - at % 16) % 16);
-  random_bytes(MutableByteView(plain).subspan(at));
+  crypto::random_bytes(MutableByteView(plain).subspan(at));
   if (hooks.set_plain) hooks.set_plain(plain);
   AesKeyIv tmp = handshake_tmp_aes_key_iv(new_nonce_, server_nonce_);
-  aes_ige_encrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
+  crypto::aes_ige_encrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
 
   Bytes out;
   TlWriter o(out);

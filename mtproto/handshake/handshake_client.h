@@ -18,7 +18,7 @@
 namespace mtedge::mtproto {
 
 struct HandshakeClientOptions {
-  RsaPublicKey server_key;
+  crypto::RsaPublicKey server_key;
   RsaEncoding encoding = RsaEncoding::kRsaPad;
   uint32_t inner_constructor = handshake_ids::kPQInnerDataDc;  // or _PQInnerData/_Temp/_TempDc
   int32_t dc = 2;

@@ -14,7 +14,7 @@ size_t HandshakeContext::NonceHash::operator()(const Int128& n) const {
 }
 
 Result<std::shared_ptr<HandshakeContext>> HandshakeContext::create(
-    HandshakeConfig config, std::vector<RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
+    HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
     std::shared_ptr<HandshakeLimiter> limiter, DhGroup group) {
   if (keys.empty()) return Status::error("handshake: no RSA keys");
   if (!store) return Status::error("handshake: no auth key store");
@@ -39,7 +39,7 @@ Result<std::shared_ptr<HandshakeContext>> HandshakeContext::create(
   return ctx;
 }
 
-const RsaPrivateKey* HandshakeContext::key_by_fingerprint(uint64_t fingerprint) const {
+const crypto::RsaPrivateKey* HandshakeContext::key_by_fingerprint(uint64_t fingerprint) const {
   for (const auto& k : keys_)
     if (k.fingerprint() == fingerprint) return &k;
   return nullptr;

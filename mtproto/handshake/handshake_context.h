@@ -41,14 +41,14 @@ class HandshakeContext {
   // `limiter`: optional per-IP / global caps (see HandshakeLimiter).
   // `group`: checked with DhGroup::check() here, once (memoized per process).
   static Result<std::shared_ptr<HandshakeContext>> create(
-      HandshakeConfig config, std::vector<RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
+      HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
       std::shared_ptr<HandshakeLimiter> limiter = nullptr,
       DhGroup group = DhGroup::telegram_default());
 
   const HandshakeConfig& config() const { return config_; }
   const DhGroup& group() const { return group_; }
-  const std::vector<RsaPrivateKey>& keys() const { return keys_; }
-  const RsaPrivateKey* key_by_fingerprint(uint64_t fingerprint) const;
+  const std::vector<crypto::RsaPrivateKey>& keys() const { return keys_; }
+  const crypto::RsaPrivateKey* key_by_fingerprint(uint64_t fingerprint) const;
   AuthKeyStore& store() const { return *store_; }
   HandshakeLimiter* limiter() const { return limiter_.get(); }
 
@@ -70,7 +70,7 @@ class HandshakeContext {
 
   HandshakeConfig config_;
   DhGroup group_;
-  std::vector<RsaPrivateKey> keys_;
+  std::vector<crypto::RsaPrivateKey> keys_;
   std::shared_ptr<AuthKeyStore> store_;
   std::shared_ptr<HandshakeLimiter> limiter_;
 

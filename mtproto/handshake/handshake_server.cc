@@ -1,15 +1,14 @@
 // The DH exchange state machine. Every check of docs/spec/wire-notes.md §7.4 is marked with its item.
 #include "mtproto/handshake/handshake_server.h"
 
-#include <openssl/crypto.h>
-
 #include <cstring>
 
 #include "crypto/aes_ige.h"
 #include "crypto/bignum.h"
 #include "crypto/hash.h"
-#include "mtproto/keys/kdf.h"
 #include "crypto/random.h"
+#include "crypto/secret_bytes.h"
+#include "mtproto/keys/kdf.h"
 #include "mtproto/handshake/exchange.h"
 #include "mtproto/handshake/messages.h"
 #include "mtproto/handshake/unencrypted.h"
@@ -70,14 +69,14 @@ bool is_prime_u32(uint32_t n) {
 uint32_t random_prime_31() {
   while (true) {
     uint32_t v;
-    random_bytes(MutableByteView(reinterpret_cast<uint8_t*>(&v), sizeof v));
+    crypto::random_bytes(MutableByteView(reinterpret_cast<uint8_t*>(&v), sizeof v));
     v = (v & 0x7fffffffu) | 0x40000001u;  // exactly 31 bits, odd
     if (is_prime_u32(v)) return v;
   }
 }
 
-Sha256Digest request_hash(ByteView body, size_t object_size) {
-  return sha256(body.first(object_size));
+crypto::Sha256Digest request_hash(ByteView body, size_t object_size) {
+  return crypto::sha256(body.first(object_size));
 }
 
 Bytes dh_gen_body(uint32_t ctor, const Exchange& ex, const Int128& hash) {
@@ -96,7 +95,7 @@ void finish_exchange(Exchange& ex, int64_t expires_ms) {
   ex.stage = Exchange::Stage::kDone;
   ex.expires_ms = expires_ms;
   ex.permit.release();
-  OPENSSL_cleanse(ex.a.data(), ex.a.size());
+  crypto::wipe(ex.a.data(), ex.a.size());
   Bytes().swap(ex.a);
   Bytes().swap(ex.res_pq);
   Bytes().swap(ex.dh_reply);
@@ -192,7 +191,7 @@ HandshakeOutput HandshakeServer::on_req_pq(ByteView body, uint32_t ctor, int64_t
       return fail(kTransportErrorFlood, "req_pq: handshake cap reached (ip or global)");
   }
   ex->nonce = nonce;
-  random_bytes(ex->server_nonce);
+  crypto::random_bytes(ex->server_nonce);
   // pq: product of two distinct random ~31-bit primes, p < q (so pq < 2^63).
   uint32_t p = random_prime_31(), q = random_prime_31();
   while (q == p) q = random_prime_31();
@@ -207,7 +206,7 @@ HandshakeOutput HandshakeServer::on_req_pq(ByteView body, uint32_t ctor, int64_t
   w.write_uint32(kResPq);
   w.write_int128(ex->nonce);
   w.write_int128(ex->server_nonce);
-  w.write_bytes(u64_to_be(ex->pq));
+  w.write_bytes(crypto::u64_to_be(ex->pq));
   w.write_vector_header(static_cast<uint32_t>(ctx_->keys().size()));
   for (const auto& key : ctx_->keys()) w.write_uint64(key.fingerprint());
 
@@ -229,7 +228,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   uint64_t fingerprint = r.read_uint64();
   ByteView encrypted = r.read_bytes();
   if (!r.ok()) return fail(kTransportErrorBadQuery, "req_DH_params: malformed");
-  Sha256Digest hash = request_hash(body, r.position());
+  crypto::Sha256Digest hash = request_hash(body, r.position());
 
   auto ex = ctx_->find_exchange(nonce, now_ms);
   if (!ex) return fail(kTransportErrorBadQuery, "req_DH_params: unknown nonce");
@@ -237,7 +236,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   auto kill = [&](int32_t code, std::string why) {
     ex->stage = Exchange::Stage::kDead;
     ex->permit.release();
-    OPENSSL_cleanse(ex->a.data(), ex->a.size());
+    crypto::wipe(ex->a.data(), ex->a.size());
     ex->a.clear();
     return fail(code, std::move(why));
   };
@@ -252,14 +251,14 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   }
 
   // p * q == pq, p < q (the factors the server chose).
-  auto p = be_to_u64(p_bytes), q = be_to_u64(q_bytes);
+  auto p = crypto::be_to_u64(p_bytes), q = crypto::be_to_u64(q_bytes);
   if (!p || !q || *p != ex->p || *q != ex->q)
     return kill(kTransportErrorBadQuery, "req_DH_params: wrong pq factors");
-  const RsaPrivateKey* key = ctx_->key_by_fingerprint(fingerprint);
+  const crypto::RsaPrivateKey* key = ctx_->key_by_fingerprint(fingerprint);
   if (!key) return kill(kTransportErrorBadQuery, "req_DH_params: unknown key fingerprint");
   if (encrypted.empty() || encrypted.size() > 256)
     return kill(kTransportErrorBadQuery, "req_DH_params: encrypted_data size");
-  RsaBlock cipher{};
+  crypto::RsaBlock cipher{};
   std::memcpy(cipher.data() + (256 - encrypted.size()), encrypted.data(), encrypted.size());
   auto plain = key->decrypt_raw(cipher);
   if (!plain) return kill(kTransportErrorBadQuery, "req_DH_params: RSA decrypt failed");
@@ -268,7 +267,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   const PQInnerData& in = decoded->inner;
   if (in.nonce != ex->nonce || in.server_nonce != ex->server_nonce)
     return kill(kTransportErrorBadQuery, "p_q_inner_data: nonce mismatch");
-  if (be_to_u64(in.pq) != ex->pq || be_to_u64(in.p) != ex->p || be_to_u64(in.q) != ex->q)
+  if (crypto::be_to_u64(in.pq) != ex->pq || crypto::be_to_u64(in.p) != ex->p || crypto::be_to_u64(in.q) != ex->q)
     return kill(kTransportErrorBadQuery, "p_q_inner_data: pq/p/q mismatch");
   if (in.dc) {
     int32_t expected = ctx_->config().dc_id + (ctx_->config().test_dc ? 10000 : 0);
@@ -302,9 +301,9 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   Bytes g_a;
   for (int attempt = 0;; ++attempt) {
     ex->a.assign(256, 0);
-    random_bytes(ex->a);
-    auto ga = mod_exp_u32(group.g, ex->a, group.prime, 256);
-    if (ga && is_good_dh_value(*ga, group.prime)) {
+    crypto::random_bytes(ex->a);
+    auto ga = crypto::mod_exp_u32(group.g, ex->a, group.prime, 256);
+    if (ga && crypto::is_good_dh_value(*ga, group.prime)) {
       g_a = std::move(ga).value();
       break;
     }
@@ -321,15 +320,15 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
     w.write_bytes(g_a);
     w.write_int32(static_cast<int32_t>(now_ms / 1000));
   }
-  Sha1Digest answer_sha = sha1(answer);
+  crypto::Sha1Digest answer_sha = crypto::sha1(answer);
   Bytes with_hash(answer_sha.begin(), answer_sha.end());
   append(with_hash, answer);
   size_t pad = (16 - with_hash.size() % 16) % 16;
   size_t at = with_hash.size();
   with_hash.resize(at + pad);
-  random_bytes(MutableByteView(with_hash).subspan(at));
+  crypto::random_bytes(MutableByteView(with_hash).subspan(at));
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
-  aes_ige_encrypt(tmp.key, tmp.iv, with_hash.data(), with_hash.data(), with_hash.size());
+  crypto::aes_ige_encrypt(tmp.key, tmp.iv, with_hash.data(), with_hash.data(), with_hash.size());
 
   Bytes out;
   TlWriter w(out);
@@ -350,7 +349,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   Int128 server_nonce = r.read_int128();
   ByteView encrypted = r.read_bytes();
   if (!r.ok()) return fail(kTransportErrorBadQuery, "set_client_DH_params: malformed");
-  Sha256Digest hash = request_hash(body, r.position());
+  crypto::Sha256Digest hash = request_hash(body, r.position());
 
   auto ex = ctx_->find_exchange(nonce, now_ms);
   if (!ex) return fail(kTransportErrorBadQuery, "set_client_DH_params: unknown nonce");
@@ -358,7 +357,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   auto kill = [&](int32_t code, std::string why) {
     ex->stage = Exchange::Stage::kDead;
     ex->permit.release();
-    OPENSSL_cleanse(ex->a.data(), ex->a.size());
+    crypto::wipe(ex->a.data(), ex->a.size());
     ex->a.clear();
     return fail(code, std::move(why));
   };
@@ -378,7 +377,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
     return kill(kTransportErrorBadQuery, "set_client_DH_params: encrypted_data size");
   Bytes plain(encrypted.begin(), encrypted.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
-  aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
+  crypto::aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
   ByteView data = ByteView(plain).subspan(20);
   TlReader in(data);
   bool ctor_ok = in.expect(kClientDhInnerData);
@@ -387,7 +386,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   uint64_t retry_id = in.read_uint64();
   ByteView g_b = in.read_bytes();
   if (!ctor_ok || !in.ok()) return kill(kTransportErrorBadQuery, "client_DH_inner_data: malformed");
-  Sha1Digest check = sha1(data.first(in.position()));
+  crypto::Sha1Digest check = crypto::sha1(data.first(in.position()));
   if (std::memcmp(check.data(), plain.data(), 20) != 0 || in.remaining() >= 16)
     return kill(kTransportErrorBadQuery, "client_DH_inner_data: hash mismatch");
   if (in_nonce != ex->nonce || in_server_nonce != ex->server_nonce)
@@ -396,11 +395,11 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
     return kill(kTransportErrorBadQuery, "client_DH_inner_data: wrong retry_id");
   // Item 5: 1 < g_b < p-1 and the 2^(2048-64) margin.
   const DhGroup& group = ctx_->group();
-  if (!is_good_dh_value(g_b, group.prime))
+  if (!crypto::is_good_dh_value(g_b, group.prime))
     return kill(kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
 
   // Item 6: auth_key = g_b^a mod p.
-  auto key_bytes = mod_exp(g_b, ex->a, group.prime, 256);
+  auto key_bytes = crypto::mod_exp(g_b, ex->a, group.prime, 256);
   if (!key_bytes) return kill(kTransportErrorBadQuery, "server: modexp failed");
   auto key = AuthKey::from_bytes(*key_bytes);
   if (!key) return kill(kTransportErrorBadQuery, "server: bad auth key size");

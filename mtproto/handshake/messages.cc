@@ -7,6 +7,7 @@
 #include "crypto/bignum.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/secret_bytes.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 
@@ -65,32 +66,26 @@ Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& serv
 
 namespace {
 
-bool equal_ct(const uint8_t* a, const uint8_t* b, size_t n) {
-  uint8_t diff = 0;
-  for (size_t i = 0; i < n; ++i) diff |= a[i] ^ b[i];
-  return diff == 0;
-}
-
 // RSA_PAD (§7.4 item 2). Returns the 192-byte data_with_padding when the hash matches.
-std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const RsaBlock& c) {
+std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const crypto::RsaBlock& c) {
   const uint8_t* aes_encrypted = c.data() + 32;
-  Sha256Digest h = sha256(ByteView(aes_encrypted, 224));
+  crypto::Sha256Digest h = crypto::sha256(ByteView(aes_encrypted, 224));
   std::array<uint8_t, 32> temp_key;
   for (size_t i = 0; i < 32; ++i) temp_key[i] = c[i] ^ h[i];
   std::array<uint8_t, 32> zero_iv{};
   std::array<uint8_t, 224> data_with_hash;
-  aes_ige_decrypt(temp_key, zero_iv, aes_encrypted, data_with_hash.data(), 224);
+  crypto::aes_ige_decrypt(temp_key, zero_iv, aes_encrypted, data_with_hash.data(), 224);
   std::array<uint8_t, 192> data_with_padding;
   std::reverse_copy(data_with_hash.begin(), data_with_hash.begin() + 192,
                     data_with_padding.begin());
-  Sha256Digest check = sha256({ByteView(temp_key), ByteView(data_with_padding)});
-  if (!equal_ct(check.data(), data_with_hash.data() + 192, 32)) return std::nullopt;
+  crypto::Sha256Digest check = crypto::sha256({ByteView(temp_key), ByteView(data_with_padding)});
+  if (!crypto::equal_ct(check.data(), data_with_hash.data() + 192, 32)) return std::nullopt;
   return data_with_padding;
 }
 
 }  // namespace
 
-Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain) {
+Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain) {
   if (auto data = rsa_pad_unwrap(plain)) {
     size_t consumed = 0;
     auto inner = parse_p_q_inner_data(*data, &consumed);
@@ -104,43 +99,43 @@ Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain) {
     size_t consumed = 0;
     auto inner = parse_p_q_inner_data(rest, &consumed);
     if (inner) {
-      Sha1Digest h = sha1(rest.first(consumed));
-      if (equal_ct(h.data(), plain.data() + 1, 20))
+      crypto::Sha1Digest h = crypto::sha1(rest.first(consumed));
+      if (crypto::equal_ct(h.data(), plain.data() + 1, 20))
         return DecodedInner{std::move(inner).value(), RsaEncoding::kLegacySha1};
     }
   }
   return Status::error("req_DH_params: encrypted_data hash check failed");
 }
 
-Result<RsaBlock> rsa_pad_encode(ByteView data, const RsaPublicKey& key) {
+Result<crypto::RsaBlock> rsa_pad_encode(ByteView data, const crypto::RsaPublicKey& key) {
   if (data.size() > 144) return Status::error("rsa_pad: data longer than 144 bytes");
   std::array<uint8_t, 192> data_with_padding;
   std::memcpy(data_with_padding.data(), data.data(), data.size());
-  random_bytes(MutableByteView(data_with_padding).subspan(data.size()));
+  crypto::random_bytes(MutableByteView(data_with_padding).subspan(data.size()));
   for (int attempt = 0; attempt < 64; ++attempt) {
     std::array<uint8_t, 32> temp_key;
-    random_bytes(temp_key);
+    crypto::random_bytes(temp_key);
     std::array<uint8_t, 224> data_with_hash;
     std::reverse_copy(data_with_padding.begin(), data_with_padding.end(), data_with_hash.begin());
-    Sha256Digest h = sha256({ByteView(temp_key), ByteView(data_with_padding)});
+    crypto::Sha256Digest h = crypto::sha256({ByteView(temp_key), ByteView(data_with_padding)});
     std::memcpy(data_with_hash.data() + 192, h.data(), 32);
     std::array<uint8_t, 32> zero_iv{};
-    RsaBlock block;
-    aes_ige_encrypt(temp_key, zero_iv, data_with_hash.data(), block.data() + 32, 224);
-    Sha256Digest hk = sha256(ByteView(block.data() + 32, 224));
+    crypto::RsaBlock block;
+    crypto::aes_ige_encrypt(temp_key, zero_iv, data_with_hash.data(), block.data() + 32, 224);
+    crypto::Sha256Digest hk = crypto::sha256(ByteView(block.data() + 32, 224));
     for (size_t i = 0; i < 32; ++i) block[i] = temp_key[i] ^ hk[i];
-    if (compare_be(block, key.n()) < 0) return block;
+    if (crypto::compare_be(block, key.n()) < 0) return block;
   }
   return Status::error("rsa_pad: no temp_key gave a block below the modulus");
 }
 
-Result<RsaBlock> legacy_rsa_encode(ByteView data) {
+Result<crypto::RsaBlock> legacy_rsa_encode(ByteView data) {
   if (data.size() > 235) return Status::error("legacy rsa: data longer than 235 bytes");
-  RsaBlock block{};
-  Sha1Digest h = sha1(data);
+  crypto::RsaBlock block{};
+  crypto::Sha1Digest h = crypto::sha1(data);
   std::memcpy(block.data() + 1, h.data(), 20);
   std::memcpy(block.data() + 21, data.data(), data.size());
-  random_bytes(MutableByteView(block).subspan(21 + data.size()));
+  crypto::random_bytes(MutableByteView(block).subspan(21 + data.size()));
   return block;
 }
 

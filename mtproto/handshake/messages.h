@@ -64,12 +64,12 @@ struct DecodedInner {
 // Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (docs/spec/wire-notes.md §7.4
 // item 2): tries RSA_PAD first (its SHA256 check), then the legacy SHA1 layout. Fails when
 // neither hash matches or the inner object does not parse.
-Result<DecodedInner> decode_rsa_inner(const RsaBlock& plain);
+Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain);
 
 // Client-side encoders (tests, benchmarks, corpus generation): the 256-byte RSA input for
 // `data` (<= 144 bytes for RSA_PAD, <= 235 for legacy), before raw RSA encryption. RSA_PAD
 // retries its random temp_key until the block is below the modulus, as the spec requires.
-Result<RsaBlock> rsa_pad_encode(ByteView data, const RsaPublicKey& key);
-Result<RsaBlock> legacy_rsa_encode(ByteView data);
+Result<crypto::RsaBlock> rsa_pad_encode(ByteView data, const crypto::RsaPublicKey& key);
+Result<crypto::RsaBlock> legacy_rsa_encode(ByteView data);
 
 }  // namespace mtedge::mtproto

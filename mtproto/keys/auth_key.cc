@@ -9,7 +9,7 @@ namespace mtedge::mtproto {
 
 AuthKey::AuthKey(std::span<const uint8_t, kSize> key) {
   std::copy(key.begin(), key.end(), data_.begin());
-  Sha1Digest h = sha1(ByteView(data_));
+  crypto::Sha1Digest h = crypto::sha1(ByteView(data_));
   id_ = load_le64(h.data() + 12);
 }
 
@@ -25,7 +25,7 @@ bool AuthKey::empty() const {
 }
 
 std::array<uint8_t, 8> AuthKey::aux_hash() const {
-  Sha1Digest h = sha1(ByteView(data_));
+  crypto::Sha1Digest h = crypto::sha1(ByteView(data_));
   std::array<uint8_t, 8> aux;
   std::copy(h.begin(), h.begin() + 8, aux.begin());
   return aux;
@@ -41,7 +41,7 @@ ByteView AuthKey::slice(size_t offset, size_t size) const {
 }
 
 uint64_t auth_key_id_of(std::span<const uint8_t, AuthKey::kSize> key) {
-  Sha1Digest h = sha1(ByteView(key.data(), key.size()));
+  crypto::Sha1Digest h = crypto::sha1(ByteView(key.data(), key.size()));
   return load_le64(h.data() + 12);
 }
 

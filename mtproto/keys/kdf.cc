@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "crypto/cpu_features.h"
 #include "crypto/hash.h"
 #include "crypto/sha256_ni.h"
 
@@ -9,7 +10,7 @@ namespace mtedge::mtproto {
 
 MsgKeyResult compute_msg_key(const AuthKey& key, ByteView plaintext, Direction dir) {
   const size_t x = kdf_x(dir);
-  Sha256Digest large = sha256({key.slice(88 + x, 32), plaintext});
+  crypto::Sha256Digest large = crypto::sha256({key.slice(88 + x, 32), plaintext});
   MsgKeyResult r;
   std::memcpy(r.msg_key.data(), large.data() + 8, 16);
   r.quick_ack_token = load_le32(large.data()) | 0x80000000u;
@@ -18,19 +19,19 @@ MsgKeyResult compute_msg_key(const AuthKey& key, ByteView plaintext, Direction d
 
 AesKeyIv derive_aes_key_iv(const AuthKey& key, const MsgKey& msg_key, Direction dir) {
   const size_t x = kdf_x(dir);
-  Sha256Digest a, b;
-  if (shani::available()) {
+  crypto::Sha256Digest a, b;
+  if (crypto::cpu_has_sha_ni()) {
     // Both 52-byte inputs fit one block: hash them together, interleaved.
     uint8_t in_a[52], in_b[52];
     std::memcpy(in_a, msg_key.data(), 16);
     std::memcpy(in_a + 16, key.data().data() + x, 36);
     std::memcpy(in_b, key.data().data() + 40 + x, 36);
     std::memcpy(in_b + 36, msg_key.data(), 16);
-    shani::sha256_short_x2(in_a, sizeof in_a, in_b, sizeof in_b, a.data(), b.data());
+    crypto::shani::sha256_short_x2(in_a, sizeof in_a, in_b, sizeof in_b, a.data(), b.data());
   } else {
     const ByteView mk(msg_key);
-    a = sha256({mk, key.slice(x, 36)});
-    b = sha256({key.slice(40 + x, 36), mk});
+    a = crypto::sha256({mk, key.slice(x, 36)});
+    b = crypto::sha256({key.slice(40 + x, 36), mk});
   }
   AesKeyIv r;
   std::memcpy(r.key.data(), a.data(), 8);
@@ -44,9 +45,9 @@ AesKeyIv derive_aes_key_iv(const AuthKey& key, const MsgKey& msg_key, Direction 
 
 AesKeyIv handshake_tmp_aes_key_iv(const Int256& new_nonce, const Int128& server_nonce) {
   const ByteView nn(new_nonce), sn(server_nonce);
-  Sha1Digest h1 = sha1({nn, sn});
-  Sha1Digest h2 = sha1({sn, nn});
-  Sha1Digest h3 = sha1({nn, nn});
+  crypto::Sha1Digest h1 = crypto::sha1({nn, sn});
+  crypto::Sha1Digest h2 = crypto::sha1({sn, nn});
+  crypto::Sha1Digest h3 = crypto::sha1({nn, nn});
   AesKeyIv r;
   std::memcpy(r.key.data(), h1.data(), 20);
   std::memcpy(r.key.data() + 20, h2.data(), 12);
@@ -58,14 +59,14 @@ AesKeyIv handshake_tmp_aes_key_iv(const Int256& new_nonce, const Int128& server_
 
 Int128 new_nonce_hash(const Int256& new_nonce, uint8_t n, const std::array<uint8_t, 8>& aux_hash) {
   const uint8_t nb[1] = {n};
-  Sha1Digest h = sha1({ByteView(new_nonce), ByteView(nb), ByteView(aux_hash)});
+  crypto::Sha1Digest h = crypto::sha1({ByteView(new_nonce), ByteView(nb), ByteView(aux_hash)});
   Int128 r;
   std::memcpy(r.data(), h.data() + 4, 16);
   return r;
 }
 
 Int128 new_nonce_hash_fail(const Int256& new_nonce) {
-  Sha1Digest h = sha1(ByteView(new_nonce));
+  crypto::Sha1Digest h = crypto::sha1(ByteView(new_nonce));
   Int128 r;
   std::memcpy(r.data(), h.data() + 4, 16);
   return r;

@@ -30,8 +30,8 @@ struct MsgKeyResult {
 MsgKeyResult compute_msg_key(const AuthKey& key, ByteView plaintext, Direction dir);
 
 struct AesKeyIv {
-  AesKey256 key;
-  AesIgeIv iv;
+  crypto::AesKey key;
+  crypto::AesIgeIv iv;
 };
 // aes_key/aes_iv from msg_key (sha256_a / sha256_b construction of §6.2).
 AesKeyIv derive_aes_key_iv(const AuthKey& key, const MsgKey& msg_key, Direction dir);

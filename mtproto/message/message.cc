@@ -1,10 +1,9 @@
 #include "mtproto/message/message.h"
 
-#include <openssl/crypto.h>
-
 #include <cstring>
 
 #include "crypto/aes_ige.h"
+#include "crypto/secret_bytes.h"
 
 namespace mtedge::mtproto {
 namespace {
@@ -42,9 +41,9 @@ Result<DecryptedMessage> decrypt_message(const AuthKey& key, MutableByteView pay
 
   // Decrypt and msg_key_large = SHA256(auth_key[88+x .. 120+x) || plaintext) in one pass.
   const AesKeyIv kiv = derive_aes_key_iv(key, m.msg_key, dir);
-  const std::array<uint8_t, 32> large = aes_ige_decrypt_sha256(
+  const std::array<uint8_t, 32> large = crypto::aes_ige_decrypt_sha256(
       kiv.key, kiv.iv, plain, plain, enc_size, key.slice(88 + kdf_x(dir), 32).first<32>());
-  if (CRYPTO_memcmp(large.data() + 8, m.msg_key.data(), 16) != 0) {
+  if (!crypto::equal_ct(large.data() + 8, m.msg_key.data(), 16)) {
     return Status::error("encrypted message: msg_key mismatch");
   }
   m.quick_ack_token = load_le32(large.data()) | 0x80000000u;
@@ -74,7 +73,7 @@ size_t encrypted_size(size_t body_size) {
 }
 
 Status encrypt_message(const AuthKey& key, const OutgoingMessage& msg, Bytes& out,
-                       const RandomSource& random, const EncryptOptions& options,
+                       const crypto::RandomSource& random, const EncryptOptions& options,
                        uint32_t* quick_ack_token) {
   const size_t body_size = msg.body.size();
   if (body_size % 4 != 0) {
@@ -107,7 +106,7 @@ Status encrypt_message(const AuthKey& key, const OutgoingMessage& msg, Bytes& ou
   store_le64(head, key.id());
   std::memcpy(head + 8, mk.msg_key.data(), 16);
   const AesKeyIv kiv = derive_aes_key_iv(key, mk.msg_key, options.dir);
-  aes_ige_encrypt(kiv.key, kiv.iv, plain, plain, plain_size);
+  crypto::aes_ige_encrypt(kiv.key, kiv.iv, plain, plain, plain_size);
   if (quick_ack_token != nullptr) *quick_ack_token = mk.quick_ack_token;
   return Status::ok();
 }

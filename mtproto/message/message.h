@@ -73,7 +73,7 @@ size_t encrypted_size(size_t body_size);
 // body is larger than 2^31 - 1 bytes. Also returns the quick-ack token the peer would compute
 // through `quick_ack_token` when non-null.
 Status encrypt_message(const AuthKey& key, const OutgoingMessage& msg, Bytes& out,
-                       const RandomSource& random, const EncryptOptions& options = {},
+                       const crypto::RandomSource& random, const EncryptOptions& options = {},
                        uint32_t* quick_ack_token = nullptr);
 
 }  // namespace mtedge::mtproto

@@ -46,7 +46,7 @@ SessionService::SessionService(EmbeddedConfig config,
       dispatcher_(schemas_, config_),
       instance_id_(next_instance_id.fetch_add(1)) {
   api::add_help_methods(dispatcher_);
-  mtproto::random_bytes(salt_secret_);
+  crypto::random_bytes(salt_secret_);
   per_shard_sessions_ = std::max<size_t>(1, (config_.max_sessions + kShards - 1) / kShards);
   per_shard_keys_ = std::max<size_t>(1, (config_.max_auth_keys + kShards - 1) / kShards);
   for (Shard& shard : shards_) shard.sessions.max_load_factor(kPerConnectionMapLoad);
@@ -79,7 +79,7 @@ int64_t SessionService::salt_for_window(uint64_t auth_key_id, int64_t window) co
     input[i] = uint8_t(auth_key_id >> (8 * i));
     input[8 + i] = uint8_t(uint64_t(window) >> (8 * i));
   }
-  auto digest = mtproto::hmac_sha256(salt_secret_, ByteView(input, sizeof input));
+  auto digest = crypto::hmac_sha256(salt_secret_, ByteView(input, sizeof input));
   entry =
       SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(load_le64(digest.data()))};
   return entry.salt;
@@ -154,7 +154,7 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   }
   Session& session = shard.lru.emplace_front();
   session.key = key;
-  session.unique_id = mtproto::random_u64();
+  session.unique_id = crypto::random_u64();
   session.last_active = whole_seconds(now);
   shard.sessions.emplace(key, shard.lru.begin());
   *created = true;

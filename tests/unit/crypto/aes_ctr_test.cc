@@ -1,7 +1,6 @@
 // AesCtr (crypto/aes_ctr.h): every implementation this machine runs (the inline AES-NI
 // one with and without its VAES batches, and the EVP fallback) against OpenSSL's EVP
-// AES-256-CTR computed directly here.
-#include "codecs/obfuscated/aes_ctr_stage.h"
+// AES-256-CTR computed directly here, and NIST SP 800-38A.
 #include "crypto/aes_ctr.h"
 
 #include <gtest/gtest.h>
@@ -13,7 +12,10 @@
 #include <random>
 #include <vector>
 
-namespace mtedge::codecs {
+#include "crypto/cpu_features.h"
+#include "tests/support/crypto_test_util.h"
+
+namespace mtedge::crypto {
 namespace {
 
 constexpr size_t k64K = 64 * 1024;
@@ -27,11 +29,11 @@ std::vector<AesCtrImpl> impls() {
 const char* impl_name(AesCtrImpl impl) {
   switch (impl) {
     case AesCtrImpl::kEvp: return "evp";
-    case AesCtrImpl::kAesNi: return AesCtr::aes_ni_supported() ? "aes-ni" : "aes-ni(evp)";
+    case AesCtrImpl::kAesNi: return cpu_has_aes_ni() ? "aes-ni" : "aes-ni(evp)";
     case AesCtrImpl::kAuto: break;
   }
-  if (AesCtr::vaes_supported()) return "auto(vaes)";
-  return AesCtr::aes_ni_supported() ? "auto(aes-ni)" : "auto(evp)";
+  if (cpu_has_vaes()) return "auto(vaes)";
+  return cpu_has_aes_ni() ? "auto(aes-ni)" : "auto(evp)";
 }
 
 // The VAES batch: 16 blocks.
@@ -121,10 +123,10 @@ void check_64k(const CtrParams& p, std::mt19937_64& rng, size_t size = k64K) {
   }
 }
 
-TEST(ObfuscatedAesCtr, ReportsImplementation) {
+TEST(CryptoAesCtr, ReportsImplementation) {
   std::printf("AesCtr AES-NI path: %s, VAES batches: %s\n",
-              AesCtr::aes_ni_supported() ? "yes" : "no (EVP)",
-              AesCtr::vaes_supported() ? "yes" : "no");
+              cpu_has_aes_ni() ? "yes" : "no (EVP)",
+              cpu_has_vaes() ? "yes" : "no");
   CtrParams p;
   AesCtr automatic(p);
   AesCtr aes_ni(p, AesCtrImpl::kAesNi);
@@ -132,20 +134,49 @@ TEST(ObfuscatedAesCtr, ReportsImplementation) {
   EXPECT_TRUE(automatic.valid());
   EXPECT_TRUE(aes_ni.valid());
   EXPECT_TRUE(evp.valid());
-  EXPECT_EQ(automatic.uses_aes_ni(), AesCtr::aes_ni_supported());
-  EXPECT_EQ(automatic.uses_vaes(), AesCtr::vaes_supported());
-  EXPECT_EQ(aes_ni.uses_aes_ni(), AesCtr::aes_ni_supported());
+  EXPECT_EQ(automatic.uses_aes_ni(), cpu_has_aes_ni());
+  EXPECT_EQ(automatic.uses_vaes(), cpu_has_vaes());
+  EXPECT_EQ(aes_ni.uses_aes_ni(), cpu_has_aes_ni());
   EXPECT_FALSE(aes_ni.uses_vaes());
   EXPECT_FALSE(evp.uses_aes_ni());
   EXPECT_FALSE(evp.uses_vaes());
-  EXPECT_TRUE(!AesCtr::vaes_supported() || AesCtr::aes_ni_supported());
+  EXPECT_TRUE(!cpu_has_vaes() || cpu_has_aes_ni());
   EXPECT_FALSE(AesCtr().valid());
   // The move keeps the path.
   AesCtr moved(std::move(automatic));
-  EXPECT_EQ(moved.uses_vaes(), AesCtr::vaes_supported());
+  EXPECT_EQ(moved.uses_vaes(), cpu_has_vaes());
 }
 
-TEST(ObfuscatedAesCtr, RandomKeys64KWholeBytewiseAndSplitsMatchEvp) {
+// NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, fed whole and in odd splits.
+TEST(CryptoAesCtr, NistVector) {
+  using mtproto::test::from_hex;
+  using mtproto::test::to_hex;
+  CtrParams p;
+  const Bytes key = from_hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
+  const Bytes iv = from_hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  std::copy(key.begin(), key.end(), p.key.begin());
+  std::copy(iv.begin(), iv.end(), p.iv.begin());
+  const Bytes plain = from_hex(
+      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const std::string expected =
+      "601EC313775789A5B7A7F504BBF3D228F443E3CA4D62B59ACA84E990CACAF5C5"
+      "2B0930DAA23DE94CE87017BA2D84988DDFC9C58DB67AADA613C2DD08457941A6";
+  for (AesCtrImpl impl : impls()) {
+    SCOPED_TRACE(impl_name(impl));
+    for (size_t split : {size_t{64}, size_t{1}, size_t{7}, size_t{16}, size_t{33}}) {
+      AesCtr ctr(p, impl);
+      Bytes data = plain;
+      for (size_t off = 0; off < data.size(); off += split) {
+        const size_t n = std::min(split, data.size() - off);
+        ctr.apply(MutableByteView(data.data() + off, n));
+      }
+      EXPECT_EQ(to_hex(data), expected) << "split " << split;
+    }
+  }
+}
+
+TEST(CryptoAesCtr, RandomKeys64KWholeBytewiseAndSplitsMatchEvp) {
   std::mt19937_64 rng(1);
   for (int round = 0; round < 4; ++round) {
     SCOPED_TRACE(round);
@@ -155,7 +186,7 @@ TEST(ObfuscatedAesCtr, RandomKeys64KWholeBytewiseAndSplitsMatchEvp) {
 
 // park() drops the round keys between calls; the stream goes on unchanged, also when a call
 // resumes inside a keystream block, after skip(), and across a move of a parked context.
-TEST(ObfuscatedAesCtr, ParkBetweenCallsMatchesEvp) {
+TEST(CryptoAesCtr, ParkBetweenCallsMatchesEvp) {
   std::mt19937_64 rng(11);
   const CtrParams p = random_params(rng);
   const Bytes plain = random_bytes(rng, k64K);
@@ -189,7 +220,7 @@ TEST(ObfuscatedAesCtr, ParkBetweenCallsMatchesEvp) {
 
 // A block parked half spent is computed again from the counter, also when the counter has
 // just carried into its high half (the block is then the one before the carry).
-TEST(ObfuscatedAesCtr, ParkMidBlockAcrossTheCarry) {
+TEST(CryptoAesCtr, ParkMidBlockAcrossTheCarry) {
   std::mt19937_64 rng(12);
   const CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFFFFFFull);
   const Bytes plain = random_bytes(rng, 64);
@@ -208,11 +239,11 @@ TEST(ObfuscatedAesCtr, ParkMidBlockAcrossTheCarry) {
 }
 
 // What an idle connection keeps per direction once parked (docs/codecs/obfuscated.md).
-TEST(ObfuscatedAesCtr, StateIsSixtyFourBytes) {
+TEST(CryptoAesCtr, StateIsSixtyFourBytes) {
   EXPECT_LE(sizeof(AesCtr), 64u);
 }
 
-TEST(ObfuscatedAesCtr, CounterCarriesIntoHighHalf) {
+TEST(CryptoAesCtr, CounterCarriesIntoHighHalf) {
   std::mt19937_64 rng(2);
   // 0x..FD is the case asked for; the others put the carry at every position of an
   // 8-block group and of the 4/2/1-block tails.
@@ -223,7 +254,7 @@ TEST(ObfuscatedAesCtr, CounterCarriesIntoHighHalf) {
   }
 }
 
-TEST(ObfuscatedAesCtr, CounterWrapsAll128Bits) {
+TEST(CryptoAesCtr, CounterWrapsAll128Bits) {
   std::mt19937_64 rng(3);
   CtrParams p = random_params(rng);
   p.iv.fill(0xff);
@@ -235,7 +266,7 @@ TEST(ObfuscatedAesCtr, CounterWrapsAll128Bits) {
 // 0x..EF: the last block the vector counter path takes without a carry), in a later batch
 // (0x..01 carries after 255 blocks), and with the high half all ones too (the whole 128-bit
 // counter wraps inside a batch). 4 KiB and 64 KiB buffers, whole, byte by byte and split.
-TEST(ObfuscatedAesCtr, CounterCarriesInsideVaesBatch) {
+TEST(CryptoAesCtr, CounterCarriesInsideVaesBatch) {
   std::mt19937_64 rng(9);
   for (uint64_t lo : {0xFFFFFFFFFFFFFFF5ull, 0xFFFFFFFFFFFFFFF0ull, 0xFFFFFFFFFFFFFFEFull,
                       0xFFFFFFFFFFFFFFEEull, 0xFFFFFFFFFFFFFFE8ull, 0xFFFFFFFFFFFFFFE0ull,
@@ -256,7 +287,7 @@ TEST(ObfuscatedAesCtr, CounterCarriesInsideVaesBatch) {
 // Lengths around the VAES batch boundaries, each from a fresh context after a prefix of
 // 0, 1, 15, 16 or 100 bytes (so the batches start on and off block boundaries), then all
 // of them one after another on one context, near a carry and away from one.
-TEST(ObfuscatedAesCtr, LengthsAroundVaesBatchesMatchEvp) {
+TEST(CryptoAesCtr, LengthsAroundVaesBatchesMatchEvp) {
   std::mt19937_64 rng(10);
   std::vector<size_t> lengths;
   for (size_t batches : {1, 2, 3, 4, 16, 64}) {
@@ -293,7 +324,7 @@ TEST(ObfuscatedAesCtr, LengthsAroundVaesBatchesMatchEvp) {
 
 // The implementations against each other on one long stream cut into random pieces of up
 // to 40 KiB, with a carry into the high half partway through.
-TEST(ObfuscatedAesCtr, AllImplementationsAgreeOnLongStreams) {
+TEST(CryptoAesCtr, AllImplementationsAgreeOnLongStreams) {
   std::mt19937_64 rng(11);
   const size_t size = 1 << 20;
   // The low half carries after 0x8000 blocks (512 KiB into the stream).
@@ -306,7 +337,7 @@ TEST(ObfuscatedAesCtr, AllImplementationsAgreeOnLongStreams) {
   }
 }
 
-TEST(ObfuscatedAesCtr, LengthsZeroTo300MatchEvp) {
+TEST(CryptoAesCtr, LengthsZeroTo300MatchEvp) {
   std::mt19937_64 rng(4);
   const CtrParams p = with_low_half(random_params(rng), 0xFFFFFFFFFFFFFFF0ull);
   const CtrParams q = random_params(rng);
@@ -330,7 +361,7 @@ TEST(ObfuscatedAesCtr, LengthsZeroTo300MatchEvp) {
   }
 }
 
-TEST(ObfuscatedAesCtr, SkipThenApplyMatchesEvp) {
+TEST(CryptoAesCtr, SkipThenApplyMatchesEvp) {
   std::mt19937_64 rng(5);
   for (uint64_t lo : {uint64_t{0x0123456789abcdefull}, uint64_t{0xFFFFFFFFFFFFFFFDull}}) {
     const CtrParams p = with_low_half(random_params(rng), lo);
@@ -375,7 +406,7 @@ TEST(ObfuscatedAesCtr, SkipThenApplyMatchesEvp) {
   }
 }
 
-TEST(ObfuscatedAesCtr, MoveKeepsTheStream) {
+TEST(CryptoAesCtr, MoveKeepsTheStream) {
   std::mt19937_64 rng(6);
   const CtrParams p = random_params(rng);
   const Bytes plain = random_bytes(rng, 1000);
@@ -399,7 +430,7 @@ TEST(ObfuscatedAesCtr, MoveKeepsTheStream) {
   }
 }
 
-TEST(ObfuscatedAesCtr, KeystreamProbeMatchesEvp) {
+TEST(CryptoAesCtr, KeystreamProbeMatchesEvp) {
   std::mt19937_64 rng(7);
   for (uint64_t lo :
        {uint64_t{7}, uint64_t{0xFFFFFFFFFFFFFFFDull}, uint64_t{0xFFFFFFFFFFFFFFFFull}}) {
@@ -416,26 +447,5 @@ TEST(ObfuscatedAesCtr, KeystreamProbeMatchesEvp) {
   }
 }
 
-TEST(ObfuscatedAesCtr, StageUsesBothDirections) {
-  std::mt19937_64 rng(8);
-  const CtrParams in = random_params(rng);
-  const CtrParams out = random_params(rng);
-  for (AesCtrImpl impl : impls()) {
-    SCOPED_TRACE(impl_name(impl));
-    AesCtrStage stage(AesCtr(in, impl), AesCtr(out, impl));
-    const Bytes plain = random_bytes(rng, 3000);
-    Bytes inbound = plain;
-    CodecError e = CodecError::kNone;
-    MutableByteView view = stage.inbound(MutableByteView(inbound.data(), 1000), e);
-    EXPECT_EQ(view.size(), 1000u);
-    stage.inbound(MutableByteView(inbound.data() + 1000, 2000), e);
-    EXPECT_TRUE(inbound == evp_reference(in, plain));
-    Bytes outbound = plain;
-    stage.outbound(outbound, 0);
-    Bytes expected = evp_reference(out, plain);
-    EXPECT_TRUE(outbound == expected);
-  }
-}
-
 }  // namespace
-}  // namespace mtedge::codecs
+}  // namespace mtedge::crypto

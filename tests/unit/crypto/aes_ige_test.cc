@@ -1,5 +1,5 @@
 // AES-256-IGE: AES-NI and portable paths against each other and against OpenSSL's reference
-// AES_ige_encrypt; AES-256-CTR against NIST SP 800-38A.
+// AES_ige_encrypt.
 #define OPENSSL_SUPPRESS_DEPRECATED  // AES_ige_encrypt is the reference implementation here
 #include "crypto/aes_ige.h"
 
@@ -8,16 +8,18 @@
 
 #include <random>
 
+#include "crypto/cpu_features.h"
 #include "crypto/hash.h"
 #include "tests/support/crypto_test_util.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
+namespace test = mtproto::test;
 using test::from_hex;
 using test::to_hex;
 
-Bytes reference_ige(const AesKey256& key, const AesIgeIv& iv, const Bytes& in,
+Bytes reference_ige(const AesKey& key, const AesIgeIv& iv, const Bytes& in,
                             bool encrypt) {
   AES_KEY k;
   if (encrypt) {
@@ -34,20 +36,20 @@ Bytes reference_ige(const AesKey256& key, const AesIgeIv& iv, const Bytes& in,
 
 std::vector<AesImpl> impls() {
   std::vector<AesImpl> v = {AesImpl::kPortable, AesImpl::kAuto};
-  if (aes_ni_available()) v.push_back(AesImpl::kAesNi);
+  if (cpu_has_aes_ni()) v.push_back(AesImpl::kAesNi);
   return v;
 }
 
-TEST(MtprotoCryptoAes, ReportsBackend) {
+TEST(CryptoAesIge, ReportsBackend) {
   // Informational: the benchmark numbers depend on it.
-  std::printf("AES-NI available: %s\n", aes_ni_available() ? "yes" : "no");
-  EXPECT_EQ(aes_ige_default_impl(), aes_ni_available() ? AesImpl::kAesNi : AesImpl::kPortable);
+  std::printf("AES-NI available: %s\n", cpu_has_aes_ni() ? "yes" : "no");
+  EXPECT_EQ(aes_ige_default_impl(), cpu_has_aes_ni() ? AesImpl::kAesNi : AesImpl::kPortable);
 }
 
-TEST(MtprotoCryptoAes, IgeMatchesOpenSslReferenceOnRandomInputs) {
+TEST(CryptoAesIge, IgeMatchesOpenSslReferenceOnRandomInputs) {
   std::mt19937 rng(12345);
   for (int round = 0; round < 200; ++round) {
-    AesKey256 key;
+    AesKey key;
     AesIgeIv iv;
     for (auto& b : key) b = uint8_t(rng());
     for (auto& b : iv) b = uint8_t(rng());
@@ -74,7 +76,7 @@ TEST(MtprotoCryptoAes, IgeMatchesOpenSslReferenceOnRandomInputs) {
 }
 
 // §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the vector's payload.
-TEST(MtprotoCryptoAes, IgeWireNotesVector) {
+TEST(CryptoAesIge, IgeWireNotesVector) {
   const Bytes key =
       from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
   const Bytes iv =
@@ -97,10 +99,10 @@ TEST(MtprotoCryptoAes, IgeWireNotesVector) {
 }
 
 // The fused decrypt+hash equals decrypt followed by SHA-256, on every size class.
-TEST(MtprotoCryptoAes, FusedDecryptSha256MatchesSeparateSteps) {
+TEST(CryptoAesIge, FusedDecryptSha256MatchesSeparateSteps) {
   std::mt19937 rng(11);
   for (size_t size = 32; size <= 2048 + 64; size += 16) {
-    AesKey256 key;
+    AesKey key;
     AesIgeIv iv;
     std::array<uint8_t, 32> prefix;
     for (auto& b : key) b = uint8_t(rng());
@@ -122,9 +124,9 @@ TEST(MtprotoCryptoAes, FusedDecryptSha256MatchesSeparateSteps) {
   }
 }
 
-TEST(MtprotoCryptoAes, EcbBackendsAgree) {
+TEST(CryptoAesIge, EcbBackendsAgree) {
   std::mt19937 rng(7);
-  AesKey256 key;
+  AesKey key;
   for (auto& b : key) b = uint8_t(rng());
   Bytes in(16 * 37);
   for (auto& b : in) b = uint8_t(rng());
@@ -146,32 +148,5 @@ TEST(MtprotoCryptoAes, EcbBackendsAgree) {
   }
 }
 
-// NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, fed whole and in odd splits.
-TEST(MtprotoCryptoAes, CtrNistVector) {
-  const Bytes key =
-      from_hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
-  const Bytes iv = from_hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
-  const Bytes plain = from_hex(
-      "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
-      "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
-  const std::string expected =
-      "601EC313775789A5B7A7F504BBF3D228F443E3CA4D62B59ACA84E990CACAF5C5"
-      "2B0930DAA23DE94CE87017BA2D84988DDFC9C58DB67AADA613C2DD08457941A6";
-  for (size_t split : {size_t{64}, size_t{1}, size_t{7}, size_t{16}, size_t{33}}) {
-    AesCtr ctr;
-    ASSERT_TRUE(ctr.init(std::span<const uint8_t, 32>(key.data(), 32),
-                         std::span<const uint8_t, 16>(iv.data(), 16))
-                    .is_ok());
-    Bytes data = plain;
-    for (size_t off = 0; off < data.size(); off += split) {
-      const size_t n = std::min(split, data.size() - off);
-      ctr.apply(MutableByteView(data.data() + off, n));
-    }
-    EXPECT_EQ(to_hex(data), expected) << "split " << split;
-  }
-  AesCtr moved;
-  EXPECT_FALSE(moved.initialized());
-}
-
 }  // namespace
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

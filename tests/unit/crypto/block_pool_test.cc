@@ -14,7 +14,7 @@
 
 namespace {
 
-using mtedge::codecs::BlockPool;
+using mtedge::crypto::BlockPool;
 
 std::vector<void*> allocate(BlockPool& pool, int count) {
   std::vector<void*> blocks;

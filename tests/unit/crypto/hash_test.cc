@@ -1,24 +1,26 @@
 #include "crypto/hash.h"
 
 #include <gtest/gtest.h>
+#include <openssl/hmac.h>
 
 #include <random>
 
+#include "crypto/cpu_features.h"
 #include "crypto/sha256_ni.h"
 #include "tests/support/crypto_test_util.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtproto::test::from_hex;
+using mtproto::test::to_hex;
 
-TEST(MtprotoCryptoHash, Sha1KnownAnswers) {
+TEST(CryptoHash, Sha1KnownAnswers) {
   EXPECT_EQ(to_hex(sha1(as_bytes("abc"))), "A9993E364706816ABA3E25717850C26C9CD0D89D");
   EXPECT_EQ(to_hex(sha1(as_bytes(""))), "DA39A3EE5E6B4B0D3255BFEF95601890AFD80709");
 }
 
-TEST(MtprotoCryptoHash, Sha256KnownAnswers) {
+TEST(CryptoHash, Sha256KnownAnswers) {
   EXPECT_EQ(to_hex(sha256(as_bytes("abc"))),
             "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
   EXPECT_EQ(to_hex(sha256({ByteView(), as_bytes("")})),
@@ -32,7 +34,7 @@ TEST(MtprotoCryptoHash, Sha256KnownAnswers) {
       "248D6A61D20638B8E5C026930C3E6039A33CE45964FF2167F6ECEDD419DB06C1");
 }
 
-TEST(MtprotoCryptoHash, MultiPartEqualsConcatenation) {
+TEST(CryptoHash, MultiPartEqualsConcatenation) {
   const std::string all = "The quick brown fox jumps over the lazy dog";
   for (size_t cut = 0; cut <= all.size(); ++cut) {
     std::string_view a(all.data(), cut), b(all.data() + cut, all.size() - cut);
@@ -41,7 +43,7 @@ TEST(MtprotoCryptoHash, MultiPartEqualsConcatenation) {
   }
 }
 
-TEST(MtprotoCryptoHash, IncrementalAndReset) {
+TEST(CryptoHash, IncrementalAndReset) {
   Sha256 h;
   h.update(as_bytes("ab"));
   h.update("c", 1);
@@ -58,8 +60,8 @@ TEST(MtprotoCryptoHash, IncrementalAndReset) {
 
 // The SHA-NI path (when the CPU has it) against OpenSSL on every length around the block and
 // padding boundaries, fed whole and in random splits.
-TEST(MtprotoCryptoHash, Sha256MatchesOpenSslAtEveryLength) {
-  std::printf("SHA-NI used: %s\n", sha256_uses_sha_ni() ? "yes" : "no");
+TEST(CryptoHash, Sha256MatchesOpenSslAtEveryLength) {
+  std::printf("SHA-NI used: %s\n", cpu_has_sha_ni() ? "yes" : "no");
   std::mt19937 rng(3);
   Bytes data(70000);
   for (auto& b : data) b = uint8_t(rng());
@@ -84,8 +86,8 @@ TEST(MtprotoCryptoHash, Sha256MatchesOpenSslAtEveryLength) {
 }
 
 // The two-lane single-block SHA-NI helper used by the message KDF.
-TEST(MtprotoCryptoHash, TwoLaneShortSha256MatchesOpenSsl) {
-  if (!shani::available()) GTEST_SKIP() << "no SHA-NI";
+TEST(CryptoHash, TwoLaneShortSha256MatchesOpenSsl) {
+  if (!cpu_has_sha_ni()) GTEST_SKIP() << "no SHA-NI";
   std::mt19937 rng(4);
   Bytes a(55), b(55);
   for (size_t na = 0; na <= 55; ++na) {
@@ -100,7 +102,7 @@ TEST(MtprotoCryptoHash, TwoLaneShortSha256MatchesOpenSsl) {
 }
 
 // RFC 4231 test cases 1, 2 and 6 (key longer than a block).
-TEST(MtprotoCryptoHash, HmacSha256Rfc4231) {
+TEST(CryptoHash, HmacSha256Rfc4231) {
   Bytes key1(20, 0x0b);
   EXPECT_EQ(to_hex(hmac_sha256(key1, as_bytes("Hi There"))),
             "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
@@ -115,5 +117,26 @@ TEST(MtprotoCryptoHash, HmacSha256Rfc4231) {
             hmac_sha256(key1, as_bytes("Hi There")));
 }
 
+// Every key length (empty, up to the block, longer than the block) and message split against
+// OpenSSL's one-shot HMAC, on whichever SHA-256 path this CPU runs.
+TEST(CryptoHash, HmacSha256MatchesOpenSsl) {
+  std::mt19937 rng(5);
+  Bytes key(200), msg(300);
+  for (auto& b : key) b = uint8_t(rng());
+  for (auto& b : msg) b = uint8_t(rng());
+  for (size_t key_len = 0; key_len <= key.size(); ++key_len) {
+    const size_t msg_len = rng() % msg.size();
+    Sha256Digest expected;
+    unsigned int len = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), key.data(), int(key_len), msg.data(), msg_len, expected.data(),
+                   &len),
+              nullptr);
+    const ByteView k(key.data(), key_len), m(msg.data(), msg_len);
+    ASSERT_EQ(hmac_sha256(k, m), expected) << key_len;
+    const size_t cut = msg_len == 0 ? 0 : rng() % msg_len;
+    ASSERT_EQ(hmac_sha256(k, {m.first(cut), m.subspan(cut)}), expected) << key_len;
+  }
+}
+
 }  // namespace
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

@@ -9,8 +9,10 @@
 #include "crypto/bignum.h"
 #include "tests/support/crypto_test_util.h"
 
-namespace mtedge::mtproto {
+namespace mtedge::crypto {
 namespace {
+
+namespace test = mtproto::test;
 
 // A production Telegram server key as shipped in Telethon 1.25.1; its fingerprint is the first
 // one in the §7.6 resPQ sample (wire A5B7F709355FC30B).
@@ -29,7 +31,7 @@ const RsaPrivateKey& test_key() {
   return key;
 }
 
-TEST(MtprotoCryptoRsa, TelegramKeyFingerprint) {
+TEST(CryptoRsa, TelegramKeyFingerprint) {
   auto key = RsaPublicKey::from_pem(kTelegramKeyPem);
   ASSERT_TRUE(key.is_ok()) << key.message();
   EXPECT_EQ(key->fingerprint(), 0x0BC35F3509F7B7A5u);
@@ -44,7 +46,7 @@ TEST(MtprotoCryptoRsa, TelegramKeyFingerprint) {
   EXPECT_EQ(rsa_fingerprint(n0, key->e()), key->fingerprint());
 }
 
-TEST(MtprotoCryptoRsa, PemRoundTripAndPublicPem) {
+TEST(CryptoRsa, PemRoundTripAndPublicPem) {
   const RsaPrivateKey& key = test_key();
   EXPECT_EQ(key.public_key().modulus_bits(), 2048u);
   EXPECT_FALSE(key.d().empty());
@@ -69,7 +71,7 @@ TEST(MtprotoCryptoRsa, PemRoundTripAndPublicPem) {
   EXPECT_FALSE(RsaPrivateKey::from_pem_file(path).is_ok());
 }
 
-TEST(MtprotoCryptoRsa, RejectsBadPem) {
+TEST(CryptoRsa, RejectsBadPem) {
   EXPECT_FALSE(RsaPrivateKey::from_pem("garbage").is_ok());
   EXPECT_FALSE(RsaPrivateKey::from_pem(kTelegramKeyPem).is_ok());  // public only
   EXPECT_FALSE(
@@ -79,7 +81,7 @@ TEST(MtprotoCryptoRsa, RejectsBadPem) {
   EXPECT_FALSE(small.is_ok());  // MTProto needs 2048-bit keys
 }
 
-TEST(MtprotoCryptoRsa, RawEncryptDecryptRoundTrip) {
+TEST(CryptoRsa, RawEncryptDecryptRoundTrip) {
   const RsaPrivateKey& key = test_key();
   std::mt19937 rng(5);
   for (int i = 0; i < 5; ++i) {
@@ -106,7 +108,7 @@ TEST(MtprotoCryptoRsa, RawEncryptDecryptRoundTrip) {
   EXPECT_EQ((*back)[255], 2);
 }
 
-TEST(MtprotoCryptoRsa, RawRejectsOutOfRange) {
+TEST(CryptoRsa, RawRejectsOutOfRange) {
   const RsaPrivateKey& key = test_key();
   EXPECT_FALSE(key.decrypt_raw(Bytes(256, 0xff)).is_ok());  // >= n
   EXPECT_FALSE(key.decrypt_raw(Bytes(257, 0)).is_ok());
@@ -116,7 +118,7 @@ TEST(MtprotoCryptoRsa, RawRejectsOutOfRange) {
   EXPECT_FALSE(key.public_key().encrypt_raw(n).is_ok());
 }
 
-TEST(MtprotoCryptoBignum, ModExpAndConversions) {
+TEST(CryptoBignum, ModExpAndConversions) {
   auto r = mod_exp(Bytes{0x04}, Bytes{0x0d}, Bytes{0x01, 0xf1}, 2);
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(*r, (Bytes{0x01, 0xbd}));  // 4^13 mod 497 = 445
@@ -144,7 +146,7 @@ TEST(MtprotoCryptoBignum, ModExpAndConversions) {
   }
 }
 
-TEST(MtprotoCryptoBignum, DhGroupChecks) {
+TEST(CryptoBignum, DhGroupChecks) {
   const Bytes p = test::from_hex(test::kProdDhPrimeHex);
   ASSERT_EQ(p.size(), 256u);
   EXPECT_TRUE(is_safe_prime_2048(p));
@@ -179,4 +181,4 @@ TEST(MtprotoCryptoBignum, DhGroupChecks) {
 }
 
 }  // namespace
-}  // namespace mtedge::mtproto
+}  // namespace mtedge::crypto

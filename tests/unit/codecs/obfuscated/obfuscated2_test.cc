@@ -69,15 +69,15 @@ TEST(ObfuscatedVector, ServerSideAcceptsVector) {
 }
 
 TEST(ObfuscatedVector, KeystreamProbeMatchesStream) {
-  CtrParams p;
+  crypto::CtrParams p;
   for (size_t i = 0; i < 32; ++i) p.key[i] = uint8_t(i * 7);
   p.iv.fill(0xff);  // counter wraps over all 128 bits
-  AesCtr ctr(p);
+  crypto::AesCtr ctr(p);
   uint8_t stream[96] = {};
   ctr.apply(stream, sizeof stream);
   for (uint64_t off = 0; off < 96; off += 4) {
     uint8_t probe[4];
-    aes_ctr_keystream_at(p, off, probe, 4);
+    crypto::aes_ctr_keystream_at(p, off, probe, 4);
     EXPECT_EQ(0, std::memcmp(probe, stream + off, 4)) << off;
   }
 }

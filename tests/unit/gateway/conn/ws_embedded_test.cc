@@ -164,7 +164,7 @@ TEST(GatewayWebSocketEmbedded, BeastAuthKeyExchangeAndPing) {
   MsgIds msg_ids;
 
   // The auth-key exchange: unencrypted req_pq_multi, req_DH_params, set_client_DH_params.
-  auto rsa = mtproto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
+  auto rsa = crypto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
   ASSERT_TRUE(rsa.is_ok()) << rsa.message();
   mtproto::HandshakeClientOptions options;
   options.server_key = rsa->public_key();
@@ -216,7 +216,7 @@ TEST(GatewayWebSocketEmbedded, BeastAuthKeyExchangeAndPing) {
     mtproto::EncryptOptions enc;
     enc.dir = mtproto::Direction::kClientToServer;
     ASSERT_TRUE(
-        mtproto::encrypt_message(key, m, packet, mtproto::secure_random_source(), enc).is_ok());
+        mtproto::encrypt_message(key, m, packet, crypto::secure_random_source(), enc).is_ok());
     client.send(packet);
   };
   send_ping();

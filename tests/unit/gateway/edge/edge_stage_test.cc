@@ -71,8 +71,8 @@ struct RecordingAdapter : backend::BackendAdapter {
   std::vector<std::pair<uint64_t, int64_t>>* created;
 };
 
-mtproto::RsaPrivateKey test_rsa_key() {
-  auto key = mtproto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
+crypto::RsaPrivateKey test_rsa_key() {
+  auto key = crypto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
   EXPECT_TRUE(key.is_ok()) << key.message();
   return key.value();
 }
@@ -296,7 +296,7 @@ TEST_F(EdgeStageTest, HandshakeThenEncryptedTraffic) {
   mtproto::EncryptOptions enc;
   enc.dir = mtproto::Direction::kClientToServer;
   ASSERT_TRUE(mtproto::encrypt_message(client.auth_key(), m, packet,
-                                       mtproto::secure_random_source(), enc, &token)
+                                       crypto::secure_random_source(), enc, &token)
                   .is_ok());
   feed(packet, true);
   EXPECT_EQ(sink_.quick_acks, std::vector<uint32_t>{token});

@@ -16,7 +16,7 @@ namespace {
 
 StoredAuthKey random_key(bool temp = false) {
   std::array<uint8_t, 256> data;
-  random_bytes(data);
+  crypto::random_bytes(data);
   StoredAuthKey k;
   k.key = AuthKey(data);
   k.temp = temp;

@@ -136,14 +136,14 @@ TEST(Handshake, ResPqContent) {
   EXPECT_TRUE(r.expect(kResPq));
   EXPECT_EQ(r.read_int128(), client.nonce());
   r.read_int128();
-  auto pq = be_to_u64(r.read_bytes());
+  auto pq = crypto::be_to_u64(r.read_bytes());
   ASSERT_TRUE(pq.has_value());
   EXPECT_LE(*pq, (uint64_t{1} << 63) - 1);
   auto f = factor_pq(*pq);
   ASSERT_TRUE(f.has_value());
   EXPECT_LT(f->first, f->second);
-  EXPECT_TRUE(is_probable_prime(u64_to_be(f->first)));
-  EXPECT_TRUE(is_probable_prime(u64_to_be(f->second)));
+  EXPECT_TRUE(crypto::is_probable_prime(crypto::u64_to_be(f->first)));
+  EXPECT_TRUE(crypto::is_probable_prime(crypto::u64_to_be(f->second)));
   EXPECT_EQ(r.read_vector_header(8), 1u);
   EXPECT_EQ(r.read_uint64(), testing::test_key().fingerprint());
   EXPECT_TRUE(r.ok());
@@ -406,7 +406,7 @@ TEST(Handshake, WrongRetryIdIs404) {
     // retry_id sits at SHA1(20) + ctor(4) + nonces(32); recompute the SHA1 so only it is wrong.
     plain[20 + 36] = 1;
     ByteView data(plain.data() + 20, 4 + 32 + 8 + 4 + 256);
-    Sha1Digest h = sha1(data);
+    crypto::Sha1Digest h = crypto::sha1(data);
     std::copy(h.begin(), h.end(), plain.begin());
   };
   Flow flow{server, client};
@@ -638,7 +638,7 @@ TEST(Handshake, ContextValidation) {
 }
 
 TEST(Handshake, SeveralKeysOffered) {
-  auto second = RsaPrivateKey::generate();
+  auto second = crypto::RsaPrivateKey::generate();
   ASSERT_TRUE(second.is_ok());
   auto store = testing::memory_store();
   auto ctx = HandshakeContext::create({}, {testing::test_key(), *second}, store);

@@ -39,10 +39,10 @@ TEST(WorkedExample, PqFactors) {
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->first, 1513098571u);
   EXPECT_EQ(f->second, 1780931429u);
-  EXPECT_EQ(u64_to_be(pq), hex("2565 95ED B776 6797"));
-  EXPECT_EQ(be_to_u64(hex("5A300D4B")), 1513098571u);
-  EXPECT_TRUE(is_probable_prime(hex("5A300D4B")));
-  EXPECT_TRUE(is_probable_prime(hex("6A26DB65")));
+  EXPECT_EQ(crypto::u64_to_be(pq), hex("2565 95ED B776 6797"));
+  EXPECT_EQ(crypto::be_to_u64(hex("5A300D4B")), 1513098571u);
+  EXPECT_TRUE(crypto::is_probable_prime(hex("5A300D4B")));
+  EXPECT_TRUE(crypto::is_probable_prime(hex("6A26DB65")));
 }
 
 TEST(WorkedExample, PQInnerDataDcParses) {
@@ -52,9 +52,9 @@ TEST(WorkedExample, PQInnerDataDcParses) {
   ASSERT_TRUE(d.is_ok()) << d.message();
   EXPECT_EQ(consumed, bytes.size());
   EXPECT_EQ(d->constructor, handshake_ids::kPQInnerDataDc);
-  EXPECT_EQ(be_to_u64(d->pq), 2694724800268887959ull);
-  EXPECT_EQ(be_to_u64(d->p), 1513098571u);
-  EXPECT_EQ(be_to_u64(d->q), 1780931429u);
+  EXPECT_EQ(crypto::be_to_u64(d->pq), 2694724800268887959ull);
+  EXPECT_EQ(crypto::be_to_u64(d->p), 1513098571u);
+  EXPECT_EQ(crypto::be_to_u64(d->q), 1780931429u);
   EXPECT_EQ(d->nonce, kNonce);
   EXPECT_EQ(d->server_nonce, kServerNonce);
   EXPECT_EQ(d->new_nonce, kNewNonce);
@@ -73,7 +73,7 @@ TEST(WorkedExample, PQInnerDataDcParses) {
 // The example's inner data through both RSA encodings and our key, decoded server-side.
 TEST(WorkedExample, RsaEncodingsDecode) {
   auto bytes = inner_dc_bytes();
-  const RsaPrivateKey& key = testing::test_key();
+  const crypto::RsaPrivateKey& key = testing::test_key();
   for (RsaEncoding enc : {RsaEncoding::kRsaPad, RsaEncoding::kLegacySha1}) {
     auto block = enc == RsaEncoding::kRsaPad ? rsa_pad_encode(bytes, key.public_key())
                                              : legacy_rsa_encode(bytes);
@@ -87,7 +87,7 @@ TEST(WorkedExample, RsaEncodingsDecode) {
     EXPECT_EQ(decoded->encoding, enc);
     EXPECT_EQ(serialize_p_q_inner_data(decoded->inner), bytes);
     // Any flipped bit breaks the hash check.
-    RsaBlock bad = *plain;
+    crypto::RsaBlock bad = *plain;
     bad[100] ^= 1;
     EXPECT_FALSE(decode_rsa_inner(bad).is_ok());
   }

@@ -34,7 +34,7 @@ void store64(uint8_t* p, uint64_t v) {
 Bytes encrypt_raw(const AuthKey& key, Bytes plain, Direction dir) {
   const MsgKeyResult mk = compute_msg_key(key, plain, dir);
   const AesKeyIv kiv = derive_aes_key_iv(key, mk.msg_key, dir);
-  aes_ige_encrypt(kiv.key, kiv.iv, plain.data(), plain.data(), plain.size());
+  crypto::aes_ige_encrypt(kiv.key, kiv.iv, plain.data(), plain.data(), plain.size());
   Bytes out(24 + plain.size());
   store64(out.data(), key.id());
   std::memcpy(out.data() + 8, mk.msg_key.data(), 16);
@@ -95,7 +95,7 @@ TEST(MtprotoCryptoMessage, RoundTripsBothDirectionsAllSizesAndPaddings) {
         OutgoingMessage msg{rng(), rng(), uint64_t(rng()) << 32 | 1, 7, body};
         Bytes out;
         ASSERT_TRUE(
-            encrypt_message(key, msg, out, secure_random_source(), EncryptOptions{dir, extra})
+            encrypt_message(key, msg, out, crypto::secure_random_source(), EncryptOptions{dir, extra})
                 .is_ok());
         // The server must not accept its own (x = 8) messages as client messages.
         const Direction other = dir == Direction::kClientToServer ? Direction::kServerToClient
