@@ -362,8 +362,14 @@ BENCHMARK(BM_DecodeHttp)->Arg(64)->Arg(16384);
 BENCHMARK(BM_EncodeHttp)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_Memcpy)->Arg(64)->Arg(16384);
 BENCHMARK(BM_Floor_AesCtr)->Arg(64)->Arg(16384);
-BENCHMARK_CAPTURE(BM_AesCtrApply, automatic, crypto::AesCtrImpl::kAuto)->Arg(64)->Arg(1024)->Arg(16384);
-BENCHMARK_CAPTURE(BM_AesCtrApply, aes_ni, crypto::AesCtrImpl::kAesNi)->Arg(64)->Arg(1024)->Arg(16384);
+BENCHMARK_CAPTURE(BM_AesCtrApply, automatic, crypto::AesCtrImpl::kAuto)
+    ->Arg(64)
+    ->Arg(1024)
+    ->Arg(16384);
+BENCHMARK_CAPTURE(BM_AesCtrApply, aes_ni, crypto::AesCtrImpl::kAesNi)
+    ->Arg(64)
+    ->Arg(1024)
+    ->Arg(16384);
 BENCHMARK_CAPTURE(BM_AesCtrApply, evp, crypto::AesCtrImpl::kEvp)->Arg(64)->Arg(1024)->Arg(16384);
 BENCHMARK(BM_AesCtrParkedApply)->Arg(64)->Arg(1024)->Arg(16384);
 BENCHMARK(BM_AesCtrRawEvp)->Arg(64)->Arg(1024)->Arg(16384);

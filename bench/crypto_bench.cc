@@ -172,7 +172,8 @@ void BM_AesNiFloorChained(benchmark::State& state) {
   crypto::AesKey key{};
   Bytes buf(size, 0x33);
   for (auto _ : state) {
-    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, true, crypto::AesImpl::kAesNi);
+    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, true,
+                                   crypto::AesImpl::kAesNi);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);
@@ -189,7 +190,8 @@ void BM_AesNiParallelEcb(benchmark::State& state) {
   crypto::AesKey key{};
   Bytes buf(size, 0x33);
   for (auto _ : state) {
-    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, false, crypto::AesImpl::kAesNi);
+    crypto::aes_ecb_encrypt_blocks(key, buf.data(), buf.data(), size, false,
+                                   crypto::AesImpl::kAesNi);
     benchmark::ClobberMemory();
   }
   set_counters(state, size);

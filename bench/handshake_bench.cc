@@ -16,7 +16,8 @@ namespace {
 
 const crypto::RsaPrivateKey& key() {
   static crypto::RsaPrivateKey k =
-      crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem").value();
+      crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem")
+          .value();
   return k;
 }
 

@@ -22,7 +22,8 @@ namespace {
 
 std::shared_ptr<HandshakeContext> context() {
   static std::shared_ptr<HandshakeContext> ctx = [] {
-    auto key = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem");
+    auto key = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) +
+                                                    "/test_rsa_2048.pem");
     if (!key) abort();
     auto store = MemoryAuthKeyStore::open({});
     HandshakeConfig cfg;

@@ -8,7 +8,6 @@
 #include "crypto/random.h"
 #include "crypto/secret_bytes.h"
 
-
 namespace mtedge::codecs::obfuscated {
 namespace {
 

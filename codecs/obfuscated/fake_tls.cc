@@ -7,7 +7,6 @@
 #include "crypto/secret_bytes.h"
 #include "crypto/x25519.h"
 
-
 namespace mtedge::codecs::obfuscated {
 namespace {
 
@@ -52,7 +51,8 @@ Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
   out.resize(at + fake_len);
   crypto::random_bytes(out.data() + at, fake_len);
 
-  crypto::Sha256Digest server_random = crypto::hmac_sha256(ByteView(key), {ByteView(hello.random), ByteView(out)});
+  crypto::Sha256Digest server_random =
+      crypto::hmac_sha256(ByteView(key), {ByteView(hello.random), ByteView(out)});
   std::copy(server_random.begin(), server_random.end(), out.begin() + kServerRandomOffset);
   return out;
 }
@@ -88,8 +88,11 @@ CodecError check_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
 
   Bytes zeroed(d, d + total);
   std::fill_n(zeroed.begin() + kServerRandomOffset, 32, uint8_t(0));
-  crypto::Sha256Digest expect = crypto::hmac_sha256(ByteView(key), {ByteView(client_random), ByteView(zeroed)});
-  if (!crypto::equal_ct(expect.data(), d + kServerRandomOffset, 32)) return CodecError::kTlsBadDigest;
+  crypto::Sha256Digest expect =
+      crypto::hmac_sha256(ByteView(key), {ByteView(client_random), ByteView(zeroed)});
+  if (!crypto::equal_ct(expect.data(), d + kServerRandomOffset, 32)) {
+    return CodecError::kTlsBadDigest;
+  }
   size = total;
   return CodecError::kNone;
 }

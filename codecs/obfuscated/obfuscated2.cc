@@ -7,7 +7,6 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 
-
 namespace mtedge::codecs::obfuscated {
 namespace {
 
@@ -16,7 +15,7 @@ constexpr uint32_t kTagIntermediate = 0xeeeeeeee;
 constexpr uint32_t kTagPadded = 0xdddddddd;
 
 crypto::CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
-                     const std::array<uint8_t, kSecretKeySize>* secret) {
+                             const std::array<uint8_t, kSecretKeySize>* secret) {
   crypto::CtrParams p;
   if (secret != nullptr) {
     p.key = crypto::sha256({ByteView(key32, 32), ByteView(*secret)});
@@ -132,7 +131,8 @@ ClientInit client_init_from(std::array<uint8_t, kInitSize> plain, TransportKind 
   out.apply(encrypted.data(), encrypted.size());
   ci.header = plain;
   std::memcpy(ci.header.data() + 56, encrypted.data() + 56, 8);
-  ci.stage = std::make_unique<AesCtrStage>(crypto::AesCtr(ci.keys.server_to_client), std::move(out));
+  ci.stage =
+      std::make_unique<AesCtrStage>(crypto::AesCtr(ci.keys.server_to_client), std::move(out));
   return ci;
 }
 

@@ -92,7 +92,7 @@ struct ListenerConfig {
 struct CryptoConfig {
   bool edge_decryption = false;
   std::vector<std::string> rsa_private_key_paths;  // as written (relative to the working dir)
-  std::vector<crypto::RsaPrivateKey> rsa_keys;    // loaded from rsa_private_key_paths
+  std::vector<crypto::RsaPrivateKey> rsa_keys;     // loaded from rsa_private_key_paths
   std::string auth_key_file;                       // empty: keys live in memory only
   int32_t dc_id = 2;                               // this DC, checked in p_q_inner_data_dc
   bool test_dc = false;                            // clients send dc_id + 10000

@@ -39,7 +39,8 @@ Status DhGroup::check() const {
   if (it != checked.end()) {
     good = it->second;
   } else {
-    good = prime.size() == 256 && crypto::is_safe_prime_2048(prime) && crypto::is_good_dh_generator(g, prime);
+    good = prime.size() == 256 && crypto::is_safe_prime_2048(prime) &&
+           crypto::is_good_dh_generator(g, prime);
     checked.emplace(key, good);
   }
   if (!good)

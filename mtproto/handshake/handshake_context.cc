@@ -14,8 +14,8 @@ size_t HandshakeContext::NonceHash::operator()(const Int128& n) const {
 }
 
 Result<std::shared_ptr<HandshakeContext>> HandshakeContext::create(
-    HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
-    std::shared_ptr<HandshakeLimiter> limiter, DhGroup group) {
+    HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys,
+    std::shared_ptr<AuthKeyStore> store, std::shared_ptr<HandshakeLimiter> limiter, DhGroup group) {
   if (keys.empty()) return Status::error("handshake: no RSA keys");
   if (!store) return Status::error("handshake: no auth key store");
   for (size_t i = 0; i < keys.size(); ++i) {

@@ -41,8 +41,8 @@ class HandshakeContext {
   // `limiter`: optional per-IP / global caps (see HandshakeLimiter).
   // `group`: checked with DhGroup::check() here, once (memoized per process).
   static Result<std::shared_ptr<HandshakeContext>> create(
-      HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys, std::shared_ptr<AuthKeyStore> store,
-      std::shared_ptr<HandshakeLimiter> limiter = nullptr,
+      HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys,
+      std::shared_ptr<AuthKeyStore> store, std::shared_ptr<HandshakeLimiter> limiter = nullptr,
       DhGroup group = DhGroup::telegram_default());
 
   const HandshakeConfig& config() const { return config_; }

@@ -8,10 +8,10 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/secret_bytes.h"
-#include "mtproto/keys/kdf.h"
 #include "mtproto/handshake/exchange.h"
 #include "mtproto/handshake/messages.h"
 #include "mtproto/handshake/unencrypted.h"
+#include "mtproto/keys/kdf.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 
@@ -267,7 +267,8 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   const PQInnerData& in = decoded->inner;
   if (in.nonce != ex->nonce || in.server_nonce != ex->server_nonce)
     return kill(kTransportErrorBadQuery, "p_q_inner_data: nonce mismatch");
-  if (crypto::be_to_u64(in.pq) != ex->pq || crypto::be_to_u64(in.p) != ex->p || crypto::be_to_u64(in.q) != ex->q)
+  if (crypto::be_to_u64(in.pq) != ex->pq || crypto::be_to_u64(in.p) != ex->p ||
+      crypto::be_to_u64(in.q) != ex->q)
     return kill(kTransportErrorBadQuery, "p_q_inner_data: pq/p/q mismatch");
   if (in.dc) {
     int32_t expected = ctx_->config().dc_id + (ctx_->config().test_dc ? 10000 : 0);

@@ -13,7 +13,8 @@ namespace mtedge::mtproto::testing {
 
 inline const crypto::RsaPrivateKey& test_key() {
   static const crypto::RsaPrivateKey key = [] {
-    auto k = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) + "/test_rsa_2048.pem");
+    auto k = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) +
+                                                  "/test_rsa_2048.pem");
     if (!k) ADD_FAILURE() << k.message();
     return k.value();
   }();

@@ -124,8 +124,7 @@ void check_64k(const CtrParams& p, std::mt19937_64& rng, size_t size = k64K) {
 }
 
 TEST(CryptoAesCtr, ReportsImplementation) {
-  std::printf("AesCtr AES-NI path: %s, VAES batches: %s\n",
-              cpu_has_aes_ni() ? "yes" : "no (EVP)",
+  std::printf("AesCtr AES-NI path: %s, VAES batches: %s\n", cpu_has_aes_ni() ? "yes" : "no (EVP)",
               cpu_has_vaes() ? "yes" : "no");
   CtrParams p;
   AesCtr automatic(p);

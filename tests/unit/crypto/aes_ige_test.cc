@@ -19,8 +19,7 @@ namespace test = mtproto::test;
 using test::from_hex;
 using test::to_hex;
 
-Bytes reference_ige(const AesKey& key, const AesIgeIv& iv, const Bytes& in,
-                            bool encrypt) {
+Bytes reference_ige(const AesKey& key, const AesIgeIv& iv, const Bytes& in, bool encrypt) {
   AES_KEY k;
   if (encrypt) {
     AES_set_encrypt_key(key.data(), 256, &k);

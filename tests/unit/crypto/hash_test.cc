@@ -128,9 +128,9 @@ TEST(CryptoHash, HmacSha256MatchesOpenSsl) {
     const size_t msg_len = rng() % msg.size();
     Sha256Digest expected;
     unsigned int len = 0;
-    ASSERT_NE(HMAC(EVP_sha256(), key.data(), int(key_len), msg.data(), msg_len, expected.data(),
-                   &len),
-              nullptr);
+    ASSERT_NE(
+        HMAC(EVP_sha256(), key.data(), int(key_len), msg.data(), msg_len, expected.data(), &len),
+        nullptr);
     const ByteView k(key.data(), key_len), m(msg.data(), msg_len);
     ASSERT_EQ(hmac_sha256(k, m), expected) << key_len;
     const size_t cut = msg_len == 0 ? 0 : rng() % msg_len;

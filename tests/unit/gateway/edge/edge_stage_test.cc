@@ -295,8 +295,8 @@ TEST_F(EdgeStageTest, HandshakeThenEncryptedTraffic) {
   uint32_t token = 0;
   mtproto::EncryptOptions enc;
   enc.dir = mtproto::Direction::kClientToServer;
-  ASSERT_TRUE(mtproto::encrypt_message(client.auth_key(), m, packet,
-                                       crypto::secure_random_source(), enc, &token)
+  ASSERT_TRUE(mtproto::encrypt_message(client.auth_key(), m, packet, crypto::secure_random_source(),
+                                       enc, &token)
                   .is_ok());
   feed(packet, true);
   EXPECT_EQ(sink_.quick_acks, std::vector<uint32_t>{token});

@@ -94,9 +94,9 @@ TEST(MtprotoCryptoMessage, RoundTripsBothDirectionsAllSizesAndPaddings) {
         for (auto& b : body) b = uint8_t(rng());
         OutgoingMessage msg{rng(), rng(), uint64_t(rng()) << 32 | 1, 7, body};
         Bytes out;
-        ASSERT_TRUE(
-            encrypt_message(key, msg, out, crypto::secure_random_source(), EncryptOptions{dir, extra})
-                .is_ok());
+        ASSERT_TRUE(encrypt_message(key, msg, out, crypto::secure_random_source(),
+                                    EncryptOptions{dir, extra})
+                        .is_ok());
         // The server must not accept its own (x = 8) messages as client messages.
         const Direction other = dir == Direction::kClientToServer ? Direction::kServerToClient
                                                                   : Direction::kClientToServer;
