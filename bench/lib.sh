@@ -28,9 +28,10 @@ start_echo() {
   echo_port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/echo.out")
 }
 
-# relay_config FILE PORT UPSTREAM_PORT: mtedge in relay mode, one worker (nginx runs one too).
-relay_config() {
-  cat >"$1" <<TOML
+# One worker (nginx runs one too) and one listener on PORT for the two plain transports the
+# load generator speaks here; the caller's heredoc (stdin) adds crypto and backend.
+mtedge_config() {  # file port
+  { cat <<TOML
 [gateway]
 workers = 1
 max_connections = 20000
@@ -38,6 +39,15 @@ max_connections = 20000
 address = "127.0.0.1:$2"
 backlog = 4096
 transports = ["intermediate", "obfuscated"]
+[log]
+level = "warn"
+TOML
+    cat; } >"$1"
+}
+
+# relay_config FILE PORT UPSTREAM_PORT: mtedge in relay mode.
+relay_config() {
+  mtedge_config "$1" "$2" <<TOML
 [crypto]
 edge_decryption = false
 [backend]
@@ -45,21 +55,12 @@ type = "relay"
 [backend.relay]
 upstream = "127.0.0.1:$3"
 upstream_transport = "intermediate"
-[log]
-level = "warn"
 TOML
 }
 
-# terminate_config FILE PORT RSA_KEY: edge decryption + the embedded backend, one worker.
+# terminate_config FILE PORT RSA_KEY: edge decryption + the embedded backend.
 terminate_config() {
-  cat >"$1" <<TOML
-[gateway]
-workers = 1
-max_connections = 20000
-[[listener]]
-address = "127.0.0.1:$2"
-backlog = 4096
-transports = ["intermediate", "obfuscated"]
+  mtedge_config "$1" "$2" <<TOML
 [crypto]
 edge_decryption = true
 rsa_private_keys = ["$3"]
@@ -70,8 +71,6 @@ type = "embedded"
 [backend.embedded]
 advertised_ip = "127.0.0.1"
 advertised_port = $2
-[log]
-level = "warn"
 TOML
 }
 
