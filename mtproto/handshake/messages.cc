@@ -71,7 +71,8 @@ bool equal_ct(const uint8_t* a, const uint8_t* b, size_t n) {
   return diff == 0;
 }
 
-// RSA_PAD (§7.4 item 2). Returns the 192-byte data_with_padding when the hash matches.
+// RSA_PAD (docs/spec/wire-notes.md §7.4 item 2). Returns the 192-byte data_with_padding when
+// the hash matches.
 std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const RsaBlock& c) {
   const uint8_t* aes_encrypted = c.data() + 32;
   Sha256Digest h = sha256(ByteView(aes_encrypted, 224));

@@ -111,7 +111,7 @@ class EmbeddedCase(unittest.TestCase):
     async def connect(self, port, connection, auth_key=None, secret=None):
         """Telethon's stock connect(); `secret` (hex) makes it an MTProxy connection.
         connection_retries=1: Telethon itself fails about one key exchange in 256
-        (real-clients.md), so it may retry once, never more."""
+        (docs/spec/real-clients.md), so it may retry once, never more."""
         session = MemorySession()
         session.set_dc(2, "127.0.0.1", port)
         if auth_key is not None:
@@ -140,7 +140,7 @@ class PaddedPacketCodec(RandomizedIntermediatePacketCodec):
 
 
 class ConnectionTcpPadded(tc.ConnectionTcpIntermediate):
-    """Padded intermediate without MTProxy: Telethon has no stock class (real-clients.md)."""
+    """Padded intermediate without MTProxy: Telethon has no stock class (docs/spec/real-clients.md)."""
     packet_codec = PaddedPacketCodec
 
 
@@ -254,7 +254,7 @@ class AuthKeysSurviveRestart(EmbeddedCase):
             output = self.stop_gateway(gw)
         self.assertIn("created (permanent)", output)
         key_id = AuthKey(key_bytes).key_id
-        # Telethon fails ~1 key exchange in 256 on its side and retries once (real-clients.md):
+        # Telethon fails ~1 key exchange in 256 on its side and retries once (docs/spec/real-clients.md):
         # the key it abandoned stays stored too, so the client's key is one of the stored ones.
         stored = stored_key_ids(self.key_file)
         self.assertIn(key_id, stored)

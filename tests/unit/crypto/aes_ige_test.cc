@@ -73,7 +73,8 @@ TEST(MtprotoCryptoAes, IgeMatchesOpenSslReferenceOnRandomInputs) {
   }
 }
 
-// §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the vector's payload.
+// docs/spec/wire-notes.md §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the
+// vector's payload.
 TEST(MtprotoCryptoAes, IgeWireNotesVector) {
   const Bytes key =
       from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");

@@ -13,7 +13,7 @@ namespace mtedge::mtproto {
 namespace {
 
 // A production Telegram server key as shipped in Telethon 1.25.1; its fingerprint is the first
-// one in the §7.6 resPQ sample (wire A5B7F709355FC30B).
+// one in the docs/spec/wire-notes.md §7.6 resPQ sample (wire A5B7F709355FC30B).
 constexpr std::string_view kTelegramKeyPem =
     "-----BEGIN RSA PUBLIC KEY-----\n"
     "MIIBCgKCAQEAruw2yP/BCcsJliRoW5eBVBVle9dtjJw+OYED160Wybum9SXtBBLX\n"

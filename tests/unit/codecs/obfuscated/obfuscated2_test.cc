@@ -27,7 +27,7 @@ std::array<uint8_t, 64> s31_plain() {
   return p;
 }
 
-// Wire notes §3.1.
+// docs/spec/wire-notes.md §3.1.
 TEST(ObfuscatedVector, KeyDerivationAndWireBytes) {
   auto key = test::test_key();
   ClientInit ci = client_init_from(s31_plain(), TransportKind::kPaddedIntermediate, 2, &key);

@@ -1,5 +1,5 @@
-// MTProto 2.0 encrypted messages: the §6.6 vector both ways, round trips in both directions,
-// and every rejection of §6.4 steps 2-4.
+// MTProto 2.0 encrypted messages: the docs/spec/wire-notes.md §6.6 vector both ways, round
+// trips in both directions, and every rejection of §6.4 steps 2-4.
 #include "mtproto/message/message.h"
 
 #include <gtest/gtest.h>

@@ -109,7 +109,7 @@ TEST(MtprotoTlPrimitives, BytesEncodings) {
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(r.at_end());
   }
-  // §7.6: pq as TL bytes.
+  // docs/spec/wire-notes.md §7.6: pq as TL bytes.
   const Bytes pq_tl = from_hex("08 25 65 95 ED B7 76 67 97 00 00 00");
   TlReader pq(pq_tl);
   EXPECT_EQ(to_hex(pq.read_bytes()), "256595EDB7766797");
