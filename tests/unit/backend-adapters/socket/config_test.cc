@@ -88,6 +88,41 @@ TEST(SocketConfig, ErrorsNameTheKey) {
             std::string::npos);
 }
 
+// An unknown key or a wrong type anywhere in the block names the full key path.
+TEST(SocketConfig, WrongTypesNameTheFullPath) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"endpoints = \"127.0.0.1:1\"",
+       "backend.socket.endpoints: expected a non-empty list of \"host:port\" or Unix socket paths"},
+      {"endpoints = [\"127.0.0.1:1\", 9500]", "backend.socket.endpoints[1]: expected a string"},
+      {"endpoints = [\"127.0.0.1:1\"]\ngateway_id = 1", "backend.socket.gateway_id: expected a string"},
+      {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = \"many\"",
+       "backend.socket.credit_window: expected an integer"},
+      {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0",
+       "backend.socket.credit_window: must be between 1 and 1048576 [value = 0]"},
+      {"endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = \"1.5\"",
+       "backend.socket.handshake_load_factor: expected a number"},
+      {"endpoints = [\"127.0.0.1:1\"]\non_backend_down = true",
+       "backend.socket.on_backend_down: expected \"close\" or a transport error code (-429 or -444)"},
+      {"endpoints = [\"127.0.0.1:1\"]\n[extra]\nx = 1", "backend.socket.extra: unknown key"},
+  };
+  for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;
+}
+
+TEST(SocketConfig, IntegerLoadFactorIsANumber) {
+  auto config = parse("endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = 2");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_DOUBLE_EQ(config->handshake_load_factor, 2.0);
+}
+
+TEST(SocketConfig, CatalogHasEveryKeyWithItsDefault) {
+  config::KeyCatalog catalog = config_keys("backend.socket");
+  EXPECT_EQ(catalog.keys().size(), 11u);
+  EXPECT_EQ(catalog.find("backend.socket.endpoints")->default_toml, "");
+  EXPECT_EQ(catalog.find("backend.socket.on_backend_down")->default_toml, "\"close\"");
+  EXPECT_EQ(catalog.find("backend.socket.handshake_load_factor")->default_toml, "1.25");
+  EXPECT_EQ(catalog.find("backend.socket.max_queued_bytes")->default_toml, "4194304");
+}
+
 TEST(SocketConfig, DownOutcome) {
   auto close = parse("endpoints = [\"127.0.0.1:1\"]\non_backend_down = \"close\"");
   ASSERT_TRUE(close);
