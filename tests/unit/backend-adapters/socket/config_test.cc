@@ -115,12 +115,19 @@ TEST(SocketConfig, IntegerLoadFactorIsANumber) {
 }
 
 TEST(SocketConfig, CatalogHasEveryKeyWithItsDefault) {
-  config::KeyCatalog catalog = config_keys("backend.socket");
-  EXPECT_EQ(catalog.keys().size(), 11u);
-  EXPECT_EQ(catalog.find("backend.socket.endpoints")->default_toml, "");
-  EXPECT_EQ(catalog.find("backend.socket.on_backend_down")->default_toml, "\"close\"");
-  EXPECT_EQ(catalog.find("backend.socket.handshake_load_factor")->default_toml, "1.25");
-  EXPECT_EQ(catalog.find("backend.socket.max_queued_bytes")->default_toml, "4194304");
+  const config::KeyCatalog catalog = config_keys("backend.socket");
+  ASSERT_EQ(catalog.keys().size(), 11u);
+  const std::pair<const char*, const char*> expected[] = {
+      {"endpoints", ""},  // required
+      {"on_backend_down", "\"close\""},
+      {"handshake_load_factor", "1.25"},
+      {"max_queued_bytes", "4194304"},
+  };
+  for (const auto& [key, value] : expected) {
+    const config::KeySpec* spec = catalog.find(std::string("backend.socket.") + key);
+    ASSERT_NE(spec, nullptr) << key;
+    EXPECT_EQ(spec->default_toml, value) << key;
+  }
 }
 
 TEST(SocketConfig, DownOutcome) {

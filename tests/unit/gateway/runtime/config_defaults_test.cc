@@ -172,6 +172,16 @@ std::map<std::string, std::string> scan_doc_defaults(const std::string& text) {
   return defaults;
 }
 
+// The entry for `path` in `map`, or null after a test failure naming `where`.
+template <class Map>
+const typename Map::mapped_type* find_or_fail(const Map& map, const std::string& path,
+                                              const char* where) {
+  auto it = map.find(path);
+  if (it != map.end()) return &it->second;
+  ADD_FAILURE() << path << " is not in " << where;
+  return nullptr;
+}
+
 TEST(ConfigDefaults, CatalogCoversEveryBlock) {
   KeyCatalog catalog = builtin_catalog();
   for (const char* path : {"gateway.workers", "listener.backlog", "listener.tls", "crypto.dc_id",
@@ -192,18 +202,13 @@ TEST(ConfigDefaults, ShippedConfigShowsEveryKeyWithItsDefault) {
   const std::map<std::string, ConfEntry> conf = scan_conf(read_file("conf/mtedge.toml"));
   std::set<std::string> overridden;
   for (const KeySpec& key : catalog.keys()) {
-    SCOPED_TRACE(key.path);
-    auto it = conf.find(key.path);
-    if (it == conf.end()) {
-      ADD_FAILURE() << "not in conf/mtedge.toml";
-      continue;
-    }
-    const ConfEntry& entry = it->second;
-    if (key.default_toml.empty() || entry.value.empty()) continue;  // no fixed default
+    const ConfEntry* found = find_or_fail(conf, key.path, "conf/mtedge.toml");
+    if (!found || key.default_toml.empty() || found->value.empty()) continue;  // no fixed default
+    const ConfEntry& entry = *found;
     if (same_value(entry.value, key.default_toml)) continue;
     // Another value: only with a comment that gives the default.
     EXPECT_NE(entry.comment.find("Default: " + key.default_toml), std::string::npos)
-        << "conf/mtedge.toml writes " << entry.value << ", the default is " << key.default_toml
+        << key.path << ": conf/mtedge.toml writes " << entry.value << ", the default is " << key.default_toml
         << ", and the comment above does not say `Default: " << key.default_toml << "`";
     if (!entry.commented) overridden.insert(key.path);
   }
@@ -220,15 +225,10 @@ TEST(ConfigDefaults, DocsShowEveryKeyWithItsDefault) {
     }
   }
   for (const KeySpec& key : catalog.keys()) {
-    SCOPED_TRACE(key.path);
-    auto it = docs.find(key.path);
-    if (it == docs.end()) {
-      ADD_FAILURE() << "no row in the docs' key tables";
-      continue;
-    }
-    if (key.default_toml.empty()) continue;  // no fixed default
-    EXPECT_TRUE(same_value(it->second, key.default_toml))
-        << "the docs say " << it->second << ", the default is " << key.default_toml;
+    const std::string* documented = find_or_fail(docs, key.path, "the docs' key tables");
+    if (!documented || key.default_toml.empty()) continue;  // no fixed default
+    EXPECT_TRUE(same_value(*documented, key.default_toml))
+        << key.path << ": the docs say " << *documented << ", the default is " << key.default_toml;
   }
   for (const auto& [path, value] : docs) {
     EXPECT_NE(catalog.find(path), nullptr) << path << " is documented but no reader knows it";

@@ -561,57 +561,58 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
   }
 }
 
+// The warnings of a config that must be valid.
+std::vector<std::string> warnings_of(const Result<Config>& r) {
+  EXPECT_TRUE(r.is_ok()) << r.message();
+  return r.is_ok() ? r->warnings : std::vector<std::string>{"<invalid config>"};
+}
+
 TEST(GatewayConfig, ReplayWindowShorterThanTlsWindowWarns) {
   const std::string ee = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d";
   const std::string fake_tls = "transports = [\"fake-tls\"]\nsecrets = [{ label = \"t\", secret = \"" +
                                ee + "\" }]";
-  Result<Config> r = parse("[gateway]\nreplay_window_seconds = 700\n" + with_listener(fake_tls));
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  ASSERT_EQ(r->warnings.size(), 1u);
-  EXPECT_EQ(r->warnings[0].rfind("gateway.replay_window_seconds (700) is shorter than "
-                                 "gateway.tls_max_past_seconds + gateway.tls_max_future_seconds "
-                                 "(720)",
-                                 0),
+  std::vector<std::string> warnings =
+      warnings_of(parse("[gateway]\nreplay_window_seconds = 700\n" + with_listener(fake_tls)));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("gateway.replay_window_seconds (700) is shorter than "
+                              "gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (720)",
+                              0),
             0u)
-      << r->warnings[0];
+      << warnings[0];
   // Covering the window, or no fake-TLS on any listener: nothing to say.
-  r = parse("[gateway]\nreplay_window_seconds = 720\n" + with_listener(fake_tls));
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_TRUE(r->warnings.empty());
-  r = parse("[gateway]\nreplay_window_seconds = 10\n" + with_listener(""));
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_TRUE(r->warnings.empty());
+  EXPECT_TRUE(
+      warnings_of(parse("[gateway]\nreplay_window_seconds = 720\n" + with_listener(fake_tls)))
+          .empty());
+  EXPECT_TRUE(
+      warnings_of(parse("[gateway]\nreplay_window_seconds = 10\n" + with_listener(""))).empty());
 }
 
 TEST(GatewayConfig, HttpMaxWaitNotAboveTheBackendsLongPollWarns) {
   backend::AdapterRegistry registry;
   register_builtin_adapters(registry);
   if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
-  auto config_with = [](const std::string& wait, const std::string& transports) {
-    return "[gateway]\nhttp_max_wait_ms = " + wait +
-           "\n[[listener]]\naddress = \"127.0.0.1:8888\"\ntransports = " + transports +
-           "\n[crypto]\nedge_decryption = true\nrsa_private_keys = [\"" MTEDGE_VECTORS_DIR
-           "/test_rsa_2048.pem\"]\n[backend]\ntype = \"embedded\"\n";
+  auto embedded_with = [&](const std::string& wait, const std::string& transports) {
+    return warnings_of(parse_config(
+        "[gateway]\nhttp_max_wait_ms = " + wait +
+            "\n[[listener]]\naddress = \"127.0.0.1:8888\"\ntransports = " + transports +
+            "\n[crypto]\nedge_decryption = true\nrsa_private_keys = [\"" MTEDGE_VECTORS_DIR
+            "/test_rsa_2048.pem\"]\n[backend]\ntype = \"embedded\"\n",
+        registry));
   };
-  Result<Config> r = parse_config(config_with("25000", "[\"http\"]"), registry);
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  ASSERT_EQ(r->warnings.size(), 1u);
-  EXPECT_EQ(r->warnings[0].rfind("gateway.http_max_wait_ms (25000) is not above backend "
-                                 "\"embedded\"'s own long poll (25000 ms)",
-                                 0),
+  std::vector<std::string> warnings = embedded_with("25000", "[\"http\"]");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("gateway.http_max_wait_ms (25000) is not above backend "
+                              "\"embedded\"'s own long poll (25000 ms)",
+                              0),
             0u)
-      << r->warnings[0];
-  r = parse_config(config_with("25001", "[\"http\"]"), registry);
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_TRUE(r->warnings.empty());
+      << warnings[0];
+  EXPECT_TRUE(embedded_with("25001", "[\"http\"]").empty());
   // No listener serves MTProto over HTTP: the bound never applies.
-  r = parse_config(config_with("1000", "[\"abridged\"]"), registry);
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_TRUE(r->warnings.empty());
+  EXPECT_TRUE(embedded_with("1000", "[\"abridged\"]").empty());
   // A backend without long polls of its own (the test one) never warns.
-  r = parse("[gateway]\nhttp_max_wait_ms = 1000\n" + with_listener("transports = [\"http\"]"));
-  ASSERT_TRUE(r.is_ok()) << r.message();
-  EXPECT_TRUE(r->warnings.empty());
+  EXPECT_TRUE(warnings_of(parse("[gateway]\nhttp_max_wait_ms = 1000\n" +
+                                with_listener("transports = [\"http\"]")))
+                  .empty());
 }
 
 TEST(GatewayConfig, MissingFile) {
