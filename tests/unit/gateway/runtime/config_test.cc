@@ -520,7 +520,10 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
        "listener[1].transports[1]: expected a string"},
       {"relay", listeners + "secrets = [{ label = \"a\", secret = 1 }]\n" + relay,
        "listener[1].secrets[0].secret: expected a string"},
-      {"relay", listeners + "secrets = [{ label = \"a\", colour = 1 }]\n" + relay,
+      {"relay", listeners +
+                    "secrets = [{ label = \"a\", secret = \"0123456789abcdef0123456789abcdef\", "
+                    "colour = 1 }]\n" +
+                    relay,
        "listener[1].secrets[0].colour: unknown key"},
       {"relay", listeners + "secrets = [\"0123\"]\n" + relay,
        "listener[1].secrets[0]: expected a table"},
