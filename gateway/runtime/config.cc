@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -463,39 +462,24 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
 }  // namespace
 
 KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
-  // Each reader runs over an absent table: every key keeps (and records) its default. The
-  // errors this raises (a listener without address) do not stop the recording.
+  // Each reader runs over an absent table, so every key keeps (and records) its default. The
+  // errors this raises (a listener without an address) do not stop the recording.
   KeyCatalog catalog;
-  auto record = [&](auto parse) {
-    Status status;
-    parse(status);
-  };
-  record([&](Status& status) {
-    GatewaySettings g;
-    parse_gateway(nullptr, g, status, &catalog);
-  });
-  record([&](Status& status) {
-    ListenerConfig l;
-    parse_listener(nullptr, 0, l, status, &catalog);
-  });
-  record([&](Status& status) {
-    CryptoConfig c;
-    parse_crypto(nullptr, c, status, &catalog);
-  });
-  record([&](Status& status) {
-    Section(nullptr, "backend", status, &catalog).note("type", "");  // required
-  });
+  Status ignored;
+  GatewaySettings gateway;
+  parse_gateway(nullptr, gateway, ignored, &catalog);
+  ListenerConfig listener;
+  parse_listener(nullptr, 0, listener, ignored = Status::ok(), &catalog);
+  CryptoConfig crypto;
+  parse_crypto(nullptr, crypto, ignored = Status::ok(), &catalog);
+  Section(nullptr, "backend", ignored, &catalog).note("type", "");  // required
   for (const std::string& name : registry.names()) {
     catalog.append(registry.make(name)->config_keys("backend." + name));
   }
-  record([&](Status& status) {
-    AdminConfig admin;
-    parse_admin(nullptr, admin, status, &catalog);
-  });
-  record([&](Status& status) {
-    LogConfig log;
-    parse_log(nullptr, log, status, &catalog);
-  });
+  AdminConfig admin;
+  parse_admin(nullptr, admin, ignored = Status::ok(), &catalog);
+  LogConfig log;
+  parse_log(nullptr, log, ignored = Status::ok(), &catalog);
   return catalog;
 }
 
