@@ -38,8 +38,12 @@ void KeyCatalog::append(const KeyCatalog& other) {
   for (const KeySpec& key : other.keys_) add(key);
 }
 
-std::string toml_text(int64_t value) { return std::to_string(value); }
-std::string toml_text(bool value) { return value ? "true" : "false"; }
+std::string toml_text(int64_t value) {
+  return std::to_string(value);
+}
+std::string toml_text(bool value) {
+  return value ? "true" : "false";
+}
 std::string toml_text(double value) {
   std::string text = fmt::format("{}", value);
   if (text.find_first_of(".en") == std::string::npos) text += ".0";  // a float, not an integer

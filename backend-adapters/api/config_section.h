@@ -96,8 +96,7 @@ class Section {
               const std::array<std::string_view, N>& allowed) {
     one_of(key, out, std::vector<std::string_view>(allowed.begin(), allowed.end()));
   }
-  void one_of(std::string_view key, std::string& out,
-              const std::vector<std::string_view>& allowed);
+  void one_of(std::string_view key, std::string& out, const std::vector<std::string_view>& allowed);
 
   // A nested table at `key` as a Section sharing this one's status and catalog; an absent
   // key gives a Section over nothing, a value of another type fails "expected a table".

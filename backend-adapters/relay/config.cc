@@ -50,8 +50,9 @@ void read_transport(Section& s, UpstreamTransport& out) {
     }
   }
   // obfuscated2 is not a framing: see upstream_obfuscated.
-  s.fail("upstream_transport",
-         fmt::format("unknown transport \"{}\" (one of abridged, intermediate, padded, full)", name));
+  s.fail(
+      "upstream_transport",
+      fmt::format("unknown transport \"{}\" (one of abridged, intermediate, padded, full)", name));
 }
 
 // [backend.relay.dc]: "dc id" = "host:port".

@@ -97,7 +97,8 @@ std::map<std::string, ConfEntry> scan_conf(const std::string& text) {
       entries.emplace(section, ConfEntry{"", commented, comment});
       comment.clear();
     } else if (std::regex_match(body, match, kKey)) {
-      entries.emplace(section + "." + match[1].str(), ConfEntry{match[2].str(), commented, comment});
+      entries.emplace(section + "." + match[1].str(),
+                      ConfEntry{match[2].str(), commented, comment});
       comment.clear();
     } else {
       comment += body + "\n";
@@ -208,8 +209,9 @@ TEST(ConfigDefaults, ShippedConfigShowsEveryKeyWithItsDefault) {
     if (same_value(entry.value, key.default_toml)) continue;
     // Another value: only with a comment that gives the default.
     EXPECT_NE(entry.comment.find("Default: " + key.default_toml), std::string::npos)
-        << key.path << ": conf/mtedge.toml writes " << entry.value << ", the default is " << key.default_toml
-        << ", and the comment above does not say `Default: " << key.default_toml << "`";
+        << key.path << ": conf/mtedge.toml writes " << entry.value << ", the default is "
+        << key.default_toml << ", and the comment above does not say `Default: " << key.default_toml
+        << "`";
     if (!entry.commented) overridden.insert(key.path);
   }
   EXPECT_EQ(overridden, kOverriddenInConf);

@@ -570,18 +570,20 @@ std::vector<std::string> warnings_of(const Result<Config>& r) {
   return r.is_ok() ? r->warnings : std::vector<std::string>{"<invalid config>"};
 }
 
+// Exactly one warning, starting with `start`.
+void expect_one_warning(const std::vector<std::string>& warnings, const std::string& start) {
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind(start, 0), 0u) << warnings[0];
+}
+
 TEST(GatewayConfig, ReplayWindowShorterThanTlsWindowWarns) {
   const std::string ee = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d";
   const std::string fake_tls = "transports = [\"fake-tls\"]\nsecrets = [{ label = \"t\", secret = \"" +
                                ee + "\" }]";
-  std::vector<std::string> warnings =
-      warnings_of(parse("[gateway]\nreplay_window_seconds = 700\n" + with_listener(fake_tls)));
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0].rfind("gateway.replay_window_seconds (700) is shorter than "
-                              "gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (720)",
-                              0),
-            0u)
-      << warnings[0];
+  expect_one_warning(
+      warnings_of(parse("[gateway]\nreplay_window_seconds = 700\n" + with_listener(fake_tls))),
+      "gateway.replay_window_seconds (700) is shorter than "
+      "gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (720)");
   // Covering the window, or no fake-TLS on any listener: nothing to say.
   EXPECT_TRUE(
       warnings_of(parse("[gateway]\nreplay_window_seconds = 720\n" + with_listener(fake_tls)))
@@ -602,13 +604,9 @@ TEST(GatewayConfig, HttpMaxWaitNotAboveTheBackendsLongPollWarns) {
             "/test_rsa_2048.pem\"]\n[backend]\ntype = \"embedded\"\n",
         registry));
   };
-  std::vector<std::string> warnings = embedded_with("25000", "[\"http\"]");
-  ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(warnings[0].rfind("gateway.http_max_wait_ms (25000) is not above backend "
-                              "\"embedded\"'s own long poll (25000 ms)",
-                              0),
-            0u)
-      << warnings[0];
+  expect_one_warning(embedded_with("25000", "[\"http\"]"),
+                     "gateway.http_max_wait_ms (25000) is not above backend "
+                     "\"embedded\"'s own long poll (25000 ms)");
   EXPECT_TRUE(embedded_with("25001", "[\"http\"]").empty());
   // No listener serves MTProto over HTTP: the bound never applies.
   EXPECT_TRUE(embedded_with("1000", "[\"abridged\"]").empty());
