@@ -35,7 +35,9 @@ config::KeyCatalog EmbeddedFactory::config_keys(std::string_view path) const {
   return embedded::config_keys(path);
 }
 
-std::optional<uint32_t> EmbeddedFactory::http_long_poll_ms() const { return kMaxHttpWaitMs; }
+std::optional<uint32_t> EmbeddedFactory::http_long_poll_ms() const {
+  return kMaxHttpWaitMs;
+}
 
 std::unique_ptr<BackendAdapter> EmbeddedFactory::create(const AdapterContext& context) {
   if (!service_) {

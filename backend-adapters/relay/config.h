@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "backend-adapters/api/config_section.h"
-#include "codecs/core/framer.h"
 #include "base/status.h"
+#include "codecs/core/framer.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {

@@ -252,8 +252,7 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
   Section s(table, "crypto", status, catalog);
   s.boolean("edge_decryption", c.edge_decryption);
   s.note("rsa_private_keys", "");  // required with edge_decryption
-  if (const toml::array* arr =
-          s.array("rsa_private_keys", "expected an array of PEM file paths")) {
+  if (const toml::array* arr = s.array("rsa_private_keys", "expected an array of PEM file paths")) {
     for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
       auto path = (*arr)[i].value_exact<std::string>();
       if (!path || path->empty()) {
@@ -391,8 +390,8 @@ std::vector<std::string> find_warnings(const Config& config,
   if (long_poll && g.http_max_wait_ms <= *long_poll &&
       any_listener([](const ListenerConfig& l) { return l.serve_http_api; })) {
     warnings.push_back("gateway.http_max_wait_ms (" + std::to_string(g.http_max_wait_ms) +
-                       ") is not above backend \"" + config.backend_type +
-                       "\"'s own long poll (" + std::to_string(*long_poll) +
+                       ") is not above backend \"" + config.backend_type + "\"'s own long poll (" +
+                       std::to_string(*long_poll) +
                        " ms): held HTTP requests are answered with an empty body before the "
                        "backend answers them");
   }

@@ -21,8 +21,8 @@
 #include "base/status.h"
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/secret.h"
-#include "gateway/runtime/address.h"
 #include "crypto/rsa.h"
+#include "gateway/runtime/address.h"
 
 namespace mtedge::backend {
 class AdapterRegistry;

@@ -57,7 +57,8 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
     const char* message;
   } cases[] = {
       {"bogus = 1", "backend.embedded.bogus: unknown key"},
-      {"advertised_port = 0", "backend.embedded.advertised_port: must be between 1 and 65535 [value = 0]"},
+      {"advertised_port = 0",
+       "backend.embedded.advertised_port: must be between 1 and 65535 [value = 0]"},
       {"advertised_ip = \"example.com\"",
        "backend.embedded.advertised_ip: \"example.com\" is not an IPv4 or IPv6 literal"},
       {"advertised_ip = 5", "backend.embedded.advertised_ip: expected a string"},

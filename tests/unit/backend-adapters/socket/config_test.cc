@@ -94,7 +94,8 @@ TEST(SocketConfig, WrongTypesNameTheFullPath) {
       {"endpoints = \"127.0.0.1:1\"",
        "backend.socket.endpoints: expected a non-empty list of \"host:port\" or Unix socket paths"},
       {"endpoints = [\"127.0.0.1:1\", 9500]", "backend.socket.endpoints[1]: expected a string"},
-      {"endpoints = [\"127.0.0.1:1\"]\ngateway_id = 1", "backend.socket.gateway_id: expected a string"},
+      {"endpoints = [\"127.0.0.1:1\"]\ngateway_id = 1",
+       "backend.socket.gateway_id: expected a string"},
       {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = \"many\"",
        "backend.socket.credit_window: expected an integer"},
       {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0",
@@ -102,7 +103,8 @@ TEST(SocketConfig, WrongTypesNameTheFullPath) {
       {"endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = \"1.5\"",
        "backend.socket.handshake_load_factor: expected a number"},
       {"endpoints = [\"127.0.0.1:1\"]\non_backend_down = true",
-       "backend.socket.on_backend_down: expected \"close\" or a transport error code (-429 or -444)"},
+       "backend.socket.on_backend_down: expected \"close\" or a transport error code (-429 or "
+       "-444)"},
       {"endpoints = [\"127.0.0.1:1\"]\n[extra]\nx = 1", "backend.socket.extra: unknown key"},
   };
   for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;

@@ -499,7 +499,8 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
   register_builtin_adapters(registry);
   const std::string listeners =
       "[[listener]]\naddress = \"127.0.0.1:1\"\n[[listener]]\naddress = \"127.0.0.1:2\"\n";
-  const std::string relay = "[backend]\ntype = \"relay\"\n[backend.relay]\nupstream = \"127.0.0.1:3\"\n";
+  const std::string relay =
+      "[backend]\ntype = \"relay\"\n[backend.relay]\nupstream = \"127.0.0.1:3\"\n";
   const std::string socket =
       "[backend]\ntype = \"socket\"\n[backend.socket]\nendpoints = [\"127.0.0.1:4\"]\n";
   const std::string embedded =
@@ -520,10 +521,11 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
        "listener[1].transports[1]: expected a string"},
       {"relay", listeners + "secrets = [{ label = \"a\", secret = 1 }]\n" + relay,
        "listener[1].secrets[0].secret: expected a string"},
-      {"relay", listeners +
-                    "secrets = [{ label = \"a\", secret = \"0123456789abcdef0123456789abcdef\", "
-                    "colour = 1 }]\n" +
-                    relay,
+      {"relay",
+       listeners +
+           "secrets = [{ label = \"a\", secret = \"0123456789abcdef0123456789abcdef\", "
+           "colour = 1 }]\n" +
+           relay,
        "listener[1].secrets[0].colour: unknown key"},
       {"relay", listeners + "secrets = [\"0123\"]\n" + relay,
        "listener[1].secrets[0]: expected a table"},
@@ -538,12 +540,14 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
       {"relay", listeners + relay + "[backend.relay.dc]\n\"2\" = 443\n",
        "backend.relay.dc.2: expected a string"},
       {"relay", listeners + relay + "[backend.relay.dc]\nmain = \"127.0.0.1:5\"\n",
-       "backend.relay.dc.main: key must be a non-zero signed DC id (e.g. \"2\", \"-2\", \"10002\")"},
+       "backend.relay.dc.main: key must be a non-zero signed DC id (e.g. \"2\", \"-2\", "
+       "\"10002\")"},
       {"relay", listeners + "[backend]\ntype = 1\n", "backend.type: expected a string"},
       {"relay", listeners + relay + "[backend.colour]\nx = 1\n", "backend.colour: unknown key"},
       {"socket", listeners + socket + "colour = 1\n", "backend.socket.colour: unknown key"},
-      {"socket", listeners + "[backend]\ntype = \"socket\"\n[backend.socket]\nendpoints = "
-                             "[\"127.0.0.1:4\", 5]\n",
+      {"socket",
+       listeners + "[backend]\ntype = \"socket\"\n[backend.socket]\nendpoints = "
+                   "[\"127.0.0.1:4\", 5]\n",
        "backend.socket.endpoints[1]: expected a string"},
       {"socket", listeners + socket + "credit_window = 1.5\n",
        "backend.socket.credit_window: expected an integer"},
@@ -551,7 +555,8 @@ TEST(GatewayConfig, EveryBlockNamesTheFullKeyPath) {
       {"embedded", listeners + embedded + "advertised_port = \"443\"\n",
        "backend.embedded.advertised_port: expected an integer"},
       {"relay", listeners + relay + "[admin]\nport = 9090\n", "admin.port: unknown key"},
-      {"relay", listeners + relay + "[admin]\naddress = 9090\n", "admin.address: expected a string"},
+      {"relay", listeners + relay + "[admin]\naddress = 9090\n",
+       "admin.address: expected a string"},
       {"relay", listeners + relay + "[log]\nfile = \"x\"\n", "log.file: unknown key"},
       {"relay", listeners + relay + "[log]\nlevel = 3\n", "log.level: expected a string"},
   };
@@ -578,8 +583,8 @@ void expect_one_warning(const std::vector<std::string>& warnings, const std::str
 
 TEST(GatewayConfig, ReplayWindowShorterThanTlsWindowWarns) {
   const std::string ee = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d";
-  const std::string fake_tls = "transports = [\"fake-tls\"]\nsecrets = [{ label = \"t\", secret = \"" +
-                               ee + "\" }]";
+  const std::string fake_tls =
+      "transports = [\"fake-tls\"]\nsecrets = [{ label = \"t\", secret = \"" + ee + "\" }]";
   expect_one_warning(
       warnings_of(parse("[gateway]\nreplay_window_seconds = 700\n" + with_listener(fake_tls))),
       "gateway.replay_window_seconds (700) is shorter than "
