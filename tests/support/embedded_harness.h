@@ -117,6 +117,14 @@ inline Bytes ids_body(uint32_t constructor, const std::vector<int64_t>& msg_ids)
   for (int64_t id : msg_ids) w.write_int64(id);
   return b;
 }
+// A constructor and one long: rpc_drop_answer, destroy_session.
+inline Bytes id_body(uint32_t constructor, int64_t id) {
+  Bytes b;
+  TlWriter w(b);
+  w.write_uint32(constructor);
+  w.write_int64(id);
+  return b;
+}
 inline Bytes u32_body(uint32_t constructor) {
   Bytes b;
   TlWriter w(b);
@@ -275,6 +283,12 @@ class EmbeddedTest : public ::testing::Test {
     ASSERT_EQ(replies[1].constructor(), ids::kPong);
     // Acknowledge new_session_created so it is not resent later.
     send(conn, c, ids_body(ids::kMsgsAck, {replies[0].msg_id}), false);
+  }
+  // A connection on `worker` with `c`'s session started on it.
+  ConnId open_session(TestClient& c, unsigned worker = 0, uint64_t serial = 1) {
+    ConnId conn = open(worker, serial);
+    start_session(conn, c);
+    return conn;
   }
   SessionService& service() { return *factory_.service(); }
 
