@@ -94,12 +94,16 @@ struct TestClient {
 };
 
 // Bodies.
-inline Bytes ping_body(int64_t ping_id) {
+// A constructor and one long: ping, rpc_drop_answer, destroy_session.
+inline Bytes id_body(uint32_t constructor, int64_t id) {
   Bytes b;
   TlWriter w(b);
-  w.write_uint32(ids::kPing);
-  w.write_int64(ping_id);
+  w.write_uint32(constructor);
+  w.write_int64(id);
   return b;
+}
+inline Bytes ping_body(int64_t ping_id) {
+  return id_body(ids::kPing, ping_id);
 }
 inline Bytes ping_delay_body(int64_t ping_id, int32_t delay) {
   Bytes b;
@@ -115,14 +119,6 @@ inline Bytes ids_body(uint32_t constructor, const std::vector<int64_t>& msg_ids)
   w.write_uint32(constructor);
   w.write_vector_header(uint32_t(msg_ids.size()));
   for (int64_t id : msg_ids) w.write_int64(id);
-  return b;
-}
-// A constructor and one long: rpc_drop_answer, destroy_session.
-inline Bytes id_body(uint32_t constructor, int64_t id) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(constructor);
-  w.write_int64(id);
   return b;
 }
 inline Bytes u32_body(uint32_t constructor) {
