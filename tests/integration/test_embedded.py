@@ -124,6 +124,22 @@ class EmbeddedCase(unittest.TestCase):
         self.assertTrue(client.is_connected())
         return client
 
+    def check_client(self, port, connection, secret=None):
+        """A Telethon client on `port` connects (a new auth key), passes check_api and
+        disconnects; the key it derived is the one mtedge stored (and persisted). Returns
+        the key's bytes."""
+        async def scenario():
+            client = await self.connect(port, connection, secret=secret)
+            try:
+                await self.check_api(client)
+                return client.session.auth_key
+            finally:
+                await client.disconnect()
+
+        key = run(scenario())
+        self.assertIn(key.key_id, stored_key_ids(self.key_file))
+        return key.key
+
     async def check_api(self, client):
         config = await client(GetConfigRequest())
         self.assertEqual(config.this_dc, 2)
@@ -177,17 +193,7 @@ class TelethonOverEveryTransport(EmbeddedCase):
         self.assertTrue(self.gw.alive(), "mtedge died")
 
     def check_transport(self, connection, secret=None):
-        async def scenario():
-            client = await self.connect(self.port, connection, secret=secret)
-            try:
-                await self.check_api(client)
-                return client.session.auth_key.key_id
-            finally:
-                await client.disconnect()
-
-        key_id = run(scenario())
-        # The key Telethon derived is the one mtedge stored (and persisted).
-        self.assertIn(key_id, stored_key_ids(self.key_file))
+        self.check_client(self.port, connection, secret=secret)
 
     def test_full(self):
         self.check_transport(tc.ConnectionTcpFull)
@@ -241,15 +247,7 @@ class AuthKeysSurviveRestart(EmbeddedCase):
     def test_key_survives_restart(self):
         gw = self.start_gateway()
         try:
-            async def first():
-                client = await self.connect(gw.port, tc.ConnectionTcpIntermediate)
-                try:
-                    await self.check_api(client)
-                    return client.session.auth_key.key
-                finally:
-                    await client.disconnect()
-
-            key_bytes = run(first())
+            key_bytes = self.check_client(gw.port, tc.ConnectionTcpIntermediate)
         finally:
             output = self.stop_gateway(gw)
         self.assertIn("created (permanent)", output)

@@ -9,13 +9,15 @@
 #include <random>
 
 #include "crypto/hash.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 Bytes reference_ige(const AesKey256& key, const AesIgeIv& iv, const Bytes& in,
                             bool encrypt) {
@@ -80,8 +82,8 @@ TEST(MtprotoCryptoAes, IgeWireNotesVector) {
       from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
   const Bytes iv =
       from_hex("E4C0260C7869DEEE68C3F9DE30B380559132D512A0B84DDD1077C15FD1C8624B");
-  const Bytes plain = from_hex(test::kPlaintextHex);
-  const Bytes payload = from_hex(test::kPayloadHex);
+  const Bytes plain = from_hex(mtedge::test::kPlaintextHex);
+  const Bytes payload = from_hex(mtedge::test::kPayloadHex);
   const Bytes cipher(payload.begin() + 24, payload.end());
   ASSERT_EQ(plain.size(), cipher.size());
   for (AesImpl impl : impls()) {

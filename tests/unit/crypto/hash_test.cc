@@ -5,13 +5,14 @@
 #include <random>
 
 #include "crypto/sha256_ni.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 TEST(MtprotoCryptoHash, Sha1KnownAnswers) {
   EXPECT_EQ(to_hex(sha1(as_bytes("abc"))), "A9993E364706816ABA3E25717850C26C9CD0D89D");

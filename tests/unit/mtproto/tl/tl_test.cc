@@ -6,13 +6,14 @@
 
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 // One of everything, written in a fixed order.
 Bytes sample_object() {
