@@ -44,7 +44,8 @@ void set_counters(benchmark::State& state, size_t size) {
   state.SetItemsProcessed(int64_t(state.iterations()));
 }
 
-// Client->server message: msg_key check, KDF, IGE decrypt in place, all §6.4 checks.
+// Client->server message: msg_key check, KDF, IGE decrypt in place, all the checks of
+// docs/spec/wire-notes.md §6.4.
 void BM_DecryptVerify(benchmark::State& state) {
   const size_t size = size_t(state.range(0));
   const Bytes body(body_for(size), 0x11);

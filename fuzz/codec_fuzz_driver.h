@@ -11,25 +11,21 @@
 
 #include "codecs/core/frame_reader.h"
 #include "codecs/detector/detector.h"
+#include "tests/support/split_feed.h"
 
 namespace mtedge::codecs::fuzz {
 
-// Feeds `data` in chunks whose sizes derive from `split` (0 = one chunk).
+// Feeds `data` in reads cut by the split byte (tests/support/split_feed.h: 0 = one read),
+// each read a buffer of its own as from a socket.
 inline CodecError feed_split(FrameReader& reader, FrameSink& sink, const uint8_t* data, size_t size,
                              uint8_t split) {
-  uint32_t state = split;
-  size_t pos = 0;
   CodecError error = CodecError::kNone;
-  while (pos < size && error == CodecError::kNone) {
-    size_t n = size - pos;
-    if (split != 0) {
-      state = state * 1103515245u + 12345u;
-      n = std::min<size_t>(n, 1 + (state >> 16) % (size_t(split) + 1));
-    }
-    Bytes chunk(data + pos, data + pos + n);  // a read buffer of its own, as from a socket
-    pos += n;
-    error = reader.feed(chunk, sink);
-  }
+  mtedge::test::feed_copied_pieces(ByteView(data, size),
+                                   mtedge::test::split_sizes_from_byte(size, split),
+                                   [&](MutableByteView piece) {
+                                     error = reader.feed(piece, sink);
+                                     return error == CodecError::kNone;
+                                   });
   return error;
 }
 

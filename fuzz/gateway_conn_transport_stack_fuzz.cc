@@ -18,6 +18,7 @@
 #include "codecs/obfuscated/secret.h"
 #include "codecs/websocket/ws_stream_stage.h"
 #include "gateway/conn/secure_accept.h"
+#include "tests/support/split_feed.h"
 
 using namespace mtedge;
 using namespace mtedge::codecs;
@@ -72,15 +73,11 @@ class HttpSink final : public http::RequestSink {
   bool upgraded = false;
 };
 
+// The reads a socket would deliver, cut by the split byte (tests/support/split_feed.h).
 std::vector<Bytes> split_reads(const uint8_t* data, size_t size, uint8_t split) {
   std::vector<Bytes> reads;
-  uint32_t state = split;
-  for (size_t pos = 0; pos < size;) {
-    size_t n = size - pos;
-    if (split != 0) {
-      state = state * 1103515245u + 12345u;
-      n = std::min<size_t>(n, 1 + (state >> 16) % (size_t(split) + 1));
-    }
+  size_t pos = 0;
+  for (size_t n : mtedge::test::split_sizes_from_byte(size, split)) {
     reads.emplace_back(data + pos, data + pos + n);
     pos += n;
   }

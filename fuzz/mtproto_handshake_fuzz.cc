@@ -7,13 +7,15 @@
 #include <cstring>
 #include <string>
 
-#include "mtproto/auth_keys/memory_auth_key_store.h"
 #include "crypto/bignum.h"
+#include "mtproto/auth_keys/memory_auth_key_store.h"
 #include "mtproto/handshake/handshake_client.h"
 #include "mtproto/handshake/handshake_server.h"
 #include "mtproto/handshake/unencrypted.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
+#include "tests/support/keys.h"
+#include "tests/support/vectors.h"
 
 using namespace mtedge;
 using namespace mtedge::mtproto;
@@ -22,8 +24,8 @@ namespace {
 
 std::shared_ptr<HandshakeContext> context() {
   static std::shared_ptr<HandshakeContext> ctx = [] {
-    auto key = crypto::RsaPrivateKey::from_pem_file(std::string(MTEDGE_VECTORS_DIR) +
-                                                    "/test_rsa_2048.pem");
+    auto key = crypto::RsaPrivateKey::from_pem_file(
+        mtedge::test::vector_path(mtedge::test::kTestRsaKeyFile));
     if (!key) abort();
     auto store = MemoryAuthKeyStore::open({});
     HandshakeConfig cfg;

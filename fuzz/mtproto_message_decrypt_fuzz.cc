@@ -12,27 +12,15 @@
 #include "crypto/aes_ige.h"
 #include "mtproto/keys/kdf.h"
 #include "mtproto/message/message.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mm = mtedge::mtproto;
 
 namespace {
 
 const mm::AuthKey& fixed_key() {
-  static const mm::AuthKey key = [] {
-    static const char kHex[] =
-        "ACA2547BAA3B4B3E6AD9129ADEE796042FC4ACAAABA40DCE7A1196640595829E2BA85C5E68E5D2B7B713B287"
-        "20CCD0E65DA3B80CD8A9282BDE895755B924F4CBBCED119DEE057D3066D7095C25771A53D9AD6EC3464EE0E7"
-        "FE1A4D9851F17B6CC7D6E636E0BDEA7D66153CF37005835A528E65673C1F5ADAA27465964BA89AA6FD045108"
-        "B25B1DC9AB2D979864858C9EACBFA4A399CDBF2154D2CC6743C5CAA40683343D80A36C7F1289DC5AC5EE585DEA"
-        "1E1CD296444EA6CD8F6C3564B2D355B310A3C02608EEA5EC36D38E941BF811489AB7A24C069E44FF54714CB4A4"
-        "5EEE2F310FDDC0A1B08BD3DFF8801E27C8508EFD7AD51EF3C13EF1D9A02EE4601741";
-    std::array<uint8_t, 256> raw{};
-    for (size_t i = 0; i < 256; ++i) {
-      auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'A' + 10; };
-      raw[i] = uint8_t(nib(kHex[2 * i]) << 4 | nib(kHex[2 * i + 1]));
-    }
-    return mm::AuthKey(raw);
-  }();
+  static const mm::AuthKey key(mtedge::test::hex_array<256>(mtedge::test::kAuthKeyHex));
   return key;
 }
 

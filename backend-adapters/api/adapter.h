@@ -1,4 +1,4 @@
-// The BackendAdapter contract (DESIGN.md §3).
+// The BackendAdapter contract (docs/architecture.md "What plugs in where").
 //
 // Threading: the gateway creates one adapter instance per worker thread and calls it only
 // on that worker's loop. The adapter answers through the worker's GatewaySink, also only on

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "backend-adapters/api/adapter.h"
+#include "backend-adapters/api/config_section.h"
 #include "base/status.h"
 
 namespace mtedge::backend {
@@ -40,6 +41,14 @@ class AdapterFactory {
   // `block` is the adapter's table (`[backend.<type>]`), `path` its key path for messages
   // ("backend.relay"). Unknown keys are errors.
   virtual Status configure(const toml::table& block, std::string_view path) = 0;
+  // Every key of the block at `path`, with its default (config_section.h KeyCatalog).
+  virtual config::KeyCatalog config_keys(std::string_view path) const {
+    (void)path;
+    return {};
+  }
+  // The longest this backend holds an MTProto-over-HTTP request itself before answering it
+  // (its own long poll), if it answers long polls; gateway.http_max_wait_ms should exceed it.
+  virtual std::optional<uint32_t> http_long_poll_ms() const { return std::nullopt; }
   virtual std::unique_ptr<BackendAdapter> create(const AdapterContext& context) = 0;
 };
 

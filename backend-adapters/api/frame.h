@@ -1,4 +1,5 @@
-// The normalized model every backend adapter sees (DESIGN.md §3 "Frame and ConnInfo").
+// The normalized model every backend adapter sees (docs/architecture.md "Packets to frames",
+// docs/protocol.md "Gateway → backend").
 // proto/mtedge/v1/backend.proto carries the same model on the wire; keep them one-to-one.
 #pragma once
 
@@ -36,7 +37,7 @@ struct ConnInfo {
   std::string transport;  // e.g. "intermediate", "obfuscated/abridged", "fake-tls/padded"
   std::string
       framing;  // the inner framer: "abridged" | "intermediate" | "padded" | "full" | "http"
-  std::string client_ip;  // PROXY-protocol aware
+  std::string client_ip;  // the TCP peer's address
   uint16_t client_port = 0;
   std::string listener;          // the listener's name from the config
   std::optional<int16_t> dc_id;  // from the obfuscated2 header, signed (test +10000, media < 0)

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "backend-adapters/api/config_section.h"
 #include "base/status.h"
 
 namespace mtedge::backend::embedded {
@@ -37,7 +38,13 @@ struct EmbeddedConfig {
 };
 
 // Parses and validates `block` ([backend.embedded]); `path` prefixes every message
-// ("backend.embedded.port: 0 is out of range [1, 65535]"). Unknown keys are errors.
-Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view path);
+// ("backend.embedded.advertised_port: must be between 1 and 65535 [value = 0]"). Unknown keys
+// are errors. With `catalog`, every key read is recorded there with its default
+// (backend-adapters/api/config_section.h).
+Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view path,
+                                    config::KeyCatalog* catalog = nullptr);
+
+// Every key of the block at `path` with its default.
+config::KeyCatalog config_keys(std::string_view path);
 
 }  // namespace mtedge::backend::embedded

@@ -31,6 +31,14 @@ Status EmbeddedFactory::configure(const toml::table& block, std::string_view pat
   return Status::ok();
 }
 
+config::KeyCatalog EmbeddedFactory::config_keys(std::string_view path) const {
+  return embedded::config_keys(path);
+}
+
+std::optional<uint32_t> EmbeddedFactory::http_long_poll_ms() const {
+  return kMaxHttpWaitMs;
+}
+
 std::unique_ptr<BackendAdapter> EmbeddedFactory::create(const AdapterContext& context) {
   if (!service_) {
     Status status = configure(toml::table{}, "backend.embedded");

@@ -33,6 +33,9 @@ class EmbeddedFactory final : public AdapterFactory {
   // Validates [backend.embedded] and builds the process's SessionService (loads the
   // embedded TL schemas).
   Status configure(const toml::table& block, std::string_view path) override;
+  config::KeyCatalog config_keys(std::string_view path) const override;
+  // Held HTTP requests are answered after http_wait's max_wait, at most kMaxHttpWaitMs.
+  std::optional<uint32_t> http_long_poll_ms() const override;
   // One adapter per worker, all sharing the SessionService.
   std::unique_ptr<BackendAdapter> create(const AdapterContext& context) override;
 

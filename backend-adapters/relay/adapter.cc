@@ -85,7 +85,7 @@ void RelayAdapter::on_open(const ConnInfo& info) {
     retire(info.id);
     live_.emplace(info.id, conn);
   }
-  spdlog::debug("relay: conn {} ({}, dc {}) -> upstream {} over {}", info.id, info.transport,
+  spdlog::debug("relay: conn {:#x} ({}, dc {}) -> upstream {} over {}", info.id, info.transport,
                 info.dc_id ? std::to_string(*info.dc_id) : std::string("none"), upstream.text,
                 upstream_transport_name(config_->transport));
   conn->start();
@@ -115,7 +115,7 @@ void RelayAdapter::on_client_drained(ConnId id) {
 void RelayAdapter::on_close(ConnId id, CloseReason reason) {
   auto it = live_.find(id);
   if (it == live_.end()) return;
-  spdlog::debug("relay: conn {} client closed ({}), closing upstream", id,
+  spdlog::debug("relay: conn {:#x} client closed ({}), closing upstream", id,
                 close_reason_name(reason));
   retire(id);
 }

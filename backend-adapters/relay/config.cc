@@ -1,13 +1,8 @@
 #include "backend-adapters/relay/config.h"
 
 #include <fmt/format.h>
-#include <netdb.h>
-#include <netinet/in.h>
 
-#include <charconv>
-#include <cstring>
-
-#include "backend-adapters/api/config_read.h"
+#include "backend-adapters/api/config_section.h"
 
 namespace mtedge::backend::relay {
 namespace {
@@ -29,17 +24,61 @@ constexpr TransportName kTransports[] = {
     {"full", UpstreamTransport::kFull},
 };
 
-using config::error_at;
-using config::key_path;
 using config::parse_int;
-using config::read_int;
+using config::Section;
 
-Result<UpstreamAddress> read_address(const toml::node& node, std::string_view path) {
-  auto text = node.value_exact<std::string>();
-  if (!text) return error_at(path, "must be a string \"host:port\"");
-  auto address = parse_address(*text);
-  if (!address) return error_at(path, address.message());
-  return address;
+// Reads an address string at `key` into `out`; false when absent.
+bool read_address(Section& s, std::string_view key, UpstreamAddress& out) {
+  std::string text;
+  if (!s.string(key, text)) return false;
+  auto address = parse_address(text);
+  if (!address) {
+    s.fail(key, address.message());
+  } else {
+    out = std::move(address.value());
+  }
+  return true;
+}
+
+void read_transport(Section& s, UpstreamTransport& out) {
+  std::string name(upstream_transport_name(out));
+  if (!s.string("upstream_transport", name)) return;
+  for (const auto& t : kTransports) {
+    if (name == t.name) {
+      out = t.transport;
+      return;
+    }
+  }
+  // obfuscated2 is not a framing: see upstream_obfuscated.
+  s.fail(
+      "upstream_transport",
+      fmt::format("unknown transport \"{}\" (one of abridged, intermediate, padded, full)", name));
+}
+
+// [backend.relay.dc]: "dc id" = "host:port".
+void read_dc_table(Section& s, std::map<int16_t, UpstreamAddress>& out) {
+  s.note("dc", "");
+  Section dcs = s.table("dc");
+  for (const std::string& key : dcs.keys()) {
+    int16_t dc_id = 0;
+    if (!parse_int(key, dc_id) || dc_id == 0) {
+      return dcs.fail(key, "key must be a non-zero signed DC id (e.g. \"2\", \"-2\", \"10002\")");
+    }
+    read_address(dcs, key, out[dc_id]);
+  }
+}
+
+void read_secret(Section& s, std::optional<codecs::obfuscated::Secret>& out) {
+  s.note("upstream_secret", "");
+  std::string text;
+  if (!s.string("upstream_secret", text)) return;
+  auto secret = codecs::obfuscated::Secret::from_text("upstream", text);
+  if (!secret) return s.fail("upstream_secret", secret.message());
+  if (secret.value().kind == codecs::obfuscated::SecretKind::kEe) {
+    return s.fail("upstream_secret",
+                  "fake-TLS (ee) secrets are not spoken upstream; use plain or dd");
+  }
+  out = std::move(secret.value());
 }
 
 }  // namespace
@@ -78,91 +117,39 @@ Result<UpstreamAddress> parse_address(std::string_view text) {
   return out;
 }
 
-Result<RelayConfig> parse_config(const toml::table& block, std::string_view path) {
+Result<RelayConfig> parse_config(const toml::table& block, std::string_view path,
+                                 config::KeyCatalog* catalog) {
   RelayConfig config;
-  bool have_upstream = false;
-  for (const auto& [key_node, node] : block) {
-    std::string_view key = key_node.str();
-    std::string at = key_path(path, key);
-    if (key == "upstream") {
-      auto address = read_address(node, at);
-      if (!address) return address.status();
-      config.upstream = std::move(address.value());
-      have_upstream = true;
-    } else if (key == "upstream_transport") {
-      auto name = node.value_exact<std::string>();
-      if (!name) return error_at(at, "must be a string");
-      bool found = false;
-      for (const auto& t : kTransports) {
-        if (*name == t.name) {
-          config.transport = t.transport;
-          found = true;
-        }
-      }
-      if (!found) {
-        // obfuscated2 is not a framing: see upstream_obfuscated.
-        return error_at(at, fmt::format("unknown transport \"{}\" (one of abridged, "
-                                        "intermediate, padded, full)",
-                                        *name));
-      }
-    } else if (key == "dc") {
-      const toml::table* dcs = node.as_table();
-      if (!dcs) return error_at(at, "must be a table of \"dc id\" = \"host:port\"");
-      for (const auto& [dc_key, dc_node] : *dcs) {
-        std::string dc_at = key_path(at, dc_key.str());
-        int16_t dc_id = 0;
-        if (!parse_int(dc_key.str(), dc_id) || dc_id == 0) {
-          return error_at(dc_at,
-                          "key must be a non-zero signed DC id (e.g. \"2\", \"-2\", \"10002\")");
-        }
-        auto address = read_address(dc_node, dc_at);
-        if (!address) return address.status();
-        config.dc[dc_id] = std::move(address.value());
-      }
-    } else if (key == "upstream_obfuscated") {
-      auto value = node.value_exact<bool>();
-      if (!value) return error_at(at, "must be true or false");
-      config.obfuscated = *value;
-    } else if (key == "upstream_secret") {
-      auto text = node.value_exact<std::string>();
-      if (!text) return error_at(at, "must be a string");
-      auto secret = codecs::obfuscated::Secret::from_text("upstream", *text);
-      if (!secret) return error_at(at, secret.message());
-      if (secret.value().kind == codecs::obfuscated::SecretKind::kEe) {
-        return error_at(at, "fake-TLS (ee) secrets are not spoken upstream; use plain or dd");
-      }
-      config.secret = std::move(secret.value());
-    } else if (key == "default_dc") {
-      auto value = read_int(node, at, -32768, 32767);
-      if (!value) return value.status();
-      if (*value == 0) return error_at(at, "must be a non-zero DC id");
-      config.default_dc = static_cast<int16_t>(*value);
-    } else if (key == "connect_timeout_ms") {
-      auto value = read_int(node, at, 1, kMaxConnectTimeoutMs);
-      if (!value) return value.status();
-      config.connect_timeout_ms = static_cast<uint32_t>(*value);
-    } else if (key == "max_upstream_buffer_bytes") {
-      auto value = read_int(node, at, kMinBufferBytes, kMaxBufferBytes);
-      if (!value) return value.status();
-      config.max_upstream_buffer_bytes = static_cast<size_t>(*value);
-    } else if (key == "max_frame_bytes") {
-      auto value = read_int(node, at, kMinFrameBytes, kMaxFrameBytes);
-      if (!value) return value.status();
-      config.max_frame_bytes = static_cast<size_t>(*value);
-    } else {
-      return error_at(at, "unknown key");
-    }
-  }
+  Status status;
+  Section s(&block, std::string(path), status, catalog);
+  s.note("upstream", "");
+  const bool have_upstream = read_address(s, "upstream", config.upstream);
+  read_transport(s, config.transport);
+  read_dc_table(s, config.dc);
+  s.boolean("upstream_obfuscated", config.obfuscated);
+  read_secret(s, config.secret);
+  s.integer("default_dc", config.default_dc, -32768, 32767);
+  if (config.default_dc == 0) s.fail("default_dc", "must be a non-zero DC id");
+  s.integer("connect_timeout_ms", config.connect_timeout_ms, 1, kMaxConnectTimeoutMs);
+  s.integer("max_upstream_buffer_bytes", config.max_upstream_buffer_bytes, kMinBufferBytes,
+            kMaxBufferBytes);
+  s.integer("max_frame_bytes", config.max_frame_bytes, kMinFrameBytes, kMaxFrameBytes);
+  s.check_unknown();
   if (config.secret && !config.obfuscated) {
-    return error_at(key_path(path, "upstream_secret"), "needs upstream_obfuscated = true");
+    s.fail("upstream_secret", "needs upstream_obfuscated = true");
   }
   if (config.obfuscated && config.transport == UpstreamTransport::kFull) {
-    return error_at(key_path(path, "upstream_obfuscated"),
-                    "obfuscated2 carries abridged, intermediate or padded, not full");
+    s.fail("upstream_obfuscated", "obfuscated2 carries abridged, intermediate or padded, not full");
   }
-  if (!have_upstream)
-    return error_at(key_path(path, "upstream"), "missing (the default upstream \"host:port\")");
+  if (!have_upstream) s.fail("upstream", "missing (the default upstream \"host:port\")");
+  if (!status) return status;
   return config;
+}
+
+config::KeyCatalog config_keys(std::string_view path) {
+  config::KeyCatalog catalog;
+  (void)parse_config(toml::table{}, path, &catalog);
+  return catalog;
 }
 
 }  // namespace mtedge::backend::relay

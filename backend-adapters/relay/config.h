@@ -12,8 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "codecs/core/framer.h"
+#include "backend-adapters/api/config_section.h"
 #include "base/status.h"
+#include "codecs/core/framer.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {
@@ -51,7 +52,12 @@ struct RelayConfig {
 Result<UpstreamAddress> parse_address(std::string_view text);
 
 // Parses and validates `block` ([backend.relay]); `path` prefixes every message
-// ("backend.relay.upstream: invalid address \"x\""). Unknown keys are errors.
-Result<RelayConfig> parse_config(const toml::table& block, std::string_view path);
+// ("backend.relay.upstream: invalid address \"x\""). Unknown keys are errors. With `catalog`,
+// every key read is recorded there with its default (backend-adapters/api/config_section.h).
+Result<RelayConfig> parse_config(const toml::table& block, std::string_view path,
+                                 config::KeyCatalog* catalog = nullptr);
+
+// Every key of the block at `path` with its default.
+config::KeyCatalog config_keys(std::string_view path);
 
 }  // namespace mtedge::backend::relay

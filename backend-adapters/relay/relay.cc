@@ -16,6 +16,10 @@ class RelayFactory final : public AdapterFactory {
     return Status::ok();
   }
 
+  config::KeyCatalog config_keys(std::string_view path) const override {
+    return relay::config_keys(path);
+  }
+
   std::unique_ptr<BackendAdapter> create(const AdapterContext& context) override {
     return std::make_unique<RelayAdapter>(config_, context);
   }

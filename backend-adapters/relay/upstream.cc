@@ -179,9 +179,9 @@ void UpstreamConn::close() {
 void UpstreamConn::fail(std::string_view reason, bool warn) {
   if (closing_) return;
   if (warn) {
-    spdlog::warn("relay: conn {} upstream {}: {}", id_, upstream_.text, reason);
+    spdlog::warn("relay: conn {:#x} upstream {}: {}", id_, upstream_.text, reason);
   } else {
-    spdlog::info("relay: conn {} upstream {}: {}", id_, upstream_.text, reason);
+    spdlog::info("relay: conn {:#x} upstream {}: {}", id_, upstream_.text, reason);
   }
   // Retire first: if the gateway reports the close synchronously, this connection is
   // already gone from the live set.
@@ -201,7 +201,7 @@ void UpstreamConn::on_connected(int status) {
     reading_ = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), alloc_cb, read_cb);
   }
-  spdlog::debug("relay: conn {} upstream {} connected", id_, upstream_.text);
+  spdlog::debug("relay: conn {:#x} upstream {} connected", id_, upstream_.text);
   flush();
 }
 
@@ -239,7 +239,7 @@ bool UpstreamConn::on_quick_ack(uint32_t token) {
 }
 
 bool UpstreamConn::on_transport_error(int32_t code) {
-  spdlog::info("relay: conn {} upstream {}: upstream transport error {}", id_, upstream_.text,
+  spdlog::info("relay: conn {:#x} upstream {}: upstream transport error {}", id_, upstream_.text,
                code);
   // The gateway writes the error in the client's transport and then closes the client.
   owner_.retire(id_);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend-adapters/api/config_section.h"
 #include "base/status.h"
 
 namespace mtedge::backend::socket {
@@ -49,7 +50,13 @@ struct SocketConfig {
 Result<Endpoint> parse_endpoint(std::string_view text);
 
 // Parses and validates `block` ([backend.socket]); `path` prefixes every message
-// ("backend.socket.endpoints[1]: invalid endpoint ..."). Unknown keys are errors.
-Result<SocketConfig> parse_config(const toml::table& block, std::string_view path);
+// ("backend.socket.endpoints[1]: invalid endpoint ..."). Unknown keys are errors. With
+// `catalog`, every key read is recorded there with its default
+// (backend-adapters/api/config_section.h).
+Result<SocketConfig> parse_config(const toml::table& block, std::string_view path,
+                                  config::KeyCatalog* catalog = nullptr);
+
+// Every key of the block at `path` with its default.
+config::KeyCatalog config_keys(std::string_view path);
 
 }  // namespace mtedge::backend::socket

@@ -19,6 +19,10 @@ class SocketFactory final : public AdapterFactory {
     return Status::ok();
   }
 
+  config::KeyCatalog config_keys(std::string_view path) const override {
+    return socket::config_keys(path);
+  }
+
   std::unique_ptr<BackendAdapter> create(const AdapterContext& context) override {
     return std::make_unique<SocketAdapter>(config_, hash_, context);
   }

@@ -1,4 +1,5 @@
-// FrameReader turns a byte stream into units using a Framer, with the caps of DESIGN.md §3.
+// FrameReader turns a byte stream into units using a Framer, with the caps of
+// docs/codecs/abridged.md "Limits" (gateway.max_frame_bytes, gateway.first_frame_max_bytes).
 //
 // Contract:
 // - feed() takes any split of the stream (whole, byte by byte, random). Complete units

@@ -13,7 +13,7 @@
 namespace mtedge::codecs::detector {
 namespace {
 
-// What one rule of the §1.5 order says about the bytes seen so far.
+// What one rule of the docs/spec/wire-notes.md §1.5 order says about the bytes seen so far.
 struct Verdict {
   enum Kind { kNo, kYes, kMaybe } kind;
   size_t need = 0;  // kMaybe: total bytes the rule needs to decide

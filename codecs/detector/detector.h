@@ -1,9 +1,9 @@
 // Which transport is this connection? nginx-preread style, on at most 64 bytes.
 //
-// detect() looks at the first bytes a client sent and answers in the order of the wire
-// notes §1.5: abridged (0xef), intermediate (0xeeeeeeee), padded (0xdddddddd), HTTP
-// (POST/GET /HEAD/OPTI), fake-TLS (16 03 01), full (bytes 4..8 == 0), else obfuscated2
-// once 64 bytes are there. A transport that is not allowed on the listener is skipped
+// detect() looks at the first bytes a client sent and answers in the order of
+// docs/spec/wire-notes.md §1.5: abridged (0xef), intermediate (0xeeeeeeee), padded
+// (0xdddddddd), HTTP (POST/GET /HEAD/OPTI), fake-TLS (16 03 01), full (bytes 4..8 == 0),
+// else obfuscated2 once 64 bytes are there. A transport that is not allowed on the listener is skipped
 // (it never matches); what matches nothing allowed is kUnknown.
 #pragma once
 

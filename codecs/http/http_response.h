@@ -32,8 +32,8 @@ void encode_options_response(bool keep_alive, bool cors, Bytes& out);
 // kBufferLimit/kFrameTooLarge; 400 for anything else).
 int http_status_for_error(CodecError error);
 
-// HTTP status for an MTProto transport error code (docs/spec/wire-notes.md §1.6: "over HTTP they are
-// plain HTTP status codes"): -code when 100 <= -code <= 599 (-404 -> 404, -429 -> 429,
+// HTTP status for an MTProto transport error code (docs/spec/wire-notes.md §1.6: over HTTP the error
+// is the HTTP status itself): -code when 100 <= -code <= 599 (-404 -> 404, -429 -> 429,
 // -444 -> 444, -403 -> 403), else 500. Sent as an error reply: empty body, Connection: close.
 int http_status_for_transport_error(int32_t code);
 

@@ -24,8 +24,10 @@ struct ReplayCacheOptions {
   // window (max_past + max_future of FakeTlsOptions); older hellos fail the time check anyway.
   int64_t window_seconds = 900;
   // Upper bound on remembered digests over all shards; the oldest are evicted first.
-  // Memory is 32 bytes per entry once a shard is full (measured), up to twice that while its
-  // storage grows by doubling: the default holds 8 MiB at most, nothing before first use.
+  // Memory is 32 bytes per entry once a shard is full (a 24-byte ring entry and 8 bytes of
+  // index), up to twice that per live entry while its storage grows by doubling: the default
+  // holds 8 MiB at most, nothing before first use. (docs/configuration.md, conf/mtedge.toml
+  // and docs/performance.md quote this.)
   size_t max_entries = 1u << 18;
   size_t shards = 32;
   // Keys the hashes that pick a digest's shard and index slot, so that digests a client

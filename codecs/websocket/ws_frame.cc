@@ -195,28 +195,12 @@ size_t write_header(uint8_t* p, bool fin, Opcode opcode, uint64_t payload_len,
 }
 
 void apply_mask(MutableByteView bytes, const uint8_t* mask, size_t pos) {
-  uint8_t* p = bytes.data();
-  size_t n = bytes.size();
-  size_t i = 0;
-  // Align to the mask period, then XOR 8 bytes at a time with the rotated key.
-  for (; i < n && ((pos + i) & 3) != 0; ++i) p[i] ^= mask[(pos + i) & 3];
-  if (n - i >= 8) {
-    uint8_t key8[8];
-    for (int k = 0; k < 8; ++k) key8[k] = mask[k & 3];
-    uint64_t key;
-    std::memcpy(&key, key8, 8);
-    for (; i + 8 <= n; i += 8) {
-      uint64_t v;
-      std::memcpy(&v, p + i, 8);
-      v ^= key;
-      std::memcpy(p + i, &v, 8);
-    }
-  }
-  for (; i < n; ++i) p[i] ^= mask[(pos + i) & 3];
+  apply_mask_move(bytes.data(), bytes.data(), bytes.size(), mask, pos);
 }
 
 void apply_mask_move(uint8_t* dst, const uint8_t* src, size_t n, const uint8_t* mask, size_t pos) {
   size_t i = 0;
+  // Align to the mask period, then XOR 8 bytes at a time with the rotated key.
   for (; i < n && ((pos + i) & 3) != 0; ++i) dst[i] = src[i] ^ mask[(pos + i) & 3];
   if (n - i >= 8) {
     uint8_t key8[8];

@@ -24,8 +24,8 @@ using codecs::detector::Detected;
 
 namespace {
 
-// Packets shorter than this carry no auth_key_id; they are answered with -404 ("MTProto
-// fields broken", docs/spec/wire-notes.md §1.6) and the connection is closed.
+// Packets shorter than this carry no auth_key_id; they are answered with -404 (broken
+// MTProto fields, docs/spec/wire-notes.md §1.6) and the connection is closed.
 constexpr size_t kAuthKeyIdSize = 8;
 constexpr int32_t kBadPacketCode = -404;
 // A WebSocket message carries one transport packet (docs/spec/wire-notes.md §5), the 64-byte obfuscated2

@@ -1,6 +1,7 @@
 // FrontingLink: the upstream half of a connection spliced to the fronting server (a real
 // web server), so that a prober whose bytes failed validation talks to that server and
-// sees nothing of mtedge (DESIGN.md §6, docs/spec/wire-notes.md §3.6).
+// sees nothing of mtedge (docs/codecs/fake-tls.md "Fronting (gateway)",
+// docs/spec/wire-notes.md §3.5, §3.6).
 //
 // The owning Connection keeps the client side: bytes it reads go to send(); bytes the
 // fronting server returns come back through FrontingOwner::fronting_data(). Both

@@ -4,16 +4,22 @@
 #include <openssl/ssl.h>
 
 #include <climits>
+#include <cstring>
 
 namespace mtedge::gateway {
 namespace {
 
+// `what` and the reason of the oldest queued OpenSSL error (the most specific one). A
+// failed fopen() is queued as a system error whose reason is the errno.
 std::string last_error(const char* what) {
   unsigned long e = ERR_get_error();
   ERR_clear_error();
   if (e == 0) return what;
-  const char* reason = ERR_reason_error_string(e);
-  return std::string(what) + ": " + (reason ? reason : "unknown error");
+  if (ERR_SYSTEM_ERROR(e)) return std::string(what) + ": " + std::strerror(ERR_GET_REASON(e));
+  if (const char* reason = ERR_reason_error_string(e)) return std::string(what) + ": " + reason;
+  char text[256];
+  ERR_error_string_n(e, text, sizeof text);
+  return std::string(what) + ": " + text;
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,8 +16,6 @@ namespace mtedge::gateway {
 namespace {
 
 constexpr std::array<std::string_view, 8> kTransportNames = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
-constexpr std::array<std::string_view, 8> kAvailableTransports = {
     "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
@@ -33,92 +30,9 @@ std::string join(const auto& names) {
   return out;
 }
 
-// Reads one table, remembering which keys were used so leftovers can be reported as unknown.
-// The first error sticks; later reads are no-ops.
-class Section {
- public:
-  Section(const toml::table* table, std::string path, Status& status)
-      : table_(table), path_(std::move(path)), status_(status) {}
-
-  std::string key_path(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  bool ok() const { return status_.is_ok(); }
-  // A nested table at `key` (e.g. "secrets[0]"), sharing this section's status.
-  Section child(const toml::table* table, std::string_view key) {
-    return Section(table, key_path(key), status_);
-  }
-  void fail(std::string_view key, const std::string& what) {
-    if (ok()) status_ = Status::error(key_path(key) + ": " + what);
-  }
-
-  const toml::node* get(std::string_view key) {
-    used_.insert(std::string(key));
-    if (!table_ || !ok()) return nullptr;
-    return table_->get(key);
-  }
-
-  template <class T>
-  void integer(std::string_view key, T& out, int64_t min, int64_t max) {
-    const toml::node* node = get(key);
-    if (!node) return;
-    auto value = node->value_exact<int64_t>();
-    if (!value) return fail(key, "expected an integer");
-    if (*value < min || *value > max) {
-      return fail(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                           " [value = " + std::to_string(*value) + "]");
-    }
-    out = static_cast<T>(*value);
-  }
-
-  void boolean(std::string_view key, bool& out) {
-    const toml::node* node = get(key);
-    if (!node) return;
-    auto value = node->value_exact<bool>();
-    if (!value) return fail(key, "expected true or false");
-    out = *value;
-  }
-
-  bool string(std::string_view key, std::string& out) {
-    const toml::node* node = get(key);
-    if (!node) return false;
-    auto value = node->value_exact<std::string>();
-    if (!value) {
-      fail(key, "expected a string");
-      return false;
-    }
-    out = *value;
-    return true;
-  }
-
-  template <size_t N>
-  void one_of(std::string_view key, std::string& out,
-              const std::array<std::string_view, N>& allowed) {
-    std::string value;
-    if (!string(key, value)) return;
-    if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-      return fail(key, "unknown value \"" + value + "\" (one of: " + join(allowed) + ")");
-    }
-    out = value;
-  }
-
-  // Reports the first key that no reader asked for. `also_allowed` accepts extra keys.
-  void check_unknown(
-      const std::function<bool(std::string_view, const toml::node&)>& also_allowed = {}) {
-    if (!table_ || !ok()) return;
-    for (auto&& [key, node] : *table_) {
-      if (used_.count(std::string(key.str()))) continue;
-      if (also_allowed && also_allowed(key.str(), node)) continue;
-      return fail(key.str(), "unknown key");
-    }
-  }
-
- private:
-  const toml::table* table_;
-  std::string path_;
-  Status& status_;
-  std::set<std::string> used_;
-};
+using backend::config::KeyCatalog;
+using backend::config::Section;
+using backend::config::toml_text;
 
 // A top-level key that must be a table (or absent).
 const toml::table* subtable(const toml::table& root, std::string_view key, Status& status) {
@@ -132,8 +46,9 @@ const toml::table* subtable(const toml::table& root, std::string_view key, Statu
   return node->as_table();
 }
 
-void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status) {
-  Section s(table, "gateway", status);
+void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status,
+                   KeyCatalog* catalog = nullptr) {
+  Section s(table, "gateway", status, catalog);
   int64_t workers = 0;
   s.integer("workers", workers, 0, kMaxWorkers);
   s.integer("max_connections", g.max_connections, 1, 10'000'000);
@@ -174,15 +89,12 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status)
 
 // secrets = [{ label = "...", secret = "hex or base64" }, ...]; allow_no_secret.
 void parse_secrets(Section& s, ListenerConfig& l) {
-  if (const toml::node* node = s.get("secrets")) {
-    const toml::array* arr = node->as_array();
-    if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
-      return s.fail("secrets",
-                    "expected an array of tables ({ label = \"...\", secret = \"...\" })");
-    }
+  s.note("secrets", toml_text(std::vector<std::string>{}));
+  if (const toml::array* arr = s.array(
+          "secrets", "expected an array of tables ({ label = \"...\", secret = \"...\" })")) {
     for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
       const std::string key = "secrets[" + std::to_string(i) + "]";
-      Section item = s.child((*arr)[i].as_table(), key);
+      Section item = s.item((*arr)[i], key);
       std::string label;
       std::string text;
       if (!item.string("label", label) && item.ok()) item.fail("label", "missing");
@@ -205,6 +117,7 @@ void parse_secrets(Section& s, ListenerConfig& l) {
     }
   }
   l.allow_no_secret = l.secrets.empty();
+  s.note("allow_no_secret", "");  // computed: true without secrets
   s.boolean("allow_no_secret", l.allow_no_secret);
 }
 
@@ -212,6 +125,8 @@ void parse_secrets(Section& s, ListenerConfig& l) {
 void parse_tls(Section& s, ListenerConfig& l) {
   bool tls = false;
   s.boolean("tls", tls);
+  s.note("tls_cert_file", "");
+  s.note("tls_key_file", "");
   const bool have_cert = s.string("tls_cert_file", l.tls_cert_file);
   const bool have_key = s.string("tls_key_file", l.tls_key_file);
   if (!s.ok()) return;
@@ -252,12 +167,15 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   }
 }
 
-void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, Status& status) {
+void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, Status& status,
+                    KeyCatalog* catalog = nullptr) {
   const std::string path = "listener[" + std::to_string(index) + "]";
-  Section s(table, path, status);
+  Section s(table, path, status, catalog);
   l.name = "listener" + std::to_string(index);
+  s.note("name", "");  // computed from the index
   s.string("name", l.name);
   if (s.ok() && l.name.empty()) s.fail("name", "must not be empty");
+  s.note("address", "");  // required
   if (s.string("address", l.address_text)) {
     auto addr = parse_address(l.address_text);
     if (!addr) {
@@ -270,6 +188,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   }
   s.integer("backlog", l.backlog, 1, 65535);
   l.transports = {"abridged", "intermediate", "padded", "full"};
+  s.note("transports", toml_text(l.transports));
   if (const toml::node* node = s.get("transports")) {
     const toml::array* arr = node->as_array();
     if (!arr) {
@@ -297,6 +216,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   }
   parse_secrets(s, l);
   s.boolean("dd_strict", l.dd_strict);
+  s.note("fronting", "");
   if (s.string("fronting", l.fronting_text)) {
     auto addr = parse_address(l.fronting_text);
     if (!addr) {
@@ -311,8 +231,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   check_secrets(s, l);
   if (!s.ok()) return;
   auto on = [&](std::string_view name) {
-    return transport_available(name) &&
-           std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
   };
   l.allowed.abridged = on("abridged");
   l.allowed.intermediate = on("intermediate");
@@ -328,12 +247,12 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
 // [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
 // key fails startup and --check-config naming the key's index; no key material is kept in
 // messages. The auth key file is only opened by Gateway::start.
-void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status) {
-  Section s(table, "crypto", status);
+void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
+                  KeyCatalog* catalog = nullptr) {
+  Section s(table, "crypto", status, catalog);
   s.boolean("edge_decryption", c.edge_decryption);
-  if (const toml::node* node = s.get("rsa_private_keys")) {
-    const toml::array* arr = node->as_array();
-    if (!arr) return s.fail("rsa_private_keys", "expected an array of PEM file paths");
+  s.note("rsa_private_keys", "");  // required with edge_decryption
+  if (const toml::array* arr = s.array("rsa_private_keys", "expected an array of PEM file paths")) {
     for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
       auto path = (*arr)[i].value_exact<std::string>();
       if (!path || path->empty()) {
@@ -369,6 +288,114 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status) {
     }
     c.rsa_keys.push_back(std::move(loaded.value()));
   }
+}
+
+// [backend]: `type` picks the factory, which validates its own [backend.<type>] block. Blocks
+// of other known adapters may stay in the file (switching is changing `type`); only the
+// selected one is validated.
+Status parse_backend(const toml::table* table, const backend::AdapterRegistry& registry,
+                     Config& config, std::shared_ptr<backend::AdapterFactory>& factory) {
+  if (!table) return Status::error("backend: missing [backend] section with backend.type");
+  Status status;
+  Section s(table, "backend", status);
+  const std::vector<std::string> known = registry.names();
+  const std::string known_text = known.empty() ? std::string("none built") : join(known);
+  if (!s.string("type", config.backend_type)) {
+    if (!status) return status;
+    return Status::error("backend.type: missing (known: " + known_text + ")");
+  }
+  factory = registry.make(config.backend_type);
+  if (!factory) {
+    return Status::error("backend.type: unknown backend \"" + config.backend_type +
+                         "\" (known: " + known_text + ")");
+  }
+  s.check_unknown([&](std::string_view key, const toml::node& node) {
+    return node.is_table() && std::find(known.begin(), known.end(), key) != known.end();
+  });
+  if (!status) return status;
+  const std::string block_path = "backend." + config.backend_type;
+  toml::table empty;
+  const toml::table* block = &empty;
+  if (const toml::node* node = table->get(config.backend_type)) {
+    if (!node->is_table()) return Status::error(block_path + ": expected a table");
+    block = node->as_table();
+  }
+  Status configured = factory->configure(*block, block_path);
+  if (!configured) return configured;
+  const bool edge = config.crypto.edge_decryption;
+  if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kRequired && !edge) {
+    return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                         "\" works on decrypted messages; set edge_decryption = true");
+  }
+  if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kForbidden && edge) {
+    return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
+                         "\" passes encrypted packets through; set edge_decryption = false");
+  }
+  if (const std::optional<int32_t> dc = factory->this_dc();
+      edge && dc && *dc != config.crypto.dc_id) {
+    return Status::error(block_path + ".this_dc: " + std::to_string(*dc) +
+                         " differs from crypto.dc_id = " + std::to_string(config.crypto.dc_id) +
+                         " (clients would be sent to DC " + std::to_string(*dc) +
+                         " and their handshakes refused with -444); set both to the same id");
+  }
+  config.make_adapter = [factory](const backend::AdapterContext& context) {
+    return factory->create(context);
+  };
+  return status;
+}
+
+void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
+                 KeyCatalog* catalog = nullptr) {
+  Section s(table, "admin", status, catalog);
+  if (s.string("address", admin.address_text) && !admin.address_text.empty()) {
+    auto addr = parse_address(admin.address_text);
+    if (!addr) {
+      s.fail("address", addr.message());
+    } else {
+      admin.address = addr.value();
+      admin.enabled = true;
+    }
+  }
+  s.check_unknown();
+}
+
+void parse_log(const toml::table* table, LogConfig& log, Status& status,
+               KeyCatalog* catalog = nullptr) {
+  Section s(table, "log", status, catalog);
+  s.one_of("level", log.level, kLogLevels);
+  static constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
+  s.one_of("format", log.format, kFormats);
+  s.check_unknown();
+}
+
+// Values that are valid one by one but work against each other (docs/configuration.md).
+std::vector<std::string> find_warnings(const Config& config,
+                                       const backend::AdapterFactory& factory) {
+  std::vector<std::string> warnings;
+  const GatewaySettings& g = config.gateway;
+  auto any_listener = [&](auto serves) {
+    return std::any_of(config.listeners.begin(), config.listeners.end(), serves);
+  };
+  const int64_t tls_window = g.tls_max_past_seconds + g.tls_max_future_seconds;
+  if (g.replay_window_seconds < tls_window &&
+      any_listener([](const ListenerConfig& l) { return l.allowed.fake_tls; })) {
+    warnings.push_back(
+        "gateway.replay_window_seconds (" + std::to_string(g.replay_window_seconds) +
+        ") is shorter than gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (" +
+        std::to_string(tls_window) +
+        "): a fake-TLS ClientHello can be replayed once it has left the replay cache while its "
+        "timestamp is still accepted");
+  }
+  const std::optional<uint32_t> long_poll = factory.http_long_poll_ms();
+  if (long_poll && g.http_max_wait_ms <= *long_poll &&
+      any_listener([](const ListenerConfig& l) { return l.serve_http_api; })) {
+    warnings.push_back("gateway.http_max_wait_ms (" + std::to_string(g.http_max_wait_ms) +
+                       ") is not above backend \"" + config.backend_type + "\"'s own long poll (" +
+                       std::to_string(*long_poll) +
+                       " ms): held HTTP requests are answered with an empty body before the "
+                       "backend answers them");
+  }
+  return warnings;
 }
 
 Status parse_root(const toml::table& root, const backend::AdapterRegistry& registry,
@@ -417,90 +444,42 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
   parse_crypto(subtable(root, "crypto", status), config.crypto, status);
   if (!status) return status;
 
-  {
-    const toml::table* table = subtable(root, "backend", status);
-    if (!status) return status;
-    if (!table) return Status::error("backend: missing [backend] section with backend.type");
-    Section s(table, "backend", status);
-    const std::vector<std::string> known = registry.names();
-    const std::string known_text = known.empty() ? std::string("none built") : join(known);
-    if (!s.string("type", config.backend_type)) {
-      if (!status) return status;
-      return Status::error("backend.type: missing (known: " + known_text + ")");
-    }
-    std::shared_ptr<backend::AdapterFactory> factory = registry.make(config.backend_type);
-    if (!factory) {
-      return Status::error("backend.type: unknown backend \"" + config.backend_type +
-                           "\" (known: " + known_text + ")");
-    }
-    // Blocks of other known adapters may stay in the file (switching is changing `type`);
-    // only the selected one is validated.
-    s.check_unknown([&](std::string_view key, const toml::node& node) {
-      return node.is_table() && std::find(known.begin(), known.end(), key) != known.end();
-    });
-    if (!status) return status;
-    const std::string block_path = "backend." + config.backend_type;
-    toml::table empty;
-    const toml::table* block = &empty;
-    if (const toml::node* node = table->get(config.backend_type)) {
-      if (!node->is_table()) return Status::error(block_path + ": expected a table");
-      block = node->as_table();
-    }
-    Status configured = factory->configure(*block, block_path);
-    if (!configured) return configured;
-    const bool edge = config.crypto.edge_decryption;
-    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kRequired && !edge) {
-      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
-                           "\" works on decrypted messages; set edge_decryption = true");
-    }
-    if (factory->edge_decryption() == backend::EdgeDecryptionNeed::kForbidden && edge) {
-      return Status::error("crypto.edge_decryption: backend \"" + config.backend_type +
-                           "\" passes encrypted packets through; set edge_decryption = false");
-    }
-    if (const std::optional<int32_t> dc = factory->this_dc();
-        edge && dc && *dc != config.crypto.dc_id) {
-      return Status::error(block_path + ".this_dc: " + std::to_string(*dc) +
-                           " differs from crypto.dc_id = " + std::to_string(config.crypto.dc_id) +
-                           " (clients would be sent to DC " + std::to_string(*dc) +
-                           " and their handshakes refused with -444); set both to the same id");
-    }
-    config.make_adapter = [factory](const backend::AdapterContext& context) {
-      return factory->create(context);
-    };
-  }
+  const toml::table* backend_table = subtable(root, "backend", status);
+  if (!status) return status;
+  std::shared_ptr<backend::AdapterFactory> factory;
+  status = parse_backend(backend_table, registry, config, factory);
+  if (!status) return status;
 
-  {
-    const toml::table* table = subtable(root, "admin", status);
-    Section s(table, "admin", status);
-    if (s.string("address", config.admin.address_text) && !config.admin.address_text.empty()) {
-      auto addr = parse_address(config.admin.address_text);
-      if (!addr) {
-        s.fail("address", addr.message());
-      } else {
-        config.admin.address = addr.value();
-        config.admin.enabled = true;
-      }
-    }
-    s.check_unknown();
-    if (!status) return status;
-  }
-
-  {
-    Section s(subtable(root, "log", status), "log", status);
-    s.one_of("level", config.log.level, kLogLevels);
-    static constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
-    s.one_of("format", config.log.format, kFormats);
-    s.check_unknown();
-    if (!status) return status;
-  }
+  parse_admin(subtable(root, "admin", status), config.admin, status);
+  if (!status) return status;
+  parse_log(subtable(root, "log", status), config.log, status);
+  if (!status) return status;
+  config.warnings = find_warnings(config, *factory);
   return status;
 }
 
 }  // namespace
 
-bool transport_available(std::string_view name) {
-  return std::find(kAvailableTransports.begin(), kAvailableTransports.end(), name) !=
-         kAvailableTransports.end();
+KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
+  // Each reader runs over an absent table, so every key keeps (and records) its default. The
+  // errors this raises (a listener without an address) do not stop the recording.
+  KeyCatalog catalog;
+  Status ignored;
+  GatewaySettings gateway;
+  parse_gateway(nullptr, gateway, ignored, &catalog);
+  ListenerConfig listener;
+  parse_listener(nullptr, 0, listener, ignored = Status::ok(), &catalog);
+  CryptoConfig crypto;
+  parse_crypto(nullptr, crypto, ignored = Status::ok(), &catalog);
+  Section(nullptr, "backend", ignored, &catalog).note("type", "");  // required
+  for (const std::string& name : registry.names()) {
+    catalog.append(registry.make(name)->config_keys("backend." + name));
+  }
+  AdminConfig admin;
+  parse_admin(nullptr, admin, ignored = Status::ok(), &catalog);
+  LogConfig log;
+  parse_log(nullptr, log, ignored = Status::ok(), &catalog);
+  return catalog;
 }
 
 Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,

@@ -2,8 +2,9 @@
 // too). Parsing lives in config.cc, the only file that runs toml++'s parser.
 //
 // Every error names the key path, e.g. `listener[1].address: invalid address "1.2.3"`
-// (array indexes count from 0). Unknown keys are errors everywhere except inside the
-// selected adapter's block, which the adapter's factory validates itself.
+// (array indexes count from 0). Unknown keys and values of the wrong type are errors in
+// every block; the selected adapter's factory reads its own block with the same reader
+// (backend-adapters/api/config_section.h).
 #pragma once
 
 #include <cstddef>
@@ -16,11 +17,12 @@
 #include <vector>
 
 #include "backend-adapters/api/adapter.h"
+#include "backend-adapters/api/config_section.h"
 #include "base/status.h"
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/secret.h"
-#include "gateway/runtime/address.h"
 #include "crypto/rsa.h"
+#include "gateway/runtime/address.h"
 
 namespace mtedge::backend {
 class AdapterRegistry;
@@ -131,6 +133,10 @@ struct Config {
   std::shared_ptr<EdgeCrypto> edge;
   AdminConfig admin;
   LogConfig log;
+  // Settings that are valid one by one but work against each other, naming the keys
+  // (e.g. gateway.replay_window_seconds shorter than the fake-TLS timestamp window). mtedge
+  // logs them at startup and --check-config prints them.
+  std::vector<std::string> warnings;
 };
 
 // Parses and validates a whole config. `registry` provides the adapter named by
@@ -139,9 +145,9 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
                             std::string_view source_name = "config");
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
 
-// Transports this build serves. Listed but unavailable transports ("http") are accepted
-// in the config and never detected: their connections are rejected like unknown bytes
-// (with "websocket" listed, HTTP requests are parsed and a POST is answered 404).
-bool transport_available(std::string_view name);
+// Every key the config readers know, the selected adapter's and every built-in adapter's
+// block included, with its default and range as the readers apply them (conf/mtedge.toml and
+// docs/configuration.md are checked against this by a unit test).
+backend::config::KeyCatalog config_keys(const backend::AdapterRegistry& registry);
 
 }  // namespace mtedge::gateway

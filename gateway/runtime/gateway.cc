@@ -126,10 +126,7 @@ Status Gateway::start() {
     SocketAddress addr = l.address;
     addr.set_port(bound_ports_[li]);
     std::string transports;
-    for (const auto& t : l.transports) {
-      transports += (transports.empty() ? "" : ",") + t;
-      if (!transport_available(t)) transports += "(unavailable)";
-    }
+    for (const auto& t : l.transports) transports += (transports.empty() ? "" : ",") + t;
     spdlog::info("listener {}: {} on {} workers, transports {}", l.name, format_address(addr.get()),
                  n, transports);
   }

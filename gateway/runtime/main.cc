@@ -1,6 +1,7 @@
 // mtedge: the MTProto edge gateway process.
 //   mtedge --config FILE        run until SIGINT/SIGTERM
-//   mtedge --check-config FILE  validate FILE, print "config ok" (exit 0) or the error (exit 1)
+//   mtedge --check-config FILE  validate FILE, print its warnings and "config ok" (exit 0) or
+//                               the error (exit 1)
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
@@ -76,11 +77,15 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (check_only) {
+    for (const std::string& warning : config->warnings) {
+      std::printf("config warning: %s\n", warning.c_str());
+    }
     std::printf("config ok\n");
     return 0;
   }
 
   gateway::setup_logging(config->log);
+  for (const std::string& warning : config->warnings) spdlog::warn("config: {}", warning);
   const uint64_t fd_limit = gateway::raise_fd_limit();
   spdlog::info("mtedge {} starting: config {}, {} workers, backend {}, open-files limit {}",
                MTEDGE_VERSION, config_path, config->gateway.workers, config->backend_type,

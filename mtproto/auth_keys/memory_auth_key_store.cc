@@ -231,22 +231,15 @@ void MemoryAuthKeyStore::replace_locked(Shard& shard, KeyPtr key) {
 }
 
 Result<bool> MemoryAuthKeyStore::insert(const StoredAuthKey& key) {
-  if (key.key.empty() || key.id() == 0) return Status::error("auth key store: empty key");
-  bool persist = !key.temp && !options_.path.empty();
-  std::unique_lock<std::mutex> file_lock(file_mu_, std::defer_lock);
-  if (persist) file_lock.lock();
-  Shard& s = shard(key.id());
-  std::unique_lock lock(s.mu);
-  if (s.keys.contains(key.id())) return false;
-  if (size_unlocked_hint_ >= options_.max_keys) return Status::error("auth key store: full");
-  if (persist)
-    if (auto st = append_put(key); !st) return st;
-  s.keys.insert(std::make_shared<const StoredAuthKey>(key));
-  ++size_unlocked_hint_;
-  return true;
+  return store(key, /*replace=*/false);
 }
 
 Status MemoryAuthKeyStore::put(const StoredAuthKey& key) {
+  Result<bool> stored = store(key, /*replace=*/true);
+  return stored ? Status::ok() : stored.status();
+}
+
+Result<bool> MemoryAuthKeyStore::store(const StoredAuthKey& key, bool replace) {
   if (key.key.empty() || key.id() == 0) return Status::error("auth key store: empty key");
   bool persist = !key.temp && !options_.path.empty();
   std::unique_lock<std::mutex> file_lock(file_mu_, std::defer_lock);
@@ -254,13 +247,14 @@ Status MemoryAuthKeyStore::put(const StoredAuthKey& key) {
   Shard& s = shard(key.id());
   std::unique_lock lock(s.mu);
   bool exists = s.keys.contains(key.id());
+  if (exists && !replace) return false;
   if (!exists && size_unlocked_hint_ >= options_.max_keys)
     return Status::error("auth key store: full");
   if (persist)
     if (auto st = append_put(key); !st) return st;
   replace_locked(s, std::make_shared<const StoredAuthKey>(key));
   if (!exists) ++size_unlocked_hint_;
-  return Status::ok();
+  return !exists;
 }
 
 Result<bool> MemoryAuthKeyStore::erase(uint64_t auth_key_id) {

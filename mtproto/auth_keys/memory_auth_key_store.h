@@ -75,6 +75,9 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   Shard& shard(uint64_t id) const { return shards_[(id ^ (id >> 29)) % kShards]; }
   Status load();
   Status append_put(const StoredAuthKey& key);
+  // insert (replace = false: an existing key stays) and put (replace = true): persists a
+  // permanent key first, then stores it; true when the key was not there before.
+  Result<bool> store(const StoredAuthKey& key, bool replace);
   Status append_erase(uint64_t id);
   Status append_record(const uint8_t* data, size_t size);
   Status rewrite_locked();

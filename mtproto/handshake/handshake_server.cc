@@ -1,4 +1,5 @@
-// The DH exchange state machine. Every check of docs/spec/wire-notes.md §7.4 is marked with its item.
+// The DH exchange state machine. Every check of docs/spec/wire-notes.md §7.4 is marked with its
+// item.
 #include "mtproto/handshake/handshake_server.h"
 
 #include <cstring>
@@ -142,6 +143,14 @@ HandshakeOutput HandshakeServer::fail(int32_t code, std::string reason) {
   return out;
 }
 
+HandshakeOutput HandshakeServer::kill(Exchange& ex, int32_t code, std::string reason) {
+  ex.stage = Exchange::Stage::kDead;
+  ex.permit.release();
+  crypto::wipe(ex.a.data(), ex.a.size());
+  ex.a.clear();
+  return fail(code, std::move(reason));
+}
+
 HandshakeOutput HandshakeServer::handle_payload(ByteView payload, int64_t now_ms) {
   auto msg = parse_unencrypted(payload);
   if (!msg) return fail(kTransportErrorBadQuery, msg.message());
@@ -233,48 +242,41 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   auto ex = ctx_->find_exchange(nonce, now_ms);
   if (!ex) return fail(kTransportErrorBadQuery, "req_DH_params: unknown nonce");
   std::lock_guard lock(ex->mu);
-  auto kill = [&](int32_t code, std::string why) {
-    ex->stage = Exchange::Stage::kDead;
-    ex->permit.release();
-    crypto::wipe(ex->a.data(), ex->a.size());
-    ex->a.clear();
-    return fail(code, std::move(why));
-  };
   if (ex->server_nonce != server_nonce)
-    return kill(kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
   if (ex->expires_ms <= now_ms || ex->stage == Exchange::Stage::kDead)
-    return kill(kTransportErrorBadQuery, "req_DH_params: exchange timed out or dead");
+    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: exchange timed out or dead");
   if (ex->stage != Exchange::Stage::kResPqSent) {
     if (!ex->dh_reply.empty() && ex->dh_request_hash == hash)
       return reply(ex->dh_reply, "repeated req_DH_params");
-    return kill(kTransportErrorBadQuery, "req_DH_params: unexpected at this stage");
+    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: unexpected at this stage");
   }
 
   // p * q == pq, p < q (the factors the server chose).
   auto p = crypto::be_to_u64(p_bytes), q = crypto::be_to_u64(q_bytes);
   if (!p || !q || *p != ex->p || *q != ex->q)
-    return kill(kTransportErrorBadQuery, "req_DH_params: wrong pq factors");
+    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: wrong pq factors");
   const crypto::RsaPrivateKey* key = ctx_->key_by_fingerprint(fingerprint);
-  if (!key) return kill(kTransportErrorBadQuery, "req_DH_params: unknown key fingerprint");
+  if (!key) return kill(*ex, kTransportErrorBadQuery, "req_DH_params: unknown key fingerprint");
   if (encrypted.empty() || encrypted.size() > 256)
-    return kill(kTransportErrorBadQuery, "req_DH_params: encrypted_data size");
+    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: encrypted_data size");
   crypto::RsaBlock cipher{};
   std::memcpy(cipher.data() + (256 - encrypted.size()), encrypted.data(), encrypted.size());
   auto plain = key->decrypt_raw(cipher);
-  if (!plain) return kill(kTransportErrorBadQuery, "req_DH_params: RSA decrypt failed");
+  if (!plain) return kill(*ex, kTransportErrorBadQuery, "req_DH_params: RSA decrypt failed");
   auto decoded = decode_rsa_inner(*plain);
-  if (!decoded) return kill(kTransportErrorBadQuery, decoded.message());
+  if (!decoded) return kill(*ex, kTransportErrorBadQuery, decoded.message());
   const PQInnerData& in = decoded->inner;
   if (in.nonce != ex->nonce || in.server_nonce != ex->server_nonce)
-    return kill(kTransportErrorBadQuery, "p_q_inner_data: nonce mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "p_q_inner_data: nonce mismatch");
   if (crypto::be_to_u64(in.pq) != ex->pq || crypto::be_to_u64(in.p) != ex->p ||
       crypto::be_to_u64(in.q) != ex->q)
-    return kill(kTransportErrorBadQuery, "p_q_inner_data: pq/p/q mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "p_q_inner_data: pq/p/q mismatch");
   if (in.dc) {
     int32_t expected = ctx_->config().dc_id + (ctx_->config().test_dc ? 10000 : 0);
     bool ok = *in.dc == expected || (ctx_->config().accept_media_dc && *in.dc == -expected);
     if (!ok)
-      return kill(kTransportErrorBadDc,
+      return kill(*ex, kTransportErrorBadDc,
                   "p_q_inner_data: dc mismatch [dc = " + std::to_string(*in.dc) + "]");
   }
   ex->new_nonce = in.new_nonce;
@@ -308,7 +310,7 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
       g_a = std::move(ga).value();
       break;
     }
-    if (attempt > 8) return kill(kTransportErrorBadQuery, "server: cannot generate g_a");
+    if (attempt > 8) return kill(*ex, kTransportErrorBadQuery, "server: cannot generate g_a");
   }
   Bytes answer;
   {
@@ -355,27 +357,20 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   auto ex = ctx_->find_exchange(nonce, now_ms);
   if (!ex) return fail(kTransportErrorBadQuery, "set_client_DH_params: unknown nonce");
   std::lock_guard lock(ex->mu);
-  auto kill = [&](int32_t code, std::string why) {
-    ex->stage = Exchange::Stage::kDead;
-    ex->permit.release();
-    crypto::wipe(ex->a.data(), ex->a.size());
-    ex->a.clear();
-    return fail(code, std::move(why));
-  };
   if (ex->server_nonce != server_nonce)
-    return kill(kTransportErrorBadQuery, "set_client_DH_params: server_nonce mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "set_client_DH_params: server_nonce mismatch");
   if (!ex->set_reply.empty() && ex->set_request_hash == hash &&
       ex->stage != Exchange::Stage::kDead && ex->expires_ms > now_ms)
     return reply(ex->set_reply, "repeated set_client_DH_params");
   if (ex->expires_ms <= now_ms)
-    return kill(kTransportErrorBadQuery, "set_client_DH_params: exchange timed out");
+    return kill(*ex, kTransportErrorBadQuery, "set_client_DH_params: exchange timed out");
   if (ex->stage != Exchange::Stage::kDhParamsSent)
-    return kill(kTransportErrorBadQuery, "set_client_DH_params: unexpected at this stage");
+    return kill(*ex, kTransportErrorBadQuery, "set_client_DH_params: unexpected at this stage");
 
   // Item 4: decrypt, SHA1(data) prefix, client_DH_inner_data.
   if (encrypted.size() < 32 || encrypted.size() % 16 != 0 ||
       encrypted.size() > kMaxSetClientDhEncrypted)
-    return kill(kTransportErrorBadQuery, "set_client_DH_params: encrypted_data size");
+    return kill(*ex, kTransportErrorBadQuery, "set_client_DH_params: encrypted_data size");
   Bytes plain(encrypted.begin(), encrypted.end());
   AesKeyIv tmp = handshake_tmp_aes_key_iv(ex->new_nonce, ex->server_nonce);
   crypto::aes_ige_decrypt(tmp.key, tmp.iv, plain.data(), plain.data(), plain.size());
@@ -386,24 +381,25 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   Int128 in_server_nonce = in.read_int128();
   uint64_t retry_id = in.read_uint64();
   ByteView g_b = in.read_bytes();
-  if (!ctor_ok || !in.ok()) return kill(kTransportErrorBadQuery, "client_DH_inner_data: malformed");
+  if (!ctor_ok || !in.ok())
+    return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: malformed");
   crypto::Sha1Digest check = crypto::sha1(data.first(in.position()));
   if (std::memcmp(check.data(), plain.data(), 20) != 0 || in.remaining() >= 16)
-    return kill(kTransportErrorBadQuery, "client_DH_inner_data: hash mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: hash mismatch");
   if (in_nonce != ex->nonce || in_server_nonce != ex->server_nonce)
-    return kill(kTransportErrorBadQuery, "client_DH_inner_data: nonce mismatch");
+    return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: nonce mismatch");
   if (retry_id != ex->retry_id)
-    return kill(kTransportErrorBadQuery, "client_DH_inner_data: wrong retry_id");
+    return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: wrong retry_id");
   // Item 5: 1 < g_b < p-1 and the 2^(2048-64) margin.
   const DhGroup& group = ctx_->group();
   if (!crypto::is_good_dh_value(g_b, group.prime))
-    return kill(kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
+    return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
 
   // Item 6: auth_key = g_b^a mod p.
   auto key_bytes = crypto::mod_exp(g_b, ex->a, group.prime, 256);
-  if (!key_bytes) return kill(kTransportErrorBadQuery, "server: modexp failed");
+  if (!key_bytes) return kill(*ex, kTransportErrorBadQuery, "server: modexp failed");
   auto key = AuthKey::from_bytes(*key_bytes);
-  if (!key) return kill(kTransportErrorBadQuery, "server: bad auth key size");
+  if (!key) return kill(*ex, kTransportErrorBadQuery, "server: bad auth key size");
   ex->set_request_hash = hash;
 
   StoredAuthKey stored;

@@ -1,6 +1,7 @@
-// Server side of the MTProto DH key exchange (docs/spec/wire-notes.md §7.4), sans-io: one HandshakeServer
-// per connection, fed the unencrypted messages the client sends; it answers with reply bodies,
-// a transport error, or a finished auth key (already inserted into the context's store).
+// Server side of the MTProto DH key exchange (docs/spec/wire-notes.md §7.4), sans-io: one
+// HandshakeServer per connection, fed the unencrypted messages the client sends; it answers with
+// reply bodies, a transport error, or a finished auth key (already inserted into the context's
+// store).
 //
 //   req_pq / req_pq_multi   -> resPQ
 //   req_DH_params           -> server_DH_params_ok | server_DH_params_fail | -404 | -444
@@ -20,8 +21,8 @@
 #include <vector>
 
 #include "base/bytes.h"
-#include "mtproto/keys/auth_key.h"
 #include "mtproto/handshake/handshake_context.h"
+#include "mtproto/keys/auth_key.h"
 
 namespace mtedge::mtproto {
 
@@ -81,6 +82,9 @@ class HandshakeServer {
 
  private:
   HandshakeOutput fail(int32_t code, std::string reason);
+  // Ends `ex` for good (its permit back, its secret `a` wiped), then fail(). Called with ex.mu
+  // held.
+  HandshakeOutput kill(Exchange& ex, int32_t code, std::string reason);
   HandshakeOutput on_req_pq(ByteView body, uint32_t ctor, int64_t now_ms);
   HandshakeOutput on_req_dh_params(ByteView body, int64_t now_ms);
   HandshakeOutput on_set_client_dh_params(ByteView body, int64_t now_ms);

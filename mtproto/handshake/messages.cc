@@ -66,7 +66,8 @@ Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& serv
 
 namespace {
 
-// RSA_PAD (§7.4 item 2). Returns the 192-byte data_with_padding when the hash matches.
+// RSA_PAD (docs/spec/wire-notes.md §7.4 item 2). Returns the 192-byte data_with_padding when
+// the hash matches.
 std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const crypto::RsaBlock& c) {
   const uint8_t* aes_encrypted = c.data() + 32;
   crypto::Sha256Digest h = crypto::sha256(ByteView(aes_encrypted, 224));

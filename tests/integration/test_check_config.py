@@ -1,4 +1,5 @@
-"""`mtedge --check-config`: a bad [backend.relay] block exits non-zero naming the key."""
+"""`mtedge --check-config`: a bad block exits non-zero naming the key path; settings that work
+against each other are printed as warnings naming the keys."""
 import os
 import subprocess
 import tempfile
@@ -48,12 +49,32 @@ class CheckConfig(unittest.TestCase):
              "backend.relay.dc.two"),
             (gateway.relay_config(4433, "127.0.0.1:8443", dc={"2": "nowhere"}),
              "backend.relay.dc.2"),
+            (gateway.relay_config(4433, "127.0.0.1:8443", extra_relay='dc = { "2" = 443 }'),
+             "backend.relay.dc.2: expected a string"),
+            (GOOD.replace("connect_timeout_ms = 2000", 'connect_timeout_ms = "2s"'),
+             "backend.relay.connect_timeout_ms: expected an integer"),
+            (GOOD + '\n[admin]\naddress = "localhost:9090"\n',
+             'admin.address: invalid address "localhost:9090"'),
         ]
         for text, expected in cases:
             with self.subTest(expected=expected):
                 code, out = gateway.check_config(text)
                 self.assertNotEqual(code, 0, out)
                 self.assertIn(expected, out)
+
+    def test_warnings_name_the_keys(self):
+        ee = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d"
+        text = gateway.relay_config(
+            4433, "127.0.0.1:8443", transports=["fake-tls"],
+            extra_gateway="replay_window_seconds = 60",
+            extra_listener='secrets = [{ label = "t", secret = "%s" }]' % ee)
+        code, out = gateway.check_config(text)
+        self.assertEqual(code, 0, out)
+        self.assertIn("config warning: gateway.replay_window_seconds (60) is shorter than "
+                      "gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (720)", out)
+        self.assertIn("config ok", out)
+        code, out = gateway.check_config(GOOD)
+        self.assertNotIn("config warning", out)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ class EmbeddedCase(unittest.TestCase):
     async def connect(self, port, connection, auth_key=None, secret=None):
         """Telethon's stock connect(); `secret` (hex) makes it an MTProxy connection.
         connection_retries=1: Telethon itself fails about one key exchange in 256
-        (real-clients.md), so it may retry once, never more."""
+        (docs/spec/real-clients.md), so it may retry once, never more."""
         session = MemorySession()
         session.set_dc(2, "127.0.0.1", port)
         if auth_key is not None:
@@ -123,6 +123,22 @@ class EmbeddedCase(unittest.TestCase):
         await client.connect()
         self.assertTrue(client.is_connected())
         return client
+
+    def check_client(self, port, connection, secret=None):
+        """A Telethon client on `port` connects (a new auth key), passes check_api and
+        disconnects; the key it derived is the one mtedge stored (and persisted). Returns
+        the key's bytes."""
+        async def scenario():
+            client = await self.connect(port, connection, secret=secret)
+            try:
+                await self.check_api(client)
+                return client.session.auth_key
+            finally:
+                await client.disconnect()
+
+        key = run(scenario())
+        self.assertIn(key.key_id, stored_key_ids(self.key_file))
+        return key.key
 
     async def check_api(self, client):
         config = await client(GetConfigRequest())
@@ -140,7 +156,7 @@ class PaddedPacketCodec(RandomizedIntermediatePacketCodec):
 
 
 class ConnectionTcpPadded(tc.ConnectionTcpIntermediate):
-    """Padded intermediate without MTProxy: Telethon has no stock class (real-clients.md)."""
+    """Padded intermediate without MTProxy: Telethon has no stock class (docs/spec/real-clients.md)."""
     packet_codec = PaddedPacketCodec
 
 
@@ -177,17 +193,7 @@ class TelethonOverEveryTransport(EmbeddedCase):
         self.assertTrue(self.gw.alive(), "mtedge died")
 
     def check_transport(self, connection, secret=None):
-        async def scenario():
-            client = await self.connect(self.port, connection, secret=secret)
-            try:
-                await self.check_api(client)
-                return client.session.auth_key.key_id
-            finally:
-                await client.disconnect()
-
-        key_id = run(scenario())
-        # The key Telethon derived is the one mtedge stored (and persisted).
-        self.assertIn(key_id, stored_key_ids(self.key_file))
+        self.check_client(self.port, connection, secret=secret)
 
     def test_full(self):
         self.check_transport(tc.ConnectionTcpFull)
@@ -241,20 +247,12 @@ class AuthKeysSurviveRestart(EmbeddedCase):
     def test_key_survives_restart(self):
         gw = self.start_gateway()
         try:
-            async def first():
-                client = await self.connect(gw.port, tc.ConnectionTcpIntermediate)
-                try:
-                    await self.check_api(client)
-                    return client.session.auth_key.key
-                finally:
-                    await client.disconnect()
-
-            key_bytes = run(first())
+            key_bytes = self.check_client(gw.port, tc.ConnectionTcpIntermediate)
         finally:
             output = self.stop_gateway(gw)
         self.assertIn("created (permanent)", output)
         key_id = AuthKey(key_bytes).key_id
-        # Telethon fails ~1 key exchange in 256 on its side and retries once (real-clients.md):
+        # Telethon fails ~1 key exchange in 256 on its side and retries once (docs/spec/real-clients.md):
         # the key it abandoned stays stored too, so the client's key is one of the stored ones.
         stored = stored_key_ids(self.key_file)
         self.assertIn(key_id, stored)

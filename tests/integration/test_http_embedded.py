@@ -1,6 +1,6 @@
 """MTProto over HTTP POST against the embedded default (edge decryption on): Telethon 1.25's
 stock TelegramClient with ConnectionHttp does the DH handshake, help.getConfig, ping and
-users.getUsers over `POST /api`, with the reader fix of real-clients.md applied at run time.
+users.getUsers over `POST /api`, with the reader fix of docs/spec/real-clients.md applied at run time.
 
 Long poll: an http_wait request with nothing to answer is held max_wait and then answered with
 an empty msg_container (encrypted: Telethon decrypts and processes it); a query sent while a
@@ -34,7 +34,7 @@ from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase, run
 
 async def _read_packet_fixed(self, reader):
     """Telethon 1.25's HttpPacketCodec.read_packet with `line[-1:]` instead of `line[-1]`
-    (real-clients.md: the original compares an int with bytes and ends every read)."""
+    (docs/spec/real-clients.md: the original compares an int with bytes and ends every read)."""
     while True:
         line = await reader.readline()
         if not line or line[-1:] != b"\n":

@@ -11,7 +11,7 @@ import time
 import unittest
 
 from base import GatewayTestCase
-from support import codecs
+from support import codecs, gateway
 from support.client import Client
 from support.upstream import answer_for, token_for
 
@@ -21,14 +21,6 @@ ACK_FORMS = {"abridged": {"raw-be"}, "intermediate": {"raw-le"}, "padded": {"raw
 
 def payload(size, seed):
     return bytes((seed + i * 7) & 0xFF for i in range(size))
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 class RelayTransports(GatewayTestCase):
@@ -135,7 +127,7 @@ class Backpressure(GatewayTestCase):
         frame = payload(512 * 1024, 11)
         count = 128  # 64 MiB each way: far more than every buffer on the way together
         first = c.frame_bytes(frame)  # with the tag
-        before = rss_bytes(self.gw.proc.pid)
+        before = gateway.rss_bytes(self.gw.proc.pid)
 
         def send_all():
             c.sock.sendall(first)
@@ -145,7 +137,7 @@ class Backpressure(GatewayTestCase):
         t = threading.Thread(target=send_all, daemon=True)
         t.start()
         time.sleep(3)  # nobody reads the answers: every hop must stop and hold a bounded amount
-        stalled = rss_bytes(self.gw.proc.pid)
+        stalled = gateway.rss_bytes(self.gw.proc.pid)
         self.assertTrue(t.is_alive(), "the sender finished although nobody read the answers")
         self.assertLess(stalled - before, 48 << 20, "mtedge buffered without bound")
         answer = answer_for(frame)

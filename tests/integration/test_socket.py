@@ -22,40 +22,6 @@ from support.backend import ExampleBackend, tcp_listen
 from support.client import Client, Closed
 
 
-def socket_config(port, endpoints, workers=2, extra="", outcome="-429", admin_port=None):
-    """`outcome`: on_backend_down as TOML ("-429", '"close"'); `admin_port`: serve /metrics."""
-    listed = ", ".join('"%s"' % e for e in endpoints)
-    admin = f'[admin]\naddress = "127.0.0.1:{admin_port}"\n' if admin_port else ""
-    return f"""
-[gateway]
-workers = {workers}
-
-[[listener]]
-name = "test"
-address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full"]
-
-[crypto]
-edge_decryption = false
-
-[backend]
-type = "socket"
-
-[backend.socket]
-endpoints = [{listed}]
-gateway_id = "itest"
-connect_timeout_ms = 2000
-reconnect_min_ms = 50
-reconnect_max_ms = 200
-on_backend_down = {outcome}
-{extra}
-
-{admin}
-[log]
-level = "info"
-"""
-
-
 def encrypted(key, size=64, seed=0):
     """A pass-through packet: auth_key_id, then bytes standing in for msg_key + ciphertext."""
     body = bytes((seed + i * 13) & 0xFF for i in range(size - 8))
@@ -64,14 +30,6 @@ def encrypted(key, size=64, seed=0):
 
 def unencrypted(size=40, seed=0):
     return b"\x00" * 8 + bytes((seed + i) & 0xFF for i in range(size - 8))
-
-
-def rss_bytes(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 class SocketCase(unittest.TestCase):
@@ -94,8 +52,8 @@ class SocketCase(unittest.TestCase):
         cls.port = net.free_port()
         cls.admin_port = net.free_port() if cls.admin else None
         endpoints = [s.listen for s in cls.servers]
-        config = socket_config(cls.port, endpoints, extra=cls.extra, outcome=cls.outcome,
-                               admin_port=cls.admin_port)
+        config = gateway.socket_config(cls.port, endpoints, extra=cls.extra, outcome=cls.outcome,
+                                       admin_port=cls.admin_port)
         cls.gw = gateway.Gateway(config, cls.port)
         try:
             cls.gw.start()
@@ -161,6 +119,23 @@ class SocketCase(unittest.TestCase):
             time.sleep(0.02)
         self.assertEqual(len(homes), 1, "key %x seen by %s" % (key, [s.name for s in homes]))
         return homes[0]
+
+    def keys_on_both(self, base):
+        """20 keys from `base`, a connection each with one echoed packet. Returns the
+        connections by key, the first endpoint (the victim), its keys and the other keys;
+        both endpoints must have some."""
+        keys = [base + i * 7919 for i in range(1, 21)]
+        conns = {}
+        for key in keys:
+            c = self.client("intermediate", seed=key & 0xFF)
+            c.send(encrypted(key, 32))
+            self.assertEqual(c.read_packet(), encrypted(key, 32))
+            conns[key] = c
+        victim = self.servers[0]
+        victim_keys = [k for k in keys if self.home_of(k) is victim]
+        other_keys = [k for k in keys if k not in victim_keys]
+        self.assertTrue(victim_keys and other_keys)
+        return conns, victim, victim_keys, other_keys
 
 
 class RoundTrip(SocketCase):
@@ -293,17 +268,7 @@ class EndpointDown(SocketCase):
     backends = ("b1", "b2")
 
     def test_kill_gives_the_outcome_and_restart_recovers(self):
-        keys = [0x0200000000000000 + i * 7919 for i in range(1, 21)]
-        conns = {}
-        for key in keys:
-            c = self.client("intermediate", seed=key & 0xFF)
-            c.send(encrypted(key, 32))
-            self.assertEqual(c.read_packet(), encrypted(key, 32))
-            conns[key] = c
-        victim = self.servers[0]
-        victim_keys = [k for k in keys if self.home_of(k) is victim]
-        other_keys = [k for k in keys if k not in victim_keys]
-        self.assertTrue(victim_keys and other_keys)
+        conns, victim, victim_keys, other_keys = self.keys_on_both(0x0200000000000000)
 
         victim.kill()
         # Its clients get -429, then the connection closes.
@@ -348,17 +313,7 @@ class EndpointDownClose(SocketCase):
     admin = True
 
     def test_kill_closes_its_clients(self):
-        keys = [0x0400000000000000 + i * 7919 for i in range(1, 21)]
-        conns = {}
-        for key in keys:
-            c = self.client("intermediate", seed=key & 0xFF)
-            c.send(encrypted(key, 32))
-            self.assertEqual(c.read_packet(), encrypted(key, 32))
-            conns[key] = c
-        victim = self.servers[0]
-        victim_keys = [k for k in keys if self.home_of(k) is victim]
-        other_keys = [k for k in keys if k not in victim_keys]
-        self.assertTrue(victim_keys and other_keys)
+        conns, victim, victim_keys, other_keys = self.keys_on_both(0x0400000000000000)
         before = self.scrape()[0]
 
         victim.kill()
@@ -400,7 +355,7 @@ class StalledBackend(SocketCase):
         # Stop pushing before message_deadline_ms (1.5 s) and read: a client still flooding
         # when the gateway closes gets a reset that discards the -429 in flight.
         deadline = time.monotonic() + 1.0
-        rss_before = rss_bytes(self.gw.proc.pid)
+        rss_before = gateway.rss_bytes(self.gw.proc.pid)
         # Push as much as the gateway takes: 64 MiB if it never pushed back.
         while sent < (64 << 20) and time.monotonic() < deadline:
             if not pending:
@@ -414,7 +369,7 @@ class StalledBackend(SocketCase):
             except OSError:
                 break
         self.assertLess(sent, 32 << 20, "the gateway kept reading a client of a stalled backend")
-        rss_growth = rss_bytes(self.gw.proc.pid) - rss_before
+        rss_growth = gateway.rss_bytes(self.gw.proc.pid) - rss_before
         self.assertLess(rss_growth, 24 << 20, "RSS grew by %d bytes" % rss_growth)
         c.sock.setblocking(True)
         kinds = [u[0] if u[0] != "error" else u for u in c.wait_closed(timeout=10)]

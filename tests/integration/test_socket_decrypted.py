@@ -37,34 +37,6 @@ def register_rsa_key():
     rsa.add_key(public, old=False)
 
 
-def decrypted_config(port, endpoints, workers=2):
-    listed = ", ".join('"%s"' % e for e in endpoints)
-    return f"""
-[gateway]
-workers = {workers}
-
-[[listener]]
-name = "test"
-address = "127.0.0.1:{port}"
-transports = ["abridged", "intermediate", "padded", "full"]
-
-[crypto]
-edge_decryption = true
-rsa_private_keys = ["{RSA_KEY}"]
-
-[backend]
-type = "socket"
-
-[backend.socket]
-endpoints = [{listed}]
-gateway_id = "itest-decrypted"
-on_backend_down = -429
-
-[log]
-level = "info"
-"""
-
-
 def run(coro, timeout=30):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
@@ -75,7 +47,9 @@ class DecryptedSocket(unittest.TestCase):
         register_rsa_key()
         cls.servers = [ExampleBackend(tcp_listen(), name).start() for name in ("b1", "b2")]
         cls.port = net.free_port()
-        cls.gw = gateway.Gateway(decrypted_config(cls.port, [s.listen for s in cls.servers]),
+        cls.gw = gateway.Gateway(gateway.socket_config(cls.port, [s.listen for s in cls.servers],
+                                                       gateway_id="itest-decrypted",
+                                                       rsa_key=RSA_KEY),
                                  cls.port)
         try:
             cls.gw.start()

@@ -140,6 +140,9 @@ class TlsConfigErrors(unittest.TestCase):
             ('tls = true\ntls_cert_file = "%s"\n' % cert, "listener[0].tls_key_file: required"),
             ('tls_cert_file = "%s"\n' % cert, "listener[0].tls_cert_file: set only with tls = true"),
             ('tls = true\ntls_cert_file = "%s/nope.pem"\ntls_key_file = "%s"\n' % (tmp, key),
+             'listener[0].tls: cannot load certificate chain "%s/nope.pem": '
+             'No such file or directory' % tmp),
+            ('tls = true\ntls_cert_file = "%s"\ntls_key_file = "%s"\n' % (key, key),
              "listener[0].tls: cannot load certificate chain"),
             ('tls = true\ntls_cert_file = "%s"\ntls_key_file = "%s"\n' % (cert, cert),
              "listener[0].tls: cannot load private key"),
@@ -151,6 +154,7 @@ class TlsConfigErrors(unittest.TestCase):
                 self.assertNotEqual(code, 0)
                 self.assertIn(message, out)
                 self.assertNotIn("PRIVATE KEY", out)
+                self.assertNotIn("unknown error", out)
 
 
 if __name__ == "__main__":

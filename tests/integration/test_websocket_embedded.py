@@ -17,8 +17,7 @@ import base  # noqa: F401  (puts support/ on the path)
 from support import gateway, net
 from support import websocket as ws
 from telethon.network import connection as tc
-from test_embedded import (ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase, run,
-                           stored_key_ids)
+from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase
 
 
 class WsReader:
@@ -90,16 +89,7 @@ class TelethonOverWebSocket(EmbeddedCase):
             log_level="debug", transports=("abridged", "obfuscated", "websocket")), port)
         gw.start()
         try:
-            async def scenario():
-                client = await self.connect(port, ConnectionWebSocket)
-                try:
-                    await self.check_api(client)
-                    return client.session.auth_key.key_id
-                finally:
-                    await client.disconnect()
-
-            key_id = run(scenario())
-            self.assertIn(key_id, stored_key_ids(self.key_file))
+            self.check_client(port, ConnectionWebSocket)
         finally:
             output = self.stop_gateway(gw)
         if "transport websocket/obfuscated/abridged" not in output:

@@ -19,7 +19,7 @@ import unittest
 from base import GatewayTestCase
 from support import gateway, net
 from telethon.network import connection as tc
-from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase, run, stored_key_ids
+from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase
 from test_tls import make_cert
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,17 +97,7 @@ class TelethonThroughNodeWs(EmbeddedCase):
         gw.start()
         try:
             bridge_port = self.bridge("%s://127.0.0.1:%d/apiws" % (scheme, port))
-
-            async def go():
-                client = await self.connect(bridge_port, tc.ConnectionTcpObfuscated)
-                try:
-                    await self.check_api(client)
-                    return client.session.auth_key.key_id
-                finally:
-                    await client.disconnect()
-
-            key_id = run(go())
-            self.assertIn(key_id, stored_key_ids(self.key_file))
+            self.check_client(bridge_port, tc.ConnectionTcpObfuscated)
         finally:
             output = self.stop_gateway(gw)
         self.assertIn("transport websocket/obfuscated/abridged", output)

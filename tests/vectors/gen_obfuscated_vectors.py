@@ -107,7 +107,7 @@ def obfuscated_s31():
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
         enc = Cipher(algorithms.AES(key), modes.CTR(iv)).encryptor()
         ct = enc.update(bytes(init) + bytes.fromhex("2c000000"))
-    except ImportError:  # fall back to the published bytes of docs/spec/wire-notes.md
+    except ImportError:  # fall back to the published bytes of docs/spec/wire-notes.md §3.1
         ct = bytes(56) + bytes.fromhex("8f3d40553f8b44b1b56c5102")
     return bytes(init[:56]) + ct[56:]
 

@@ -23,16 +23,9 @@ def binary_path():
 PLAIN_TRANSPORTS = ("abridged", "intermediate", "padded", "full")
 
 
-def relay_config(port, upstream, transport="intermediate", dc=None, workers=2,
-                 connect_timeout_ms=2000, extra_relay="", extra_gateway="", log_level="info",
-                 transports=PLAIN_TRANSPORTS, extra_listener=""):
-    """A config text: one loopback listener (by default with the four plain TCP
-    transports), the relay backend in front of `upstream` ("host:port")."""
+def _front(port, workers, transports, extra_gateway="", extra_listener=""):
+    """The [gateway] table and one loopback [[listener]] named "test" serving `transports`."""
     transports_text = ", ".join('"%s"' % t for t in transports)
-    dc_block = ""
-    if dc:
-        dc_block = "[backend.relay.dc]\n" + "".join(
-            '"%s" = "%s"\n' % (k, v) for k, v in dc.items())
     return f"""
 [gateway]
 workers = {workers}
@@ -43,7 +36,19 @@ name = "test"
 address = "127.0.0.1:{port}"
 transports = [{transports_text}]
 {extra_listener}
+"""
 
+
+def relay_config(port, upstream, transport="intermediate", dc=None, workers=2,
+                 connect_timeout_ms=2000, extra_relay="", extra_gateway="", log_level="info",
+                 transports=PLAIN_TRANSPORTS, extra_listener=""):
+    """A config text: one loopback listener (by default with the four plain TCP
+    transports), the relay backend in front of `upstream` ("host:port")."""
+    dc_block = ""
+    if dc:
+        dc_block = "[backend.relay.dc]\n" + "".join(
+            '"%s" = "%s"\n' % (k, v) for k, v in dc.items())
+    return _front(port, workers, transports, extra_gateway, extra_listener) + f"""
 [crypto]
 edge_decryption = false
 
@@ -67,17 +72,7 @@ def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",
     """A config text: the embedded backend behind the edge crypto stage, one loopback
     listener with every TCP transport this build serves, or `transports`
     (`extra_listener`: more keys of it, e.g. secrets)."""
-    transports_text = ", ".join('"%s"' % t for t in transports)
-    return f"""
-[gateway]
-workers = {workers}
-
-[[listener]]
-name = "test"
-address = "127.0.0.1:{port}"
-transports = [{transports_text}]
-{extra_listener}
-
+    return _front(port, workers, transports, extra_listener=extra_listener) + f"""
 [crypto]
 edge_decryption = true
 rsa_private_keys = ["{rsa_key}"]
@@ -92,6 +87,39 @@ advertised_port = {advertised_port or port}
 
 [log]
 level = "{log_level}"
+"""
+
+
+def socket_config(port, endpoints, gateway_id="itest", rsa_key=None, workers=2, extra="",
+                  outcome="-429", admin_port=None):
+    """A config text: one loopback listener with the four plain TCP transports, the socket
+    backend (mtedge.v1) to `endpoints`, reconnecting within 50..200 ms. `rsa_key`: edge
+    decryption on with that key; `outcome`: on_backend_down as TOML ("-429", '"close"');
+    `admin_port`: serve /metrics; `extra`: more keys of [backend.socket]."""
+    listed = ", ".join('"%s"' % e for e in endpoints)
+    crypto = "edge_decryption = false"
+    if rsa_key:
+        crypto = 'edge_decryption = true\nrsa_private_keys = ["%s"]' % rsa_key
+    admin = f'[admin]\naddress = "127.0.0.1:{admin_port}"\n' if admin_port else ""
+    return _front(port, workers, PLAIN_TRANSPORTS) + f"""
+[crypto]
+{crypto}
+
+[backend]
+type = "socket"
+
+[backend.socket]
+endpoints = [{listed}]
+gateway_id = "{gateway_id}"
+connect_timeout_ms = 2000
+reconnect_min_ms = 50
+reconnect_max_ms = 200
+on_backend_down = {outcome}
+{extra}
+
+{admin}
+[log]
+level = "info"
 """
 
 
@@ -112,6 +140,15 @@ def check_config(text):
         return p.returncode, p.stdout + p.stderr
     finally:
         os.unlink(path)
+
+
+def rss_bytes(pid):
+    """The resident set size of process `pid`, in bytes (0 if /proc does not say)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 class Gateway:

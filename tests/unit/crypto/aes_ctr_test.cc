@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "crypto/cpu_features.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::crypto {
 namespace {
@@ -148,8 +148,8 @@ TEST(CryptoAesCtr, ReportsImplementation) {
 
 // NIST SP 800-38A F.5.5 CTR-AES256.Encrypt, fed whole and in odd splits.
 TEST(CryptoAesCtr, NistVector) {
-  using mtproto::test::from_hex;
-  using mtproto::test::to_hex;
+  using mtedge::test::from_hex;
+  constexpr auto to_hex = mtedge::test::to_upper_hex;
   CtrParams p;
   const Bytes key = from_hex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4");
   const Bytes iv = from_hex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");

@@ -10,14 +10,15 @@
 
 #include "crypto/cpu_features.h"
 #include "crypto/hash.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::crypto {
 namespace {
 
-namespace test = mtproto::test;
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 Bytes reference_ige(const AesKey& key, const AesIgeIv& iv, const Bytes& in, bool encrypt) {
   AES_KEY k;
@@ -74,14 +75,15 @@ TEST(CryptoAesIge, IgeMatchesOpenSslReferenceOnRandomInputs) {
   }
 }
 
-// §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the vector's payload.
+// docs/spec/wire-notes.md §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the
+// vector's payload.
 TEST(CryptoAesIge, IgeWireNotesVector) {
   const Bytes key =
       from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
   const Bytes iv =
       from_hex("E4C0260C7869DEEE68C3F9DE30B380559132D512A0B84DDD1077C15FD1C8624B");
-  const Bytes plain = from_hex(test::kPlaintextHex);
-  const Bytes payload = from_hex(test::kPayloadHex);
+  const Bytes plain = from_hex(mtedge::test::kPlaintextHex);
+  const Bytes payload = from_hex(mtedge::test::kPayloadHex);
   const Bytes cipher(payload.begin() + 24, payload.end());
   ASSERT_EQ(plain.size(), cipher.size());
   for (AesImpl impl : impls()) {

@@ -7,13 +7,14 @@
 
 #include "crypto/cpu_features.h"
 #include "crypto/sha256_ni.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::crypto {
 namespace {
 
-using mtproto::test::from_hex;
-using mtproto::test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 TEST(CryptoHash, Sha1KnownAnswers) {
   EXPECT_EQ(to_hex(sha1(as_bytes("abc"))), "A9993E364706816ABA3E25717850C26C9CD0D89D");

@@ -7,15 +7,14 @@
 #include <random>
 
 #include "crypto/bignum.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::crypto {
 namespace {
 
-namespace test = mtproto::test;
-
 // A production Telegram server key as shipped in Telethon 1.25.1; its fingerprint is the first
-// one in the §7.6 resPQ sample (wire A5B7F709355FC30B).
+// one in the docs/spec/wire-notes.md §7.6 resPQ sample (wire A5B7F709355FC30B).
 constexpr std::string_view kTelegramKeyPem =
     "-----BEGIN RSA PUBLIC KEY-----\n"
     "MIIBCgKCAQEAruw2yP/BCcsJliRoW5eBVBVle9dtjJw+OYED160Wybum9SXtBBLX\n"
@@ -128,8 +127,9 @@ TEST(CryptoBignum, ModExpAndConversions) {
   EXPECT_FALSE(mod_exp(Bytes{2}, Bytes{2}, Bytes{0}, 4).is_ok());
   EXPECT_FALSE(mod_exp(Bytes{2}, Bytes{8}, Bytes{0x7f, 0xff}, 1).is_ok());
 
-  EXPECT_EQ(u64_to_be(2694724800268887959u), test::from_hex("2565 95ED B776 6797"));
-  EXPECT_EQ(be_to_u64(test::from_hex("00 2565 95ED B776 6797")).value(), 2694724800268887959u);
+  EXPECT_EQ(u64_to_be(2694724800268887959u), mtedge::test::from_hex("2565 95ED B776 6797"));
+  EXPECT_EQ(be_to_u64(mtedge::test::from_hex("00 2565 95ED B776 6797")).value(),
+            2694724800268887959u);
   EXPECT_FALSE(be_to_u64(Bytes(9, 1)).has_value());
   EXPECT_TRUE(u64_to_be(0).empty());
   EXPECT_EQ(compare_be(Bytes{0, 5}, Bytes{5}), 0);
@@ -147,7 +147,7 @@ TEST(CryptoBignum, ModExpAndConversions) {
 }
 
 TEST(CryptoBignum, DhGroupChecks) {
-  const Bytes p = test::from_hex(test::kProdDhPrimeHex);
+  const Bytes p = mtedge::test::from_hex(mtedge::test::kProdDhPrimeHex);
   ASSERT_EQ(p.size(), 256u);
   EXPECT_TRUE(is_safe_prime_2048(p));
   EXPECT_TRUE(is_good_dh_generator(3, p));

@@ -4,7 +4,7 @@
 #include "mtproto/auth_keys/destroy_auth_key.h"
 #include "mtproto/auth_keys/memory_auth_key_store.h"
 #include "mtproto/tl/schema_value.h"
-#include "tests/support/embedded_support.h"
+#include "tests/support/embedded_harness.h"
 
 namespace mtedge::backend::embedded::testing {
 namespace {
@@ -117,9 +117,8 @@ TEST_F(EmbeddedApiTest, OtherMethodsAre400NamingTheMethod) {
 }
 
 TEST_F(EmbeddedApiTest, InitConnectionWithParamsAndProxyIsUnwrapped) {
-  ConnId conn = open(0, 99);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c, 0, 99);
   Bytes body;
   TlWriter w(body);
   w.write_uint32(ids::kInvokeWithLayer);

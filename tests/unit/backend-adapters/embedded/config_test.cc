@@ -57,22 +57,35 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
     const char* message;
   } cases[] = {
       {"bogus = 1", "backend.embedded.bogus: unknown key"},
-      {"advertised_port = 0", "backend.embedded.advertised_port: 0 is out of range [1, 65535]"},
+      {"advertised_port = 0",
+       "backend.embedded.advertised_port: must be between 1 and 65535 [value = 0]"},
       {"advertised_ip = \"example.com\"",
        "backend.embedded.advertised_ip: \"example.com\" is not an IPv4 or IPv6 literal"},
-      {"advertised_ip = 5",
-       "backend.embedded.advertised_ip: must be a string (an IPv4 or IPv6 literal)"},
-      {"max_sessions = \"many\"", "backend.embedded.max_sessions: must be an integer"},
+      {"advertised_ip = 5", "backend.embedded.advertised_ip: expected a string"},
+      {"max_sessions = \"many\"", "backend.embedded.max_sessions: expected an integer"},
       {"max_queued_messages = 0",
-       "backend.embedded.max_queued_messages: 0 is out of range [1, 100000]"},
-      {"salt_rotation_s = 10", "backend.embedded.salt_rotation_s: 10 is out of range [60, 604800]"},
-      {"test_mode = 1", "backend.embedded.test_mode: must be a boolean"},
+       "backend.embedded.max_queued_messages: must be between 1 and 100000 [value = 0]"},
+      {"salt_rotation_s = 10",
+       "backend.embedded.salt_rotation_s: must be between 60 and 604800 [value = 10]"},
+      {"test_mode = 1", "backend.embedded.test_mode: expected true or false"},
+      {"this_dc = 2.0", "backend.embedded.this_dc: expected an integer"},
   };
   for (const auto& tc : cases) {
     auto config = parse(tc.text);
     ASSERT_FALSE(config.is_ok()) << tc.text;
     EXPECT_EQ(config.message(), tc.message);
   }
+}
+
+// The catalog lists every key with the default the reader applies.
+TEST(EmbeddedConfig, CatalogHasEveryKeyWithItsDefault) {
+  config::KeyCatalog catalog = config_keys("backend.embedded");
+  EXPECT_EQ(catalog.keys().size(), 12u);
+  ASSERT_NE(catalog.find("backend.embedded.advertised_port"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->default_toml, "443");
+  EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->max, 65535);
+  EXPECT_EQ(catalog.find("backend.embedded.advertised_ip")->default_toml, "\"127.0.0.1\"");
+  EXPECT_EQ(catalog.find("backend.embedded.test_mode")->default_toml, "false");
 }
 
 TEST(EmbeddedConfig, FactoryRegistersAndValidates) {

@@ -1,6 +1,6 @@
 // Routing by session across HTTP connections: content-related messages take the request held
 // longest on any connection of the session; what no request can carry waits for the next one.
-#include "tests/support/embedded_support.h"
+#include "tests/support/embedded_harness.h"
 
 namespace mtedge::backend::embedded::testing {
 namespace {

@@ -1,5 +1,5 @@
 // The relay adapter in-process: a real libuv loop, a real upstream server on loopback
-// (tests/support/test_upstream.h) and a recording GatewaySink standing in for the gateway.
+// (tests/support/echo_upstream.h) and a recording GatewaySink standing in for the gateway.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "backend-adapters/relay/relay.h"
-#include "tests/support/test_upstream.h"
+#include "tests/support/echo_upstream.h"
 
 namespace mtedge::backend::relay {
 namespace {

@@ -90,27 +90,27 @@ TEST(RelayConfig, BadKeysAndValuesNameThePath) {
       {"upstream = \"::1:80\"", "backend.relay.upstream: invalid address"},
       {"upstream = \"[::1]80\"", "backend.relay.upstream: invalid address"},
       {"upstream = \"no-such-host.invalid:80\"", "backend.relay.upstream: invalid address"},
-      {"upstream = 443", "backend.relay.upstream: must be a string"},
+      {"upstream = 443", "backend.relay.upstream: expected a string"},
       {"upstream = \"127.0.0.1:1\"\nupstream_transport = \"obfuscated\"",
        "backend.relay.upstream_transport: unknown transport \"obfuscated\""},
       {"upstream = \"127.0.0.1:1\"\nupstream_transport = 1",
-       "backend.relay.upstream_transport: must be a string"},
+       "backend.relay.upstream_transport: expected a string"},
       {"upstream = \"127.0.0.1:1\"\nconnect_timeout_ms = 0",
-       "backend.relay.connect_timeout_ms: 0 is out of range"},
+       "backend.relay.connect_timeout_ms: must be between 1 and 600000 [value = 0]"},
       {"upstream = \"127.0.0.1:1\"\nconnect_timeout_ms = 600001",
-       "backend.relay.connect_timeout_ms: 600001 is out of range"},
+       "backend.relay.connect_timeout_ms: must be between 1 and 600000 [value = 600001]"},
       {"upstream = \"127.0.0.1:1\"\nconnect_timeout_ms = \"5s\"",
-       "backend.relay.connect_timeout_ms: must be an integer"},
+       "backend.relay.connect_timeout_ms: expected an integer"},
       {"upstream = \"127.0.0.1:1\"\nconnect_timeout_ms = 1.5",
-       "backend.relay.connect_timeout_ms: must be an integer"},
+       "backend.relay.connect_timeout_ms: expected an integer"},
       {"upstream = \"127.0.0.1:1\"\nmax_upstream_buffer_bytes = 100",
-       "backend.relay.max_upstream_buffer_bytes: 100 is out of range"},
+       "backend.relay.max_upstream_buffer_bytes: must be between"},
       {"upstream = \"127.0.0.1:1\"\nmax_upstream_buffer_bytes = -1",
-       "backend.relay.max_upstream_buffer_bytes: -1 is out of range"},
+       "backend.relay.max_upstream_buffer_bytes: must be between"},
       {"upstream = \"127.0.0.1:1\"\nmax_frame_bytes = 10",
-       "backend.relay.max_frame_bytes: 10 is out of range"},
+       "backend.relay.max_frame_bytes: must be between"},
       {"upstream = \"127.0.0.1:1\"\ntimeout = 5", "backend.relay.timeout: unknown key"},
-      {"upstream = \"127.0.0.1:1\"\ndc = 5", "backend.relay.dc: must be a table"},
+      {"upstream = \"127.0.0.1:1\"\ndc = 5", "backend.relay.dc: expected a table"},
       {"upstream = \"127.0.0.1:1\"\n[backend.relay.dc]\n\"two\" = \"127.0.0.1:2\"",
        "backend.relay.dc.two: key must be a non-zero signed DC id"},
       {"upstream = \"127.0.0.1:1\"\n[backend.relay.dc]\n\"0\" = \"127.0.0.1:2\"",
@@ -122,13 +122,30 @@ TEST(RelayConfig, BadKeysAndValuesNameThePath) {
       {"upstream = \"127.0.0.1:1\"\n[backend.relay.dc]\n\"-2\" = \"nowhere\"",
        "backend.relay.dc.-2: invalid address \"nowhere\""},
       {"upstream = \"127.0.0.1:1\"\n[backend.relay.dc]\n\"2\" = 5",
-       "backend.relay.dc.2: must be a string"},
+       "backend.relay.dc.2: expected a string"},
+      {"upstream = \"127.0.0.1:1\"\nupstream_obfuscated = \"yes\"",
+       "backend.relay.upstream_obfuscated: expected true or false"},
+      {"upstream = \"127.0.0.1:1\"\ndefault_dc = 0",
+       "backend.relay.default_dc: must be a non-zero"},
+      {"upstream = \"127.0.0.1:1\"\ndefault_dc = \"2\"",
+       "backend.relay.default_dc: expected an integer"},
+      {"upstream = \"127.0.0.1:1\"\nupstream_secret = 1",
+       "backend.relay.upstream_secret: expected a string"},
   };
   for (const auto& c : cases) {
     std::string text = std::string("[backend.relay]\n") + c.body + "\n";
     std::string error = error_of(text);
     EXPECT_EQ(error.rfind(c.expected, 0), 0u) << "config:\n" << text << "\nerror: " << error;
   }
+}
+
+TEST(RelayConfig, CatalogHasEveryKeyWithItsDefault) {
+  config::KeyCatalog catalog = config_keys("backend.relay");
+  EXPECT_EQ(catalog.keys().size(), 9u);
+  EXPECT_EQ(catalog.find("backend.relay.upstream")->default_toml, "");
+  EXPECT_EQ(catalog.find("backend.relay.upstream_transport")->default_toml, "\"intermediate\"");
+  EXPECT_EQ(catalog.find("backend.relay.max_frame_bytes")->default_toml, "4198400");
+  EXPECT_EQ(catalog.find("backend.relay.default_dc")->min, -32768);
 }
 
 TEST(RelayConfig, RegistersUnderItsName) {

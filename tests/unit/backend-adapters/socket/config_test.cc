@@ -88,6 +88,50 @@ TEST(SocketConfig, ErrorsNameTheKey) {
             std::string::npos);
 }
 
+// An unknown key or a wrong type anywhere in the block names the full key path.
+TEST(SocketConfig, WrongTypesNameTheFullPath) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"endpoints = \"127.0.0.1:1\"",
+       "backend.socket.endpoints: expected a non-empty list of \"host:port\" or Unix socket paths"},
+      {"endpoints = [\"127.0.0.1:1\", 9500]", "backend.socket.endpoints[1]: expected a string"},
+      {"endpoints = [\"127.0.0.1:1\"]\ngateway_id = 1",
+       "backend.socket.gateway_id: expected a string"},
+      {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = \"many\"",
+       "backend.socket.credit_window: expected an integer"},
+      {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0",
+       "backend.socket.credit_window: must be between 1 and 1048576 [value = 0]"},
+      {"endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = \"1.5\"",
+       "backend.socket.handshake_load_factor: expected a number"},
+      {"endpoints = [\"127.0.0.1:1\"]\non_backend_down = true",
+       "backend.socket.on_backend_down: expected \"close\" or a transport error code (-429 or "
+       "-444)"},
+      {"endpoints = [\"127.0.0.1:1\"]\n[extra]\nx = 1", "backend.socket.extra: unknown key"},
+  };
+  for (const auto& [text, message] : cases) EXPECT_EQ(error_of(text), message) << text;
+}
+
+TEST(SocketConfig, IntegerLoadFactorIsANumber) {
+  auto config = parse("endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = 2");
+  ASSERT_TRUE(config) << config.message();
+  EXPECT_DOUBLE_EQ(config->handshake_load_factor, 2.0);
+}
+
+TEST(SocketConfig, CatalogHasEveryKeyWithItsDefault) {
+  const config::KeyCatalog catalog = config_keys("backend.socket");
+  ASSERT_EQ(catalog.keys().size(), 11u);
+  const std::pair<const char*, const char*> expected[] = {
+      {"endpoints", ""},  // required
+      {"on_backend_down", "\"close\""},
+      {"handshake_load_factor", "1.25"},
+      {"max_queued_bytes", "4194304"},
+  };
+  for (const auto& [key, value] : expected) {
+    const config::KeySpec* spec = catalog.find(std::string("backend.socket.") + key);
+    ASSERT_NE(spec, nullptr) << key;
+    EXPECT_EQ(spec->default_toml, value) << key;
+  }
+}
+
 TEST(SocketConfig, DownOutcome) {
   auto close = parse("endpoints = [\"127.0.0.1:1\"]\non_backend_down = \"close\"");
   ASSERT_TRUE(close);

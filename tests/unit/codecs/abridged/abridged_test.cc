@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/codec_conformance.h"
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_conformance.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::abridged {
 namespace {
 
 using namespace mtedge::codecs::test;
+using namespace mtedge::test;
 
 const FramerFactory kMake = [](Role role) { return std::make_unique<AbridgedFramer>(role); };
 
@@ -29,7 +32,7 @@ TEST(AbridgedTest, QuickAckTokenIsBigEndianSpecVector) {
   Bytes out;
   f.encode_quick_ack(0xa1abe8da, out);
   EXPECT_EQ(out, from_hex("a1 ab e8 da"));
-  EXPECT_EQ(out, load_vector("abridged_quick_ack.bin"));
+  EXPECT_EQ(out, read_vector("abridged_quick_ack.bin"));
 }
 
 TEST(AbridgedTest, QuickAckTokenAlwaysHasMsbInFirstByte) {
@@ -44,7 +47,7 @@ TEST(AbridgedTest, TransportErrorIsAFourBytePayloadFrame) {
   Bytes out;
   f.encode_transport_error(-404, out);
   EXPECT_EQ(out, from_hex("01 6c fe ff ff"));
-  EXPECT_EQ(out, load_vector("abridged_error_404.bin"));
+  EXPECT_EQ(out, read_vector("abridged_error_404.bin"));
   out.clear();
   f.encode_transport_error(-429, out);
   EXPECT_EQ(out, from_hex("01 53 fe ff ff"));
@@ -63,13 +66,13 @@ TEST(AbridgedTest, TagIsEf) {
 TEST(AbridgedTest, DecodesSpecVectorInEverySplit) {
   for (Split split : kAllSplits) {
     AbridgedFramer f(Role::kServer);
-    FeedResult r = feed(f, load_vector("abridged_req_pq_multi.bin"), split);
+    FeedResult r = feed(f, read_vector("abridged_req_pq_multi.bin"), split);
     EXPECT_EQ(r.error, CodecError::kNone);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     EXPECT_TRUE(r.events[0] == packet(req_pq_multi(), false));
 
     AbridgedFramer g(Role::kServer);
-    r = feed(g, load_vector("abridged_req_pq_multi_quick_ack.bin"), split);
+    r = feed(g, read_vector("abridged_req_pq_multi_quick_ack.bin"), split);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     EXPECT_TRUE(r.events[0] == packet(req_pq_multi(), true));
   }
@@ -105,8 +108,8 @@ TEST(AbridgedTest, ClientReadsLongFormAndTransportErrorAndQuickAck) {
   Bytes stream;
   Bytes big = make_payload(0x100 * 4, 3);
   server.encode_packet(big, false, stream);
-  append(stream, load_vector("abridged_quick_ack.bin"));
-  append(stream, load_vector("abridged_error_404.bin"));
+  append(stream, read_vector("abridged_quick_ack.bin"));
+  append(stream, read_vector("abridged_error_404.bin"));
   for (Split split : kAllSplits) {
     AbridgedFramer client(Role::kClient);
     FeedResult r = feed(client, stream, split);

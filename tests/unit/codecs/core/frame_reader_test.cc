@@ -5,12 +5,14 @@
 
 #include "codecs/core/transport_stack.h"
 #include "codecs/intermediate/intermediate.h"
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::codecs {
 namespace {
 
 using namespace mtedge::codecs::test;
+using namespace mtedge::test;
 
 // A framer that returns a scripted result, to check how the reader treats broken framers.
 class ScriptedFramer final : public Framer {

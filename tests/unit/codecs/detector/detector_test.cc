@@ -4,13 +4,15 @@
 
 #include <cstring>
 
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::detector {
 namespace {
 
-using mtedge::codecs::test::from_hex;
-using mtedge::codecs::test::load_vector;
+using mtedge::test::from_hex;
+using mtedge::test::read_vector;
 
 Bytes as_bytes_copy(const char* s) {
   return Bytes(s, s + std::strlen(s));
@@ -44,7 +46,7 @@ TEST(DetectorTest, EachFirstBytePattern) {
   }
   EXPECT_EQ(run(from_hex("16 03 01")).kind, Detected::kFakeTls);
   EXPECT_EQ(run(from_hex("16 03 01 02 00")).kind, Detected::kFakeTls);
-  Detection full = run(load_vector("full_req_pq_multi.bin"));
+  Detection full = run(read_vector("full_req_pq_multi.bin"));
   EXPECT_EQ(full.kind, Detected::kFull);
   EXPECT_EQ(full.consume, 0u);
   EXPECT_EQ(run(random_header()).kind, Detected::kObfuscated);

@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/codec_conformance.h"
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_conformance.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::full {
 namespace {
 
 using namespace mtedge::codecs::test;
+using namespace mtedge::test;
 
 const FramerFactory kMake = [](Role role) { return std::make_unique<FullFramer>(role); };
 const ConformanceOptions kNoQuickAckForms = {.quick_ack_request_bit = false,
@@ -43,14 +46,14 @@ TEST(FullTest, EncodesSpecVector) {
               "34000000"
               "00000000" +
                   to_hex(req_pq_multi()) + "22b7ab88");
-    EXPECT_EQ(out, load_vector("full_req_pq_multi.bin"));
+    EXPECT_EQ(out, read_vector("full_req_pq_multi.bin"));
   }
 }
 
 TEST(FullTest, DecodesSpecVectorInEverySplit) {
   for (Split split : kAllSplits) {
     FullFramer f(Role::kServer);
-    FeedResult r = feed(f, load_vector("full_req_pq_multi.bin"), split);
+    FeedResult r = feed(f, read_vector("full_req_pq_multi.bin"), split);
     EXPECT_EQ(r.error, CodecError::kNone);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     EXPECT_TRUE(r.events[0] == packet(req_pq_multi(), false));
@@ -67,7 +70,7 @@ TEST(FullTest, TransportErrorIsAFramedCodeWithSeqnoAndCrc) {
             "00000000"
             "6cfeffff"
             "0d2f4107");
-  EXPECT_EQ(out, load_vector("full_error_404.bin"));
+  EXPECT_EQ(out, read_vector("full_error_404.bin"));
   out.clear();
   f.encode_transport_error(-429, out);  // seqno keeps counting
   EXPECT_EQ(out, frame(from_hex("53feffff"), 1));
@@ -95,7 +98,7 @@ TEST(FullTest, ClientNeverSetsQuickAckBit) {
   FullFramer f(Role::kClient);
   Bytes out;
   f.encode_packet(req_pq_multi(), true, out);
-  EXPECT_EQ(out, load_vector("full_req_pq_multi.bin"));
+  EXPECT_EQ(out, read_vector("full_req_pq_multi.bin"));
 }
 
 TEST(FullTest, ServerDecodesOldSpecQuickAckBit) {
@@ -107,7 +110,7 @@ TEST(FullTest, ServerDecodesOldSpecQuickAckBit) {
 }
 
 TEST(FullTest, ClientReadsErrorNopAndRawQuickAck) {
-  Bytes stream = load_vector("full_error_404.bin");
+  Bytes stream = read_vector("full_error_404.bin");
   append(stream, frame(from_hex("00000000"), 1));
   append(stream, from_hex("da e8 ab a1"));
   append(stream, frame(req_pq_multi(), 2));

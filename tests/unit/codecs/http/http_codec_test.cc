@@ -2,8 +2,6 @@
 // and its status, CORS, OPTIONS, the empty probe POST, smuggling, upgrades, responses.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,15 +9,13 @@
 #include "codecs/http/http_client_codec.h"
 #include "codecs/http/http_response.h"
 #include "codecs/http/http_server_codec.h"
+#include "tests/support/split_feed.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::http {
 namespace {
 
-Bytes read_vector(const std::string& name) {
-  std::ifstream in(std::string(MTEDGE_VECTORS_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using namespace mtedge::test;
 
 Bytes to_bytes(std::string_view s) {
   return Bytes(s.begin(), s.end());
@@ -54,8 +50,6 @@ struct Collector : RequestSink {
   }
 };
 
-enum class Split { kWhole, kByteByByte, kRandom };
-
 // Feeds `input` in the given split; stops at an upgrade and returns the stream offset
 // where HTTP ended (input.size() otherwise).
 struct FeedOutcome {
@@ -65,24 +59,27 @@ struct FeedOutcome {
 
 FeedOutcome feed_split(HttpServerCodec& codec, Bytes input, Split split, RequestSink& sink,
                        uint32_t seed = 12345) {
-  std::mt19937 rng(seed);
-  size_t pos = 0;
   FeedOutcome outcome;
-  while (pos < input.size()) {
-    size_t n = input.size() - pos;
-    if (split == Split::kByteByByte) n = 1;
-    if (split == Split::kRandom) n = std::min<size_t>(n, 1 + rng() % 37);
-    FeedResult r = codec.feed(MutableByteView(input.data() + pos, n), sink);
+  size_t pos = 0;
+  feed_pieces(input, split_sizes(input.size(), split, seed, 37), [&](MutableByteView piece) {
+    FeedResult r = codec.feed(piece, sink);
     outcome.error = r.error;
     if (codec.upgraded()) {
       outcome.consumed = pos + r.consumed;
-      return outcome;
+      return false;
     }
-    pos += n;
-    if (r.error != CodecError::kNone) break;
-  }
-  outcome.consumed = pos;
+    pos += piece.size();
+    outcome.consumed = pos;
+    return r.error == CodecError::kNone;
+  });
   return outcome;
+}
+
+// Feeds `text` whole; it must parse into exactly one request.
+void feed_one_request(HttpServerCodec& codec, Collector& sink, std::string_view text) {
+  Bytes input = to_bytes(text);
+  ASSERT_EQ(codec.feed(input, sink).error, CodecError::kNone);
+  ASSERT_EQ(sink.requests.size(), 1u);
 }
 
 std::string take_all(HttpServerCodec& codec) {
@@ -112,8 +109,7 @@ Responses parse_responses(const std::string& wire) {
 }
 
 class SplitTest : public ::testing::TestWithParam<Split> {};
-INSTANTIATE_TEST_SUITE_P(AllSplits, SplitTest,
-                         ::testing::Values(Split::kWhole, Split::kByteByByte, Split::kRandom));
+INSTANTIATE_TEST_SUITE_P(AllSplits, SplitTest, ::testing::ValuesIn(kAllSplits));
 
 // ---- responses --------------------------------------------------------------------------
 
@@ -249,9 +245,8 @@ TEST(HttpServerCodec, ResponsesLeaveInRequestOrder) {
 TEST(HttpServerCodec, EmptyProbePostIsARequest) {
   HttpServerCodec codec;
   Collector sink;
-  Bytes input = to_bytes("POST /apiw1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-  ASSERT_EQ(codec.feed(input, sink).error, CodecError::kNone);
-  ASSERT_EQ(sink.requests.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(feed_one_request(
+      codec, sink, "POST /apiw1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
   EXPECT_TRUE(sink.requests[0].body.empty());
   ASSERT_TRUE(codec.respond(0, {}));
   std::string out = take_all(codec);
@@ -273,9 +268,8 @@ TEST(HttpServerCodec, OptionsOnNativePathHasNoCors) {
 TEST(HttpServerCodec, QueryStringIsStripped) {
   HttpServerCodec codec;
   Collector sink;
-  Bytes input = to_bytes("POST /apiw1?x=1 HTTP/1.1\r\nContent-Length: 2\r\n\r\nab");
-  ASSERT_EQ(codec.feed(input, sink).error, CodecError::kNone);
-  ASSERT_EQ(sink.requests.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(
+      feed_one_request(codec, sink, "POST /apiw1?x=1 HTTP/1.1\r\nContent-Length: 2\r\n\r\nab"));
   EXPECT_EQ(sink.requests[0].path, "/apiw1");
   EXPECT_TRUE(sink.requests[0].web);
 }
@@ -299,9 +293,8 @@ TEST(HttpServerCodec, ConnectionCloseRequest) {
 TEST(HttpServerCodec, Http10WithoutKeepAliveCloses) {
   HttpServerCodec codec;
   Collector sink;
-  Bytes input = to_bytes("POST /api HTTP/1.0\r\nContent-Length: 1\r\n\r\nz");
-  ASSERT_EQ(codec.feed(input, sink).error, CodecError::kNone);
-  ASSERT_EQ(sink.requests.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(
+      feed_one_request(codec, sink, "POST /api HTTP/1.0\r\nContent-Length: 1\r\n\r\nz"));
   EXPECT_FALSE(sink.requests[0].keep_alive);
 }
 
@@ -568,15 +561,12 @@ TEST_P(SplitTest, ClientServerRoundTrip) {
   // Parse the responses in the same split.
   Responses rs;
   HttpResponseParser parser;
-  std::mt19937 split_rng(99);
-  size_t pos = 0;
-  while (pos < out.size()) {
-    size_t n = out.size() - pos;
-    if (GetParam() == Split::kByteByByte) n = 1;
-    if (GetParam() == Split::kRandom) n = std::min<size_t>(n, 1 + split_rng() % 101);
-    ASSERT_EQ(parser.feed(MutableByteView(out.data() + pos, n), rs), CodecError::kNone);
-    pos += n;
-  }
+  CodecError parsed = CodecError::kNone;
+  feed_pieces(out, split_sizes(out.size(), GetParam(), 99, 101), [&](MutableByteView piece) {
+    parsed = parser.feed(piece, rs);
+    return parsed == CodecError::kNone;
+  });
+  ASSERT_EQ(parsed, CodecError::kNone);
   ASSERT_EQ(rs.bodies.size(), bodies.size());
   for (size_t i = 0; i < bodies.size(); ++i) {
     EXPECT_EQ(rs.statuses[i], 200);

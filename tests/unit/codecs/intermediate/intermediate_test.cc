@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/codec_conformance.h"
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_conformance.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::intermediate {
 namespace {
 
 using namespace mtedge::codecs::test;
+using namespace mtedge::test;
 
 const FramerFactory kMake = [](Role role) { return std::make_unique<IntermediateFramer>(role); };
 
@@ -22,7 +25,7 @@ TEST(IntermediateTest, QuickAckTokenIsRawLittleEndianSpecVector) {
   Bytes out;
   f.encode_quick_ack(0xa1abe8da, out);
   EXPECT_EQ(out, from_hex("da e8 ab a1"));
-  EXPECT_EQ(out, load_vector("intermediate_quick_ack.bin"));
+  EXPECT_EQ(out, read_vector("intermediate_quick_ack.bin"));
 }
 
 TEST(IntermediateTest, TransportErrorEncodings) {
@@ -30,7 +33,7 @@ TEST(IntermediateTest, TransportErrorEncodings) {
   Bytes out;
   f.encode_transport_error(-404, out);
   EXPECT_EQ(out, from_hex("04000000 6c fe ff ff"));
-  EXPECT_EQ(out, load_vector("intermediate_error_404.bin"));
+  EXPECT_EQ(out, read_vector("intermediate_error_404.bin"));
   out.clear();
   f.encode_transport_error(-429, out);
   EXPECT_EQ(out, from_hex("04000000 53 fe ff ff"));
@@ -46,29 +49,29 @@ TEST(IntermediateTest, TagAndClientQuickAckBit) {
   EXPECT_EQ(out, from_hex("ee ee ee ee"));
   out.clear();
   f.encode_packet(req_pq_multi(), true, out);
-  EXPECT_EQ(out, load_vector("intermediate_req_pq_multi_quick_ack.bin"));
+  EXPECT_EQ(out, read_vector("intermediate_req_pq_multi_quick_ack.bin"));
   IntermediateFramer s(Role::kServer);
   out.clear();
   s.encode_packet(req_pq_multi(), true, out);  // a server never sets the bit
-  EXPECT_EQ(out, load_vector("intermediate_req_pq_multi.bin"));
+  EXPECT_EQ(out, read_vector("intermediate_req_pq_multi.bin"));
 }
 
 TEST(IntermediateTest, DecodesSpecVectorInEverySplit) {
   for (Split split : kAllSplits) {
     IntermediateFramer f(Role::kServer);
-    FeedResult r = feed(f, load_vector("intermediate_req_pq_multi.bin"), split);
+    FeedResult r = feed(f, read_vector("intermediate_req_pq_multi.bin"), split);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     EXPECT_TRUE(r.events[0] == packet(req_pq_multi(), false));
     IntermediateFramer g(Role::kServer);
-    r = feed(g, load_vector("intermediate_req_pq_multi_quick_ack.bin"), split);
+    r = feed(g, read_vector("intermediate_req_pq_multi_quick_ack.bin"), split);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     EXPECT_TRUE(r.events[0] == packet(req_pq_multi(), true));
   }
 }
 
 TEST(IntermediateTest, ClientReadsQuickAckErrorAndNop) {
-  Bytes stream = load_vector("intermediate_quick_ack.bin");
-  append(stream, load_vector("intermediate_error_404.bin"));
+  Bytes stream = read_vector("intermediate_quick_ack.bin");
+  append(stream, read_vector("intermediate_error_404.bin"));
   append(stream, from_hex("04000000 00000000"));           // NOP: code 0 in a short frame
   append(stream, from_hex("08000000 ffffffff 01020384"));  // framed quick ack
   for (Split split : kAllSplits) {

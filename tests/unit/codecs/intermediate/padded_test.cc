@@ -4,13 +4,16 @@
 
 #include <set>
 
-#include "tests/support/codec_conformance.h"
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_conformance.h"
+#include "tests/support/framer_harness.h"
+#include "tests/support/hex.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::intermediate {
 namespace {
 
 using namespace mtedge::codecs::test;
+using namespace mtedge::test;
 
 const FramerFactory kMake = [](Role role) { return std::make_unique<PaddedFramer>(role, 99); };
 
@@ -77,7 +80,7 @@ TEST(PaddedTest, DeliversTlenRoundedDownToWords) {
   // MTProto layer drops the last padding word.
   for (Split split : kAllSplits) {
     PaddedFramer f(Role::kServer, 1);
-    FeedResult r = feed(f, load_vector("padded_req_pq_multi.bin"), split);
+    FeedResult r = feed(f, read_vector("padded_req_pq_multi.bin"), split);
     EXPECT_EQ(r.error, CodecError::kNone);
     ASSERT_EQ(r.events.size(), 1u) << split_name(split);
     Bytes expected = req_pq_multi();
@@ -98,10 +101,10 @@ TEST(PaddedTest, QuickAckRequestBit) {
 
 TEST(PaddedTest, ClientReadsRawAndFramedQuickAckNopAndError) {
   Bytes stream = from_hex("da e8 ab a1");  // raw token
-  append(stream, load_vector("padded_quick_ack_framed.bin"));
+  append(stream, read_vector("padded_quick_ack_framed.bin"));
   append(stream, from_hex("0c000000 ffffffff 04030281 99999999"));  // framed, padded to 12
-  append(stream, load_vector("padded_nop.bin"));
-  append(stream, load_vector("padded_error_404.bin"));
+  append(stream, read_vector("padded_nop.bin"));
+  append(stream, read_vector("padded_error_404.bin"));
   for (Split split : kAllSplits) {
     PaddedFramer c(Role::kClient, 1);
     FeedResult r = feed(c, stream, split);

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "codecs/obfuscated/obfuscated2.h"
-#include "tests/support/obfuscated_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
+#include "tests/support/split_feed.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -14,7 +17,7 @@ Secret ee_secret(std::string label = "tls") {
   Secret s;
   s.label = std::move(label);
   s.kind = SecretKind::kEe;
-  s.key = test::test_key();
+  s.key = mtedge::test::kObfuscatedTestKey;
   s.domain = "example.com";
   return s;
 }
@@ -50,8 +53,8 @@ TEST(ClientHello, BuiltHelloVerifies) {
 
 TEST(ClientHello, IndependentVectorsVerify) {
   std::vector<Secret> secrets = {ee_secret()};
-  Bytes shorter = test::read_vector("fake_tls_client_hello_short.bin");
-  Bytes modern = test::read_vector("fake_tls_client_hello_modern.bin");
+  Bytes shorter = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes modern = mtedge::test::read_vector("fake_tls_client_hello_modern.bin");
   ASSERT_EQ(shorter.size(), 517u);
   ASSERT_GT(modern.size(), 1700u);
   VerifiedHello v;
@@ -78,7 +81,7 @@ TEST(ClientHello, ModernShuffledNoSniAccepted) {
 
 TEST(ClientHello, FlippedBitAnywhereRejected) {
   std::vector<Secret> secrets = {ee_secret()};
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   for (size_t i = 0; i < hello.size(); ++i) {
     for (uint8_t bit : {uint8_t(0x01), uint8_t(0x80)}) {
       Bytes copy = hello;
@@ -93,7 +96,7 @@ TEST(ClientHello, FlippedBitAnywhereRejected) {
 
 TEST(ClientHello, UnknownSecretIsBadDigest) {
   std::vector<Secret> secrets = {other_ee()};
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   EXPECT_EQ(verify(hello, secrets, kNow), CodecError::kTlsBadDigest);
   // The same key as a plain or dd secret is not tried for fake-TLS.
   Secret dd = ee_secret();
@@ -103,7 +106,7 @@ TEST(ClientHello, UnknownSecretIsBadDigest) {
 
 TEST(ClientHello, TimestampWindow) {
   std::vector<Secret> secrets = {ee_secret()};
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   HelloCheckOptions defaults;
   EXPECT_EQ(verify(hello, secrets, kNow + defaults.max_past_seconds), CodecError::kNone);
   EXPECT_EQ(verify(hello, secrets, kNow + defaults.max_past_seconds + 1),
@@ -117,18 +120,18 @@ TEST(ClientHello, TimestampWindow) {
 TEST(ClientHello, ReplayRejected) {
   std::vector<Secret> secrets = {ee_secret()};
   ReplayCache cache({.window_seconds = 900, .max_entries = 1000, .shards = 2});
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   EXPECT_EQ(verify(hello, secrets, kNow, &cache), CodecError::kNone);
   EXPECT_EQ(verify(hello, secrets, kNow + 1, &cache), CodecError::kTlsReplay);
   // A bad-digest hello is not remembered.
-  Bytes other = test::read_vector("fake_tls_client_hello_modern.bin");
+  Bytes other = mtedge::test::read_vector("fake_tls_client_hello_modern.bin");
   std::vector<Secret> wrong = {other_ee()};
   EXPECT_EQ(verify(other, wrong, kNow, &cache), CodecError::kTlsBadDigest);
   EXPECT_EQ(verify(other, secrets, kNow, &cache), CodecError::kNone);
 }
 
 TEST(ClientHello, MalformedRejectedWithoutOverRead) {
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   ClientHelloInfo info;
   ASSERT_EQ(parse_client_hello(hello, info), CodecError::kNone);
   // Every truncation, with the record and handshake lengths fixed up to match.
@@ -161,13 +164,13 @@ TEST(ServerHello, LayoutAndHmac) {
   ASSERT_EQ(parse_client_hello(hello, info), CodecError::kNone);
   Bytes reply = build_server_hello(s.key, info, 2000);
   ASSERT_EQ(reply.size(), 127u + 6 + 5 + 2000);
-  EXPECT_EQ(test::to_hex(ByteView(reply).first(11)), "160303007a020000760303");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(reply).first(11)), "160303007a020000760303");
   EXPECT_EQ(reply[43], 0x20);
   EXPECT_EQ(Bytes(reply.begin() + 44, reply.begin() + 76),
             Bytes(hello.begin() + 44, hello.begin() + 76));
-  EXPECT_EQ(test::to_hex(ByteView(reply).subspan(76, 13)), "130100002e00330024001d0020");
-  EXPECT_EQ(test::to_hex(ByteView(reply).subspan(121, 6)), "002b00020304");
-  EXPECT_EQ(test::to_hex(ByteView(reply).subspan(127, 11)), "14030300010117030307d0");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(reply).subspan(76, 13)), "130100002e00330024001d0020");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(reply).subspan(121, 6)), "002b00020304");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(reply).subspan(127, 11)), "14030300010117030307d0");
 
   size_t size = 0;
   EXPECT_EQ(check_server_hello(s.key, random, reply, size), CodecError::kNone);
@@ -187,12 +190,13 @@ TEST(ServerHello, LayoutAndHmac) {
 }
 
 TEST(ServerHello, IndependentVectorChecks) {
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
-  Bytes reply = test::read_vector("fake_tls_server_hello.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes reply = mtedge::test::read_vector("fake_tls_server_hello.bin");
   std::array<uint8_t, 32> random;
   std::copy(hello.begin() + 11, hello.begin() + 43, random.begin());
   size_t size = 0;
-  EXPECT_EQ(check_server_hello(test::test_key(), random, reply, size), CodecError::kNone);
+  EXPECT_EQ(check_server_hello(mtedge::test::kObfuscatedTestKey, random, reply, size),
+            CodecError::kNone);
   EXPECT_EQ(size, reply.size());
 }
 
@@ -213,7 +217,7 @@ TEST(FakeTlsAcceptorTest, FailsFastOnNonHandshakeBytes) {
 
 TEST(FakeTlsAcceptorTest, BadDigestKeepsBytesForFronting) {
   std::vector<Secret> secrets = {other_ee()};
-  Bytes hello = test::read_vector("fake_tls_client_hello_short.bin");
+  Bytes hello = mtedge::test::read_vector("fake_tls_client_hello_short.bin");
   FakeTlsAcceptor a(secrets, {}, nullptr);
   EXPECT_EQ(a.feed(hello, kNow), FakeTlsAcceptor::Step::kError);
   EXPECT_EQ(a.error(), CodecError::kTlsBadDigest);
@@ -225,10 +229,11 @@ TEST(FakeTlsAcceptorTest, BadDigestKeepsBytesForFronting) {
 TEST(FakeTlsAcceptorTest, EndToEndInSplits) {
   std::vector<Secret> secrets = {other_ee(), ee_secret()};
   ReplayCache cache;
-  for (const auto& parts : test::splits(517 + 200, 7)) {
+  for (const auto& parts : mtedge::test::every_split(517 + 200, 7)) {
     FakeTlsClient client(secrets[1]);
     Bytes wire = client.hello(kNow);
-    Bytes early = test::from_hex("0102030405");  // bytes a client sent early (kept as leftover)
+    Bytes early =
+        mtedge::test::from_hex("0102030405");  // bytes a client sent early (kept as leftover)
     wire.insert(wire.end(), early.begin(), early.end());
     ASSERT_GE(wire.size(), 517u);
     FakeTlsOptions options;
@@ -266,7 +271,7 @@ TEST(FakeTlsAcceptorTest, EndToEndInSplits) {
 TEST(FakeTlsAcceptorTest, ObfuscatedInitInsideRecords) {
   std::vector<Secret> secrets = {ee_secret()};
   ReplayCache cache;
-  for (const auto& parts : test::splits(900, 11)) {
+  for (const auto& parts : mtedge::test::every_split(900, 11)) {
     FakeTlsClient client(secrets[0]);
     Bytes hello = client.hello(kNow);
     FakeTlsAcceptor server(secrets, {}, &cache);

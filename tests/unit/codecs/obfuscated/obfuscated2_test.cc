@@ -4,13 +4,16 @@
 
 #include <cstring>
 
-#include "tests/support/obfuscated_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
+#include "tests/support/split_feed.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::obfuscated {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+using mtedge::test::to_hex;
 
 Secret make_secret(std::string label, SecretKind kind, uint8_t fill) {
   Secret s;
@@ -27,9 +30,9 @@ std::array<uint8_t, 64> s31_plain() {
   return p;
 }
 
-// Wire notes §3.1.
+// docs/spec/wire-notes.md §3.1.
 TEST(ObfuscatedVector, KeyDerivationAndWireBytes) {
-  auto key = test::test_key();
+  auto key = mtedge::test::kObfuscatedTestKey;
   ClientInit ci = client_init_from(s31_plain(), TransportKind::kPaddedIntermediate, 2, &key);
   EXPECT_EQ(to_hex(ci.keys.client_to_server.key),
             "28ddb6447216c5f55106259f1c7ba64bfe69909197bc20253466cfa42715f29c");
@@ -44,16 +47,16 @@ TEST(ObfuscatedVector, KeyDerivationAndWireBytes) {
   ci.stage->outbound(next, 0);
   EXPECT_EQ(to_hex(next), "b56c5102");
 
-  Bytes golden = test::read_vector("obfuscated_init_s31.bin");
+  Bytes golden = mtedge::test::read_vector("obfuscated_init_s31.bin");
   ASSERT_EQ(golden.size(), 68u);
   EXPECT_EQ(Bytes(golden.begin(), golden.begin() + 64), Bytes(ci.header.begin(), ci.header.end()));
 }
 
 TEST(ObfuscatedVector, ServerSideAcceptsVector) {
-  Bytes golden = test::read_vector("obfuscated_init_s31.bin");
+  Bytes golden = mtedge::test::read_vector("obfuscated_init_s31.bin");
   ASSERT_EQ(golden.size(), 68u);
   Secret s = make_secret("vec", SecretKind::kDd, 0);
-  s.key = test::test_key();
+  s.key = mtedge::test::kObfuscatedTestKey;
   ServerInit init = accept_init(ByteView(golden).first(64), std::span(&s, 1), {}, nullptr, 0);
   ASSERT_TRUE(init.ok()) << error_name(init.error);
   EXPECT_EQ(init.transport, TransportKind::kPaddedIntermediate);
@@ -85,9 +88,9 @@ TEST(ObfuscatedVector, KeystreamProbeMatchesStream) {
 // Inits written by Telethon 1.25.1's own client code (gen_obfuscated_telethon_vectors.py).
 TEST(ObfuscatedVector, TelethonInitsAccepted) {
   Secret plain = make_secret("mtproxy", SecretKind::kPlain, 0);
-  plain.key = test::test_key();
+  plain.key = mtedge::test::kObfuscatedTestKey;
   Secret dd = make_secret("dd", SecretKind::kDd, 0);
-  dd.key = test::test_key();
+  dd.key = mtedge::test::kObfuscatedTestKey;
   struct Case {
     const char* file;
     std::vector<Secret> secrets;
@@ -112,7 +115,7 @@ TEST(ObfuscatedVector, TelethonInitsAccepted) {
        "mtproxy"},
   };
   for (const Case& c : cases) {
-    Bytes v = test::read_vector(c.file);
+    Bytes v = mtedge::test::read_vector(c.file);
     ASSERT_EQ(v.size(), 104u) << c.file;
     InitOptions options;
     options.allow_no_secret = c.allow_no_secret;
@@ -278,7 +281,7 @@ TEST(ObfuscatedServer, ClientNeverLooksLikeAnotherTransport) {
 // The acceptor over a byte stream, in every split: the init then data in the same reads.
 TEST(ObfuscatedAcceptorTest, SplitsOfInitAndData) {
   std::vector<Secret> secrets = {make_secret("p", SecretKind::kPlain, 1)};
-  for (const auto& parts : test::splits(64 + 40)) {
+  for (const auto& parts : mtedge::test::every_split(64 + 40)) {
     ClientInit ci = make_client_init(TransportKind::kIntermediate, 3, &secrets[0].key);
     Bytes payload(40);
     for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 3);

@@ -7,7 +7,8 @@
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/fake_tls.h"
 #include "codecs/obfuscated/obfuscated2.h"
-#include "tests/support/obfuscated_test_util.h"
+#include "tests/support/keys.h"
+#include "tests/support/split_feed.h"
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -65,7 +66,7 @@ TEST(ObfuscatedDetection, ClientInitsAndHellosAreDetected) {
   }
   Secret secret;
   secret.kind = SecretKind::kEe;
-  secret.key = test::test_key();
+  secret.key = mtedge::test::kObfuscatedTestKey;
   secret.domain = "example.com";
   FakeTlsClient client(secret);
   Bytes hello = client.hello(1700000000);
@@ -82,11 +83,11 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
   Secret secret;
   secret.label = "s";
   secret.kind = tls ? SecretKind::kEe : SecretKind::kDd;
-  secret.key = test::test_key();
+  secret.key = mtedge::test::kObfuscatedTestKey;
   secret.domain = "example.com";
   std::vector<Secret> secrets = {secret};
 
-  for (const auto& parts : test::splits(64 + 3 * 200 + 40 + 6 + 10, 3)) {
+  for (const auto& parts : mtedge::test::every_split(64 + 3 * 200 + 40 + 6 + 10, 3)) {
     // Client side.
     FakeTlsClient tls_client(secret);
     FakeTlsAcceptor tls_server(secrets, {}, nullptr);
@@ -160,7 +161,7 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
     server->write_transport_error(-404, down);
     expect.push_back({Event::kError, {}, false, uint32_t(-404)});
     Collect back;
-    feed_split(client, down, test::splits(down.size(), 5)[2], back);
+    feed_split(client, down, mtedge::test::every_split(down.size(), 5)[2], back);
     EXPECT_EQ(back.events, expect);
   }
 }

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/obfuscated_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/split_feed.h"
 
 namespace mtedge::codecs::obfuscated {
 namespace {
@@ -14,7 +15,7 @@ struct Stream {
 
 Stream sample_stream() {
   Stream s;
-  s.wire = test::from_hex("140303000101");
+  s.wire = mtedge::test::from_hex("140303000101");
   size_t sizes[] = {64, 0, 1, 300, 5, kTlsMaxRecordPayload, 17};
   uint8_t v = 0;
   for (size_t n : sizes) {
@@ -43,7 +44,7 @@ Bytes feed_parts(TlsRecordStage& stage, Bytes wire, const std::vector<size_t>& p
 
 TEST(TlsRecordStageTest, InboundWholeByteByByteRandom) {
   Stream s = sample_stream();
-  for (const auto& parts : test::splits(s.wire.size())) {
+  for (const auto& parts : mtedge::test::every_split(s.wire.size())) {
     TlsRecordStage stage;
     CodecError e = CodecError::kNone;
     EXPECT_EQ(feed_parts(stage, s.wire, parts, e), s.payload);
@@ -83,14 +84,14 @@ TEST(TlsRecordStageTest, BadRecordsRejected) {
       "140303000101140303000101",  // two CCS
   };
   for (const char* hex : bad) {
-    Bytes wire = test::from_hex(hex);
-    for (const auto& parts : test::splits(wire.size())) {
+    Bytes wire = mtedge::test::from_hex(hex);
+    for (const auto& parts : mtedge::test::every_split(wire.size())) {
       TlsRecordStage stage;
       CodecError e = CodecError::kNone;
       feed_parts(stage, wire, parts, e);
       EXPECT_EQ(e, CodecError::kTlsBadRecord) << hex;
       // Sticky.
-      Bytes more = test::from_hex("1703030001aa");
+      Bytes more = mtedge::test::from_hex("1703030001aa");
       CodecError again = CodecError::kNone;
       EXPECT_TRUE(stage.inbound(MutableByteView(more), again).empty());
       EXPECT_EQ(again, CodecError::kTlsBadRecord);
@@ -99,7 +100,7 @@ TEST(TlsRecordStageTest, BadRecordsRejected) {
   TlsRecordOptions no_ccs;
   no_ccs.accept_leading_ccs = false;
   TlsRecordStage stage(no_ccs);
-  Bytes ccs = test::from_hex("140303000101");
+  Bytes ccs = mtedge::test::from_hex("140303000101");
   CodecError e = CodecError::kNone;
   stage.inbound(MutableByteView(ccs), e);
   EXPECT_EQ(e, CodecError::kTlsBadRecord);
@@ -108,17 +109,17 @@ TEST(TlsRecordStageTest, BadRecordsRejected) {
 TEST(TlsRecordStageTest, OutboundWrapsAndRoundTrips) {
   for (size_t n :
        {size_t(0), size_t(1), size_t(16383), size_t(16384), size_t(16385), size_t(40000)}) {
-    Bytes out = test::from_hex("aabbcc");  // bytes already queued stay untouched
+    Bytes out = mtedge::test::from_hex("aabbcc");  // bytes already queued stay untouched
     Bytes data(n);
     for (size_t i = 0; i < n; ++i) data[i] = uint8_t(i ^ (i >> 8));
     out.insert(out.end(), data.begin(), data.end());
     TlsRecordStage writer;
     writer.outbound(out, 3);
-    EXPECT_EQ(test::to_hex(ByteView(out).first(3)), "aabbcc");
+    EXPECT_EQ(mtedge::test::to_hex(ByteView(out).first(3)), "aabbcc");
     size_t records = (n + kTlsMaxOutRecord - 1) / kTlsMaxOutRecord;
     EXPECT_EQ(out.size(), 3 + n + 5 * records);
     EXPECT_EQ(writer.records_out(), records);
-    for (const auto& parts : test::splits(out.size() - 3)) {
+    for (const auto& parts : mtedge::test::every_split(out.size() - 3)) {
       TlsRecordStage reader;
       CodecError e = CodecError::kNone;
       EXPECT_EQ(feed_parts(reader, Bytes(out.begin() + 3, out.end()), parts, e), data) << n;
@@ -131,12 +132,12 @@ TEST(TlsRecordStageTest, ClientSendsCcsOnceAndSmallRecords) {
       {.accept_leading_ccs = false, .send_leading_ccs = true, .max_out_record = 100});
   Bytes out(250, 0x5a);
   writer.outbound(out, 0);
-  EXPECT_EQ(test::to_hex(ByteView(out).first(11)), "1403030001011703030064");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(out).first(11)), "1403030001011703030064");
   EXPECT_EQ(out.size(), 6 + 250 + 3 * 5);
   size_t before = out.size();
   out.insert(out.end(), 10, 0x11);
   writer.outbound(out, before);
-  EXPECT_EQ(test::to_hex(ByteView(out).subspan(before, 5)), "170303000a");
+  EXPECT_EQ(mtedge::test::to_hex(ByteView(out).subspan(before, 5)), "170303000a");
   for (size_t cut = 0; cut <= out.size(); ++cut) {
     TlsRecordStage reader;
     CodecError e = CodecError::kNone;
@@ -148,16 +149,16 @@ TEST(TlsRecordStageTest, ClientSendsCcsOnceAndSmallRecords) {
 
 TEST(TlsRecordStageTest, PassThroughBytesAreNotParsed) {
   TlsRecordStage stage;
-  Bytes first = test::from_hex("1703030006010203040506");
+  Bytes first = mtedge::test::from_hex("1703030006010203040506");
   CodecError e = CodecError::kNone;
   MutableByteView got = stage.inbound(MutableByteView(first), e);
   ASSERT_EQ(got.size(), 6u);
   // Hand back the last 2 stripped bytes, followed by more raw record bytes.
   stage.pass_through(2);
-  Bytes again = test::from_hex("0506170303000107");
+  Bytes again = mtedge::test::from_hex("0506170303000107");
   got = stage.inbound(MutableByteView(again), e);
   ASSERT_EQ(e, CodecError::kNone);
-  EXPECT_EQ(test::to_hex(got), "050607");
+  EXPECT_EQ(mtedge::test::to_hex(got), "050607");
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 // error, caps before allocation, the stream stage, and client<->server round trips.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -13,15 +11,13 @@
 #include "codecs/websocket/ws_frame.h"
 #include "codecs/websocket/ws_handshake.h"
 #include "codecs/websocket/ws_stream_stage.h"
+#include "tests/support/split_feed.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::codecs::websocket {
 namespace {
 
-Bytes read_vector(const std::string& name) {
-  std::ifstream in(std::string(MTEDGE_VECTORS_DIR) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using namespace mtedge::test;
 
 std::string to_string(ByteView b) {
   return std::string(b.begin(), b.end());
@@ -56,20 +52,13 @@ struct Recorder : DecoderSink {
   }
 };
 
-enum class Split { kWhole, kByteByByte, kRandom };
-
 CodecError feed_split(FrameDecoder& decoder, Bytes input, Split split, DecoderSink& sink,
                       uint32_t seed = 4242) {
-  std::mt19937 rng(seed);
-  size_t pos = 0;
   CodecError e = CodecError::kNone;
-  while (pos < input.size() && e == CodecError::kNone) {
-    size_t n = input.size() - pos;
-    if (split == Split::kByteByByte) n = 1;
-    if (split == Split::kRandom) n = std::min<size_t>(n, 1 + rng() % 53);
-    e = decoder.feed(MutableByteView(input.data() + pos, n), sink);
-    pos += n;
-  }
+  feed_pieces(input, split_sizes(input.size(), split, seed, 53), [&](MutableByteView piece) {
+    e = decoder.feed(piece, sink);
+    return e == CodecError::kNone;
+  });
   return e;
 }
 
@@ -86,8 +75,7 @@ Bytes random_bytes(size_t n, uint32_t seed) {
 }
 
 class SplitTest : public ::testing::TestWithParam<Split> {};
-INSTANTIATE_TEST_SUITE_P(AllSplits, SplitTest,
-                         ::testing::Values(Split::kWhole, Split::kByteByByte, Split::kRandom));
+INSTANTIATE_TEST_SUITE_P(AllSplits, SplitTest, ::testing::ValuesIn(kAllSplits));
 
 // ---- handshake --------------------------------------------------------------------------
 
@@ -373,12 +361,8 @@ TEST_P(SplitTest, StageDeframesInPlace) {
   WsStreamStage stage(StageOptions{});
   Bytes input = read_vector("ws_client_frames.bin");
   Bytes stream;
-  std::mt19937 rng(5);
   size_t pos = 0;
-  while (pos < input.size()) {
-    size_t n = input.size() - pos;
-    if (GetParam() == Split::kByteByByte) n = 1;
-    if (GetParam() == Split::kRandom) n = std::min<size_t>(n, 1 + rng() % 53);
+  for (size_t n : split_sizes(input.size(), GetParam(), 5, 53)) {
     CodecError e = CodecError::kNone;
     MutableByteView out = stage.inbound(MutableByteView(input.data() + pos, n), e);
     ASSERT_EQ(e, CodecError::kNone);
@@ -476,9 +460,8 @@ TEST(WsStreamStage, OneWriteIsOneMessageInsideTransportStack) {
   client.write_packet(as_bytes("hello"), false, wire);
   client.write_packet(big, false, wire);
   PacketSink got;
-  std::mt19937 rng(6);
-  for (size_t pos = 0; pos < wire.size();) {
-    size_t n = std::min<size_t>(wire.size() - pos, 1 + rng() % 70000);
+  size_t pos = 0;
+  for (size_t n : split_sizes(wire.size(), Split::kRandom, 6, 70000)) {
     ASSERT_EQ(server.feed(MutableByteView(wire.data() + pos, n), got), CodecError::kNone);
     pos += n;
   }

@@ -22,19 +22,21 @@
 #include "codecs/core/transport_stack.h"
 #include "codecs/detector/detector.h"
 #include "codecs/obfuscated/obfuscated2.h"
-#include "gateway/runtime/adapters.h"
-#include "gateway/runtime/config.h"
-#include "gateway/edge/edge_crypto.h"
-#include "gateway/runtime/gateway.h"
-#include "mtproto/auth_keys/auth_key_store.h"
 #include "crypto/random.h"
 #include "crypto/rsa.h"
+#include "gateway/edge/edge_crypto.h"
+#include "gateway/runtime/adapters.h"
+#include "gateway/runtime/config.h"
+#include "gateway/runtime/gateway.h"
+#include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/handshake/handshake_client.h"
 #include "mtproto/handshake/unencrypted.h"
 #include "mtproto/message/message.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 #include "tests/support/beast_ws_client.h"
+#include "tests/support/keys.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -164,7 +166,8 @@ TEST(GatewayWebSocketEmbedded, BeastAuthKeyExchangeAndPing) {
   MsgIds msg_ids;
 
   // The auth-key exchange: unencrypted req_pq_multi, req_DH_params, set_client_DH_params.
-  auto rsa = crypto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
+  auto rsa = crypto::RsaPrivateKey::from_pem_file(
+      mtedge::test::vector_path(mtedge::test::kTestRsaKeyFile));
   ASSERT_TRUE(rsa.is_ok()) << rsa.message();
   mtproto::HandshakeClientOptions options;
   options.server_key = rsa->public_key();

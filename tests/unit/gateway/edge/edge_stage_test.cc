@@ -13,7 +13,9 @@
 #include "mtproto/handshake/handshake_client.h"
 #include "mtproto/handshake/unencrypted.h"
 #include "mtproto/message/message.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -22,7 +24,7 @@ using backend::ConnId;
 using backend::Frame;
 using backend::FrameKind;
 using mtedge::Bytes;
-using mtproto::test::from_hex;
+using mtedge::test::from_hex;
 
 constexpr ConnId kConn = 7;
 
@@ -72,13 +74,14 @@ struct RecordingAdapter : backend::BackendAdapter {
 };
 
 crypto::RsaPrivateKey test_rsa_key() {
-  auto key = crypto::RsaPrivateKey::from_pem_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem");
+  auto key = crypto::RsaPrivateKey::from_pem_file(
+      mtedge::test::vector_path(mtedge::test::kTestRsaKeyFile));
   EXPECT_TRUE(key.is_ok()) << key.message();
   return key.value();
 }
 
 mtproto::AuthKey sample_key() {
-  return mtproto::AuthKey::from_bytes(from_hex(mtproto::test::kAuthKeyHex)).value();
+  return mtproto::AuthKey::from_bytes(from_hex(mtedge::test::kAuthKeyHex)).value();
 }
 
 std::shared_ptr<EdgeCrypto> open_crypto(const std::string& auth_key_file = "",
@@ -137,7 +140,7 @@ class EdgeStageTest : public ::testing::Test {
 
 TEST_F(EdgeStageTest, DecryptsAndComputesTheQuickAckToken) {
   add_key(sample_key());
-  const Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  const Bytes payload = from_hex(mtedge::test::kPayloadHex);
   EXPECT_TRUE(feed(payload, /*quick_ack=*/true));
   EXPECT_EQ(opens_, 1);
   ASSERT_EQ(sink_.quick_acks.size(), 1u);
@@ -158,7 +161,7 @@ TEST_F(EdgeStageTest, DecryptsAndComputesTheQuickAckToken) {
 
 TEST_F(EdgeStageTest, NoQuickAckUnlessAsked) {
   add_key(sample_key());
-  feed(from_hex(mtproto::test::kPayloadHex));
+  feed(from_hex(mtedge::test::kPayloadHex));
   EXPECT_TRUE(sink_.quick_acks.empty());
   ASSERT_EQ(frames_.size(), 1u);
   EXPECT_FALSE(frames_[0].quick_ack);
@@ -166,7 +169,7 @@ TEST_F(EdgeStageTest, NoQuickAckUnlessAsked) {
 
 TEST_F(EdgeStageTest, UnknownKeyGets404) {
   // The §6.6 packet, but the store does not hold its key.
-  feed(from_hex(mtproto::test::kPayloadHex), true);
+  feed(from_hex(mtedge::test::kPayloadHex), true);
   EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
   EXPECT_TRUE(frames_.empty());
   EXPECT_TRUE(sink_.quick_acks.empty());
@@ -178,14 +181,14 @@ TEST_F(EdgeStageTest, ExpiredTempKeyGets404) {
   stored.temp = true;
   stored.expires_at = 1;  // long ago
   ASSERT_TRUE(crypto_->store()->insert(stored).value());
-  feed(from_hex(mtproto::test::kPayloadHex));
+  feed(from_hex(mtedge::test::kPayloadHex));
   EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
   EXPECT_TRUE(frames_.empty());
 }
 
 TEST_F(EdgeStageTest, BadMsgKeyCloses) {
   add_key(sample_key());
-  Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  Bytes payload = from_hex(mtedge::test::kPayloadHex);
   payload[8] ^= 0x01;  // first msg_key byte
   feed(payload, true);
   EXPECT_EQ(sink_.closes.size(), 1u);
@@ -196,7 +199,7 @@ TEST_F(EdgeStageTest, BadMsgKeyCloses) {
 
 TEST_F(EdgeStageTest, CorruptCiphertextCloses) {
   add_key(sample_key());
-  Bytes payload = from_hex(mtproto::test::kPayloadHex);
+  Bytes payload = from_hex(mtedge::test::kPayloadHex);
   payload.back() ^= 0x80;
   feed(payload);
   EXPECT_EQ(sink_.closes.size(), 1u);
@@ -205,7 +208,7 @@ TEST_F(EdgeStageTest, CorruptCiphertextCloses) {
 
 TEST_F(EdgeStageTest, SendMessageEncryptsWithTheConnectionsKey) {
   add_key(sample_key());
-  feed(from_hex(mtproto::test::kPayloadHex));
+  feed(from_hex(mtedge::test::kPayloadHex));
   ASSERT_EQ(frames_.size(), 1u);
   // The key leaves the store (destroy_auth_key): replies still go out under it.
   ASSERT_TRUE(crypto_->store()->erase(sample_key().id()).value());
@@ -363,7 +366,7 @@ TEST(EdgeStageClientIp, PerIpHandshakeLimitSeesTheLookedUpAddress) {
 
 TEST_F(EdgeStageTest, CloseForgetsTheConnection) {
   add_key(sample_key());
-  feed(from_hex(mtproto::test::kPayloadHex));
+  feed(from_hex(mtedge::test::kPayloadHex));
   stage_->on_close(kConn, backend::CloseReason::kPeerClosed);
   EXPECT_EQ(closes_, 1);
   backend::OutboundMessage out;

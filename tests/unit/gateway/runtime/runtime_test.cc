@@ -187,6 +187,19 @@ Bytes read_frame(Client& c) {
   return payload;
 }
 
+// A connection's first write: the intermediate tag and one frame.
+Bytes first_frame(const Bytes& payload, bool quick_ack = false) {
+  Bytes out = intermediate_tag();
+  append(out, intermediate_frame(payload, quick_ack));
+  return out;
+}
+
+// Opens an intermediate connection with one frame and expects the echo.
+void open_and_echo(Client& c, const Bytes& payload) {
+  c.send(first_frame(payload));
+  EXPECT_EQ(read_frame(c), payload);
+}
+
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   auto deadline = Clock::now() + timeout;
@@ -214,10 +227,7 @@ TEST(GatewayRuntime, EchoesIntermediateFrames) {
 
   Client c(port);
   ASSERT_TRUE(c.connected());
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(0, 40)));
-  c.send(first);
-  EXPECT_EQ(read_frame(c), packet(0, 40));
+  open_and_echo(c, packet(0, 40));
   EXPECT_EQ(log.encrypted.load(), 0);
 
   // Encrypted: auth_key_id from the first 8 bytes, little-endian.
@@ -260,9 +270,7 @@ TEST(GatewayRuntime, QuickAckFlagReachesAdapterAndTokenComesBack) {
   Gateway gw(make_config(log));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(5, 32), /*quick_ack=*/true));
-  c.send(first);
+  c.send(first_frame(packet(5, 32), /*quick_ack=*/true));
   // Intermediate sends the token as 4 raw little-endian bytes (its MSB set), then the echo.
   Bytes token;
   ASSERT_TRUE(c.recv_exact(4, token));
@@ -284,16 +292,10 @@ TEST(GatewayRuntime, MaxConnectionsClosesTheExtraOnes) {
   ASSERT_TRUE(gw.start().is_ok());
   const uint16_t port = gw.bound_port(0);
 
-  auto open_and_echo = [&](Client& c) {
-    Bytes first = intermediate_tag();
-    append(first, intermediate_frame(packet(1, 16)));
-    c.send(first);
-    EXPECT_EQ(read_frame(c), packet(1, 16));
-  };
   Client a(port);
-  open_and_echo(a);
+  open_and_echo(a, packet(1, 16));
   auto b = std::make_unique<Client>(port);
-  open_and_echo(*b);
+  open_and_echo(*b, packet(1, 16));
   Client extra(port);
   EXPECT_TRUE(extra.closed_within(std::chrono::milliseconds(3000)));
   EXPECT_EQ(gw.metrics().rejected_max_connections, 1u);
@@ -304,7 +306,7 @@ TEST(GatewayRuntime, MaxConnectionsClosesTheExtraOnes) {
   b.reset();
   ASSERT_TRUE(eventually([&] { return gw.metrics().active == 1; }));
   Client again(port);
-  open_and_echo(again);
+  open_and_echo(again, packet(1, 16));
   EXPECT_EQ(gw.metrics().rejected_max_connections, 1u);
 }
 
@@ -331,10 +333,7 @@ TEST(GatewayRuntime, IdleTimeoutClosesAQuietConnection) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(1, 16)));
-  c.send(first);
-  EXPECT_EQ(read_frame(c), packet(1, 16));
+  open_and_echo(c, packet(1, 16));
   // Traffic keeps it open past one timeout period...
   for (int i = 0; i < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
@@ -355,10 +354,7 @@ TEST(GatewayRuntime, GarbageIsClosedWhileAnotherConnectionKeepsWorking) {
   const uint16_t port = gw.bound_port(0);
 
   Client good(port);
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(3, 20)));
-  good.send(first);
-  EXPECT_EQ(read_frame(good), packet(3, 20));
+  open_and_echo(good, packet(3, 20));
 
   Client garbage(port);
   std::mt19937 rng(1234);
@@ -443,13 +439,9 @@ TEST(GatewayRuntime, Ipv6ListenerAndSeveralListeners) {
   if (!s) GTEST_SKIP() << "no IPv6 loopback here: " << s.message();
   Client c6(gw.bound_port(1), /*v6=*/true);
   ASSERT_TRUE(c6.connected());
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(0, 16)));
-  c6.send(first);
-  EXPECT_EQ(read_frame(c6), packet(0, 16));
+  open_and_echo(c6, packet(0, 16));
   Client c4(gw.bound_port(0));
-  c4.send(first);
-  EXPECT_EQ(read_frame(c4), packet(0, 16));
+  open_and_echo(c4, packet(0, 16));
 }
 
 TEST(GatewayRuntime, BindConflictFailsStart) {
@@ -481,10 +473,7 @@ TEST(GatewayRuntime, ShutdownClosesConnectionsAndFinishes) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(0, 16)));
-  c.send(first);
-  EXPECT_EQ(read_frame(c), packet(0, 16));
+  open_and_echo(c, packet(0, 16));
   Client undecided(gw.bound_port(0));
   undecided.send(Bytes{0xee});
   ASSERT_TRUE(eventually([&] { return gw.metrics().active == 2; }));
@@ -523,10 +512,7 @@ TEST(GatewayRuntime, ShutdownDeadlineForcesClose) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(0, 16)));
-  c.send(first);
-  EXPECT_EQ(read_frame(c), packet(0, 16));
+  open_and_echo(c, packet(0, 16));
   const auto start = Clock::now();
   gw.begin_shutdown();
   gw.wait();
@@ -601,9 +587,7 @@ TEST(GatewayRuntime, OutboundLimitClosesTheConnection) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(1, 16)));
-  c.send(first);
+  c.send(first_frame(packet(1, 16)));
   ASSERT_TRUE(
       eventually([&] { return gw.metrics().closed_by(backend::CloseReason::kLimit) == 1; }));
   EXPECT_EQ(gw.metrics().gateway_error(GatewayError::kOutboundLimit), 1u);
@@ -630,10 +614,7 @@ TEST(GatewayAdmin, ServesGatewayMetricsOverHttp) {
   Gateway gw(make_config(log));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  Bytes first = intermediate_tag();
-  append(first, intermediate_frame(packet(0, 16)));
-  c.send(first);
-  EXPECT_EQ(read_frame(c), packet(0, 16));
+  open_and_echo(c, packet(0, 16));
 
   AdminServer admin(
       parse_address("127.0.0.1:0").value(), [&] { return gw.metrics_text(); },

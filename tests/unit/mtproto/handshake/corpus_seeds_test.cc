@@ -8,12 +8,13 @@
 #include <fstream>
 
 #include "mtproto/handshake/unencrypted.h"
-#include "tests/support/handshake_support.h"
+#include "tests/support/handshake_context.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using testing::hex;
+using mtedge::test::from_hex;
 
 void put(const char* root, const char* target, const char* name, const Bytes& bytes) {
   if (!root) return;
@@ -80,11 +81,12 @@ TEST(CorpusSeeds, Generate) {
   put(root, "mtproto_handshake", "tdlib_padded", records({build_unencrypted(0, padded)}));
   put(root, "mtproto_unencrypted", "tdlib_padded", build_unencrypted(0, padded));
   put(root, "mtproto_unencrypted", "sample_req_pq_multi",
-      hex("0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF"));
-  Bytes inner =
-      hex("955FF5A9 08256595EDB7766797000000 045A300D4B000000 046A26DB65000000"
-          "406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
-          "A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1 02000000");
+      from_hex(
+          "0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF"));
+  Bytes inner = from_hex(
+      "955FF5A9 08256595EDB7766797000000 045A300D4B000000 046A26DB65000000"
+      "406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
+      "A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1 02000000");
   put(root, "mtproto_unencrypted", "p_q_inner_data_dc", inner);
   auto pad_block = rsa_pad_encode(inner, testing::test_key().public_key());
   auto legacy_block = legacy_rsa_encode(inner);

@@ -9,7 +9,7 @@
 #include "mtproto/handshake/unencrypted.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
-#include "tests/support/handshake_support.h"
+#include "tests/support/handshake_context.h"
 
 namespace mtedge::mtproto {
 namespace {

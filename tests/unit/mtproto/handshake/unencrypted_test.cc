@@ -3,16 +3,17 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/handshake_support.h"
+#include "tests/support/handshake_context.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using testing::hex;
+using mtedge::test::from_hex;
 
 // The req_pq_multi of the §7.6 example.
-const Bytes kSample =
-    hex("0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF");
+const Bytes kSample = from_hex(
+    "0000000000000000 D4720600503DC565 14000000 F18E7EBE 406709F612FADFBEC3F0289D0AA67EEF");
 
 TEST(Unencrypted, ParsesSample) {
   auto m = parse_unencrypted(kSample);

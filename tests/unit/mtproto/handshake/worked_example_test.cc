@@ -3,31 +3,26 @@
 #include <gtest/gtest.h>
 
 #include "crypto/bignum.h"
-#include "mtproto/keys/kdf.h"
 #include "mtproto/handshake/messages.h"
 #include "mtproto/handshake/unencrypted.h"
-#include "tests/support/handshake_support.h"
+#include "mtproto/keys/kdf.h"
+#include "tests/support/handshake_context.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using testing::hex;
-using testing::hex_array;
+using mtedge::test::from_hex;
+using mtedge::test::hex_array;
 
 const Int128 kNonce = hex_array<16>("406709F612FADFBEC3F0289D0AA67EEF");
 const Int128 kServerNonce = hex_array<16>("E11DBC3BC97D91A26154F932AF019943");
 const Int256 kNewNonce =
     hex_array<32>("A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1");
-const char* kAuthKey =
-    "ACA2547BAA3B4B3E6AD9129ADEE796042FC4ACAAABA40DCE7A1196640595829E2BA85C5E68E5D2B7B713B287"
-    "20CCD0E65DA3B80CD8A9282BDE895755B924F4CBBCED119DEE057D3066D7095C25771A53D9AD6EC3464EE0E7"
-    "FE1A4D9851F17B6CC7D6E636E0BDEA7D66153CF37005835A528E65673C1F5ADAA27465964BA89AA6FD045108"
-    "B25B1DC9AB2D979864858C9EACBFA4A399CDBF2154D2CC6743C5CAA40683343D80A36C7F1289DC5AC5EE585DEA"
-    "1E1CD296444EA6CD8F6C3564B2D355B310A3C02608EEA5EC36D38E941BF811489AB7A24C069E44FF54714CB4A4"
-    "5EEE2F310FDDC0A1B08BD3DFF8801E27C8508EFD7AD51EF3C13EF1D9A02EE4601741";
 
 Bytes inner_dc_bytes() {
-  return hex(
+  return from_hex(
       "955FF5A9 08256595EDB7766797000000 045A300D4B000000 046A26DB65000000"
       "406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
       "A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1 02000000");
@@ -39,10 +34,10 @@ TEST(WorkedExample, PqFactors) {
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->first, 1513098571u);
   EXPECT_EQ(f->second, 1780931429u);
-  EXPECT_EQ(crypto::u64_to_be(pq), hex("2565 95ED B776 6797"));
-  EXPECT_EQ(crypto::be_to_u64(hex("5A300D4B")), 1513098571u);
-  EXPECT_TRUE(crypto::is_probable_prime(hex("5A300D4B")));
-  EXPECT_TRUE(crypto::is_probable_prime(hex("6A26DB65")));
+  EXPECT_EQ(crypto::u64_to_be(pq), from_hex("2565 95ED B776 6797"));
+  EXPECT_EQ(crypto::be_to_u64(from_hex("5A300D4B")), 1513098571u);
+  EXPECT_TRUE(crypto::is_probable_prime(from_hex("5A300D4B")));
+  EXPECT_TRUE(crypto::is_probable_prime(from_hex("6A26DB65")));
 }
 
 TEST(WorkedExample, PQInnerDataDcParses) {
@@ -96,44 +91,45 @@ TEST(WorkedExample, RsaEncodingsDecode) {
 TEST(WorkedExample, TmpAesKeyIv) {
   AesKeyIv t = handshake_tmp_aes_key_iv(kNewNonce, kServerNonce);
   EXPECT_EQ(Bytes(t.key.begin(), t.key.end()),
-            hex("5EA702F743E850F5546E857F08B7D5337BBAEDF9B61248751594851BE2E8C297"));
+            from_hex("5EA702F743E850F5546E857F08B7D5337BBAEDF9B61248751594851BE2E8C297"));
   EXPECT_EQ(Bytes(t.iv.begin(), t.iv.end()),
-            hex("1CEF8E372A63D97EBFA805C0DBB018BC7C1E0931693FBCB1A1AFC0C0A8BBC849"));
+            from_hex("1CEF8E372A63D97EBFA805C0DBB018BC7C1E0931693FBCB1A1AFC0C0A8BBC849"));
 }
 
 TEST(WorkedExample, AuthKeyDerivedValues) {
-  auto key = AuthKey::from_bytes(hex(kAuthKey));
+  auto key = AuthKey::from_bytes(from_hex(mtedge::test::kAuthKeyHex));
   ASSERT_TRUE(key.is_ok());
   Bytes id_wire(8);
   for (int i = 0; i < 8; ++i) id_wire[i] = static_cast<uint8_t>(key->id() >> (8 * i));
-  EXPECT_EQ(id_wire, hex("65588B3350EF784E"));
+  EXPECT_EQ(id_wire, from_hex("65588B3350EF784E"));
   const std::array<uint8_t, 8> aux = key->aux_hash();
-  EXPECT_EQ(Bytes(aux.begin(), aux.end()), hex("20B5C361A4F5A3D0"));
+  EXPECT_EQ(Bytes(aux.begin(), aux.end()), from_hex("20B5C361A4F5A3D0"));
   auto h = [&](uint8_t n) {
     Int128 v = new_nonce_hash(kNewNonce, n, key->aux_hash());
     return Bytes(v.begin(), v.end());
   };
-  EXPECT_EQ(h(1), hex("1142871352165E59E1124036B48B97D3"));
-  EXPECT_EQ(h(2), hex("20D87DD307142B798B67A8DEA2C22140"));
-  EXPECT_EQ(h(3), hex("141C6DB2686EF8DF4E08E685CCD31510"));
+  EXPECT_EQ(h(1), from_hex("1142871352165E59E1124036B48B97D3"));
+  EXPECT_EQ(h(2), from_hex("20D87DD307142B798B67A8DEA2C22140"));
+  EXPECT_EQ(h(3), from_hex("141C6DB2686EF8DF4E08E685CCD31510"));
   Int128 fail = new_nonce_hash_fail(kNewNonce);
-  EXPECT_EQ(Bytes(fail.begin(), fail.end()), hex("9163788F9F89B790642135906CD42227"));
+  EXPECT_EQ(Bytes(fail.begin(), fail.end()), from_hex("9163788F9F89B790642135906CD42227"));
   uint64_t salt = initial_server_salt(kNewNonce, kServerNonce);
   EXPECT_EQ(salt, 0xCE3D50987274A649ull);
 }
 
 TEST(WorkedExample, DhGenOkPayload) {
-  auto key = AuthKey::from_bytes(hex(kAuthKey));
+  auto key = AuthKey::from_bytes(from_hex(mtedge::test::kAuthKeyHex));
   ASSERT_TRUE(key.is_ok());
   auto body = build_dh_gen_answer(handshake_ids::kDhGenOk, kNonce, kServerNonce,
                                   new_nonce_hash(kNewNonce, 1, key->aux_hash()));
-  EXPECT_EQ(body, hex("34F7CB3B 406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
-                      "1142871352165E59E1124036B48B97D3"));
+  EXPECT_EQ(body,
+            from_hex("34F7CB3B 406709F612FADFBEC3F0289D0AA67EEF E11DBC3BC97D91A26154F932AF019943"
+                     "1142871352165E59E1124036B48B97D3"));
   // Wrapped as the example's unencrypted message (msg_id 0x65C53D5191BE0001). The sample's
   // length field is not the body size; ours is (52 bytes).
   auto payload = build_unencrypted(0x65C53D5191BE0001ull, body);
   EXPECT_EQ(Bytes(payload.begin(), payload.begin() + 16),
-            hex("0000000000000000 0100BE91513DC565"));
+            from_hex("0000000000000000 0100BE91513DC565"));
   EXPECT_EQ(load_le32(payload.data() + 16), 52u);
   EXPECT_EQ(Bytes(payload.begin() + 20, payload.end()), body);
 }
@@ -141,8 +137,8 @@ TEST(WorkedExample, DhGenOkPayload) {
 TEST(WorkedExample, ProdPrimeIsSafeAndGThreeIsValid) {
   const DhGroup& g = DhGroup::telegram_default();
   ASSERT_EQ(g.prime.size(), 256u);
-  EXPECT_EQ(Bytes(g.prime.begin(), g.prime.begin() + 8), hex("C71CAEB9C6B1C904"));
-  EXPECT_EQ(Bytes(g.prime.end() - 8, g.prime.end()), hex("119CD8E3B92FCC5B"));
+  EXPECT_EQ(Bytes(g.prime.begin(), g.prime.begin() + 8), from_hex("C71CAEB9C6B1C904"));
+  EXPECT_EQ(Bytes(g.prime.end() - 8, g.prime.end()), from_hex("119CD8E3B92FCC5B"));
   EXPECT_TRUE(g.check().is_ok());
   DhGroup bad = g;
   bad.g = 2;  // p mod 8 != 7

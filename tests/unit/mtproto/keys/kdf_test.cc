@@ -4,30 +4,24 @@
 #include <gtest/gtest.h>
 
 #include "mtproto/keys/auth_key.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+using mtedge::test::hex_array;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 AuthKey sample_key() {
-  return AuthKey::from_bytes(from_hex(test::kAuthKeyHex)).value();
-}
-
-template <size_t N>
-std::array<uint8_t, N> arr(std::string_view hex) {
-  Bytes b = from_hex(hex);
-  std::array<uint8_t, N> a{};
-  EXPECT_EQ(b.size(), N);
-  std::copy_n(b.begin(), std::min(N, b.size()), a.begin());
-  return a;
+  return AuthKey::from_bytes(from_hex(mtedge::test::kAuthKeyHex)).value();
 }
 
 const Int256 kNewNonce =
-    arr<32>("A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1");
-const Int128 kServerNonce = arr<16>("E11DBC3BC97D91A26154F932AF019943");
+    hex_array<32>("A8BBC849512DAC6C67B6EFD9157D6CA7377A1776307D84265C6BE9BDCF802AC1");
+const Int128 kServerNonce = hex_array<16>("E11DBC3BC97D91A26154F932AF019943");
 
 TEST(MtprotoCryptoKdf, AuthKeyIdAndAuxHash) {
   const AuthKey key = sample_key();
@@ -41,7 +35,7 @@ TEST(MtprotoCryptoKdf, AuthKeyIdAndAuxHash) {
 
 TEST(MtprotoCryptoKdf, MessageKeyAndAesKeyIv) {
   const AuthKey key = sample_key();
-  const Bytes plain = from_hex(test::kPlaintextHex);
+  const Bytes plain = from_hex(mtedge::test::kPlaintextHex);
   const MsgKeyResult mk = compute_msg_key(key, plain, Direction::kClientToServer);
   EXPECT_EQ(to_hex(mk.msg_key), "B2513F0520B906E881AECE5834C93E2F");
   EXPECT_EQ(mk.quick_ack_token, 0xA1ABE8DAu);

@@ -1,5 +1,5 @@
-// MTProto 2.0 encrypted messages: the §6.6 vector both ways, round trips in both directions,
-// and every rejection of §6.4 steps 2-4.
+// MTProto 2.0 encrypted messages: the docs/spec/wire-notes.md §6.6 vector both ways, round
+// trips in both directions, and every rejection of §6.4 steps 2-4.
 #include "mtproto/message/message.h"
 
 #include <gtest/gtest.h>
@@ -8,16 +8,18 @@
 #include <random>
 
 #include "crypto/aes_ige.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
+#include "tests/support/keys.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 AuthKey sample_key() {
-  return AuthKey::from_bytes(from_hex(test::kAuthKeyHex)).value();
+  return AuthKey::from_bytes(from_hex(mtedge::test::kAuthKeyHex)).value();
 }
 
 void counting_random(MutableByteView out) {
@@ -54,7 +56,7 @@ Bytes plaintext(uint32_t declared_length, size_t body, size_t padding) {
 
 TEST(MtprotoCryptoMessage, DecryptsWireNotesVector) {
   const AuthKey key = sample_key();
-  Bytes payload = from_hex(test::kPayloadHex);
+  Bytes payload = from_hex(mtedge::test::kPayloadHex);
   EXPECT_EQ(peek_auth_key_id(payload), key.id());
   auto r = decrypt_message(key, payload);
   ASSERT_TRUE(r.is_ok()) << r.message();
@@ -79,7 +81,7 @@ TEST(MtprotoCryptoMessage, EncryptReproducesWireNotesVector) {
                               EncryptOptions{Direction::kClientToServer, 0}, &token)
                   .is_ok());
   EXPECT_EQ(out[0], 0xAA);
-  EXPECT_EQ(to_hex(ByteView(out).subspan(1)), to_hex(from_hex(test::kPayloadHex)));
+  EXPECT_EQ(to_hex(ByteView(out).subspan(1)), to_hex(from_hex(mtedge::test::kPayloadHex)));
   EXPECT_EQ(token, 0xA1ABE8DAu);
   EXPECT_EQ(out.size() - 1, encrypted_size(body.size()));
 }
@@ -121,7 +123,7 @@ TEST(MtprotoCryptoMessage, RoundTripsBothDirectionsAllSizesAndPaddings) {
 TEST(MtprotoCryptoMessage, ToleratesTrailingTransportPadding) {
   const AuthKey key = sample_key();
   for (size_t extra = 1; extra < 16; ++extra) {
-    Bytes payload = from_hex(test::kPayloadHex);
+    Bytes payload = from_hex(mtedge::test::kPayloadHex);
     payload.insert(payload.end(), extra, 0xEE);
     auto r = decrypt_message(key, payload);
     ASSERT_TRUE(r.is_ok()) << extra;
@@ -131,7 +133,7 @@ TEST(MtprotoCryptoMessage, ToleratesTrailingTransportPadding) {
 
 TEST(MtprotoCryptoMessage, RejectsWrongMsgKeyAndTampering) {
   const AuthKey key = sample_key();
-  const Bytes good = from_hex(test::kPayloadHex);
+  const Bytes good = from_hex(mtedge::test::kPayloadHex);
   for (size_t i = 8; i < good.size(); ++i) {  // every bit of msg_key and ciphertext matters
     for (uint8_t bit : {uint8_t(1), uint8_t(0x80)}) {
       Bytes bad = good;
@@ -143,14 +145,14 @@ TEST(MtprotoCryptoMessage, RejectsWrongMsgKeyAndTampering) {
 
 TEST(MtprotoCryptoMessage, RejectsWrongKeyShortAndUnknownId) {
   const AuthKey key = sample_key();
-  Bytes other_raw = from_hex(test::kAuthKeyHex);
+  Bytes other_raw = from_hex(mtedge::test::kAuthKeyHex);
   other_raw[0] ^= 1;
   const AuthKey other = AuthKey::from_bytes(other_raw).value();
-  Bytes payload = from_hex(test::kPayloadHex);
+  Bytes payload = from_hex(mtedge::test::kPayloadHex);
   EXPECT_FALSE(decrypt_message(other, payload).is_ok());  // auth_key_id mismatch
   EXPECT_FALSE(decrypt_message(AuthKey(), payload).is_ok());
   // Short: anything below 24 + 48 bytes, including a cut that leaves < 48 after rounding.
-  const Bytes good = from_hex(test::kPayloadHex);
+  const Bytes good = from_hex(mtedge::test::kPayloadHex);
   for (size_t size = 0; size < good.size(); ++size) {
     Bytes cut(good.begin(), good.begin() + long(size));
     EXPECT_FALSE(decrypt_message(key, cut).is_ok()) << size;

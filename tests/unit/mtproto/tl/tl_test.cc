@@ -6,13 +6,14 @@
 
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
-#include "tests/support/crypto_test_util.h"
+#include "tests/support/hex.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-using test::from_hex;
-using test::to_hex;
+using mtedge::test::from_hex;
+// Expected values here are upper-case hex, as docs/spec/wire-notes.md prints them.
+constexpr auto to_hex = mtedge::test::to_upper_hex;
 
 // One of everything, written in a fixed order.
 Bytes sample_object() {
@@ -109,7 +110,7 @@ TEST(MtprotoTlPrimitives, BytesEncodings) {
     EXPECT_TRUE(r.ok());
     EXPECT_TRUE(r.at_end());
   }
-  // §7.6: pq as TL bytes.
+  // docs/spec/wire-notes.md §7.6: pq as TL bytes.
   const Bytes pq_tl = from_hex("08 25 65 95 ED B7 76 67 97 00 00 00");
   TlReader pq(pq_tl);
   EXPECT_EQ(to_hex(pq.read_bytes()), "256595EDB7766797");

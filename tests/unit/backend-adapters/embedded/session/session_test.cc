@@ -3,7 +3,7 @@
 
 #include "backend-adapters/embedded/session/gzip.h"
 #include "mtproto/tl/schema.h"
-#include "tests/support/embedded_support.h"
+#include "tests/support/embedded_harness.h"
 
 namespace mtedge::backend::embedded::testing {
 namespace {
@@ -57,9 +57,8 @@ TEST_F(EmbeddedTest, HandshakeSaltReportedByTheEdgeIsAccepted) {
 }
 
 TEST_F(EmbeddedTest, PingPong) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   auto replies = send(conn, c, ping_body(0x1234), false);
   ASSERT_EQ(replies.size(), 1u);
   TlReader r(replies[0].body);
@@ -74,9 +73,8 @@ TEST_F(EmbeddedTest, DuplicateMsgIdExecutesOnceAndRepeatsTheAnswer) {
     ++calls;
     return u32_body(0x8e1a1775);  // not a full nearestDc; only the call count matters here
   });
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   int64_t id = c.next_msg_id();
   int32_t seq = c.next_seq(true);
   Bytes query = with_layer(144, u32_body(0x1fb33026));
@@ -98,9 +96,8 @@ TEST_F(EmbeddedTest, DuplicateMsgIdExecutesOnceAndRepeatsTheAnswer) {
 }
 
 TEST_F(EmbeddedTest, MsgIdTooOldTooNewAndBadParity) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   struct Case {
     int64_t msg_id;
     int32_t code;
@@ -140,9 +137,8 @@ TEST_F(EmbeddedTest, MsgIdTooOldTooNewAndBadParity) {
 }
 
 TEST_F(EmbeddedTest, SeqNoErrors) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   Bytes query = with_layer(144, u32_body(0xc4f9186b));
   // An API query with an even seq_no: 35.
   auto replies = send_raw(conn, c, c.next_msg_id(), c.content_sent * 2, query, c.salt);
@@ -171,9 +167,8 @@ TEST_F(EmbeddedTest, SeqNoErrors) {
 }
 
 TEST_F(EmbeddedTest, ContainerWithMixedContent) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   int64_t ping_id = c.next_msg_id();
   int32_t ping_seq = c.next_seq(false);
   int64_t query_id = c.next_msg_id();
@@ -222,9 +217,8 @@ TEST_F(EmbeddedTest, ContainerWithMixedContent) {
 }
 
 TEST_F(EmbeddedTest, GzipPackedQuery) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   Bytes query = with_layer(144, u32_body(0x1fb33026));
   Bytes packed = gzip(query);
   Bytes body;
@@ -261,9 +255,8 @@ TEST(EmbeddedGzip, BoundedInflate) {
 }
 
 TEST_F(EmbeddedTest, FutureSaltsCountIsClamped) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   for (auto [asked, expected] : std::initializer_list<std::pair<int, int>>{
            {0, 1}, {-5, 1}, {1, 1}, {10, 10}, {64, 64}, {1000, 64}}) {
     auto replies = send(conn, c, future_salts_body(asked), false);
@@ -284,9 +277,8 @@ TEST_F(EmbeddedTest, FutureSaltsCountIsClamped) {
 }
 
 TEST_F(EmbeddedTest, UnackedReplyIsResentOnANewConnectionOfTheSession) {
-  ConnId a = open(0, 1);
   TestClient c;
-  start_session(a, c);
+  ConnId a = open_session(c);
   auto replies = send(a, c, with_layer(144, u32_body(0x1fb33026)), true);
   ASSERT_EQ(replies.size(), 1u);
   Sent answer = replies[0];
@@ -312,9 +304,8 @@ TEST_F(EmbeddedTest, UnackedReplyIsResentOnANewConnectionOfTheSession) {
 }
 
 TEST_F(EmbeddedTest, PushGoesToALiveConnectionAndWaitsWithoutOne) {
-  ConnId a = open(1, 1);
   TestClient c;
-  start_session(a, c);
+  ConnId a = open_session(c, 1, 1);
   sink_.sent.clear();
   ASSERT_TRUE(service().push(c.auth_key_id, c.session_id, u32_body(0x74ae4240)));
   ASSERT_EQ(sink_.sent.size(), 1u);
@@ -333,9 +324,8 @@ TEST_F(EmbeddedTest, PushGoesToALiveConnectionAndWaitsWithoutOne) {
 }
 
 TEST_F(EmbeddedTest, PingDelayDisconnectClosesAfterTheDelay) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   uv_update_time(&loop_);  // the loop has not run yet: its cached time dates from SetUp
   double started = now_s();
   auto replies = send(conn, c, ping_delay_body(77, 1), false);
@@ -350,9 +340,8 @@ TEST_F(EmbeddedTest, PingDelayDisconnectClosesAfterTheDelay) {
 }
 
 TEST_F(EmbeddedTest, PingDelayDisconnectIsRearmedAndDroppedOnClose) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   send(conn, c, ping_delay_body(1, 60), false);
   send(conn, c, ping_delay_body(2, 75), false);
   close(conn);  // the timer goes with the connection
@@ -362,9 +351,8 @@ TEST_F(EmbeddedTest, PingDelayDisconnectIsRearmedAndDroppedOnClose) {
 }
 
 TEST_F(EmbeddedTest, MsgsStateReqAndResendReq) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   auto replies = send(conn, c, with_layer(144, u32_body(0x1fb33026)), true);
   ASSERT_EQ(replies.size(), 1u);
   int64_t query_id = c.last_msg_id;
@@ -392,18 +380,13 @@ TEST_F(EmbeddedTest, MsgsStateReqAndResendReq) {
 }
 
 TEST_F(EmbeddedTest, RpcDropAnswer) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   auto replies = send(conn, c, with_layer(144, u32_body(0x1fb33026)), true);
   ASSERT_EQ(replies.size(), 1u);
   Sent answer = replies[0];
   int64_t query_id = c.last_msg_id;
-  Bytes drop;
-  TlWriter w(drop);
-  w.write_uint32(ids::kRpcDropAnswer);
-  w.write_int64(query_id);
-  replies = send(conn, c, drop, false);
+  replies = send(conn, c, id_body(ids::kRpcDropAnswer, query_id), false);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].constructor(), ids::kRpcResult);
   EXPECT_EQ(replies[0].req_msg_id(), c.last_msg_id);
@@ -413,29 +396,21 @@ TEST_F(EmbeddedTest, RpcDropAnswer) {
   EXPECT_EQ(r.read_int32(), answer.seq_no);
   EXPECT_EQ(r.read_int32(), int32_t(answer.body.size()));
   // Dropped answers are no longer resent; an unknown id is unknown.
-  Bytes drop_unknown;
-  TlWriter w2(drop_unknown);
-  w2.write_uint32(ids::kRpcDropAnswer);
-  w2.write_int64(query_id - 400);
-  replies = send(conn, c, drop_unknown, false);
+  replies = send(conn, c, id_body(ids::kRpcDropAnswer, query_id - 400), false);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].result_constructor(), ids::kRpcAnswerUnknown);
 }
 
 TEST_F(EmbeddedTest, DestroySession) {
-  ConnId a = open(0, 1);
   TestClient first;
-  start_session(a, first);
+  ConnId a = open_session(first);
   TestClient second = first;
   second.session_id = first.session_id + 1;
   second.content_sent = 0;
   ConnId b = open(1, 2);
   send(b, second, ping_body(1), false);  // second session exists
 
-  Bytes body;
-  TlWriter w(body);
-  w.write_uint32(ids::kDestroySession);
-  w.write_int64(second.session_id);
+  const Bytes body = id_body(ids::kDestroySession, second.session_id);
   auto replies = send(a, first, body, false);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].constructor(), ids::kDestroySessionOk);
@@ -449,9 +424,8 @@ TEST_F(EmbeddedTest, DestroySession) {
 }
 
 TEST_F(EmbeddedTest, InvokeWrappersAreUnwrappedAndLayerRemembered) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   // invokeAfterMsg(x, invokeWithoutUpdates(help.getNearestDc)) after invokeWithLayer earlier.
   auto replies = send(conn, c, with_layer(193, u32_body(0xc4f9186b)), true);
   ASSERT_EQ(replies.size(), 1u);
@@ -493,9 +467,8 @@ TEST_F(EmbeddedSmallMemoryTest, ForgottenMsgIdsAreTooOldToKnow) {
 }
 
 TEST_F(EmbeddedTest, MalformedWrapperIsAnsweredNotDropped) {
-  ConnId conn = open(0, 1);
   TestClient c;
-  start_session(conn, c);
+  ConnId conn = open_session(c);
   Bytes body;
   TlWriter w(body);
   w.write_uint32(ids::kInvokeWithLayer);

@@ -1,60 +1,20 @@
-// Helpers shared by the codec unit tests: a recording sink, the three feeding strategies
-// (whole, byte by byte, random splits with a fixed seed), hex and golden-vector loading.
+// Drives a framer the way the gateway does: a FrameReader fed in a given split (whole, byte
+// by byte, random pieces; tests/support/split_feed.h) into a sink that records every event.
 #pragma once
 
 #include <cstdint>
-#include <fstream>
-#include <functional>
-#include <iterator>
-#include <random>
-#include <string>
-#include <string_view>
 #include <vector>
 
 #include "base/bytes.h"
 #include "codecs/core/frame_reader.h"
 #include "codecs/core/framer.h"
+#include "tests/support/split_feed.h"
 
 namespace mtedge::codecs::test {
 
-inline Bytes from_hex(std::string_view hex) {
-  Bytes out;
-  int hi = -1;
-  for (char c : hex) {
-    int v;
-    if (c >= '0' && c <= '9')
-      v = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      v = c - 'A' + 10;
-    else
-      continue;  // spaces and separators
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(hi * 16 + v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
-inline std::string to_hex(ByteView bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : bytes) {
-    s.push_back(digits[b >> 4]);
-    s.push_back(digits[b & 15]);
-  }
-  return s;
-}
-
-// Reads tests/vectors/<name> (binary golden bytes).
-inline Bytes load_vector(const std::string& name) {
-  std::ifstream in(std::string(MTEDGE_VECTORS_DIR) + "/" + name, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using mtedge::test::kAllSplits;
+using mtedge::test::Split;
+using mtedge::test::split_name;
 
 // Deterministic payload of `size` bytes.
 inline Bytes make_payload(size_t size, uint32_t seed = 1) {
@@ -109,12 +69,6 @@ struct FeedResult {
   size_t buffered = 0;
 };
 
-enum class Split { kWhole, kByteByByte, kRandom };
-inline const char* split_name(Split s) {
-  return s == Split::kWhole ? "whole" : s == Split::kByteByByte ? "byte_by_byte" : "random";
-}
-inline constexpr Split kAllSplits[] = {Split::kWhole, Split::kByteByByte, Split::kRandom};
-
 // Feeds `stream` to a fresh FrameReader over `framer` in the given split. Each chunk is
 // copied into its own buffer (as a socket read would be) so no chunk outlives its feed.
 inline FeedResult feed(Framer& framer, ByteView stream, Split split, FrameLimits limits = {},
@@ -122,16 +76,11 @@ inline FeedResult feed(Framer& framer, ByteView stream, Split split, FrameLimits
   FrameReader reader(framer, limits);
   RecordingSink sink;
   FeedResult result;
-  std::mt19937 rng(seed);
-  size_t pos = 0;
-  while (pos < stream.size() && result.error == CodecError::kNone) {
-    size_t n = stream.size() - pos;
-    if (split == Split::kByteByByte) n = 1;
-    if (split == Split::kRandom) n = std::min<size_t>(n, 1 + rng() % 97);
-    Bytes chunk(stream.begin() + pos, stream.begin() + pos + n);
-    pos += n;
-    result.error = reader.feed(chunk, sink);
-  }
+  mtedge::test::feed_copied_pieces(stream, mtedge::test::split_sizes(stream.size(), split, seed),
+                                   [&](MutableByteView piece) {
+                                     result.error = reader.feed(piece, sink);
+                                     return result.error == CodecError::kNone;
+                                   });
   result.events = std::move(sink.events);
   result.buffered = reader.buffered();
   return result;

@@ -8,7 +8,7 @@
 #include <functional>
 #include <memory>
 
-#include "tests/support/codec_test_util.h"
+#include "tests/support/framer_harness.h"
 
 namespace mtedge::codecs::test {
 

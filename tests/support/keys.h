@@ -1,48 +1,15 @@
-// Hex helpers and the shared vectors of docs/spec/wire-notes.md §6.6 and §7.6.
+// Fixed keys and values the tests and fuzz targets share, as data: the worked sample of
+// docs/spec/wire-notes.md §6.6 and §7.6, the production dh_prime, the obfuscated2 test
+// secret and the name of the test RSA key under tests/vectors/.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include "base/bytes.h"
+namespace mtedge::test {
 
-namespace mtedge::mtproto::test {
-
-inline Bytes from_hex(std::string_view hex) {
-  Bytes out;
-  int hi = -1;
-  for (char c : hex) {
-    int v;
-    if (c >= '0' && c <= '9')
-      v = c - '0';
-    else if (c >= 'a' && c <= 'f')
-      v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F')
-      v = c - 'A' + 10;
-    else
-      continue;  // spaces and line breaks in vectors
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(uint8_t(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
-}
-
-inline std::string to_hex(ByteView bytes) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out.push_back(digits[b >> 4]);
-    out.push_back(digits[b & 15]);
-  }
-  return out;
-}
-
-// §7.6 auth_key (official sample).
+// §7.6 auth_key (official sample), 256 bytes.
 inline constexpr std::string_view kAuthKeyHex =
     "ACA2547BAA3B4B3E6AD9129ADEE796042FC4ACAAABA40DCE7A1196640595829E2BA85C5E68E5D2B7B713B287"
     "20CCD0E65DA3B80CD8A9282BDE895755B924F4CBBCED119DEE057D3066D7095C25771A53D9AD6EC3464EE0E7"
@@ -51,7 +18,7 @@ inline constexpr std::string_view kAuthKeyHex =
     "1E1CD296444EA6CD8F6C3564B2D355B310A3C02608EEA5EC36D38E941BF811489AB7A24C069E44FF54714CB4A4"
     "5EEE2F310FDDC0A1B08BD3DFF8801E27C8508EFD7AD51EF3C13EF1D9A02EE4601741";
 
-// §6.6 plaintext (x = 0) and the resulting payload.
+// §6.6 plaintext (x = 0) and the resulting payload under kAuthKeyHex.
 inline constexpr std::string_view kPlaintextHex =
     "49A6747298503DCE EFCDAB8967452301 04000000513DC565 01000000 0C000000"
     "EC77BE7A 0100000000000000 000102030405060708090A0B0C0D0E0F10111213";
@@ -69,4 +36,11 @@ inline constexpr std::string_view kProdDhPrimeHex =
     "9CA3928FEF5B9AE4E418FC15E83EBEA0F87FA9FF5EED70050DED2849F47BF959D956850CE929851F0D8115F635B1"
     "05EE2E4E15D04B2454BF6F4FADF034B10403119CD8E3B92FCC5B";
 
-}  // namespace mtedge::mtproto::test
+// The 16-byte key of the obfuscated2 / fake-TLS test secrets.
+inline constexpr std::array<uint8_t, 16> kObfuscatedTestKey = {
+    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
+// The test RSA private key (2048 bits, PEM), a file under tests/vectors/ (see vectors.h).
+inline constexpr std::string_view kTestRsaKeyFile = "test_rsa_2048.pem";
+
+}  // namespace mtedge::test

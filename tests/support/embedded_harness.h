@@ -94,12 +94,16 @@ struct TestClient {
 };
 
 // Bodies.
-inline Bytes ping_body(int64_t ping_id) {
+// A constructor and one long: ping, rpc_drop_answer, destroy_session.
+inline Bytes id_body(uint32_t constructor, int64_t id) {
   Bytes b;
   TlWriter w(b);
-  w.write_uint32(ids::kPing);
-  w.write_int64(ping_id);
+  w.write_uint32(constructor);
+  w.write_int64(id);
   return b;
+}
+inline Bytes ping_body(int64_t ping_id) {
+  return id_body(ids::kPing, ping_id);
 }
 inline Bytes ping_delay_body(int64_t ping_id, int32_t delay) {
   Bytes b;
@@ -275,6 +279,12 @@ class EmbeddedTest : public ::testing::Test {
     ASSERT_EQ(replies[1].constructor(), ids::kPong);
     // Acknowledge new_session_created so it is not resent later.
     send(conn, c, ids_body(ids::kMsgsAck, {replies[0].msg_id}), false);
+  }
+  // A connection on `worker` with `c`'s session started on it.
+  ConnId open_session(TestClient& c, unsigned worker = 0, uint64_t serial = 1) {
+    ConnId conn = open(worker, serial);
+    start_session(conn, c);
+    return conn;
   }
   SessionService& service() { return *factory_.service(); }
 

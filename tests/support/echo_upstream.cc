@@ -1,4 +1,4 @@
-#include "tests/support/test_upstream.h"
+#include "tests/support/echo_upstream.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
