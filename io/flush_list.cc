@@ -1,6 +1,6 @@
 #include "io/flush_list.h"
 
-#include <algorithm>
+#include <vector>
 
 namespace mtedge::io {
 
@@ -56,12 +56,12 @@ void FlushList::add(void* item, bool& listed) {
 }
 
 void FlushList::remove(void* item) {
-  auto it = std::find_if(items_.begin(), items_.end(), [&](const Entry& e) { return e.item == item; });
-  if (it != items_.end()) {
-    *it->listed = false;
-    items_.erase(it);
-    return;
-  }
+  // Every entry of it (there is one unless its flag was cleared behind the list's back).
+  std::erase_if(items_, [&](const Entry& e) {
+    if (e.item != item) return false;
+    *e.listed = false;
+    return true;
+  });
   for (Entry& e : batch_) {
     if (e.item == item) {
       *e.listed = false;

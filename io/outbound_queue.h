@@ -43,7 +43,8 @@
 // runs after every write callback.
 //
 // Size: sizeof(OutboundQueue) is at most one pointer and two Bytes (56 bytes on x86-64 with
-// libstdc++): the write request, pending and in-flight buffers a connection carried before it.
+// libstdc++), flags included: no more than an owner holding a write-request pointer and
+// pending and in-flight buffers itself, so an owner does not grow by switching to it.
 #pragma once
 
 #include <uv.h>
