@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "gateway/conn/connection.h"
 #include "gateway/edge/edge_stage.h"
 #include "gateway/runtime/gateway.h"
