@@ -12,19 +12,6 @@
 
 namespace mtedge::backend::relay {
 
-// The loop handles that batch writes: connections that got packets during this loop
-// iteration are flushed once, in the check phase right after I/O callbacks, so many frames
-// from one client read become one upstream write. The idle handle only keeps the loop from
-// blocking in poll when a frame arrived outside the I/O phase. Heap-allocated so that it
-// can outlive the adapter until its close callbacks ran.
-struct LoopHandles {
-  uv_check_t check;
-  uv_idle_t idle;
-  RelayAdapter* owner = nullptr;
-  int open = 2;
-  bool armed = false;
-};
-
 std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& config,
                                                             std::optional<int16_t> dc_id,
                                                             uint64_t seed) {
@@ -43,31 +30,19 @@ std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& c
 }
 
 RelayAdapter::RelayAdapter(std::shared_ptr<const RelayConfig> config, const AdapterContext& context)
-    : config_(std::move(config)), context_(context), read_buffer_(64 * 1024) {
+    : config_(std::move(config)),
+      context_(context),
+      dirty_(context.loop, &io::FlushList::call<UpstreamConn, &UpstreamConn::flush>),
+      read_buffer_(64 * 1024) {
   assert(context_.loop != nullptr && context_.sink != nullptr);
-  handles_ = new LoopHandles;
-  handles_->owner = this;
-  uv_check_init(context_.loop, &handles_->check);
-  uv_idle_init(context_.loop, &handles_->idle);
-  handles_->check.data = handles_;
-  handles_->idle.data = handles_;
+  const size_t cap = config_->max_upstream_buffer_bytes;
+  outbound_marks_ = {cap, cap / 2, 2 * cap + config_->max_frame_bytes};
   seed_ = std::random_device{}();
   seed_ = (seed_ << 32) ^ std::random_device{}() ^ context_.worker;
 }
 
 RelayAdapter::~RelayAdapter() {
   assert(live_.empty() && closing_ == 0);
-  if (handles_ != nullptr) {
-    handles_->owner = nullptr;
-    if (handles_closing_) return;  // the pending close callbacks free them
-    // stop() was not awaited: let the handles close on their own.
-    auto closed = [](uv_handle_t* h) {
-      auto* handles = static_cast<LoopHandles*>(h->data);
-      if (--handles->open == 0) delete handles;
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
-  }
 }
 
 void RelayAdapter::on_open(const ConnInfo& info) {
@@ -130,37 +105,13 @@ void RelayAdapter::retire(ConnId id) {
 }
 
 void RelayAdapter::on_conn_freed(UpstreamConn* conn) {
-  if (conn->dirty) std::erase(dirty_, conn);
+  if (conn->dirty) dirty_.remove(conn);
   --closing_;
   maybe_done();
 }
 
 void RelayAdapter::mark_dirty(UpstreamConn* conn) {
-  conn->dirty = true;
-  dirty_.push_back(conn);
-  if (!handles_->armed) {
-    handles_->armed = true;
-    uv_check_start(&handles_->check, on_check);
-    uv_idle_start(&handles_->idle, [](uv_idle_t*) {});
-  }
-}
-
-void RelayAdapter::on_check(uv_check_s* handle) {
-  auto* handles = static_cast<LoopHandles*>(handle->data);
-  handles->armed = false;
-  uv_check_stop(&handles->check);
-  uv_idle_stop(&handles->idle);
-  if (handles->owner != nullptr) handles->owner->flush_dirty();
-}
-
-void RelayAdapter::flush_dirty() {
-  // flush() may fail a connection, which only marks it closing; nothing is freed here.
-  std::vector<UpstreamConn*> batch;
-  batch.swap(dirty_);
-  for (UpstreamConn* conn : batch) {
-    conn->dirty = false;
-    conn->flush();
-  }
+  dirty_.add(conn, conn->dirty);
 }
 
 void RelayAdapter::stop(std::function<void()> done) {
@@ -173,27 +124,15 @@ void RelayAdapter::stop(std::function<void()> done) {
     retire(id);
     sink().close(id, "relay stopping");
   }
-  if (handles_ != nullptr && !handles_closing_) {
-    handles_closing_ = true;
-    auto closed = [](uv_handle_t* h) {
-      auto* handles = static_cast<LoopHandles*>(h->data);
-      if (--handles->open > 0) return;
-      RelayAdapter* owner = handles->owner;
-      delete handles;
-      if (owner != nullptr) {
-        owner->handles_ = nullptr;
-        owner->handles_closing_ = false;
-        owner->maybe_done();
-      }
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
-  }
+  dirty_.close([this] {
+    dirty_closed_ = true;
+    maybe_done();
+  });
 }
 
 void RelayAdapter::maybe_done() {
-  // Waits for the loop handles too: `done` may destroy this adapter.
-  if (!stopping_ || handles_ != nullptr || !live_.empty() || closing_ > 0 || !done_) return;
+  // Waits for the flush list's handles too: `done` may destroy this adapter.
+  if (!stopping_ || !dirty_closed_ || !live_.empty() || closing_ > 0 || !done_) return;
   auto done = std::move(done_);
   done_ = nullptr;
   done();

@@ -10,13 +10,12 @@
 #include "backend-adapters/api/adapter.h"
 #include "backend-adapters/relay/config.h"
 #include "codecs/core/transport_stack.h"
-
-struct uv_check_s;
+#include "io/flush_list.h"
+#include "io/outbound_queue.h"
 
 namespace mtedge::backend::relay {
 
 class UpstreamConn;
-struct LoopHandles;
 
 // Builds the client-role transport stack spoken to the upstream: the configured framer, and
 // with `obfuscated` an obfuscated2 stage whose init (sent as the preamble) carries the
@@ -44,6 +43,10 @@ class RelayAdapter final : public BackendAdapter {
   GatewaySink& sink() { return *context_.sink; }
   uv_loop_s* loop() { return context_.loop; }
   const RelayConfig& config() const { return *config_; }
+  // The marks of every upstream queue: high max_upstream_buffer_bytes, low half of it,
+  // limit twice it plus one frame.
+  const io::OutboundMarks& outbound_marks() const { return outbound_marks_; }
+  // Flushes `conn` in this loop iteration's check phase (many frames, one write).
   void mark_dirty(UpstreamConn* conn);
   // Removes `conn` from the live set (no more gateway events reach it) and closes it.
   void retire(ConnId id);
@@ -54,16 +57,14 @@ class RelayAdapter final : public BackendAdapter {
   size_t read_buffer_size() const { return read_buffer_.size(); }
 
  private:
-  void flush_dirty();
   void maybe_done();
-  static void on_check(uv_check_s* handle);
 
   std::shared_ptr<const RelayConfig> config_;
   AdapterContext context_;
-  LoopHandles* handles_ = nullptr;  // freed by its own close callbacks
-  bool handles_closing_ = false;
+  io::OutboundMarks outbound_marks_;
+  io::FlushList dirty_;
+  bool dirty_closed_ = false;  // stop() closed dirty_ and its handles are closed
   std::unordered_map<ConnId, UpstreamConn*> live_;
-  std::vector<UpstreamConn*> dirty_;
   std::vector<char> read_buffer_;
   size_t closing_ = 0;  // connections closed but not yet freed
   uint64_t seed_ = 0;

@@ -8,15 +8,17 @@
 #include "backend-adapters/relay/adapter.h"
 
 namespace mtedge::backend::relay {
-namespace {
 
-struct WriteReq {
-  uv_write_t req;
-  UpstreamConn* conn;
-  Bytes data;
-};
-
-}  // namespace
+const io::OutboundEvents UpstreamConn::kOutboundEvents{
+    [](uv_stream_t* stream, size_t) { static_cast<UpstreamConn*>(stream->data)->flush(); },
+    [](uv_stream_t* stream, int status) {
+      static_cast<UpstreamConn*>(stream->data)
+          ->fail(fmt::format("upstream write failed: {}", uv_strerror(status)), true);
+    },
+    [](uv_stream_t* stream) {
+      auto* conn = static_cast<UpstreamConn*>(stream->data);
+      if (!conn->closing_) conn->owner_.sink().resume_reading(conn->id_);
+    }};
 
 struct UpstreamConn::Connecting {
   uv_connect_t req;
@@ -30,14 +32,18 @@ struct UpstreamConn::Connecting {
 
 UpstreamConn::UpstreamConn(RelayAdapter& owner, ConnId id, const UpstreamAddress& upstream,
                            std::unique_ptr<codecs::TransportStack> stack)
-    : owner_(owner), id_(id), upstream_(upstream), stack_(std::move(stack)) {
+    : owner_(owner),
+      id_(id),
+      upstream_(upstream),
+      stack_(std::move(stack)),
+      out_(kOutboundEvents, owner.outbound_marks()) {
   int rc = uv_tcp_init(owner_.loop(), &tcp_);
   assert(rc == 0);
   (void)rc;
   tcp_.data = this;
   open_handles_ = 1;
   // The transport tag goes first, ahead of any packet queued while connecting.
-  stack_->write_tag(out_);
+  stack_->write_tag(out_.pending());
 }
 
 void UpstreamConn::start() {
@@ -74,83 +80,22 @@ bool UpstreamConn::send(ByteView packet, bool quick_ack_request) {
     fail(fmt::format("client packet of {} bytes is not whole 32-bit words", packet.size()), false);
     return true;
   }
-  stack_->write_packet(packet, quick_ack_request, out_);
+  stack_->write_packet(packet, quick_ack_request, out_.pending());
   if (connected_ && !dirty) owner_.mark_dirty(this);
-  const RelayConfig& config = owner_.config();
-  // The gateway may still deliver what it already read after a `false`; beyond this hard
-  // ceiling the client is not honouring backpressure and the connection is closed.
-  size_t ceiling = 2 * config.max_upstream_buffer_bytes + config.max_frame_bytes;
-  if (queued() > ceiling) {
-    fail(fmt::format("upstream buffer limit [queued = {}, cap = {}]", queued(),
-                     config.max_upstream_buffer_bytes),
+  // The gateway may still deliver what it already read after a `false`; beyond the limit
+  // (twice the cap plus a frame) the client is not honouring backpressure and is closed.
+  if (!out_.fits()) {
+    fail(fmt::format("upstream buffer limit [queued = {}, cap = {}]", out_.queued(),
+                     owner_.config().max_upstream_buffer_bytes),
          true);
     return false;
   }
-  if (queued() > config.max_upstream_buffer_bytes) {
-    client_paused_ = true;
-    return false;
-  }
-  return true;
+  return out_.note_appended();
 }
 
 void UpstreamConn::flush() {
-  if (closing_ || !connected_ || out_.empty()) return;
-  // Try the socket first (usually everything goes at once, with no write request and no
-  // extra epoll_ctl); only what is left is queued with uv_write. libuv keeps the order:
-  // uv_try_write answers EAGAIN while earlier writes are queued.
-  uv_buf_t first =
-      uv_buf_init(reinterpret_cast<char*>(out_.data()), static_cast<unsigned>(out_.size()));
-  const int tried = uv_try_write(reinterpret_cast<uv_stream_t*>(&tcp_), &first, 1);
-  if (tried < 0 && tried != UV_EAGAIN) {
-    fail(fmt::format("upstream write failed: {}", uv_strerror(tried)), true);
-    return;
-  }
-  const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
-  if (written == out_.size()) {
-    // A mid-size buffer stays for the next writes until the client goes quiet
-    // (release_buffers); see keep_drained_buffer.
-    if (!keep_drained_buffer(out_.capacity())) {
-      Bytes().swap(out_);
-    } else {
-      out_.clear();
-    }
-    on_written(0, 0);
-    return;
-  }
-  out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(written));
-  auto* w = new WriteReq{};
-  w->req.data = w;
-  w->conn = this;
-  w->data.swap(out_);
-  in_flight_ += w->data.size();
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1,
-                    [](uv_write_t* req, int status) {
-                      auto* done = static_cast<WriteReq*>(req->data);
-                      size_t bytes = done->data.size();
-                      UpstreamConn* conn = done->conn;
-                      delete done;
-                      conn->on_written(bytes, status);
-                    });
-  if (rc != 0) {
-    in_flight_ -= w->data.size();
-    delete w;
-    fail(fmt::format("upstream write failed: {}", uv_strerror(rc)), true);
-  }
-}
-
-void UpstreamConn::on_written(size_t bytes, int status) {
-  in_flight_ -= bytes;
-  if (closing_) return;
-  if (status < 0) {
-    fail(fmt::format("upstream write failed: {}", uv_strerror(status)), true);
-    return;
-  }
-  if (client_paused_ && queued() <= owner_.config().max_upstream_buffer_bytes / 2) {
-    client_paused_ = false;
-    owner_.sink().resume_reading(id_);
-  }
+  if (closing_ || !connected_) return;
+  out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
 void UpstreamConn::on_client_drained() {
@@ -163,15 +108,14 @@ void UpstreamConn::on_client_drained() {
 }
 
 void UpstreamConn::release_buffers() {
-  if (out_.empty()) Bytes().swap(out_);
+  out_.release_buffers();
   stack_->shrink();
 }
 
 void UpstreamConn::close() {
   if (closing_) return;
   closing_ = true;
-  out_.clear();
-  out_.shrink_to_fit();
+  out_.reset();
   release_connecting();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), close_cb);
 }

@@ -16,6 +16,7 @@
 #include "backend-adapters/relay/config.h"
 #include "codecs/core/frame_reader.h"
 #include "codecs/core/transport_stack.h"
+#include "io/outbound_queue.h"
 
 namespace mtedge::backend::relay {
 
@@ -35,9 +36,10 @@ class UpstreamConn final : private codecs::FrameSink {
   void start();
   // Re-frames one client packet for the upstream. Returns false when the bytes queued for
   // the upstream exceed max_upstream_buffer_bytes: the gateway then stops reading the client
-  // until resume_reading.
+  // until resume_reading (once the queue drained to half of that).
   bool send(ByteView packet, bool quick_ack_request);
-  // Hands the queued bytes to the socket in one write (called once per loop iteration).
+  // Hands the queued bytes to the socket (called once per loop iteration, and when a write
+  // completes).
   void flush();
   // The client's outbound queue drained: read the upstream again.
   void on_client_drained();
@@ -57,9 +59,7 @@ class UpstreamConn final : private codecs::FrameSink {
 
   void on_connected(int status);
   void on_read(ssize_t nread, const uv_buf_t* buf);
-  void on_written(size_t bytes, int status);
   void on_handle_closed();
-  size_t queued() const { return out_.size() + in_flight_; }
 
   // The connect request and its timeout, on the heap and freed once the connect completes:
   // an established connection does not carry them.
@@ -73,6 +73,7 @@ class UpstreamConn final : private codecs::FrameSink {
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void close_cb(uv_handle_t* handle);
+  static const io::OutboundEvents kOutboundEvents;
 
   RelayAdapter& owner_;
   ConnId id_;
@@ -80,12 +81,12 @@ class UpstreamConn final : private codecs::FrameSink {
   std::unique_ptr<codecs::TransportStack> stack_;
   uv_tcp_t tcp_;
   Connecting* connecting_ = nullptr;  // from start() until the connect completes
-  Bytes out_;                 // encoded, not yet handed to the socket
-  size_t in_flight_ = 0;              // handed to uv_write, not yet written
+  // To the upstream; its marks are RelayAdapter::outbound_marks(). Its `low` event is the
+  // resume_reading owed after send() returned false.
+  io::OutboundQueue out_;
   int open_handles_ = 0;
   bool connected_ = false;
   bool closing_ = false;
-  bool client_paused_ = false;  // on_frame returned false; resume_reading is owed
   bool client_slow_ = false;    // send_packet returned false; upstream reading stopped
   bool reading_ = false;
 };

@@ -15,18 +15,6 @@ namespace {
 constexpr size_t kMaxSessionsPerClient = 8;
 }  // namespace
 
-// Streams that got bytes during this loop iteration are flushed once, in the check phase,
-// so many frames become one write. The idle handle keeps the loop from blocking in poll
-// when bytes were queued outside the I/O phase (timers). Heap-allocated so that it can
-// outlive the adapter until its close callbacks ran.
-struct FlushHandles {
-  uv_check_t check;
-  uv_idle_t idle;
-  SocketAdapter* owner = nullptr;
-  int open = 2;
-  bool armed = false;
-};
-
 SocketCounters::SocketCounters(AdapterMetrics& m)
     : frames_to_backend(m.counter("mtedge_socket_frames_to_backend_total",
                                   "Client frames written to backend streams.")),
@@ -55,16 +43,11 @@ SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
       hash_(std::move(hash)),
       context_(context),
       loads_(config_->endpoints.size(), 0),
+      dirty_(context.loop, &io::FlushList::call<BackendStream, &BackendStream::flush>),
       read_buffer_(64 * 1024),
       own_metrics_(context.metrics == nullptr ? std::make_unique<AdapterMetrics>() : nullptr),
       counters_(context.metrics != nullptr ? *context.metrics : *own_metrics_) {
   assert(context_.loop != nullptr && context_.sink != nullptr);
-  handles_ = new FlushHandles;
-  handles_->owner = this;
-  uv_check_init(context_.loop, &handles_->check);
-  uv_idle_init(context_.loop, &handles_->idle);
-  handles_->check.data = handles_;
-  handles_->idle.data = handles_;
   for (size_t i = 0; i < config_->endpoints.size(); ++i) {
     streams_.push_back(new BackendStream(*this, i, config_->endpoints[i]));
   }
@@ -73,16 +56,6 @@ SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
 
 SocketAdapter::~SocketAdapter() {
   for (BackendStream* stream : streams_) stream->shutdown();
-  if (handles_ != nullptr) {
-    handles_->owner = nullptr;
-    if (stopping_) return;  // stop() already closes them
-    auto closed = [](uv_handle_t* h) {
-      auto* handles = static_cast<FlushHandles*>(h->data);
-      if (--handles->open == 0) delete handles;
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
-  }
 }
 
 void SocketAdapter::on_open(const ConnInfo& info) {
@@ -330,27 +303,7 @@ std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
 }
 
 void SocketAdapter::mark_dirty(BackendStream* stream) {
-  stream->dirty = true;
-  dirty_.push_back(stream);
-  if (!handles_->armed) {
-    handles_->armed = true;
-    uv_check_start(&handles_->check, on_check);
-    uv_idle_start(&handles_->idle, [](uv_idle_t*) {});
-  }
-}
-
-void SocketAdapter::on_check(uv_check_s* handle) {
-  auto* handles = static_cast<FlushHandles*>(handle->data);
-  handles->armed = false;
-  uv_check_stop(&handles->check);
-  uv_idle_stop(&handles->idle);
-  if (handles->owner != nullptr) handles->owner->flush_dirty();
-}
-
-void SocketAdapter::flush_dirty() {
-  std::vector<BackendStream*> batch;
-  batch.swap(dirty_);
-  for (BackendStream* stream : batch) stream->flush();
+  dirty_.add(stream, stream->dirty);
 }
 
 void SocketAdapter::stop(std::function<void()> done) {
@@ -370,26 +323,15 @@ void SocketAdapter::stop(std::function<void()> done) {
       counters_.protocol_errors.get(), counters_.rebinds.get());
   for (BackendStream* stream : streams_) stream->shutdown();
   streams_.clear();
-  dirty_.clear();
-  if (handles_ != nullptr) {
-    auto closed = [](uv_handle_t* h) {
-      auto* handles = static_cast<FlushHandles*>(h->data);
-      if (--handles->open > 0) return;
-      SocketAdapter* owner = handles->owner;
-      delete handles;
-      if (owner != nullptr) {
-        owner->handles_ = nullptr;
-        owner->maybe_done();
-      }
-    };
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->check), closed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&handles_->idle), closed);
-  }
+  dirty_.close([this] {
+    dirty_closed_ = true;
+    maybe_done();
+  });
 }
 
 void SocketAdapter::maybe_done() {
-  // Waits for the loop handles: `done` may destroy this adapter.
-  if (!stopping_ || handles_ != nullptr || !done_) return;
+  // Waits for the flush list's handles: `done` may destroy this adapter.
+  if (!stopping_ || !dirty_closed_ || !done_) return;
   auto done = std::move(done_);
   done_ = nullptr;
   done();

@@ -16,13 +16,11 @@
 #include "backend-adapters/socket/config.h"
 #include "backend-adapters/socket/protocol.h"
 #include "backend-adapters/socket/rendezvous.h"
-
-struct uv_check_s;
+#include "io/flush_list.h"
 
 namespace mtedge::backend::socket {
 
 class BackendStream;
-struct FlushHandles;
 
 // Outcomes this worker counts, exported on /metrics as mtedge_socket_<name>_total (summed
 // over the workers; socket.md "Counted outcomes") and logged when the adapter stops. The
@@ -64,6 +62,7 @@ class SocketAdapter final : public BackendAdapter {
   const SocketConfig& config() const { return *config_; }
   char* read_buffer() { return read_buffer_.data(); }
   size_t read_buffer_size() const { return read_buffer_.size(); }
+  // Flushes `stream` in this loop iteration's check phase (many frames, one write).
   void mark_dirty(BackendStream* stream);
   // The stream failed: every client bound to it gets on_backend_down.
   void on_stream_down(BackendStream& stream);
@@ -103,9 +102,7 @@ class SocketAdapter final : public BackendAdapter {
   std::optional<ConnId> resolve(const BackendStream& stream, const v1::ServerFrame& frame) const;
   bool bound_to(ConnId id, const BackendStream& stream) const;
   void give_outcome(ConnId id, std::string_view reason);
-  void flush_dirty();
   void maybe_done();
-  static void on_check(uv_check_s* handle);
 
   std::shared_ptr<const SocketConfig> config_;
   std::shared_ptr<const RendezvousHash> hash_;
@@ -114,8 +111,8 @@ class SocketAdapter final : public BackendAdapter {
   std::vector<size_t> loads_;            // bound clients per endpoint
   std::unordered_map<ConnId, Client> clients_;
   std::unordered_map<SessionKey, std::vector<ConnId>, SessionKeyHash> sessions_;
-  std::vector<BackendStream*> dirty_;
-  FlushHandles* handles_ = nullptr;  // freed by its own close callbacks
+  io::FlushList dirty_;
+  bool dirty_closed_ = false;  // stop() closed dirty_ and its handles are closed
   std::vector<char> read_buffer_;
   std::unique_ptr<AdapterMetrics> own_metrics_;  // when the context has none
   SocketCounters counters_;

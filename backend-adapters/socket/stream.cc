@@ -28,15 +28,13 @@ struct Link {
   }
 };
 
-namespace {
-
-struct WriteReq {
-  uv_write_t req;
-  Link* link;
-  Bytes data;
-};
-
-}  // namespace
+// Write events come only from the current link: a failed link's write was let go by reset().
+const io::OutboundEvents BackendStream::kOutboundEvents{
+    [](uv_stream_t* stream, size_t) { static_cast<Link*>(stream->data)->owner->flush(); },
+    [](uv_stream_t* stream, int status) {
+      static_cast<Link*>(stream->data)
+          ->owner->fail(fmt::format("write failed: {}", uv_strerror(status)), false);
+    }};
 
 BackendStream::BackendStream(SocketAdapter& owner, size_t index, const Endpoint& endpoint)
     : owner_(&owner),
@@ -228,12 +226,12 @@ void BackendStream::enqueue(ConnId conn, bool frame, const v1::GatewayMessage& m
 }
 
 void BackendStream::write_now(const v1::GatewayMessage& message) {
-  append_delimited(message, out_);
+  append_delimited(message, out_.pending());
   schedule_flush();
 }
 
 void BackendStream::schedule_flush() {
-  if (!dirty && connected_ && !out_.empty()) owner_->mark_dirty(this);
+  if (!dirty && connected_ && !out_.pending().empty()) owner_->mark_dirty(this);
 }
 
 void BackendStream::drain() {
@@ -244,7 +242,7 @@ void BackendStream::drain() {
       if (!ledger_.try_spend()) break;
       owner_->counters().frames_to_backend.add();
     }
-    out_.insert(out_.end(), front.bytes.begin(), front.bytes.end());
+    out_.append(front.bytes);
     pending_bytes_ -= front.bytes.size();
     pending_.pop_front();
   }
@@ -314,29 +312,8 @@ void BackendStream::on_deadline() {
 }
 
 void BackendStream::flush() {
-  dirty = false;
-  if (!connected_ || out_.empty()) return;
-  auto* w = new WriteReq{};
-  w->req.data = w;
-  w->link = link_;
-  w->data.swap(out_);
-  in_flight_ += w->data.size();
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, link_->stream(), &buf, 1, write_cb);
-  if (rc != 0) {
-    in_flight_ -= w->data.size();
-    delete w;
-    fail(fmt::format("write failed: {}", uv_strerror(rc)), false);
-  }
-}
-
-void BackendStream::on_written(size_t bytes, int status) {
-  in_flight_ -= bytes;
-  if (status < 0) {
-    fail(fmt::format("write failed: {}", uv_strerror(status)), false);
-    return;
-  }
+  if (!connected_) return;
+  out_.flush(link_->stream());
   maybe_resume();
 }
 
@@ -352,8 +329,7 @@ void BackendStream::fail(std::string_view reason, bool protocol_error) {
   connected_ = false;
   ready_ = false;
   down_ = true;
-  in_flight_ = 0;
-  out_.clear();
+  out_.reset();
   pending_.clear();
   pending_bytes_ = 0;
   paused_.clear();
@@ -370,6 +346,7 @@ void BackendStream::shutdown() {
   if (stopping_) return;
   stopping_ = true;
   owner_ = nullptr;
+  out_.reset();  // a write in flight finishes (or is cancelled) without calling back
   if (link_ != nullptr) {
     link_->abandon();
     link_ = nullptr;
@@ -401,14 +378,6 @@ void BackendStream::alloc_cb(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t
 void BackendStream::read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* link = static_cast<Link*>(stream->data);
   if (link->owner != nullptr) link->owner->on_read(nread, buf);
-}
-
-void BackendStream::write_cb(uv_write_t* req, int status) {
-  auto* w = static_cast<WriteReq*>(req->data);
-  size_t bytes = w->data.size();
-  BackendStream* owner = w->link->owner;
-  delete w;
-  if (owner != nullptr) owner->on_written(bytes, status);
 }
 
 void BackendStream::timer_cb(uv_timer_t* timer) {

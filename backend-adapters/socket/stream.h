@@ -26,6 +26,7 @@
 #include "backend-adapters/socket/credit.h"
 #include "backend-adapters/socket/delimited.h"
 #include "backend-adapters/socket/protocol.h"
+#include "io/outbound_queue.h"
 
 namespace mtedge::backend::socket {
 
@@ -67,7 +68,8 @@ class BackendStream final : private MessageSink {
   size_t drop_frames(ConnId conn);
   // The client's outbound queue drained: credit held for it goes back to the backend.
   void release_credit(ConnId conn);
-  // Hands the queued bytes to the socket in one write (called once per loop iteration).
+  // Hands the queued bytes to the socket (called once per loop iteration, and when a write
+  // completes).
   void flush();
   // Closes everything; no more callbacks into the adapter.
   void shutdown();
@@ -87,7 +89,6 @@ class BackendStream final : private MessageSink {
   void fail(std::string_view reason, bool protocol_error);
   void on_connected(int status);
   void on_read(ssize_t nread, const uv_buf_t* buf);
-  void on_written(size_t bytes, int status);
   void on_hello(const v1::HelloAck& hello);
   // Moves what may go now from the queue to the socket buffer.
   void drain();
@@ -99,14 +100,14 @@ class BackendStream final : private MessageSink {
   void enqueue(ConnId conn, bool frame, const v1::GatewayMessage& message);
   void write_now(const v1::GatewayMessage& message);
   void schedule_flush();
-  size_t socket_bytes() const { return out_.size() + in_flight_; }
+  size_t socket_bytes() const { return out_.queued(); }
   size_t queued_bytes() const { return socket_bytes() + pending_bytes_; }
   void on_timer_closed();
 
   static void connect_cb(uv_connect_t* req, int status);
   static void alloc_cb(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void read_cb(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void write_cb(uv_write_t* req, int status);
+  static const io::OutboundEvents kOutboundEvents;
   static void timer_cb(uv_timer_t* timer);
   static void deadline_cb(uv_timer_t* timer);
 
@@ -121,8 +122,9 @@ class BackendStream final : private MessageSink {
   DelimitedReader reader_;
   CreditLedger ledger_;
   v1::BackendMessage message_;  // reused by on_message
-  Bytes out_;                   // encoded, not yet handed to the socket
-  size_t in_flight_ = 0;        // handed to uv_write, not yet written
+  // To the current socket (reset when it fails). No marks: pausing and resuming clients also
+  // depends on pending_ (see send_frame and maybe_resume).
+  io::OutboundQueue out_{kOutboundEvents};
   std::deque<Pending> pending_;
   size_t pending_bytes_ = 0;
   std::unordered_set<ConnId> paused_;

@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "io/outbound_queue.h"
+
 namespace mtedge::gateway {
 namespace {
 
@@ -33,17 +35,33 @@ struct AdminServer::State {
 
 namespace {
 
+// The reply goes out through an OutboundQueue; the connection closes once it is written
+// (or the write failed).
+void close_admin_conn(uv_stream_t* stream);
+const io::OutboundEvents kAdminReplyEvents{
+    [](uv_stream_t* stream, size_t) { close_admin_conn(stream); },
+    [](uv_stream_t* stream, int) { close_admin_conn(stream); }};
+
 struct AdminConn {
   AdminServer* owner;
   const AdminServer::TextFn* metrics;
   const AdminServer::HealthFn* healthy;
-  uv_tcp_t tcp;
-  uv_timer_t timer;
-  uv_write_t write_req;
+  uv_tcp_t tcp{};
+  uv_timer_t timer{};
   std::string in;
-  std::string out;
+  io::OutboundQueue out{kAdminReplyEvents};
   int open_handles = 2;
   bool answered = false;
+
+  AdminConn(AdminServer* server, const AdminServer::TextFn* metrics_fn,
+            const AdminServer::HealthFn* healthy_fn)
+      : owner(server), metrics(metrics_fn), healthy(healthy_fn) {}
+
+  void reply(std::string_view text) {
+    out.append(as_bytes(text));
+    out.flush(reinterpret_cast<uv_stream_t*>(&tcp));
+    if (out.empty()) close();  // written at once (or failed)
+  }
 
   void close() {
     if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&tcp))) return;
@@ -55,6 +73,10 @@ struct AdminConn {
     uv_close(reinterpret_cast<uv_handle_t*>(&timer), done);
   }
 };
+
+void close_admin_conn(uv_stream_t* stream) {
+  static_cast<AdminConn*>(stream->data)->close();
+}
 
 }  // namespace
 
@@ -116,12 +138,11 @@ Status AdminServer::start() {
         reinterpret_cast<uv_stream_t*>(&s.server), 64, [](uv_stream_t* server, int status) {
           if (status != 0) return;
           auto* self = static_cast<AdminServer*>(server->data);
-          auto* c = new AdminConn{self, &self->metrics_, &self->healthy_, {}, {}, {}, {}, {}};
+          auto* c = new AdminConn(self, &self->metrics_, &self->healthy_);
           uv_tcp_init(server->loop, &c->tcp);
           c->tcp.data = c;
           uv_timer_init(server->loop, &c->timer);
           c->timer.data = c;
-          c->write_req.data = c;
           if (uv_accept(server, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
             c->close();
             return;
@@ -149,14 +170,7 @@ Status AdminServer::start() {
                 uv_read_stop(stream);
                 std::string_view head(conn->in);
                 head = head.substr(0, head.find("\r\n"));
-                conn->out = AdminServer::respond(head, *conn->metrics, (*conn->healthy)());
-                uv_buf_t out =
-                    uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
-                if (uv_write(&conn->write_req, stream, &out, 1, [](uv_write_t* req, int) {
-                      static_cast<AdminConn*>(req->data)->close();
-                    }) != 0) {
-                  conn->close();
-                }
+                conn->reply(AdminServer::respond(head, *conn->metrics, (*conn->healthy)()));
               });
         });
   }

@@ -3,8 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "gateway/conn/connection.h"
 #include "gateway/edge/edge_stage.h"
 #include "gateway/runtime/gateway.h"
@@ -18,6 +16,7 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
     : gateway_(gateway),
       config_(config),
       index_(index),
+      dirty_(&io::FlushList::call<Connection, &Connection::flush>),
       rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {
   conns_.max_load_factor(backend::kPerConnectionMapLoad);
 }
@@ -46,12 +45,7 @@ Status Worker::init(const std::vector<int>& fds) {
   loop_.data = this;
   uv_async_init(&loop_, &async_, on_async);
   async_.data = this;
-  uv_check_init(&loop_, &check_);
-  check_.data = this;
-  uv_check_start(&check_, on_check);
-  uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
-  uv_idle_init(&loop_, &idle_);
-  idle_.data = this;
+  dirty_.init(&loop_);
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
   timers_.init(&loop_);
@@ -149,6 +143,7 @@ void Worker::abandon() {
   }
   adapter_.reset();
   if (!loop_open_) return;
+  dirty_.close();  // its handles free themselves in their own close callbacks
   uv_walk(
       &loop_,
       [](uv_handle_t* h, void*) {
@@ -178,22 +173,7 @@ void Worker::on_async(uv_async_t* async) {
 }
 
 void Worker::mark_dirty(Connection* conn) {
-  conn->dirty = true;
-  if (dirty_.empty()) uv_idle_start(&idle_, [](uv_idle_t*) {});  // keeps poll from blocking
-  dirty_.push_back(conn);
-}
-
-void Worker::on_check(uv_check_t* check) {
-  // After each poll phase: one write per dirty connection, carrying everything queued.
-  auto* self = static_cast<Worker*>(check->data);
-  if (self->dirty_.empty()) {
-    uv_idle_stop(&self->idle_);
-    return;
-  }
-  std::vector<Connection*> batch;
-  batch.swap(self->dirty_);
-  for (Connection* c : batch) c->flush();
-  if (self->dirty_.empty()) uv_idle_stop(&self->idle_);
+  dirty_.add(conn, conn->dirty);
 }
 
 void Worker::on_connection(uv_stream_t* server, int status) {
@@ -231,10 +211,7 @@ void Worker::accept(Listener& listener) {
 }
 
 void Worker::forget(Connection* conn, CloseReason reason) {
-  if (conn->dirty) {
-    auto it = std::find(dirty_.begin(), dirty_.end(), conn);
-    if (it != dirty_.end()) dirty_.erase(it);
-  }
+  if (conn->dirty) dirty_.remove(conn);
   auto it = conns_.find(conn->id());
   if (it == conns_.end() || it->second != conn) return;  // rejected or never registered
   conns_.erase(it);
@@ -366,8 +343,7 @@ void Worker::teardown() {
   }
   adapter_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  dirty_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
   timers_.close();
 }

@@ -20,6 +20,7 @@
 #include "base/status.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
+#include "io/flush_list.h"
 #include "io/timer_heap.h"
 
 namespace mtedge::codecs::obfuscated {
@@ -89,6 +90,8 @@ class Worker final : public backend::GatewaySink {
   }
   uint64_t random() { return rng_(); }
   codecs::obfuscated::ReplayCache& replay_cache();
+  // Flushes `conn` in this loop iteration's check phase: one write per connection carrying
+  // everything queued during the iteration.
   void mark_dirty(Connection* conn);
   // A connection reached kClosed: drop it from the index and the gauges.
   void forget(Connection* conn, backend::CloseReason reason);
@@ -104,7 +107,6 @@ class Worker final : public backend::GatewaySink {
 
   static void on_connection(uv_stream_t* server, int status);
   static void on_async(uv_async_t* async);
-  static void on_check(uv_check_t* check);
   static void on_shutdown_timer(uv_timer_t* timer);
   void accept(Listener& listener);
   Connection* find(backend::ConnId id);
@@ -119,13 +121,11 @@ class Worker final : public backend::GatewaySink {
   const unsigned index_;
   uv_loop_t loop_;
   uv_async_t async_;
-  uv_check_t check_;
-  uv_idle_t idle_;
   uv_timer_t shutdown_timer_;
   io::TimerHeap timers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<backend::ConnId, Connection*> conns_;
-  std::vector<Connection*> dirty_;
+  io::FlushList dirty_;
   std::unique_ptr<uint8_t[]> read_buf_;
   unsigned read_buf_size_ = 0;
   std::unique_ptr<uint8_t[]> tls_plain_buf_;

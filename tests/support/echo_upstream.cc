@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "codecs/detector/detector.h"
+#include "io/outbound_queue.h"
 
 namespace mtedge::backend::relay::testing {
 
@@ -28,9 +29,14 @@ static size_t tag_size(codecs::TransportKind kind) {
   return 0;
 }
 
+// Answers go out through an OutboundQueue; a write error is ignored (the read fails too).
+void flush_answers(uv_stream_t* stream, size_t written);
+const io::OutboundEvents kAnswerEvents{flush_answers, [](uv_stream_t*, int) {}};
+
 struct TestUpstream::Conn : codecs::FrameSink {
   TestUpstream* owner;
   uv_tcp_t tcp;
+  io::OutboundQueue answers{kAnswerEvents};
   std::unique_ptr<codecs::TransportStack> stack;
   size_t tag_left;
   bool closing = false;
@@ -46,18 +52,10 @@ struct TestUpstream::Conn : codecs::FrameSink {
 
   void write(Bytes data) {
     if (closing || data.empty()) return;
-    struct Req {
-      uv_write_t req;
-      Bytes data;
-    };
-    auto* r = new Req{{}, std::move(data)};
-    r->req.data = r;
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(r->data.data()), unsigned(r->data.size()));
-    if (uv_write(&r->req, reinterpret_cast<uv_stream_t*>(&tcp), &b, 1,
-                 [](uv_write_t* req, int) { delete static_cast<Req*>(req->data); }) != 0) {
-      delete r;
-    }
+    answers.append(data);
+    flush();
   }
+  void flush() { answers.flush(reinterpret_cast<uv_stream_t*>(&tcp)); }
 
   void close() {
     if (closing) return;
@@ -114,6 +112,10 @@ struct TestUpstream::Conn : codecs::FrameSink {
     return true;
   }
 };
+
+void flush_answers(uv_stream_t* stream, size_t) {
+  static_cast<TestUpstream::Conn*>(stream->data)->flush();
+}
 
 TestUpstream::TestUpstream(uv_loop_t* loop, codecs::TransportKind kind) : loop_(loop), kind_(kind) {
   uv_tcp_init(loop_, &server_);
