@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backend-adapters/api/config_read.h"
+#include "codecs/framers/framers.h"
 
 namespace mtedge::backend::relay {
 namespace {
@@ -17,17 +18,6 @@ constexpr int64_t kMinBufferBytes = 4096;
 constexpr int64_t kMaxBufferBytes = int64_t(1) << 30;
 constexpr int64_t kMinFrameBytes = 1024;
 constexpr int64_t kMaxFrameBytes = int64_t(64) << 20;
-
-struct TransportName {
-  std::string_view name;
-  UpstreamTransport transport;
-};
-constexpr TransportName kTransports[] = {
-    {"abridged", UpstreamTransport::kAbridged},
-    {"intermediate", UpstreamTransport::kIntermediate},
-    {"padded", UpstreamTransport::kPadded},
-    {"full", UpstreamTransport::kFull},
-};
 
 using config::error_at;
 using config::key_path;
@@ -43,23 +33,6 @@ Result<UpstreamAddress> read_address(const toml::node& node, std::string_view pa
 }
 
 }  // namespace
-
-codecs::TransportKind framer_kind(UpstreamTransport transport) {
-  switch (transport) {
-    case UpstreamTransport::kAbridged: return codecs::TransportKind::kAbridged;
-    case UpstreamTransport::kIntermediate: return codecs::TransportKind::kIntermediate;
-    case UpstreamTransport::kPadded: return codecs::TransportKind::kPaddedIntermediate;
-    case UpstreamTransport::kFull: return codecs::TransportKind::kFull;
-  }
-  return codecs::TransportKind::kIntermediate;
-}
-
-std::string_view upstream_transport_name(UpstreamTransport transport) {
-  for (const auto& t : kTransports) {
-    if (t.transport == transport) return t.name;
-  }
-  return "unknown";
-}
 
 const UpstreamAddress& RelayConfig::upstream_for(std::optional<int16_t> dc_id) const {
   if (dc_id) {
@@ -92,19 +65,14 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
     } else if (key == "upstream_transport") {
       auto name = node.value_exact<std::string>();
       if (!name) return error_at(at, "must be a string");
-      bool found = false;
-      for (const auto& t : kTransports) {
-        if (*name == t.name) {
-          config.transport = t.transport;
-          found = true;
-        }
-      }
-      if (!found) {
+      const codecs::TransportSet framed = codecs::framed_transports();
+      const auto kind = codecs::parse_transport(*name);
+      if (!kind || !framed.contains(*kind)) {
         // obfuscated2 is not a framing: see upstream_obfuscated.
-        return error_at(at, fmt::format("unknown transport \"{}\" (one of abridged, "
-                                        "intermediate, padded, full)",
-                                        *name));
+        return error_at(at, fmt::format("unknown transport \"{}\" (one of {})", *name,
+                                        codecs::transport_names(framed)));
       }
+      config.transport = *kind;
     } else if (key == "dc") {
       const toml::table* dcs = node.as_table();
       if (!dcs) return error_at(at, "must be a table of \"dc id\" = \"host:port\"");
@@ -156,9 +124,11 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
   if (config.secret && !config.obfuscated) {
     return error_at(key_path(path, "upstream_secret"), "needs upstream_obfuscated = true");
   }
-  if (config.obfuscated && config.transport == UpstreamTransport::kFull) {
+  const codecs::TransportSet carried = codecs::obfuscated2_inner_transports();
+  if (config.obfuscated && !carried.contains(config.transport)) {
     return error_at(key_path(path, "upstream_obfuscated"),
-                    "obfuscated2 carries abridged, intermediate or padded, not full");
+                    fmt::format("obfuscated2 carries {}, not {}", codecs::transport_names(carried),
+                                codecs::transport_name(config.transport)));
   }
   if (!have_upstream)
     return error_at(key_path(path, "upstream"), "missing (the default upstream \"host:port\")");

@@ -16,10 +16,7 @@
 namespace mtedge::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 8> kTransportNames = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
-constexpr std::array<std::string_view, 8> kAvailableTransports = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
+using codecs::TransportKind;
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr unsigned kMaxWorkers = 256;
@@ -231,24 +228,26 @@ void parse_tls(Section& s, ListenerConfig& l) {
 
 // Secrets and transports must make sense together.
 void check_secrets(Section& s, const ListenerConfig& l) {
-  auto listed = [&](std::string_view name) {
-    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+  const auto fake_tls = TransportKind::kFakeTls;
+  const auto obfuscated = TransportKind::kObfuscated;
+  auto quoted = [](TransportKind kind) {
+    return "\"" + std::string(codecs::transport_name(kind)) + "\"";
   };
   bool has_ee = false;
   bool has_obfuscated = false;
   for (const auto& secret : l.secrets) {
     (secret.kind == codecs::obfuscated::SecretKind::kEe ? has_ee : has_obfuscated) = true;
   }
-  if (listed("fake-tls") && !has_ee) {
-    s.fail("transports", "\"fake-tls\" needs at least one ee secret in secrets");
-  } else if (listed("obfuscated") && !has_obfuscated && !l.allow_no_secret) {
-    s.fail("transports",
-           "\"obfuscated\" needs allow_no_secret = true or a plain or dd secret in secrets");
-  } else if (has_ee && !listed("fake-tls")) {
-    s.fail("secrets", "ee secrets are used only by the \"fake-tls\" transport; list it");
-  } else if (has_obfuscated && !listed("obfuscated")) {
-    s.fail("secrets",
-           "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
+  if (l.transports.contains(fake_tls) && !has_ee) {
+    s.fail("transports", quoted(fake_tls) + " needs at least one ee secret in secrets");
+  } else if (l.transports.contains(obfuscated) && !has_obfuscated && !l.allow_no_secret) {
+    s.fail("transports", quoted(obfuscated) +
+                             " needs allow_no_secret = true or a plain or dd secret in secrets");
+  } else if (has_ee && !l.transports.contains(fake_tls)) {
+    s.fail("secrets", "ee secrets are used only by the " + quoted(fake_tls) + " transport; list it");
+  } else if (has_obfuscated && !l.transports.contains(obfuscated)) {
+    s.fail("secrets", "plain and dd secrets are used only by the " + quoted(obfuscated) +
+                          " transport; list it");
   }
 }
 
@@ -269,27 +268,25 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
     s.fail("address", "missing (e.g. \"0.0.0.0:443\" or \"[::]:443\")");
   }
   s.integer("backlog", l.backlog, 1, 65535);
-  l.transports = {"abridged", "intermediate", "padded", "full"};
   if (const toml::node* node = s.get("transports")) {
     const toml::array* arr = node->as_array();
     if (!arr) {
       s.fail("transports", "expected an array of strings");
     } else {
-      l.transports.clear();
+      l.transports = {};
       for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
         const std::string key = "transports[" + std::to_string(i) + "]";
         auto name = (*arr)[i].value_exact<std::string>();
+        const auto kind = name ? codecs::parse_transport(*name) : std::nullopt;
         if (!name) {
           s.fail(key, "expected a string");
-        } else if (std::find(kTransportNames.begin(), kTransportNames.end(), *name) ==
-                   kTransportNames.end()) {
-          s.fail(key,
-                 "unknown transport \"" + *name + "\" (one of: " + join(kTransportNames) + ")");
-        } else if (std::find(l.transports.begin(), l.transports.end(), *name) !=
-                   l.transports.end()) {
+        } else if (!kind) {
+          s.fail(key, "unknown transport \"" + *name + "\" (one of: " +
+                          codecs::transport_names() + ")");
+        } else if (l.transports.contains(*kind)) {
           s.fail(key, "transport \"" + *name + "\" listed twice");
         } else {
-          l.transports.push_back(*name);
+          l.transports.add(*kind);
         }
       }
       if (s.ok() && l.transports.empty()) s.fail("transports", "must list at least one transport");
@@ -309,20 +306,6 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   s.check_unknown();
   if (!s.ok()) return;
   check_secrets(s, l);
-  if (!s.ok()) return;
-  auto on = [&](std::string_view name) {
-    return transport_available(name) &&
-           std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
-  };
-  l.allowed.abridged = on("abridged");
-  l.allowed.intermediate = on("intermediate");
-  l.allowed.padded = on("padded");
-  l.allowed.full = on("full");
-  l.allowed.obfuscated = on("obfuscated");
-  l.allowed.fake_tls = on("fake-tls");
-  l.serve_http_api = on("http");
-  l.serve_websocket = on("websocket");
-  l.allowed.http = l.serve_http_api || l.serve_websocket;
 }
 
 // [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
@@ -497,11 +480,6 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
 }
 
 }  // namespace
-
-bool transport_available(std::string_view name) {
-  return std::find(kAvailableTransports.begin(), kAvailableTransports.end(), name) !=
-         kAvailableTransports.end();
-}
 
 Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
                             std::string_view source_name) {

@@ -17,7 +17,7 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/status.h"
-#include "codecs/detector/detector.h"
+#include "codecs/core/transport.h"
 #include "codecs/obfuscated/secret.h"
 #include "gateway/runtime/address.h"
 #include "crypto/rsa.h"
@@ -68,12 +68,12 @@ struct ListenerConfig {
   std::string address_text;
   SocketAddress address;
   int backlog = 1024;
-  std::vector<std::string> transports;          // as written, for logs
-  codecs::detector::AllowedTransports allowed;  // what the detector may answer
-  // What an HTTP request may become once detected (allowed.http is set when either is):
-  // MTProto over POST ("http") or a WebSocket upgrade on /apiws* ("websocket").
-  bool serve_http_api = false;
-  bool serve_websocket = false;
+  // The transports served (the detector answers only these). An HTTP request becomes MTProto
+  // over POST with kHttp, a WebSocket upgrade on /apiws* with kWebSocket (either one lets the
+  // detector hand HTTP requests over).
+  codecs::TransportSet transports = {
+      codecs::TransportKind::kAbridged, codecs::TransportKind::kIntermediate,
+      codecs::TransportKind::kPaddedIntermediate, codecs::TransportKind::kFull};
   // MTProxy secrets (plain, dd, ee); the label goes to logs and ConnInfo.
   std::vector<codecs::obfuscated::Secret> secrets;
   bool allow_no_secret = true;  // obfuscated2 without a secret; default: true iff no secrets
@@ -138,10 +138,5 @@ struct Config {
 Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
                             std::string_view source_name = "config");
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
-
-// Transports this build serves. Listed but unavailable transports ("http") are accepted
-// in the config and never detected: their connections are rejected like unknown bytes
-// (with "websocket" listed, HTTP requests are parsed and a POST is answered 404).
-bool transport_available(std::string_view name);
 
 }  // namespace mtedge::gateway

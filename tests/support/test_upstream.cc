@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 
 namespace mtedge::backend::relay::testing {
 
@@ -38,7 +38,7 @@ struct TestUpstream::Conn : codecs::FrameSink {
 
   Conn(TestUpstream* o) : owner(o) {
     stack = std::make_unique<codecs::TransportStack>(
-        codecs::detector::make_framer(o->kind_, codecs::Role::kServer, 7),
+        codecs::make_framer(o->kind_, codecs::Role::kServer, 7),
         codecs::FrameLimits{(8u << 20), (8u << 20)});
     tag_left = tag_size(o->kind_);
     tcp.data = this;
