@@ -18,14 +18,11 @@ uint32_t token_for(ByteView payload) {
   return head | 0x80000000u;
 }
 
+// The bytes a client sends first to announce `kind` (0 for full).
 static size_t tag_size(codecs::TransportKind kind) {
-  switch (kind) {
-    case codecs::TransportKind::kAbridged: return 1;
-    case codecs::TransportKind::kIntermediate:
-    case codecs::TransportKind::kPaddedIntermediate: return 4;
-    case codecs::TransportKind::kFull: return 0;
-  }
-  return 0;
+  Bytes tag;
+  codecs::make_framer(kind, codecs::Role::kClient)->encode_tag(tag);
+  return tag.size();
 }
 
 struct TestUpstream::Conn : codecs::FrameSink {
