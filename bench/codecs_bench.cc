@@ -29,7 +29,7 @@
 #include "crypto/aes_ctr.h"
 #include "codecs/core/frame_reader.h"
 #include "codecs/core/transport_stack.h"
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/http/http_client_codec.h"
 #include "codecs/http/http_server_codec.h"
 #include "codecs/obfuscated/obfuscated2.h"
@@ -58,7 +58,7 @@ Bytes payload_of(size_t size) {
 
 // ~256 KiB of client->server frames.
 Bytes client_stream(TransportKind kind, size_t size, size_t& frames) {
-  auto client = detector::make_framer(kind, Role::kClient, 1);
+  auto client = make_framer(kind, Role::kClient, 1);
   Bytes payload = payload_of(size);
   Bytes out;
   frames = std::max<size_t>(1, (256 * 1024) / size);
@@ -75,7 +75,7 @@ void BM_Decode(benchmark::State& state, TransportKind kind) {
   for (auto _ : state) {
     state.PauseTiming();
     buffer = stream;  // the reader may verify in place; start from pristine bytes
-    auto server = detector::make_framer(kind, Role::kServer, 1);
+    auto server = make_framer(kind, Role::kServer, 1);
     FrameReader reader(*server, {});
     state.ResumeTiming();
     if (reader.feed(buffer, sink) != CodecError::kNone) state.SkipWithError("decode failed");
@@ -88,7 +88,7 @@ void BM_Decode(benchmark::State& state, TransportKind kind) {
 void BM_Encode(benchmark::State& state, TransportKind kind) {
   const size_t size = static_cast<size_t>(state.range(0));
   const Bytes payload = payload_of(size);
-  auto server = detector::make_framer(kind, Role::kServer, 1);
+  auto server = make_framer(kind, Role::kServer, 1);
   Bytes out;
   out.reserve(size + 64);
   for (auto _ : state) {
@@ -122,7 +122,7 @@ struct ObfuscatedPair {
     obfuscated::ClientInit init =
         obfuscated::make_client_init(TransportKind::kIntermediate, 2, nullptr);
     keys = init.keys;
-    TransportStack client(detector::make_framer(TransportKind::kIntermediate, Role::kClient, 1),
+    TransportStack client(make_framer(TransportKind::kIntermediate, Role::kClient, 1),
                           {});
     client.add_outer_stage(std::move(init.stage));
     if (envelope != Envelope::kNone)
@@ -135,7 +135,7 @@ struct ObfuscatedPair {
   // The server end, its inbound keystream past the 64-byte init.
   std::unique_ptr<TransportStack> server() const {
     auto stack = std::make_unique<TransportStack>(
-        detector::make_framer(TransportKind::kIntermediate, Role::kServer, 1), FrameLimits{});
+        make_framer(TransportKind::kIntermediate, Role::kServer, 1), FrameLimits{});
     crypto::AesCtr in(keys.client_to_server);
     in.skip(obfuscated::kInitSize);
     stack->add_outer_stage(

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "codecs/core/frame_reader.h"
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "tests/support/split_feed.h"
 
 namespace mtedge::codecs::fuzz {
@@ -38,8 +38,8 @@ class RoundTripSink final : public FrameSink {
 
   bool on_packet(MutableByteView payload, bool /*quick_ack_requested*/) override {
     if (payload.size() % 4 != 0) std::abort();  // every framer delivers whole words
-    auto encoder = detector::make_framer(kind_, role_, payload.size());
-    auto decoder = detector::make_framer(kind_, peer(), payload.size());
+    auto encoder = make_framer(kind_, role_, payload.size());
+    auto decoder = make_framer(kind_, peer(), payload.size());
     Bytes wire;
     encoder->encode_packet(payload, true, wire);
     if (wire.size() > payload.size() + encoder->max_overhead()) std::abort();
@@ -55,13 +55,13 @@ class RoundTripSink final : public FrameSink {
     return true;
   }
   bool on_quick_ack(uint32_t token) override {
-    auto encoder = detector::make_framer(kind_, Role::kServer, token);
+    auto encoder = make_framer(kind_, Role::kServer, token);
     Bytes wire;
     encoder->encode_quick_ack(token, wire);
     return true;
   }
   bool on_transport_error(int32_t code) override {
-    auto encoder = detector::make_framer(kind_, Role::kServer, 0);
+    auto encoder = make_framer(kind_, Role::kServer, 0);
     Bytes wire;
     encoder->encode_transport_error(code, wire);
     return true;
@@ -82,7 +82,7 @@ inline int run_framer_fuzz(TransportKind kind, const uint8_t* data, size_t size)
   limits.max_frame = 64 * 1024;
   limits.first_frame_max = 4 * 1024;
   for (Role role : {Role::kServer, Role::kClient}) {
-    auto framer = detector::make_framer(kind, role, split);
+    auto framer = make_framer(kind, role, split);
     FrameReader reader(*framer, limits);
     RoundTripSink sink(kind, role);
     CodecError error = feed_split(reader, sink, data, size, split);

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.allow_no_secret = control & 1;
   options.dd_strict = control & 2;
   options.include_ee = control & 4;
-  options.tags.abridged = !(control & 8);
+  if (control & 8) options.allowed_inner.remove(TransportKind::kAbridged);
 
   if (size >= kInitSize) {
     ServerInit direct = accept_init(ByteView(data, kInitSize), secrets, options, nullptr, 0);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/http/http_server_codec.h"
 #include "codecs/obfuscated/secret.h"
 #include "codecs/websocket/ws_stream_stage.h"
@@ -89,7 +90,7 @@ std::vector<Bytes> split_reads(const uint8_t* data, size_t size, uint8_t split) 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::vector<Bytes> reads = split_reads(data + 1, size - 1, data[0]);
-  detector::AllowedTransports allowed;  // everything
+  const TransportSet allowed = TransportSet::all();
 
   Bytes peek;
   Bytes out;
@@ -132,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ws_bytes.insert(ws_bytes.end(), in.begin() + r.consumed, in.end());
       websocket::StageOptions options;
       options.limits.max_message = 64 * 1024;
-      accept.emplace(gateway::SecureAccept::Kind::kWebSocket, accept_options, nullptr,
+      accept.emplace(TransportKind::kWebSocket, accept_options, nullptr,
                      std::make_unique<websocket::WsStreamStage>(std::move(options)));
       http_codec.reset();
     }
@@ -145,28 +146,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t take = std::min(bytes.size(), detector::kMaxPeek - peek.size());
       peek.insert(peek.end(), bytes.begin(), bytes.begin() + take);
       detector::Detection d = detector::detect(ByteView(peek), allowed);
-      if (d.kind == detector::Detected::kNeedMore) {
+      if (d.outcome == detector::Detection::Outcome::kNeedMore) {
         if (peek.size() < detector::kMaxPeek) continue;
         return 0;
       }
-      if (d.kind == detector::Detected::kHttp) {
+      if (d.matched(TransportKind::kHttp)) {
         http_codec.emplace();
         Bytes first(peek);
         first.insert(first.end(), bytes.begin() + take, bytes.end());
         read.swap(first);
         bytes = MutableByteView(read);
-      } else if (d.kind == detector::Detected::kObfuscated ||
-                 d.kind == detector::Detected::kFakeTls) {
-        accept.emplace(d.kind == detector::Detected::kFakeTls
-                           ? gateway::SecureAccept::Kind::kFakeTls
-                           : gateway::SecureAccept::Kind::kObfuscated,
-                       accept_options, nullptr);
+      } else if (d.matched(TransportKind::kObfuscated) || d.matched(TransportKind::kFakeTls)) {
+        accept.emplace(d.transport, accept_options, nullptr);
         Bytes first(peek);
         first.insert(first.end(), bytes.begin() + take, bytes.end());
         read.swap(first);
         bytes = MutableByteView(read);
-      } else if (auto kind = detector::plain_transport(d.kind)) {
-        stack.emplace(detector::make_framer(*kind, Role::kServer, 1), limits);
+      } else if (d.outcome == detector::Detection::Outcome::kMatched &&
+                 has_framer(d.transport)) {
+        stack.emplace(make_framer(d.transport, Role::kServer, 1), limits);
         Bytes rest(peek.begin() + std::min(d.consume, peek.size()), peek.end());
         rest.insert(rest.end(), bytes.begin() + take, bytes.end());
         if (!start_stack(MutableByteView(rest))) return 0;

@@ -3,11 +3,13 @@
 // proto/mtedge/v1/backend.proto carries the same model on the wire; keep them one-to-one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "base/bytes.h"
+#include "codecs/core/transport.h"
 
 namespace mtedge::backend {
 
@@ -34,16 +36,26 @@ inline constexpr float kPerConnectionMapLoad = 2.0f;
 // Travels with the open event.
 struct ConnInfo {
   ConnId id = 0;
-  std::string transport;  // e.g. "intermediate", "obfuscated/abridged", "fake-tls/padded"
-  std::string
-      framing;  // the inner framer: "abridged" | "intermediate" | "padded" | "full" | "http"
+  // How the client reached the gateway, from the transport table (codecs/core/transport.h):
+  // `transport` is what the detector saw (websocket for an upgraded HTTP request) and
+  // `framing` the transport packets are framed in inside it. A plain TCP transport is both;
+  // MTProto over HTTP is kHttp for both.
+  codecs::TransportKind transport = codecs::TransportKind::kIntermediate;
+  codecs::TransportKind framing = codecs::TransportKind::kIntermediate;
   std::string client_ip;  // the TCP peer's address
   uint16_t client_port = 0;
   std::string listener;          // the listener's name from the config
   std::optional<int16_t> dc_id;  // from the obfuscated2 header, signed (test +10000, media < 0)
   std::string secret_label;      // the matched MTProxy secret's label, never the secret
   bool tls = false;              // TLS terminated by a `tls = true` listener
+
+  // HTTP: every request carries at most one packet and is answered by at most one.
+  bool one_reply_per_request() const { return framing == codecs::TransportKind::kHttp; }
 };
+
+// The transport as logs and the socket protocol spell it: "intermediate", "http",
+// "obfuscated/abridged", "fake-tls/padded", "websocket/obfuscated/abridged".
+std::string transport_path(const ConnInfo& info);
 
 enum class FrameKind : uint8_t {
   kUnencrypted,  // auth_key_id == 0: a handshake message; `packet` is the whole MTProto packet
@@ -83,6 +95,8 @@ enum class CloseReason : uint8_t {
   kAdapter,        // the adapter asked to close
   kShutdown,       // the gateway is stopping
 };
+
+inline constexpr size_t kCloseReasonCount = static_cast<size_t>(CloseReason::kShutdown) + 1;
 
 const char* close_reason_name(CloseReason reason);
 

@@ -94,7 +94,7 @@ EmbeddedAdapter::~EmbeddedAdapter() {
 
 void EmbeddedAdapter::on_open(const ConnInfo& info) {
   Conn& state = conns_.try_emplace(info.id).first->second;
-  if (info.framing == "http") state.http = std::make_unique<HttpPoll>();
+  if (info.one_reply_per_request()) state.http = std::make_unique<HttpPoll>();
 }
 
 bool EmbeddedAdapter::on_frame(const Frame& frame) {

@@ -2,7 +2,7 @@
 // decrypted frame, sends the replies through the worker's GatewaySink, and owns the
 // ping_delay_disconnect timers (one uv timer per connection that asked for one).
 //
-// HTTP connections (ConnInfo.framing == "http") carry one packet per response and every
+// HTTP connections (ConnInfo::one_reply_per_request()) carry one packet per response and every
 // decrypted frame is one request: the replies to a frame go out as ONE packet (a
 // msg_container when there are several), and a request with nothing to answer is held as a
 // long poll (http_wait's max_wait, default and cap kMaxHttpWaitMs) and then answered with an

@@ -7,7 +7,7 @@
 #include <random>
 
 #include "backend-adapters/relay/upstream.h"
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/obfuscated/obfuscated2.h"
 
 namespace mtedge::backend::relay {
@@ -16,7 +16,7 @@ std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& c
                                                             std::optional<int16_t> dc_id,
                                                             uint64_t seed) {
   auto framer =
-      codecs::detector::make_framer(framer_kind(config.transport), codecs::Role::kClient, seed);
+      codecs::make_framer(config.transport, codecs::Role::kClient, seed);
   // The upstream is a server we chose to trust, so its first packet may be as large as any.
   codecs::FrameLimits limits;
   limits.max_frame = config.max_frame_bytes;
@@ -60,9 +60,9 @@ void RelayAdapter::on_open(const ConnInfo& info) {
     retire(info.id);
     live_.emplace(info.id, conn);
   }
-  spdlog::debug("relay: conn {:#x} ({}, dc {}) -> upstream {} over {}", info.id, info.transport,
+  spdlog::debug("relay: conn {:#x} ({}, dc {}) -> upstream {} over {}", info.id, transport_path(info),
                 info.dc_id ? std::to_string(*info.dc_id) : std::string("none"), upstream.text,
-                upstream_transport_name(config_->transport));
+                codecs::transport_name(config_->transport));
   conn->start();
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "backend-adapters/api/config_section.h"
+#include "codecs/framers/framers.h"
 
 namespace mtedge::backend::relay {
 namespace {
@@ -12,17 +13,6 @@ constexpr int64_t kMinBufferBytes = 4096;
 constexpr int64_t kMaxBufferBytes = int64_t(1) << 30;
 constexpr int64_t kMinFrameBytes = 1024;
 constexpr int64_t kMaxFrameBytes = int64_t(64) << 20;
-
-struct TransportName {
-  std::string_view name;
-  UpstreamTransport transport;
-};
-constexpr TransportName kTransports[] = {
-    {"abridged", UpstreamTransport::kAbridged},
-    {"intermediate", UpstreamTransport::kIntermediate},
-    {"padded", UpstreamTransport::kPadded},
-    {"full", UpstreamTransport::kFull},
-};
 
 using config::parse_int;
 using config::Section;
@@ -40,19 +30,18 @@ bool read_address(Section& s, std::string_view key, UpstreamAddress& out) {
   return true;
 }
 
-void read_transport(Section& s, UpstreamTransport& out) {
-  std::string name(upstream_transport_name(out));
+void read_transport(Section& s, codecs::TransportKind& out) {
+  std::string name(codecs::transport_name(out));
   if (!s.string("upstream_transport", name)) return;
-  for (const auto& t : kTransports) {
-    if (name == t.name) {
-      out = t.transport;
-      return;
-    }
+  const codecs::TransportSet framed = codecs::framed_transports();
+  const auto kind = codecs::parse_transport(name);
+  if (kind && framed.contains(*kind)) {
+    out = *kind;
+    return;
   }
   // obfuscated2 is not a framing: see upstream_obfuscated.
-  s.fail(
-      "upstream_transport",
-      fmt::format("unknown transport \"{}\" (one of abridged, intermediate, padded, full)", name));
+  s.fail("upstream_transport", fmt::format("unknown transport \"{}\" (one of {})", name,
+                                           codecs::transport_names(framed)));
 }
 
 // [backend.relay.dc]: "dc id" = "host:port".
@@ -82,23 +71,6 @@ void read_secret(Section& s, std::optional<codecs::obfuscated::Secret>& out) {
 }
 
 }  // namespace
-
-codecs::TransportKind framer_kind(UpstreamTransport transport) {
-  switch (transport) {
-    case UpstreamTransport::kAbridged: return codecs::TransportKind::kAbridged;
-    case UpstreamTransport::kIntermediate: return codecs::TransportKind::kIntermediate;
-    case UpstreamTransport::kPadded: return codecs::TransportKind::kPaddedIntermediate;
-    case UpstreamTransport::kFull: return codecs::TransportKind::kFull;
-  }
-  return codecs::TransportKind::kIntermediate;
-}
-
-std::string_view upstream_transport_name(UpstreamTransport transport) {
-  for (const auto& t : kTransports) {
-    if (t.transport == transport) return t.name;
-  }
-  return "unknown";
-}
 
 const UpstreamAddress& RelayConfig::upstream_for(std::optional<int16_t> dc_id) const {
   if (dc_id) {
@@ -138,8 +110,11 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
   if (config.secret && !config.obfuscated) {
     s.fail("upstream_secret", "needs upstream_obfuscated = true");
   }
-  if (config.obfuscated && config.transport == UpstreamTransport::kFull) {
-    s.fail("upstream_obfuscated", "obfuscated2 carries abridged, intermediate or padded, not full");
+  const codecs::TransportSet carried = codecs::obfuscated2_inner_transports();
+  if (config.obfuscated && !carried.contains(config.transport)) {
+    s.fail("upstream_obfuscated",
+           fmt::format("obfuscated2 carries {}, not {}", codecs::transport_names(carried),
+                       codecs::transport_name(config.transport)));
   }
   if (!have_upstream) s.fail("upstream", "missing (the default upstream \"host:port\")");
   if (!status) return status;

@@ -13,18 +13,12 @@
 #include <string_view>
 
 #include "backend-adapters/api/config_section.h"
+#include "codecs/core/transport.h"
 #include "base/status.h"
 #include "codecs/core/framer.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {
-
-// The framing spoken to the upstream; `obfuscated` in RelayConfig adds an obfuscated2 stage
-// in front of it (not with full).
-enum class UpstreamTransport : uint8_t { kAbridged, kIntermediate, kPadded, kFull };
-
-codecs::TransportKind framer_kind(UpstreamTransport transport);
-std::string_view upstream_transport_name(UpstreamTransport transport);
 
 // A resolved upstream address. `text` is what the config said ("127.0.0.1:8443"), used in logs.
 struct UpstreamAddress {
@@ -33,7 +27,9 @@ struct UpstreamAddress {
 };
 
 struct RelayConfig {
-  UpstreamTransport transport = UpstreamTransport::kIntermediate;
+  // The framing spoken to the upstream (`upstream_transport`: any transport with a framer);
+  // `obfuscated` adds an obfuscated2 stage in front of it (for a transport it can carry).
+  codecs::TransportKind transport = codecs::TransportKind::kIntermediate;
   UpstreamAddress upstream;                          // default upstream
   std::map<int16_t, UpstreamAddress> dc;             // per-DC upstreams, by signed dc id
   bool obfuscated = false;                           // obfuscated2 towards the upstream

@@ -68,8 +68,9 @@ v1::GatewayMessage make_conn_opened(const ConnInfo& info) {
   v1::GatewayMessage message;
   v1::ConnInfo* out = message.mutable_conn_opened()->mutable_info();
   out->set_conn_id(info.id);
-  out->set_transport(info.transport);
-  out->set_framing(info.framing);
+  // mtedge.v1 carries the transport as text: the path logs print, and the framing's name.
+  out->set_transport(transport_path(info));
+  out->set_framing(std::string(codecs::transport_name(info.framing)));
   out->set_client_ip(info.client_ip);
   out->set_client_port(info.client_port);
   out->set_listener(info.listener);

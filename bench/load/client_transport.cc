@@ -1,6 +1,6 @@
 #include "bench/load/client_transport.h"
 
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/http/http_client_codec.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "codecs/websocket/ws_handshake.h"
@@ -45,13 +45,9 @@ class HttpAnswers final : public codecs::http::ResponseSink {
   codecs::FrameSink& sink_;
 };
 
-std::optional<TransportKind> plain_kind(std::string_view name) {
-  if (name == "abridged") return TransportKind::kAbridged;
-  if (name == "intermediate") return TransportKind::kIntermediate;
-  if (name == "padded") return TransportKind::kPaddedIntermediate;
-  if (name == "full") return TransportKind::kFull;
-  return std::nullopt;
-}
+// The transports the load generator wraps around obfuscated2.
+constexpr codecs::TransportSet kObfuscated2Envelopes = {
+    TransportKind::kObfuscated, TransportKind::kFakeTls, TransportKind::kWebSocket};
 
 }  // namespace
 
@@ -60,42 +56,31 @@ Result<TransportSpec> TransportSpec::parse(std::string_view text) {
   const size_t colon = text.find(':');
   const std::string_view head = text.substr(0, colon);
   const std::string_view inner = colon == std::string_view::npos ? "" : text.substr(colon + 1);
-  if (auto kind = plain_kind(head); kind && inner.empty()) {
-    spec.inner = *kind;
+  const std::optional<TransportKind> kind = codecs::parse_transport(head);
+  if (kind && inner.empty() && (codecs::has_framer(*kind) || *kind == TransportKind::kHttp)) {
+    spec.outer = *kind;
+    if (codecs::has_framer(*kind)) spec.inner = *kind;
     return spec;
   }
-  if (text == "http") {
-    spec.outer = Outer::kHttp;
-    return spec;
-  }
-  if (head == "obfuscated") {
-    spec.outer = Outer::kObfuscated;
-  } else if (head == "fake-tls") {
-    spec.outer = Outer::kFakeTls;
-  } else if (head == "websocket") {
-    spec.outer = Outer::kWebSocket;
-  } else {
+  if (!kind || !kObfuscated2Envelopes.contains(*kind)) {
     return Status::error("unknown transport \"" + std::string(text) + "\"");
   }
+  spec.outer = *kind;
   if (!inner.empty()) {
-    auto kind = plain_kind(inner);
-    if (!kind || *kind == TransportKind::kFull)
-      return Status::error("obfuscated inner transport must be abridged, intermediate or padded");
-    spec.inner = *kind;
+    const codecs::TransportSet carried = codecs::obfuscated2_inner_transports();
+    auto inner_kind = codecs::parse_transport(inner);
+    if (!inner_kind || !carried.contains(*inner_kind))
+      return Status::error("obfuscated inner transport must be one of " +
+                           codecs::transport_names(carried));
+    spec.inner = *inner_kind;
   }
   return spec;
 }
 
 std::string TransportSpec::name() const {
-  const std::string inner_name(codecs::transport_name(inner));
-  switch (outer) {
-    case Outer::kPlain: return inner_name;
-    case Outer::kObfuscated: return "obfuscated:" + inner_name;
-    case Outer::kFakeTls: return "fake-tls:" + inner_name;
-    case Outer::kWebSocket: return "websocket:" + inner_name;
-    case Outer::kHttp: return "http";
-  }
-  return inner_name;
+  const std::string outer_name(codecs::transport_name(outer));
+  if (plain() || is(TransportKind::kHttp)) return outer_name;
+  return outer_name + ":" + std::string(codecs::transport_name(inner));
 }
 
 ClientTransport::ClientTransport(const TransportSpec& spec,
@@ -104,15 +89,15 @@ ClientTransport::ClientTransport(const TransportSpec& spec,
 
 Bytes ClientTransport::start(uint32_t unix_now) {
   Bytes out;
-  if (spec_.outer == TransportSpec::Outer::kFakeTls) {
+  if (spec_.is(TransportKind::kFakeTls)) {
     tls_ = std::make_unique<obf::FakeTlsClient>(*secret_);
     return tls_->hello(unix_now);
   }
-  if (spec_.outer == TransportSpec::Outer::kHttp) {
+  if (spec_.is(TransportKind::kHttp)) {
     http_ = std::make_unique<codecs::http::HttpResponseParser>();
     return out;  // nothing before the first request
   }
-  if (spec_.outer == TransportSpec::Outer::kWebSocket) {
+  if (spec_.is(TransportKind::kWebSocket)) {
     // The key is the RFC 6455 example nonce: the server only echoes its hash.
     codecs::websocket::encode_upgrade_request("/apiws", "localhost",
                                               "dGhlIHNhbXBsZSBub25jZQ==", out);
@@ -124,9 +109,9 @@ Bytes ClientTransport::start(uint32_t unix_now) {
 
 void ClientTransport::build_stack(Bytes& out) {
   stack_ = std::make_unique<codecs::TransportStack>(
-      codecs::detector::make_framer(spec_.inner, codecs::Role::kClient, crypto::random_u64()),
+      codecs::make_framer(spec_.inner, codecs::Role::kClient, crypto::random_u64()),
       codecs::FrameLimits{});
-  if (spec_.outer == TransportSpec::Outer::kPlain) {
+  if (spec_.plain()) {
     stack_->write_tag(out);
     return;
   }
@@ -135,12 +120,12 @@ void ClientTransport::build_stack(Bytes& out) {
   const size_t from = out.size();
   out.insert(out.end(), init.header.begin(), init.header.end());
   stack_->add_outer_stage(std::move(init.stage));
-  if (spec_.outer == TransportSpec::Outer::kFakeTls) {
+  if (spec_.is(TransportKind::kFakeTls)) {
     // The init travels inside the first record, after the client's ChangeCipherSpec.
     auto records = tls_->take_record_stage();
     records->outbound(out, from);
     stack_->add_outer_stage(std::move(records));
-  } else if (spec_.outer == TransportSpec::Outer::kWebSocket) {
+  } else if (spec_.is(TransportKind::kWebSocket)) {
     // The init is the first binary message; each later write is one message.
     codecs::websocket::StageOptions options;
     options.role = codecs::Role::kClient;
@@ -186,7 +171,7 @@ codecs::CodecError ClientTransport::feed(MutableByteView bytes, codecs::FrameSin
       return codecs::CodecError::kBadServerPacket;
     return error;
   }
-  if (!stack_ && spec_.outer == TransportSpec::Outer::kWebSocket) {
+  if (!stack_ && spec_.is(TransportKind::kWebSocket)) {
     bool done = false;
     Bytes rest;
     if (auto error = on_upgrade_response(bytes, done, rest); error != codecs::CodecError::kNone)

@@ -25,14 +25,18 @@
 namespace mtedge::bench {
 
 struct TransportSpec {
-  enum class Outer : uint8_t { kPlain, kObfuscated, kFakeTls, kWebSocket, kHttp };
-  Outer outer = Outer::kPlain;
+  // What the connection starts with: a framed transport (then `inner` too: plain), kHttp, or
+  // kObfuscated, kFakeTls or kWebSocket around obfuscated2 around `inner`.
+  codecs::TransportKind outer = codecs::TransportKind::kIntermediate;
   codecs::TransportKind inner = codecs::TransportKind::kIntermediate;
   int16_t dc = 2;  // obfuscated2 init's dc field
 
-  // "abridged" | "intermediate" | "padded" | "full" | "obfuscated[:inner]" |
-  // "fake-tls[:inner]" | "websocket[:inner]" (inner: abridged, intermediate (default),
-  // padded) | "http".
+  bool plain() const { return outer == inner; }
+  bool is(codecs::TransportKind kind) const { return outer == kind; }
+
+  // Names from the transport table: a framed transport ("abridged" | "intermediate" |
+  // "padded" | "full"), "http", or "obfuscated[:inner]" | "fake-tls[:inner]" |
+  // "websocket[:inner]" (inner: one obfuscated2 carries; intermediate by default).
   static Result<TransportSpec> parse(std::string_view text);
   std::string name() const;
 };

@@ -14,7 +14,7 @@
 
 #include "bench/load/proc_stats.h"
 #include "codecs/core/transport_stack.h"
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/obfuscated/obfuscated2.h"
 
 namespace {
@@ -31,7 +31,7 @@ uint8_t g_read_buffer[kReadBufferSize];
 class EchoConn final : public FrameSink {
  public:
   EchoConn()
-      : stack_(mtedge::codecs::detector::make_framer(TransportKind::kIntermediate, Role::kServer),
+      : stack_(mtedge::codecs::make_framer(TransportKind::kIntermediate, Role::kServer),
                {}) {}
 
   uv_tcp_t tcp{};
@@ -84,7 +84,7 @@ class EchoConn final : public FrameSink {
     take(obfuscated::kInitSize);
     if (head_len_ < obfuscated::kInitSize) return true;
     obfuscated::InitOptions options;
-    options.tags = {.abridged = false, .intermediate = true, .padded = false};
+    options.allowed_inner = {TransportKind::kIntermediate};
     obfuscated::ServerInit init =
         obfuscated::accept_init(ByteView(head_, obfuscated::kInitSize), {}, options, nullptr, 0);
     if (!init.ok()) return false;

@@ -174,13 +174,13 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
     if (!secret) return Status::error("--secret: " + secret.message());
     o.secret = *secret;
   }
-  using Outer = TransportSpec::Outer;
+  using codecs::TransportKind;
   const bool ee = o.secret && o.secret->kind == codecs::obfuscated::SecretKind::kEe;
-  if (o.transport.outer == Outer::kFakeTls && !ee)
+  if (o.transport.is(TransportKind::kFakeTls) && !ee)
     return Status::error("fake-tls needs an ee --secret");
-  if (o.transport.outer != Outer::kFakeTls && ee)
+  if (!o.transport.is(TransportKind::kFakeTls) && ee)
     return Status::error("an ee secret needs --transport fake-tls");
-  if ((o.transport.outer == Outer::kPlain || o.transport.outer == Outer::kHttp) && o.secret)
+  if ((o.transport.plain() || o.transport.is(TransportKind::kHttp)) && o.secret)
     return Status::error("--secret needs obfuscated or fake-tls");
   const bool needs_key = o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake;
   if (needs_key && o.rsa_key_file.empty())

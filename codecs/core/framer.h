@@ -17,14 +17,11 @@
 
 #include "base/bytes.h"
 #include "codecs/core/codec_error.h"
+#include "codecs/core/transport.h"
 
 namespace mtedge::codecs {
 
 enum class Role : uint8_t { kServer, kClient };
-
-enum class TransportKind : uint8_t { kAbridged, kIntermediate, kPaddedIntermediate, kFull };
-
-std::string_view transport_name(TransportKind kind);
 
 struct ParseResult {
   enum class Kind : uint8_t {

@@ -5,10 +5,6 @@
 #include <initializer_list>
 #include <string_view>
 
-#include "codecs/abridged/abridged.h"
-#include "codecs/full/full.h"
-#include "codecs/intermediate/intermediate.h"
-#include "codecs/intermediate/padded.h"
 
 namespace mtedge::codecs::detector {
 namespace {
@@ -52,12 +48,12 @@ constexpr std::string_view kIntermediateTag("\xee\xee\xee\xee", 4);
 constexpr std::string_view kPaddedTag("\xdd\xdd\xdd\xdd", 4);
 constexpr std::string_view kTlsPrefix("\x16\x03\x01", 3);
 
-Verdict http_rule(ByteView b) {
+Verdict http_verdict(ByteView b) {
   return any_prefix(b, {"POST", "GET ", "HEAD", "OPTI"});
 }
 
 // Full: the first frame's seqno, bytes [4..8), is 0.
-Verdict full_rule(ByteView b) {
+Verdict full_verdict(ByteView b) {
   for (size_t i = 4; i < std::min<size_t>(b.size(), 8); ++i) {
     if (b[i] != 0) return no();
   }
@@ -67,7 +63,7 @@ Verdict full_rule(ByteView b) {
 // Obfuscated2: any 64 bytes, except what clients never generate as a header (first byte
 // 0xef, the tags, the HTTP verbs, 16 03 01 02, a zero second word), so a disabled earlier
 // transport does not make us wait for 64 bytes that can only be rejected.
-Verdict obfuscated_rule(ByteView b) {
+Verdict obfuscated_verdict(ByteView b) {
   if (!b.empty() && b[0] == 0xef) return no();
   if (b.size() >= 4) {
     const uint32_t first = load_le32(b.data());
@@ -81,69 +77,57 @@ Verdict obfuscated_rule(ByteView b) {
   return b.size() >= kMaxPeek ? yes() : maybe(kMaxPeek);
 }
 
+// A rule of the table's detector column: what it says about the bytes, and the tag bytes
+// to drop once it matched.
+struct Rule {
+  Verdict (*verdict)(ByteView);
+  size_t consume;
+};
+constexpr Rule abridged_rule = {[](ByteView b) { return prefix(b, kAbridgedTag); }, 1};
+constexpr Rule intermediate_rule = {[](ByteView b) { return prefix(b, kIntermediateTag); }, 4};
+constexpr Rule padded_rule = {[](ByteView b) { return prefix(b, kPaddedTag); }, 4};
+constexpr Rule http_rule = {http_verdict, 0};
+constexpr Rule fake_tls_rule = {[](ByteView b) { return prefix(b, kTlsPrefix); }, 0};
+constexpr Rule full_rule = {full_verdict, 0};
+constexpr Rule obfuscated_rule = {obfuscated_verdict, 0};
+constexpr Rule no_rule = {nullptr, 0};
+
+// The detector column, in table (= §1.5) order.
+constexpr Rule kRules[kTransportCount] = {
+#define MTEDGE_TRANSPORT_RULE(id, name, framer, tag, rule, detected_as) rule,
+    MTEDGE_TRANSPORTS(MTEDGE_TRANSPORT_RULE)
+#undef MTEDGE_TRANSPORT_RULE
+};
+
+// The rows whose rule runs: those the allowed transports are detected as.
+TransportSet enabled_rules(TransportSet allowed) {
+  TransportSet enabled;
+  for (const TransportRow& row : kTransports) {
+    if (allowed.contains(row.kind)) enabled.add(row.detected_as);
+  }
+  return enabled;
+}
+
 }  // namespace
 
-Detection detect(ByteView b, const AllowedTransports& allowed) {
-  struct Rule {
-    bool enabled;
-    Detected kind;
-    size_t consume;
-    Verdict verdict;
-  };
-  // §1.5 order. Rules are cheap; evaluating them all keeps the order in one place.
-  const std::array<Rule, 7> rules = {{
-      {allowed.abridged, Detected::kAbridged, 1, prefix(b, kAbridgedTag)},
-      {allowed.intermediate, Detected::kIntermediate, 4, prefix(b, kIntermediateTag)},
-      {allowed.padded, Detected::kPadded, 4, prefix(b, kPaddedTag)},
-      {allowed.http, Detected::kHttp, 0, http_rule(b)},
-      {allowed.fake_tls, Detected::kFakeTls, 0, prefix(b, kTlsPrefix)},
-      {allowed.full, Detected::kFull, 0, full_rule(b)},
-      {allowed.obfuscated, Detected::kObfuscated, 0, obfuscated_rule(b)},
-  }};
-  for (const Rule& rule : rules) {
-    if (!rule.enabled || rule.verdict.kind == Verdict::kNo) continue;
+Detection detect(ByteView b, TransportSet allowed) {
+  const TransportSet enabled = enabled_rules(allowed);
+  for (const TransportRow& row : kTransports) {
+    const Rule& rule = kRules[index_of(row.kind)];
+    if (rule.verdict == nullptr || !enabled.contains(row.kind)) continue;
+    const Verdict verdict = rule.verdict(b);
+    if (verdict.kind == Verdict::kNo) continue;
     // An earlier rule that may still match outranks every later one: wait for it.
-    if (rule.verdict.kind == Verdict::kMaybe) return {Detected::kNeedMore, 0, rule.verdict.need};
-    return {rule.kind, rule.consume, 0};
+    if (verdict.kind == Verdict::kMaybe) {
+      return {Detection::Outcome::kNeedMore, row.kind, 0, verdict.need};
+    }
+    return {Detection::Outcome::kMatched, row.kind, rule.consume, 0};
   }
-  return {Detected::kUnknown, 0, 0};
+  return {Detection::Outcome::kUnknown, TransportKind::kAbridged, 0, 0};
 }
 
-const char* detected_name(Detected kind) {
-  switch (kind) {
-    case Detected::kNeedMore: return "need_more";
-    case Detected::kAbridged: return "abridged";
-    case Detected::kIntermediate: return "intermediate";
-    case Detected::kPadded: return "padded";
-    case Detected::kFull: return "full";
-    case Detected::kHttp: return "http";
-    case Detected::kFakeTls: return "fake_tls";
-    case Detected::kObfuscated: return "obfuscated";
-    case Detected::kUnknown: return "unknown";
-  }
-  return "unknown";
-}
-
-std::unique_ptr<Framer> make_framer(TransportKind kind, Role role, uint64_t seed) {
-  switch (kind) {
-    case TransportKind::kAbridged: return std::make_unique<abridged::AbridgedFramer>(role);
-    case TransportKind::kIntermediate:
-      return std::make_unique<intermediate::IntermediateFramer>(role);
-    case TransportKind::kPaddedIntermediate:
-      return std::make_unique<intermediate::PaddedFramer>(role, seed);
-    case TransportKind::kFull: return std::make_unique<full::FullFramer>(role);
-  }
-  return nullptr;
-}
-
-std::optional<TransportKind> plain_transport(Detected kind) {
-  switch (kind) {
-    case Detected::kAbridged: return TransportKind::kAbridged;
-    case Detected::kIntermediate: return TransportKind::kIntermediate;
-    case Detected::kPadded: return TransportKind::kPaddedIntermediate;
-    case Detected::kFull: return TransportKind::kFull;
-    default: return std::nullopt;
-  }
+bool has_rule(TransportKind kind) {
+  return kRules[index_of(kind)].verdict != nullptr;
 }
 
 }  // namespace mtedge::codecs::detector

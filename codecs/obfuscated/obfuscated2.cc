@@ -10,10 +10,6 @@
 namespace mtedge::codecs::obfuscated {
 namespace {
 
-constexpr uint32_t kTagAbridged = 0xefefefef;
-constexpr uint32_t kTagIntermediate = 0xeeeeeeee;
-constexpr uint32_t kTagPadded = 0xdddddddd;
-
 crypto::CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
                              const std::array<uint8_t, kSecretKeySize>* secret) {
   crypto::CtrParams p;
@@ -26,25 +22,6 @@ crypto::CtrParams derive_one(const uint8_t* key32, const uint8_t* iv16,
   return p;
 }
 
-bool tag_kind(uint32_t tag, TransportKind& kind) {
-  switch (tag) {
-    case kTagAbridged: kind = TransportKind::kAbridged; return true;
-    case kTagIntermediate: kind = TransportKind::kIntermediate; return true;
-    case kTagPadded: kind = TransportKind::kPaddedIntermediate; return true;
-    default: return false;
-  }
-}
-
-bool tag_allowed(TransportKind kind, const AllowedInnerTags& tags) {
-  switch (kind) {
-    case TransportKind::kAbridged: return tags.abridged;
-    case TransportKind::kIntermediate: return tags.intermediate;
-    case TransportKind::kPaddedIntermediate: return tags.padded;
-    case TransportKind::kFull: return false;
-  }
-  return false;
-}
-
 }  // namespace
 
 ObfuscatedKeys derive_keys(ByteView init64, const std::array<uint8_t, kSecretKeySize>* secret) {
@@ -55,16 +32,6 @@ ObfuscatedKeys derive_keys(ByteView init64, const std::array<uint8_t, kSecretKey
   keys.client_to_server = derive_one(init64.data() + 8, init64.data() + 40, secret);
   keys.server_to_client = derive_one(reversed, reversed + 32, secret);
   return keys;
-}
-
-bool inner_tag_for(TransportKind kind, uint32_t& tag_le) {
-  switch (kind) {
-    case TransportKind::kAbridged: tag_le = kTagAbridged; return true;
-    case TransportKind::kIntermediate: tag_le = kTagIntermediate; return true;
-    case TransportKind::kPaddedIntermediate: tag_le = kTagPadded; return true;
-    case TransportKind::kFull: return false;
-  }
-  return false;
 }
 
 ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const InitOptions& options,
@@ -84,10 +51,11 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
     uint8_t ks[4];
     crypto::aes_ctr_keystream_at(c2s, 56, ks, 4);
     uint32_t tag = load_le32(init + 56) ^ load_le32(ks);
-    TransportKind kind;
-    if (!tag_kind(tag, kind)) continue;
+    const std::optional<TransportKind> inner = transport_for_obfuscated2_tag(tag);
+    if (!inner) continue;
+    const TransportKind kind = *inner;
 
-    if (!tag_allowed(kind, options.tags) ||
+    if (!options.allowed_inner.contains(kind) ||
         (options.dd_strict && s != nullptr && s->kind == SecretKind::kDd &&
          kind != TransportKind::kPaddedIntermediate)) {
       result.error = CodecError::kObfuscatedTagNotAllowed;
@@ -116,10 +84,8 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
 
 ClientInit client_init_from(std::array<uint8_t, kInitSize> plain, TransportKind inner, int16_t dc,
                             const std::array<uint8_t, kSecretKeySize>* secret) {
-  uint32_t tag = 0;
-  bool known = inner_tag_for(inner, tag);
-  assert(known && "obfuscated2 carries abridged, intermediate or padded only");
-  (void)known;
+  const uint32_t tag = transport_row(inner).obfuscated2_tag;
+  assert(tag != 0 && "obfuscated2 carries abridged, intermediate or padded only");
   store_le32(plain.data() + 56, tag);
   plain[60] = uint8_t(uint16_t(dc));
   plain[61] = uint8_t(uint16_t(dc) >> 8);

@@ -21,6 +21,7 @@
 #include "base/bytes.h"
 #include "codecs/core/codec_error.h"
 #include "codecs/core/framer.h"
+#include "codecs/core/transport.h"
 #include "codecs/core/transport_stack.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "codecs/obfuscated/secret.h"
@@ -38,21 +39,14 @@ struct ObfuscatedKeys {
 // Key schedule from init[8..56) (plaintext on the wire); `secret` null = no secret.
 ObfuscatedKeys derive_keys(ByteView init64, const std::array<uint8_t, kSecretKeySize>* secret);
 
-// The 4-byte tag for an inner transport (ef ef ef ef, ee ee ee ee, dd dd dd dd); full has none.
-bool inner_tag_for(TransportKind kind, uint32_t& tag_le);
-
-struct AllowedInnerTags {
-  bool abridged = true;
-  bool intermediate = true;
-  bool padded = true;
-};
-
 struct InitOptions {
   bool allow_no_secret = true;  // also try the init without a secret (direct-DC style)
   // A dd secret accepts only the padded tag (dddddddd). Off by default: GramJS sends abridged
   // with dd secrets.
   bool dd_strict = false;
-  AllowedInnerTags tags;
+  // The inner transports accepted; the tag of each is the obfuscated2 tag column of the
+  // transport table (codecs/core/transport.h). Rows without a tag never match.
+  TransportSet allowed_inner = TransportSet::all();
   // Also try `ee` secrets. Off for plain obfuscated2 (ee clients always come through
   // fake-TLS); on for the init inside fake-TLS records.
   bool include_ee = false;

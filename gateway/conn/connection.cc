@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "backend-adapters/api/adapter.h"
+#include "codecs/framers/framers.h"
 #include "codecs/http/http_response.h"
 #include "codecs/websocket/ws_handshake.h"
 #include "gateway/runtime/config.h"
@@ -20,7 +21,8 @@ namespace mtedge::gateway {
 using backend::CloseReason;
 using codecs::CodecError;
 using mtedge::MutableByteView;
-using codecs::detector::Detected;
+using codecs::TransportKind;
+using codecs::detector::Detection;
 
 namespace {
 
@@ -216,10 +218,11 @@ void Connection::detect(MutableByteView data) {
   size_t copied = 0;
   if (peek_len_ == 0) {
     // Common case: the tag arrives with the first frame; decide on the read buffer itself.
-    d = codecs::detector::detect(data.first(std::min(data.size(), kMaxPeek)), listener().allowed);
-    if (d.kind == Detected::kNeedMore) {
+    d = codecs::detector::detect(data.first(std::min(data.size(), kMaxPeek)),
+                                 listener().transports);
+    if (d.outcome == Detection::Outcome::kNeedMore) {
       if (data.size() >= kMaxPeek) {
-        d.kind = Detected::kUnknown;  // the detector promised to decide on 64 bytes
+        d.outcome = Detection::Outcome::kUnknown;  // the detector promised to decide on 64 bytes
       } else {
         peek_ = std::make_unique<uint8_t[]>(kMaxPeek);
         std::memcpy(peek_.get(), data.data(), data.size());
@@ -231,13 +234,13 @@ void Connection::detect(MutableByteView data) {
     copied = std::min(data.size(), kMaxPeek - peek_len_);
     std::memcpy(peek_.get() + peek_len_, data.data(), copied);
     peek_len_ = static_cast<uint8_t>(peek_len_ + copied);
-    d = codecs::detector::detect(ByteView(peek_.get(), peek_len_), listener().allowed);
-    if (d.kind == Detected::kNeedMore) {
+    d = codecs::detector::detect(ByteView(peek_.get(), peek_len_), listener().transports);
+    if (d.outcome == Detection::Outcome::kNeedMore) {
       if (peek_len_ < kMaxPeek) return;
-      d.kind = Detected::kUnknown;
+      d.outcome = Detection::Outcome::kUnknown;
     }
   }
-  worker().metrics().detections[static_cast<size_t>(d.kind)].add();
+  worker().metrics().detections[detection_index(d)].add();
 
   // The bytes seen so far: `head` (what the detector decided on, then the rest of this read).
   std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
@@ -246,7 +249,7 @@ void Connection::detect(MutableByteView data) {
   MutableByteView head = peeked ? MutableByteView(peeked.get(), peeked_len) : data;
   MutableByteView tail = peeked ? data.subspan(copied) : MutableByteView();
 
-  CodecError err = start_transport(d.kind);
+  CodecError err = start_transport(d);
   if (err != CodecError::kNone) {
     Bytes raw(head.begin(), head.end());
     raw.insert(raw.end(), tail.begin(), tail.end());
@@ -269,30 +272,28 @@ SecureAcceptOptions Connection::secure_accept_options() const {
   return options;
 }
 
-CodecError Connection::start_transport(Detected kind) {
-  if (kind == Detected::kObfuscated || kind == Detected::kFakeTls) {
-    accept_ = std::make_unique<SecureAccept>(
-        kind == Detected::kFakeTls ? SecureAccept::Kind::kFakeTls : SecureAccept::Kind::kObfuscated,
-        secure_accept_options(), &worker().replay_cache());
+CodecError Connection::start_transport(const Detection& d) {
+  if (d.matched(TransportKind::kObfuscated) || d.matched(TransportKind::kFakeTls)) {
+    accept_ = std::make_unique<SecureAccept>(d.transport, secure_accept_options(),
+                                             &worker().replay_cache());
     state_ = State::kAccepting;  // the detection timer keeps running: it bounds the handshake
     return CodecError::kNone;
   }
-  if (kind == Detected::kHttp) {
+  if (d.matched(TransportKind::kHttp)) {
     codecs::http::ServerLimits limits;
     limits.max_body_bytes = worker().settings().max_frame_bytes;
     http_ = std::make_unique<codecs::http::HttpServerCodec>(limits);
     state_ = State::kHttp;  // the detection timer bounds the request that decides
     return CodecError::kNone;
   }
-  std::optional<codecs::TransportKind> framing = codecs::detector::plain_transport(kind);
-  if (!framing) {
+  if (d.outcome != Detection::Outcome::kMatched || !codecs::has_framer(d.transport)) {
     return CodecError::kUnknownTransport;
   }
-  stack_.emplace(codecs::detector::make_framer(*framing, codecs::Role::kServer, worker().random()),
+  stack_.emplace(codecs::make_framer(d.transport, codecs::Role::kServer, worker().random()),
                  frame_limits());
   backend::ConnInfo info;
-  info.transport = std::string(codecs::transport_name(*framing));
-  info.framing = info.transport;
+  info.transport = d.transport;
+  info.framing = d.transport;
   open_stream(std::move(info));
   return CodecError::kNone;
 }
@@ -316,10 +317,11 @@ void Connection::open_stream(backend::ConnInfo info) {
   info.tls = tls_ != nullptr;
   opened_ = true;
   if (info.secret_label.empty()) {
-    spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(), info.transport);
+    spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(),
+                  backend::transport_path(info));
   } else {
     spdlog::debug("conn {:#x} peer {}: transport {} secret {} dc {}", id_, peer_.to_string(),
-                  info.transport, info.secret_label, info.dc_id.value_or(0));
+                  backend::transport_path(info), info.secret_label, info.dc_id.value_or(0));
   }
   worker().adapter().on_open(info);
 }
@@ -337,8 +339,8 @@ void Connection::accept_more(MutableByteView data) {
   }
   accept_->build_stack(stack_, frame_limits(), worker().random());
   backend::ConnInfo info;
-  info.transport = accept_->transport_name();
-  info.framing = std::string(codecs::transport_name(accept_->inner_transport()));
+  info.transport = accept_->transport();
+  info.framing = accept_->inner_transport();
   info.dc_id = accept_->dc_id();
   info.secret_label = accept_->secret_label();
   open_stream(std::move(info));
@@ -425,7 +427,7 @@ bool Connection::take_routed_http(ByteView packet) {
 }
 
 bool Connection::on_request(const codecs::http::Request& request) {
-  if (!listener().serve_http_api) {
+  if (!listener().transports.contains(TransportKind::kHttp)) {
     // A listener that serves only WebSocket upgrades.
     refuse_request(request.id, 404, request.is_web_path);
     return false;
@@ -475,14 +477,15 @@ void Connection::open_http_exchange() {
   exchange_ = std::make_unique<HttpExchange>(*http_, s.http_max_wait_ms, s.write_buffer_limit);
   backend::ConnInfo info;
   info.id = id_;
-  info.transport = "http";
-  info.framing = "http";
+  info.transport = TransportKind::kHttp;
+  info.framing = TransportKind::kHttp;
   info.client_ip = peer_.host();
   info.client_port = peer_.port;
   info.listener = listener().name;
   info.tls = tls_ != nullptr;
   opened_ = true;
-  spdlog::debug("conn {:#x} peer {}: transport http", id_, peer_.to_string());
+  spdlog::debug("conn {:#x} peer {}: transport {}", id_, peer_.to_string(),
+                backend::transport_path(info));
   worker().adapter().on_open(info);
 }
 
@@ -565,7 +568,7 @@ void Connection::on_http_timer() {
 
 bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
   namespace ws = codecs::websocket;
-  if (!listener().serve_websocket || exchange_) {  // no upgrade after MTProto over POST
+  if (!listener().transports.contains(TransportKind::kWebSocket) || exchange_) {  // no upgrade after MTProto over POST
     refuse_request(request.id, 404, false);
     return false;
   }
@@ -584,7 +587,7 @@ bool Connection::on_upgrade(const codecs::http::UpgradeRequest& request) {
   options.limits.max_message = worker().settings().max_frame_bytes + kWsMessageSlack;
   auto stage = std::make_unique<ws::WsStreamStage>(std::move(options));
   ws_ = stage.get();
-  accept_ = std::make_unique<SecureAccept>(SecureAccept::Kind::kWebSocket, secure_accept_options(),
+  accept_ = std::make_unique<SecureAccept>(TransportKind::kWebSocket, secure_accept_options(),
                                            &worker().replay_cache(), std::move(stage));
   state_ = State::kAccepting;  // the detection timer now bounds the obfuscated2 init
   return true;

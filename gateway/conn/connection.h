@@ -141,7 +141,7 @@ class Connection final : public codecs::FrameSink,
   void detect(MutableByteView data);
   // Starts what the detector found: a plain framer (kStreaming) or SecureAccept
   // (kAccepting). Returns the error for a connection that must be rejected.
-  codecs::CodecError start_transport(codecs::detector::Detected kind);
+  codecs::CodecError start_transport(const codecs::detector::Detection& d);
   // Sets up streaming with the stack in stack_ and tells the adapter.
   void open_stream(backend::ConnInfo info);
   codecs::FrameLimits frame_limits() const;

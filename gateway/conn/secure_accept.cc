@@ -2,21 +2,25 @@
 
 #include <cassert>
 
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 
 namespace mtedge::gateway {
 
 using mtedge::Bytes;
 using mtedge::ByteView;
 using codecs::CodecError;
+using codecs::TransportKind;
 using mtedge::MutableByteView;
 namespace obf = codecs::obfuscated;
 
-SecureAccept::SecureAccept(Kind kind, SecureAcceptOptions options, obf::ReplayCache* replay,
-                           std::unique_ptr<codecs::EnvelopeStage> envelope)
-    : kind_(kind), options_(options), replay_(replay), answered_(kind == Kind::kWebSocket) {
-  assert((kind_ == Kind::kWebSocket) == (envelope != nullptr));
-  if (kind_ == Kind::kFakeTls) {
+SecureAccept::SecureAccept(TransportKind transport, SecureAcceptOptions options,
+                           obf::ReplayCache* replay, std::unique_ptr<codecs::EnvelopeStage> envelope)
+    : transport_(transport),
+      options_(options),
+      replay_(replay),
+      answered_(transport == TransportKind::kWebSocket) {
+  assert((transport_ == TransportKind::kWebSocket) == (envelope != nullptr));
+  if (transport_ == TransportKind::kFakeTls) {
     tls_.emplace(options_.secrets, options_.tls, replay_);
   } else {
     inner_.emplace(options_.secrets, options_.init, replay_);
@@ -25,11 +29,11 @@ SecureAccept::SecureAccept(Kind kind, SecureAcceptOptions options, obf::ReplayCa
 }
 
 ByteView SecureAccept::raw() const {
-  return kind_ == Kind::kFakeTls ? tls_->received() : ByteView(raw_);
+  return transport_ == TransportKind::kFakeTls ? tls_->received() : ByteView(raw_);
 }
 
 SecureAccept::Step SecureAccept::feed(MutableByteView bytes, int64_t now, Bytes& out) {
-  if (kind_ == Kind::kObfuscated) {
+  if (transport_ == TransportKind::kObfuscated) {
     // The acceptor decrypts in place: keep the client's bytes as sent, for fronting.
     raw_.insert(raw_.end(), bytes.begin(), bytes.end());
     Step step = feed_inner(bytes, now);
@@ -71,18 +75,10 @@ SecureAccept::Step SecureAccept::feed_inner(MutableByteView bytes, int64_t now) 
 void SecureAccept::build_stack(std::optional<codecs::TransportStack>& stack,
                                codecs::FrameLimits limits, uint64_t seed) {
   assert(inner_);
-  stack.emplace(codecs::detector::make_framer(inner_transport(), codecs::Role::kServer, seed),
+  stack.emplace(codecs::make_framer(inner_transport(), codecs::Role::kServer, seed),
                 limits);
   // take_stages() is innermost first; each add_outer_stage goes outside the previous ones.
   for (auto& stage : inner_->take_stages()) stack->add_outer_stage(std::move(stage));
-}
-
-std::string SecureAccept::transport_name() const {
-  std::string name = kind_ == Kind::kFakeTls     ? "fake-tls/"
-                     : kind_ == Kind::kWebSocket ? "websocket/obfuscated/"
-                                                 : "obfuscated/";
-  name += codecs::transport_name(inner_transport());
-  return name;
 }
 
 const std::string& SecureAccept::sni() const {

@@ -4,7 +4,7 @@
 // client sent until the outcome is known (so a rejected connection can be spliced to the
 // fronting server unchanged), and finally builds the connection's TransportStack.
 //
-//   SecureAccept acc(kind, listener, replay, options);
+//   SecureAccept acc(transport, options, replay);
 //   switch (acc.feed(bytes, now, out)) {     // `out` receives the fake-TLS ServerHello
 //     kNeedMore: read more;
 //     kError:    acc.error(); acc.can_front() -> splice acc.raw() to the fronting server;
@@ -24,6 +24,7 @@
 
 #include "base/bytes.h"
 #include "codecs/core/codec_error.h"
+#include "codecs/core/transport.h"
 #include "codecs/core/transport_stack.h"
 #include "codecs/obfuscated/fake_tls.h"
 #include "codecs/obfuscated/obfuscated2.h"
@@ -38,16 +39,12 @@ struct SecureAcceptOptions {
 
 class SecureAccept {
  public:
-  enum class Kind : uint8_t {
-    kObfuscated,  // raw socket bytes
-    kFakeTls,     // a ClientHello, then records
-    kWebSocket,   // WebSocket frames: the envelope stage passed to the constructor
-  };
   enum class Step : uint8_t { kNeedMore, kDone, kError };
 
+  // `transport`: kObfuscated (raw socket bytes), kFakeTls (a ClientHello, then records) or
+  // kWebSocket (WebSocket frames: `envelope`, the stage that unframes the socket bytes).
   // `options.secrets` must outlive this object (they live in the listener's config).
-  // `envelope`: kWebSocket only, the stage that unframes the socket bytes.
-  SecureAccept(Kind kind, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay,
+  SecureAccept(codecs::TransportKind transport, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay,
                std::unique_ptr<codecs::EnvelopeStage> envelope = nullptr);
 
   // Feeds raw socket bytes (may modify them). Writes what must be sent to the client
@@ -66,8 +63,7 @@ class SecureAccept {
   codecs::TransportKind inner_transport() const { return inner_->init().transport; }
   int16_t dc_id() const { return inner_->init().dc_id; }
   const std::string& secret_label() const { return inner_->init().secret_label; }
-  // "obfuscated/abridged", "fake-tls/padded", "websocket/obfuscated/abridged", ...
-  std::string transport_name() const;
+  codecs::TransportKind transport() const { return transport_; }
   // The SNI of a fake-TLS hello (for logs), empty otherwise.
   const std::string& sni() const;
 
@@ -78,7 +74,7 @@ class SecureAccept {
   }
   Step feed_inner(MutableByteView bytes, int64_t now);
 
-  Kind kind_;
+  codecs::TransportKind transport_;
   SecureAcceptOptions options_;
   codecs::obfuscated::ReplayCache* replay_;
   std::optional<codecs::obfuscated::FakeTlsAcceptor> tls_;

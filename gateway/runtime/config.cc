@@ -15,8 +15,7 @@
 namespace mtedge::gateway {
 namespace {
 
-constexpr std::array<std::string_view, 8> kTransportNames = {
-    "abridged", "intermediate", "padded", "full", "obfuscated", "fake-tls", "http", "websocket"};
+using codecs::TransportKind;
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 constexpr unsigned kMaxWorkers = 256;
@@ -146,24 +145,26 @@ void parse_tls(Section& s, ListenerConfig& l) {
 
 // Secrets and transports must make sense together.
 void check_secrets(Section& s, const ListenerConfig& l) {
-  auto listed = [&](std::string_view name) {
-    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
+  const auto fake_tls = TransportKind::kFakeTls;
+  const auto obfuscated = TransportKind::kObfuscated;
+  auto quoted = [](TransportKind kind) {
+    return "\"" + std::string(codecs::transport_name(kind)) + "\"";
   };
   bool has_ee = false;
   bool has_obfuscated = false;
   for (const auto& secret : l.secrets) {
     (secret.kind == codecs::obfuscated::SecretKind::kEe ? has_ee : has_obfuscated) = true;
   }
-  if (listed("fake-tls") && !has_ee) {
-    s.fail("transports", "\"fake-tls\" needs at least one ee secret in secrets");
-  } else if (listed("obfuscated") && !has_obfuscated && !l.allow_no_secret) {
-    s.fail("transports",
-           "\"obfuscated\" needs allow_no_secret = true or a plain or dd secret in secrets");
-  } else if (has_ee && !listed("fake-tls")) {
-    s.fail("secrets", "ee secrets are used only by the \"fake-tls\" transport; list it");
-  } else if (has_obfuscated && !listed("obfuscated")) {
-    s.fail("secrets",
-           "plain and dd secrets are used only by the \"obfuscated\" transport; list it");
+  if (l.transports.contains(fake_tls) && !has_ee) {
+    s.fail("transports", quoted(fake_tls) + " needs at least one ee secret in secrets");
+  } else if (l.transports.contains(obfuscated) && !has_obfuscated && !l.allow_no_secret) {
+    s.fail("transports", quoted(obfuscated) +
+                             " needs allow_no_secret = true or a plain or dd secret in secrets");
+  } else if (has_ee && !l.transports.contains(fake_tls)) {
+    s.fail("secrets", "ee secrets are used only by the " + quoted(fake_tls) + " transport; list it");
+  } else if (has_obfuscated && !l.transports.contains(obfuscated)) {
+    s.fail("secrets", "plain and dd secrets are used only by the " + quoted(obfuscated) +
+                          " transport; list it");
   }
 }
 
@@ -187,28 +188,32 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
     s.fail("address", "missing (e.g. \"0.0.0.0:443\" or \"[::]:443\")");
   }
   s.integer("backlog", l.backlog, 1, 65535);
-  l.transports = {"abridged", "intermediate", "padded", "full"};
-  s.note("transports", toml_text(l.transports));
+  {
+    std::vector<std::string> names;  // the default set, in table order
+    for (const codecs::TransportRow& row : codecs::kTransports) {
+      if (l.transports.contains(row.kind)) names.emplace_back(row.name);
+    }
+    s.note("transports", toml_text(names));
+  }
   if (const toml::node* node = s.get("transports")) {
     const toml::array* arr = node->as_array();
     if (!arr) {
       s.fail("transports", "expected an array of strings");
     } else {
-      l.transports.clear();
+      l.transports = {};
       for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
         const std::string key = "transports[" + std::to_string(i) + "]";
         auto name = (*arr)[i].value_exact<std::string>();
+        const auto kind = name ? codecs::parse_transport(*name) : std::nullopt;
         if (!name) {
           s.fail(key, "expected a string");
-        } else if (std::find(kTransportNames.begin(), kTransportNames.end(), *name) ==
-                   kTransportNames.end()) {
-          s.fail(key,
-                 "unknown transport \"" + *name + "\" (one of: " + join(kTransportNames) + ")");
-        } else if (std::find(l.transports.begin(), l.transports.end(), *name) !=
-                   l.transports.end()) {
+        } else if (!kind) {
+          s.fail(key, "unknown transport \"" + *name + "\" (one of: " +
+                          codecs::transport_names() + ")");
+        } else if (l.transports.contains(*kind)) {
           s.fail(key, "transport \"" + *name + "\" listed twice");
         } else {
-          l.transports.push_back(*name);
+          l.transports.add(*kind);
         }
       }
       if (s.ok() && l.transports.empty()) s.fail("transports", "must list at least one transport");
@@ -229,19 +234,6 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
   s.check_unknown();
   if (!s.ok()) return;
   check_secrets(s, l);
-  if (!s.ok()) return;
-  auto on = [&](std::string_view name) {
-    return std::find(l.transports.begin(), l.transports.end(), name) != l.transports.end();
-  };
-  l.allowed.abridged = on("abridged");
-  l.allowed.intermediate = on("intermediate");
-  l.allowed.padded = on("padded");
-  l.allowed.full = on("full");
-  l.allowed.obfuscated = on("obfuscated");
-  l.allowed.fake_tls = on("fake-tls");
-  l.serve_http_api = on("http");
-  l.serve_websocket = on("websocket");
-  l.allowed.http = l.serve_http_api || l.serve_websocket;
 }
 
 // [crypto]. The RSA keys are read here (only with edge decryption on), so a missing or bad
@@ -388,7 +380,7 @@ std::vector<std::string> find_warnings(const Config& config,
   }
   const std::optional<uint32_t> long_poll = factory.http_long_poll_ms();
   if (long_poll && g.http_max_wait_ms <= *long_poll &&
-      any_listener([](const ListenerConfig& l) { return l.serve_http_api; })) {
+      any_listener([](const ListenerConfig& l) { return l.transports.contains(codecs::TransportKind::kHttp); })) {
     warnings.push_back("gateway.http_max_wait_ms (" + std::to_string(g.http_max_wait_ms) +
                        ") is not above backend \"" + config.backend_type + "\"'s own long poll (" +
                        std::to_string(*long_poll) +

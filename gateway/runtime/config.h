@@ -19,7 +19,7 @@
 #include "backend-adapters/api/adapter.h"
 #include "backend-adapters/api/config_section.h"
 #include "base/status.h"
-#include "codecs/detector/detector.h"
+#include "codecs/core/transport.h"
 #include "codecs/obfuscated/secret.h"
 #include "crypto/rsa.h"
 #include "gateway/runtime/address.h"
@@ -70,12 +70,12 @@ struct ListenerConfig {
   std::string address_text;
   SocketAddress address;
   int backlog = 1024;
-  std::vector<std::string> transports;          // as written, for logs
-  codecs::detector::AllowedTransports allowed;  // what the detector may answer
-  // What an HTTP request may become once detected (allowed.http is set when either is):
-  // MTProto over POST ("http") or a WebSocket upgrade on /apiws* ("websocket").
-  bool serve_http_api = false;
-  bool serve_websocket = false;
+  // The transports served (the detector answers only these). An HTTP request becomes MTProto
+  // over POST with kHttp, a WebSocket upgrade on /apiws* with kWebSocket (either one lets the
+  // detector hand HTTP requests over).
+  codecs::TransportSet transports = {
+      codecs::TransportKind::kAbridged, codecs::TransportKind::kIntermediate,
+      codecs::TransportKind::kPaddedIntermediate, codecs::TransportKind::kFull};
   // MTProxy secrets (plain, dd, ee); the label goes to logs and ConnInfo.
   std::vector<codecs::obfuscated::Secret> secrets;
   bool allow_no_secret = true;  // obfuscated2 without a secret; default: true iff no secrets

@@ -125,10 +125,8 @@ Status Gateway::start() {
     const ListenerConfig& l = config_.listeners[li];
     SocketAddress addr = l.address;
     addr.set_port(bound_ports_[li]);
-    std::string transports;
-    for (const auto& t : l.transports) transports += (transports.empty() ? "" : ",") + t;
     spdlog::info("listener {}: {} on {} workers, transports {}", l.name, format_address(addr.get()),
-                 n, transports);
+                 n, codecs::transport_names(l.transports));
   }
   for (unsigned w = 0; w < n; ++w) {
     workers_[w]->run();

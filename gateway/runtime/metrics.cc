@@ -108,11 +108,13 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
                    gateway_error_name(static_cast<GatewayError>(i)), m.gateway_errors[i]);
   }
   metric("mtedge_detections_total", "counter", "Detector outcomes, by transport.");
-  for (size_t i = 1; i < m.detections.size(); ++i) {
+  for (const codecs::TransportRow& row : codecs::kTransports) {
+    if (!codecs::detector::has_rule(row.kind)) continue;
     fmt::format_to(std::back_inserter(out), "mtedge_detections_total{{transport=\"{}\"}} {}\n",
-                   codecs::detector::detected_name(static_cast<codecs::detector::Detected>(i)),
-                   m.detections[i]);
+                   row.name, m.detections[codecs::index_of(row.kind)]);
   }
+  fmt::format_to(std::back_inserter(out), "mtedge_detections_total{{transport=\"unknown\"}} {}\n",
+                 m.detections[kUnknownDetectionSlot]);
   metric("mtedge_fronting_total", "counter",
          "Rejected connections (probes, bad secrets), by outcome.");
   for (size_t i = 0; i < m.fronting.size(); ++i) {

@@ -49,8 +49,17 @@ enum class HttpRouteOutcome : uint8_t {
 };
 const char* http_route_outcome_name(HttpRouteOutcome outcome);
 
-inline constexpr size_t kCloseReasonCount = 6;
-inline constexpr size_t kDetectedCount = 9;
+using backend::kCloseReasonCount;
+
+// Detections are counted by transport (index_of its row), then one slot for kUnknown. Only
+// rows with a detector rule are ever counted (and exported).
+inline constexpr size_t kDetectionSlots = codecs::kTransportCount + 1;
+inline constexpr size_t kUnknownDetectionSlot = codecs::kTransportCount;
+// The slot of a decided detection (kMatched or kUnknown).
+inline size_t detection_index(const codecs::detector::Detection& d) {
+  return d.outcome == codecs::detector::Detection::Outcome::kMatched ? codecs::index_of(d.transport)
+                                                                     : kUnknownDetectionSlot;
+}
 
 // Single writer: the owning worker (the same counter adapters export, adapter_metrics.h).
 using Counter = backend::Counter;
@@ -67,7 +76,7 @@ struct alignas(64) MetricsShard {
   Counter bytes_out;
   std::array<Counter, codecs::kCodecErrorCount> codec_errors;
   std::array<Counter, static_cast<size_t>(GatewayError::kCount)> gateway_errors;
-  std::array<Counter, kDetectedCount> detections;
+  std::array<Counter, kDetectionSlots> detections;
   std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
   std::array<Counter, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes;
 };
@@ -85,7 +94,7 @@ struct MetricsSnapshot {
   uint64_t bytes_out = 0;
   std::array<uint64_t, codecs::kCodecErrorCount> codec_errors{};
   std::array<uint64_t, static_cast<size_t>(GatewayError::kCount)> gateway_errors{};
-  std::array<uint64_t, kDetectedCount> detections{};
+  std::array<uint64_t, kDetectionSlots> detections{};
   std::array<uint64_t, static_cast<size_t>(FrontingOutcome::kCount)> fronting{};
   std::array<uint64_t, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes{};
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "codecs/core/transport_stack.h"
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/obfuscated/obfuscated2.h"
 
 namespace mtedge::gateway::test {
@@ -55,7 +55,7 @@ class BeastWsClient {
     ws_.handshake(reply, "127.0.0.1", "/apiws");
     protocol_ = std::string(reply[boost::beast::http::field::sec_websocket_protocol]);
     stack_.emplace(
-        codecs::detector::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
+        codecs::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
         codecs::FrameLimits{});
     codecs::obfuscated::add_client_obfuscation(*stack_, 2, nullptr);
   }

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "io/outbound_queue.h"
 
 namespace mtedge::backend::relay::testing {
@@ -19,14 +19,11 @@ uint32_t token_for(ByteView payload) {
   return head | 0x80000000u;
 }
 
+// The bytes a client sends first to announce `kind` (0 for full).
 static size_t tag_size(codecs::TransportKind kind) {
-  switch (kind) {
-    case codecs::TransportKind::kAbridged: return 1;
-    case codecs::TransportKind::kIntermediate:
-    case codecs::TransportKind::kPaddedIntermediate: return 4;
-    case codecs::TransportKind::kFull: return 0;
-  }
-  return 0;
+  Bytes tag;
+  codecs::make_framer(kind, codecs::Role::kClient)->encode_tag(tag);
+  return tag.size();
 }
 
 // Answers go out through an OutboundQueue; a write error is ignored (the read fails too).
@@ -44,7 +41,7 @@ struct TestUpstream::Conn : codecs::FrameSink {
 
   Conn(TestUpstream* o) : owner(o) {
     stack = std::make_unique<codecs::TransportStack>(
-        codecs::detector::make_framer(o->kind_, codecs::Role::kServer, 7),
+        codecs::make_framer(o->kind_, codecs::Role::kServer, 7),
         codecs::FrameLimits{(8u << 20), (8u << 20)});
     tag_left = tag_size(o->kind_);
     tcp.data = this;

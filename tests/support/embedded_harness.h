@@ -222,7 +222,8 @@ class EmbeddedTest : public ::testing::Test {
     ConnId id = make_conn_id(worker, serial);
     ConnInfo info;
     info.id = id;
-    info.transport = "intermediate";
+    info.transport = codecs::TransportKind::kIntermediate;
+    info.framing = codecs::TransportKind::kIntermediate;
     adapters_[worker]->on_open(info);
     return id;
   }
@@ -231,8 +232,8 @@ class EmbeddedTest : public ::testing::Test {
     ConnId id = make_conn_id(worker, serial);
     ConnInfo info;
     info.id = id;
-    info.transport = "http";
-    info.framing = "http";
+    info.transport = codecs::TransportKind::kHttp;
+    info.framing = codecs::TransportKind::kHttp;
     adapters_[worker]->on_open(info);
     return id;
   }

@@ -95,7 +95,7 @@ TEST(GatewayAdapterMetrics, GatewayExportsEveryWorkersCounters) {
   l.name = "test";
   l.address_text = "127.0.0.1:0";
   l.address = parse_address(l.address_text).value();
-  l.transports = {"intermediate"};
+  l.transports = {codecs::TransportKind::kIntermediate};
   c.listeners.push_back(l);
   c.backend_type = "counting";
   c.make_adapter = [](const backend::AdapterContext& ctx) {

@@ -72,14 +72,8 @@ Bytes reversed(const Bytes& in) {
   return Bytes(in.rbegin(), in.rend());
 }
 
-const char* config_name(TransportKind kind) {
-  switch (kind) {
-    case TransportKind::kAbridged: return "abridged";
-    case TransportKind::kIntermediate: return "intermediate";
-    case TransportKind::kPaddedIntermediate: return "padded";
-    case TransportKind::kFull: return "full";
-  }
-  return "?";
+std::string config_name(TransportKind kind) {
+  return std::string(codecs::transport_name(kind));
 }
 
 class RelayAdapterTest : public ::testing::TestWithParam<TransportKind> {
@@ -133,8 +127,8 @@ class RelayAdapterTest : public ::testing::TestWithParam<TransportKind> {
   void open(ConnId id, std::optional<int16_t> dc = std::nullopt) {
     ConnInfo info;
     info.id = id;
-    info.transport = "intermediate";
-    info.framing = "intermediate";
+    info.transport = TransportKind::kIntermediate;
+    info.framing = TransportKind::kIntermediate;
     info.dc_id = dc;
     adapter_->on_open(info);
   }

@@ -30,8 +30,8 @@ v1::BackendMessage frame_to_conn(size_t packet_size) {
 TEST(Protocol, ConnInfoMapsOneToOne) {
   ConnInfo info;
   info.id = make_conn_id(3, 77);
-  info.transport = "obfuscated/abridged";
-  info.framing = "abridged";
+  info.transport = codecs::TransportKind::kObfuscated;
+  info.framing = codecs::TransportKind::kAbridged;
   info.client_ip = "192.0.2.1";
   info.client_port = 40000;
   info.listener = "main";
@@ -40,8 +40,8 @@ TEST(Protocol, ConnInfoMapsOneToOne) {
   info.tls = true;
   v1::ConnInfo wire = make_conn_opened(info).conn_opened().info();
   EXPECT_EQ(wire.conn_id(), info.id);
-  EXPECT_EQ(wire.transport(), info.transport);
-  EXPECT_EQ(wire.framing(), info.framing);
+  EXPECT_EQ(wire.transport(), "obfuscated/abridged");
+  EXPECT_EQ(wire.framing(), "abridged");
   EXPECT_EQ(wire.client_ip(), info.client_ip);
   EXPECT_EQ(wire.client_port(), info.client_port);
   EXPECT_EQ(wire.listener(), info.listener);

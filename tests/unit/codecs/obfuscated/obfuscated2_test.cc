@@ -217,7 +217,7 @@ TEST(ObfuscatedServer, DdStrictAndLenient) {
 
 TEST(ObfuscatedServer, DisallowedInnerTag) {
   InitOptions options;
-  options.tags.abridged = false;
+  options.allowed_inner.remove(TransportKind::kAbridged);
   ClientInit ci = make_client_init(TransportKind::kAbridged, 2, nullptr);
   EXPECT_EQ(accept_init(ByteView(ci.header), {}, options, nullptr, 0).error,
             CodecError::kObfuscatedTagNotAllowed);

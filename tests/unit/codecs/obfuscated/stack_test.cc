@@ -5,6 +5,7 @@
 
 #include "codecs/core/transport_stack.h"
 #include "codecs/detector/detector.h"
+#include "codecs/framers/framers.h"
 #include "codecs/obfuscated/fake_tls.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "tests/support/keys.h"
@@ -55,14 +56,14 @@ void feed_split(TransportStack& stack, Bytes wire, const std::vector<size_t>& pa
 
 // What the clients of this codec send is detected as theirs, never as another transport.
 TEST(ObfuscatedDetection, ClientInitsAndHellosAreDetected) {
-  detector::AllowedTransports all;
+  const TransportSet all = TransportSet::all();
   for (int i = 0; i < 3000; ++i) {
     TransportKind kind = i % 3 == 0   ? TransportKind::kAbridged
                          : i % 3 == 1 ? TransportKind::kIntermediate
                                       : TransportKind::kPaddedIntermediate;
     ClientInit ci = make_client_init(kind, 2, nullptr);
     detector::Detection d = detector::detect(ByteView(ci.header), all);
-    ASSERT_EQ(d.kind, detector::Detected::kObfuscated) << detector::detected_name(d.kind);
+    ASSERT_TRUE(d.matched(TransportKind::kObfuscated)) << transport_name(d.transport);
   }
   Secret secret;
   secret.kind = SecretKind::kEe;
@@ -70,10 +71,10 @@ TEST(ObfuscatedDetection, ClientInitsAndHellosAreDetected) {
   secret.domain = "example.com";
   FakeTlsClient client(secret);
   Bytes hello = client.hello(1700000000);
-  EXPECT_EQ(detector::detect(ByteView(hello).first(64), all).kind, detector::Detected::kFakeTls);
+  EXPECT_TRUE(detector::detect(ByteView(hello).first(64), all).matched(TransportKind::kFakeTls));
   Bytes modern =
       client.hello(1700000000, {.sni = "", .modern = true, .shuffle_seed = 3, .pad_to = 0}, false);
-  EXPECT_EQ(detector::detect(ByteView(modern).first(64), all).kind, detector::Detected::kFakeTls);
+  EXPECT_TRUE(detector::detect(ByteView(modern).first(64), all).matched(TransportKind::kFakeTls));
 }
 
 class ObfuscatedStack : public ::testing::TestWithParam<std::tuple<TransportKind, bool>> {};
@@ -99,7 +100,7 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
       client_records = tls_client.take_record_stage();
     }
     ClientInit ci = make_client_init(kind, 4, &secret.key);
-    TransportStack client(detector::make_framer(kind, Role::kClient, 1), {});
+    TransportStack client(make_framer(kind, Role::kClient, 1), {});
     Bytes wire(ci.header.begin(), ci.header.end());
     if (tls) client_records->outbound(wire, 0);
     client.add_outer_stage(std::move(ci.stage));
@@ -133,7 +134,7 @@ TEST_P(ObfuscatedStack, PacketsQuickAcksAndErrorsInStreamOrder) {
         EXPECT_EQ(acc.init().transport, kind);
         EXPECT_EQ(acc.init().dc_id, 4);
         server = std::make_unique<TransportStack>(
-            detector::make_framer(acc.init().transport, Role::kServer, 2), FrameLimits{});
+            make_framer(acc.init().transport, Role::kServer, 2), FrameLimits{});
         for (auto& s : acc.take_stages()) server->add_outer_stage(std::move(s));
         chunk = acc.rest();
       }

@@ -147,7 +147,8 @@ class EchoAdapter : public backend::BackendAdapter {
       : ctx_(ctx), seen_(seen), mu_(mu) {}
   void on_open(const backend::ConnInfo& info) override {
     std::lock_guard lock(mu_);
-    seen_.push_back(info.transport + "/" + info.framing);
+    seen_.push_back(std::string(codecs::transport_name(info.transport)) + "/" +
+                    std::string(codecs::transport_name(info.framing)));
   }
   bool on_frame(const backend::Frame& frame) override {
     if (frame.packet[0] == 0xee) {
@@ -177,9 +178,7 @@ struct Fixture {
     l.name = "http";
     l.address_text = "127.0.0.1:0";
     l.address = parse_address(l.address_text).value();
-    l.transports = {"http"};
-    l.allowed = {false, false, false, false, false, false, true};
-    l.serve_http_api = true;
+    l.transports = {codecs::TransportKind::kHttp};
     config.listeners.push_back(l);
     config.backend_type = "echo";
     config.make_adapter = [this](const backend::AdapterContext& ctx) {

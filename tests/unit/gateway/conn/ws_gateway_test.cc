@@ -42,7 +42,7 @@ class EchoAdapter : public backend::BackendAdapter {
   EchoAdapter(const backend::AdapterContext& ctx, Seen& seen) : ctx_(ctx), seen_(seen) {}
   void on_open(const backend::ConnInfo& info) override {
     std::lock_guard lock(seen_.mu);
-    seen_.transports.push_back(info.transport);
+    seen_.transports.push_back(backend::transport_path(info));
   }
   bool on_frame(const backend::Frame& frame) override {
     if (frame.packet[0] == 0xee) {
@@ -67,9 +67,7 @@ Config make_config(Seen& seen) {
   l.name = "ws";
   l.address_text = "127.0.0.1:0";
   l.address = parse_address(l.address_text).value();
-  l.transports = {"websocket"};
-  l.allowed = {false, false, false, false, false, false, true};
-  l.serve_websocket = true;
+  l.transports = {codecs::TransportKind::kWebSocket};
   c.listeners.push_back(l);
   c.backend_type = "echo";
   c.make_adapter = [&seen](const backend::AdapterContext& ctx) {

@@ -9,10 +9,14 @@
 #include <thread>
 
 #include "backend-adapters/api/adapter_factory.h"
+#include "codecs/detector/detector.h"
 #include "gateway/runtime/adapters.h"
 
 namespace mtedge::gateway {
 namespace {
+
+using codecs::TransportKind;
+using codecs::TransportSet;
 
 // A factory for backend.type = "test": accepts only the key `answer` (an integer).
 class TestFactory : public backend::AdapterFactory {
@@ -90,10 +94,9 @@ TEST(GatewayConfig, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c.listeners[0].name, "listener0");
   EXPECT_EQ(c.listeners[0].address.port(), 8888);
   EXPECT_FALSE(c.listeners[0].address.is_ipv6());
-  EXPECT_TRUE(c.listeners[0].allowed.abridged && c.listeners[0].allowed.intermediate &&
-              c.listeners[0].allowed.padded && c.listeners[0].allowed.full);
-  EXPECT_FALSE(c.listeners[0].allowed.obfuscated || c.listeners[0].allowed.fake_tls ||
-               c.listeners[0].allowed.http);
+  EXPECT_EQ(c.listeners[0].transports,
+            (TransportSet{TransportKind::kAbridged, TransportKind::kIntermediate,
+                          TransportKind::kPaddedIntermediate, TransportKind::kFull}));
   EXPECT_EQ(c.backend_type, "test");
   EXPECT_TRUE(static_cast<bool>(c.make_adapter));
   EXPECT_FALSE(c.admin.enabled);
@@ -162,10 +165,10 @@ format = "json"
   EXPECT_EQ(c.gateway.read_buffer_bytes, 16384u);
   ASSERT_EQ(c.listeners.size(), 2u);
   EXPECT_EQ(c.listeners[0].backlog, 10);
-  EXPECT_TRUE(c.listeners[0].allowed.intermediate);
-  EXPECT_FALSE(c.listeners[0].allowed.abridged);
-  EXPECT_TRUE(c.listeners[0].allowed.obfuscated);
-  EXPECT_FALSE(c.listeners[0].allowed.fake_tls);
+  EXPECT_TRUE(c.listeners[0].transports.contains(TransportKind::kIntermediate));
+  EXPECT_FALSE(c.listeners[0].transports.contains(TransportKind::kAbridged));
+  EXPECT_TRUE(c.listeners[0].transports.contains(TransportKind::kObfuscated));
+  EXPECT_FALSE(c.listeners[0].transports.contains(TransportKind::kFakeTls));
   EXPECT_TRUE(c.listeners[0].allow_no_secret);  // no secrets: obfuscated2 without one
   EXPECT_FALSE(c.listeners[0].fronting.has_value());
   EXPECT_TRUE(c.listeners[1].address.is_ipv6());
@@ -253,11 +256,10 @@ fronting = "127.0.0.1:8443"
   EXPECT_TRUE(l.dd_strict);
   ASSERT_TRUE(l.fronting.has_value());
   EXPECT_EQ(l.fronting->port(), 8443);
-  EXPECT_TRUE(l.allowed.obfuscated);
-  EXPECT_TRUE(l.allowed.fake_tls);
-  EXPECT_TRUE(l.allowed.http);
-  EXPECT_TRUE(l.serve_http_api);
-  EXPECT_FALSE(l.serve_websocket);
+  EXPECT_TRUE(l.transports.contains(TransportKind::kObfuscated));
+  EXPECT_TRUE(l.transports.contains(TransportKind::kFakeTls));
+  EXPECT_TRUE(l.transports.contains(TransportKind::kHttp));
+  EXPECT_FALSE(l.transports.contains(TransportKind::kWebSocket));
 }
 
 TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
@@ -267,13 +269,16 @@ TEST(GatewayConfig, WebSocketAndHttpDecideWhatHttpRequestsBecome) {
     EXPECT_TRUE(r.is_ok()) << r.message();
     return r.is_ok() ? r.value().listeners[0] : ListenerConfig{};
   };
+  const Bytes get = {'G', 'E', 'T', ' '};
   ListenerConfig ws = listener(R"(["abridged", "websocket"])");
-  EXPECT_TRUE(ws.serve_websocket);
-  EXPECT_FALSE(ws.serve_http_api);
-  EXPECT_TRUE(ws.allowed.http);  // the detector must hand HTTP requests over
+  EXPECT_TRUE(ws.transports.contains(TransportKind::kWebSocket));
+  EXPECT_FALSE(ws.transports.contains(TransportKind::kHttp));
+  // The detector must hand HTTP requests over.
+  EXPECT_TRUE(codecs::detector::detect(get, ws.transports).matched(TransportKind::kHttp));
   ListenerConfig http_only = listener(R"(["abridged", "http"])");
-  EXPECT_FALSE(http_only.serve_websocket);
-  EXPECT_TRUE(http_only.serve_http_api && http_only.allowed.http);
+  EXPECT_FALSE(http_only.transports.contains(TransportKind::kWebSocket));
+  EXPECT_TRUE(http_only.transports.contains(TransportKind::kHttp));
+  EXPECT_TRUE(codecs::detector::detect(get, http_only.transports).matched(TransportKind::kHttp));
 }
 
 TEST(GatewayConfig, HttpMaxWait) {

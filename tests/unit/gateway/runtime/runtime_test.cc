@@ -50,7 +50,8 @@ class EchoAdapter : public backend::BackendAdapter {
   void on_open(const backend::ConnInfo& info) override {
     ++log_.opens;
     std::lock_guard lock(log_.mu);
-    log_.transports.push_back(info.transport + "@" + info.listener + "@" + info.client_ip);
+    log_.transports.push_back(backend::transport_path(info) + "@" + info.listener + "@" +
+                              info.client_ip);
   }
   bool on_frame(const backend::Frame& frame) override {
     ++log_.frames;
@@ -84,8 +85,8 @@ Config make_config(EchoLog& log, unsigned workers = 1) {
   l.name = "test";
   l.address_text = "127.0.0.1:0";
   l.address = parse_address(l.address_text).value();
-  l.transports = {"abridged", "intermediate", "padded", "full"};
-  l.allowed.obfuscated = l.allowed.fake_tls = l.allowed.http = false;
+  l.transports = {codecs::TransportKind::kAbridged, codecs::TransportKind::kIntermediate,
+                  codecs::TransportKind::kPaddedIntermediate, codecs::TransportKind::kFull};
   c.listeners.push_back(l);
   c.backend_type = "echo";
   c.make_adapter = [&log](const backend::AdapterContext& ctx) {
@@ -259,7 +260,7 @@ TEST(GatewayRuntime, EchoesIntermediateFrames) {
   EXPECT_EQ(m.active, 1u);
   EXPECT_EQ(m.frames_in, 54u);
   EXPECT_EQ(m.frames_out, 54u);
-  EXPECT_EQ(m.detections[size_t(codecs::detector::Detected::kIntermediate)], 1u);
+  EXPECT_EQ(m.detections[codecs::index_of(codecs::TransportKind::kIntermediate)], 1u);
   EXPECT_GT(m.bytes_in, size_t(1) << 20);
   // Written bytes are counted when the write completes, which may trail the client's read.
   EXPECT_TRUE(eventually([&] { return gw.metrics().bytes_out > (size_t(1) << 20); }));
@@ -421,8 +422,8 @@ TEST(GatewayRuntime, OtherPlainTransportsAreDetected) {
   EXPECT_EQ(read_frame(split), packet(0, 16));
 
   const MetricsSnapshot m = gw.metrics();
-  EXPECT_EQ(m.detections[size_t(codecs::detector::Detected::kAbridged)], 1u);
-  EXPECT_EQ(m.detections[size_t(codecs::detector::Detected::kIntermediate)], 1u);
+  EXPECT_EQ(m.detections[codecs::index_of(codecs::TransportKind::kAbridged)], 1u);
+  EXPECT_EQ(m.detections[codecs::index_of(codecs::TransportKind::kIntermediate)], 1u);
 }
 
 TEST(GatewayRuntime, Ipv6ListenerAndSeveralListeners) {
@@ -432,7 +433,7 @@ TEST(GatewayRuntime, Ipv6ListenerAndSeveralListeners) {
   v6.name = "v6";
   v6.address_text = "[::1]:0";
   v6.address = parse_address(v6.address_text).value();
-  v6.allowed = config.listeners[0].allowed;
+  v6.transports = config.listeners[0].transports;
   config.listeners.push_back(v6);
   Gateway gw(std::move(config));
   Status s = gw.start();
