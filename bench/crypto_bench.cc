@@ -11,11 +11,13 @@
 #include <random>
 
 #include "crypto/aes_ige.h"
+#include "crypto/cpu_features.h"
 #include "crypto/hash.h"
 #include "mtproto/keys/kdf.h"
 #include "mtproto/message/message.h"
 
 namespace mm = mtedge::mtproto;
+namespace crypto = mtedge::crypto;
 using mtedge::Bytes;
 
 namespace {

@@ -16,6 +16,7 @@
 #include "tests/support/keys.h"
 
 namespace mm = mtedge::mtproto;
+namespace crypto = mtedge::crypto;
 
 namespace {
 

@@ -370,7 +370,7 @@ std::vector<std::string> find_warnings(const Config& config,
   };
   const int64_t tls_window = g.tls_max_past_seconds + g.tls_max_future_seconds;
   if (g.replay_window_seconds < tls_window &&
-      any_listener([](const ListenerConfig& l) { return l.allowed.fake_tls; })) {
+      any_listener([](const ListenerConfig& l) { return l.transports.contains(codecs::TransportKind::kFakeTls); })) {
     warnings.push_back(
         "gateway.replay_window_seconds (" + std::to_string(g.replay_window_seconds) +
         ") is shorter than gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (" +
