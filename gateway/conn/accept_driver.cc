@@ -2,21 +2,12 @@
 
 #include <ctime>
 
+#include "gateway/conn/ws_output.h"
+
 namespace mtedge::gateway {
 
 using backend::CloseReason;
 using codecs::CodecError;
-
-void take_ws_output(ConnPort& port, codecs::websocket::WsStreamStage& ws) {
-  if (ws.has_pending()) {
-    if (!port.room_for(0)) return;
-    ws.take_pending(port.out());
-    port.mark_dirty();
-  }
-  if (ws.should_close()) {
-    port.begin_close(ws.close_received() ? CloseReason::kPeerClosed : CloseReason::kProtocolError);
-  }
-}
 
 void AcceptDriver::on_bytes(MutableByteView data) {
   Bytes& out = port_.out();

@@ -31,9 +31,4 @@ class AcceptDriver final : public ConnDriver {
   codecs::websocket::WsStreamStage* ws_;
 };
 
-// WebSocket: queues the control frames `ws` produced (pongs, close); closes once both sides
-// sent close (or after a protocol error), when they are written. A ping flood from a client
-// that does not read hits the outbound limit.
-void take_ws_output(ConnPort& port, codecs::websocket::WsStreamStage& ws);
-
 }  // namespace mtedge::gateway

@@ -124,7 +124,8 @@ class ConnPort {
   // server, replacing the caller; with no fronting server or nothing to splice, stops
   // reading and closes after a random delay.
   virtual void front_or_close(ByteView raw) = 0;
-  // Hands bytes to the current driver (after a mode change); dropped when closing().
+  // Hands bytes to the current driver (after a mode change). Dropped when closing(), and
+  // once fronting: the link starts with the bytes the rejected mode saw.
   virtual void deliver(MutableByteView bytes) = 0;
 
   // ---- MTProto over HTTP, across every connection of the process

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "gateway/conn/accept_driver.h"
+#include "gateway/conn/ws_output.h"
 
 namespace mtedge::gateway {
 
