@@ -60,7 +60,7 @@ void EdgeStage::stop_sweep_timer() {
 
 void EdgeStage::count(GatewayError error) {
   if (options_.metrics != nullptr) {
-    options_.metrics->gateway_errors[static_cast<size_t>(error)].add();
+    options_.metrics->count(error);
   }
 }
 

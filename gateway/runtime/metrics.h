@@ -79,6 +79,13 @@ struct alignas(64) MetricsShard {
   std::array<Counter, kDetectionSlots> detections;
   std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
   std::array<Counter, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes;
+
+  // One counter bump by its enum (the arrays above are indexed by these).
+  void count(GatewayError e) { gateway_errors[static_cast<size_t>(e)].add(); }
+  void count(FrontingOutcome o) { fronting[static_cast<size_t>(o)].add(); }
+  void count(HttpRouteOutcome o) { http_routes[static_cast<size_t>(o)].add(); }
+  void count(codecs::CodecError e) { codec_errors[static_cast<size_t>(e)].add(); }
+  void count(const codecs::detector::Detection& d) { detections[detection_index(d)].add(); }
 };
 
 // A plain sum of all shards.

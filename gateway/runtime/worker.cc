@@ -230,7 +230,7 @@ void Worker::take_routed_http(ConnId target, ConnId origin, Bytes packet) {
   const bool returning = target == origin;
   if (Connection* c = find(target); c != nullptr && c->take_routed_http(packet)) {
     if (returning) {
-      metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kReturned)].add();
+      metrics_.count(HttpRouteOutcome::kReturned);
     }
     return;
   }
@@ -239,7 +239,7 @@ void Worker::take_routed_http(ConnId target, ConnId origin, Bytes packet) {
     gateway_.route_http_packet(origin, origin, std::move(packet));
     return;
   }
-  metrics_.http_routes[static_cast<size_t>(HttpRouteOutcome::kLost)].add();
+  metrics_.count(HttpRouteOutcome::kLost);
   spdlog::debug("conn {:#x}: routed http packet of {} bytes lost (connection gone)", origin,
                 packet.size());
 }
@@ -253,7 +253,7 @@ bool Worker::send_packet(ConnId conn, backend::ByteView packet) {
 bool Worker::send_message(ConnId conn, const backend::OutboundMessage&) {
   Connection* c = find(conn);
   if (!c) return true;
-  metrics_.gateway_errors[static_cast<size_t>(GatewayError::kNoEdgeCrypto)].add();
+  metrics_.count(GatewayError::kNoEdgeCrypto);
   spdlog::error("conn {:#x}: adapter called send_message but edge decryption is off; closing",
                 conn);
   c->begin_close(CloseReason::kAdapter);
@@ -299,7 +299,7 @@ void Worker::adapter_stopped() {
   std::vector<Connection*> open;
   for (auto& [id, c] : conns_) open.push_back(c);
   for (Connection* c : open) {
-    if (c->state() == Connection::State::kStreaming) {
+    if (c->streaming()) {
       c->begin_close(CloseReason::kShutdown);
     } else {
       c->close_now(CloseReason::kShutdown);
