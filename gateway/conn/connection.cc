@@ -63,7 +63,9 @@ const ConnDriver& Connection::driver() const { return const_cast<Connection*>(th
 // ---- lifetime -------------------------------------------------------------------------------
 
 Connection::Connection(Worker& worker, uint16_t listener_index)
-    : listener_index_(listener_index), driver_(std::in_place_type<SniffDriver>, *this) {
+    : listener_index_(listener_index),
+      out_(kOutboundEvents, worker.outbound_marks()),
+      driver_(std::in_place_type<SniffDriver>, *this) {
   uv_tcp_init(worker.loop(), &tcp_);
   tcp_.data = this;
   open_handles_ = 1;
@@ -332,7 +334,7 @@ void Connection::mark_dirty() {
 }
 
 bool Connection::room_for(size_t bytes) {
-  if (queued() + bytes <= settings().write_buffer_limit) return true;
+  if (out_.fits(bytes)) return true;
   note_error(*this, GatewayError::kOutboundLimit, "[queued = {}]", queued());
   close_now(CloseReason::kLimit);
   return false;
@@ -340,89 +342,60 @@ bool Connection::room_for(size_t bytes) {
 
 bool Connection::after_enqueue() {
   mark_dirty();
-  if (queued() > settings().write_buffer_high) above_high_ = true;
-  return !above_high_;
-}
-
-void Connection::drop_write_buffers(bool all) {
-  if (!flight_.empty()) return;  // a write is in flight
-  if (all || !keep_drained_buffer(flight_.capacity())) Bytes().swap(flight_);
-  if (pending_.empty() && (all || !keep_drained_buffer(pending_.capacity()))) {
-    Bytes().swap(pending_);
-  }
-  if (all) write_req_.reset();
+  return out_.note_appended();
 }
 
 void Connection::flush() {
   dirty = false;
-  if (phase_ == Phase::kClosed || !flight_.empty()) return;
+  if (phase_ == Phase::kClosed || out_.writing()) return;
   if (tls_) {
-    if (!pending_.empty()) {
-      tls_->write(pending_);
-      pending_.clear();
+    // The drivers queued plaintext: it leaves as TLS records.
+    if (!out_.pending().empty()) {
+      tls_->write(out_.pending());
+      out_.pending().clear();
     }
-    tls_->take_output(flight_);
-  } else {
-    flight_.swap(pending_);
+    tls_->take_output(out_.pending());
   }
-  if (flight_.empty()) return;
-  // Most writes complete at once: try the socket first and hand libuv only what is left.
-  // (A uv_write of everything costs an extra epoll_ctl per write in libuv 1.44.)
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
-  const int tried = uv_try_write(stream, &buf, 1);
-  if (tried < 0 && tried != UV_EAGAIN) {
-    flight_.clear();
-    close_now(CloseReason::kPeerClosed);
-    return;
-  }
-  const size_t written = tried > 0 ? static_cast<size_t>(tried) : 0;
+  if (out_.pending().empty()) return;
+  const size_t written = out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
   metrics().bytes_out.add(written);
-  if (written == flight_.size()) {
-    flight_.clear();
-    after_write();
-    return;
-  }
-  flight_.erase(flight_.begin(), flight_.begin() + static_cast<std::ptrdiff_t>(written));
-  buf = uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
-  if (!write_req_) {
-    write_req_ = std::make_unique<uv_write_t>();
-    write_req_->data = this;
-  }
-  if (uv_write(write_req_.get(), stream, &buf, 1, on_write) != 0) {
-    flight_.clear();
-    close_now(CloseReason::kPeerClosed);
-  }
+  if (phase_ == Phase::kClosed || out_.writing() || written == 0) return;
+  after_write();
 }
 
-void Connection::on_write(uv_write_t* req, int status) {
-  auto* self = static_cast<Connection*>(req->data);
-  self->metrics().bytes_out.add(status == 0 ? self->flight_.size() : 0);
-  self->flight_.clear();
+const io::OutboundEvents Connection::kOutboundEvents = {&Connection::on_written,
+                                                        &Connection::on_write_failed,
+                                                        &Connection::on_low};
+
+void Connection::on_written(uv_stream_t* stream, size_t bytes) {
+  auto* self = static_cast<Connection*>(stream->data);
+  self->metrics().bytes_out.add(bytes);
   if (self->phase_ == Phase::kClosed) return;
-  if (status != 0) {
-    self->close_now(CloseReason::kPeerClosed);
-    return;
-  }
   self->after_write();
+}
+
+void Connection::on_write_failed(uv_stream_t* stream, int /*status*/) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (self->phase_ != Phase::kClosed) self->close_now(CloseReason::kPeerClosed);
+}
+
+void Connection::on_low(uv_stream_t* stream) {
+  auto* self = static_cast<Connection*>(stream->data);
+  if (self->phase_ == Phase::kOpen) self->driver().on_drained();
 }
 
 void Connection::after_write() {
   note_traffic();
-  if (!pending_.empty() || (tls_ && tls_->has_output())) {
+  if (!out_.pending().empty() || (tls_ && tls_->has_output())) {
     flush();  // what accumulated meanwhile goes out as one write
-  } else {
+  } else if (settings().park_after_ms == 0) {
     // Drained. Mid-size buffers stay for the next writes (no fresh pages per frame) until
     // the connection parks; without parking everything goes now.
-    drop_write_buffers(settings().park_after_ms == 0);
+    out_.release_buffers();
   }
-  if (phase_ == Phase::kClosed || !flight_.empty()) return;
-  if (above_high_ && queued() <= settings().write_buffer_low) {
-    above_high_ = false;
-    if (phase_ == Phase::kOpen) driver().on_drained();
+  if (phase_ == Phase::kClosing && !linger_ && !out_.writing() && out_.empty()) {
+    close_now(close_reason_);
   }
-  if (phase_ == Phase::kClosing && !linger_ && queued() == 0) close_now(close_reason_);
 }
 
 }  // namespace mtedge::gateway

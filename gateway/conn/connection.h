@@ -38,6 +38,7 @@
 #include "gateway/conn/sniff_driver.h"
 #include "gateway/conn/stream_driver.h"
 #include "gateway/conn/tls_session.h"
+#include "io/outbound_queue.h"
 #include "io/timer_heap.h"
 
 namespace mtedge::gateway {
@@ -97,12 +98,12 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   uint64_t last_activity_ms() const override { return last_activity_ms_; }
   void touch() override { last_activity_ms_ = now_ms(); }
   void arm_timer(uint64_t ms) override;
-  Bytes& out() override { return pending_; }
-  size_t queued() const override { return pending_.size() + flight_.size(); }
+  Bytes& out() override { return out_.pending(); }
+  size_t queued() const override { return out_.queued(); }
   bool room_for(size_t bytes) override;
   void mark_dirty() override;
   bool after_enqueue() override;
-  void release_write_buffers() override { drop_write_buffers(true); }
+  void release_write_buffers() override { out_.release_buffers(); }
   void stop_reading() override;
   void start_reading() override;
   bool closing() const override { return phase_ >= Phase::kClosing; }
@@ -135,23 +136,22 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   void note_traffic();
   static void on_handle_closed(uv_handle_t* handle);
 
-  // The write path: pending_ is what the drivers queued, flight_ the one uv_write in flight.
-  static void on_write(uv_write_t* req, int status);
-  // Everything handed to the socket is written: flush what queued meanwhile, tell the
-  // driver when the queue drained below the low-water mark, finish a pending close.
+  // The write path: out_ (io::OutboundQueue) holds what the drivers queued and the one write
+  // in flight; its events come back here through tcp_.data.
+  static const io::OutboundEvents kOutboundEvents;
+  static void on_written(uv_stream_t* stream, size_t bytes);
+  static void on_write_failed(uv_stream_t* stream, int status);
+  static void on_low(uv_stream_t* stream);
+  // Written (at once or by a completed write) with nothing in flight: flush what queued
+  // meanwhile, free buffers when not parking, finish a pending close.
   void after_write();
-  // Frees the write buffers if nothing is in flight: all of them (and the write request)
-  // when `all`, else those keep_drained_buffer() does not keep.
-  void drop_write_buffers(bool all);
 
   uint16_t listener_index_;  // first: it fits in the padding after TimerHeap::Node
   uv_tcp_t tcp_;
-  // The request of a uv_write in flight: allocated when a write does not complete at once,
-  // freed with the buffers when the queue drains (an idle connection does not carry it).
-  std::unique_ptr<uv_write_t> write_req_;
   std::unique_ptr<TlsSession> tls_;  // tls = true listeners only
-  Bytes pending_;                    // encoded, not yet handed to the kernel
-  Bytes flight_;                     // the one uv_write in flight
+  // Encoded bytes not yet written and the one write in flight (an idle, parked connection's
+  // queue owns no heap memory).
+  io::OutboundQueue out_;
   backend::ConnId id_ = 0;
   uint64_t last_activity_ms_ = 0;
   PeerAddress peer_;
@@ -160,7 +160,6 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   uint8_t open_handles_ = 0;
   bool opened_ = false;      // the adapter heard on_open
   bool reading_ = false;
-  bool above_high_ = false;  // after_enqueue() returned false; on_drained is due
   bool linger_ = false;      // kClosing by front_or_close: wait for the timer
   bool fronting_ = false;    // the driver splices to the fronting server: deliver() drops
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.

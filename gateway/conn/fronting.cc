@@ -3,7 +3,7 @@
 namespace mtedge::gateway {
 
 FrontingLink::FrontingLink(FrontingOwner* owner, size_t buffer_limit)
-    : owner_(owner), buffer_limit_(buffer_limit) {}
+    : owner_(owner), marks_{buffer_limit, buffer_limit / 2}, out_(kOutboundEvents, marks_) {}
 
 FrontingLink* FrontingLink::start(uv_loop_t* loop, const SocketAddress& target,
                                   FrontingOwner* owner, ByteView initial,
@@ -14,8 +14,7 @@ FrontingLink* FrontingLink::start(uv_loop_t* loop, const SocketAddress& target,
   link->tcp_.data = link;
   link->timer_.data = link;
   link->connect_req_.data = link;
-  link->write_req_.data = link;
-  link->pending_.assign(initial.begin(), initial.end());
+  link->out_.append(initial);
   uv_timer_start(&link->timer_, on_timer, connect_timeout_ms, 0);
   if (uv_tcp_connect(&link->connect_req_, &link->tcp_, target.get(), on_connect) != 0) {
     link->fail();
@@ -71,10 +70,9 @@ void FrontingLink::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 
 bool FrontingLink::send(ByteView bytes) {
   if (closing_) return true;
-  pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+  out_.append(bytes);
   flush();
-  above_limit_ = pending_.size() + flight_.size() > buffer_limit_;
-  return !above_limit_;
+  return out_.note_appended();
 }
 
 void FrontingLink::resume() {
@@ -82,30 +80,26 @@ void FrontingLink::resume() {
 }
 
 void FrontingLink::flush() {
-  if (!connected_ || closing_ || !flight_.empty() || pending_.empty()) return;
-  flight_.swap(pending_);
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(flight_.data()), static_cast<unsigned>(flight_.size()));
-  if (uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, on_write) != 0) {
-    flight_.clear();
-    fail();
-  }
+  if (!connected_ || closing_) return;
+  out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
-void FrontingLink::on_write(uv_write_t* req, int status) {
-  auto* self = static_cast<FrontingLink*>(req->data);
-  self->flight_.clear();
-  if (self->closing_) return;
-  if (status != 0) {
-    self->fail();
-    return;
-  }
-  self->flush();
-  if (self->above_limit_ &&
-      self->pending_.size() + self->flight_.size() <= self->buffer_limit_ / 2) {
-    self->above_limit_ = false;
-    self->owner_->fronting_drained();
-  }
+const io::OutboundEvents FrontingLink::kOutboundEvents = {&FrontingLink::on_written,
+                                                          &FrontingLink::on_write_failed,
+                                                          &FrontingLink::on_low};
+
+void FrontingLink::on_written(uv_stream_t* stream, size_t /*bytes*/) {
+  auto* self = static_cast<FrontingLink*>(stream->data);
+  self->flush();  // what the client sent meanwhile
+}
+
+void FrontingLink::on_write_failed(uv_stream_t* stream, int /*status*/) {
+  static_cast<FrontingLink*>(stream->data)->fail();
+}
+
+void FrontingLink::on_low(uv_stream_t* stream) {
+  auto* self = static_cast<FrontingLink*>(stream->data);
+  if (self->owner_) self->owner_->fronting_drained();
 }
 
 void FrontingLink::fail() {

@@ -20,6 +20,7 @@
 
 #include "base/bytes.h"
 #include "gateway/runtime/address.h"
+#include "io/outbound_queue.h"
 
 namespace mtedge::gateway {
 
@@ -53,7 +54,10 @@ class FrontingLink {
   static void on_connect(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
+  static const io::OutboundEvents kOutboundEvents;
+  static void on_written(uv_stream_t* stream, size_t bytes);
+  static void on_write_failed(uv_stream_t* stream, int status);
+  static void on_low(uv_stream_t* stream);
   static void on_timer(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
   void flush();
@@ -63,17 +67,15 @@ class FrontingLink {
   uv_tcp_t tcp_;
   uv_timer_t timer_;
   uv_connect_t connect_req_;
-  uv_write_t write_req_;
   FrontingOwner* owner_;
-  size_t buffer_limit_;
-  Bytes pending_;
-  Bytes flight_;
+  // Marks: high = buffer_limit (send() says stop reading the client), low = half of it.
+  io::OutboundMarks marks_;
+  io::OutboundQueue out_;  // client bytes for the server
   char read_buf_[16384];
   int open_handles_ = 2;
   bool connected_ = false;
   bool reading_ = false;
   bool closing_ = false;
-  bool above_limit_ = false;
 };
 
 }  // namespace mtedge::gateway

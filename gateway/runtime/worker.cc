@@ -17,6 +17,8 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
       config_(config),
       index_(index),
       dirty_(&io::FlushList::call<Connection, &Connection::flush>),
+      outbound_marks_{config.gateway.write_buffer_high, config.gateway.write_buffer_low,
+                      config.gateway.write_buffer_limit},
       rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {
   conns_.max_load_factor(backend::kPerConnectionMapLoad);
 }
@@ -211,7 +213,7 @@ void Worker::accept(Listener& listener) {
 }
 
 void Worker::forget(Connection* conn, CloseReason reason) {
-  if (conn->dirty) dirty_.remove(conn);
+  dirty_.remove(conn);  // listed or not (Connection::flush clears `dirty` itself)
   auto it = conns_.find(conn->id());
   if (it == conns_.end() || it->second != conn) return;  // rejected or never registered
   conns_.erase(it);

@@ -21,6 +21,7 @@
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
 #include "io/flush_list.h"
+#include "io/outbound_queue.h"
 #include "io/timer_heap.h"
 
 namespace mtedge::codecs::obfuscated {
@@ -74,6 +75,8 @@ class Worker final : public backend::GatewaySink {
   Gateway& gateway() { return gateway_; }
   unsigned index() const { return index_; }
   const GatewaySettings& settings() const { return config_.gateway; }
+  // Every connection's outbound marks (gateway.write_buffer_high / _low / _limit).
+  const io::OutboundMarks& outbound_marks() const { return outbound_marks_; }
   backend::BackendAdapter& adapter() { return *adapter_; }
   MetricsShard& metrics() { return metrics_; }
   const MetricsShard& metrics() const { return metrics_; }
@@ -126,6 +129,7 @@ class Worker final : public backend::GatewaySink {
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<backend::ConnId, Connection*> conns_;
   io::FlushList dirty_;
+  const io::OutboundMarks outbound_marks_;
   std::unique_ptr<uint8_t[]> read_buf_;
   unsigned read_buf_size_ = 0;
   std::unique_ptr<uint8_t[]> tls_plain_buf_;
