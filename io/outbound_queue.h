@@ -74,6 +74,8 @@ class OutboundQueue {
   // `events` and `marks` are referred to, not copied: they must outlive the queue (usually a
   // static table and the owner's configuration).
   explicit OutboundQueue(const OutboundEvents& events, const OutboundMarks& marks = kNoMarks);
+  // Marks are kept by reference: a temporary would dangle.
+  OutboundQueue(const OutboundEvents& events, OutboundMarks&& marks) = delete;
   ~OutboundQueue();
   OutboundQueue(const OutboundQueue&) = delete;
   OutboundQueue& operator=(const OutboundQueue&) = delete;

@@ -52,6 +52,15 @@ class KeyCatalog {
   std::vector<KeySpec> keys_;
 };
 
+// The catalog of a block reader `parse(const toml::table&, std::string_view path,
+// KeyCatalog*)`: run over an empty table, every reader records its key with the default.
+template <typename Parse>
+KeyCatalog catalog_of(std::string_view path, Parse parse) {
+  KeyCatalog catalog;
+  (void)parse(toml::table{}, path, &catalog);
+  return catalog;
+}
+
 // TOML text of a value, as the catalog records defaults.
 std::string toml_text(int64_t value);
 std::string toml_text(bool value);

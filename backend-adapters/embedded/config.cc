@@ -49,9 +49,7 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
 }
 
 config::KeyCatalog config_keys(std::string_view path) {
-  config::KeyCatalog catalog;
-  (void)parse_config(toml::table{}, path, &catalog);
-  return catalog;
+  return config::catalog_of(path, parse_config);
 }
 
 }  // namespace mtedge::backend::embedded

@@ -122,9 +122,7 @@ Result<RelayConfig> parse_config(const toml::table& block, std::string_view path
 }
 
 config::KeyCatalog config_keys(std::string_view path) {
-  config::KeyCatalog catalog;
-  (void)parse_config(toml::table{}, path, &catalog);
-  return catalog;
+  return config::catalog_of(path, parse_config);
 }
 
 }  // namespace mtedge::backend::relay

@@ -346,7 +346,6 @@ bool Connection::after_enqueue() {
 }
 
 void Connection::flush() {
-  dirty = false;
   if (phase_ == Phase::kClosed || out_.writing()) return;
   if (tls_) {
     // The drivers queued plaintext: it leaves as TLS records.

@@ -48,7 +48,7 @@ class Worker;
 // How long a closing connection may take to flush what is queued before it is cut.
 inline constexpr uint64_t kCloseFlushMs = 5000;
 // A connection that matches no allowed transport is closed after a random delay in
-// [kRejectDelayMinMs, kRejectDelayMaxMs): probes get no instant signal (DESIGN.md §6).
+// [kRejectDelayMinMs, kRejectDelayMaxMs): probes get no instant signal (docs/codecs/detector.md "Allowed transports").
 inline constexpr uint64_t kRejectDelayMinMs = 200;
 inline constexpr uint64_t kRejectDelayMaxMs = 1000;
 

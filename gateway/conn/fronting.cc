@@ -17,7 +17,9 @@ FrontingLink* FrontingLink::start(uv_loop_t* loop, const SocketAddress& target,
   link->out_.append(initial);
   uv_timer_start(&link->timer_, on_timer, connect_timeout_ms, 0);
   if (uv_tcp_connect(&link->connect_req_, &link->tcp_, target.get(), on_connect) != 0) {
-    link->fail();
+    // Failed at once (no fds, no route): report it from the loop, never from inside start(),
+    // whose caller is still setting itself up as the owner.
+    uv_timer_start(&link->timer_, on_timer, 0, 0);
   }
   return link;
 }

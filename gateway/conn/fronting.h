@@ -3,7 +3,7 @@
 // sees nothing of mtedge (docs/codecs/fake-tls.md "Fronting (gateway)",
 // docs/spec/wire-notes.md §3.5, §3.6).
 //
-// The owning Connection keeps the client side: bytes it reads go to send(); bytes the
+// The owning FrontingDriver keeps the client side: bytes it reads go to send(); bytes the
 // fronting server returns come back through FrontingOwner::fronting_data(). Both
 // directions are bounded: send() returns false above `buffer_limit` (the connection stops
 // reading the client until fronting_drained()), and a false from fronting_data() stops

@@ -179,6 +179,10 @@ void HttpDriver::send_transport_error(int32_t code) {
   take_output();  // the error reply closes the connection once written
 }
 
+void HttpDriver::on_drained() {
+  if (exchange_) port_.adapter().on_client_drained(port_.id());
+}
+
 void HttpDriver::resume_reading() {
   if (!paused_) return;
   paused_ = false;

@@ -34,6 +34,8 @@ class HttpDriver final : public ConnDriver, private codecs::http::RequestSink {
   bool send_packet(ByteView packet) override;
   void send_transport_error(int32_t code) override;
   void resume_reading() override;
+  // The connection's queue drained to its low mark: the adapter may send again.
+  void on_drained() override;
   bool take_routed_http(ByteView packet) override;
 
  private:

@@ -46,6 +46,7 @@ void SniffDriver::on_bytes(MutableByteView data) {
   ConnPort& port = port_;
   std::unique_ptr<uint8_t[]> peeked = std::move(peek_);
   const size_t peeked_len = peek_len_;
+  peek_len_ = 0;
   MutableByteView head = peeked ? MutableByteView(peeked.get(), peeked_len) : data;
   MutableByteView tail = peeked ? data.subspan(copied) : MutableByteView();
 

@@ -125,17 +125,20 @@ void Worker::join() {
 void Worker::close_loop() {
   if (!loop_open_) return;
   if (uv_loop_close(&loop_) == UV_EBUSY) {
-    // Handles an adapter left open: close them and let their callbacks run.
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
+    close_every_handle();  // handles an adapter left open
     uv_loop_close(&loop_);
   }
   loop_open_ = false;
+}
+
+void Worker::close_every_handle() {
+  uv_walk(
+      &loop_,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);  // their close callbacks
 }
 
 void Worker::abandon() {
@@ -146,13 +149,7 @@ void Worker::abandon() {
   adapter_.reset();
   if (!loop_open_) return;
   dirty_.close();  // its handles free themselves in their own close callbacks
-  uv_walk(
-      &loop_,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
-  uv_run(&loop_, UV_RUN_DEFAULT);
+  close_every_handle();
   close_loop();
 }
 
@@ -213,7 +210,7 @@ void Worker::accept(Listener& listener) {
 }
 
 void Worker::forget(Connection* conn, CloseReason reason) {
-  dirty_.remove(conn);  // listed or not (Connection::flush clears `dirty` itself)
+  if (conn->dirty) dirty_.remove(conn);
   auto it = conns_.find(conn->id());
   if (it == conns_.end() || it->second != conn) return;  // rejected or never registered
   conns_.erase(it);

@@ -118,6 +118,8 @@ class Worker final : public backend::GatewaySink {
   void maybe_finish();
   void teardown();
   void close_loop();
+  // Closes every handle still open on the loop and runs their close callbacks.
+  void close_every_handle();
 
   Gateway& gateway_;
   const Config& config_;

@@ -69,6 +69,7 @@ struct Writer {
     uv_tcp_t tcp;
     uv_pipe_t pipe;
   } handle;
+  OutboundMarks marks;  // the queue refers to them
   std::unique_ptr<OutboundQueue> queue;
   Record* rec = nullptr;
 
@@ -124,7 +125,8 @@ class OutboundQueueTest : public ::testing::Test {
       EXPECT_EQ(uv_pipe_open(&w->handle.pipe, pair.ours), 0);
     }
     w->handle.tcp.data = w;
-    w->queue = std::make_unique<OutboundQueue>(kEvents, marks);
+    w->marks = marks;
+    w->queue = std::make_unique<OutboundQueue>(kEvents, w->marks);
     w->rec = &records_.emplace_back();
     writers_.push_back(w);
     peers_.push_back(pair.peer);
