@@ -25,16 +25,16 @@
 #include <optional>
 #include <vector>
 
-#include "codecs/obfuscated/aes_ctr_stage.h"
-#include "crypto/aes_ctr.h"
 #include "codecs/core/frame_reader.h"
 #include "codecs/core/transport_stack.h"
 #include "codecs/framers/framers.h"
 #include "codecs/http/http_client_codec.h"
 #include "codecs/http/http_server_codec.h"
+#include "codecs/obfuscated/aes_ctr_stage.h"
 #include "codecs/obfuscated/obfuscated2.h"
 #include "codecs/obfuscated/tls_record_stage.h"
 #include "codecs/websocket/ws_stream_stage.h"
+#include "crypto/aes_ctr.h"
 
 namespace {
 
@@ -122,8 +122,7 @@ struct ObfuscatedPair {
     obfuscated::ClientInit init =
         obfuscated::make_client_init(TransportKind::kIntermediate, 2, nullptr);
     keys = init.keys;
-    TransportStack client(make_framer(TransportKind::kIntermediate, Role::kClient, 1),
-                          {});
+    TransportStack client(make_framer(TransportKind::kIntermediate, Role::kClient, 1), {});
     client.add_outer_stage(std::move(init.stage));
     if (envelope != Envelope::kNone)
       client.add_outer_stage(envelope_stage(envelope, Role::kClient));

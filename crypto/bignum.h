@@ -1,5 +1,5 @@
-// Big-number helpers for the DH exchange (docs/spec/wire-notes.md §7.4), on OpenSSL BIGNUM. Numbers travel
-// as big-endian byte strings, as in the TL messages. All functions are thread-safe.
+// Big-number helpers for the DH exchange (docs/spec/wire-notes.md §7.4), on OpenSSL BIGNUM. Numbers
+// travel as big-endian byte strings, as in the TL messages. All functions are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +13,9 @@ namespace mtedge::crypto {
 // (base ^ exp) mod mod, as big-endian bytes left-padded to `out_size` (e.g. 256 for g_a and
 // auth_key). Constant-time exponentiation (BN_FLG_CONSTTIME on exp). Fails if mod is 0 or the
 // result does not fit.
-Result<Bytes> mod_exp(ByteView base_be, ByteView exp_be, ByteView mod_be,
-                      size_t out_size);
+Result<Bytes> mod_exp(ByteView base_be, ByteView exp_be, ByteView mod_be, size_t out_size);
 // g ^ exp mod mod for a small g.
-Result<Bytes> mod_exp_u32(uint32_t g, ByteView exp_be, ByteView mod_be,
-                          size_t out_size);
+Result<Bytes> mod_exp_u32(uint32_t g, ByteView exp_be, ByteView mod_be, size_t out_size);
 
 // Probabilistic primality (OpenSSL's default rounds for the size).
 bool is_probable_prime(ByteView n_be);

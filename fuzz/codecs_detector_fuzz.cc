@@ -17,9 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   --size;
   // Bit i set: the i-th of these is not allowed (the corpus was written with this order).
   static constexpr TransportKind kFlagBits[] = {
-      TransportKind::kAbridged,   TransportKind::kIntermediate, TransportKind::kPaddedIntermediate,
-      TransportKind::kFull,       TransportKind::kObfuscated,   TransportKind::kFakeTls,
-      TransportKind::kHttp,       TransportKind::kWebSocket};
+      TransportKind::kAbridged, TransportKind::kIntermediate, TransportKind::kPaddedIntermediate,
+      TransportKind::kFull,     TransportKind::kObfuscated,   TransportKind::kFakeTls,
+      TransportKind::kHttp,     TransportKind::kWebSocket};
   TransportSet allowed = TransportSet::all();
   for (size_t bit = 0; bit < std::size(kFlagBits); ++bit) {
     if (flags & (1u << bit)) allowed.remove(kFlagBits[bit]);

@@ -162,8 +162,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         first.insert(first.end(), bytes.begin() + take, bytes.end());
         read.swap(first);
         bytes = MutableByteView(read);
-      } else if (d.outcome == detector::Detection::Outcome::kMatched &&
-                 has_framer(d.transport)) {
+      } else if (d.outcome == detector::Detection::Outcome::kMatched && has_framer(d.transport)) {
         stack.emplace(make_framer(d.transport, Role::kServer, 1), limits);
         Bytes rest(peek.begin() + std::min(d.consume, peek.size()), peek.end());
         rest.insert(rest.end(), bytes.begin() + take, bytes.end());

@@ -1,4 +1,5 @@
-// Fuzzes decrypt_message against a fixed auth key (docs/spec/wire-notes.md §7.6). The first byte picks a mode:
+// Fuzzes decrypt_message against a fixed auth key (docs/spec/wire-notes.md §7.6). The first byte
+// picks a mode:
 //   0: the rest is a transport payload, decrypted as is;
 //   1: same, with auth_key_id forced to the key's id (so the msg_key check is reached);
 //   2: the rest is a plaintext (zero-extended to a multiple of 16), encrypted with a correct

@@ -131,7 +131,8 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
   if (state.http) {
     // This frame is one HTTP request: held until something answers it or its wait ends.
-    // max_wait bounds the other two (docs/spec/wire-notes.md §4: max_wait > max_delay > wait_after).
+    // max_wait bounds the other two (docs/spec/wire-notes.md §4: max_wait > max_delay >
+    // wait_after).
     const HttpWait wait = out.http_wait.value_or(HttpWait{});
     const int32_t max_wait = std::clamp(wait.max_wait, 0, kMaxHttpWaitMs);
     auto within = [max_wait](int32_t ms) { return uint32_t(std::clamp(ms, 0, max_wait)); };

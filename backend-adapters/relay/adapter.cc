@@ -15,8 +15,7 @@ namespace mtedge::backend::relay {
 std::unique_ptr<codecs::TransportStack> make_upstream_stack(const RelayConfig& config,
                                                             std::optional<int16_t> dc_id,
                                                             uint64_t seed) {
-  auto framer =
-      codecs::make_framer(config.transport, codecs::Role::kClient, seed);
+  auto framer = codecs::make_framer(config.transport, codecs::Role::kClient, seed);
   // The upstream is a server we chose to trust, so its first packet may be as large as any.
   codecs::FrameLimits limits;
   limits.max_frame = config.max_frame_bytes;
@@ -60,7 +59,8 @@ void RelayAdapter::on_open(const ConnInfo& info) {
     retire(info.id);
     live_.emplace(info.id, conn);
   }
-  spdlog::debug("relay: conn {:#x} ({}, dc {}) -> upstream {} over {}", info.id, transport_path(info),
+  spdlog::debug("relay: conn {:#x} ({}, dc {}) -> upstream {} over {}", info.id,
+                transport_path(info),
                 info.dc_id ? std::to_string(*info.dc_id) : std::string("none"), upstream.text,
                 codecs::transport_name(config_->transport));
   conn->start();

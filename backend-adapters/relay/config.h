@@ -13,9 +13,9 @@
 #include <string_view>
 
 #include "backend-adapters/api/config_section.h"
-#include "codecs/core/transport.h"
 #include "base/status.h"
 #include "codecs/core/framer.h"
+#include "codecs/core/transport.h"
 #include "codecs/obfuscated/secret.h"
 
 namespace mtedge::backend::relay {

@@ -265,8 +265,7 @@ std::optional<ConnId> SocketAdapter::on_backend_message(BackendStream& stream,
         below_high = sink().send_packet(*conn, as_bytes(frame.packet()));
       } else {
         const v1::DecryptedMessage& m = frame.message();
-        OutboundMessage out{m.salt(), m.session_id(), m.msg_id(), m.seq_no(),
-                            as_bytes(m.body())};
+        OutboundMessage out{m.salt(), m.session_id(), m.msg_id(), m.seq_no(), as_bytes(m.body())};
         below_high = sink().send_message(*conn, out);
       }
       // The sink may have closed the client; credit is held only for a live one.

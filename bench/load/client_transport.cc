@@ -9,8 +9,8 @@
 
 namespace mtedge::bench {
 
-using mtedge::Bytes;
 using codecs::TransportKind;
+using mtedge::Bytes;
 namespace obf = codecs::obfuscated;
 
 namespace {
@@ -136,8 +136,7 @@ void ClientTransport::build_stack(Bytes& out) {
   }
 }
 
-codecs::CodecError ClientTransport::on_upgrade_response(ByteView bytes, bool& done,
-                                                        Bytes& rest) {
+codecs::CodecError ClientTransport::on_upgrade_response(ByteView bytes, bool& done, Bytes& rest) {
   upgrade_response_.insert(upgrade_response_.end(), bytes.begin(), bytes.end());
   const std::string_view text(reinterpret_cast<const char*>(upgrade_response_.data()),
                               upgrade_response_.size());

@@ -52,8 +52,7 @@ class ClientTransport {
   // Bytes from the server, modified in place. Packets go to `sink`; bytes the client must
   // send in reply (fake-TLS: its ChangeCipherSpec and the obfuscated2 init) are appended
   // to `out`. Returns kNone or the error that ends the connection.
-  codecs::CodecError feed(MutableByteView bytes, codecs::FrameSink& sink,
-                          Bytes& out);
+  codecs::CodecError feed(MutableByteView bytes, codecs::FrameSink& sink, Bytes& out);
   // True once packets may be written (fake-TLS: after the server's hello was verified;
   // WebSocket: after 101 Switching Protocols; HTTP: at once).
   bool ready() const { return stack_ != nullptr || http_ != nullptr; }
@@ -68,7 +67,7 @@ class ClientTransport {
   TransportSpec spec_;
   std::optional<codecs::obfuscated::Secret> secret_;
   std::unique_ptr<codecs::obfuscated::FakeTlsClient> tls_;  // until the server hello is in
-  Bytes upgrade_response_;                          // WebSocket: the response read so far
+  Bytes upgrade_response_;                                  // WebSocket: the response read so far
   std::unique_ptr<codecs::TransportStack> stack_;
   std::unique_ptr<codecs::http::HttpResponseParser> http_;  // HTTP (instead of stack_)
 };

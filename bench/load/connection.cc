@@ -24,7 +24,8 @@ uint64_t unix_ms() {
 }
 
 // Padded intermediate adds 4..15 random bytes to each frame; the relay keeps a multiple of
-// four of them (docs/spec/wire-notes.md §1.3), so an echo through it may come back up to this much longer.
+// four of them (docs/spec/wire-notes.md §1.3), so an echo through it may come back up to this much
+// longer.
 constexpr size_t kPaddedSlack = 32;
 
 }  // namespace
@@ -146,8 +147,7 @@ void Connection::on_raw_answer(ByteView payload) {
       runner_.options().transport.inner == codecs::TransportKind::kPaddedIntermediate;
   const bool size_ok = payload.size() == p.size || (padded && payload.size() > p.size &&
                                                     payload.size() <= p.size + kPaddedSlack);
-  if (!size_ok || payload.size() < 8 || load_le64(payload.data()) != p.seq)
-    return fail("bad_echo");
+  if (!size_ok || payload.size() < 8 || load_le64(payload.data()) != p.seq) return fail("bad_echo");
   answered(p, payload.size());
 }
 

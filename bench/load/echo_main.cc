@@ -31,8 +31,7 @@ uint8_t g_read_buffer[kReadBufferSize];
 class EchoConn final : public FrameSink {
  public:
   EchoConn()
-      : stack_(mtedge::codecs::make_framer(TransportKind::kIntermediate, Role::kServer),
-               {}) {}
+      : stack_(mtedge::codecs::make_framer(TransportKind::kIntermediate, Role::kServer), {}) {}
 
   uv_tcp_t tcp{};
 

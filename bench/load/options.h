@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/load/client_transport.h"
 #include "base/status.h"
+#include "bench/load/client_transport.h"
 
 namespace mtedge::bench {
 

@@ -5,7 +5,6 @@
 #include <initializer_list>
 #include <string_view>
 
-
 namespace mtedge::codecs::detector {
 namespace {
 

@@ -1,8 +1,8 @@
 // Which transport is this connection? nginx-preread style, on at most 64 bytes.
 //
 // detect() looks at the first bytes a client sent and tries the rules of the transport
-// table (codecs/core/transport.h) in its row order, the order of docs/spec/wire-notes.md §1.5: abridged
-// (0xef), intermediate (0xeeeeeeee), padded (0xdddddddd), HTTP (POST/GET /HEAD/OPTI),
+// table (codecs/core/transport.h) in its row order, the order of docs/spec/wire-notes.md §1.5:
+// abridged (0xef), intermediate (0xeeeeeeee), padded (0xdddddddd), HTTP (POST/GET /HEAD/OPTI),
 // fake-TLS (16 03 01), full (bytes 4..8 == 0), else obfuscated2 once 64 bytes are there. A
 // rule runs only if a transport the listener allows is detected as its row (websocket
 // enables the HTTP rule); what matches nothing allowed is kUnknown.

@@ -1,5 +1,5 @@
-// HTTP responses of the MTProto HTTP transport (docs/spec/wire-notes.md §4): the exact header set every
-// reply carries, the error replies of the codec error table, and the mapping from MTProto
+// HTTP responses of the MTProto HTTP transport (docs/spec/wire-notes.md §4): the exact header set
+// every reply carries, the error replies of the codec error table, and the mapping from MTProto
 // transport error codes to HTTP statuses.
 //
 // Header order is part of the contract: Content-Length is always the LAST header, followed
@@ -32,9 +32,9 @@ void encode_options_response(bool keep_alive, bool cors, Bytes& out);
 // kBufferLimit/kFrameTooLarge; 400 for anything else).
 int http_status_for_error(CodecError error);
 
-// HTTP status for an MTProto transport error code (docs/spec/wire-notes.md §1.6: over HTTP the error
-// is the HTTP status itself): -code when 100 <= -code <= 599 (-404 -> 404, -429 -> 429,
-// -444 -> 444, -403 -> 403), else 500. Sent as an error reply: empty body, Connection: close.
+// HTTP status for an MTProto transport error code (docs/spec/wire-notes.md §1.6: over HTTP the
+// error is the HTTP status itself): -code when 100 <= -code <= 599 (-404 -> 404, -429 -> 429, -444
+// -> 444, -403 -> 403), else 500. Sent as an error reply: empty body, Connection: close.
 int http_status_for_transport_error(int32_t code);
 
 // Reason phrase for a status ("OK", "Not Found", ...; "Error" for unknown ones).

@@ -1,5 +1,5 @@
-// HttpServerCodec: the server side of the MTProto HTTP transport (docs/spec/wire-notes.md §4), sans-io,
-// on llhttp. One object per connection.
+// HttpServerCodec: the server side of the MTProto HTTP transport (docs/spec/wire-notes.md §4),
+// sans-io, on llhttp. One object per connection.
 //
 // Inbound: feed() takes raw bytes in any split and emits, through a RequestSink,
 //   - every accepted POST (one MTProto payload per body; an empty body is Web A's probe),

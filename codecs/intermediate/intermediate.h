@@ -1,4 +1,5 @@
-// Intermediate transport (tag 0xeeeeeeee), docs/spec/wire-notes.md §1.2. See docs/codecs/intermediate.md.
+// Intermediate transport (tag 0xeeeeeeee), docs/spec/wire-notes.md §1.2. See
+// docs/codecs/intermediate.md.
 //
 // Frame: u32 LE length (bit 31 = the client's quick-ack request) + payload. The length is
 // a non-zero multiple of 4. The server's quick-ack token is 4 raw bytes (LE, MSB set),

@@ -1,4 +1,5 @@
-// Padded intermediate transport (tag 0xdddddddd), docs/spec/wire-notes.md §1.3. See docs/codecs/padded.md.
+// Padded intermediate transport (tag 0xdddddddd), docs/spec/wire-notes.md §1.3. See
+// docs/codecs/padded.md.
 //
 // Frame: u32 LE tlen (bit 31 = the client's quick-ack request) + payload + padding, where
 // tlen counts the padding (0..15 bytes from a client, so tlen is any value > 0).

@@ -1,5 +1,5 @@
-// Fake-TLS ClientHello (docs/spec/wire-notes.md §3.3, §3.5): parsing, verification against `ee` secrets,
-// and a client-side builder for tests and the load generator.
+// Fake-TLS ClientHello (docs/spec/wire-notes.md §3.3, §3.5): parsing, verification against `ee`
+// secrets, and a client-side builder for tests and the load generator.
 //
 // The record is `16 03 01 LL LL` + handshake `01 LLLLLL` + version(2) + random(32) @11 +
 // session_id + cipher_suites + compression_methods + extensions. The parser walks every

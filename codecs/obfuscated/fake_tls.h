@@ -1,5 +1,5 @@
-// Fake-TLS handshake (docs/spec/wire-notes.md §3.3-3.5): the server-side acceptor the gateway drives,
-// the ServerHello builder, and the client side used by tests and the load generator.
+// Fake-TLS handshake (docs/spec/wire-notes.md §3.3-3.5): the server-side acceptor the gateway
+// drives, the ServerHello builder, and the client side used by tests and the load generator.
 //
 // Server flow, sans-io:
 //   FakeTlsAcceptor acc(secrets, options, &cache);

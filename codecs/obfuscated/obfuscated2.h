@@ -1,5 +1,5 @@
-// obfuscated2 (docs/spec/wire-notes.md §3.1): a 64-byte init, then AES-256-CTR both ways in front of an
-// unchanged abridged / intermediate / padded framer.
+// obfuscated2 (docs/spec/wire-notes.md §3.1): a 64-byte init, then AES-256-CTR both ways in front
+// of an unchanged abridged / intermediate / padded framer.
 //
 // Init layout (client plaintext): [0..8) random | [8..40) key | [40..56) iv | [56..60) tag |
 // [60..62) dc (i16 LE) | [62..64) random. The client sends init[0..56) in clear and [56..64)
@@ -17,12 +17,12 @@
 #include <span>
 #include <string>
 
-#include "codecs/obfuscated/aes_ctr_stage.h"
 #include "base/bytes.h"
 #include "codecs/core/codec_error.h"
 #include "codecs/core/framer.h"
 #include "codecs/core/transport.h"
 #include "codecs/core/transport_stack.h"
+#include "codecs/obfuscated/aes_ctr_stage.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "codecs/obfuscated/secret.h"
 #include "codecs/obfuscated/tls_record_stage.h"  // the usual envelope stage

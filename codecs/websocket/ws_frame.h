@@ -1,11 +1,11 @@
 // WebSocket framing (RFC 6455 §5), sans-io, both roles.
 //
 // The MTProto web transport carries ONE duplex byte stream (obfuscated2) in binary
-// messages (docs/spec/wire-notes.md §5), so the decoder has stream semantics: payload bytes of binary
-// messages are unmasked in place and handed to the sink as they arrive, without waiting
-// for a whole frame or message. Only control frames (<= 125 bytes) are buffered, in a
-// fixed array. Nothing is allocated from a length read off the wire; a declared length is
-// checked against the message cap as soon as the header is complete (1009).
+// messages (docs/spec/wire-notes.md §5), so the decoder has stream semantics: payload bytes of
+// binary messages are unmasked in place and handed to the sink as they arrive, without waiting for
+// a whole frame or message. Only control frames (<= 125 bytes) are buffered, in a fixed array.
+// Nothing is allocated from a length read off the wire; a declared length is checked against the
+// message cap as soon as the header is complete (1009).
 //
 // The encoder writes one binary message per call, split into frames of at most
 // `fragment_size` payload bytes (first opcode binary, then continuation, FIN on the last):

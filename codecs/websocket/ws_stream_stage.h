@@ -8,8 +8,8 @@
 // compacted to the front of the buffer: the obfuscated2 byte stream, with message
 // boundaries ignored. Outbound: whatever one stack write produced (one transport packet,
 // one quick-ack token, one transport error) becomes exactly one binary message, split into
-// frames of at most `fragment_size` bytes (docs/spec/wire-notes.md §5: Web K reads one transport packet
-// per message; GramJS drops frames over 1 MiB).
+// frames of at most `fragment_size` bytes (docs/spec/wire-notes.md §5: Web K reads one transport
+// packet per message; GramJS drops frames over 1 MiB).
 //
 // Control traffic does not go through the stack: pong replies, the close reply and close
 // frames the gateway initiates collect in a pending buffer; the gateway appends

@@ -112,9 +112,9 @@ class ConnPort {
   virtual void count_codec_error(codecs::CodecError error) = 0;
   // Builds the stream's TransportStack with `build`, makes streaming the mode (replacing the
   // caller) and tells the adapter `info`. `ws`: the WebSocket stage inside the stack, if any.
-  virtual void open_stream(backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
-                           const std::function<void(std::optional<codecs::TransportStack>&)>&
-                               build) = 0;
+  virtual void open_stream(
+      backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
+      const std::function<void(std::optional<codecs::TransportStack>&)>& build) = 0;
   // Makes accepting the mode (replacing the caller).
   virtual void accept(std::unique_ptr<SecureAccept> accept,
                       codecs::websocket::WsStreamStage* ws) = 0;
@@ -181,10 +181,11 @@ void note_error(ConnPort& port, ConnError error, fmt::format_string<Args...> for
   port.metrics().count(error);
   if (!spdlog::should_log(spdlog::level::debug)) return;
   const std::string detail = fmt::format(format, std::forward<Args>(args)...);
-  conn_debug(port, "error {}{}{}", gateway_error_name(error), detail.empty() ? "" : " ",
-             detail);
+  conn_debug(port, "error {}{}{}", gateway_error_name(error), detail.empty() ? "" : " ", detail);
 }
-inline void note_error(ConnPort& port, ConnError error) { note_error(port, error, ""); }
+inline void note_error(ConnPort& port, ConnError error) {
+  note_error(port, error, "");
+}
 
 // The error action every mode shares: kFrontOrClose fronts `raw` (or lingers), anything
 // else closes now (what was queued, e.g. a ServerHello, is dropped).

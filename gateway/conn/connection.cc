@@ -31,17 +31,31 @@ std::string PeerAddress::to_string() const {
 
 // ---- the owner, as the port exposes it ------------------------------------------------------
 
-inline Worker& Connection::worker() const { return *static_cast<Worker*>(tcp_.loop->data); }
+inline Worker& Connection::worker() const {
+  return *static_cast<Worker*>(tcp_.loop->data);
+}
 
 const ListenerConfig& Connection::listener() const {
   return worker().config().listeners[listener_index_];
 }
-const ConnSettings& Connection::settings() const { return worker().settings(); }
-MetricsShard& Connection::metrics() { return worker().metrics(); }
-backend::BackendAdapter& Connection::adapter() { return worker().adapter(); }
-uint64_t Connection::random() { return worker().random(); }
-codecs::obfuscated::ReplayCache& Connection::replay_cache() { return worker().replay_cache(); }
-uint64_t Connection::now_ms() const { return uv_now(worker().loop()); }
+const ConnSettings& Connection::settings() const {
+  return worker().settings();
+}
+MetricsShard& Connection::metrics() {
+  return worker().metrics();
+}
+backend::BackendAdapter& Connection::adapter() {
+  return worker().adapter();
+}
+uint64_t Connection::random() {
+  return worker().random();
+}
+codecs::obfuscated::ReplayCache& Connection::replay_cache() {
+  return worker().replay_cache();
+}
+uint64_t Connection::now_ms() const {
+  return uv_now(worker().loop());
+}
 
 namespace {
 
@@ -50,7 +64,9 @@ template <typename D>
 ConnDriver& as_driver(D& d) {
   return d;
 }
-ConnDriver& as_driver(std::unique_ptr<ConnDriver>& d) { return *d; }
+ConnDriver& as_driver(std::unique_ptr<ConnDriver>& d) {
+  return *d;
+}
 
 }  // namespace
 
@@ -58,7 +74,9 @@ ConnDriver& Connection::driver() {
   return std::visit([](auto& d) -> ConnDriver& { return as_driver(d); }, driver_);
 }
 
-const ConnDriver& Connection::driver() const { return const_cast<Connection*>(this)->driver(); }
+const ConnDriver& Connection::driver() const {
+  return const_cast<Connection*>(this)->driver();
+}
 
 // ---- lifetime -------------------------------------------------------------------------------
 
@@ -241,8 +259,8 @@ void Connection::open_adapter(backend::ConnInfo info) {
   if (info.secret_label.empty()) {
     conn_debug(*this, "transport {}", backend::transport_path(info));
   } else {
-    conn_debug(*this, "transport {} secret {} dc {}", backend::transport_path(info), info.secret_label,
-               info.dc_id.value_or(0));
+    conn_debug(*this, "transport {} secret {} dc {}", backend::transport_path(info),
+               info.secret_label, info.dc_id.value_or(0));
   }
   adapter().on_open(info);
 }
@@ -362,9 +380,8 @@ void Connection::flush() {
   after_write();
 }
 
-const io::OutboundEvents Connection::kOutboundEvents = {&Connection::on_written,
-                                                        &Connection::on_write_failed,
-                                                        &Connection::on_low};
+const io::OutboundEvents Connection::kOutboundEvents = {
+    &Connection::on_written, &Connection::on_write_failed, &Connection::on_low};
 
 void Connection::on_written(uv_stream_t* stream, size_t bytes) {
   auto* self = static_cast<Connection*>(stream->data);

@@ -48,7 +48,8 @@ class Worker;
 // How long a closing connection may take to flush what is queued before it is cut.
 inline constexpr uint64_t kCloseFlushMs = 5000;
 // A connection that matches no allowed transport is closed after a random delay in
-// [kRejectDelayMinMs, kRejectDelayMaxMs): probes get no instant signal (docs/codecs/detector.md "Allowed transports").
+// [kRejectDelayMinMs, kRejectDelayMaxMs): probes get no instant signal (docs/codecs/detector.md
+// "Allowed transports").
 inline constexpr uint64_t kRejectDelayMinMs = 200;
 inline constexpr uint64_t kRejectDelayMaxMs = 1000;
 
@@ -109,9 +110,9 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   bool closing() const override { return phase_ >= Phase::kClosing; }
   void open_adapter(backend::ConnInfo info) override;
   void count_codec_error(codecs::CodecError error) override;
-  void open_stream(backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
-                   const std::function<void(std::optional<codecs::TransportStack>&)>& build)
-      override;
+  void open_stream(
+      backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
+      const std::function<void(std::optional<codecs::TransportStack>&)>& build) override;
   void accept(std::unique_ptr<SecureAccept> accept, codecs::websocket::WsStreamStage* ws) override;
   void serve_http() override;
   void front_or_close(ByteView raw) override;
@@ -158,10 +159,10 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   Phase phase_ = Phase::kFirstByte;
   backend::CloseReason close_reason_ = backend::CloseReason::kPeerClosed;
   uint8_t open_handles_ = 0;
-  bool opened_ = false;      // the adapter heard on_open
+  bool opened_ = false;  // the adapter heard on_open
   bool reading_ = false;
-  bool linger_ = false;      // kClosing by front_or_close: wait for the timer
-  bool fronting_ = false;    // the driver splices to the fronting server: deliver() drops
+  bool linger_ = false;    // kClosing by front_or_close: wait for the timer
+  bool fronting_ = false;  // the driver splices to the fronting server: deliver() drops
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.
   std::variant<SniffDriver, AcceptDriver, StreamDriver, std::unique_ptr<ConnDriver>> driver_;
 };

@@ -6,8 +6,8 @@ FrontingLink::FrontingLink(FrontingOwner* owner, size_t buffer_limit)
     : owner_(owner), marks_{buffer_limit, buffer_limit / 2}, out_(kOutboundEvents, marks_) {}
 
 FrontingLink* FrontingLink::start(uv_loop_t* loop, const SocketAddress& target,
-                                  FrontingOwner* owner, ByteView initial,
-                                  size_t buffer_limit, uint64_t connect_timeout_ms) {
+                                  FrontingOwner* owner, ByteView initial, size_t buffer_limit,
+                                  uint64_t connect_timeout_ms) {
   auto* link = new FrontingLink(owner, buffer_limit);
   uv_tcp_init(loop, &link->tcp_);
   uv_timer_init(loop, &link->timer_);
@@ -86,9 +86,8 @@ void FrontingLink::flush() {
   out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
 }
 
-const io::OutboundEvents FrontingLink::kOutboundEvents = {&FrontingLink::on_written,
-                                                          &FrontingLink::on_write_failed,
-                                                          &FrontingLink::on_low};
+const io::OutboundEvents FrontingLink::kOutboundEvents = {
+    &FrontingLink::on_written, &FrontingLink::on_write_failed, &FrontingLink::on_low};
 
 void FrontingLink::on_written(uv_stream_t* stream, size_t /*bytes*/) {
   auto* self = static_cast<FrontingLink*>(stream->data);

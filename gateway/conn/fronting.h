@@ -39,8 +39,7 @@ class FrontingLink {
  public:
   // Starts connecting; `initial` (the client's bytes so far) is sent first.
   static FrontingLink* start(uv_loop_t* loop, const SocketAddress& target, FrontingOwner* owner,
-                             ByteView initial, size_t buffer_limit,
-                             uint64_t connect_timeout_ms);
+                             ByteView initial, size_t buffer_limit, uint64_t connect_timeout_ms);
 
   // Queues client bytes for the server. False: above buffer_limit, stop reading the client.
   bool send(ByteView bytes);

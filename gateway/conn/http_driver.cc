@@ -248,7 +248,8 @@ void HttpDriver::on_exchange_timer() {
 
 bool HttpDriver::on_upgrade(const codecs::http::UpgradeRequest& request) {
   namespace ws = codecs::websocket;
-  if (!port_.listener().transports.contains(codecs::TransportKind::kWebSocket) || exchange_) {  // no upgrade after MTProto over POST
+  if (!port_.listener().transports.contains(codecs::TransportKind::kWebSocket) ||
+      exchange_) {  // no upgrade after MTProto over POST
     refuse(request.id, 404, false);
     return false;
   }

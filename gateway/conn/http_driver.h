@@ -71,7 +71,7 @@ class HttpDriver final : public ConnDriver, private codecs::http::RequestSink {
   // Set by on_upgrade: the accepting mode to switch to once the codec returns.
   std::unique_ptr<SecureAccept> upgrade_;
   codecs::websocket::WsStreamStage* ws_ = nullptr;  // owned by upgrade_
-  bool paused_ = false;   // the adapter returned false from on_frame
+  bool paused_ = false;                             // the adapter returned false from on_frame
   bool feeding_ = false;  // inside http_.feed()/resume(): no re-entrant resume
 };
 

@@ -1,6 +1,6 @@
-// The MTProto-over-HTTP exchange of one connection (docs/spec/wire-notes.md §4, docs/codecs/http.md "In
-// the gateway"): which POSTs still wait for their answer, and what the backend sent while
-// none was waiting. No libuv, no clock of its own: the connection passes the time in.
+// The MTProto-over-HTTP exchange of one connection (docs/spec/wire-notes.md §4, docs/codecs/http.md
+// "In the gateway"): which POSTs still wait for their answer, and what the backend sent while none
+// was waiting. No libuv, no clock of its own: the connection passes the time in.
 //
 // Contract:
 // - Every POST carrying a packet waits (on_request); the backend's packets and transport

@@ -6,15 +6,16 @@
 
 namespace mtedge::gateway {
 
-using mtedge::Bytes;
-using mtedge::ByteView;
 using codecs::CodecError;
 using codecs::TransportKind;
+using mtedge::Bytes;
+using mtedge::ByteView;
 using mtedge::MutableByteView;
 namespace obf = codecs::obfuscated;
 
 SecureAccept::SecureAccept(TransportKind transport, SecureAcceptOptions options,
-                           obf::ReplayCache* replay, std::unique_ptr<codecs::EnvelopeStage> envelope)
+                           obf::ReplayCache* replay,
+                           std::unique_ptr<codecs::EnvelopeStage> envelope)
     : transport_(transport),
       options_(options),
       replay_(replay),
@@ -75,8 +76,7 @@ SecureAccept::Step SecureAccept::feed_inner(MutableByteView bytes, int64_t now) 
 void SecureAccept::build_stack(std::optional<codecs::TransportStack>& stack,
                                codecs::FrameLimits limits, uint64_t seed) {
   assert(inner_);
-  stack.emplace(codecs::make_framer(inner_transport(), codecs::Role::kServer, seed),
-                limits);
+  stack.emplace(codecs::make_framer(inner_transport(), codecs::Role::kServer, seed), limits);
   // take_stages() is innermost first; each add_outer_stage goes outside the previous ones.
   for (auto& stage : inner_->take_stages()) stack->add_outer_stage(std::move(stage));
 }

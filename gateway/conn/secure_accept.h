@@ -44,7 +44,8 @@ class SecureAccept {
   // `transport`: kObfuscated (raw socket bytes), kFakeTls (a ClientHello, then records) or
   // kWebSocket (WebSocket frames: `envelope`, the stage that unframes the socket bytes).
   // `options.secrets` must outlive this object (they live in the listener's config).
-  SecureAccept(codecs::TransportKind transport, SecureAcceptOptions options, codecs::obfuscated::ReplayCache* replay,
+  SecureAccept(codecs::TransportKind transport, SecureAcceptOptions options,
+               codecs::obfuscated::ReplayCache* replay,
                std::unique_ptr<codecs::EnvelopeStage> envelope = nullptr);
 
   // Feeds raw socket bytes (may modify them). Writes what must be sent to the client

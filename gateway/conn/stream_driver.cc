@@ -44,8 +44,7 @@ void StreamDriver::fail(CodecError error) {
   port_.count_codec_error(error);
   switch (codecs::error_info(error).action) {
     case codecs::ErrorAction::kTransportErrorThenClose:
-      write_transport_error_and_close(codecs::error_info(error).code,
-                                      CloseReason::kProtocolError);
+      write_transport_error_and_close(codecs::error_info(error).code, CloseReason::kProtocolError);
       return;
     case codecs::ErrorAction::kWebSocketClose:
       if (ws_ != nullptr) {
@@ -96,7 +95,9 @@ void StreamDriver::resume_reading() {
   port_.start_reading();
 }
 
-void StreamDriver::on_drained() { port_.adapter().on_client_drained(port_.id()); }
+void StreamDriver::on_drained() {
+  port_.adapter().on_client_drained(port_.id());
+}
 
 void StreamDriver::on_traffic() {
   if (!parked_) return;

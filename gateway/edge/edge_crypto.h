@@ -1,6 +1,7 @@
 // The process-wide part of the edge crypto stage (docs/mtproto.md "The edge decryption
 // stage"): the RSA keys, the auth key store and the DH handshake context, shared by every
-// worker's EdgeStage (gateway/edge/edge_stage.h). Everything here is thread-safe once open() has returned.
+// worker's EdgeStage (gateway/edge/edge_stage.h). Everything here is thread-safe once open() has
+// returned.
 #pragma once
 
 #include <cstdint>

@@ -112,8 +112,8 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
     conn.key = crypto_->store()->find(frame.auth_key_id);
   }
   if (!conn.key || conn.key->expired(now_ms / 1000)) {
-    // Only a key that is really unknown gets -404 (docs/spec/wire-notes.md §9.7); the store is in memory,
-    // so a miss is never a transient failure.
+    // Only a key that is really unknown gets -404 (docs/spec/wire-notes.md §9.7); the store is in
+    // memory, so a miss is never a transient failure.
     conn.key.reset();
     count(GatewayError::kUnknownAuthKey);
     spdlog::debug("conn {:#x}: unknown auth key {:#018x}", id, frame.auth_key_id);

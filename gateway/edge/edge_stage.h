@@ -27,9 +27,9 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/bytes.h"
+#include "crypto/random.h"
 #include "gateway/edge/edge_crypto.h"
 #include "gateway/runtime/metrics.h"
-#include "crypto/random.h"
 #include "mtproto/handshake/handshake_server.h"
 
 namespace mtedge::gateway {

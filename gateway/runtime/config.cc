@@ -158,10 +158,11 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   if (l.transports.contains(fake_tls) && !has_ee) {
     s.fail("transports", quoted(fake_tls) + " needs at least one ee secret in secrets");
   } else if (l.transports.contains(obfuscated) && !has_obfuscated && !l.allow_no_secret) {
-    s.fail("transports", quoted(obfuscated) +
-                             " needs allow_no_secret = true or a plain or dd secret in secrets");
+    s.fail("transports",
+           quoted(obfuscated) + " needs allow_no_secret = true or a plain or dd secret in secrets");
   } else if (has_ee && !l.transports.contains(fake_tls)) {
-    s.fail("secrets", "ee secrets are used only by the " + quoted(fake_tls) + " transport; list it");
+    s.fail("secrets",
+           "ee secrets are used only by the " + quoted(fake_tls) + " transport; list it");
   } else if (has_obfuscated && !l.transports.contains(obfuscated)) {
     s.fail("secrets", "plain and dd secrets are used only by the " + quoted(obfuscated) +
                           " transport; list it");
@@ -208,8 +209,8 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
         if (!name) {
           s.fail(key, "expected a string");
         } else if (!kind) {
-          s.fail(key, "unknown transport \"" + *name + "\" (one of: " +
-                          codecs::transport_names() + ")");
+          s.fail(key,
+                 "unknown transport \"" + *name + "\" (one of: " + codecs::transport_names() + ")");
         } else if (l.transports.contains(*kind)) {
           s.fail(key, "transport \"" + *name + "\" listed twice");
         } else {
@@ -369,8 +370,9 @@ std::vector<std::string> find_warnings(const Config& config,
     return std::any_of(config.listeners.begin(), config.listeners.end(), serves);
   };
   const int64_t tls_window = g.tls_max_past_seconds + g.tls_max_future_seconds;
-  if (g.replay_window_seconds < tls_window &&
-      any_listener([](const ListenerConfig& l) { return l.transports.contains(codecs::TransportKind::kFakeTls); })) {
+  if (g.replay_window_seconds < tls_window && any_listener([](const ListenerConfig& l) {
+        return l.transports.contains(codecs::TransportKind::kFakeTls);
+      })) {
     warnings.push_back(
         "gateway.replay_window_seconds (" + std::to_string(g.replay_window_seconds) +
         ") is shorter than gateway.tls_max_past_seconds + gateway.tls_max_future_seconds (" +
@@ -379,8 +381,9 @@ std::vector<std::string> find_warnings(const Config& config,
         "timestamp is still accepted");
   }
   const std::optional<uint32_t> long_poll = factory.http_long_poll_ms();
-  if (long_poll && g.http_max_wait_ms <= *long_poll &&
-      any_listener([](const ListenerConfig& l) { return l.transports.contains(codecs::TransportKind::kHttp); })) {
+  if (long_poll && g.http_max_wait_ms <= *long_poll && any_listener([](const ListenerConfig& l) {
+        return l.transports.contains(codecs::TransportKind::kHttp);
+      })) {
     warnings.push_back("gateway.http_max_wait_ms (" + std::to_string(g.http_max_wait_ms) +
                        ") is not above backend \"" + config.backend_type + "\"'s own long poll (" +
                        std::to_string(*long_poll) +

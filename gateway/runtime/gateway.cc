@@ -140,8 +140,7 @@ void Gateway::post(unsigned worker, std::function<void()> task) {
   if (worker < workers_.size()) workers_[worker]->post(std::move(task));
 }
 
-void Gateway::route_http_packet(backend::ConnId target, backend::ConnId origin,
-                                Bytes packet) {
+void Gateway::route_http_packet(backend::ConnId target, backend::ConnId origin, Bytes packet) {
   const unsigned w = backend::worker_of(target);
   if (w >= workers_.size()) return;
   Worker* worker = workers_[w].get();

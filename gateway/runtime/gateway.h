@@ -17,8 +17,8 @@
 
 #include "base/status.h"
 #include "codecs/obfuscated/replay_cache.h"
-#include "gateway/runtime/config.h"
 #include "gateway/conn/http_holders.h"
+#include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
 
 namespace mtedge::gateway {

@@ -11,10 +11,10 @@
 #include <string>
 
 #include "backend-adapters/api/adapter_factory.h"
+#include "gateway/edge/edge_crypto.h"
 #include "gateway/runtime/adapters.h"
 #include "gateway/runtime/admin.h"
 #include "gateway/runtime/config.h"
-#include "gateway/edge/edge_crypto.h"
 #include "gateway/runtime/gateway.h"
 #include "gateway/runtime/logging.h"
 

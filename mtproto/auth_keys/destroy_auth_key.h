@@ -1,5 +1,5 @@
-// destroy_auth_key#d1435160 handling (docs/spec/wire-notes.md §7.3): the client asks the server to forget
-// the key the message was encrypted with (after logout).
+// destroy_auth_key#d1435160 handling (docs/spec/wire-notes.md §7.3): the client asks the server to
+// forget the key the message was encrypted with (after logout).
 #pragma once
 
 #include <cstdint>

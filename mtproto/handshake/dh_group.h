@@ -1,4 +1,5 @@
-// The Diffie-Hellman group the server offers in server_DH_inner_data (docs/spec/wire-notes.md §7.4 item 5).
+// The Diffie-Hellman group the server offers in server_DH_inner_data (docs/spec/wire-notes.md §7.4
+// item 5).
 #pragma once
 
 #include <cstdint>

@@ -10,10 +10,10 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "mtproto/keys/auth_key.h"
-#include "mtproto/keys/kdf.h"
 #include "crypto/rsa.h"
 #include "mtproto/handshake/messages.h"
+#include "mtproto/keys/auth_key.h"
+#include "mtproto/keys/kdf.h"
 
 namespace mtedge::mtproto {
 
@@ -36,8 +36,8 @@ struct ReqDhParamsFields {  // what req_DH_params carries, editable by a hook
 struct HandshakeClientHooks {
   std::function<void(PQInnerData&)> inner;              // before RSA encoding
   std::function<void(ReqDhParamsFields&)> req_dh;       // before serialization
-  std::function<void(Bytes& g_b)> g_b;          // before client_DH_inner_data
-  std::function<void(Bytes& plain)> set_plain;  // SHA1 || data || pad, before AES
+  std::function<void(Bytes& g_b)> g_b;                  // before client_DH_inner_data
+  std::function<void(Bytes& plain)> set_plain;          // SHA1 || data || pad, before AES
 };
 
 class HandshakeClient {

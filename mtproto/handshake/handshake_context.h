@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "base/status.h"
-#include "mtproto/auth_keys/auth_key_store.h"
-#include "mtproto/keys/kdf.h"
 #include "crypto/rsa.h"
+#include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/handshake/dh_group.h"
 #include "mtproto/handshake/handshake_limiter.h"
+#include "mtproto/keys/kdf.h"
 
 namespace mtedge::mtproto {
 

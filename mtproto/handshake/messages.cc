@@ -54,7 +54,7 @@ Bytes serialize_p_q_inner_data(const PQInnerData& d) {
 }
 
 Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
-                                  const Int128& new_nonce_hash) {
+                          const Int128& new_nonce_hash) {
   Bytes out;
   TlWriter w(out);
   w.write_uint32(ctor);

@@ -1,4 +1,5 @@
-// Constructor ids of the DH handshake (docs/spec/wire-notes.md §7.3) and the p_q_inner_data decoder.
+// Constructor ids of the DH handshake (docs/spec/wire-notes.md §7.3) and the p_q_inner_data
+// decoder.
 #pragma once
 
 #include <cstdint>
@@ -6,8 +7,8 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "mtproto/keys/kdf.h"
 #include "crypto/rsa.h"
+#include "mtproto/keys/kdf.h"
 
 namespace mtedge::mtproto::handshake_ids {
 inline constexpr uint32_t kReqPq = 0x60469778;
@@ -49,7 +50,7 @@ Bytes serialize_p_q_inner_data(const PQInnerData& d);
 
 // dh_gen_ok / dh_gen_retry / dh_gen_fail body: ctor | nonce | server_nonce | new_nonce_hashN.
 Bytes build_dh_gen_answer(uint32_t ctor, const Int128& nonce, const Int128& server_nonce,
-                                  const Int128& new_nonce_hash);
+                          const Int128& new_nonce_hash);
 
 enum class RsaEncoding {
   kRsaPad,      // current clients (tdlib, GramJS): temp_key_xor | AES-IGE(reversed data + SHA256)
@@ -61,8 +62,8 @@ struct DecodedInner {
   RsaEncoding encoding;
 };
 
-// Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (docs/spec/wire-notes.md §7.4
-// item 2): tries RSA_PAD first (its SHA256 check), then the legacy SHA1 layout. Fails when
+// Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (docs/spec/wire-notes.md
+// §7.4 item 2): tries RSA_PAD first (its SHA256 check), then the legacy SHA1 layout. Fails when
 // neither hash matches or the inner object does not parse.
 Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain);
 

@@ -10,7 +10,6 @@
 
 namespace mtedge::mtproto {
 
-
 class AuthKey {
  public:
   static constexpr size_t kSize = 256;

@@ -1,4 +1,5 @@
-// MTProto 2.0 key derivation (docs/spec/wire-notes.md §6.2, §2) and the DH-handshake derived values (§7.4).
+// MTProto 2.0 key derivation (docs/spec/wire-notes.md §6.2, §2) and the DH-handshake derived values
+// (§7.4).
 #pragma once
 
 #include <array>

@@ -1,4 +1,5 @@
-// MTProto 2.0 encrypted messages (docs/spec/wire-notes.md §6): decrypt + verify in place, and encrypt.
+// MTProto 2.0 encrypted messages (docs/spec/wire-notes.md §6): decrypt + verify in place, and
+// encrypt.
 //
 //   payload   = auth_key_id u64 | msg_key 16 | AES-256-IGE(plaintext)
 //   plaintext = salt u64 | session_id u64 | msg_id u64 | seq_no u32 | length u32 |
@@ -10,12 +11,11 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "crypto/random.h"
 #include "mtproto/keys/auth_key.h"
 #include "mtproto/keys/kdf.h"
-#include "crypto/random.h"
 
 namespace mtedge::mtproto {
-
 
 inline constexpr size_t kEncryptedHeaderSize = 24;  // auth_key_id + msg_key
 inline constexpr size_t kPlaintextHeaderSize = 32;  // salt .. length

@@ -66,9 +66,7 @@ class Value {
   static Value i64(int64_t v) { return Value(Storage(std::in_place_index<2>, v)); }
   static Value f64(double v) { return Value(Storage(std::in_place_index<3>, v)); }
   static Value str(std::string v) { return Value(Storage(std::in_place_index<4>, std::move(v))); }
-  static Value bytes(Bytes v) {
-    return Value(Storage(std::in_place_index<5>, std::move(v)));
-  }
+  static Value bytes(Bytes v) { return Value(Storage(std::in_place_index<5>, std::move(v))); }
   static Value int128(const Int128& v) { return Value(Storage(std::in_place_index<6>, v)); }
   static Value int256(const Int256& v) { return Value(Storage(std::in_place_index<7>, v)); }
   static Value boolean(bool v) { return Value(Storage(std::in_place_index<8>, v)); }
@@ -95,8 +93,8 @@ class Value {
   ByteView as_byte_view() const;
 
  private:
-  using Storage = std::variant<std::monostate, int32_t, int64_t, double, std::string, Bytes,
-                               Int128, Int256, bool, List, ObjectBox>;
+  using Storage = std::variant<std::monostate, int32_t, int64_t, double, std::string, Bytes, Int128,
+                               Int256, bool, List, ObjectBox>;
   explicit Value(Storage v) : v_(std::move(v)) {}
   Storage v_;
 };

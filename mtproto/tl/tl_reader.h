@@ -16,7 +16,6 @@
 
 namespace mtedge::mtproto {
 
-
 inline constexpr uint32_t kTlVectorId = 0x1cb5c415;
 inline constexpr uint32_t kTlBoolTrue = 0x997275b5;
 inline constexpr uint32_t kTlBoolFalse = 0xbc799737;

@@ -54,9 +54,8 @@ class BeastWsClient {
     bws::response_type reply;
     ws_.handshake(reply, "127.0.0.1", "/apiws");
     protocol_ = std::string(reply[boost::beast::http::field::sec_websocket_protocol]);
-    stack_.emplace(
-        codecs::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
-        codecs::FrameLimits{});
+    stack_.emplace(codecs::make_framer(codecs::TransportKind::kAbridged, codecs::Role::kClient),
+                   codecs::FrameLimits{});
     codecs::obfuscated::add_client_obfuscation(*stack_, 2, nullptr);
   }
 

@@ -87,7 +87,7 @@ bool default_for(const tl::TypeRef& type, tl::Value& out) {
 // Builds `constructor` of the caller's layer from `values`: every required field is set
 // (from `values` or a neutral default), conditional fields only when `values` has them.
 Bytes build(const CallContext& context, std::string_view constructor,
-                    const std::map<std::string, tl::Value, std::less<>>& values) {
+            const std::map<std::string, tl::Value, std::less<>>& values) {
   const tl::Combinator* c = context.schema->by_name(constructor);
   if (c == nullptr) {
     return rpc_error(500,

@@ -1,5 +1,5 @@
-// Constructor ids of the MTProto service layer (docs/spec/wire-notes.md §8.1). They are the same in every
-// API layer, so the session layer reads and writes them directly with TlReader/TlWriter; only
+// Constructor ids of the MTProto service layer (docs/spec/wire-notes.md §8.1). They are the same in
+// every API layer, so the session layer reads and writes them directly with TlReader/TlWriter; only
 // API objects go through the schema engine.
 #pragma once
 

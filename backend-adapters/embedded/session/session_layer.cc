@@ -248,8 +248,8 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, ByteView bo
   }
 }
 
-void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, ByteView body,
-                               int64_t batch_min_id, bool in_container) {
+void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, ByteView body, int64_t batch_min_id,
+                               bool in_container) {
   Bytes inflated;
   ByteView payload = body;
   uint32_t constructor = load_le32(body.data());

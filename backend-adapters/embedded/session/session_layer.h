@@ -1,5 +1,5 @@
-// The session layer's per-frame processing for one locked Session (docs/spec/wire-notes.md §8.2-8.5).
-// Internal to SessionService: constructed under the session's shard lock for one frame.
+// The session layer's per-frame processing for one locked Session (docs/spec/wire-notes.md
+// §8.2-8.5). Internal to SessionService: constructed under the session's shard lock for one frame.
 #pragma once
 
 #include <cstdint>

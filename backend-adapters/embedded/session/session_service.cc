@@ -8,9 +8,9 @@
 
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_layer.h"
-#include "mtproto/auth_keys/destroy_auth_key.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "mtproto/auth_keys/destroy_auth_key.h"
 #include "mtproto/tl/tl_writer.h"
 
 namespace mtedge::backend::embedded {
@@ -80,8 +80,7 @@ int64_t SessionService::salt_for_window(uint64_t auth_key_id, int64_t window) co
     input[8 + i] = uint8_t(uint64_t(window) >> (8 * i));
   }
   auto digest = crypto::hmac_sha256(salt_secret_, ByteView(input, sizeof input));
-  entry =
-      SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(load_le64(digest.data()))};
+  entry = SaltCacheEntry{instance_id_, auth_key_id, window, int64_t(load_le64(digest.data()))};
   return entry.salt;
 }
 

@@ -1,7 +1,8 @@
 // The session service: the MTProto session layer for the whole process, shared by every
-// worker's adapter instance (docs/spec/wire-notes.md §8). Sessions are sharded by (auth_key_id, session_id)
-// with one mutex per shard; per-key state lives in a second table sharded by auth_key_id.
-// Lock order: a session shard, then a key shard; never the other way, never two session shards.
+// worker's adapter instance (docs/spec/wire-notes.md §8). Sessions are sharded by (auth_key_id,
+// session_id) with one mutex per shard; per-key state lives in a second table sharded by
+// auth_key_id. Lock order: a session shard, then a key shard; never the other way, never two
+// session shards.
 //
 // handle() runs the session layer for one decrypted frame (salt, msg_id and seq_no checks,
 // containers, gzip, service messages, RPC through the api::Dispatcher) and returns what to
@@ -40,7 +41,8 @@ namespace mtedge::backend::embedded {
 using Clock = std::function<double()>;
 double system_clock_now();
 
-// http_wait#9299359f (docs/spec/wire-notes.md §4), in milliseconds: how long an HTTP request may be held.
+// http_wait#9299359f (docs/spec/wire-notes.md §4), in milliseconds: how long an HTTP request may be
+// held.
 struct HttpWait {
   int32_t max_delay = 0;
   int32_t wait_after = 0;

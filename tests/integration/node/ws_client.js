@@ -1,6 +1,6 @@
 // A WebSocket client on Node's `ws` package (an independent implementation) speaking the
-// MTProto WebSocket transport (docs/spec/wire-notes.md §5): obfuscated2 with intermediate framing inside
-// binary messages. Sends each payload, checks the relay test upstream's answer
+// MTProto WebSocket transport (docs/spec/wire-notes.md §5): obfuscated2 with intermediate framing
+// inside binary messages. Sends each payload, checks the relay test upstream's answer
 // ("ANS!" + payload reversed) and that every server message is exactly one packet.
 // Usage: node ws_client.js <port> <path> ; prints one JSON line with the outcome.
 'use strict';

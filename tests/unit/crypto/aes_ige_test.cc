@@ -78,10 +78,8 @@ TEST(CryptoAesIge, IgeMatchesOpenSslReferenceOnRandomInputs) {
 // docs/spec/wire-notes.md §6.6: the aes_key/aes_iv of the vector encrypt the plaintext to the
 // vector's payload.
 TEST(CryptoAesIge, IgeWireNotesVector) {
-  const Bytes key =
-      from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
-  const Bytes iv =
-      from_hex("E4C0260C7869DEEE68C3F9DE30B380559132D512A0B84DDD1077C15FD1C8624B");
+  const Bytes key = from_hex("3036BCCEA3F2C370D188A17212C5590AD7C7398F336386BFF5FDF9C5E2BA7A37");
+  const Bytes iv = from_hex("E4C0260C7869DEEE68C3F9DE30B380559132D512A0B84DDD1077C15FD1C8624B");
   const Bytes plain = from_hex(mtedge::test::kPlaintextHex);
   const Bytes payload = from_hex(mtedge::test::kPayloadHex);
   const Bytes cipher(payload.begin() + 24, payload.end());
@@ -113,8 +111,7 @@ TEST(CryptoAesIge, FusedDecryptSha256MatchesSeparateSteps) {
     for (auto& b : cipher) b = uint8_t(rng());
     Bytes plain(size);
     aes_ige_decrypt(key, iv, cipher.data(), plain.data(), size, AesImpl::kPortable);
-    const Sha256Digest expected =
-        sha256_openssl({ByteView(prefix), ByteView(plain)});
+    const Sha256Digest expected = sha256_openssl({ByteView(prefix), ByteView(plain)});
     for (AesImpl impl : impls()) {
       Bytes work = cipher;
       const auto digest =
@@ -138,8 +135,7 @@ TEST(CryptoAesIge, EcbBackendsAgree) {
     EXPECT_EQ(a, b) << "chained " << chained;
   }
   // FIPS-197 C.3 AES-256 known answer.
-  const Bytes k =
-      from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  const Bytes k = from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
   const Bytes p = from_hex("00112233445566778899aabbccddeeff");
   for (AesImpl impl : impls()) {
     Bytes c(16);

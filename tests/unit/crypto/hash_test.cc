@@ -30,9 +30,8 @@ TEST(CryptoHash, Sha256KnownAnswers) {
             "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD");
   EXPECT_EQ(to_hex(sha256(as_bytes(""))),
             "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855");
-  EXPECT_EQ(
-      to_hex(sha256(as_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
-      "248D6A61D20638B8E5C026930C3E6039A33CE45964FF2167F6ECEDD419DB06C1");
+  EXPECT_EQ(to_hex(sha256(as_bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+            "248D6A61D20638B8E5C026930C3E6039A33CE45964FF2167F6ECEDD419DB06C1");
 }
 
 TEST(CryptoHash, MultiPartEqualsConcatenation) {
@@ -107,13 +106,12 @@ TEST(CryptoHash, HmacSha256Rfc4231) {
   Bytes key1(20, 0x0b);
   EXPECT_EQ(to_hex(hmac_sha256(key1, as_bytes("Hi There"))),
             "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7");
-  EXPECT_EQ(to_hex(hmac_sha256(as_bytes("Jefe"),
-                               as_bytes("what do ya want for nothing?"))),
+  EXPECT_EQ(to_hex(hmac_sha256(as_bytes("Jefe"), as_bytes("what do ya want for nothing?"))),
             "5BDCC146BF60754E6A042426089575C75A003F089D2739839DEC58B964EC3843");
   Bytes key6(131, 0xaa);
-  EXPECT_EQ(to_hex(hmac_sha256(
-                key6, as_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
-            "60E431591EE0B67F0D8A26AACBF5B77F8E0BC6213728C5140546040F0EE37F54");
+  EXPECT_EQ(
+      to_hex(hmac_sha256(key6, as_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+      "60E431591EE0B67F0D8A26AACBF5B77F8E0BC6213728C5140546040F0EE37F54");
   EXPECT_EQ(hmac_sha256(key1, {as_bytes("Hi "), as_bytes("There")}),
             hmac_sha256(key1, as_bytes("Hi There")));
 }

@@ -71,12 +71,14 @@ TEST_F(FlushListTest, ListedFromATimerFlushesWithoutBlocking) {
   // A far timer keeps the loop alive; without the idle handle poll would sleep until it.
   uv_timer_t far;
   uv_timer_init(&loop_, &far);
-  uv_timer_start(&far, [](uv_timer_t*) {}, 10000, 0);
+  uv_timer_start(
+      &far, [](uv_timer_t*) {}, 10000, 0);
   uv_timer_t soon;
   uv_timer_init(&loop_, &soon);
   soon.data = this;
   uv_timer_start(
-      &soon, [](uv_timer_t* t) {
+      &soon,
+      [](uv_timer_t* t) {
         auto* self = static_cast<FlushListTest*>(t->data);
         self->add(self->items_[1]);
       },

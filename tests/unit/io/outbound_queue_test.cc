@@ -152,7 +152,9 @@ class OutboundQueueTest : public ::testing::Test {
     return true;
   }
 
-  void run_for(int ms) { run_until([] { return false; }, ms); }
+  void run_for(int ms) {
+    run_until([] { return false; }, ms);
+  }
 
   // Appends `chunk`-byte pieces of `data` from `offset` (flushing each) until the queue is
   // above its high mark or the limit would be passed; returns the new offset.

@@ -17,8 +17,8 @@
 namespace mtedge::backend::relay {
 namespace {
 
-using mtedge::Bytes;
 using codecs::TransportKind;
+using mtedge::Bytes;
 using testing::TestUpstream;
 
 struct RecordingSink : GatewaySink {

@@ -159,7 +159,7 @@ TEST(DetectorTest, AmbiguousFirstBytesFollowTheOrder) {
 // then decodes the frames that follow the consumed tag.
 TEST(DetectorTest, TagsOfClientFramersAreDetected) {
   for (TransportKind k : {TransportKind::kAbridged, TransportKind::kIntermediate,
-                         TransportKind::kPaddedIntermediate, TransportKind::kFull}) {
+                          TransportKind::kPaddedIntermediate, TransportKind::kFull}) {
     auto client = make_framer(k, Role::kClient, 3);
     Bytes stream;
     client->encode_tag(stream);

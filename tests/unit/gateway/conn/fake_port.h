@@ -133,9 +133,9 @@ class FakePort final : public ConnPort {
     adapter_.on_open(info);
   }
   void count_codec_error(codecs::CodecError error) override { metrics_.count(error); }
-  void open_stream(backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
-                   const std::function<void(std::optional<codecs::TransportStack>&)>& build)
-      override {
+  void open_stream(
+      backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
+      const std::function<void(std::optional<codecs::TransportStack>&)>& build) override {
     auto stream = std::make_unique<StreamDriver>(*this, ws);
     build(stream->stack());
     StreamDriver& s = *stream;

@@ -15,11 +15,14 @@ namespace {
 using backend::CloseReason;
 using codecs::test::make_payload;
 
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes to_bytes(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 Bytes post(ByteView body) {
-  Bytes out = to_bytes("POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n");
+  Bytes out =
+      to_bytes("POST /api HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+               "\r\n\r\n");
   out.insert(out.end(), body.begin(), body.end());
   return out;
 }

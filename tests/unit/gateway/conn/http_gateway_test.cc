@@ -16,9 +16,9 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "codecs/http/http_server_codec.h"
-#include "gateway/runtime/gateway.h"
 #include "gateway/conn/http_exchange.h"
 #include "gateway/conn/http_holders.h"
+#include "gateway/runtime/gateway.h"
 
 namespace mtedge::gateway {
 namespace {

@@ -49,9 +49,7 @@ Bytes encrypted_packet(uint64_t auth_key_id, size_t size, uint32_t seed = 1) {
 
 class StreamDriverTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    port.start_sniffing();
-  }
+  void SetUp() override { port.start_sniffing(); }
   FakePort port;
   Client client;
 };
@@ -116,9 +114,9 @@ TEST_F(StreamDriverTest, CodecErrorClosesWithTheTransportsError) {
   EXPECT_TRUE(port.adapter_.frames.empty());
   EXPECT_TRUE(port.close_after_flush);
   EXPECT_EQ(port.close_reason, CloseReason::kProtocolError);
-  EXPECT_EQ(port.metrics_.codec_errors[static_cast<size_t>(codecs::CodecError::kFrameTooLarge)]
-                .get(),
-            1u);
+  EXPECT_EQ(
+      port.metrics_.codec_errors[static_cast<size_t>(codecs::CodecError::kFrameTooLarge)].get(),
+      1u);
   const std::vector<Event> events = client.decode(port.take_written());
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0], codecs::test::transport_error(-429));

@@ -19,8 +19,8 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/bytes.h"
-#include "gateway/runtime/admin.h"
 #include "gateway/conn/connection.h"
+#include "gateway/runtime/admin.h"
 #include "gateway/runtime/gateway.h"
 
 namespace mtedge::gateway {

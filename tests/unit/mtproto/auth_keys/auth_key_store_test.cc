@@ -7,9 +7,9 @@
 #include <fstream>
 #include <thread>
 
+#include "crypto/random.h"
 #include "mtproto/auth_keys/destroy_auth_key.h"
 #include "mtproto/auth_keys/memory_auth_key_store.h"
-#include "crypto/random.h"
 
 namespace mtedge::mtproto {
 namespace {

@@ -91,8 +91,7 @@ TEST(CorpusSeeds, Generate) {
   auto pad_block = rsa_pad_encode(inner, testing::test_key().public_key());
   auto legacy_block = legacy_rsa_encode(inner);
   ASSERT_TRUE(pad_block.is_ok() && legacy_block.is_ok());
-  put(root, "mtproto_unencrypted", "rsa_pad_block",
-      Bytes(pad_block->begin(), pad_block->end()));
+  put(root, "mtproto_unencrypted", "rsa_pad_block", Bytes(pad_block->begin(), pad_block->end()));
   put(root, "mtproto_unencrypted", "legacy_block",
       Bytes(legacy_block->begin(), legacy_block->end()));
 }

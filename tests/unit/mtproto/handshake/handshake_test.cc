@@ -299,9 +299,7 @@ TEST(Handshake, BadSha1InSetClientDhParams) {
 TEST(Handshake, TamperedSetClientDhParamsData) {
   HandshakeServer server(testing::make_context(), "ip");
   HandshakeClient client(client_options());
-  client.hooks.set_plain = [](Bytes& plain) {
-    plain[40] ^= 1;
-  };  // inside client_DH_inner_data
+  client.hooks.set_plain = [](Bytes& plain) { plain[40] ^= 1; };  // inside client_DH_inner_data
   Flow flow{server, client};
   expect_error(flow.run(), kTransportErrorBadQuery);
 }
@@ -314,8 +312,7 @@ TEST(Handshake, GbOutOfRange) {
   small[200] = 1;  // 2^(8*55) < 2^(2048-64)
   Bytes near_top = p;
   near_top[250] -= 1;  // p - 2^40: above p - 2^(2048-64)
-  for (const Bytes& bad : {Bytes{1}, Bytes{0}, p_minus_1, p, small,
-                                   near_top, Bytes(257, 0xff)}) {
+  for (const Bytes& bad : {Bytes{1}, Bytes{0}, p_minus_1, p, small, near_top, Bytes(257, 0xff)}) {
     HandshakeServer server(testing::make_context(), "ip");
     HandshakeClient client(client_options());
     client.hooks.g_b = [&](Bytes& g_b) { g_b = bad; };
@@ -483,8 +480,7 @@ TEST(Handshake, GarbageAfterEachStep) {
     }
     expect_error(send(server, garbage), kTransportErrorBadQuery);
     // A truncated copy of the next valid message is -404 as well (already dead here).
-    expect_error(send(server, ByteView(next).first(next.size() / 2)),
-                 kTransportErrorBadQuery);
+    expect_error(send(server, ByteView(next).first(next.size() / 2)), kTransportErrorBadQuery);
     if (step < 3) expect_error(send(server, next), kTransportErrorBadQuery);
   }
   // Truncated requests on a fresh connection.

@@ -1,5 +1,5 @@
-// The official worked example (docs/spec/wire-notes.md §7.6), replayed as far as a server can without the
-// Telegram private key.
+// The official worked example (docs/spec/wire-notes.md §7.6), replayed as far as a server can
+// without the Telegram private key.
 #include <gtest/gtest.h>
 
 #include "crypto/bignum.h"
