@@ -65,18 +65,27 @@ inline void store_be32(uint8_t* p, uint32_t v) {
   p[3] = uint8_t(v);
 }
 
+// Appends by resize + memcpy rather than vector::insert: g++ 12 at -O3 reports false
+// -Wstringop-overflow/-Warray-bounds on inlined range inserts into a reserved vector.
+// `bytes` may view `out` itself.
 inline void append(Bytes& out, ByteView bytes) {
-  out.insert(out.end(), bytes.begin(), bytes.end());
+  if (bytes.empty()) return;
+  const size_t at = out.size();
+  const uint8_t* src = bytes.data();
+  const bool inside = !out.empty() && src >= out.data() && src < out.data() + at;
+  const size_t offset = inside ? size_t(src - out.data()) : 0;
+  out.resize(at + bytes.size());
+  std::memcpy(out.data() + at, inside ? out.data() + offset : src, bytes.size());
 }
 inline void append_le32(Bytes& out, uint32_t v) {
-  uint8_t b[4];
-  store_le32(b, v);
-  out.insert(out.end(), b, b + 4);
+  const size_t at = out.size();
+  out.resize(at + 4);
+  store_le32(out.data() + at, v);
 }
 inline void append_be32(Bytes& out, uint32_t v) {
-  uint8_t b[4];
-  store_be32(b, v);
-  out.insert(out.end(), b, b + 4);
+  const size_t at = out.size();
+  out.resize(at + 4);
+  store_be32(out.data() + at, v);
 }
 
 }  // namespace mtedge

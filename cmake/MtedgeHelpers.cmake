@@ -50,7 +50,9 @@ function(mtedge_fuzz_target name)
   if(MTEDGE_FUZZ)
     add_executable(${target} ${ARG_SOURCES})
     target_link_options(${target} PRIVATE -fsanitize=fuzzer)
-    add_test(NAME fuzz_replay_${name} COMMAND ${target} -runs=0 ${corpus})
+    # A corpus input slower than 30 s under ASan, or above 2 GiB, fails the replay.
+    add_test(NAME fuzz_replay_${name} COMMAND ${target} -runs=0 -timeout=30 -rss_limit_mb=2048
+      ${corpus})
   else()
     add_executable(${target} ${ARG_SOURCES} ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cc)
     add_test(NAME fuzz_replay_${name} COMMAND ${target} ${corpus})

@@ -1,6 +1,7 @@
 #include "codecs/obfuscated/fake_tls.h"
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -18,6 +19,9 @@ void put16(Bytes& b, uint16_t v) {
   b.push_back(uint8_t(v >> 8));
   b.push_back(uint8_t(v));
 }
+void put(Bytes& b, std::initializer_list<uint8_t> bytes) {
+  append(b, ByteView(bytes.begin(), bytes.size()));
+}
 
 }  // namespace
 
@@ -28,24 +32,24 @@ Bytes build_server_hello(const std::array<uint8_t, kSecretKeySize>& key,
   const size_t hs_len = 86 + sid;
   Bytes out;
   out.reserve(5 + 4 + hs_len + sizeof kCcs + 5 + fake_len);
-  out.insert(out.end(), {0x16, 0x03, 0x03});
+  put(out, {0x16, 0x03, 0x03});
   put16(out, uint16_t(4 + hs_len));
-  out.insert(out.end(), {0x02, 0x00});
+  put(out, {0x02, 0x00});
   put16(out, uint16_t(hs_len));
-  out.insert(out.end(), {0x03, 0x03});
-  out.insert(out.end(), 32, 0x00);  // server_random, filled in last
+  put(out, {0x03, 0x03});
+  out.resize(out.size() + 32);  // server_random, filled in last
   out.push_back(uint8_t(sid));
-  out.insert(out.end(), hello.session_id.begin(), hello.session_id.begin() + long(sid));
+  append(out, ByteView(hello.session_id.data(), sid));
   put16(out, hello.cipher_suite);
   out.push_back(0x00);  // compression
   put16(out, 46);       // extensions
-  out.insert(out.end(), {0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20});
+  put(out, {0x00, 0x33, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20});
   uint8_t pub[32];
   crypto::x25519_public_key(pub);
-  out.insert(out.end(), pub, pub + 32);
-  out.insert(out.end(), {0x00, 0x2b, 0x00, 0x02, 0x03, 0x04});
-  out.insert(out.end(), kCcs, kCcs + sizeof kCcs);
-  out.insert(out.end(), {0x17, 0x03, 0x03});
+  append(out, ByteView(pub, sizeof pub));
+  put(out, {0x00, 0x2b, 0x00, 0x02, 0x03, 0x04});
+  append(out, ByteView(kCcs, sizeof kCcs));
+  put(out, {0x17, 0x03, 0x03});
   put16(out, uint16_t(fake_len));
   size_t at = out.size();
   out.resize(at + fake_len);

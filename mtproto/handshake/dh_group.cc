@@ -2,6 +2,7 @@
 
 #include <map>
 #include <mutex>
+#include <string>
 
 #include "base/hex.h"
 #include "crypto/bignum.h"
@@ -31,9 +32,11 @@ const DhGroup& DhGroup::telegram_default() {
 
 Status DhGroup::check() const {
   static std::mutex mu;
-  static std::map<std::pair<Bytes, uint32_t>, bool> checked;
+  // Keyed by the prime's bytes as a string: a map keyed by vector<uint8_t> draws a false
+  // -Wstringop-overread from g++ 12 at -O3.
+  static std::map<std::pair<std::string, uint32_t>, bool> checked;
   std::lock_guard lock(mu);
-  auto key = std::make_pair(prime, g);
+  auto key = std::make_pair(std::string(prime.begin(), prime.end()), g);
   auto it = checked.find(key);
   bool good;
   if (it != checked.end()) {

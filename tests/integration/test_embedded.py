@@ -13,16 +13,16 @@ import logging
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import base  # noqa: F401  (puts support/ on the path)
 from support import gateway, net
+from support.keys import make_rsa_key
 from support.client import Client
 from telethon import TelegramClient, errors
-from telethon.crypto import AuthKey, rsa
+from telethon.crypto import AuthKey
 from telethon.network import connection as tc
 from telethon.network.connection.tcpintermediate import RandomizedIntermediatePacketCodec
 from telethon.sessions import MemorySession
@@ -40,18 +40,6 @@ ADVERTISED_IP = "198.51.100.7"
 ADVERTISED_PORT = 4433
 
 logging.getLogger("telethon").setLevel(logging.ERROR)
-
-
-def make_rsa_key(directory):
-    """A fresh 2048-bit key as `make run` makes it (PKCS#8 PEM from openssl genrsa), and its
-    PKCS#1 public half registered with Telethon. Returns the private key's path."""
-    private = os.path.join(directory, "rsa_private.pem")
-    subprocess.run(["openssl", "genrsa", "-out", private, "2048"], check=True,
-                   capture_output=True)
-    public = subprocess.run(["openssl", "rsa", "-in", private, "-RSAPublicKey_out"], check=True,
-                            capture_output=True, text=True).stdout
-    rsa.add_key(public, old=False)
-    return private
 
 
 def stored_key_ids(path):

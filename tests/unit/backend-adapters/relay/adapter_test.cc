@@ -62,9 +62,9 @@ Bytes payload(size_t size, uint8_t seed) {
 }
 
 Bytes text_payload(std::string_view text) {
-  Bytes out(text.begin(), text.end());
   // At least 16 bytes: shorter server payloads are transport units (NOP, ack, error).
-  out.resize(std::max<size_t>(16, (out.size() + 3) & ~size_t(3)), '.');
+  Bytes out(std::max<size_t>(16, (text.size() + 3) & ~size_t(3)), '.');
+  std::copy(text.begin(), text.end(), out.begin());
   return out;
 }
 

@@ -285,14 +285,14 @@ TEST(FakeTlsAcceptorTest, ObfuscatedInitInsideRecords) {
     for (size_t i = 0; i < payload.size(); ++i) payload[i] = uint8_t(i * 13 + 1);
     Bytes stream(ci.header.begin(), ci.header.end());
     size_t from = stream.size();
-    stream.insert(stream.end(), payload.begin(), payload.end());
+    append(stream, payload);
     ci.stage->outbound(stream, from);
     Bytes wire;
     // Written in two writes, so the init and the payload land in different records.
-    wire.insert(wire.end(), stream.begin(), stream.begin() + 100);
+    append(wire, ByteView(stream).subspan(0, 100));
     client_records->outbound(wire, 0);
     size_t second = wire.size();
-    wire.insert(wire.end(), stream.begin() + 100, stream.end());
+    append(wire, ByteView(stream).subspan(100));
     client_records->outbound(wire, second);
     ASSERT_EQ(wire.size(), stream.size() + 6 + 5 + 5);
 

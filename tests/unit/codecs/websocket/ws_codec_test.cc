@@ -197,7 +197,7 @@ TEST(WsFrame, WrapInPlaceMatchesEncode) {
       Bytes expected = {0xaa};
       encode_message(payload, expected, fragment);
       Bytes wrapped = {0xaa};
-      wrapped.insert(wrapped.end(), payload.begin(), payload.end());
+      append(wrapped, payload);
       wrap_message_in_place(wrapped, 1, fragment);
       ASSERT_EQ(wrapped, expected) << size << " / " << fragment;
     }
@@ -245,7 +245,7 @@ struct BadFrame {
 
 Bytes masked_frame(uint8_t b0, Bytes payload) {
   Bytes f = {b0, uint8_t(0x80 | payload.size()), 0, 0, 0, 0};  // zero mask key
-  f.insert(f.end(), payload.begin(), payload.end());
+  append(f, payload);
   return f;
 }
 
