@@ -32,8 +32,8 @@ std::vector<Seen> parse_all(mtedge::ByteView image, kf::ParseReport& report, boo
       [&](const kf::Record& r) {
         Seen s{r.put, r.id, r.created_at, r.dc_id, {}};
         if (r.put) {
-          check(r.key >= image.data() && r.key + mtedge::mtproto::AuthKey::kSize <=
-                                             image.data() + image.size());
+          check(r.key >= image.data() &&
+                r.key + mtedge::mtproto::AuthKey::kSize <= image.data() + image.size());
           s.key.assign(r.key, r.key + mtedge::mtproto::AuthKey::kSize);
         }
         seen.push_back(std::move(s));

@@ -34,8 +34,8 @@ struct SocketCounters {
   Counter& queue_overflows;   // clients failed at max_queued_bytes
   Counter& undelivered;       // backend messages whose target was not on the stream
   Counter& stream_failures;
-  Counter& protocol_errors;  // backend breaches: bad message, beyond credit
-  Counter& rebinds;          // connections moved to another endpoint (new auth key)
+  Counter& protocol_errors;       // backend breaches: bad message, beyond credit
+  Counter& rebinds;               // connections moved to another endpoint (new auth key)
   Counter& credit_share_settled;  // messages to a slow client past its credit share
   Counter& write_stalls;          // streams failed because the backend stopped reading
 };

@@ -39,7 +39,7 @@ struct SocketConfig {
   uint32_t reconnect_min_ms = 100;                // first backoff, doubled per failure
   uint32_t reconnect_max_ms = 5000;               // backoff ceiling
   uint32_t credit_window = 256;                   // messages the backend may have outstanding
-  uint32_t max_held_credit_per_client = 0;  // credit one slow client may hold; 0: window / 8
+  uint32_t max_held_credit_per_client = 0;        // credit one slow client may hold; 0: window / 8
   size_t max_queued_bytes = 4u << 20;             // per stream: bytes waiting for credit or socket
   size_t max_message_bytes = (4u << 20) + 65536;  // either way
   // Longest a client frame may wait for credit, and longest the oldest byte written to the

@@ -125,9 +125,9 @@ class BackendStream final : private MessageSink {
   size_t index_;
   const Endpoint& endpoint_;
   const SocketConfig& config_;
-  Link* link_ = nullptr;  // the current socket; frees itself when closed
-  uv_timer_t timer_;      // connect + hello timeout, then reconnect backoff
-  uv_timer_t deadline_;   // the oldest queued frame's message_deadline_ms
+  Link* link_ = nullptr;       // the current socket; frees itself when closed
+  uv_timer_t timer_;           // connect + hello timeout, then reconnect backoff
+  uv_timer_t deadline_;        // the oldest queued frame's message_deadline_ms
   uv_timer_t write_deadline_;  // the oldest unwritten byte's message_deadline_ms
   int open_timers_ = 3;
   DelimitedReader reader_;

@@ -91,8 +91,9 @@ Status parse(ByteView image, const std::function<void(const Record&)>& on_record
     size_t next = pos + 1;
     while (next < image.size() && valid_record_at(image, next, record) == 0) ++next;
     report.skipped_bytes += next - pos;
-    report.notes.push_back((next == image.size() ? "dropped a torn or damaged final record at offset "
-                                                 : "skipped a damaged record at offset ") +
+    report.notes.push_back((next == image.size()
+                                ? "dropped a torn or damaged final record at offset "
+                                : "skipped a damaged record at offset ") +
                            std::to_string(pos) + " (" + std::to_string(next - pos) + " bytes)");
     pos = next;
   }

@@ -95,8 +95,8 @@ Status MemoryAuthKeyStore::load() {
         report);
     wipe(image);
     if (!parsed)
-      return Status::error("auth key store: corrupt file [path = " + path + "]: " +
-                           parsed.message());
+      return Status::error("auth key store: corrupt file [path = " + path +
+                           "]: " + parsed.message());
     load_notes_ = std::move(report.notes);
   }
   size_ = size();
@@ -203,6 +203,15 @@ void MemoryAuthKeyStore::sync_once() {
   synced_seq_ = std::max(synced_seq_, target);
 }
 
+void MemoryAuthKeyStore::lead_sync(std::unique_lock<std::mutex>& lock) {
+  syncing_ = true;
+  lock.unlock();
+  sync_once();
+  lock.lock();
+  syncing_ = false;
+  sync_cv_.notify_all();
+}
+
 Status MemoryAuthKeyStore::wait_durable(uint64_t seq) {
   if (!options_.sync_writes) return Status::ok();
   std::unique_lock lock(sync_mu_);
@@ -211,13 +220,7 @@ Status MemoryAuthKeyStore::wait_durable(uint64_t seq) {
       sync_cv_.wait(lock);
       continue;
     }
-    // Lead one group commit for everyone waiting now.
-    syncing_ = true;
-    lock.unlock();
-    sync_once();
-    lock.lock();
-    syncing_ = false;
-    sync_cv_.notify_all();
+    lead_sync(lock);  // one group commit for everyone waiting now
   }
   for (const auto& [from, to] : failed_syncs_)
     if (seq > from && seq <= to) return Status::error("auth key store: fdatasync failed");
@@ -237,14 +240,7 @@ void MemoryAuthKeyStore::syncer_loop() {
       if (fd_ >= 0 && file_records_ > 2 * live_permanent_ + 64) (void)rewrite_locked();
     }
     lock.lock();
-    if (options_.sync_writes && !syncing_) {
-      syncing_ = true;
-      lock.unlock();
-      sync_once();
-      lock.lock();
-      syncing_ = false;
-      sync_cv_.notify_all();
-    }
+    if (options_.sync_writes && !syncing_) lead_sync(lock);
   }
 }
 
@@ -280,7 +276,8 @@ void MemoryAuthKeyStore::make_room() {
     for (auto& s : shards_) {
       std::shared_lock lock(s.mu);
       for (const EntryPtr& e : s.keys)
-        if (e->key.temp) temps.emplace_back(e->last_used.load(std::memory_order_relaxed), e->key.id());
+        if (e->key.temp)
+          temps.emplace_back(e->last_used.load(std::memory_order_relaxed), e->key.id());
     }
     const size_t batch = std::min(temps.size(), std::max<size_t>(1, options_.max_keys / 1024));
     if (batch > 0)
@@ -300,7 +297,7 @@ void MemoryAuthKeyStore::make_room() {
 }
 
 Result<MemoryAuthKeyStore::Placement> MemoryAuthKeyStore::place(const EntryPtr& entry,
-                                                                 bool replace) {
+                                                                bool replace) {
   Shard& s = shard(entry->key.id());
   std::unique_lock lock(s.mu);
   Placement placement;

@@ -15,6 +15,10 @@
 //    next group commit or within sync_interval_ms (background syncer), or when the store closes.
 //    A crash inside that window resurrects the key (its owner already dropped it, so at worst an
 //    unused key stays in the file).
+//  - A key is visible to find() from the moment its record is written, before insert() returns
+//    (no client can know it yet: dh_gen_ok is sent after insert() returns).
+//  - A rewrite (compaction) holds the file mutex while it writes the whole file: permanent
+//    inserts and erasures wait for it, finds do not.
 //  - A failed or partial append is cut back to the last whole record (ftruncate); the key is then
 //    not stored and the caller gets the error. If the cut itself fails, the next append rewrites
 //    the whole file first. SIGXFSZ is ignored once a store with a file is opened, so a file size
@@ -43,11 +47,11 @@
 namespace mtedge::mtproto {
 
 struct MemoryAuthKeyStoreOptions {
-  std::string path;                 // empty: memory only
-  bool sync_writes = true;          // fdatasync (group commit) before a new key is reported stored
-  size_t max_keys = 10'000'000;     // memory bound; see "Capacity" above
+  std::string path;                  // empty: memory only
+  bool sync_writes = true;           // fdatasync (group commit) before a new key is reported stored
+  size_t max_keys = 10'000'000;      // memory bound; see "Capacity" above
   uint32_t sync_interval_ms = 1000;  // background syncer period (erasures, online compaction)
-  std::function<void()> on_sync;    // called before each fdatasync of appended records (tests)
+  std::function<void()> on_sync;     // called before each fdatasync of appended records (tests)
 };
 
 class MemoryAuthKeyStore final : public AuthKeyStore {
@@ -122,6 +126,8 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   Status wait_durable(uint64_t seq);
   // One fdatasync covering every record written so far (no lock held).
   void sync_once();
+  // sync_once() as the one thread syncing (`lock` holds sync_mu_ and !syncing_), waking waiters.
+  void lead_sync(std::unique_lock<std::mutex>& lock);
   void syncer_loop();
 
   MemoryAuthKeyStoreOptions options_;
@@ -134,18 +140,18 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   // Lock order: file_mu_ before any shard lock; sync_mu_ is never held while taking another.
   std::mutex file_mu_;  // fd_, file counters, and the order of records relative to memory
   int fd_ = -1;
-  uint64_t file_size_ = 0;        // bytes up to the end of the last whole record
-  size_t file_records_ = 0;       // records in the file (for the compaction rule)
-  size_t live_permanent_ = 0;     // permanent keys in memory
-  bool needs_rewrite_ = false;    // a rollback failed: rewrite before the next append
-  uint64_t written_seq_ = 0;      // records appended so far (a rewrite counts as one)
+  uint64_t file_size_ = 0;      // bytes up to the end of the last whole record
+  size_t file_records_ = 0;     // records in the file (for the compaction rule)
+  size_t live_permanent_ = 0;   // permanent keys in memory
+  bool needs_rewrite_ = false;  // a rollback failed: rewrite before the next append
+  uint64_t written_seq_ = 0;    // records appended so far (a rewrite counts as one)
 
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
-  uint64_t synced_seq_ = 0;  // records known durable
-  bool syncing_ = false;     // a thread is inside fdatasync
+  uint64_t synced_seq_ = 0;                                  // records known durable
+  bool syncing_ = false;                                     // a thread is inside fdatasync
   std::vector<std::pair<uint64_t, uint64_t>> failed_syncs_;  // (from, to] whose sync failed
-  std::condition_variable stop_cv_;  // wakes the syncer to stop
+  std::condition_variable stop_cv_;                          // wakes the syncer to stop
   bool stopping_ = false;
   std::thread syncer_;
 };

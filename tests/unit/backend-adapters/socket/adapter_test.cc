@@ -1,5 +1,7 @@
 // The socket adapter in-process: a real libuv loop, a scripted backend on loopback (a thread
 // with blocking sockets speaking mtedge.v1) and a recording GatewaySink for the gateway.
+#include "backend-adapters/socket/adapter.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -14,7 +16,6 @@
 #include <string>
 #include <thread>
 
-#include "backend-adapters/socket/adapter.h"
 #include "backend-adapters/socket/protocol.h"
 #include "backend-adapters/socket/rendezvous.h"
 
@@ -34,7 +35,8 @@ struct RecordingSink : GatewaySink {
   }
   bool failed(ConnId conn) const {
     return std::find(closes.begin(), closes.end(), conn) != closes.end() ||
-           std::any_of(errors.begin(), errors.end(), [&](const auto& e) { return e.first == conn; });
+           std::any_of(errors.begin(), errors.end(),
+                       [&](const auto& e) { return e.first == conn; });
   }
   bool send_packet(ConnId conn, ByteView packet) override {
     packets.emplace_back(conn, packet.size());
@@ -199,7 +201,8 @@ class SocketAdapterTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(uv_loop_init(&loop_), 0);
     uv_timer_init(&loop_, &tick_);
-    uv_timer_start(&tick_, [](uv_timer_t*) {}, 5, 5);
+    uv_timer_start(
+        &tick_, [](uv_timer_t*) {}, 5, 5);
   }
   void TearDown() override {
     if (adapter_) {
@@ -227,8 +230,8 @@ class SocketAdapterTest : public ::testing::Test {
     AdapterContext context;
     context.loop = &loop_;
     context.sink = &sink_;
-    adapter_ = std::make_unique<SocketAdapter>(shared, std::make_shared<const RendezvousHash>(names),
-                                               context);
+    adapter_ = std::make_unique<SocketAdapter>(
+        shared, std::make_shared<const RendezvousHash>(names), context);
     sink_.adapter = adapter_.get();
   }
 

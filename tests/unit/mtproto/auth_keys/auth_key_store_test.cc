@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <latch>
-
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <thread>
 
 #include "crypto/random.h"
@@ -329,11 +328,14 @@ TEST(AuthKeyStore, ConcurrentInsertsShareSyncs) {
   TempDir dir;
   std::string path = dir.file("keys.bin");
   std::atomic<int> syncs{0};
-  auto store = MemoryAuthKeyStore::open({.path = path, .on_sync = [&] {
-                                           ++syncs;
-                                           std::this_thread::sleep_for(std::chrono::milliseconds(5));
-                                         }})
-                   .value();
+  auto store =
+      MemoryAuthKeyStore::open({.path = path,
+                                .on_sync =
+                                    [&] {
+                                      ++syncs;
+                                      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                    }})
+          .value();
   const int before = syncs.load();
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
@@ -355,13 +357,15 @@ TEST(AuthKeyStore, SyncDoesNotBlockLookupsOrErase) {
   std::atomic<bool> block{false};
   std::mutex threads_mu;
   std::vector<std::thread::id> sync_threads;
-  auto store = MemoryAuthKeyStore::open({.path = path, .on_sync = [&] {
-                                           {
-                                             std::lock_guard lock(threads_mu);
-                                             sync_threads.push_back(std::this_thread::get_id());
-                                           }
-                                           if (block) release.wait();
-                                         }})
+  auto store = MemoryAuthKeyStore::open({.path = path,
+                                         .on_sync =
+                                             [&] {
+                                               {
+                                                 std::lock_guard lock(threads_mu);
+                                                 sync_threads.push_back(std::this_thread::get_id());
+                                               }
+                                               if (block) release.wait();
+                                             }})
                    .value();
   std::vector<StoredAuthKey> keys;
   for (int i = 0; i < 64; ++i) {
@@ -405,7 +409,7 @@ TEST(AuthKeyStore, FullStoreEvictsTempKeysFirst) {
   k4.expires_at = 4'000'000'000;
   ASSERT_TRUE(store->insert(k4).value());  // the expired key goes
   EXPECT_EQ(store->find(expired.id()), nullptr);
-  ASSERT_TRUE(store->find(old_temp.id()));  // now used more recently than k4
+  ASSERT_TRUE(store->find(old_temp.id()));        // now used more recently than k4
   ASSERT_TRUE(store->insert(used_temp).value());  // k4 goes (least recently used)
   EXPECT_EQ(store->find(k4.id()), nullptr);
   EXPECT_NE(store->find(old_temp.id()), nullptr);
