@@ -291,9 +291,9 @@ class KeyFileSizeLimit(EmbeddedCase):
             self.check_client(gw.port, tc.ConnectionTcpIntermediate)
             size = os.path.getsize(self.key_file)
 
-            def fsize(limit):
-                subprocess.run(["prlimit", "--pid", str(gw.proc.pid), "--fsize=%s" % limit],
-                               check=True, capture_output=True)
+            def fsize(soft):  # the hard limit stays unlimited, so the soft one can go back up
+                subprocess.run(["prlimit", "--pid", str(gw.proc.pid),
+                                "--fsize=%s:unlimited" % soft], check=True, capture_output=True)
 
             fsize(size + 10)
 
