@@ -40,7 +40,7 @@ SocketCounters::SocketCounters(AdapterMetrics& m)
           "Backend messages to a slow client whose credit was settled: it held its share.")),
       write_stalls(m.counter("mtedge_socket_write_stalls_total",
                              "Streams failed because the backend read nothing within "
-                             "message_deadline_ms.")) {}
+                             "write_deadline_ms.")) {}
 
 SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
                              std::shared_ptr<const RendezvousHash> hash,

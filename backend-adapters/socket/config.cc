@@ -123,6 +123,7 @@ Result<SocketConfig> parse_config(const toml::table& block, std::string_view pat
   s.integer("max_queued_bytes", config.max_queued_bytes, kMinQueuedBytes, kMaxQueuedBytes);
   s.integer("max_message_bytes", config.max_message_bytes, kMinMessageBytes, kMaxMessageBytes);
   s.integer("message_deadline_ms", config.message_deadline_ms, 1, kMaxTimeoutMs);
+  s.integer("write_deadline_ms", config.write_deadline_ms, 1, kMaxTimeoutMs);
   read_outcome(s, config.on_backend_down);
   s.number("handshake_load_factor", config.handshake_load_factor, 1.0, 100.0);
   s.check_unknown();

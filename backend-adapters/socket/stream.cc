@@ -255,7 +255,7 @@ void BackendStream::arm_write_deadline() {
   }
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(&write_deadline_))) return;
   const uint64_t now = uv_now(owner_->loop());
-  const uint64_t due = unwritten_.front().second + config_.message_deadline_ms;
+  const uint64_t due = unwritten_.front().second + config_.write_deadline_ms;
   uv_timer_start(&write_deadline_, write_deadline_cb, due > now ? due - now : 0, 0);
 }
 
@@ -263,10 +263,10 @@ void BackendStream::on_write_deadline() {
   const uint64_t written = appended_total_ - socket_bytes();
   while (!unwritten_.empty() && unwritten_.front().first <= written) unwritten_.pop_front();
   if (!unwritten_.empty() &&
-      unwritten_.front().second + config_.message_deadline_ms <= uv_now(owner_->loop())) {
+      unwritten_.front().second + config_.write_deadline_ms <= uv_now(owner_->loop())) {
     owner_->counters().write_stalls.add();
-    fail(fmt::format("backend stopped reading: {} bytes unwritten for message_deadline_ms ({})",
-                     socket_bytes(), config_.message_deadline_ms),
+    fail(fmt::format("backend stopped reading: {} bytes unwritten for write_deadline_ms ({})",
+                     socket_bytes(), config_.write_deadline_ms),
          false);
     return;
   }

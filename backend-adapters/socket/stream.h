@@ -4,7 +4,7 @@
 // of messages waiting for credit or for the connection, and the reconnect loop. It knows
 // clients only by connection id; which client goes where is the adapter's business.
 //
-// Liveness: bytes handed to the socket must reach the kernel within message_deadline_ms of
+// Liveness: bytes handed to the socket must reach the kernel within write_deadline_ms of
 // being queued; a backend that stops reading (its receive window stays shut) fails the stream
 // like any other fault.
 //
@@ -103,7 +103,7 @@ class BackendStream final : private MessageSink {
   void on_deadline();
   // `bytes` were added to out_: remembers when, for the write deadline.
   void note_queued(size_t bytes);
-  // Times the oldest byte of out_ not yet taken by the kernel (message_deadline_ms).
+  // Times the oldest byte of out_ not yet taken by the kernel (write_deadline_ms).
   void arm_write_deadline();
   void on_write_deadline();
   void enqueue(ConnId conn, bool frame, const v1::GatewayMessage& message);
@@ -128,7 +128,7 @@ class BackendStream final : private MessageSink {
   Link* link_ = nullptr;       // the current socket; frees itself when closed
   uv_timer_t timer_;           // connect + hello timeout, then reconnect backoff
   uv_timer_t deadline_;        // the oldest queued frame's message_deadline_ms
-  uv_timer_t write_deadline_;  // the oldest unwritten byte's message_deadline_ms
+  uv_timer_t write_deadline_;  // the oldest unwritten byte's write_deadline_ms
   int open_timers_ = 3;
   DelimitedReader reader_;
   CreditLedger ledger_;

@@ -277,10 +277,10 @@ TEST_F(SocketAdapterTest, SlowClientDoesNotStarveTheStream) {
 }
 
 // A backend that keeps its connection open but stops reading is declared down once the
-// oldest unwritten byte is older than message_deadline_ms; its clients get the outcome.
+// oldest unwritten byte is older than write_deadline_ms; its clients get the outcome.
 TEST_F(SocketAdapterTest, BackendThatStopsReadingIsDeclaredDown) {
   start({.stop_reading = true},
-        "message_deadline_ms = 200\nmax_queued_bytes = 67108864\non_backend_down = -429\n");
+        "write_deadline_ms = 200\nmax_queued_bytes = 67108864\non_backend_down = -429\n");
   constexpr ConnId kClient = 1;
   open(kClient);
   ASSERT_TRUE(run_until([&] { return adapter_->counters().messages_from_backend.get() == 1; }));

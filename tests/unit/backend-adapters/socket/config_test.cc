@@ -42,6 +42,7 @@ max_held_credit_per_client = 16
 max_queued_bytes = 1048576
 max_message_bytes = 65536
 message_deadline_ms = 2500
+write_deadline_ms = 7000
 on_backend_down = -429
 handshake_load_factor = 1.5
 )");
@@ -60,6 +61,7 @@ handshake_load_factor = 1.5
   EXPECT_EQ(config->max_queued_bytes, 1048576u);
   EXPECT_EQ(config->max_message_bytes, 65536u);
   EXPECT_EQ(config->message_deadline_ms, 2500u);
+  EXPECT_EQ(config->write_deadline_ms, 7000u);
   EXPECT_FALSE(config->on_backend_down.close);
   EXPECT_EQ(config->on_backend_down.error_code, -429);
   EXPECT_DOUBLE_EQ(config->handshake_load_factor, 1.5);
@@ -123,13 +125,14 @@ TEST(SocketConfig, IntegerLoadFactorIsANumber) {
 
 TEST(SocketConfig, CatalogHasEveryKeyWithItsDefault) {
   const config::KeyCatalog catalog = config_keys("backend.socket");
-  ASSERT_EQ(catalog.keys().size(), 12u);
+  ASSERT_EQ(catalog.keys().size(), 13u);
   const std::pair<const char*, const char*> expected[] = {
       {"endpoints", ""},  // required
       {"on_backend_down", "\"close\""},
       {"handshake_load_factor", "1.25"},
       {"max_queued_bytes", "4194304"},
       {"max_held_credit_per_client", "0"},
+      {"write_deadline_ms", "10000"},
   };
   for (const auto& [key, value] : expected) {
     const config::KeySpec* spec = catalog.find(std::string("backend.socket.") + key);
