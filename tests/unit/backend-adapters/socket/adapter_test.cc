@@ -18,6 +18,7 @@
 
 #include "backend-adapters/socket/protocol.h"
 #include "backend-adapters/socket/rendezvous.h"
+#include "tests/support/adapter_loop.h"
 
 namespace mtedge::backend::socket {
 namespace {
@@ -198,23 +199,13 @@ class ScriptedBackend {
 
 class SocketAdapterTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    uv_timer_init(&loop_, &tick_);
-    uv_timer_start(
-        &tick_, [](uv_timer_t*) {}, 5, 5);
-  }
   void TearDown() override {
     if (adapter_) {
-      bool done = false;
-      adapter_->stop([&] { done = true; });
-      run_until([&] { return done; });
+      EXPECT_TRUE(loop_.stop(*adapter_, 3000));
       sink_.adapter = nullptr;
       adapter_.reset();
     }
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    EXPECT_EQ(uv_loop_close(&loop_), 0) << "handles left open";
+    EXPECT_EQ(loop_.close(), 0) << "handles left open";
     backend_.reset();
   }
 
@@ -228,7 +219,7 @@ class SocketAdapterTest : public ::testing::Test {
     auto shared = std::make_shared<const SocketConfig>(std::move(config.value()));
     std::vector<std::string> names{shared->endpoints[0].name};
     AdapterContext context;
-    context.loop = &loop_;
+    context.loop = loop_.get();
     context.sink = &sink_;
     adapter_ = std::make_unique<SocketAdapter>(
         shared, std::make_shared<const RendezvousHash>(names), context);
@@ -236,9 +227,7 @@ class SocketAdapterTest : public ::testing::Test {
   }
 
   bool run_until(const std::function<bool()>& done, int timeout_ms = 3000) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done() && std::chrono::steady_clock::now() < until) uv_run(&loop_, UV_RUN_ONCE);
-    return done();
+    return loop_.run_until(done, timeout_ms);
   }
 
   void open(ConnId id) { adapter_->on_open(ConnInfo{.id = id}); }
@@ -252,8 +241,7 @@ class SocketAdapterTest : public ::testing::Test {
     return adapter_->on_frame(frame);
   }
 
-  uv_loop_t loop_;
-  uv_timer_t tick_;
+  test::AdapterLoop loop_;
   RecordingSink sink_;
   std::unique_ptr<ScriptedBackend> backend_;
   std::unique_ptr<SocketAdapter> adapter_;
