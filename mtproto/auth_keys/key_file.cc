@@ -49,9 +49,9 @@ size_t valid_record_at(ByteView image, size_t pos, Record& record) {
 }  // namespace
 
 Bytes header() {
-  Bytes out(kMagic, kMagic + sizeof kMagic);
-  append_le32(out, kVersion);
-  append_le32(out, 0);
+  Bytes out(kHeaderSize, 0);
+  std::memcpy(out.data(), kMagic, sizeof kMagic);
+  store_le32(&out[8], kVersion);
   return out;
 }
 
