@@ -34,7 +34,13 @@ SocketCounters::SocketCounters(AdapterMetrics& m)
       protocol_errors(m.counter("mtedge_socket_protocol_errors_total",
                                 "Backend protocol breaches: bad messages, sends beyond credit.")),
       rebinds(m.counter("mtedge_socket_rebinds_total",
-                        "Connections moved to another endpoint by a new auth key.")) {}
+                        "Connections moved to another endpoint by a new auth key.")),
+      credit_share_settled(m.counter(
+          "mtedge_socket_credit_share_settled_total",
+          "Backend messages to a slow client whose credit was settled: it held its share.")),
+      write_stalls(m.counter("mtedge_socket_write_stalls_total",
+                             "Streams failed because the backend read nothing within "
+                             "write_deadline_ms.")) {}
 
 SocketAdapter::SocketAdapter(std::shared_ptr<const SocketConfig> config,
                              std::shared_ptr<const RendezvousHash> hash,
@@ -192,7 +198,10 @@ void SocketAdapter::on_close(ConnId id, CloseReason reason) {
 }
 
 void SocketAdapter::track_session(ConnId id, Client& client, const Frame& frame) {
-  if (frame.auth_key_id == 0) return;
+  // Only keys the edge verified make a connection a session target: the auth_key_id of an
+  // encrypted (pass-through) frame is whatever the client sent, and would let anyone divert
+  // another client's session-addressed frames. Those frames must be addressed by conn_id.
+  if (frame.auth_key_id == 0 || frame.kind != FrameKind::kDecrypted) return;
   auto touch = [&](SessionKey key) {
     std::vector<ConnId>& conns = sessions_[key];
     auto found = std::find(conns.begin(), conns.end(), id);
@@ -315,11 +324,13 @@ void SocketAdapter::stop(std::function<void()> done) {
   spdlog::info(
       "socket: worker {}: stopping [frames_to_backend = {}, messages_from_backend = {}, "
       "down_outcomes = {}, deadline_expired = {}, queue_overflows = {}, undelivered = {}, "
-      "stream_failures = {}, protocol_errors = {}, rebinds = {}]",
+      "stream_failures = {}, protocol_errors = {}, rebinds = {}, credit_share_settled = {}, "
+      "write_stalls = {}]",
       worker(), counters_.frames_to_backend.get(), counters_.messages_from_backend.get(),
       counters_.down_outcomes.get(), counters_.deadline_expired.get(),
       counters_.queue_overflows.get(), counters_.undelivered.get(), counters_.stream_failures.get(),
-      counters_.protocol_errors.get(), counters_.rebinds.get());
+      counters_.protocol_errors.get(), counters_.rebinds.get(),
+      counters_.credit_share_settled.get(), counters_.write_stalls.get());
   for (BackendStream* stream : streams_) stream->shutdown();
   streams_.clear();
   dirty_.close([this] {

@@ -34,8 +34,10 @@ struct SocketCounters {
   Counter& queue_overflows;   // clients failed at max_queued_bytes
   Counter& undelivered;       // backend messages whose target was not on the stream
   Counter& stream_failures;
-  Counter& protocol_errors;  // backend breaches: bad message, beyond credit
-  Counter& rebinds;          // connections moved to another endpoint (new auth key)
+  Counter& protocol_errors;       // backend breaches: bad message, beyond credit
+  Counter& rebinds;               // connections moved to another endpoint (new auth key)
+  Counter& credit_share_settled;  // messages to a slow client past its credit share
+  Counter& write_stalls;          // streams failed because the backend stopped reading
 };
 
 class SocketAdapter final : public BackendAdapter {
@@ -69,7 +71,8 @@ class SocketAdapter final : public BackendAdapter {
   // Gives the client on_backend_down and unbinds it (no-op for an unknown client).
   void fail_client(ConnId conn, std::string_view reason);
   // Acts on one checked backend message. Returns the client to hold its credit for (it is
-  // above its high-water mark), or nothing when the credit can go straight back.
+  // above its high-water mark), or nothing when the credit can go straight back. The stream
+  // holds at most max_held_credit_per_client for one client and settles the rest.
   std::optional<ConnId> on_backend_message(BackendStream& stream,
                                            const v1::BackendMessage& message);
 

@@ -119,9 +119,11 @@ Result<SocketConfig> parse_config(const toml::table& block, std::string_view pat
   s.integer("reconnect_min_ms", config.reconnect_min_ms, 1, kMaxTimeoutMs);
   s.integer("reconnect_max_ms", config.reconnect_max_ms, 1, kMaxTimeoutMs);
   s.integer("credit_window", config.credit_window, 1, kMaxWindow);
+  s.integer("max_held_credit_per_client", config.max_held_credit_per_client, 0, kMaxWindow);
   s.integer("max_queued_bytes", config.max_queued_bytes, kMinQueuedBytes, kMaxQueuedBytes);
   s.integer("max_message_bytes", config.max_message_bytes, kMinMessageBytes, kMaxMessageBytes);
   s.integer("message_deadline_ms", config.message_deadline_ms, 1, kMaxTimeoutMs);
+  s.integer("write_deadline_ms", config.write_deadline_ms, 1, kMaxTimeoutMs);
   read_outcome(s, config.on_backend_down);
   s.number("handshake_load_factor", config.handshake_load_factor, 1.0, 100.0);
   s.check_unknown();
@@ -131,6 +133,11 @@ Result<SocketConfig> parse_config(const toml::table& block, std::string_view pat
   if (config.reconnect_min_ms > config.reconnect_max_ms) {
     s.fail("reconnect_min_ms", fmt::format("{} is above reconnect_max_ms ({})",
                                            config.reconnect_min_ms, config.reconnect_max_ms));
+  }
+  if (config.max_held_credit_per_client > config.credit_window) {
+    s.fail("max_held_credit_per_client",
+           fmt::format("{} is above credit_window ({})", config.max_held_credit_per_client,
+                       config.credit_window));
   }
   if (!status) return status;
   return config;

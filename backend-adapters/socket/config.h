@@ -39,9 +39,13 @@ struct SocketConfig {
   uint32_t reconnect_min_ms = 100;                // first backoff, doubled per failure
   uint32_t reconnect_max_ms = 5000;               // backoff ceiling
   uint32_t credit_window = 256;                   // messages the backend may have outstanding
+  uint32_t max_held_credit_per_client = 0;        // credit one slow client may hold; 0: window / 8
   size_t max_queued_bytes = 4u << 20;             // per stream: bytes waiting for credit or socket
   size_t max_message_bytes = (4u << 20) + 65536;  // either way
-  uint32_t message_deadline_ms = 5000;            // longest a client frame may wait to be sent
+  uint32_t message_deadline_ms = 5000;            // longest a client frame may wait for credit
+  // Longest the oldest byte queued to the stream's socket may stay unwritten (not taken by the
+  // kernel): past it the backend has stopped reading and the endpoint is down.
+  uint32_t write_deadline_ms = 10000;
   DownOutcome on_backend_down;
   double handshake_load_factor = 1.25;  // bounded load for handshake connections
 };

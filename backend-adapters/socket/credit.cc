@@ -30,9 +30,15 @@ bool CreditLedger::charge() {
   return true;
 }
 
-void CreditLedger::hold(uint64_t conn) {
-  ++held_[conn];
+bool CreditLedger::hold(uint64_t conn) {
+  uint32_t& held = held_[conn];
+  if (held >= max_held_per_conn_) {
+    settle();
+    return false;
+  }
+  ++held;
   ++held_total_;
+  return true;
 }
 
 void CreditLedger::release(uint64_t conn) {

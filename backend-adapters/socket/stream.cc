@@ -42,13 +42,15 @@ BackendStream::BackendStream(SocketAdapter& owner, size_t index, const Endpoint&
       endpoint_(endpoint),
       config_(owner.config()),
       reader_(owner.config().max_message_bytes),
-      ledger_(owner.config().credit_window),
+      ledger_(owner.config().credit_window, owner.config().max_held_credit_per_client),
       backoff_ms_(owner.config().reconnect_min_ms),
       jitter_(static_cast<uint32_t>(index * 7919 + owner.worker() + 1)) {
   uv_timer_init(owner.loop(), &timer_);
   uv_timer_init(owner.loop(), &deadline_);
+  uv_timer_init(owner.loop(), &write_deadline_);
   timer_.data = this;
   deadline_.data = this;
+  write_deadline_.data = this;
 }
 
 void BackendStream::start() {
@@ -134,7 +136,7 @@ bool BackendStream::on_message(ByteView bytes) {
   }
   std::optional<ConnId> held = owner_->on_backend_message(*this, message_);
   if (held) {
-    ledger_.hold(*held);
+    if (!ledger_.hold(*held)) owner_->counters().credit_share_settled.add();
   } else {
     ledger_.settle();
   }
@@ -226,8 +228,49 @@ void BackendStream::enqueue(ConnId conn, bool frame, const v1::GatewayMessage& m
 }
 
 void BackendStream::write_now(const v1::GatewayMessage& message) {
+  const size_t before = out_.pending().size();
   append_delimited(message, out_.pending());
+  note_queued(out_.pending().size() - before);
   schedule_flush();
+}
+
+void BackendStream::note_queued(size_t bytes) {
+  appended_total_ += bytes;
+  const uint64_t now = uv_now(owner_->loop());
+  if (!unwritten_.empty() && unwritten_.back().second == now) {
+    unwritten_.back().first = appended_total_;
+  } else {
+    unwritten_.emplace_back(appended_total_, now);
+  }
+  arm_write_deadline();
+}
+
+void BackendStream::arm_write_deadline() {
+  // Everything up to appended_total_ - queued() has reached the kernel.
+  const uint64_t written = appended_total_ - socket_bytes();
+  while (!unwritten_.empty() && unwritten_.front().first <= written) unwritten_.pop_front();
+  if (unwritten_.empty()) {
+    uv_timer_stop(&write_deadline_);
+    return;
+  }
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&write_deadline_))) return;
+  const uint64_t now = uv_now(owner_->loop());
+  const uint64_t due = unwritten_.front().second + config_.write_deadline_ms;
+  uv_timer_start(&write_deadline_, write_deadline_cb, due > now ? due - now : 0, 0);
+}
+
+void BackendStream::on_write_deadline() {
+  const uint64_t written = appended_total_ - socket_bytes();
+  while (!unwritten_.empty() && unwritten_.front().first <= written) unwritten_.pop_front();
+  if (!unwritten_.empty() &&
+      unwritten_.front().second + config_.write_deadline_ms <= uv_now(owner_->loop())) {
+    owner_->counters().write_stalls.add();
+    fail(fmt::format("backend stopped reading: {} bytes unwritten for write_deadline_ms ({})",
+                     socket_bytes(), config_.write_deadline_ms),
+         false);
+    return;
+  }
+  arm_write_deadline();
 }
 
 void BackendStream::schedule_flush() {
@@ -243,6 +286,7 @@ void BackendStream::drain() {
       owner_->counters().frames_to_backend.add();
     }
     out_.append(front.bytes);
+    note_queued(front.bytes.size());
     pending_bytes_ -= front.bytes.size();
     pending_.pop_front();
   }
@@ -314,6 +358,7 @@ void BackendStream::on_deadline() {
 void BackendStream::flush() {
   if (!connected_) return;
   out_.flush(link_->stream());
+  if (!unwritten_.empty() && link_ != nullptr) arm_write_deadline();
   maybe_resume();
 }
 
@@ -330,11 +375,14 @@ void BackendStream::fail(std::string_view reason, bool protocol_error) {
   ready_ = false;
   down_ = true;
   out_.reset();
+  unwritten_.clear();
+  appended_total_ = 0;
   pending_.clear();
   pending_bytes_ = 0;
   paused_.clear();
   ledger_.reset();
   uv_timer_stop(&deadline_);
+  uv_timer_stop(&write_deadline_);
   // Backoff: random in [backoff/2, backoff], doubling up to reconnect_max_ms.
   uint32_t delay = backoff_ms_ / 2 + static_cast<uint32_t>(jitter_() % (backoff_ms_ / 2 + 1));
   backoff_ms_ = std::min(config_.reconnect_max_ms, backoff_ms_ * 2);
@@ -354,6 +402,7 @@ void BackendStream::shutdown() {
   auto closed = [](uv_handle_t* h) { static_cast<BackendStream*>(h->data)->on_timer_closed(); };
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&write_deadline_), closed);
 }
 
 void BackendStream::on_timer_closed() {
@@ -393,6 +442,10 @@ void BackendStream::timer_cb(uv_timer_t* timer) {
 
 void BackendStream::deadline_cb(uv_timer_t* timer) {
   static_cast<BackendStream*>(timer->data)->on_deadline();
+}
+
+void BackendStream::write_deadline_cb(uv_timer_t* timer) {
+  static_cast<BackendStream*>(timer->data)->on_write_deadline();
 }
 
 }  // namespace mtedge::backend::socket

@@ -4,6 +4,10 @@
 // of messages waiting for credit or for the connection, and the reconnect loop. It knows
 // clients only by connection id; which client goes where is the adapter's business.
 //
+// Liveness: bytes handed to the socket must reach the kernel within write_deadline_ms of
+// being queued; a backend that stops reading (its receive window stays shut) fails the stream
+// like any other fault.
+//
 // States: connecting (first connect, or a reconnect attempt) -> hello sent -> ready; any
 // failure -> down (every client bound to it gets the configured outcome) -> backoff ->
 // connecting. Clients are accepted while ready and during the very first connect (their
@@ -97,6 +101,11 @@ class BackendStream final : private MessageSink {
   void maybe_grant();
   void arm_deadline();
   void on_deadline();
+  // `bytes` were added to out_: remembers when, for the write deadline.
+  void note_queued(size_t bytes);
+  // Times the oldest byte of out_ not yet taken by the kernel (write_deadline_ms).
+  void arm_write_deadline();
+  void on_write_deadline();
   void enqueue(ConnId conn, bool frame, const v1::GatewayMessage& message);
   void write_now(const v1::GatewayMessage& message);
   void schedule_flush();
@@ -110,21 +119,27 @@ class BackendStream final : private MessageSink {
   static const io::OutboundEvents kOutboundEvents;
   static void timer_cb(uv_timer_t* timer);
   static void deadline_cb(uv_timer_t* timer);
+  static void write_deadline_cb(uv_timer_t* timer);
 
   SocketAdapter* owner_;  // null once shut down
   size_t index_;
   const Endpoint& endpoint_;
   const SocketConfig& config_;
-  Link* link_ = nullptr;  // the current socket; frees itself when closed
-  uv_timer_t timer_;      // connect + hello timeout, then reconnect backoff
-  uv_timer_t deadline_;   // the oldest queued frame's message_deadline_ms
-  int open_timers_ = 2;
+  Link* link_ = nullptr;       // the current socket; frees itself when closed
+  uv_timer_t timer_;           // connect + hello timeout, then reconnect backoff
+  uv_timer_t deadline_;        // the oldest queued frame's message_deadline_ms
+  uv_timer_t write_deadline_;  // the oldest unwritten byte's write_deadline_ms
+  int open_timers_ = 3;
   DelimitedReader reader_;
   CreditLedger ledger_;
   v1::BackendMessage message_;  // reused by on_message
   // To the current socket (reset when it fails). No marks: pausing and resuming clients also
   // depends on pending_ (see send_frame and maybe_resume).
   io::OutboundQueue out_{kOutboundEvents};
+  // Write deadline: (appended_total_ after a batch of bytes, when it was added), oldest first;
+  // entries the kernel has taken are popped.
+  uint64_t appended_total_ = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> unwritten_;
   std::deque<Pending> pending_;
   size_t pending_bytes_ = 0;
   std::unordered_set<ConnId> paused_;

@@ -2,9 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <system_error>
-
 #include "mtproto/auth_keys/memory_auth_key_store.h"
 #include "mtproto/handshake/handshake_limiter.h"
 
@@ -13,16 +10,8 @@ namespace mtedge::gateway {
 Status EdgeCrypto::open(const CryptoConfig& config) {
   mtproto::MemoryAuthKeyStoreOptions store_options;
   store_options.path = config.auth_key_file;
-  if (!store_options.path.empty()) {
-    // The default lives in a git-ignored var/ that a fresh clone does not have yet.
-    const std::filesystem::path parent = std::filesystem::path(store_options.path).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      return Status::error("crypto.auth_key_file: cannot create directory \"" + parent.string() +
-                           "\": " + ec.message());
-    }
-  }
+  // The store creates a missing directory (mode 0700): the default lives in a git-ignored var/
+  // that a fresh clone does not have yet.
   auto store = mtproto::MemoryAuthKeyStore::open(store_options);
   if (!store) return Status::error("crypto.auth_key_file: " + store.message());
   for (const std::string& note : store.value()->load_notes()) {

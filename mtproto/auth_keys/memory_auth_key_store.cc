@@ -1,62 +1,34 @@
-// Lock order: file_mu_ before any shard lock (appends and rewrites must see a consistent set).
 #include "mtproto/auth_keys/memory_auth_key_store.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <ctime>
 #include <filesystem>
-#include <vector>
+
+#include "crypto/secret_bytes.h"
+#include "mtproto/auth_keys/key_file.h"
+#include "mtproto/auth_keys/key_file_io.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'T', 'E', 'D', 'G', 'E', 'A', 'K'};
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderSize = 16;
-constexpr uint8_t kPut = 1;
-constexpr uint8_t kErase = 2;
-constexpr size_t kPutSize = 1 + 8 + 8 + 4 + AuthKey::kSize;  // without crc
-constexpr size_t kEraseSize = 1 + 8;
-
-void put_le64(uint8_t* p, uint64_t v) {
-  store_le32(p, static_cast<uint32_t>(v));
-  store_le32(p + 4, static_cast<uint32_t>(v >> 32));
-}
-
-uint32_t crc_of(const uint8_t* p, size_t n) {
-  return static_cast<uint32_t>(crc32(0L, p, static_cast<uInt>(n)));
-}
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
-
-Status write_all(int fd, const uint8_t* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Status::error("auth key store: write failed: " + errno_text());
-    }
-    p += w;
-    n -= static_cast<size_t>(w);
+// A write past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills the process; ignored, the
+// write fails with EFBIG and the append is rolled back. A handler someone installed is kept.
+void ignore_file_size_signal() {
+  struct sigaction current {};
+  if (::sigaction(SIGXFSZ, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    current.sa_handler = SIG_IGN;
+    ::sigaction(SIGXFSZ, &current, nullptr);
   }
-  return Status::ok();
 }
 
-std::vector<uint8_t> encode_put(const StoredAuthKey& k) {
-  std::vector<uint8_t> r(kPutSize + 4);
-  r[0] = kPut;
-  put_le64(&r[1], k.id());
-  put_le64(&r[9], static_cast<uint64_t>(k.created_at));
-  store_le32(&r[17], static_cast<uint32_t>(k.dc_id));
-  std::memcpy(&r[21], k.key.data().data(), AuthKey::kSize);
-  store_le32(&r[kPutSize], crc_of(r.data(), kPutSize));
-  return r;
+// Wipes a buffer that held key bytes.
+void wipe(Bytes& bytes) {
+  crypto::wipe(bytes.data(), bytes.size());
+  bytes.clear();
 }
 
 }  // namespace
@@ -69,125 +41,109 @@ MemoryAuthKeyStore::MemoryAuthKeyStore(MemoryAuthKeyStoreOptions options)
 }
 
 MemoryAuthKeyStore::~MemoryAuthKeyStore() {
-  if (fd_ >= 0) ::close(fd_);
+  if (syncer_.joinable()) {
+    {
+      std::lock_guard lock(sync_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    syncer_.join();
+  }
+  if (fd_ >= 0) {
+    if (options_.sync_writes) sync_once();
+    ::close(fd_);
+  }
 }
 
 Result<std::unique_ptr<MemoryAuthKeyStore>> MemoryAuthKeyStore::open(
     MemoryAuthKeyStoreOptions options) {
   std::unique_ptr<MemoryAuthKeyStore> store(new MemoryAuthKeyStore(std::move(options)));
   if (!store->options_.path.empty()) {
+    ignore_file_size_signal();
     if (auto st = store->load(); !st) return st;
+    store->syncer_ = std::thread([s = store.get()] { s->syncer_loop(); });
   }
   return store;
 }
 
 Status MemoryAuthKeyStore::load() {
   const std::string& path = options_.path;
-  std::vector<uint8_t> data;
-  int rfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (rfd < 0 && errno != ENOENT)
-    return Status::error("auth key store: cannot open [path = " + path + "]: " + errno_text());
-  bool needs_rewrite = rfd < 0;  // a new file gets its header through a rewrite
-  if (rfd >= 0) {
-    uint8_t buf[65536];
-    while (true) {
-      ssize_t n = ::read(rfd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ::close(rfd);
-        return Status::error("auth key store: read failed [path = " + path + "]: " + errno_text());
-      }
-      if (n == 0) break;
-      data.insert(data.end(), buf, buf + n);
-    }
-    ::close(rfd);
-    auto corrupt = [&](size_t offset, const std::string& why) {
-      return Status::error("auth key store: corrupt file [path = " + path +
-                           ", offset = " + std::to_string(offset) + "]: " + why);
-    };
-    if (data.size() < kHeaderSize || std::memcmp(data.data(), kMagic, 8) != 0)
-      return corrupt(0, "bad magic (not an mtedge auth key file)");
-    if (load_le32(&data[8]) != kVersion)
-      return corrupt(8, "unsupported version " + std::to_string(load_le32(&data[8])));
-    size_t pos = kHeaderSize;
-    size_t records = 0;
-    while (pos < data.size()) {
-      uint8_t type = data[pos];
-      size_t size = type == kPut ? kPutSize : type == kErase ? kEraseSize : 0;
-      if (size == 0) return corrupt(pos, "unknown record type " + std::to_string(type));
-      if (data.size() - pos < size + 4) {
-        load_notes_.push_back("dropped a truncated final record at offset " + std::to_string(pos));
-        needs_rewrite = true;
-        break;
-      }
-      if (load_le32(&data[pos + size]) != crc_of(&data[pos], size))
-        return corrupt(pos, "record checksum mismatch");
-      uint64_t id = load_le64(&data[pos + 1]);
-      if (type == kPut) {
-        auto key = AuthKey::from_bytes({&data[pos + 21], AuthKey::kSize});
-        if (!key || key->id() != id) return corrupt(pos, "auth key does not match its id");
-        auto k = std::make_shared<StoredAuthKey>();
-        k->key = *key;
-        k->created_at = static_cast<int64_t>(load_le64(&data[pos + 9]));
-        k->dc_id = static_cast<int32_t>(load_le32(&data[pos + 17]));
-        replace_locked(shard(id), std::move(k));
-      } else if (auto it = shard(id).keys.find(id); it != shard(id).keys.end()) {
-        shard(id).keys.erase(it);
-      }
-      ++records;
-      pos += size + 4;
-    }
-    if (records > 2 * size() + 64) needs_rewrite = true;  // mostly garbage: compact
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty())
+    if (auto st = key_file::create_private_directories(dir); !st) return st;
+  Bytes image;
+  bool exists = false;
+  Status read = key_file::read_whole_file(path, image, exists);
+  if (!read) {
+    wipe(image);
+    return read;
   }
-  size_unlocked_hint_ = size();
+  key_file::ParseReport report;
+  if (exists) {
+    Status parsed = key_file::parse(
+        image,
+        [&](const key_file::Record& r) {
+          Shard& s = shard(r.id);
+          if (auto it = s.keys.find(r.id); it != s.keys.end()) s.keys.erase(it);
+          if (!r.put) return;
+          StoredAuthKey k;
+          k.key = AuthKey(std::span<const uint8_t, AuthKey::kSize>(r.key, AuthKey::kSize));
+          k.created_at = r.created_at;
+          k.dc_id = r.dc_id;
+          s.keys.insert(std::make_shared<Entry>(k));
+        },
+        report);
+    wipe(image);
+    if (!parsed)
+      return Status::error("auth key store: corrupt file [path = " + path +
+                           "]: " + parsed.message());
+    load_notes_ = std::move(report.notes);
+  }
+  size_ = size();
   std::lock_guard file_lock(file_mu_);
-  if (needs_rewrite) return rewrite_locked();
-  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0)
-    return Status::error("auth key store: cannot open for append [path = " + path +
-                         "]: " + errno_text());
-  ::fchmod(fd_, 0600);
+  live_permanent_ = size_;
+  file_records_ = report.records;
+  if (!exists || report.skipped_bytes > 0 || file_records_ > 2 * live_permanent_ + 64)
+    return rewrite_locked();
+  auto fd = key_file::open_for_append(path);
+  if (!fd) return fd.status();
+  fd_ = fd.value();
+  file_size_ = std::filesystem::file_size(path);
   return Status::ok();
 }
 
-Status MemoryAuthKeyStore::rewrite_locked() {
-  const std::string& path = options_.path;
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return Status::error("auth key store: cannot create [path = " + tmp + "]: " + errno_text());
-  ::fchmod(fd, 0600);
-  std::vector<uint8_t> out(kHeaderSize, 0);
-  std::memcpy(out.data(), kMagic, 8);
-  store_le32(&out[8], kVersion);
+Bytes MemoryAuthKeyStore::snapshot_locked() const {
+  Bytes out = key_file::header();
   for (auto& s : shards_) {
     std::shared_lock lock(s.mu);
-    for (const KeyPtr& k : s.keys) {
-      if (k->temp) continue;
-      auto r = encode_put(*k);
-      out.insert(out.end(), r.begin(), r.end());
-    }
+    for (const EntryPtr& e : s.keys)
+      if (!e->key.temp) key_file::append_put(e->key, out);
   }
-  Status st = write_all(fd, out.data(), out.size());
-  if (st && ::fsync(fd) != 0) st = Status::error("auth key store: fsync failed: " + errno_text());
-  ::close(fd);
-  if (st && ::rename(tmp.c_str(), path.c_str()) != 0)
-    st = Status::error("auth key store: rename failed [path = " + path + "]: " + errno_text());
-  if (!st) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  // Make the rename durable.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  return out;
+}
+
+Status MemoryAuthKeyStore::rewrite_locked() {
+  Bytes image = snapshot_locked();
+  Status st = key_file::replace_file(options_.path, image);
+  const size_t records = (image.size() - key_file::kHeaderSize) / key_file::kPutRecordSize;
+  const uint64_t size = image.size();
+  wipe(image);
+  if (!st) return st;
   if (fd_ >= 0) ::close(fd_);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd_ < 0)
-    return Status::error("auth key store: cannot reopen [path = " + path + "]: " + errno_text());
+  fd_ = -1;
+  auto fd = key_file::open_for_append(options_.path);
+  if (!fd) return fd.status();
+  fd_ = fd.value();
+  file_size_ = size;
+  file_records_ = records;
+  needs_rewrite_ = false;
+  // The rewrite was fsynced: everything written before it is durable.
+  const uint64_t seq = ++written_seq_;
+  {
+    std::lock_guard lock(sync_mu_);
+    synced_seq_ = std::max(synced_seq_, seq);
+  }
+  sync_cv_.notify_all();
   return Status::ok();
 }
 
@@ -197,37 +153,109 @@ Status MemoryAuthKeyStore::compact() {
   return rewrite_locked();
 }
 
-Status MemoryAuthKeyStore::append_record(const uint8_t* data, size_t size) {
-  if (fd_ < 0) return Status::error("auth key store: file not open");
-  if (auto st = write_all(fd_, data, size); !st) return st;
-  if (options_.sync_writes && ::fdatasync(fd_) != 0)
-    return Status::error("auth key store: fdatasync failed: " + errno_text());
+Status MemoryAuthKeyStore::append_locked(ByteView record) {
+  // After a failed rollback, fsync or reopen: the snapshot already holds this change.
+  if (needs_rewrite_ || fd_ < 0) return rewrite_locked();
+  bool rolled_back = true;
+  Status st = key_file::append_whole(fd_, record, file_size_, rolled_back);
+  if (!st) {
+    needs_rewrite_ = !rolled_back;
+    return st;
+  }
+  file_size_ += record.size();
+  ++file_records_;
+  ++written_seq_;
   return Status::ok();
 }
 
-Status MemoryAuthKeyStore::append_put(const StoredAuthKey& key) {
-  auto r = encode_put(key);
-  return append_record(r.data(), r.size());
+void MemoryAuthKeyStore::sync_once() {
+  uint64_t target = 0;
+  int fd = -1;
+  {
+    std::lock_guard file_lock(file_mu_);
+    target = written_seq_;
+    if (fd_ >= 0) fd = ::dup(fd_);  // a rewrite may replace fd_ meanwhile
+  }
+  uint64_t from = 0;
+  {
+    std::lock_guard lock(sync_mu_);
+    from = synced_seq_;
+  }
+  bool ok = true;
+  if (target > from && fd >= 0) {
+    if (options_.on_sync) options_.on_sync();
+    while (::fdatasync(fd) != 0) {
+      if (errno == EINTR) continue;
+      ok = false;
+      break;
+    }
+  }
+  if (fd >= 0) ::close(fd);
+  if (fd < 0 && target > from) ok = false;
+  if (target <= from) return;
+  if (!ok) {
+    // The kernel may have dropped the dirty pages: rebuild the file before the next append.
+    std::lock_guard file_lock(file_mu_);
+    needs_rewrite_ = true;
+  }
+  std::lock_guard lock(sync_mu_);
+  if (!ok) failed_syncs_.emplace_back(from, target);
+  synced_seq_ = std::max(synced_seq_, target);
 }
 
-Status MemoryAuthKeyStore::append_erase(uint64_t id) {
-  uint8_t r[kEraseSize + 4];
-  r[0] = kErase;
-  put_le64(&r[1], id);
-  store_le32(&r[kEraseSize], crc_of(r, kEraseSize));
-  return append_record(r, sizeof r);
+void MemoryAuthKeyStore::lead_sync(std::unique_lock<std::mutex>& lock) {
+  syncing_ = true;
+  lock.unlock();
+  sync_once();
+  lock.lock();
+  syncing_ = false;
+  sync_cv_.notify_all();
+}
+
+Status MemoryAuthKeyStore::wait_durable(uint64_t seq) {
+  if (!options_.sync_writes) return Status::ok();
+  std::unique_lock lock(sync_mu_);
+  while (synced_seq_ < seq) {
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    lead_sync(lock);  // one group commit for everyone waiting now
+  }
+  for (const auto& [from, to] : failed_syncs_)
+    if (seq > from && seq <= to) return Status::error("auth key store: fdatasync failed");
+  return Status::ok();
+}
+
+void MemoryAuthKeyStore::syncer_loop() {
+  const auto period = std::chrono::milliseconds(std::max<uint32_t>(1, options_.sync_interval_ms));
+  std::unique_lock lock(sync_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, period, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    {
+      // Online compaction: the file holds mostly erased keys.
+      std::lock_guard file_lock(file_mu_);
+      if (fd_ >= 0 && file_records_ > 2 * live_permanent_ + 64) (void)rewrite_locked();
+    }
+    lock.lock();
+    if (options_.sync_writes && !syncing_) lead_sync(lock);
+  }
+}
+
+void MemoryAuthKeyStore::touch(const Entry& e) const {
+  e.last_used.store(use_clock_.fetch_add(1, std::memory_order_relaxed) + 1,
+                    std::memory_order_relaxed);
 }
 
 std::shared_ptr<const StoredAuthKey> MemoryAuthKeyStore::find(uint64_t auth_key_id) const {
   Shard& s = shard(auth_key_id);
   std::shared_lock lock(s.mu);
   auto it = s.keys.find(auth_key_id);
-  return it == s.keys.end() ? nullptr : *it;
-}
-
-void MemoryAuthKeyStore::replace_locked(Shard& shard, KeyPtr key) {
-  if (auto it = shard.keys.find(key->id()); it != shard.keys.end()) shard.keys.erase(it);
-  shard.keys.insert(std::move(key));
+  if (it == s.keys.end()) return nullptr;
+  touch(**it);
+  return std::shared_ptr<const StoredAuthKey>(*it, &(*it)->key);
 }
 
 Result<bool> MemoryAuthKeyStore::insert(const StoredAuthKey& key) {
@@ -239,36 +267,132 @@ Status MemoryAuthKeyStore::put(const StoredAuthKey& key) {
   return stored ? Status::ok() : stored.status();
 }
 
+void MemoryAuthKeyStore::make_room() {
+  if (size_.load() < options_.max_keys) return;
+  size_t freed = erase_expired(static_cast<int64_t>(std::time(nullptr)));
+  if (freed == 0) {
+    // Least recently used temp keys, a batch at a time so a full store does not scan per key.
+    std::vector<std::pair<uint64_t, uint64_t>> temps;  // (last_used, id)
+    for (auto& s : shards_) {
+      std::shared_lock lock(s.mu);
+      for (const EntryPtr& e : s.keys)
+        if (e->key.temp)
+          temps.emplace_back(e->last_used.load(std::memory_order_relaxed), e->key.id());
+    }
+    const size_t batch = std::min(temps.size(), std::max<size_t>(1, options_.max_keys / 1024));
+    if (batch > 0)
+      std::nth_element(temps.begin(), temps.begin() + static_cast<ptrdiff_t>(batch - 1),
+                       temps.end());
+    for (size_t i = 0; i < batch; ++i) {
+      Shard& s = shard(temps[i].second);
+      std::unique_lock lock(s.mu);
+      auto it = s.keys.find(temps[i].second);
+      if (it == s.keys.end() || !(*it)->key.temp) continue;
+      s.keys.erase(it);
+      --size_;
+      ++freed;
+    }
+  }
+  evicted_ += freed;
+}
+
+Result<MemoryAuthKeyStore::Placement> MemoryAuthKeyStore::place(const EntryPtr& entry,
+                                                                bool replace) {
+  Shard& s = shard(entry->key.id());
+  std::unique_lock lock(s.mu);
+  Placement placement;
+  auto it = s.keys.find(entry->key.id());
+  if (it != s.keys.end()) {
+    if (!replace) return placement;
+    placement.previous = *it;
+    s.keys.erase(it);
+  } else if (size_.load() >= options_.max_keys) {
+    return Status::error("auth key store: full (max_keys permanent keys)");
+  } else {
+    ++size_;
+  }
+  s.keys.insert(entry);
+  placement.placed = true;
+  return placement;
+}
+
+void MemoryAuthKeyStore::unplace(const EntryPtr& entry, const Placement& placement) {
+  Shard& s = shard(entry->key.id());
+  std::unique_lock lock(s.mu);
+  auto it = s.keys.find(entry->key.id());
+  if (it == s.keys.end() || *it != entry) return;
+  s.keys.erase(it);
+  if (placement.previous) {
+    s.keys.insert(placement.previous);
+  } else {
+    --size_;
+  }
+}
+
 Result<bool> MemoryAuthKeyStore::store(const StoredAuthKey& key, bool replace) {
   if (key.key.empty() || key.id() == 0) return Status::error("auth key store: empty key");
-  bool persist = !key.temp && !options_.path.empty();
-  std::unique_lock<std::mutex> file_lock(file_mu_, std::defer_lock);
-  if (persist) file_lock.lock();
-  Shard& s = shard(key.id());
-  std::unique_lock lock(s.mu);
-  bool exists = s.keys.contains(key.id());
-  if (exists && !replace) return false;
-  if (!exists && size_unlocked_hint_ >= options_.max_keys)
-    return Status::error("auth key store: full");
-  if (persist)
-    if (auto st = append_put(key); !st) return st;
-  replace_locked(s, std::make_shared<const StoredAuthKey>(key));
-  if (!exists) ++size_unlocked_hint_;
-  return !exists;
+  auto entry = std::make_shared<Entry>(key);
+  touch(*entry);
+  make_room();
+  if (key.temp || options_.path.empty()) {
+    auto placed = place(entry, replace);
+    if (!placed) return placed.status();
+    return placed->placed && !placed->previous;
+  }
+  uint64_t seq = 0;
+  Placement placement;
+  bool counted = false;  // a new permanent key for the compaction rule
+  {
+    std::lock_guard file_lock(file_mu_);
+    auto placed = place(entry, replace);
+    if (!placed) return placed.status();
+    placement = placed.value();
+    if (!placement.placed) return false;
+    Bytes record;
+    key_file::append_put(key, record);
+    Status st = append_locked(record);
+    wipe(record);
+    if (!st) {
+      unplace(entry, placement);
+      return st;
+    }
+    counted = !placement.previous || placement.previous->key.temp;
+    if (counted) ++live_permanent_;
+    seq = written_seq_;
+  }
+  // Group commit, without any lock: other inserts append meanwhile and share the sync.
+  if (Status st = wait_durable(seq); !st) {
+    std::lock_guard file_lock(file_mu_);
+    unplace(entry, placement);
+    if (counted) --live_permanent_;
+    return st;
+  }
+  return !placement.previous;
 }
 
 Result<bool> MemoryAuthKeyStore::erase(uint64_t auth_key_id) {
+  const bool persisted = !options_.path.empty();
   std::unique_lock<std::mutex> file_lock(file_mu_, std::defer_lock);
-  if (!options_.path.empty()) file_lock.lock();
-  Shard& s = shard(auth_key_id);
-  std::unique_lock lock(s.mu);
-  auto it = s.keys.find(auth_key_id);
-  if (it == s.keys.end()) return false;
-  if (!(*it)->temp && !options_.path.empty())
-    if (auto st = append_erase(auth_key_id); !st) return st;
-  s.keys.erase(it);
-  --size_unlocked_hint_;
-  return true;
+  if (persisted) file_lock.lock();
+  EntryPtr erased;
+  {
+    Shard& s = shard(auth_key_id);
+    std::unique_lock lock(s.mu);
+    auto it = s.keys.find(auth_key_id);
+    if (it == s.keys.end()) return false;
+    erased = *it;
+    s.keys.erase(it);
+    --size_;
+  }
+  if (!persisted || erased->key.temp) return true;
+  Bytes record;
+  key_file::append_erase(auth_key_id, record);
+  if (Status st = append_locked(record); !st) {
+    (void)place(erased, /*replace=*/false);  // the file still has the key: so does memory
+    return st;
+  }
+  --live_permanent_;
+  return true;  // durable at the next group commit or syncer pass (see the header)
 }
 
 Status MemoryAuthKeyStore::bind_temp(uint64_t temp_id, uint64_t perm_id, int64_t expires_at) {
@@ -279,10 +403,11 @@ Status MemoryAuthKeyStore::bind_temp(uint64_t temp_id, uint64_t perm_id, int64_t
   std::unique_lock lock(s.mu);
   auto it = s.keys.find(temp_id);
   if (it == s.keys.end()) return Status::error("auth key store: unknown temp key");
-  if (!(*it)->temp) return Status::error("auth key store: not a temp key");
-  auto updated = std::make_shared<StoredAuthKey>(**it);
-  updated->bound_perm_id = perm_id;
-  updated->expires_at = expires_at;
+  if (!(*it)->key.temp) return Status::error("auth key store: not a temp key");
+  auto updated = std::make_shared<Entry>((*it)->key);
+  updated->key.bound_perm_id = perm_id;
+  updated->key.expires_at = expires_at;
+  updated->last_used.store((*it)->last_used.load());
   s.keys.erase(it);
   s.keys.insert(std::move(updated));
   return Status::ok();
@@ -293,7 +418,7 @@ size_t MemoryAuthKeyStore::erase_expired(int64_t now) {
   for (auto& s : shards_) {
     std::unique_lock lock(s.mu);
     for (auto it = s.keys.begin(); it != s.keys.end();) {
-      if ((*it)->temp && (*it)->expired(now)) {
+      if ((*it)->key.temp && (*it)->key.expired(now)) {
         it = s.keys.erase(it);
         ++n;
       } else {
@@ -301,7 +426,7 @@ size_t MemoryAuthKeyStore::erase_expired(int64_t now) {
       }
     }
   }
-  size_unlocked_hint_ -= n;
+  size_ -= n;
   return n;
 }
 

@@ -266,5 +266,39 @@ class AuthKeysSurviveRestart(EmbeddedCase):
         self.assertEqual(stored_key_ids(self.key_file), stored)  # nothing new after the restart
 
 
+class KeyFileSizeLimit(EmbeddedCase):
+    """A file size limit reached while a new key is appended (`prlimit --fsize` just above the
+    file's size) fails that one handshake: mtedge keeps running, the file stays loadable, and
+    new keys work again once the limit is lifted (docs/operations.md "Key file faults")."""
+
+    def test_file_size_limit_does_not_end_mtedge(self):
+        if shutil.which("prlimit") is None:
+            self.skipTest("prlimit (util-linux) is not installed")
+        gw = self.start_gateway()
+        try:
+            self.check_client(gw.port, tc.ConnectionTcpIntermediate)
+            size = os.path.getsize(self.key_file)
+
+            def fsize(soft):  # the hard limit stays unlimited, so the soft one can go back up
+                subprocess.run(["prlimit", "--pid", str(gw.proc.pid),
+                                "--fsize=%s:unlimited" % soft], check=True, capture_output=True)
+
+            fsize(size + 10)
+
+            async def refused():
+                client = await self.connect(gw.port, tc.ConnectionTcpAbridged)
+                await client.disconnect()
+
+            with self.assertRaises(Exception):  # dh_gen_fail: Telethon gives up on the key
+                run(refused())
+            self.assertTrue(gw.alive(), "mtedge ended at the file size limit")
+            self.assertEqual(os.path.getsize(self.key_file), size, "a partial record was left")
+            fsize("unlimited")
+            self.check_client(gw.port, tc.ConnectionTcpIntermediate)
+        finally:
+            self.stop_gateway(gw)
+        self.assertGreaterEqual(len(stored_key_ids(self.key_file)), 2)
+
+
 if __name__ == "__main__":
     unittest.main()

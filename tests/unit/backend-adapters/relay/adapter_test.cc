@@ -12,6 +12,7 @@
 #include <string>
 
 #include "backend-adapters/relay/relay.h"
+#include "tests/support/adapter_loop.h"
 #include "tests/support/echo_upstream.h"
 
 namespace mtedge::backend::relay {
@@ -78,32 +79,19 @@ std::string config_name(TransportKind kind) {
 
 class RelayAdapterTest : public ::testing::TestWithParam<TransportKind> {
  protected:
-  void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
-    uv_timer_init(&loop_, &tick_);
-    // Wakes the loop up regularly so run_until can check its predicate.
-    uv_timer_start(
-        &tick_, [](uv_timer_t*) {}, 5, 5);
-  }
-
   void TearDown() override {
     if (adapter_) {
-      bool done = false;
-      adapter_->stop([&] { done = true; });
-      run_until([&] { return done; });
-      EXPECT_TRUE(done);
+      EXPECT_TRUE(loop_.stop(*adapter_, 5000));
       sink_.adapter = nullptr;
       adapter_.reset();
     }
     for (auto& u : upstreams_) u->close();
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
+    EXPECT_EQ(loop_.close(), 0) << "handles left open";
     upstreams_.clear();
-    EXPECT_EQ(uv_loop_close(&loop_), 0) << "handles left open";
   }
 
   TestUpstream& add_upstream(TransportKind kind) {
-    upstreams_.push_back(std::make_unique<TestUpstream>(&loop_, kind));
+    upstreams_.push_back(std::make_unique<TestUpstream>(loop_.get(), kind));
     return *upstreams_.back();
   }
 
@@ -118,7 +106,7 @@ class RelayAdapterTest : public ::testing::TestWithParam<TransportKind> {
     Status status = factory_->configure(*root["backend"]["relay"].as_table(), "backend.relay");
     ASSERT_TRUE(status) << status.message();
     AdapterContext context;
-    context.loop = &loop_;
+    context.loop = loop_.get();
     context.sink = &sink_;
     adapter_ = factory_->create(context);
     sink_.adapter = adapter_.get();
@@ -143,20 +131,14 @@ class RelayAdapterTest : public ::testing::TestWithParam<TransportKind> {
   }
 
   bool run_until(const std::function<bool()>& done, int timeout_ms = 5000) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    return true;
+    return loop_.run_until(done, timeout_ms);
   }
 
   void run_for(int ms) {
     run_until([] { return false; }, ms);
   }
 
-  uv_loop_t loop_;
-  uv_timer_t tick_;
+  test::AdapterLoop loop_;
   RecordingSink sink_;
   std::vector<std::unique_ptr<TestUpstream>> upstreams_;
   std::unique_ptr<AdapterFactory> factory_;
@@ -365,7 +347,7 @@ TEST_F(RelayAdapterFlowTest, BackpressureFromStalledUpstream) {
     bool accepted = frame(1, chunk);
     ++sent;
     if (accepted) {
-      uv_run(&loop_, UV_RUN_NOWAIT);
+      uv_run(loop_.get(), UV_RUN_NOWAIT);
       continue;
     }
     // A `false` is owed a resume_reading once the queue drains; while the upstream

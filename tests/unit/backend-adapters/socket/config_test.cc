@@ -27,6 +27,7 @@ TEST(SocketConfig, Defaults) {
   EXPECT_FALSE(config->endpoints[0].is_unix);
   EXPECT_TRUE(config->on_backend_down.close);
   EXPECT_EQ(config->credit_window, 256u);
+  EXPECT_EQ(config->max_held_credit_per_client, 0u);
 }
 
 TEST(SocketConfig, EveryKey) {
@@ -37,9 +38,11 @@ connect_timeout_ms = 1500
 reconnect_min_ms = 50
 reconnect_max_ms = 8000
 credit_window = 64
+max_held_credit_per_client = 16
 max_queued_bytes = 1048576
 max_message_bytes = 65536
 message_deadline_ms = 2500
+write_deadline_ms = 7000
 on_backend_down = -429
 handshake_load_factor = 1.5
 )");
@@ -54,9 +57,11 @@ handshake_load_factor = 1.5
   EXPECT_EQ(config->reconnect_min_ms, 50u);
   EXPECT_EQ(config->reconnect_max_ms, 8000u);
   EXPECT_EQ(config->credit_window, 64u);
+  EXPECT_EQ(config->max_held_credit_per_client, 16u);
   EXPECT_EQ(config->max_queued_bytes, 1048576u);
   EXPECT_EQ(config->max_message_bytes, 65536u);
   EXPECT_EQ(config->message_deadline_ms, 2500u);
+  EXPECT_EQ(config->write_deadline_ms, 7000u);
   EXPECT_FALSE(config->on_backend_down.close);
   EXPECT_EQ(config->on_backend_down.error_code, -429);
   EXPECT_DOUBLE_EQ(config->handshake_load_factor, 1.5);
@@ -100,6 +105,8 @@ TEST(SocketConfig, WrongTypesNameTheFullPath) {
        "backend.socket.credit_window: expected an integer"},
       {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = 0",
        "backend.socket.credit_window: must be between 1 and 1048576 [value = 0]"},
+      {"endpoints = [\"127.0.0.1:1\"]\ncredit_window = 8\nmax_held_credit_per_client = 9",
+       "backend.socket.max_held_credit_per_client: 9 is above credit_window (8)"},
       {"endpoints = [\"127.0.0.1:1\"]\nhandshake_load_factor = \"1.5\"",
        "backend.socket.handshake_load_factor: expected a number"},
       {"endpoints = [\"127.0.0.1:1\"]\non_backend_down = true",
@@ -118,12 +125,14 @@ TEST(SocketConfig, IntegerLoadFactorIsANumber) {
 
 TEST(SocketConfig, CatalogHasEveryKeyWithItsDefault) {
   const config::KeyCatalog catalog = config_keys("backend.socket");
-  ASSERT_EQ(catalog.keys().size(), 11u);
+  ASSERT_EQ(catalog.keys().size(), 13u);
   const std::pair<const char*, const char*> expected[] = {
       {"endpoints", ""},  // required
       {"on_backend_down", "\"close\""},
       {"handshake_load_factor", "1.25"},
       {"max_queued_bytes", "4194304"},
+      {"max_held_credit_per_client", "0"},
+      {"write_deadline_ms", "10000"},
   };
   for (const auto& [key, value] : expected) {
     const config::KeySpec* spec = catalog.find(std::string("backend.socket.") + key);

@@ -61,7 +61,7 @@ TEST(Credit, ForcedGrantWhenTheBackendRunsDry) {
 }
 
 TEST(Credit, HeldCreditReturnsWhenTheClientDrains) {
-  CreditLedger ledger(4);
+  CreditLedger ledger(4, 4);  // the client may hold the whole window
   for (int i = 0; i < 4; ++i) {
     ASSERT_TRUE(ledger.charge());
     ledger.hold(42);
@@ -110,6 +110,44 @@ TEST(Credit, ResetStartsAFreshStream) {
   EXPECT_EQ(ledger.send_credit(), 0u);
   EXPECT_EQ(ledger.backend_credit(), 8u);
   EXPECT_EQ(ledger.held(), 0u);
+}
+
+// One client that stops reading holds at most its share of the window (window / 8 by default,
+// at least 1); past it the credit is settled anyway, so the backend can still answer others.
+TEST(Credit, OneSlowClientCannotHoldTheWholeWindow) {
+  CreditLedger ledger(4);  // share: 1 message
+  constexpr uint64_t kSlow = 1, kOther = 2;
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(ledger.charge()) << "reply " << i << " to the slow client";
+    ledger.hold(kSlow);
+    ledger.take_grant(ledger.backend_credit() == 0);
+    expect_invariant(ledger);
+  }
+  EXPECT_LE(ledger.held(), 1u);
+  EXPECT_TRUE(ledger.charge()) << "the other client can still be answered";
+  ledger.settle();
+  (void)kOther;
+  ledger.release(kSlow);
+  expect_invariant(ledger);
+}
+
+TEST(Credit, ConfiguredShareBoundsHeldCredit) {
+  CreditLedger ledger(64, 3);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(ledger.charge());
+    ledger.hold(7);
+  }
+  EXPECT_EQ(ledger.held(), 3u);
+  EXPECT_EQ(ledger.owed(), 7u);
+  ledger.release(7);
+  EXPECT_EQ(ledger.held(), 0u);
+  expect_invariant(ledger);
+  CreditLedger automatic(64);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(automatic.charge());
+    automatic.hold(7);
+  }
+  EXPECT_EQ(automatic.held(), 8u);  // 64 / 8
 }
 
 }  // namespace
