@@ -50,16 +50,18 @@ class RecordingSink final : public GatewaySink {
   bool send_message(ConnId conn, const OutboundMessage& m) override {
     Sent s{conn, m.salt, m.session_id, m.msg_id, m.seq_no, Bytes(m.body.begin(), m.body.end())};
     sent.push_back(std::move(s));
-    return true;
+    return !full;
   }
   void send_quick_ack(ConnId, uint32_t) override {}
   void send_transport_error(ConnId conn, int32_t code) override { errors.emplace_back(conn, code); }
   void close(ConnId conn, std::string_view reason) override {
     closed.emplace_back(conn, std::string(reason));
   }
-  void resume_reading(ConnId) override {}
+  void resume_reading(ConnId conn) override { resumed.push_back(conn); }
 
+  bool full = false;  // true: the client's queue is above its high-water mark (sends say false)
   std::vector<Sent> sent;
+  std::vector<ConnId> resumed;
   std::vector<std::pair<ConnId, int32_t>> errors;
   std::vector<std::pair<ConnId, std::string>> closed;
 };
@@ -258,7 +260,10 @@ class EmbeddedTest : public ::testing::Test {
     f.msg_id = msg_id;
     f.seq_no = seq_no;
     f.body = body;
-    EXPECT_TRUE(adapters_[worker_of(conn)]->on_frame(f));
+    accepted_ = adapters_[worker_of(conn)]->on_frame(f);
+    if (!sink_.full) {
+      EXPECT_TRUE(accepted_);
+    }
     return sink_.sent;
   }
   std::vector<Sent> send(ConnId conn, TestClient& c, ByteView body, bool content_related) {
@@ -295,6 +300,7 @@ class EmbeddedTest : public ::testing::Test {
   std::vector<std::unique_ptr<BackendAdapter>> adapters_;
   // True: AdapterContext::post queues tasks in posted_ (run_posted) instead of running them.
   bool defer_posts_ = false;
+  bool accepted_ = true;  // what on_frame answered for the last frame send_raw sent
   std::vector<std::function<void()>> posted_;
 };
 

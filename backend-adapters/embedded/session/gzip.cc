@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <string>
 
 namespace mtedge::backend::embedded {
 
@@ -25,7 +26,7 @@ Result<Bytes> gunzip(ByteView packed, size_t max_output) {
         stream.avail_out = 1;
         int rc = inflate(&stream, Z_NO_FLUSH);
         if (rc == Z_STREAM_END && stream.avail_out == 1) break;
-        status = Status::error("gzip_packed: inflated size over the cap");
+        status = Status::error(std::string(kInflatedOverCap));
         break;
       }
       out.resize(std::min(max_output, out.size() * 2));
