@@ -31,7 +31,7 @@ struct EmbeddedConfig {
   size_t max_stored_results = 64;       // answered queries remembered per session (duplicates)
   size_t max_remembered_msg_ids = 512;  // received client msg_ids remembered per session
   // gzip_packed: inflated bytes accepted for one whole packet (every gzip_packed in it together;
-  // a packet may also inflate at most 16 times its own size, at least 64 KiB).
+  // a packet may also inflate at most 4 times its own size, at least 8 KiB).
   size_t max_inflate_bytes = 1u << 20;
   size_t max_packet_nodes = 1u << 16;  // TL nodes one packet may hold (items, ids, JSON values)
 

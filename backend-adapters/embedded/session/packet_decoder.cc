@@ -15,8 +15,8 @@ namespace {
 using mtproto::TlReader;
 
 constexpr int kMaxWrapperDepth = 8;  // invokeWithLayer(initConnection(...)) nesting
-constexpr size_t kMinInflateBudget = 64 * 1024;
-constexpr size_t kInflateRatio = 16;
+constexpr size_t kMinInflateBudget = 8 * 1024;
+constexpr size_t kInflateRatio = 4;
 
 // JSONValue (initConnection.params) constructors.
 constexpr uint32_t kJsonNull = 0x3f6d7b68;

@@ -33,8 +33,10 @@ struct PacketLimits {
   size_t nodes = 1u << 16;          // TL nodes for the whole packet
 };
 
-// The inflated budget of a packet of `body_size` bytes: 16 times its size, at least 64 KiB and
-// at most `max_inflate_bytes` (real clients compress TL a few times, not a thousand).
+// The inflated budget of a packet of `body_size` bytes: 4 times its size, at least 8 KiB and
+// at most `max_inflate_bytes`. Real clients compress TL a few times (a bomb a thousand), and
+// inflating costs 2-8 us per KiB: the bound keeps a packet's inflate work within a few times
+// what an ordinary request of its size costs (bench/session_bench.cc).
 size_t inflate_budget_for(size_t body_size, size_t max_inflate_bytes);
 
 // One gzip_packed message, inflated.
