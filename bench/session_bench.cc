@@ -8,8 +8,9 @@
 //
 //   mtedge_session_bench [--seconds S] [--json FILE]
 //
-// --seconds: measured thread CPU time per row (default 0.3). --json: also writes the rows and
-// the worst ratios there (bench/run's terminate-mode table reads it).
+// --seconds: measured thread CPU time per row (default 0.3). --json: also writes the baseline
+// and the worst ratios there (bench/run prints them under "Targets").
+#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
@@ -21,26 +22,23 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "backend-adapters/embedded/session/gzip.h"
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_service.h"
 #include "mtproto/tl/schema.h"
 #include "mtproto/tl/tl_writer.h"
+#include "tests/support/embedded_bodies.h"
 
 using namespace mtedge;
 using namespace mtedge::backend;
 using namespace mtedge::backend::embedded;
 using mtproto::TlWriter;
+using testing::ids_body;
 
 namespace {
 
 constexpr size_t kMaxFrameBody = 4u << 20;  // gateway max_frame_bytes (4 MiB + 4 KiB) less headers
 constexpr uint32_t kHelpGetConfig = 0xc4f9186b;
-constexpr uint32_t kJsonNull = 0x3f6d7b68;
-constexpr uint32_t kJsonArray = 0xf7444763;
-constexpr uint32_t kVector = 0x1cb5c415;
 
 double thread_cpu_s() {
   timespec ts{};
@@ -78,26 +76,7 @@ struct Client {
 };
 
 Bytes u32(uint32_t v) {
-  Bytes b;
-  TlWriter(b).write_uint32(v);
-  return b;
-}
-
-Bytes gzip_packed(ByteView inner) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kGzipPacked);
-  w.write_bytes(gzip(inner));
-  return b;
-}
-
-Bytes ids_body(uint32_t constructor, const std::vector<int64_t>& msg_ids) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(constructor);
-  w.write_vector_header(uint32_t(msg_ids.size()));
-  for (int64_t id : msg_ids) w.write_int64(id);
-  return b;
+  return testing::u32_body(v);
 }
 
 // invokeWithLayer(193, initConnection(flags, ..., [params], query)), device_model padded to
@@ -242,12 +221,10 @@ std::vector<Row> rows() {
   r.push_back({"container 1024 x gzip_packed(gzip_packed(1 MiB zeros))", [](int64_t) {
                  return container(1024, gzip_packed(gzip_packed(Bytes(1u << 20, 0))), true);
                }});
-  r.push_back({"container 1024 x gzip_packed(64 KiB zeros)", [](int64_t) {
-                 return container(1024, gzip_packed(Bytes(64 * 1024, 0)), true);
-               }});
-  r.push_back({"gzip_packed(7 KiB zeros): inflates to just under the budget", [](int64_t) {
-                 return single(gzip_packed(Bytes(7 * 1024, 0)), true);
-               }});
+  r.push_back({"container 1024 x gzip_packed(64 KiB zeros)",
+               [](int64_t) { return container(1024, gzip_packed(Bytes(64 * 1024, 0)), true); }});
+  r.push_back({"gzip_packed(7 KiB zeros): inflates to just under the budget",
+               [](int64_t) { return single(gzip_packed(Bytes(7 * 1024, 0)), true); }});
   r.push_back({"container of gzip_packed(64 KiB random) at the max frame", [](int64_t) {
                  Bytes noise(64 * 1024);
                  uint64_t x = 88172645463325252ull;
@@ -259,22 +236,11 @@ std::vector<Row> rows() {
                  return container(fill(item), item, true);
                }});
   r.push_back({"initConnection params = jsonArray(jsonNull x 1M), 4 MiB", [](int64_t) {
-                 Bytes params;
-                 TlWriter w(params);
-                 const uint32_t n = (kMaxFrameBody - 256) / 4 - 3;
-                 w.write_uint32(kJsonArray);
-                 w.write_uint32(kVector);
-                 w.write_uint32(n);
-                 for (uint32_t i = 0; i < n; ++i) w.write_uint32(kJsonNull);
+                 Bytes params = testing::json_nulls(uint32_t((kMaxFrameBody - 256) / 4 - 3));
                  return single(init_connection(u32(kHelpGetConfig), 0, params), true);
                }});
   r.push_back({"gzip_packed(initConnection params = jsonNull x 262k)", [](int64_t) {
-                 Bytes params;
-                 TlWriter w(params);
-                 w.write_uint32(kJsonArray);
-                 w.write_uint32(kVector);
-                 w.write_uint32(262000);
-                 for (int i = 0; i < 262000; ++i) w.write_uint32(kJsonNull);
+                 Bytes params = testing::json_nulls(262000);
                  return single(gzip_packed(init_connection(u32(kHelpGetConfig), 0, params)), true);
                }});
   auto ids_rows = [&](const char* what, uint32_t constructor, bool same) {
@@ -298,9 +264,8 @@ std::vector<Row> rows() {
                  w.write_int64(7);
                  return container(1024, b, false);
                }});
-  r.push_back({"container 1024 x help.getConfig", [](int64_t) {
-                 return container(1024, u32(kHelpGetConfig), true);
-               }});
+  r.push_back({"container 1024 x help.getConfig",
+               [](int64_t) { return container(1024, u32(kHelpGetConfig), true); }});
   return r;
 }
 
@@ -329,8 +294,9 @@ int main(int argc, char** argv) {
   };
   double worst_packet = 0;
   double worst_byte = 0;
-  std::printf("| packet | bytes | refused | cpu us/packet | cpu us/KiB | x ordinary per packet | "
-              "x ordinary per KiB |\n|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| packet | bytes | refused | cpu us/packet | cpu us/KiB | x ordinary per packet | "
+      "x ordinary per KiB |\n|---|---|---|---|---|---|---|\n");
   for (const Row& row : all) {
     const double by_packet = row.us_per_packet / base.us_per_packet;
     const double by_byte = us_per_kib(row) / us_per_kib(base);
@@ -341,9 +307,10 @@ int main(int argc, char** argv) {
     std::printf("| %s | %zu | %s | %.1f | %.2f | %.1fx | %.2fx |\n", row.name.c_str(), row.bytes,
                 row.refused ? "yes" : "no", row.us_per_packet, us_per_kib(row), by_packet, by_byte);
   }
-  std::printf("\nworst packet / ordinary 1 KiB request: %.2fx per KiB received (target <= 10x); "
-              "%.1fx per packet\n",
-              worst_byte, worst_packet);
+  std::printf(
+      "\nworst packet / ordinary 1 KiB request: %.2fx per KiB received (target <= 10x); "
+      "%.1fx per packet\n",
+      worst_byte, worst_packet);
   if (json != nullptr) {
     if (FILE* f = std::fopen(json, "w")) {
       std::fprintf(f,

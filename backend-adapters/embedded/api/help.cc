@@ -155,9 +155,8 @@ class ConfigAnswers {
 void add_help_methods(Dispatcher& dispatcher) {
   const EmbeddedConfig config = dispatcher.config();
   auto answers = std::make_shared<ConfigAnswers>(config);
-  dispatcher.add("help.getConfig", [answers](const CallContext& context, ByteView) {
-    return answers->get(context);
-  });
+  dispatcher.add("help.getConfig",
+                 [answers](const CallContext& context, ByteView) { return answers->get(context); });
   dispatcher.add("help.getNearestDc", [config](const CallContext& context, ByteView) {
     return build(context, "nearestDc",
                  {{"country", tl::Value::str("")},

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <string>
 
+#include "backend-adapters/embedded/session/service_ids.h"
+#include "mtproto/tl/tl_writer.h"
+
 namespace mtedge::backend::embedded {
 
 Result<Bytes> gunzip(ByteView packed, size_t max_output) {
@@ -59,6 +62,14 @@ Bytes gzip(ByteView data) {
   deflate(&stream, Z_FINISH);
   out.resize(out.size() - stream.avail_out);
   deflateEnd(&stream);
+  return out;
+}
+
+Bytes gzip_packed(ByteView inner) {
+  Bytes out;
+  mtproto::TlWriter w(out);
+  w.write_uint32(ids::kGzipPacked);
+  w.write_bytes(gzip(inner));
   return out;
 }
 

@@ -20,4 +20,7 @@ Result<Bytes> gunzip(ByteView packed, size_t max_output);
 // Compresses `data` as a gzip stream (for tests and for answers worth compressing).
 Bytes gzip(ByteView data);
 
+// gzip_packed#3072cfa1 holding gzip(`inner`): a TL body.
+Bytes gzip_packed(ByteView inner);
+
 }  // namespace mtedge::backend::embedded

@@ -18,21 +18,12 @@ constexpr int kMaxWrapperDepth = 8;  // invokeWithLayer(initConnection(...)) nes
 constexpr size_t kMinInflateBudget = 8 * 1024;
 constexpr size_t kInflateRatio = 4;
 
-// JSONValue (initConnection.params) constructors.
-constexpr uint32_t kJsonNull = 0x3f6d7b68;
-constexpr uint32_t kJsonBool = 0xc7345e6a;
-constexpr uint32_t kJsonNumber = 0x2be0dfa4;
-constexpr uint32_t kJsonString = 0xb71e767a;
-constexpr uint32_t kJsonArray = 0xf7444763;
-constexpr uint32_t kJsonObject = 0x99c1d49d;
-constexpr uint32_t kJsonObjectValue = 0xc0de1bd9;
-
 template <class Entry>
 const Entry* find_at(const std::vector<std::pair<const uint8_t*, Entry>>& entries,
                      const uint8_t* at) {
-  auto it = std::lower_bound(entries.begin(), entries.end(), at, [](const auto& e, const uint8_t* p) {
-    return std::less<const uint8_t*>{}(e.first, p);
-  });
+  auto it = std::lower_bound(
+      entries.begin(), entries.end(), at,
+      [](const auto& e, const uint8_t* p) { return std::less<const uint8_t*>{}(e.first, p); });
   return it != entries.end() && it->first == at ? &it->second : nullptr;
 }
 
@@ -65,17 +56,17 @@ bool skip_json_value(TlReader& r, size_t max_bytes, const std::function<bool(siz
     --stack.back().left;
     if (!spend(1)) return false;
     if (stack.back().object_values) {
-      r.expect(kJsonObjectValue);
+      r.expect(ids::kJsonObjectValue);
       r.read_bytes();  // key
       stack.push_back({false, 1});
     } else {
       switch (r.read_uint32()) {
-        case kJsonNull: break;
-        case kJsonBool: r.read_bool(); break;
-        case kJsonNumber: r.skip(8); break;
-        case kJsonString: r.read_bytes(); break;
-        case kJsonArray: stack.push_back({false, r.read_vector_header(4)}); break;
-        case kJsonObject: stack.push_back({true, r.read_vector_header(12)}); break;
+        case ids::kJsonNull: break;
+        case ids::kJsonBool: r.read_bool(); break;
+        case ids::kJsonNumber: r.skip(8); break;
+        case ids::kJsonString: r.read_bytes(); break;
+        case ids::kJsonArray: stack.push_back({false, r.read_vector_header(4)}); break;
+        case ids::kJsonObject: stack.push_back({true, r.read_vector_header(12)}); break;
         default: r.fail("JSONValue: unknown constructor");
       }
     }

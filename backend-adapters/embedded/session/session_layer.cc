@@ -334,8 +334,9 @@ void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, ByteView body)
 // `unacked` is in msg_id order: emit() appends ever greater ids.
 const QueuedMessage* SessionLayer::find_unacked(int64_t server_msg_id) const {
   const auto& q = session_.unacked;
-  auto it = std::lower_bound(q.begin(), q.end(), server_msg_id,
-                             [](const QueuedMessage& m, int64_t id) { return m.message.msg_id < id; });
+  auto it =
+      std::lower_bound(q.begin(), q.end(), server_msg_id,
+                       [](const QueuedMessage& m, int64_t id) { return m.message.msg_id < id; });
   return it != q.end() && it->message.msg_id == server_msg_id ? &*it : nullptr;
 }
 
@@ -460,10 +461,12 @@ void SessionLayer::on_msg_resend_req(int64_t msg_id, ByteView body) {
   std::vector<std::pair<int64_t, const OutMessage*>> stored;
   auto find_stored = [&](int64_t id) -> const OutMessage* {
     if (stored.empty()) {
-      for (const StoredResult& s : session_.results) stored.emplace_back(s.answer.msg_id, &s.answer);
+      for (const StoredResult& s : session_.results)
+        stored.emplace_back(s.answer.msg_id, &s.answer);
       std::sort(stored.begin(), stored.end());
     }
-    auto it = std::lower_bound(stored.begin(), stored.end(), std::pair<int64_t, const OutMessage*>{id, nullptr});
+    auto it = std::lower_bound(stored.begin(), stored.end(),
+                               std::pair<int64_t, const OutMessage*>{id, nullptr});
     return it != stored.end() && it->first == id ? it->second : nullptr;
   };
   std::vector<const OutMessage*> found;

@@ -179,9 +179,8 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
   }
   // Full: the least recently active session without a live connection goes. Live ones met on
   // the way move to the front (bounded steps; they are no more than the connections).
-  for (size_t steps = 0; shard.sessions.size() >= per_shard_sessions_ && steps < 64 &&
-                         !shard.lru.empty();
-       ++steps) {
+  for (size_t steps = 0;
+       shard.sessions.size() >= per_shard_sessions_ && steps < 64 && !shard.lru.empty(); ++steps) {
     auto oldest = std::prev(shard.lru.end());
     if (!oldest->conns.empty()) {
       shard.lru.splice(shard.lru.begin(), shard.lru, oldest);
@@ -202,10 +201,9 @@ Session& SessionService::session_locked(Shard& shard, const SessionKey& key, dou
     k.sessions.push_back(KeySession{key.session_id, seconds});
     if (k.sessions.size() <= config_.max_sessions_per_key) return;
     // Over the key's cap: its least recently active other session goes (the new one is last).
-    auto victim = std::min_element(k.sessions.begin(), std::prev(k.sessions.end()),
-                                   [](const KeySession& a, const KeySession& b) {
-                                     return a.last_active < b.last_active;
-                                   });
+    auto victim = std::min_element(
+        k.sessions.begin(), std::prev(k.sessions.end()),
+        [](const KeySession& a, const KeySession& b) { return a.last_active < b.last_active; });
     *key_victim = victim->session_id;
     k.sessions.erase(victim);
   });

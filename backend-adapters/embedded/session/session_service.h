@@ -81,10 +81,10 @@ class Router {
 struct ServiceStats {
   size_t sessions = 0;
   size_t keys = 0;
-  uint64_t evicted_sessions = 0;         // the process-wide cap made room (idle sessions only)
-  uint64_t evicted_key_sessions = 0;     // a key over max_sessions_per_key lost its LRU session
-  uint64_t dropped_unacked = 0;          // queued messages forgotten on overflow
-  uint64_t packets_over_budget = 0;      // frames refused whole (Outcome::over_budget)
+  uint64_t evicted_sessions = 0;      // the process-wide cap made room (idle sessions only)
+  uint64_t evicted_key_sessions = 0;  // a key over max_sessions_per_key lost its LRU session
+  uint64_t dropped_unacked = 0;       // queued messages forgotten on overflow
+  uint64_t packets_over_budget = 0;   // frames refused whole (Outcome::over_budget)
 };
 
 class SessionService {

@@ -9,38 +9,22 @@
 namespace mtedge::backend::embedded::testing {
 namespace {
 
-constexpr uint32_t kJsonNull = 0x3f6d7b68;
-constexpr uint32_t kJsonBool = 0xc7345e6a;
-constexpr uint32_t kJsonNumber = 0x2be0dfa4;
-constexpr uint32_t kJsonString = 0xb71e767a;
-constexpr uint32_t kJsonArray = 0xf7444763;
-constexpr uint32_t kJsonObject = 0x99c1d49d;
-constexpr uint32_t kJsonObjectValue = 0xc0de1bd9;
-constexpr uint32_t kVector = 0x1cb5c415;
 constexpr uint32_t kHelpGetConfig = 0xc4f9186b;
 
-Bytes gzip_packed(ByteView inner) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kGzipPacked);
-  w.write_bytes(gzip(inner));
-  return b;
+// invokeWithLayer(144, initConnection(..., params, help.getConfig)).
+Bytes init_with_params(ByteView params) {
+  return with_layer(144, u32_body(kHelpGetConfig), params);
 }
 
-// invokeWithLayer(144, initConnection(flags = 2, ..., params, help.getConfig)).
-Bytes init_with_params(ByteView params) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kInvokeWithLayer);
-  w.write_int32(144);
-  w.write_uint32(ids::kInitConnection);
-  w.write_uint32(2);
-  w.write_int32(6);
-  for (const char* s : {"test device", "Linux", "1.0", "en", "", "en"}) w.write_string(s);
-  w.write_raw(params);
-  w.write_uint32(kHelpGetConfig);
-  return b;
-}
+// A session on a new connection with one answered help.getConfig: its rpc_result.
+class EmbeddedBudgetTest : public EmbeddedTest {
+ protected:
+  Sent answered_query(ConnId conn, TestClient& c) {
+    auto replies = send(conn, c, with_layer(144, u32_body(kHelpGetConfig)), true);
+    EXPECT_EQ(replies.size(), 1u);
+    return replies.empty() ? Sent{} : replies[0];
+  }
+};
 
 double elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
@@ -88,7 +72,7 @@ TEST_F(EmbeddedTest, InflatedBytesAreBudgetedPerPacketNotPerItem) {
 TEST_F(EmbeddedTest, IdFloodOverTheNodeBudgetIsRefusedWhole) {
   TestClient c;
   ConnId conn = open_session(c);
-  for (int i = 0; i < 200; ++i) send(conn, c, with_layer(144, u32_body(kHelpGetConfig)), true);
+  for (int i = 0; i < 200; ++i) send(conn, c, init_with_params({}), true);
   std::vector<int64_t> ids(8192);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = c.last_msg_id + int64_t(i) * 4;
   auto [id, body] = container_of(c, 16, ids_body(ids::kMsgsAck, ids), false);  // 131072 ids
@@ -102,12 +86,7 @@ TEST_F(EmbeddedTest, IdFloodOverTheNodeBudgetIsRefusedWhole) {
 TEST_F(EmbeddedTest, HugeInitConnectionParamsAreSkippedNotBuilt) {
   TestClient c;
   ConnId conn = open_session(c);
-  Bytes params;
-  TlWriter w(params);
-  w.write_uint32(kJsonArray);
-  w.write_uint32(kVector);
-  w.write_uint32(200000);
-  for (int i = 0; i < 200000; ++i) w.write_uint32(kJsonNull);
+  Bytes params = json_nulls(200000);
   auto started = std::chrono::steady_clock::now();
   auto replies = send(conn, c, init_with_params(params), true);
   EXPECT_LT(elapsed_ms(started), 50.0);
@@ -120,59 +99,45 @@ TEST_F(EmbeddedTest, HugeInitConnectionParamsAreSkippedNotBuilt) {
 TEST_F(EmbeddedTest, OrdinaryInitConnectionParamsAreAccepted) {
   TestClient c;
   ConnId conn = open_session(c);
-  // {"tz_offset": 3600, "flags": [true, "x", null, {}]}
+  // {"tz_offset": 3600, "flags": [true, "x", null, {}]}: words, with the strings between.
+  constexpr uint32_t kVec = mtproto::kTlVectorId;
   Bytes params;
   TlWriter w(params);
-  w.write_uint32(kJsonObject);
-  w.write_uint32(kVector);
-  w.write_uint32(2);
-  w.write_uint32(kJsonObjectValue);
+  auto words = [&w](std::initializer_list<uint32_t> values) {
+    for (uint32_t v : values) w.write_uint32(v);
+  };
+  words({ids::kJsonObject, kVec, 2, ids::kJsonObjectValue});
   w.write_string("tz_offset");
-  w.write_uint32(kJsonNumber);
-  w.write_int64(0x40ac200000000000);  // 3600.0
-  w.write_uint32(kJsonObjectValue);
+  words({ids::kJsonNumber, 0, 0x40ac2000});  // 3600.0
+  words({ids::kJsonObjectValue});
   w.write_string("flags");
-  w.write_uint32(kJsonArray);
-  w.write_uint32(kVector);
-  w.write_uint32(4);
-  w.write_uint32(kJsonBool);
-  w.write_uint32(0x997275b5);  // boolTrue
-  w.write_uint32(kJsonString);
+  words({ids::kJsonArray, kVec, 4, ids::kJsonBool, 0x997275b5 /* boolTrue */, ids::kJsonString});
   w.write_string("x");
-  w.write_uint32(kJsonNull);
-  w.write_uint32(kJsonObject);
-  w.write_uint32(kVector);
-  w.write_uint32(0);
+  words({ids::kJsonNull, ids::kJsonObject, kVec, 0});
   auto replies = send(conn, c, init_with_params(params), true);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_NE(replies[0].result_constructor(), ids::kRpcError);
-  // A malformed JSONValue is a malformed initConnection.
-  Bytes bad;
-  TlWriter bw(bad);
-  bw.write_uint32(kJsonArray);
-  bw.write_uint32(kVector);
-  bw.write_uint32(1);
-  bw.write_uint32(0x12345678);
+  // A malformed JSONValue (an unknown constructor in the array) is a malformed initConnection.
+  Bytes bad = json_nulls(1);
+  store_le32(bad.data() + 12, 0x12345678);
   replies = send(conn, c, init_with_params(bad), true);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(rpc_error_of(replies[0]),
             std::make_pair(400, std::string("INPUT_REQUEST_INVALID: malformed initConnection")));
 }
 
-TEST_F(EmbeddedTest, ResendRequestNamingOneMessage8192TimesResendsItOnce) {
+TEST_F(EmbeddedBudgetTest, ResendRequestNamingOneMessage8192TimesResendsItOnce) {
   TestClient c;
   ConnId conn = open_session(c);
-  auto replies = send(conn, c, with_layer(144, u32_body(kHelpGetConfig)), true);
-  ASSERT_EQ(replies.size(), 1u);
-  const Sent answer = replies[0];
-  replies = send(conn, c, ids_body(ids::kMsgResendReq, std::vector<int64_t>(8192, answer.msg_id)),
-                 false);
+  const Sent answer = answered_query(conn, c);
+  auto replies =
+      send(conn, c, ids_body(ids::kMsgResendReq, std::vector<int64_t>(8192, answer.msg_id)), false);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].msg_id, answer.msg_id);
   EXPECT_EQ(replies[0].body, answer.body);
   // msgs_state_req keeps one state byte per id asked (the answer's format), all the same.
-  replies = send(conn, c, ids_body(ids::kMsgsStateReq, std::vector<int64_t>(8192, c.last_msg_id)),
-                 false);
+  replies =
+      send(conn, c, ids_body(ids::kMsgsStateReq, std::vector<int64_t>(8192, c.last_msg_id)), false);
   ASSERT_EQ(replies.size(), 1u);
   TlReader r(replies[0].body);
   ASSERT_TRUE(r.expect(ids::kMsgsStateInfo));
@@ -180,18 +145,17 @@ TEST_F(EmbeddedTest, ResendRequestNamingOneMessage8192TimesResendsItOnce) {
   EXPECT_EQ(r.read_bytes().size(), 8192u);
 }
 
-TEST_F(EmbeddedTest, AContainerRepeatingOneStoredMessageGetsItOnce) {
+TEST_F(EmbeddedBudgetTest, AContainerRepeatingOneStoredMessageGetsItOnce) {
   TestClient c;
   ConnId conn = open_session(c);
-  auto replies = send(conn, c, with_layer(144, u32_body(kHelpGetConfig)), true);
-  ASSERT_EQ(replies.size(), 1u);
-  const Sent answer = replies[0];
+  const Sent answer = answered_query(conn, c);
   const int64_t query_id = c.last_msg_id;
   // 1024 copies of the answered query itself (a duplicate msg_id, answered from the store).
   // (First: after a container of 1024 items the session no longer remembers query_id.)
   Bytes query = with_layer(144, u32_body(kHelpGetConfig));
   std::vector<ContainerItem> items(1024, ContainerItem{query_id, 1, query});
-  replies = send_raw(conn, c, c.next_msg_id(), c.content_sent * 2, container_body(items), c.salt);
+  auto replies =
+      send_raw(conn, c, c.next_msg_id(), c.content_sent * 2, container_body(items), c.salt);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].msg_id, answer.msg_id);
   // 1024 msg_resend_req items for the same answer.

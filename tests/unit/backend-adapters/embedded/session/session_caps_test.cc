@@ -23,8 +23,8 @@ Outcome ping_session(SessionService& svc, uint64_t key, int64_t session_id, Conn
 }
 
 bool announces_new_session(const Outcome& out) {
-  return !out.replies.empty() && load_le32(out.replies.front().body->data()) ==
-                                     ids::kNewSessionCreated;
+  return !out.replies.empty() &&
+         load_le32(out.replies.front().body->data()) == ids::kNewSessionCreated;
 }
 
 class EmbeddedKeyCapTest : public EmbeddedTest {
