@@ -233,6 +233,10 @@ for size, metric, what in ((64, fps, "round trips/s"), (16384, mbs, "MB/s")):
     m, n = Rounds("mtedge-%d-64" % size), Rounds("nginx-obf-%d-64" % size)
     print("  relay %s x 64: mtedge/nginx %s %s (target >= 1.0x)" % (
         size_name(size), what, round_ratio(m, n, metric)))
+budget = cell("session_budget")
+if budget:
+    print("  embedded worst packet / ordinary 1 KiB request: %.2fx CPU per KiB received (target <= 10x; "
+          "mtedge_session_bench, %.1fx per packet)" % (budget["worst_per_kib"], budget["worst_per_packet"]))
 for name, label, limit in (("idle-mtedge-relay", "relayed", 3072),
                            ("idle-mtedge-terminate", "terminated", 2048)):
     c = cell(name)

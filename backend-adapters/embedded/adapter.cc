@@ -67,6 +67,12 @@ EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context,
     : context_(context), service_(std::move(service)), router_(std::move(router)) {
   router_->attach(context_.worker, this, context_);
   conns_.max_load_factor(kPerConnectionMapLoad);
+  if (context_.metrics != nullptr) {
+    over_budget_ = &context_.metrics->counter(
+        "mtedge_embedded_packets_over_budget_total",
+        "Decrypted packets refused whole (over the per-packet inflate or TL-node budget); the "
+        "connection was closed");
+  }
   if (context_.worker == 0 && context_.loop != nullptr) {
     sweep_timer_ = new uv_timer_t{};
     uv_timer_init(context_.loop, sweep_timer_);
@@ -128,6 +134,12 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   state.session_id = frame.session_id;
 
   Outcome out = service_->handle(conn, frame, state.http ? ConnMode::kHttp : ConnMode::kStream);
+  if (out.over_budget) {
+    // A real client never sends this much work in one packet: nothing of it was processed.
+    if (over_budget_ != nullptr) over_budget_->add();
+    context_.sink->close(conn, "embedded: packet over its work budget");
+    return true;
+  }
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
   if (state.http) {
     // This frame is one HTTP request: held until something answers it or its wait ends.
@@ -150,7 +162,16 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
       router_->close(other, "auth key destroyed");
     }
   }
-  return true;
+  // Above high water: stop reading this client until it drained (on_client_drained).
+  auto it = conns_.find(conn);
+  return it == conns_.end() || !it->second.congested;
+}
+
+void EmbeddedAdapter::on_client_drained(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || !it->second.congested) return;
+  it->second.congested = false;
+  context_.sink->resume_reading(conn);
 }
 
 void EmbeddedAdapter::send_local(ConnId conn, int64_t salt, const SessionKey& key,
@@ -233,9 +254,10 @@ void EmbeddedAdapter::send_one(ConnId conn, int64_t salt, int64_t session_id, co
   out.msg_id = m.msg_id;
   out.seq_no = m.seq_no;
   out.body = *m.body;
-  // A full outbound queue is the gateway's to handle (it stops reading the client); the
-  // message is still queued there, so nothing is lost here.
-  context_.sink->send_message(conn, out);
+  // Above high water the message is still queued by the gateway (nothing is lost); the client
+  // is paused at the end of its frame (on_frame answers false) until it drained.
+  if (context_.sink->send_message(conn, out)) return;
+  if (auto it = conns_.find(conn); it != conns_.end()) it->second.congested = true;
 }
 
 void EmbeddedAdapter::send_http(ConnId conn, Conn& state, int64_t salt,

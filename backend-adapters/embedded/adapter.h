@@ -62,6 +62,7 @@ class EmbeddedAdapter final : public BackendAdapter {
 
   void on_open(const ConnInfo& info) override;
   bool on_frame(const Frame& frame) override;
+  void on_client_drained(ConnId conn) override;
   void on_close(ConnId conn, CloseReason reason) override;
   // The handshake's salt is accepted for the key's first messages (no bad_server_salt).
   void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override;
@@ -97,6 +98,9 @@ class EmbeddedAdapter final : public BackendAdapter {
     uint64_t auth_key_id = 0;
     int64_t session_id = 0;
     Timer* timer = nullptr;          // ping_delay_disconnect
+    // A send found the client's queue above its high-water mark: on_frame answers false (the
+    // gateway stops reading the client) until on_client_drained resumes it.
+    bool congested = false;
     std::unique_ptr<HttpPoll> http;  // one packet per response; requests are held as long polls
   };
   void arm_timer(ConnId conn, Conn& state, uint32_t seconds);
@@ -108,6 +112,7 @@ class EmbeddedAdapter final : public BackendAdapter {
   // HTTP: adds messages delivered for the oldest held request to its batch; sends the batch
   // when its http_wait bounds are already reached, else re-arms the poll timer.
   void batch_http(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> messages);
+  // Sends one message; a full queue marks the connection congested (see Conn::congested).
   void send_one(ConnId conn, int64_t salt, int64_t session_id, const OutMessage& message);
   // HTTP: the replies to one request; content-related ones go where the session routes them.
   void answer_request(ConnId conn, Conn& state, int64_t salt, std::vector<OutMessage> replies);
@@ -125,6 +130,7 @@ class EmbeddedAdapter final : public BackendAdapter {
   std::shared_ptr<SessionService> service_;
   std::shared_ptr<WorkerRouter> router_;
   std::unordered_map<ConnId, Conn> conns_;
+  Counter* over_budget_ = nullptr;  // mtedge_embedded_packets_over_budget_total (null: no metrics)
 };
 
 }  // namespace mtedge::backend::embedded

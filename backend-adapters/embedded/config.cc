@@ -36,11 +36,13 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
   s.integer("advertised_port", config.advertised_port, 1, 65535);
   s.boolean("test_mode", config.test_mode);
   s.integer("max_sessions", config.max_sessions, 16, 100'000'000);
+  s.integer("max_sessions_per_key", config.max_sessions_per_key, 1, 100'000);
   s.integer("max_auth_keys", config.max_auth_keys, 16, 100'000'000);
   s.integer("max_queued_messages", config.max_queued_messages, 1, 100'000);
   s.integer("max_stored_results", config.max_stored_results, 1, 100'000);
   s.integer("max_remembered_msg_ids", config.max_remembered_msg_ids, 16, 100'000);
   s.integer("max_inflate_bytes", config.max_inflate_bytes, 1024, int64_t(64) << 20);
+  s.integer("max_packet_nodes", config.max_packet_nodes, 1024, 1 << 24);
   s.integer("session_idle_expiry_s", config.session_idle_expiry_s, 1, 30 * 86400);
   s.integer("salt_rotation_s", config.salt_rotation_s, 60, 7 * 86400);
   s.check_unknown();

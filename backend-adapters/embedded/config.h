@@ -25,11 +25,15 @@ struct EmbeddedConfig {
 
   // Memory bounds.
   size_t max_sessions = 100'000;        // sessions in the process; least recently used evicted
+  size_t max_sessions_per_key = 32;     // sessions of one auth key; its own LRU one evicted
   size_t max_auth_keys = 100'000;       // per-key state (layer, app info); LRU evicted
   size_t max_queued_messages = 256;     // unacknowledged server messages per session
   size_t max_stored_results = 64;       // answered queries remembered per session (duplicates)
   size_t max_remembered_msg_ids = 512;  // received client msg_ids remembered per session
-  size_t max_inflate_bytes = 1u << 20;  // gzip_packed: largest inflated size accepted
+  // gzip_packed: inflated bytes accepted for one whole packet (every gzip_packed in it together;
+  // a packet may also inflate at most 4 times its own size, at least 8 KiB).
+  size_t max_inflate_bytes = 1u << 20;
+  size_t max_packet_nodes = 1u << 16;  // TL nodes one packet may hold (items, ids, JSON values)
 
   // Lifetimes.
   uint32_t session_idle_expiry_s = 600;  // a session idle this long (no live connection) is dropped

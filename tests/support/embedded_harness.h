@@ -14,18 +14,13 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "backend-adapters/embedded/embedded.h"
-#include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_service.h"
 #include "mtproto/tl/tl_reader.h"
-#include "mtproto/tl/tl_writer.h"
+#include "tests/support/embedded_bodies.h"
 
 namespace mtedge::backend::embedded::testing {
 
-namespace ids = embedded::ids;
-using mtedge::Bytes;
-using mtedge::ByteView;
 using mtproto::TlReader;
-using mtproto::TlWriter;
 
 struct Sent {
   ConnId conn = 0;
@@ -50,16 +45,18 @@ class RecordingSink final : public GatewaySink {
   bool send_message(ConnId conn, const OutboundMessage& m) override {
     Sent s{conn, m.salt, m.session_id, m.msg_id, m.seq_no, Bytes(m.body.begin(), m.body.end())};
     sent.push_back(std::move(s));
-    return true;
+    return !full;
   }
   void send_quick_ack(ConnId, uint32_t) override {}
   void send_transport_error(ConnId conn, int32_t code) override { errors.emplace_back(conn, code); }
   void close(ConnId conn, std::string_view reason) override {
     closed.emplace_back(conn, std::string(reason));
   }
-  void resume_reading(ConnId) override {}
+  void resume_reading(ConnId conn) override { resumed.push_back(conn); }
 
+  bool full = false;  // true: the client's queue is above its high-water mark (sends say false)
   std::vector<Sent> sent;
+  std::vector<ConnId> resumed;
   std::vector<std::pair<ConnId, int32_t>> errors;
   std::vector<std::pair<ConnId, std::string>> closed;
 };
@@ -92,80 +89,6 @@ struct TestClient {
     return seq;
   }
 };
-
-// Bodies.
-// A constructor and one long: ping, rpc_drop_answer, destroy_session.
-inline Bytes id_body(uint32_t constructor, int64_t id) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(constructor);
-  w.write_int64(id);
-  return b;
-}
-inline Bytes ping_body(int64_t ping_id) {
-  return id_body(ids::kPing, ping_id);
-}
-inline Bytes ping_delay_body(int64_t ping_id, int32_t delay) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kPingDelayDisconnect);
-  w.write_int64(ping_id);
-  w.write_int32(delay);
-  return b;
-}
-inline Bytes ids_body(uint32_t constructor, const std::vector<int64_t>& msg_ids) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(constructor);
-  w.write_vector_header(uint32_t(msg_ids.size()));
-  for (int64_t id : msg_ids) w.write_int64(id);
-  return b;
-}
-inline Bytes u32_body(uint32_t constructor) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(constructor);
-  return b;
-}
-inline Bytes future_salts_body(int32_t num) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kGetFutureSalts);
-  w.write_int32(num);
-  return b;
-}
-// invokeWithLayer(layer, initConnection(..., query)).
-inline Bytes with_layer(int32_t layer, ByteView query) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kInvokeWithLayer);
-  w.write_int32(layer);
-  w.write_uint32(ids::kInitConnection);
-  w.write_uint32(0);  // flags
-  w.write_int32(6);   // api_id
-  for (const char* s : {"test device", "Linux", "1.0", "en", "", "en"}) w.write_string(s);
-  w.write_raw(query);
-  return b;
-}
-
-struct ContainerItem {
-  int64_t msg_id;
-  int32_t seq_no;
-  Bytes body;
-};
-inline Bytes container_body(const std::vector<ContainerItem>& items) {
-  Bytes b;
-  TlWriter w(b);
-  w.write_uint32(ids::kMsgContainer);
-  w.write_uint32(uint32_t(items.size()));
-  for (const auto& item : items) {
-    w.write_int64(item.msg_id);
-    w.write_int32(item.seq_no);
-    w.write_int32(int32_t(item.body.size()));
-    w.write_raw(item.body);
-  }
-  return b;
-}
 
 // bad_msg_notification / bad_server_salt fields.
 struct BadMsg {
@@ -258,7 +181,10 @@ class EmbeddedTest : public ::testing::Test {
     f.msg_id = msg_id;
     f.seq_no = seq_no;
     f.body = body;
-    EXPECT_TRUE(adapters_[worker_of(conn)]->on_frame(f));
+    accepted_ = adapters_[worker_of(conn)]->on_frame(f);
+    if (!sink_.full) {
+      EXPECT_TRUE(accepted_);
+    }
     return sink_.sent;
   }
   std::vector<Sent> send(ConnId conn, TestClient& c, ByteView body, bool content_related) {
@@ -295,6 +221,7 @@ class EmbeddedTest : public ::testing::Test {
   std::vector<std::unique_ptr<BackendAdapter>> adapters_;
   // True: AdapterContext::post queues tasks in posted_ (run_posted) instead of running them.
   bool defer_posts_ = false;
+  bool accepted_ = true;  // what on_frame answered for the last frame send_raw sent
   std::vector<std::function<void()>> posted_;
 };
 

@@ -1,8 +1,11 @@
 // help.getConfig and help.getNearestDc: this DC and the gateway's advertised address.
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "mtproto/tl/schema_value.h"
@@ -115,13 +118,45 @@ Bytes build(const CallContext& context, std::string_view constructor,
   return out;
 }
 
+// help.getConfig's answer depends only on the layer and the second (`date`): one built is
+// reused within its second (a packet may ask for it 1024 times; building costs microseconds).
+class ConfigAnswers {
+ public:
+  explicit ConfigAnswers(EmbeddedConfig config) : config_(std::move(config)) {}
+
+  Bytes get(const CallContext& context) {
+    const auto date = static_cast<int32_t>(context.now);
+    {
+      std::lock_guard lock(mu_);
+      for (const Entry& e : entries_) {
+        if (e.schema == context.schema && e.date == date) return e.answer;
+      }
+    }
+    Bytes answer = build(context, "config", config_values(config_, context.now));
+    std::lock_guard lock(mu_);
+    entries_[next_++ % entries_.size()] = Entry{context.schema, date, answer};
+    return answer;
+  }
+
+ private:
+  struct Entry {
+    const tl::Schema* schema = nullptr;
+    int32_t date = 0;
+    Bytes answer;
+  };
+  const EmbeddedConfig config_;
+  std::mutex mu_;
+  std::array<Entry, 4> entries_;  // a few layers answered in the same second
+  size_t next_ = 0;
+};
+
 }  // namespace
 
 void add_help_methods(Dispatcher& dispatcher) {
   const EmbeddedConfig config = dispatcher.config();
-  dispatcher.add("help.getConfig", [config](const CallContext& context, ByteView) {
-    return build(context, "config", config_values(config, context.now));
-  });
+  auto answers = std::make_shared<ConfigAnswers>(config);
+  dispatcher.add("help.getConfig",
+                 [answers](const CallContext& context, ByteView) { return answers->get(context); });
   dispatcher.add("help.getNearestDc", [config](const CallContext& context, ByteView) {
     return build(context, "nearestDc",
                  {{"country", tl::Value::str("")},

@@ -3,6 +3,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <string>
+
+#include "backend-adapters/embedded/session/service_ids.h"
+#include "mtproto/tl/tl_writer.h"
 
 namespace mtedge::backend::embedded {
 
@@ -25,7 +29,7 @@ Result<Bytes> gunzip(ByteView packed, size_t max_output) {
         stream.avail_out = 1;
         int rc = inflate(&stream, Z_NO_FLUSH);
         if (rc == Z_STREAM_END && stream.avail_out == 1) break;
-        status = Status::error("gzip_packed: inflated size over the cap");
+        status = Status::error(std::string(kInflatedOverCap));
         break;
       }
       out.resize(std::min(max_output, out.size() * 2));
@@ -58,6 +62,14 @@ Bytes gzip(ByteView data) {
   deflate(&stream, Z_FINISH);
   out.resize(out.size() - stream.avail_out);
   deflateEnd(&stream);
+  return out;
+}
+
+Bytes gzip_packed(ByteView inner) {
+  Bytes out;
+  mtproto::TlWriter w(out);
+  w.write_uint32(ids::kGzipPacked);
+  w.write_bytes(gzip(inner));
   return out;
 }
 

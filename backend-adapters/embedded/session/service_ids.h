@@ -46,6 +46,15 @@ inline constexpr uint32_t kInvokeAfterMsgs = 0x3dc4b4f0;
 inline constexpr uint32_t kInvokeWithoutUpdates = 0xbf9459b7;
 inline constexpr uint32_t kInputClientProxy = 0x75588b3f;
 
+// JSONValue (initConnection.params), skipped by the packet decoder.
+inline constexpr uint32_t kJsonNull = 0x3f6d7b68;
+inline constexpr uint32_t kJsonBool = 0xc7345e6a;
+inline constexpr uint32_t kJsonNumber = 0x2be0dfa4;
+inline constexpr uint32_t kJsonString = 0xb71e767a;
+inline constexpr uint32_t kJsonArray = 0xf7444763;
+inline constexpr uint32_t kJsonObject = 0x99c1d49d;
+inline constexpr uint32_t kJsonObjectValue = 0xc0de1bd9;
+
 // bad_msg_notification codes (docs/spec/wire-notes.md §8.4).
 inline constexpr int32_t kMsgIdTooLow = 16;
 inline constexpr int32_t kMsgIdTooHigh = 17;

@@ -108,6 +108,12 @@ struct Session {
   std::shared_ptr<const AppInfo> app;  // from initConnection
 };
 
+// One session of a key, as the key's state knows it (KeyState::sessions).
+struct KeySession {
+  int64_t session_id = 0;
+  uint32_t last_active = 0;  // unix seconds, whole (refreshed at most once a second)
+};
+
 // Per auth key: what outlives one session. Users (sign-in) and update state hang off this
 // later; a key with user_id == 0 is not signed in.
 struct KeyState {
@@ -117,6 +123,8 @@ struct KeyState {
   int64_t user_id = 0;
   int64_t handshake_salt = 0;       // the salt the DH handshake gave the client
   double handshake_salt_until = 0;  // accepted until (unix seconds); 0 = none
+  // The key's sessions, at most max_sessions_per_key (its least recently active goes first).
+  std::vector<KeySession> sessions;
 };
 
 }  // namespace mtedge::backend::embedded

@@ -7,10 +7,8 @@
 #include <cmath>
 
 #include "backend-adapters/embedded/api/dispatcher.h"
-#include "backend-adapters/embedded/session/gzip.h"
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "crypto/random.h"
-#include "mtproto/tl/schema_value.h"
 #include "mtproto/tl/tl_reader.h"
 #include "mtproto/tl/tl_writer.h"
 
@@ -20,9 +18,6 @@ namespace {
 using mtproto::TlReader;
 using mtproto::TlWriter;
 
-constexpr uint32_t kMaxContainerMessages = 1024;
-constexpr uint32_t kMaxIdsPerRequest = 8192;  // msgs_ack, msgs_state_req, msg_resend_req
-constexpr int kMaxWrapperDepth = 8;           // invokeWithLayer(initConnection(...)) nesting
 // A duplicate query is answered with its stored result up to this size, above it with
 // msg_detailed_info (the client may then ask for the answer with msg_resend_req).
 constexpr size_t kInlineDuplicateAnswer = 16 * 1024;
@@ -250,22 +245,17 @@ void SessionLayer::process_container(int64_t msg_id, int32_t seq_no, ByteView bo
 
 void SessionLayer::process_one(int64_t msg_id, int32_t seq_no, ByteView body, int64_t batch_min_id,
                                bool in_container) {
-  Bytes inflated;
   ByteView payload = body;
   uint32_t constructor = load_le32(body.data());
   bool gzip_failed = false;
   if (constructor == ids::kGzipPacked) {
-    TlReader r(body);
-    r.expect(ids::kGzipPacked);
-    ByteView packed = r.read_bytes();
-    auto result = r.ok() ? gunzip(packed, service_.config().max_inflate_bytes)
-                         : Result<Bytes>(Status::error("gzip_packed: malformed"));
-    if (result && result->size() >= 4) {
-      inflated = std::move(result.value());
-      payload = inflated;
+    // Inflated by the decoder before the lock (null: it stopped before this message).
+    const Inflated* inflated = packet_.inflated(body);
+    if (inflated != nullptr && inflated->ok) {
+      payload = inflated->payload;
       constructor = load_le32(payload.data());
     } else {
-      spdlog::debug("embedded: {}", result ? "gzip_packed: empty" : result.message());
+      spdlog::debug("embedded: gzip_packed malformed, corrupt or empty");
       gzip_failed = true;
     }
   }
@@ -341,19 +331,29 @@ void SessionLayer::dispatch(uint32_t constructor, int64_t msg_id, ByteView body)
   }
 }
 
+// `unacked` is in msg_id order: emit() appends ever greater ids.
+const QueuedMessage* SessionLayer::find_unacked(int64_t server_msg_id) const {
+  const auto& q = session_.unacked;
+  auto it =
+      std::lower_bound(q.begin(), q.end(), server_msg_id,
+                       [](const QueuedMessage& m, int64_t id) { return m.message.msg_id < id; });
+  return it != q.end() && it->message.msg_id == server_msg_id ? &*it : nullptr;
+}
+
 void SessionLayer::ack(int64_t server_msg_id) {
   auto& q = session_.unacked;
-  auto it = std::find_if(q.begin(), q.end(),
-                         [&](const QueuedMessage& m) { return m.message.msg_id == server_msg_id; });
-  if (it == q.end()) return;
-  q.erase(it);
+  const QueuedMessage* hit = find_unacked(server_msg_id);
+  if (hit == nullptr) return;
+  q.erase(q.begin() + (hit - q.data()));
   if (q.empty()) std::vector<QueuedMessage>().swap(q);  // an idle, fully acked session holds none
 }
 
 bool SessionLayer::unacked_has(int64_t server_msg_id) const {
-  const auto& q = session_.unacked;
-  return std::any_of(q.begin(), q.end(),
-                     [&](const QueuedMessage& m) { return m.message.msg_id == server_msg_id; });
+  return find_unacked(server_msg_id) != nullptr;
+}
+
+bool SessionLayer::first_repeat(int64_t server_msg_id) {
+  return repeated_.insert(server_msg_id).second;
 }
 
 void SessionLayer::on_msgs_ack(ByteView body) {
@@ -457,24 +457,33 @@ void SessionLayer::on_msg_resend_req(int64_t msg_id, ByteView body) {
   }
   std::vector<int64_t> wanted(count);
   for (auto& id : wanted) id = r.read_int64();
-  std::vector<OutMessage> found;
+  // Stored answers by their own msg_id (results are kept by the query's), built on first need.
+  std::vector<std::pair<int64_t, const OutMessage*>> stored;
+  auto find_stored = [&](int64_t id) -> const OutMessage* {
+    if (stored.empty()) {
+      for (const StoredResult& s : session_.results)
+        stored.emplace_back(s.answer.msg_id, &s.answer);
+      std::sort(stored.begin(), stored.end());
+    }
+    auto it = std::lower_bound(stored.begin(), stored.end(),
+                               std::pair<int64_t, const OutMessage*>{id, nullptr});
+    return it != stored.end() && it->first == id ? it->second : nullptr;
+  };
+  std::vector<const OutMessage*> found;
   Bytes info;
+  size_t missing = 0;
   for (int64_t id : wanted) {
     const OutMessage* hit = nullptr;
-    for (const auto& queued : session_.unacked) {
-      if (queued.message.msg_id == id) hit = &queued.message;
-    }
-    if (hit == nullptr) {
-      for (const StoredResult& stored : session_.results) {
-        if (stored.answer.msg_id == id) hit = &stored.answer;
-      }
-    }
-    if (hit) found.push_back(*hit);
+    if (const QueuedMessage* queued = find_unacked(id)) hit = &queued->message;
+    if (hit == nullptr) hit = find_stored(id);
+    // One copy per distinct message, however often this packet names it.
+    if (hit != nullptr && first_repeat(id)) found.push_back(hit);
+    if (hit == nullptr) ++missing;
     info.push_back(hit ? 4 : 1);
   }
-  if (found.size() == wanted.size()) {
+  if (missing == 0) {
     // Resent as they were first sent (same msg_id and seq_no).
-    for (auto& m : found) out_.replies.push_back(std::move(m));
+    for (const OutMessage* m : found) out_.replies.push_back(*m);
     return;
   }
   emit_state_info(msg_id, info);
@@ -516,7 +525,8 @@ void SessionLayer::answer_duplicate(int64_t msg_id) {
   }
   const OutMessage& answer = stored->answer;
   if (answer.body->size() <= kInlineDuplicateAnswer || unacked_has(answer.msg_id)) {
-    out_.replies.push_back(answer);
+    // Once per packet, however many of its messages repeat the query.
+    if (first_repeat(answer.msg_id)) out_.replies.push_back(answer);
     return;
   }
   Bytes out;
@@ -550,81 +560,21 @@ void SessionLayer::rpc_answer(int64_t req_msg_id, ByteView result) {
   store_result(req_msg_id, answer);
 }
 
-void SessionLayer::rpc(int64_t msg_id, ByteView query) {
-  Bytes inflated;
-  bool inflated_once = false;
-  for (int depth = 0; depth < kMaxWrapperDepth && query.size() >= 4; ++depth) {
-    uint32_t constructor = load_le32(query.data());
-    TlReader r(query);
-    r.read_uint32();
-    const char* wrapper = nullptr;
-    if (constructor == ids::kInvokeWithLayer) {
-      wrapper = "invokeWithLayer";
-      int32_t layer = r.read_int32();
-      if (r.ok() && layer > 0) {
-        session_.layer = layer;
-        service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.layer = layer; });
-      }
-    } else if (constructor == ids::kInitConnection) {
-      wrapper = "initConnection";
-      auto app = std::make_shared<AppInfo>();
-      uint32_t flags = r.read_uint32();
-      app->api_id = r.read_int32();
-      app->device_model = r.read_string();
-      app->system_version = r.read_string();
-      app->app_version = r.read_string();
-      app->system_lang_code = r.read_string();
-      app->lang_pack = r.read_string();
-      app->lang_code = r.read_string();
-      if (flags & 1) {  // proxy: inputClientProxy address:string port:int
-        r.expect(ids::kInputClientProxy);
-        r.read_string();
-        r.read_int32();
-      }
-      if ((flags & 2) && r.ok()) {  // params: JSONValue, skipped through the schema engine
-        const auto* schema = service_.schemas().for_client_layer(session_.layer);
-        auto params = schema ? mtproto::tl::parse(*schema, r, "JSONValue")
-                             : Result<mtproto::tl::Value>(Status::error("no schema"));
-        if (!params) r.fail("initConnection.params");
-      }
-      if (r.ok()) {
-        std::shared_ptr<const AppInfo> shared = std::move(app);
-        session_.app = shared;
-        service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.app = shared; });
-      }
-    } else if (constructor == ids::kInvokeAfterMsg) {
-      // Queries run synchronously in arrival order, so the earlier one is already done.
-      wrapper = "invokeAfterMsg";
-      r.read_int64();
-    } else if (constructor == ids::kInvokeAfterMsgs) {
-      wrapper = "invokeAfterMsgs";
-      uint32_t count = r.read_vector_header(8);
-      r.skip(size_t(count) * 8);
-    } else if (constructor == ids::kInvokeWithoutUpdates) {
-      wrapper = "invokeWithoutUpdates";  // no updates are generated yet
-    } else if (constructor == ids::kGzipPacked && !inflated_once) {
-      wrapper = "gzip_packed";
-      ByteView packed = r.read_bytes();
-      if (r.ok()) {
-        auto result = gunzip(packed, service_.config().max_inflate_bytes);
-        if (!result) {
-          rpc_answer(msg_id, api::rpc_error(400, "GZIP_PACKED_INVALID"));
-          return;
-        }
-        inflated = std::move(result.value());
-        inflated_once = true;
-        query = inflated;
-        continue;
-      }
-    } else {
-      break;
-    }
-    if (!r.ok()) {
-      rpc_answer(msg_id,
-                 api::rpc_error(400, fmt::format("INPUT_REQUEST_INVALID: malformed {}", wrapper)));
-      return;
-    }
-    query = r.rest();
+void SessionLayer::rpc(int64_t msg_id, ByteView payload) {
+  // Unwrapped by the decoder before the lock.
+  const Query* query = packet_.query(payload);
+  if (query == nullptr) return;  // the decoder stopped before it (over budget: not processed)
+  if (query->layer > 0) {
+    session_.layer = query->layer;
+    service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.layer = query->layer; });
+  }
+  if (query->app) {
+    session_.app = query->app;
+    service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { key.app = query->app; });
+  }
+  if (!query->error.empty()) {
+    rpc_answer(msg_id, api::rpc_error(400, query->error));
+    return;
   }
 
   int client_layer = session_.layer;
@@ -640,7 +590,7 @@ void SessionLayer::rpc(int64_t msg_id, ByteView query) {
   context.auth_key_id = session_.key.auth_key_id;
   context.user_id = user_id;
   context.now = now_;
-  Bytes result = service_.dispatcher().call(context, query);
+  Bytes result = service_.dispatcher().call(context, query->method);
   rpc_answer(msg_id, result);
 }
 

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_set>
 #include <vector>
 
+#include "backend-adapters/embedded/session/packet_decoder.h"
 #include "backend-adapters/embedded/session/session.h"
 #include "backend-adapters/embedded/session/session_service.h"
 #include "base/bytes.h"
@@ -21,8 +23,10 @@ struct Deferred {
 
 class SessionLayer {
  public:
-  SessionLayer(SessionService& service, Session& session, double now, Outcome& out)
-      : service_(service), session_(session), now_(now), out_(out) {}
+  // `packet` is the decoded frame (its gzip_packed inflated, its queries unwrapped).
+  SessionLayer(SessionService& service, Session& session, double now, Outcome& out,
+               const DecodedPacket& packet = DecodedPacket::none())
+      : service_(service), session_(session), now_(now), out_(out), packet_(packet) {}
 
   // One decrypted message whose salt was accepted.
   void process(int64_t msg_id, int32_t seq_no, ByteView body);
@@ -40,7 +44,7 @@ class SessionLayer {
   void process_one(int64_t msg_id, int32_t seq_no, ByteView body, int64_t batch_min_id,
                    bool in_container);
   void dispatch(uint32_t constructor, int64_t msg_id, ByteView body);
-  void rpc(int64_t msg_id, ByteView query);
+  void rpc(int64_t msg_id, ByteView payload);
 
   bool check_msg_id(int64_t msg_id, int32_t seq_no);
   bool check_seq_order(int64_t msg_id, int32_t seq_no);
@@ -49,7 +53,10 @@ class SessionLayer {
   void bad_msg(int64_t msg_id, int32_t seq_no, int32_t code);
   void announce(int64_t first_msg_id);
   void ack(int64_t server_msg_id);
+  const QueuedMessage* find_unacked(int64_t server_msg_id) const;
   bool unacked_has(int64_t server_msg_id) const;
+  // True the first time this packet sends `server_msg_id` again (resend or duplicate answer).
+  bool first_repeat(int64_t server_msg_id);
   void store_result(int64_t req_msg_id, const OutMessage& answer);
   void rpc_answer(int64_t req_msg_id, ByteView result);
   uint8_t msg_state(int64_t msg_id) const;
@@ -67,7 +74,9 @@ class SessionLayer {
   Session& session_;
   double now_;
   Outcome& out_;
+  const DecodedPacket& packet_;
   std::vector<Deferred> deferred_;
+  std::unordered_set<int64_t> repeated_;  // stored messages this packet already sent again
 };
 
 }  // namespace mtedge::backend::embedded

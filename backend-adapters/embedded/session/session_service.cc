@@ -130,33 +130,83 @@ void SessionService::expire_locked(Shard& shard, double now, size_t max_steps) {
       shard.lru.splice(shard.lru.begin(), shard.lru, std::prev(shard.lru.end()));
       continue;
     }
-    shard.sessions.erase(s.key);
-    shard.lru.pop_back();
+    erase_locked(shard, std::prev(shard.lru.end()));
   }
 }
 
+void SessionService::erase_locked(Shard& shard, std::list<Session>::iterator it) {
+  forget_key_session(it->key);
+  shard.sessions.erase(it->key);
+  shard.lru.erase(it);
+}
+
+void SessionService::forget_key_session(const SessionKey& key) {
+  KeyShard& ks = key_shard_of(key.auth_key_id);
+  std::lock_guard lock(ks.mu);
+  auto it = ks.keys.find(key.auth_key_id);
+  if (it == ks.keys.end()) return;
+  std::erase_if(it->second->sessions,
+                [&](const KeySession& s) { return s.session_id == key.session_id; });
+}
+
+void SessionService::evict_key_session(const SessionKey& key) {
+  Shard& shard = shard_of(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.sessions.find(key);
+  if (it == shard.sessions.end()) return;
+  erase_locked(shard, it->second);
+  evicted_key_sessions_.fetch_add(1, std::memory_order_relaxed);
+}
+
 Session& SessionService::session_locked(Shard& shard, const SessionKey& key, double now,
-                                        bool* created) {
+                                        bool* created, std::optional<int64_t>* key_victim) {
+  const uint32_t seconds = whole_seconds(now);
   auto it = shard.sessions.find(key);
   if (it != shard.sessions.end()) {
+    Session& session = *it->second;
     shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
-    it->second->last_active = whole_seconds(now);
+    if (session.last_active != seconds) {
+      // The key's view of its sessions' activity, refreshed at most once a second.
+      with_key(key.auth_key_id, [&](KeyState& k) {
+        for (KeySession& s : k.sessions) {
+          if (s.session_id == key.session_id) s.last_active = seconds;
+        }
+      });
+    }
+    session.last_active = seconds;
     *created = false;
-    return *it->second;
+    return session;
   }
-  if (shard.sessions.size() >= per_shard_sessions_ && !shard.lru.empty()) {
-    // Full: the least recently active session goes (its connections, if any, get a fresh
-    // session and new_session_created on their next message).
-    shard.sessions.erase(shard.lru.back().key);
-    shard.lru.pop_back();
+  // Full: the least recently active session without a live connection goes. Live ones met on
+  // the way move to the front (bounded steps; they are no more than the connections).
+  for (size_t steps = 0;
+       shard.sessions.size() >= per_shard_sessions_ && steps < 64 && !shard.lru.empty(); ++steps) {
+    auto oldest = std::prev(shard.lru.end());
+    if (!oldest->conns.empty()) {
+      shard.lru.splice(shard.lru.begin(), shard.lru, oldest);
+      continue;
+    }
+    erase_locked(shard, oldest);
     evicted_sessions_.fetch_add(1, std::memory_order_relaxed);
   }
   Session& session = shard.lru.emplace_front();
   session.key = key;
   session.unique_id = crypto::random_u64();
-  session.last_active = whole_seconds(now);
+  session.last_active = seconds;
   shard.sessions.emplace(key, shard.lru.begin());
   *created = true;
+  with_key(key.auth_key_id, [&](KeyState& k) {
+    session.layer = k.layer;
+    session.app = k.app;
+    k.sessions.push_back(KeySession{key.session_id, seconds});
+    if (k.sessions.size() <= config_.max_sessions_per_key) return;
+    // Over the key's cap: its least recently active other session goes (the new one is last).
+    auto victim = std::min_element(
+        k.sessions.begin(), std::prev(k.sessions.end()),
+        [](const KeySession& a, const KeySession& b) { return a.last_active < b.last_active; });
+    *key_victim = victim->session_id;
+    k.sessions.erase(victim);
+  });
   return session;
 }
 
@@ -166,19 +216,34 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
   const SessionKey key{frame.auth_key_id, frame.session_id};
   out.session_id = frame.session_id;
   out.salt = current_salt(frame.auth_key_id, now);
+  // The heavy part (inflating, unwrapping, skipping) runs before any lock, within the budget.
+  PacketLimits limits;
+  limits.inflate_bytes = inflate_budget_for(frame.body.size(), config_.max_inflate_bytes);
+  limits.nodes = config_.max_packet_nodes;
+  const DecodedPacket packet = DecodedPacket::decode(frame.body, limits);
+  if (packet.over_budget()) {
+    packets_over_budget_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::debug("embedded: packet over its {} refused [size = {}]", packet.over_budget_reason(),
+                  frame.body.size());
+    out.over_budget = true;
+    return out;
+  }
+  const bool salt_ok = salt_valid(key.auth_key_id, frame.salt, now);
   std::vector<Deferred> deferred;
+  std::optional<int64_t> key_victim;
   {
     Shard& shard = shard_of(key);
     std::lock_guard lock(shard.mu);
     expire_locked(shard, now, 8);
-    bool created = false;
-    Session& session = session_locked(shard, key, now, &created);
-    if (created) {
-      with_key(key.auth_key_id, [&](KeyState& k) {
-        session.layer = k.layer;
-        session.app = k.app;
-      });
+    if (!salt_ok && !shard.sessions.contains(key)) {
+      // No session is created for a message whose salt is wrong.
+      Session scratch;
+      scratch.key = key;
+      SessionLayer(*this, scratch, now, out).bad_server_salt(frame.msg_id, frame.seq_no);
+      return out;
     }
+    bool created = false;
+    Session& session = session_locked(shard, key, now, &created, &key_victim);
     const bool known = std::any_of(session.conns.begin(), session.conns.end(),
                                    [conn](const SessionConn& c) { return c.id == conn; });
     if (!known) session.conns.push_back(SessionConn{conn, mode == ConnMode::kHttp, 0});
@@ -188,14 +253,15 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
       session.resend_unacked = false;
       for (const QueuedMessage& queued : session.unacked) out.replies.push_back(queued.message);
     }
-    SessionLayer layer(*this, session, now, out);
-    if (salt_valid(key.auth_key_id, frame.salt, now)) {
+    SessionLayer layer(*this, session, now, out, packet);
+    if (salt_ok) {
       layer.process(frame.msg_id, frame.seq_no, frame.body);
     } else {
       layer.bad_server_salt(frame.msg_id, frame.seq_no);
     }
     deferred = std::move(layer.deferred());
   }
+  if (key_victim) evict_key_session(SessionKey{key.auth_key_id, *key_victim});
 
   for (const Deferred& d : deferred) {
     Bytes body;
@@ -205,11 +271,15 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
           key.auth_key_id, d.target_session_id == key.session_id ? 0 : d.target_session_id);
       w.write_uint32(uint32_t(answer));
       w.write_int64(d.target_session_id);
-      Shard& shard = shard_of(key);
-      std::lock_guard lock(shard.mu);
-      bool created = false;
-      Session& session = session_locked(shard, key, now, &created);
-      SessionLayer(*this, session, now, out).emit(std::move(body), false, true);
+      std::optional<int64_t> victim;
+      {
+        Shard& shard = shard_of(key);
+        std::lock_guard lock(shard.mu);
+        bool created = false;
+        Session& session = session_locked(shard, key, now, &created, &victim);
+        SessionLayer(*this, session, now, out).emit(std::move(body), false, true);
+      }
+      if (victim) evict_key_session(SessionKey{key.auth_key_id, *victim});
     } else {
       uint32_t answer = destroy_auth_key(key.auth_key_id, &out.close);
       w.write_uint32(answer);
@@ -232,8 +302,7 @@ int32_t SessionService::destroy_session(uint64_t auth_key_id, int64_t session_id
   auto it = shard.sessions.find(key);
   if (it == shard.sessions.end()) return int32_t(ids::kDestroySessionNone);
   // Its connections stay open: their next message starts a new session.
-  shard.lru.erase(it->second);
-  shard.sessions.erase(it);
+  erase_locked(shard, it->second);
   return int32_t(ids::kDestroySessionOk);
 }
 
@@ -304,12 +373,18 @@ OutMessage SessionService::container(uint64_t auth_key_id, int64_t session_id,
   }
   const double now = clock_();
   const SessionKey key{auth_key_id, session_id};
-  Shard& shard = shard_of(key);
-  std::lock_guard lock(shard.mu);
-  bool created = false;
-  Session& session = session_locked(shard, key, now, &created);
-  Outcome scratch;
-  return SessionLayer(*this, session, now, scratch).emit(std::move(body), false, false);
+  std::optional<int64_t> victim;
+  OutMessage wrapped;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    bool created = false;
+    Session& session = session_locked(shard, key, now, &created, &victim);
+    Outcome scratch;
+    wrapped = SessionLayer(*this, session, now, scratch).emit(std::move(body), false, false);
+  }
+  if (victim) evict_key_session(SessionKey{auth_key_id, *victim});
+  return wrapped;
 }
 
 size_t SessionService::sweep() {
@@ -336,7 +411,9 @@ ServiceStats SessionService::stats() const {
     s.keys += shard.keys.size();
   }
   s.evicted_sessions = evicted_sessions_.load(std::memory_order_relaxed);
+  s.evicted_key_sessions = evicted_key_sessions_.load(std::memory_order_relaxed);
   s.dropped_unacked = dropped_unacked_.load(std::memory_order_relaxed);
+  s.packets_over_budget = packets_over_budget_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -64,6 +64,9 @@ struct Outcome {
   std::vector<ConnId> close;
   // The frame carried http_wait (the last one wins); only HTTP connections use it.
   std::optional<HttpWait> http_wait;
+  // The frame was refused whole, over its work budget (packet_decoder.h): nothing of it was
+  // processed and `replies` is empty; the adapter closes the connection.
+  bool over_budget = false;
 };
 
 // Delivery of server messages to connections on any worker (installed by the adapters).
@@ -78,8 +81,10 @@ class Router {
 struct ServiceStats {
   size_t sessions = 0;
   size_t keys = 0;
-  uint64_t evicted_sessions = 0;
-  uint64_t dropped_unacked = 0;  // queued messages forgotten on overflow
+  uint64_t evicted_sessions = 0;      // the process-wide cap made room (idle sessions only)
+  uint64_t evicted_key_sessions = 0;  // a key over max_sessions_per_key lost its LRU session
+  uint64_t dropped_unacked = 0;       // queued messages forgotten on overflow
+  uint64_t packets_over_budget = 0;   // frames refused whole (Outcome::over_budget)
 };
 
 class SessionService {
@@ -161,8 +166,20 @@ class SessionService {
 
   Shard& shard_of(const SessionKey& key) { return shards_[SessionKeyHash{}(key) % kShards]; }
   KeyShard& key_shard_of(uint64_t id) { return key_shards_[(id ^ (id >> 23)) % kShards]; }
-  // Finds or creates (evicting as needed) a session; shard lock held.
-  Session& session_locked(Shard& shard, const SessionKey& key, double now, bool* created);
+  // Finds or creates a session; shard lock held. A full shard makes room by dropping its least
+  // recently active session without a live connection (sessions with one may exceed the cap:
+  // there are no more of them than connections). A new session is registered with its key;
+  // when that puts the key over max_sessions_per_key, `*key_victim` names the key's least
+  // recently active other session, for the caller to evict_key_session() once it released
+  // the shard lock.
+  Session& session_locked(Shard& shard, const SessionKey& key, double now, bool* created,
+                          std::optional<int64_t>* key_victim);
+  // Drops session `key` (if it still exists), counted as a per-key eviction.
+  void evict_key_session(const SessionKey& key);
+  // The key's state forgets one of its sessions (which is gone); key shard only.
+  void forget_key_session(const SessionKey& key);
+  // Unlinks a session from its shard and its key; shard lock held.
+  void erase_locked(Shard& shard, std::list<Session>::iterator it);
   // Drops sessions idle longer than session_idle_expiry_s (at most max_steps looked at).
   void expire_locked(Shard& shard, double now, size_t max_steps);
   // Runs `fn` on the key's state (created if missing) under its shard lock.
@@ -195,7 +212,9 @@ class SessionService {
   Router* router_ = nullptr;
 
   std::atomic<uint64_t> evicted_sessions_{0};
+  std::atomic<uint64_t> evicted_key_sessions_{0};
   std::atomic<uint64_t> dropped_unacked_{0};
+  std::atomic<uint64_t> packets_over_budget_{0};
 };
 
 template <class Fn>

@@ -68,6 +68,10 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
       {"salt_rotation_s = 10",
        "backend.embedded.salt_rotation_s: must be between 60 and 604800 [value = 10]"},
       {"test_mode = 1", "backend.embedded.test_mode: expected true or false"},
+      {"max_sessions_per_key = 0",
+       "backend.embedded.max_sessions_per_key: must be between 1 and 100000 [value = 0]"},
+      {"max_packet_nodes = 10",
+       "backend.embedded.max_packet_nodes: must be between 1024 and 16777216 [value = 10]"},
       {"this_dc = 2.0", "backend.embedded.this_dc: expected an integer"},
   };
   for (const auto& tc : cases) {
@@ -80,12 +84,16 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
 // The catalog lists every key with the default the reader applies.
 TEST(EmbeddedConfig, CatalogHasEveryKeyWithItsDefault) {
   config::KeyCatalog catalog = config_keys("backend.embedded");
-  EXPECT_EQ(catalog.keys().size(), 12u);
+  EXPECT_EQ(catalog.keys().size(), 14u);
   ASSERT_NE(catalog.find("backend.embedded.advertised_port"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->default_toml, "443");
   EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->max, 65535);
   EXPECT_EQ(catalog.find("backend.embedded.advertised_ip")->default_toml, "\"127.0.0.1\"");
   EXPECT_EQ(catalog.find("backend.embedded.test_mode")->default_toml, "false");
+  ASSERT_NE(catalog.find("backend.embedded.max_sessions_per_key"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.max_sessions_per_key")->default_toml, "32");
+  ASSERT_NE(catalog.find("backend.embedded.max_packet_nodes"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.max_packet_nodes")->default_toml, "65536");
 }
 
 TEST(EmbeddedConfig, FactoryRegistersAndValidates) {
