@@ -840,6 +840,24 @@ TEST(GatewayReplay, EachListenerAndKindHasItsOwnCache) {
   EXPECT_FALSE(hellos.check_and_insert(hello, 86'400));
 }
 
+// Connecting to a multicast address fails inside uv_tcp_connect (ENETUNREACH): the link
+// reports it from the loop, after the connection has made the link its driver's.
+TEST(GatewayRuntime, FrontingThatFailsAtOnceClosesTheClient) {
+  EchoLog log;
+  Config config = make_config(log);
+  config.listeners[0].fronting_text = "224.0.0.1:443";
+  config.listeners[0].fronting = parse_address("224.0.0.1:443").value();
+  config.gateway.fronting_connect_timeout_ms = 10000;
+  Gateway gw(std::move(config));
+  ASSERT_TRUE(gw.start().is_ok());
+  Client c(gw.bound_port(0));
+  c.send(Bytes{'G', 'A', 'R', 'B', 'A', 'G', 'E', '!', 0x01, 0x02, 0x03, 0x04});
+  EXPECT_TRUE(c.closed_within(std::chrono::milliseconds(3000)));
+  ASSERT_TRUE(eventually([&] { return gw.metrics().active == 0; }));
+  EXPECT_EQ(gw.metrics().fronting_by(FrontingOutcome::kSpliced), 1u);
+  EXPECT_EQ(gw.metrics().fronting_by(FrontingOutcome::kConnectFailed), 1u);
+}
+
 TEST(GatewayAdmin, RespondsToMetricsAndHealth) {
   auto metrics = [] { return std::string("mtedge_test 1\n"); };
   std::string r = AdminServer::respond("GET /metrics HTTP/1.1", metrics, true);
