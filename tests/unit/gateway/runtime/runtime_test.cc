@@ -202,6 +202,16 @@ void open_and_echo(Client& c, const Bytes& payload) {
   EXPECT_EQ(read_frame(c), payload);
 }
 
+// Opens `c` and echoes a packet on it every `gap`, four times.
+void echo_every(Client& c, std::chrono::milliseconds gap) {
+  open_and_echo(c, packet(1, 16));
+  for (int i = 0; i < 4; ++i) {
+    std::this_thread::sleep_for(gap);
+    c.send(intermediate_frame(packet(1, 16)));
+    ASSERT_EQ(read_frame(c), packet(1, 16));
+  }
+}
+
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   auto deadline = Clock::now() + timeout;
@@ -286,10 +296,9 @@ TEST(GatewayRuntime, QuickAckFlagReachesAdapterAndTokenComesBack) {
   EXPECT_EQ(gw.metrics().quick_acks_out, 1u);
 }
 
-TEST(GatewayRuntime, MaxConnectionsClosesTheExtraOnes) {
-  EchoLog log;
-  Config config = make_config(log);
-  config.gateway.max_connections = 2;
+// With `config` admitting two connections: a third is closed at once and counted by
+// `refused`; the first two still work, and after one closes a new connection is admitted.
+void expect_two_admitted(Config config, uint64_t MetricsSnapshot::*refused) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   const uint16_t port = gw.bound_port(0);
@@ -300,16 +309,22 @@ TEST(GatewayRuntime, MaxConnectionsClosesTheExtraOnes) {
   open_and_echo(*b, packet(1, 16));
   Client extra(port);
   EXPECT_TRUE(extra.closed_within(std::chrono::milliseconds(3000)));
-  EXPECT_EQ(gw.metrics().rejected_max_connections, 1u);
+  EXPECT_EQ(gw.metrics().*refused, 1u);
 
-  // The first two still work; after one closes, a new connection is admitted.
   a.send(intermediate_frame(packet(1, 16)));
   EXPECT_EQ(read_frame(a), packet(1, 16));
   b.reset();
   ASSERT_TRUE(eventually([&] { return gw.metrics().active == 1; }));
   Client again(port);
   open_and_echo(again, packet(1, 16));
-  EXPECT_EQ(gw.metrics().rejected_max_connections, 1u);
+  EXPECT_EQ(gw.metrics().*refused, 1u);
+}
+
+TEST(GatewayRuntime, MaxConnectionsClosesTheExtraOnes) {
+  EchoLog log;
+  Config config = make_config(log);
+  config.gateway.max_connections = 2;
+  expect_two_admitted(std::move(config), &MetricsSnapshot::rejected_max_connections);
 }
 
 TEST(GatewayRuntime, FirstByteTimeoutClosesASilentConnection) {
@@ -335,13 +350,8 @@ TEST(GatewayRuntime, IdleTimeoutClosesAQuietConnection) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  open_and_echo(c, packet(1, 16));
   // Traffic keeps it open past one timeout period...
-  for (int i = 0; i < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    c.send(intermediate_frame(packet(1, 16)));
-    ASSERT_EQ(read_frame(c), packet(1, 16));
-  }
+  echo_every(c, std::chrono::milliseconds(150));
   // ...silence closes it.
   EXPECT_TRUE(c.closed_within(std::chrono::milliseconds(3000)));
   ASSERT_TRUE(eventually([&] { return log.closes.load() == 1; }));
@@ -646,6 +656,17 @@ TEST(GatewayAdmission, TricklingClientsDoNotHoldEverySlot) {
   open_and_echo(fresh, packet(1, 16));
 }
 
+// Without edge decryption the echo of an encrypted packet authenticates a connection:
+// `authed` sent one, `plain` only an unencrypted packet.
+struct AuthedAndPlain {
+  explicit AuthedAndPlain(uint16_t port) : authed(port), plain(port) {
+    open_and_echo(authed, packet(7, 16));
+    open_and_echo(plain, packet(0, 16));
+  }
+  Client authed;
+  Client plain;
+};
+
 TEST(GatewayAdmission, OldestUnauthenticatedIsEvictedAtMaxConnections) {
   EchoLog log;
   Config config = make_config(log);
@@ -653,11 +674,9 @@ TEST(GatewayAdmission, OldestUnauthenticatedIsEvictedAtMaxConnections) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   const uint16_t port = gw.bound_port(0);
-  // Without edge decryption the echo of an encrypted packet authenticates a connection.
-  Client authed(port);
-  open_and_echo(authed, packet(7, 16));
-  Client plain(port);
-  open_and_echo(plain, packet(0, 16));  // unencrypted only: not authenticated
+  AuthedAndPlain two(port);
+  Client& authed = two.authed;
+  Client& plain = two.plain;
   Client fresh(port);
   open_and_echo(fresh, packet(0, 16));
   EXPECT_TRUE(plain.closed_within(std::chrono::milliseconds(3000)));
@@ -698,13 +717,8 @@ TEST(GatewayAdmission, FrameDeadlineIgnoresTrickledBytes) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   Client c(gw.bound_port(0));
-  open_and_echo(c, packet(3, 16));
   // Whole packets keep it open past the deadline...
-  for (int i = 0; i < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    c.send(intermediate_frame(packet(3, 16)));
-    ASSERT_EQ(read_frame(c), packet(3, 16));
-  }
+  echo_every(c, std::chrono::milliseconds(300));
   // ...bytes of a frame that never completes do not.
   Bytes header;
   append_le32(header, 4096);
@@ -722,14 +736,11 @@ TEST(GatewayAdmission, AuthDeadlineClosesWhatNeverAuthenticates) {
   Gateway gw(std::move(config));
   ASSERT_TRUE(gw.start().is_ok());
   const uint16_t port = gw.bound_port(0);
-  Client authed(port);
-  open_and_echo(authed, packet(5, 16));
-  Client plain(port);
-  open_and_echo(plain, packet(0, 16));
-  EXPECT_TRUE(plain.closed_within(std::chrono::milliseconds(3000)));
+  AuthedAndPlain two(port);
+  EXPECT_TRUE(two.plain.closed_within(std::chrono::milliseconds(3000)));
   EXPECT_EQ(gw.metrics().gateway_error(GatewayError::kAuthTimeout), 1u);
-  authed.send(intermediate_frame(packet(5, 16)));
-  EXPECT_EQ(read_frame(authed), packet(5, 16));
+  two.authed.send(intermediate_frame(packet(7, 16)));
+  EXPECT_EQ(read_frame(two.authed), packet(7, 16));
 }
 
 TEST(GatewayAdmission, PerSourceCap) {
@@ -737,21 +748,7 @@ TEST(GatewayAdmission, PerSourceCap) {
   Config config = make_config(log);
   config.gateway.max_connections_per_source = 2;
   config.gateway.limit_loopback_sources = true;
-  Gateway gw(std::move(config));
-  ASSERT_TRUE(gw.start().is_ok());
-  const uint16_t port = gw.bound_port(0);
-  Client a(port);
-  open_and_echo(a, packet(1, 16));
-  auto b = std::make_unique<Client>(port);
-  open_and_echo(*b, packet(1, 16));
-  Client extra(port);
-  EXPECT_TRUE(extra.closed_within(std::chrono::milliseconds(3000)));
-  EXPECT_EQ(gw.metrics().rejected_per_source, 1u);
-  b.reset();
-  ASSERT_TRUE(eventually([&] { return gw.metrics().active == 1; }));
-  Client again(port);
-  open_and_echo(again, packet(1, 16));
-  EXPECT_EQ(gw.metrics().rejected_per_source, 1u);
+  expect_two_admitted(std::move(config), &MetricsSnapshot::rejected_per_source);
 }
 
 TEST(GatewayAdmission, LoopbackIsNotCappedPerSourceByDefault) {
