@@ -40,6 +40,10 @@ class GatewaySink {
   virtual void close(ConnId conn, std::string_view reason) = 0;
   // Undoes a `false` from on_frame: the gateway reads this client again.
   virtual void resume_reading(ConnId conn) = 0;
+  // Edge decryption on: the connection sent a packet that decrypted under a known auth key.
+  // The gateway's admission control then stops treating it as unauthenticated (its
+  // auth_timeout_ms deadline ends and it is no longer first in line for eviction).
+  virtual void mark_authenticated(ConnId /*conn*/) {}
 };
 
 struct AdapterContext {

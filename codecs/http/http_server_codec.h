@@ -127,6 +127,8 @@ class HttpServerCodec {
   }
   bool upgraded() const { return state_ == State::kUpgraded; }
   size_t pending() const { return slots_.size(); }
+  // Memory held for request bytes: the stash past the pipelining cap and the body buffer.
+  size_t buffered_bytes() const { return stash_.capacity() + body_.capacity(); }
   CodecError error() const { return error_; }
   uint64_t requests() const { return next_id_; }
   // Frees buffers kept between requests (idle connections keep nothing).

@@ -131,6 +131,7 @@ uint64_t replay_digest_hash(const ReplayDigest& digest, size_t from, uint64_t ke
 }
 
 bool ReplayCache::check_and_insert(const ReplayDigest& digest, int64_t now) {
+  if (options_.clock != nullptr) now = options_.clock();
   Shard& shard = shard_for(digest);
   std::lock_guard lock(shard.mutex);
   const int64_t oldest_kept = now - options_.window_seconds;

@@ -1,11 +1,13 @@
 // Anti-replay cache (docs/spec/wire-notes.md §3.6): remembers recently seen 16-byte digests (the
 // obfuscated2 init's key material init[8..24), or a fake-TLS ClientHello random[0..16)) for
-// a time window, in bounded memory. One cache is shared by every worker thread.
+// a time window, in bounded memory. One cache is shared by every worker thread; the gateway
+// keeps one per listener and kind of init (fake-TLS apart from obfuscated2), so inits that
+// anyone can make (no secret) cannot evict the digests that protect another listener or kind.
 //
 // Thread safety: sharded by digest; each shard has its own mutex, so workers contend only
 // when two connections land on the same shard at the same instant. No global lock.
-// Time comes from the caller (`now`, any monotonic or wall clock in seconds): codecs have
-// no clock.
+// Time comes from the caller (`now`, in seconds: codecs have no clock), unless the cache was
+// given a clock of its own (ReplayCacheOptions::clock).
 #pragma once
 
 #include <array>
@@ -34,6 +36,11 @@ struct ReplayCacheOptions {
   // chooses (an obfuscated2 init without a secret) cannot be crafted to pile up in one probe
   // chain. 0: a random key per cache (tests set one to build collisions on purpose).
   uint64_t hash_key = 0;
+  // Seconds of a monotonic clock. When set, entries age by it and the `now` callers pass is
+  // ignored: the codecs pass the wall clock their timestamp checks need, and a wall clock
+  // that steps forward must not age recent digests out (obfuscated2 inits carry no
+  // timestamp), nor one that steps back keep them.
+  int64_t (*clock)() = nullptr;
 };
 
 // The hash of digest bytes [from, from + 8) under `key`: the shard is chosen with from = 0,

@@ -68,7 +68,8 @@ class ConnPort {
   virtual MetricsShard& metrics() = 0;
   virtual backend::BackendAdapter& adapter() = 0;
   virtual uint64_t random() = 0;
-  virtual codecs::obfuscated::ReplayCache& replay_cache() = 0;
+  // The listener's anti-replay cache for inits of `transport` (kFakeTls, or obfuscated2).
+  virtual codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind transport) = 0;
 
   // ---- time: the loop's clock (ms) and the last traffic either way
   virtual uint64_t now_ms() const = 0;
@@ -104,6 +105,11 @@ class ConnPort {
   virtual void begin_close(backend::CloseReason reason) = 0;
   // At once; the adapter hears on_close if it heard on_open.
   virtual void close_now(backend::CloseReason reason) = 0;
+
+  // ---- admission (docs/operations.md "Admission")
+  // A complete packet of at least kAuthKeyIdSize bytes reached the adapter (`encrypted`: its
+  // auth_key_id is not 0). Restarts the frame_timeout_ms deadline; call it before on_frame.
+  virtual void note_packet(bool encrypted) = 0;
 
   // ---- the adapter and mode changes
   // Fills in id, client address, listener and tls, logs the transport, calls on_open.
@@ -153,6 +159,9 @@ class ConnDriver {
   virtual void on_drained() {}
   // The connection is closing for good: let go of what refers to others.
   virtual void on_close() {}
+  // Bytes this driver's codecs hold for the client (inbound tails, HTTP stash and queue),
+  // for gateway.max_memory_bytes.
+  virtual size_t buffered_bytes() const { return 0; }
   // True while the adapter's packets are framed for the client (shutdown flushes those).
   virtual bool streaming() const { return false; }
 

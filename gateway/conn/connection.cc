@@ -56,8 +56,8 @@ backend::BackendAdapter& Connection::adapter() {
 uint64_t Connection::random() {
   return worker().random();
 }
-codecs::obfuscated::ReplayCache& Connection::replay_cache() {
-  return worker().replay_cache();
+codecs::obfuscated::ReplayCache& Connection::replay_cache(codecs::TransportKind transport) {
+  return worker().gateway().replay_cache(listener_index_, transport);
 }
 uint64_t Connection::now_ms() const {
   return uv_now(worker().loop());
@@ -99,25 +99,31 @@ Connection::~Connection() {
   worker().timers().cancel(*this);  // normally close_now() has already
 }
 
-void Connection::start(backend::ConnId id) {
-  id_ = id;
+bool Connection::read_peer() {
   sockaddr_storage ss{};
   int len = sizeof ss;
-  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
-    if (ss.ss_family == AF_INET) {
-      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-      std::memcpy(peer_.bytes.data(), &sin->sin_addr, 4);
-      peer_.port = ntohs(sin->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-      std::memcpy(peer_.bytes.data(), &sin6->sin6_addr, 16);
-      peer_.port = ntohs(sin6->sin6_port);
-    }
-    peer_.family = static_cast<uint8_t>(ss.ss_family);
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    std::memcpy(peer_.bytes.data(), &sin->sin_addr, 4);
+    peer_.port = ntohs(sin->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    std::memcpy(peer_.bytes.data(), &sin6->sin6_addr, 16);
+    peer_.port = ntohs(sin6->sin6_port);
+  } else {
+    return false;
   }
+  peer_.family = static_cast<uint8_t>(ss.ss_family);
+  return true;
+}
+
+void Connection::start(backend::ConnId id) {
+  id_ = id;
   uv_tcp_nodelay(&tcp_, 1);
   if (listener().tls) tls_ = std::make_unique<TlsSession>(*listener().tls);
   last_activity_ms_ = now_ms();
+  accepted_ms_ = last_activity_ms_;
   arm_timer(settings().first_byte_timeout_ms);
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), on_alloc, on_read) == 0) {
     reading_ = true;
@@ -144,6 +150,7 @@ void Connection::close_now(CloseReason reason) {
   reading_ = false;
   driver().on_close();
   worker().forget(this, reason);
+  accounted_bytes_ = 0;  // forget() took it off the worker's account
   conn_debug(*this, "closed ({})", backend::close_reason_name(reason));
   if (opened_) {
     opened_ = false;
@@ -162,16 +169,67 @@ void Connection::on_handle_closed(uv_handle_t* handle) {
 
 void Connection::arm_timer(uint64_t ms) {
   if (phase_ == Phase::kClosed) return;  // e.g. an adapter callback closed it meanwhile
-  worker().timers().arm(*this, ms);
+  driver_due_ms_ = now_ms() + ms;
+  arm_earliest();
+}
+
+void Connection::arm_earliest() {
+  const uint64_t now = now_ms();
+  const uint64_t due = std::min(driver_due_ms_, admission_due_ms());
+  worker().timers().arm(*this, due > now ? due - now : 0);
+}
+
+uint64_t Connection::admission_due_ms() const {
+  if (phase_ >= Phase::kClosing || fronting_) return UINT64_MAX;
+  const ConnSettings& s = settings();
+  uint64_t due = last_packet_ms_ == 0 ? accepted_ms_ + s.first_packet_timeout_ms
+                                      : last_packet_ms_ + s.frame_timeout_ms;
+  if (!authenticated_) due = std::min(due, accepted_ms_ + s.auth_timeout_ms);
+  return due;
+}
+
+std::optional<GatewayError> Connection::missed_deadline() const {
+  if (phase_ >= Phase::kClosing || fronting_) return std::nullopt;
+  const ConnSettings& s = settings();
+  const uint64_t now = now_ms();
+  if (last_packet_ms_ == 0 && now >= accepted_ms_ + s.first_packet_timeout_ms) {
+    return GatewayError::kFirstPacketTimeout;
+  }
+  if (last_packet_ms_ != 0 && now >= last_packet_ms_ + s.frame_timeout_ms) {
+    return GatewayError::kFrameTimeout;
+  }
+  if (!authenticated_ && now >= accepted_ms_ + s.auth_timeout_ms) return GatewayError::kAuthTimeout;
+  return std::nullopt;
 }
 
 void Connection::on_due() {
   switch (phase_) {
     case Phase::kFirstByte:
-    case Phase::kOpen: driver().on_timer(); return;
+    case Phase::kOpen:
+      if (const std::optional<GatewayError> missed = missed_deadline()) {
+        note_error(*this, *missed);
+        close_now(CloseReason::kTimeout);
+      } else if (now_ms() >= driver_due_ms_) {
+        driver().on_timer();
+      } else {
+        arm_earliest();  // a deadline that moved (a packet came) woke us early
+      }
+      return;
     case Phase::kClosing: close_now(close_reason_); return;
     case Phase::kClosed: return;
   }
+}
+
+void Connection::note_packet(bool encrypted) {
+  last_packet_ms_ = now_ms();
+  encrypted_seen_ = encrypted_seen_ || encrypted;
+}
+
+void Connection::account_memory() {
+  const size_t now = phase_ == Phase::kClosed ? 0 : queued() + driver().buffered_bytes();
+  if (now == accounted_bytes_) return;
+  worker().account_memory(static_cast<int64_t>(now) - static_cast<int64_t>(accounted_bytes_));
+  accounted_bytes_ = now;
 }
 
 void Connection::note_traffic() {
@@ -212,6 +270,7 @@ void Connection::handle_read(MutableByteView data) {
   } else {
     driver().on_bytes(data);
   }
+  if (phase_ != Phase::kClosed) account_memory();
 }
 
 void Connection::handle_tls_read(ByteView cipher) {
@@ -314,14 +373,21 @@ void Connection::front_or_close(ByteView raw) {
   arm_timer(kRejectDelayMinMs + random() % (kRejectDelayMaxMs - kRejectDelayMinMs));
 }
 
+HoldKey Connection::hold_key(uint64_t auth_key_id) const {
+  HoldKey key{auth_key_id, {}};
+  if (!worker().config().crypto.edge_decryption) key.source = source();  // unverified
+  return key;
+}
+
 void Connection::hold_http(uint64_t old_key, uint64_t key) {
   HttpHolders& holders = worker().gateway().http_holders();
-  if (old_key != 0) holders.release(old_key, id_);
-  if (key != 0) holders.hold(key, id_);
+  if (old_key != 0) holders.release(hold_key(old_key), id_);
+  if (key != 0) holders.hold(hold_key(key), id_);
 }
 
 std::optional<backend::ConnId> Connection::route_http(uint64_t key, ByteView packet) {
-  std::optional<backend::ConnId> holder = worker().gateway().http_holders().longest(key, id_);
+  std::optional<backend::ConnId> holder =
+      worker().gateway().http_holders().longest(hold_key(key), id_);
   if (holder) {
     worker().gateway().route_http_packet(*holder, id_, Bytes(packet.begin(), packet.end()));
   }
@@ -332,6 +398,12 @@ std::optional<backend::ConnId> Connection::route_http(uint64_t key, ByteView pac
 
 bool Connection::send_packet(ByteView packet) {
   if (phase_ != Phase::kOpen) return true;  // closing: nothing more goes out
+  // Without edge decryption: the backend answers after an encrypted packet with a message of
+  // its own (a transport error is shorter than an auth_key_id).
+  if (encrypted_seen_ && packet.size() >= kAuthKeyIdSize &&
+      !worker().config().crypto.edge_decryption) {
+    authenticated_ = true;
+  }
   return driver().send_packet(packet);
 }
 
@@ -380,6 +452,7 @@ void Connection::flush() {
     tls_->take_output(out_.pending());
   }
   if (out_.pending().empty()) return;
+  account_memory();
   const size_t written = out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
   metrics().bytes_out.add(written);
   if (phase_ == Phase::kClosed || out_.writing() || written == 0) return;
@@ -408,6 +481,7 @@ void Connection::on_low(uv_stream_t* stream) {
 
 void Connection::after_write() {
   note_traffic();
+  if (phase_ != Phase::kClosed) account_memory();
   if (!out_.pending().empty() || (tls_ && tls_->has_output())) {
     flush();  // what accumulated meanwhile goes out as one write
   } else if (settings().park_after_ms == 0) {

@@ -19,6 +19,13 @@
 // connection lingers for a short random delay) -> kClosed (the handle is closing; the
 // object deletes itself when it is closed).
 //
+// Admission deadlines (docs/operations.md "Admission"), on the same timer, whatever the
+// driver: the first complete packet within first_packet_timeout_ms of the accept, then one at
+// least every frame_timeout_ms (bytes that never complete a packet do not count), and being
+// authenticated within auth_timeout_ms of the accept. A connection spliced to the fronting
+// server has none of them. The timer runs at the earlier of the driver's time and the next
+// deadline; the driver hears on_timer only at its own time.
+//
 // Memory: an idle connection owns no read buffer, the codec keeps only the tail of an
 // incomplete frame, the write buffers are freed whenever the queue drains (or when it parks).
 // sizeof(Connection) is printed by the unit tests and documented in docs/architecture.md.
@@ -28,6 +35,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -35,9 +43,11 @@
 #include "base/bytes.h"
 #include "gateway/conn/accept_driver.h"
 #include "gateway/conn/conn_port.h"
+#include "gateway/conn/http_holders.h"
 #include "gateway/conn/sniff_driver.h"
 #include "gateway/conn/stream_driver.h"
 #include "gateway/conn/tls_session.h"
+#include "gateway/runtime/address.h"
 #include "io/outbound_queue.h"
 #include "io/timer_heap.h"
 
@@ -61,12 +71,24 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // After uv_accept into tcp(): assigns the id, starts the first-byte timer and reading.
+  // After uv_accept into tcp(): reads the peer's address (false when it cannot).
+  bool read_peer();
+  // After read_peer(): assigns the id, starts the first-byte timer and reading.
   void start(backend::ConnId id);
   uv_tcp_t* tcp() { return &tcp_; }
   backend::ConnId id() const override { return id_; }
   // The client's address as ConnInfo::client_ip has it.
   std::string client_ip() const { return peer_.host(); }
+  // What the per-source limits count the client by (gateway/runtime/address.h).
+  SourceBucket source() const { return source_bucket(peer_.family, peer_.bytes.data()); }
+  // Admission: see the header comment. Without edge decryption a connection authenticates
+  // when the backend sends it a packet after its first encrypted one.
+  bool authenticated() const { return authenticated_; }
+  void mark_authenticated() { authenticated_ = true; }
+  bool closing() const override { return phase_ >= Phase::kClosing; }
+  // Bytes this connection buffers for its client (outbound queue, codec tails, HTTP), as last
+  // reported to the worker's memory account.
+  size_t accounted_bytes() const { return accounted_bytes_; }
   // The adapter's packets are framed for the client (shutdown lets those flush).
   bool streaming() const { return phase_ == Phase::kOpen && driver().streaming(); }
 
@@ -94,7 +116,7 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   MetricsShard& metrics() override;
   backend::BackendAdapter& adapter() override;
   uint64_t random() override;
-  codecs::obfuscated::ReplayCache& replay_cache() override;
+  codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind transport) override;
   uint64_t now_ms() const override;
   uint64_t last_activity_ms() const override { return last_activity_ms_; }
   void touch() override { last_activity_ms_ = now_ms(); }
@@ -107,7 +129,7 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   void release_write_buffers() override { out_.release_buffers(); }
   void stop_reading() override;
   void start_reading() override;
-  bool closing() const override { return phase_ >= Phase::kClosing; }
+  void note_packet(bool encrypted) override;
   void open_adapter(backend::ConnInfo info) override;
   void count_codec_error(codecs::CodecError error) override;
   void open_stream(
@@ -119,6 +141,9 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   void deliver(MutableByteView bytes) override;
   void hold_http(uint64_t old_key, uint64_t key) override;
   std::optional<backend::ConnId> route_http(uint64_t key, ByteView packet) override;
+  // Where this connection holds under `auth_key_id`: with edge decryption off, only among
+  // connections from the same source (gateway/conn/http_holders.h).
+  HoldKey hold_key(uint64_t auth_key_id) const;
 
   // The owning worker (the loop's data): looked up, not kept, to keep every connection
   // smaller; likewise the listener, by index.
@@ -135,6 +160,13 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   void on_due() override;
   // Traffic in either direction: restarts the idle clock and tells the driver.
   void note_traffic();
+  // Arms the timer for the earlier of the driver's time and the next admission deadline.
+  void arm_earliest();
+  // When the next admission deadline passes (UINT64_MAX: none), and the one already passed.
+  uint64_t admission_due_ms() const;
+  std::optional<GatewayError> missed_deadline() const;
+  // Reports the change in accounted_bytes() to the worker.
+  void account_memory();
   static void on_handle_closed(uv_handle_t* handle);
 
   // The write path: out_ (io::OutboundQueue) holds what the drivers queued and the one write
@@ -155,6 +187,10 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   io::OutboundQueue out_;
   backend::ConnId id_ = 0;
   uint64_t last_activity_ms_ = 0;
+  uint64_t accepted_ms_ = 0;
+  uint64_t last_packet_ms_ = 0;  // 0: no complete packet yet
+  uint64_t driver_due_ms_ = 0;   // when the driver's timer is due
+  size_t accounted_bytes_ = 0;
   PeerAddress peer_;
   Phase phase_ = Phase::kFirstByte;
   backend::CloseReason close_reason_ = backend::CloseReason::kPeerClosed;
@@ -163,6 +199,8 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   bool reading_ = false;
   bool linger_ = false;    // kClosing by front_or_close: wait for the timer
   bool fronting_ = false;  // the driver splices to the fronting server: deliver() drops
+  bool encrypted_seen_ = false;  // a packet with a non-zero auth_key_id reached the adapter
+  bool authenticated_ = false;
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.
   std::variant<SniffDriver, AcceptDriver, StreamDriver, std::unique_ptr<ConnDriver>> driver_;
 };

@@ -1,5 +1,7 @@
 #include "gateway/conn/fronting_driver.h"
 
+#include "gateway/runtime/logging.h"
+
 namespace mtedge::gateway {
 
 using backend::CloseReason;
@@ -53,8 +55,12 @@ void FrontingDriver::fronting_closed(bool connected) {
   link_ = nullptr;
   if (!connected) {
     port_.metrics().count(FrontingOutcome::kConnectFailed);
-    spdlog::warn("listener {}: fronting server {} unreachable", port_.listener().name,
-                 port_.listener().fronting_text);
+    // Once per rejected connection: rate-limited.
+    static LogRateLimit limit(kWarnIntervalMs);
+    if (uint64_t suppressed = 0; limit.allow(suppressed)) {
+      spdlog::warn("listener {}: fronting server {} unreachable ({} more such lines suppressed)",
+                   port_.listener().name, port_.listener().fronting_text, suppressed);
+    }
   }
   port_.begin_close(CloseReason::kPeerClosed);
 }

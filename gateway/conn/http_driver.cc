@@ -63,7 +63,9 @@ void HttpDriver::take_output() {
     return;
   }
   if (exchange_) sync_hold();
-  if (exchange_ && !feeding_) resume();
+  // Whenever the codec paused at its pipelining cap, not only with an exchange: preflights
+  // are answered by the codec and open none.
+  if (!feeding_ && (exchange_ || http_.needs_resume())) resume();
 }
 
 void HttpDriver::sync_hold() {
@@ -89,6 +91,10 @@ bool HttpDriver::route(ByteView packet) {
   port_.metrics().count(HttpRouteOutcome::kRouted);
   conn_debug(port_, "http packet routed to conn {:#x} (same auth key)", *holder);
   return true;
+}
+
+size_t HttpDriver::buffered_bytes() const {
+  return http_.buffered_bytes() + (exchange_ ? exchange_->queued_bytes() : 0);
 }
 
 bool HttpDriver::take_routed_http(ByteView packet) {
@@ -126,6 +132,7 @@ bool HttpDriver::serve_post(const codecs::http::Request& request) {
   }
   // No quick ack over HTTP (docs/spec/wire-notes.md §4).
   const backend::Frame frame = make_frame(port_.id(), request.body, false);
+  port_.note_packet(frame.kind == backend::FrameKind::kEncrypted);
   exchange_->auth_key_id = frame.auth_key_id;
   exchange_->on_request(request.id, port_.last_activity_ms());
   arm_timer();
@@ -270,7 +277,8 @@ bool HttpDriver::on_upgrade(const codecs::http::UpgradeRequest& request) {
   ws_ = stage.get();
   // The detection timer now bounds the obfuscated2 init.
   upgrade_ = std::make_unique<SecureAccept>(codecs::TransportKind::kWebSocket,
-                                            secure_accept_options(port_), &port_.replay_cache(),
+                                            secure_accept_options(port_),
+                                            &port_.replay_cache(codecs::TransportKind::kWebSocket),
                                             std::move(stage));
   return true;
 }

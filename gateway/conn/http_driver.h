@@ -37,6 +37,7 @@ class HttpDriver final : public ConnDriver, private codecs::http::RequestSink {
   // The connection's queue drained to its low mark: the adapter may send again.
   void on_drained() override;
   bool take_routed_http(ByteView packet) override;
+  size_t buffered_bytes() const override;
 
  private:
   // codecs::http::RequestSink

@@ -4,27 +4,27 @@
 
 namespace mtedge::gateway {
 
-void HttpHolders::hold(uint64_t auth_key_id, backend::ConnId conn) {
-  Shard& s = shard(auth_key_id);
+void HttpHolders::hold(const HoldKey& key, backend::ConnId conn) {
+  Shard& s = shard(key);
   std::lock_guard lock(s.mu);
-  std::vector<backend::ConnId>& list = s.holders[auth_key_id];
+  std::vector<backend::ConnId>& list = s.holders[key];
   if (std::find(list.begin(), list.end(), conn) == list.end()) list.push_back(conn);
 }
 
-void HttpHolders::release(uint64_t auth_key_id, backend::ConnId conn) {
-  Shard& s = shard(auth_key_id);
+void HttpHolders::release(const HoldKey& key, backend::ConnId conn) {
+  Shard& s = shard(key);
   std::lock_guard lock(s.mu);
-  auto it = s.holders.find(auth_key_id);
+  auto it = s.holders.find(key);
   if (it == s.holders.end()) return;
   std::erase(it->second, conn);
   if (it->second.empty()) s.holders.erase(it);
 }
 
-std::optional<backend::ConnId> HttpHolders::longest(uint64_t auth_key_id,
+std::optional<backend::ConnId> HttpHolders::longest(const HoldKey& key,
                                                     backend::ConnId except) const {
-  const Shard& s = shard(auth_key_id);
+  const Shard& s = shard(key);
   std::lock_guard lock(s.mu);
-  auto it = s.holders.find(auth_key_id);
+  auto it = s.holders.find(key);
   if (it == s.holders.end()) return std::nullopt;
   for (backend::ConnId conn : it->second) {
     if (conn != except) return conn;

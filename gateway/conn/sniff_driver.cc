@@ -67,7 +67,7 @@ CodecError SniffDriver::start(const Detection& d) {
   if (d.matched(TransportKind::kObfuscated) || d.matched(TransportKind::kFakeTls)) {
     // The detection timer keeps running: it bounds the handshake.
     port_.accept(std::make_unique<SecureAccept>(d.transport, secure_accept_options(port_),
-                                                &port_.replay_cache()),
+                                                &port_.replay_cache(d.transport)),
                  nullptr);
     return CodecError::kNone;
   }

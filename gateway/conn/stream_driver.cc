@@ -32,9 +32,9 @@ bool StreamDriver::on_packet(MutableByteView payload, bool quick_ack_requested) 
     write_transport_error_and_close(kBadPacketCode, CloseReason::kProtocolError);
     return false;
   }
-  if (!port_.adapter().on_frame(make_frame(port_.id(), payload, quick_ack_requested))) {
-    paused_ = true;
-  }
+  const backend::Frame frame = make_frame(port_.id(), payload, quick_ack_requested);
+  port_.note_packet(frame.kind == backend::FrameKind::kEncrypted);
+  if (!port_.adapter().on_frame(frame)) paused_ = true;
   // Packets already read keep flowing to the adapter even when it paused us: the pause
   // takes effect at the next socket read (at most one read buffer later).
   return !port_.closing();

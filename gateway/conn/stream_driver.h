@@ -37,6 +37,7 @@ class StreamDriver final : public ConnDriver, private codecs::FrameSink {
   void on_traffic() override;
   void on_drained() override;
   bool streaming() const override { return true; }
+  size_t buffered_bytes() const override { return stack_ ? stack_->reader().buffer_capacity() : 0; }
   bool send_packet(ByteView packet) override;
   void send_quick_ack(uint32_t token) override;
   void send_transport_error(int32_t code) override;

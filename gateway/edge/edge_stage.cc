@@ -129,6 +129,7 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
     sink_.close(id, "encrypted message failed verification");
     return true;
   }
+  sink_.mark_authenticated(id);
   if (frame.quick_ack) sink_.send_quick_ack(id, message->quick_ack_token);
   // The client has its key: the exchange that made it (and, when nothing else is left, the
   // connection's handshake state) is freed.

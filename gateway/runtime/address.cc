@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/mix64.h"
+
 namespace mtedge::gateway {
 
 uint16_t SocketAddress::port() const {
@@ -84,6 +86,54 @@ std::string format_address(const sockaddr* addr) {
   std::string port = std::to_string(address_port(addr));
   if (addr->sa_family == AF_INET6) return "[" + host + "]:" + port;
   return host + ":" + port;
+}
+
+namespace {
+
+uint64_t load_be(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+bool ipv4_mapped(const uint8_t* a) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(a, kPrefix, sizeof kPrefix) == 0;
+}
+
+}  // namespace
+
+SourceBucket source_bucket(int family, const uint8_t* addr) {
+  SourceBucket b;
+  if (family == AF_INET) {
+    b.family = AF_INET;
+    b.prefix = load_be(addr, 4);
+  } else if (family == AF_INET6 && ipv4_mapped(addr)) {
+    b.family = AF_INET;
+    b.prefix = load_be(addr + 12, 4);
+  } else if (family == AF_INET6) {
+    b.family = AF_INET6;
+    b.prefix = load_be(addr, 8);
+  }
+  return b;
+}
+
+std::string SourceBucket::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (family == AF_INET) {
+    const uint32_t v4 = htonl(static_cast<uint32_t>(prefix));
+    inet_ntop(AF_INET, &v4, buf, sizeof buf);
+    return buf;
+  }
+  if (family != AF_INET6) return {};
+  uint8_t v6[16] = {0};
+  for (int i = 0; i < 8; ++i) v6[i] = static_cast<uint8_t>(prefix >> (56 - 8 * i));
+  inet_ntop(AF_INET6, v6, buf, sizeof buf);
+  return std::string(buf) + "/64";
+}
+
+size_t SourceBucketHash::operator()(const SourceBucket& b) const {
+  return static_cast<size_t>(mix64(b.prefix ^ (uint64_t(b.family) << 56)));
 }
 
 }  // namespace mtedge::gateway

@@ -33,4 +33,19 @@ std::string format_address(const sockaddr* addr);
 std::string format_host(const sockaddr* addr);
 uint16_t address_port(const sockaddr* addr);
 
+// The unit the per-source limits count by: an IPv4 address (an IPv4-mapped IPv6 address
+// counts as its IPv4 address), or an IPv6 /64 prefix (one subscriber's usual allocation).
+struct SourceBucket {
+  uint8_t family = 0;   // AF_INET / AF_INET6; 0: unknown
+  uint64_t prefix = 0;  // IPv4: the address; IPv6: the first 64 bits (both in host order)
+  bool operator==(const SourceBucket&) const = default;
+  // "1.2.3.4" or "2001:db8:1:2::/64" (empty when unknown).
+  std::string to_string() const;
+};
+struct SourceBucketHash {
+  size_t operator()(const SourceBucket& b) const;
+};
+// `addr`: 4 bytes for AF_INET, 16 for AF_INET6 (network order).
+SourceBucket source_bucket(int family, const uint8_t* addr);
+
 }  // namespace mtedge::gateway

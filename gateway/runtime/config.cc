@@ -51,6 +51,12 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status,
   int64_t workers = 0;
   s.integer("workers", workers, 0, kMaxWorkers);
   s.integer("max_connections", g.max_connections, 1, 10'000'000);
+  s.integer("max_connections_per_source", g.max_connections_per_source, 1, 10'000'000);
+  s.boolean("limit_loopback_sources", g.limit_loopback_sources);
+  s.integer("first_packet_timeout_ms", g.first_packet_timeout_ms, 10, 3'600'000);
+  s.integer("auth_timeout_ms", g.auth_timeout_ms, 10, 3'600'000);
+  s.integer("frame_timeout_ms", g.frame_timeout_ms, 100, 86'400'000);
+  s.integer("max_memory_bytes", g.max_memory_bytes, int64_t(1) << 20, int64_t(1) << 50);
   s.integer("first_byte_timeout_ms", g.first_byte_timeout_ms, 10, 3'600'000);
   s.integer("detect_timeout_ms", g.detect_timeout_ms, 10, 3'600'000);
   s.integer("idle_timeout_ms", g.idle_timeout_ms, 100, 86'400'000);
@@ -60,7 +66,8 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status,
   s.integer("first_frame_max_bytes", g.first_frame_max_bytes, 64, 64 << 20);
   s.integer("write_buffer_high", g.write_buffer_high, 1024, int64_t(1) << 30);
   s.integer("write_buffer_low", g.write_buffer_low, 0, int64_t(1) << 30);
-  s.integer("write_buffer_limit", g.write_buffer_limit, 4096, int64_t(4) << 30);
+  // Below 4 GiB: one write's length is an `unsigned` (uv_buf_t).
+  s.integer("write_buffer_limit", g.write_buffer_limit, 4096, (int64_t(4) << 30) - 1);
   s.integer("read_buffer_bytes", g.read_buffer_bytes, 4096, 16 << 20);
   s.integer("replay_window_seconds", g.replay_window_seconds, 1, 86'400);
   s.integer("replay_max_entries", g.replay_max_entries, 1024, 1 << 26);

@@ -37,6 +37,20 @@ class EdgeCrypto;
 struct GatewaySettings {
   unsigned workers = 0;  // resolved: 0 in the file means one per core
   uint64_t max_connections = 10000;
+  // Admission (docs/operations.md "Admission"): open connections per source (an IPv4
+  // address, an IPv6 /64); loopback sources are exempt unless limit_loopback_sources.
+  uint64_t max_connections_per_source = 1000;
+  bool limit_loopback_sources = false;
+  // Deadlines from the accept: the first complete packet, and being authenticated (edge
+  // decryption: a packet that decrypted under a known key; without it: the backend sent
+  // the connection something after its first encrypted packet). Then at least one complete
+  // packet every frame_timeout_ms: bytes alone do not keep a connection open.
+  uint32_t first_packet_timeout_ms = 30000;
+  uint32_t auth_timeout_ms = 60000;
+  uint32_t frame_timeout_ms = 300000;
+  // Bytes buffered for clients in the whole process (inbound tails, outbound queues, HTTP
+  // queues and stashes) past which new connections are refused.
+  uint64_t max_memory_bytes = uint64_t(4) << 30;
   uint32_t first_byte_timeout_ms = 10000;
   uint32_t detect_timeout_ms = 10000;
   uint32_t idle_timeout_ms = 300000;
@@ -50,7 +64,8 @@ struct GatewaySettings {
   size_t write_buffer_low = 256u << 10;
   size_t write_buffer_limit = 16u << 20;
   size_t read_buffer_bytes = 64u << 10;
-  // obfuscated2 / fake-TLS (one replay cache shared by all workers and listeners).
+  // obfuscated2 / fake-TLS anti-replay: every listener has its own caches (shared by all
+  // workers), one per kind of init, each of replay_max_entries.
   int64_t replay_window_seconds = 900;
   size_t replay_max_entries = 1u << 18;
   int64_t tls_max_past_seconds = 600;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <thread>
@@ -51,6 +52,17 @@ Result<int> bind_reuseport_socket(const SocketAddress& address) {
   return fd;
 }
 
+namespace {
+
+// The replay caches' clock: whole seconds that never step.
+int64_t monotonic_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 Gateway::Gateway(Config config) : config_(std::move(config)) {
   if (config_.gateway.workers == 0) {
     config_.gateway.workers = std::max(1u, std::thread::hardware_concurrency());
@@ -58,7 +70,11 @@ Gateway::Gateway(Config config) : config_(std::move(config)) {
   codecs::obfuscated::ReplayCacheOptions replay;
   replay.window_seconds = config_.gateway.replay_window_seconds;
   replay.max_entries = config_.gateway.replay_max_entries;
-  replay_cache_ = std::make_unique<codecs::obfuscated::ReplayCache>(replay);
+  replay.clock = &monotonic_seconds;
+  // Two per listener (replay_cache()); each allocates its entries on first use.
+  for (size_t i = 0; i < 2 * config_.listeners.size(); ++i) {
+    replay_caches_.push_back(std::make_unique<codecs::obfuscated::ReplayCache>(replay));
+  }
 }
 
 Gateway::~Gateway() {

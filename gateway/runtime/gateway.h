@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "codecs/obfuscated/replay_cache.h"
 #include "gateway/conn/http_holders.h"
+#include "gateway/runtime/admission.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
 
@@ -53,8 +54,13 @@ class Gateway {
   // Thread-safe (the admin thread): the gateway's counters, then the adapter's.
   std::string metrics_text() const;
 
-  // The obfuscated2 / fake-TLS anti-replay cache, shared by every worker (thread-safe).
-  codecs::obfuscated::ReplayCache& replay_cache() { return *replay_cache_; }
+  // The anti-replay cache of listener `listener` for inits of `transport` (thread-safe,
+  // shared by every worker): kFakeTls hellos have their own, every other transport's
+  // obfuscated2 inits (plain, WebSocket) share the listener's other one.
+  codecs::obfuscated::ReplayCache& replay_cache(size_t listener, codecs::TransportKind transport) {
+    const size_t kind = transport == codecs::TransportKind::kFakeTls ? 1 : 0;
+    return *replay_caches_[2 * listener + kind];
+  }
 
   // HTTP connections holding a request, by auth key (thread-safe).
   HttpHolders& http_holders() { return http_holders_; }
@@ -65,14 +71,20 @@ class Gateway {
 
   // Process-wide open connections, for max_connections (lock-free).
   std::atomic<uint64_t>& open_connections() { return open_connections_; }
+  // Open connections per source, for max_connections_per_source (thread-safe).
+  SourceCounts& source_counts() { return source_counts_; }
+  // Bytes buffered for clients, for max_memory_bytes (thread-safe).
+  MemoryAccount& memory() { return memory_; }
 
  private:
   Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> bound_ports_;
-  std::unique_ptr<codecs::obfuscated::ReplayCache> replay_cache_;
+  std::vector<std::unique_ptr<codecs::obfuscated::ReplayCache>> replay_caches_;
   HttpHolders http_holders_;
   std::atomic<uint64_t> open_connections_{0};
+  SourceCounts source_counts_;
+  MemoryAccount memory_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
   bool joined_ = false;

@@ -17,6 +17,9 @@ const char* gateway_error_name(GatewayError error) {
     case GatewayError::kBadEncrypted: return "bad_encrypted_message";
     case GatewayError::kHandshakeRefused: return "handshake_refused";
     case GatewayError::kTlsError: return "tls_error";
+    case GatewayError::kFirstPacketTimeout: return "first_packet_timeout";
+    case GatewayError::kFrameTimeout: return "frame_timeout";
+    case GatewayError::kAuthTimeout: return "auth_timeout";
     case GatewayError::kCount: break;
   }
   return "unknown";
@@ -45,6 +48,9 @@ const char* http_route_outcome_name(HttpRouteOutcome outcome) {
 void MetricsSnapshot::add(const MetricsShard& s) {
   accepted += s.accepted.get();
   rejected_max_connections += s.rejected_max_connections.get();
+  rejected_per_source += s.rejected_per_source.get();
+  rejected_memory += s.rejected_memory.get();
+  evicted_unauthenticated += s.evicted_unauthenticated.get();
   active += s.active.get();
   for (size_t i = 0; i < closed.size(); ++i) closed[i] += s.closed[i].get();
   frames_in += s.frames_in.get();
@@ -77,8 +83,15 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
   metric("mtedge_connections_rejected_total", "counter",
          "Connections accepted and closed at once because a limit was reached.");
   fmt::format_to(std::back_inserter(out),
-                 "mtedge_connections_rejected_total{{reason=\"max_connections\"}} {}\n",
-                 m.rejected_max_connections);
+                 "mtedge_connections_rejected_total{{reason=\"max_connections\"}} {}\n"
+                 "mtedge_connections_rejected_total{{reason=\"per_source\"}} {}\n"
+                 "mtedge_connections_rejected_total{{reason=\"memory\"}} {}\n",
+                 m.rejected_max_connections, m.rejected_per_source, m.rejected_memory);
+  metric("mtedge_connections_evicted_total", "counter",
+         "Open connections closed to admit a new one at max_connections, by reason.");
+  fmt::format_to(std::back_inserter(out),
+                 "mtedge_connections_evicted_total{{reason=\"unauthenticated\"}} {}\n",
+                 m.evicted_unauthenticated);
   metric("mtedge_connections_active", "gauge", "Open client connections.");
   fmt::format_to(std::back_inserter(out), "mtedge_connections_active {}\n", m.active);
   metric("mtedge_connections_closed_total", "counter", "Client connections closed, by reason.");

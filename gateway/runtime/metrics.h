@@ -27,6 +27,9 @@ enum class GatewayError : uint8_t {
   kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
   kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
   kTlsError,          // tls = true listener: TLS handshake or record failed (closed)
+  kFirstPacketTimeout,  // no complete packet within first_packet_timeout_ms of the accept
+  kFrameTimeout,        // no complete packet for frame_timeout_ms (bytes alone do not count)
+  kAuthTimeout,         // not authenticated within auth_timeout_ms of the accept
   kCount
 };
 const char* gateway_error_name(GatewayError error);
@@ -67,6 +70,10 @@ using Counter = backend::Counter;
 struct alignas(64) MetricsShard {
   Counter accepted;
   Counter rejected_max_connections;
+  Counter rejected_per_source;  // max_connections_per_source reached for the client's source
+  Counter rejected_memory;      // the process's buffered bytes passed max_memory_bytes
+  // At max_connections, the oldest unauthenticated connection closed for a new one.
+  Counter evicted_unauthenticated;
   Counter active;
   std::array<Counter, kCloseReasonCount> closed;
   Counter frames_in;
@@ -92,6 +99,9 @@ struct alignas(64) MetricsShard {
 struct MetricsSnapshot {
   uint64_t accepted = 0;
   uint64_t rejected_max_connections = 0;
+  uint64_t rejected_per_source = 0;
+  uint64_t rejected_memory = 0;
+  uint64_t evicted_unauthenticated = 0;
   uint64_t active = 0;
   std::array<uint64_t, kCloseReasonCount> closed{};
   uint64_t frames_in = 0;

@@ -6,6 +6,7 @@
 #include "gateway/conn/connection.h"
 #include "gateway/edge/edge_stage.h"
 #include "gateway/runtime/gateway.h"
+#include "gateway/runtime/logging.h"
 
 namespace mtedge::gateway {
 
@@ -21,10 +22,6 @@ Worker::Worker(Gateway& gateway, const Config& config, unsigned index)
                       config.gateway.write_buffer_limit},
       rng_(std::random_device{}() ^ (uint64_t(index) << 32)) {
   conns_.max_load_factor(backend::kPerConnectionMapLoad);
-}
-
-codecs::obfuscated::ReplayCache& Worker::replay_cache() {
-  return gateway_.replay_cache();
 }
 
 Worker::~Worker() {
@@ -92,9 +89,10 @@ Status Worker::init(const std::vector<int>& fds) {
     EdgeStageOptions options;
     options.sweep_loop = index_ == 0 ? &loop_ : nullptr;
     options.metrics = &metrics_;
+    // The handshake limits count per source like admission does (an IPv6 /64 is one).
     options.client_ip = [this](ConnId id) {
       Connection* conn = find(id);
-      return conn != nullptr ? conn->client_ip() : std::string();
+      return conn != nullptr ? conn->source().to_string() : std::string();
     };
     edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
     context.sink = edge.get();
@@ -188,25 +186,80 @@ void Worker::on_connection(uv_stream_t* server, int status) {
 void Worker::accept(Listener& listener) {
   auto* conn = new Connection(*this, listener.index);
   if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener.handle),
-                reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
+                reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0 ||
+      !conn->read_peer()) {
     conn->close_now(CloseReason::kPeerClosed);  // not registered: only frees the handles
     return;
   }
   metrics_.accepted.add();
-  std::atomic<uint64_t>& open = gateway_.open_connections();
-  if (stopping_ ||
-      open.fetch_add(1, std::memory_order_relaxed) >= config_.gateway.max_connections) {
-    if (!stopping_) open.fetch_sub(1, std::memory_order_relaxed);
-    metrics_.rejected_max_connections.add();
-    spdlog::debug("worker {}: listener {}: connection rejected (max_connections = {})", index_,
-                  listener.config->name, config_.gateway.max_connections);
-    conn->close_now(CloseReason::kLimit);
-    return;
-  }
+  if (!admit(listener, conn)) return;
   metrics_.active.add();
   const ConnId id = backend::make_conn_id(index_, ++serial_);
   conns_.emplace(id, conn);
+  admission_order_.push_back(id);
   conn->start(id);
+}
+
+bool Worker::admit(Listener& listener, Connection* conn) {
+  const GatewaySettings& g = config_.gateway;
+  auto refuse = [&](Counter& counter, const char* why) {
+    counter.add();
+    static LogRateLimit limit(kWarnIntervalMs);
+    if (uint64_t suppressed = 0; limit.allow(suppressed)) {
+      spdlog::warn("worker {}: listener {}: connection from {} refused: {} ({} more refusals)",
+                   index_, listener.config->name, conn->client_ip(), why, suppressed);
+    }
+    conn->close_now(CloseReason::kLimit);
+    return false;
+  };
+  if (stopping_) {
+    conn->close_now(CloseReason::kLimit);
+    return false;
+  }
+  if (buffered_bytes() > static_cast<int64_t>(g.max_memory_bytes)) {
+    return refuse(metrics_.rejected_memory, "max_memory_bytes");
+  }
+  const SourceBucket source = conn->source();
+  const bool limited = source_is_limited(source, g.limit_loopback_sources);
+  if (limited && !gateway_.source_counts().try_add(source, g.max_connections_per_source)) {
+    return refuse(metrics_.rejected_per_source, "max_connections_per_source");
+  }
+  std::atomic<uint64_t>& open = gateway_.open_connections();
+  if (open.fetch_add(1, std::memory_order_relaxed) >= g.max_connections &&
+      !evict_unauthenticated()) {
+    open.fetch_sub(1, std::memory_order_relaxed);
+    if (limited) gateway_.source_counts().remove(source);
+    metrics_.rejected_max_connections.add();
+    spdlog::debug("worker {}: listener {}: connection rejected (max_connections = {})", index_,
+                  listener.config->name, g.max_connections);
+    conn->close_now(CloseReason::kLimit);
+    return false;
+  }
+  return true;
+}
+
+bool Worker::evict_unauthenticated() {
+  while (!admission_order_.empty()) {
+    const ConnId id = admission_order_.front();
+    admission_order_.pop_front();
+    Connection* c = find(id);
+    if (c == nullptr || c->authenticated() || c->closing()) continue;
+    metrics_.evicted_unauthenticated.add();
+    spdlog::debug("conn {:#x}: evicted for a new connection (max_connections, not authenticated)",
+                  id);
+    // Its slot passes to the new connection: forget() gives one back, the caller took one.
+    c->close_now(CloseReason::kLimit);
+    return true;
+  }
+  return false;
+}
+
+MemoryAccount& Worker::gateway_memory() {
+  return gateway_.memory();
+}
+
+int64_t Worker::buffered_bytes() const {
+  return gateway_.memory().total(memory_);
 }
 
 void Worker::forget(Connection* conn, CloseReason reason) {
@@ -214,6 +267,18 @@ void Worker::forget(Connection* conn, CloseReason reason) {
   auto it = conns_.find(conn->id());
   if (it == conns_.end() || it->second != conn) return;  // rejected or never registered
   conns_.erase(it);
+  // Entries of closed or authenticated connections leave the eviction queue lazily; bound it.
+  if (admission_order_.size() > 2 * conns_.size() + 64) {
+    std::erase_if(admission_order_, [this](ConnId id) {
+      const Connection* c = find(id);
+      return c == nullptr || c->authenticated();
+    });
+  }
+  account_memory(-static_cast<int64_t>(conn->accounted_bytes()));
+  if (const SourceBucket source = conn->source();
+      source_is_limited(source, config_.gateway.limit_loopback_sources)) {
+    gateway_.source_counts().remove(source);
+  }
   gateway_.open_connections().fetch_sub(1, std::memory_order_relaxed);
   metrics_.active.sub();
   metrics_.closed[static_cast<size_t>(reason)].add();
@@ -276,6 +341,10 @@ void Worker::close(ConnId conn, std::string_view reason) {
 
 void Worker::resume_reading(ConnId conn) {
   if (Connection* c = find(conn)) c->resume_reading();
+}
+
+void Worker::mark_authenticated(ConnId conn) {
+  if (Connection* c = find(conn)) c->mark_authenticated();
 }
 
 void Worker::begin_shutdown() {

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,15 +19,12 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/status.h"
+#include "gateway/runtime/admission.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
 #include "io/flush_list.h"
 #include "io/outbound_queue.h"
 #include "io/timer_heap.h"
-
-namespace mtedge::codecs::obfuscated {
-class ReplayCache;
-}
 
 namespace mtedge::gateway {
 
@@ -61,6 +59,7 @@ class Worker final : public backend::GatewaySink {
   void send_transport_error(backend::ConnId conn, int32_t code) override;
   void close(backend::ConnId conn, std::string_view reason) override;
   void resume_reading(backend::ConnId conn) override;
+  void mark_authenticated(backend::ConnId conn) override;
 
   // On this loop: a packet Gateway::route_http_packet sent here for HTTP connection
   // `target`. When `target` no longer serves HTTP, the packet goes back to `origin`'s worker
@@ -92,12 +91,15 @@ class Worker final : public backend::GatewaySink {
     return MutableByteView(tls_plain_buf_.get(), read_buf_size_);
   }
   uint64_t random() { return rng_(); }
-  codecs::obfuscated::ReplayCache& replay_cache();
   // Flushes `conn` in this loop iteration's check phase: one write per connection carrying
   // everything queued during the iteration.
   void mark_dirty(Connection* conn);
-  // A connection reached kClosed: drop it from the index and the gauges.
+  // A connection reached kClosed: drop it from the index, the gauges and the admission counts.
   void forget(Connection* conn, backend::CloseReason reason);
+  // A connection's buffered bytes changed by `delta` (gateway.max_memory_bytes).
+  void account_memory(int64_t delta) { gateway_memory().add(memory_, delta); }
+  // The process's buffered bytes as this worker sees them (exact to workers x 64 KiB).
+  int64_t buffered_bytes() const;
   size_t connection_count() const { return conns_.size(); }
 
  private:
@@ -112,6 +114,13 @@ class Worker final : public backend::GatewaySink {
   static void on_async(uv_async_t* async);
   static void on_shutdown_timer(uv_timer_t* timer);
   void accept(Listener& listener);
+  // Admission of a connection accepted on `listener`: true when it may start; else it was
+  // refused (counted, closed) and is gone.
+  bool admit(Listener& listener, Connection* conn);
+  // At max_connections: closes the oldest connection of this worker that has not
+  // authenticated. False when there is none.
+  bool evict_unauthenticated();
+  MemoryAccount& gateway_memory();
   Connection* find(backend::ConnId id);
   void adapter_stopped();
   void shutdown_deadline();
@@ -130,6 +139,10 @@ class Worker final : public backend::GatewaySink {
   io::TimerHeap timers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<backend::ConnId, Connection*> conns_;
+  // Connection ids in accept order, the eviction candidates; entries of connections that
+  // closed or authenticated are skipped and dropped lazily.
+  std::deque<backend::ConnId> admission_order_;
+  MemoryAccount::Local memory_;
   io::FlushList dirty_;
   const io::OutboundMarks outbound_marks_;
   std::unique_ptr<uint8_t[]> read_buf_;

@@ -6,6 +6,7 @@ gateway's max wait for a request nobody answers (200, empty body), and routing b
 connection holds under the same auth_key_id, on any worker).
 """
 import re
+import socket
 import time
 
 from base import GatewayTestCase
@@ -183,6 +184,21 @@ class HttpRoutingByAuthKey(GatewayTestCase):
             if seen == {True, False}:
                 break
         self.assertEqual(seen, {True, False}, "no route both within and across workers")
+
+    def test_same_key_from_another_source_gets_nothing(self):
+        # Edge decryption is off: the auth_key_id is not verified, so a connection from
+        # another address that claims a victim's key must not receive the victim's packets.
+        key = self.key()
+        thief = socket.create_connection(("127.0.0.1", self.port), timeout=10,
+                                         source_address=("127.0.0.2", 0))
+        self.addCleanup(thief.close)
+        thief.sendall(post(b"/api", key + b"HOLD" + bytes(28)))
+        time.sleep(0.2)
+        query, body = self.push(key)
+        self.assertEqual(read_response(thief)[:3:2], (200, b""))  # released after max wait
+        # The push waited on the victim's own connection.
+        query.sendall(post(b"/api", key + b"HOLD" + bytes(28)))
+        self.assertEqual(read_response(query)[:3:2], (200, pushed_for(body)))
 
     def test_other_auth_keys_poll_is_not_answered(self):
         poll = self.hold(self.key())

@@ -225,6 +225,27 @@ class FakeTlsTransport(ObfuscatedBase):
         self.hello_is_fronted(tls.hello)
 
 
+class ReplayCacheFlood(ObfuscatedBase):
+    """Inits without a secret are free to make: a flood of them must not evict the digests
+    that protect fake-TLS hellos (each listener keeps one cache per kind of init)."""
+    extra_gateway = "replay_max_entries = 1024"
+
+    def test_inits_without_secret_do_not_flush_the_hello_cache(self):
+        tls = FakeTls("intermediate", EE_KEY, DOMAIN)
+        c = self.client("intermediate", tls)
+        self.round_trip(c, payload(64, 8))
+        # 1024 entries in 32 shards: 4000 fresh digests evict every older one of a cache.
+        for _ in range(4000):
+            sock = socket.create_connection(("127.0.0.1", self.port))
+            sock.sendall(Obfuscated2("intermediate").preamble())
+            sock.close()
+        time.sleep(0.5)
+        before = len(self.fronting.received)
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sock.sendall(tls.hello)
+        self.expect_fronted(sock, tls.hello, before)
+
+
 class TlsServerFronting(GatewayTestCase):
     """A real TLS client (Python's ssl) on a fake-TLS port reaches the fronting server, a real
     TLS server (`openssl s_server`): the handshake completes with that server's certificate."""

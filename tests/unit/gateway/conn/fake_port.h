@@ -88,7 +88,7 @@ class FakePort final : public ConnPort {
   MetricsShard& metrics() override { return metrics_; }
   backend::BackendAdapter& adapter() override { return adapter_; }
   uint64_t random() override { return ++random_; }
-  codecs::obfuscated::ReplayCache& replay_cache() override { return replay_; }
+  codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind) override { return replay_; }
   uint64_t now_ms() const override { return now; }
   uint64_t last_activity_ms() const override { return last_activity; }
   void touch() override { last_activity = now; }
@@ -132,6 +132,7 @@ class FakePort final : public ConnPort {
     opened = true;
     adapter_.on_open(info);
   }
+  void note_packet(bool encrypted) override { noted_packets.push_back(encrypted); }
   void count_codec_error(codecs::CodecError error) override { metrics_.count(error); }
   void open_stream(
       backend::ConnInfo info, codecs::websocket::WsStreamStage* ws,
@@ -194,6 +195,7 @@ class FakePort final : public ConnPort {
   std::vector<uint64_t> held;
   std::optional<backend::ConnId> route_to;
   std::vector<std::pair<uint64_t, Bytes>> routed;
+  std::vector<bool> noted_packets;  // note_packet(encrypted), in order
 
  private:
   uint64_t random_ = 0;

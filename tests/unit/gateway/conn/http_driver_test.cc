@@ -169,6 +169,22 @@ TEST_F(HttpDriverTest, AdapterTransportErrorAnswersTheWaitingRequest) {
   EXPECT_EQ(r[0].status_line.rfind("HTTP/1.1 404", 0), 0u) << r[0].status_line;
 }
 
+// Preflights are answered by the codec itself and open no exchange: past the codec's
+// pipelining cap the driver must still resume it, or the POST behind them is never parsed.
+TEST_F(HttpDriverTest, PipelinedPreflightsDoNotStallThePostBehindThem) {
+  Bytes bytes;
+  for (int i = 0; i < 17; ++i) {
+    append(bytes, to_bytes("OPTIONS /apiw1 HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\n"
+                           "Access-Control-Request-Method: POST\r\n\r\n"));
+  }
+  const Bytes request = packet_for(0x99, 24);
+  append(bytes, post(request));
+  port.read(bytes);
+  ASSERT_EQ(port.adapter_.frames.size(), 1u);
+  EXPECT_EQ(port.adapter_.frames[0].packet, request);
+  EXPECT_EQ(replies(port.take_written()).size(), 17u);
+}
+
 TEST_F(HttpDriverTest, ClosingReleasesTheHold) {
   port.read(post(packet_for(0x55, 24)));
   EXPECT_EQ(port.held, std::vector<uint64_t>{0x55});

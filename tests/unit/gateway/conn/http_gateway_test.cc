@@ -103,25 +103,38 @@ TEST(GatewayHttpExchange, QueuedPacketsAnswerTheNextRequestAtOnce) {
 
 TEST(GatewayHttpHolders, LongestHolderOfTheSameKeySkippingTheAsker) {
   HttpHolders holders;
-  EXPECT_EQ(holders.longest(7, 1), std::nullopt);
-  holders.hold(7, 10);
-  holders.hold(7, 11);
-  holders.hold(7, 10);  // holding again keeps its place
-  holders.hold(8, 12);
-  EXPECT_EQ(holders.longest(7, 99), 10u);
-  EXPECT_EQ(holders.longest(7, 10), 11u);  // never the connection that asks
-  EXPECT_EQ(holders.longest(8, 12), std::nullopt);
-  EXPECT_EQ(holders.longest(9, 99), std::nullopt);  // another key's holders never answer
-  holders.release(7, 10);
-  EXPECT_EQ(holders.longest(7, 99), 11u);
-  holders.hold(7, 10);  // back at the end of the line
-  EXPECT_EQ(holders.longest(7, 99), 11u);
+  EXPECT_EQ(holders.longest({7}, 1), std::nullopt);
+  holders.hold({7}, 10);
+  holders.hold({7}, 11);
+  holders.hold({7}, 10);  // holding again keeps its place
+  holders.hold({8}, 12);
+  EXPECT_EQ(holders.longest({7}, 99), 10u);
+  EXPECT_EQ(holders.longest({7}, 10), 11u);  // never the connection that asks
+  EXPECT_EQ(holders.longest({8}, 12), std::nullopt);
+  EXPECT_EQ(holders.longest({9}, 99), std::nullopt);  // another key's holders never answer
+  holders.release({7}, 10);
+  EXPECT_EQ(holders.longest({7}, 99), 11u);
+  holders.hold({7}, 10);  // back at the end of the line
+  EXPECT_EQ(holders.longest({7}, 99), 11u);
   EXPECT_EQ(holders.keys(), 2u);
-  holders.release(7, 10);
-  holders.release(7, 11);
-  holders.release(8, 12);
-  holders.release(8, 12);  // releasing twice is harmless
+  holders.release({7}, 10);
+  holders.release({7}, 11);
+  holders.release({8}, 12);
+  holders.release({8}, 12);  // releasing twice is harmless
   EXPECT_EQ(holders.keys(), 0u);
+}
+
+TEST(GatewayHttpHolders, UnverifiedKeysAreHeldPerSource) {
+  HttpHolders holders;
+  const uint8_t victim_ip[4] = {10, 0, 0, 1};
+  const uint8_t thief_ip[4] = {10, 0, 0, 2};
+  const HoldKey victim{7, source_bucket(AF_INET, victim_ip)};
+  const HoldKey thief{7, source_bucket(AF_INET, thief_ip)};
+  holders.hold(thief, 20);
+  EXPECT_EQ(holders.longest(victim, 10), std::nullopt);
+  holders.hold(victim, 11);
+  EXPECT_EQ(holders.longest(victim, 10), 11u);
+  EXPECT_EQ(holders.longest(thief, 10), 20u);
 }
 
 TEST(GatewayHttpExchange, TransportErrorAnswersWithItsStatus) {

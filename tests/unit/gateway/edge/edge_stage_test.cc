@@ -45,6 +45,8 @@ struct RecordingSink : backend::GatewaySink {
   void send_transport_error(ConnId, int32_t code) override { transport_errors.push_back(code); }
   void close(ConnId, std::string_view reason) override { closes.emplace_back(reason); }
   void resume_reading(ConnId) override {}
+  void mark_authenticated(ConnId conn) override { authenticated.push_back(conn); }
+  std::vector<ConnId> authenticated;
 };
 
 struct SeenFrame {
@@ -173,6 +175,16 @@ TEST_F(EdgeStageTest, UnknownKeyGets404) {
   EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{-404});
   EXPECT_TRUE(frames_.empty());
   EXPECT_TRUE(sink_.quick_acks.empty());
+}
+
+// Admission (docs/operations.md): only a packet that decrypts under a known key tells the
+// gateway the connection is authenticated.
+TEST_F(EdgeStageTest, APacketThatDecryptsAuthenticatesTheConnection) {
+  feed(from_hex(mtedge::test::kPayloadHex));  // the key is not known yet
+  EXPECT_TRUE(sink_.authenticated.empty());
+  add_key(sample_key());
+  feed(from_hex(mtedge::test::kPayloadHex));
+  EXPECT_EQ(sink_.authenticated, std::vector<ConnId>{kConn});
 }
 
 TEST_F(EdgeStageTest, ExpiredTempKeyGets404) {

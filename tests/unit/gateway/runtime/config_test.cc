@@ -205,6 +205,14 @@ TEST(GatewayConfig, BadGatewayValuesNameTheirKey) {
   expect_error(with("write_buffer_low = 2000000"), "gateway.write_buffer_low");
   expect_error(with("write_buffer_limit = 5000000"), "gateway.write_buffer_limit");
   expect_error(with("read_buffer_bytes = 100"), "gateway.read_buffer_bytes");
+  // One write's length is an `unsigned`: 4 GiB would wrap to 0.
+  expect_error(with("write_buffer_limit = 4294967296"), "gateway.write_buffer_limit");
+  expect_error(with("max_connections_per_source = 0"), "gateway.max_connections_per_source");
+  expect_error(with("first_packet_timeout_ms = 0"), "gateway.first_packet_timeout_ms");
+  expect_error(with("auth_timeout_ms = 0"), "gateway.auth_timeout_ms");
+  expect_error(with("frame_timeout_ms = 0"), "gateway.frame_timeout_ms");
+  expect_error(with("max_memory_bytes = 1000"), "gateway.max_memory_bytes");
+  expect_error(with("limit_loopback_sources = 1"), "gateway.limit_loopback_sources");
 }
 
 TEST(GatewayConfig, UnknownKeysAreErrorsEverywhere) {
