@@ -58,7 +58,8 @@ upstream_transport = "intermediate"
 TOML
 }
 
-# terminate_config FILE PORT RSA_KEY: edge decryption + the embedded backend.
+# terminate_config FILE PORT RSA_KEY [RATE BURST]: edge decryption + the embedded backend; the
+# per-source handshake rate is off unless RATE is given (every load client is 127.0.0.1).
 terminate_config() {
   mtedge_config "$1" "$2" <<TOML
 [crypto]
@@ -66,6 +67,8 @@ edge_decryption = true
 rsa_private_keys = ["$3"]
 max_handshakes_per_ip = 4096
 max_handshakes = 4096
+max_handshakes_per_second_per_source = ${4:-0}
+handshake_burst_per_source = ${5:-1}
 [backend]
 type = "embedded"
 [backend.embedded]

@@ -178,6 +178,8 @@ for size in (64, 16384):
 
 print()
 print("Terminate mode: obfuscated2 client -> mtedge (edge decryption, embedded backend, 1 worker).")
+quiet, flood, flood_hs = cell("ping-quiet"), cell("ping-flood"), cell("flood")
+
 pings = [(s, cell("ping-%d" % s)) for s in (64, 1024)]
 hs = cell("handshake")
 if all(c is None for _, c in pings) and hs is None:
@@ -211,6 +213,27 @@ else:
               "from its CPU per handshake: %s/s; openssl speed rsa2048 private ops: %s/s per core; "
               "ratio capacity/rsa = %s" % (num(hs["handshakes_per_s"], "{:,.0f}"), num(per_core),
                                            num(rsa, "{:,.0f}"), ratio(per_core, rsa)))
+
+if quiet is not None or flood is not None:
+    print()
+    print("Pings under a handshake flood (64 B, 16 established connections at 2000 pings/s, 1 "
+          "worker; the flood: 8 connections doing handshakes as fast as answered, the server "
+          "allowing 50 per second per source):")
+    print("| | pings/s | p50 us | p99 us | handshakes/s done | refused (-429) |")
+    print("|---|---|---|---|---|---|")
+    for label, c, f in (("no flood", quiet, None), ("flood", flood, flood_hs)):
+        note_errors("ping " + label, c)
+        if c is None:
+            continue
+        refused = sum((f.get("errors") or {}).values()) if f else None
+        print("| %s | %s | %s | %s | %s | %s |" % (
+            label, num(c["frames_per_s"]), num(c["latency_us"]["p50"], "{:,.0f}"),
+            num(c["latency_us"]["p99"], "{:,.0f}"),
+            num(f["handshakes_per_s"], "{:,.1f}") if f else "-", num(refused)))
+    if quiet and flood:
+        print()
+        print("p99 with the flood / without: %s (goal <= 2x)" % ratio(
+            flood["latency_us"]["p99"], quiet["latency_us"]["p99"]))
 
 print()
 print("Idle memory (RSS growth of the proxy process / connections, after one round trip each):")

@@ -26,9 +26,12 @@ Status EdgeCrypto::open(const CryptoConfig& config) {
   hs.allow_temp_keys = config.allow_temp_keys;
   hs.timeout_ms = config.handshake_timeout_ms;
   hs.max_in_flight_per_connection = config.max_handshakes_per_connection;
+  hs.allow_legacy_rsa = config.allow_legacy_rsa;
   mtproto::HandshakeLimiterConfig limits;
-  limits.max_per_ip = config.max_handshakes_per_ip;
+  limits.max_per_source = config.max_handshakes_per_ip;
   limits.max_global = config.max_handshakes;
+  limits.per_second_per_source = config.max_handshakes_per_second_per_source;
+  limits.burst_per_source = config.handshake_burst_per_source;
   auto context = mtproto::HandshakeContext::create(hs, config.rsa_keys, store_,
                                                    mtproto::HandshakeLimiter::create(limits));
   if (!context) {
@@ -36,6 +39,7 @@ Status EdgeCrypto::open(const CryptoConfig& config) {
     return Status::error("crypto: " + context.message());
   }
   handshake_ = std::move(context).value();
+  if (config.handshake_threads > 0) pool_ = std::make_unique<CryptoPool>(config.handshake_threads);
 
   for (size_t i = 0; i < config.rsa_keys.size(); ++i) {
     spdlog::info("edge crypto: RSA key {} ({}) fingerprint {:#018x}", i,

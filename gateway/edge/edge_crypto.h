@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "gateway/edge/crypto_pool.h"
 #include "gateway/runtime/config.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/handshake/handshake_context.h"
@@ -26,6 +27,9 @@ class EdgeCrypto {
   // Null before open().
   const std::shared_ptr<mtproto::AuthKeyStore>& store() const { return store_; }
   const std::shared_ptr<mtproto::HandshakeContext>& handshake() const { return handshake_; }
+  // The threads for expensive handshake steps (crypto.handshake_threads); null when that is 0
+  // (or before open()).
+  CryptoPool* pool() const { return pool_.get(); }
 
   // Drops handshakes whose time is up and expired temporary keys. Worker 0's stage calls it
   // periodically so an idle server does not hold them.
@@ -34,6 +38,7 @@ class EdgeCrypto {
  private:
   std::shared_ptr<mtproto::AuthKeyStore> store_;
   std::shared_ptr<mtproto::HandshakeContext> handshake_;
+  std::unique_ptr<CryptoPool> pool_;  // last: its threads stop before the state they use goes
 };
 
 }  // namespace mtedge::gateway

@@ -40,10 +40,19 @@ EdgeStage::EdgeStage(std::shared_ptr<EdgeCrypto> crypto, backend::GatewaySink& s
         options_.sweep_interval_ms, options_.sweep_interval_ms);
     uv_unref(reinterpret_cast<uv_handle_t*>(sweep_timer_));
   }
+  if (options_.offload) {
+    mailbox_ = std::make_shared<Mailbox>();
+    mailbox_->stage = this;
+    mailbox_->post = options_.post;
+  }
 }
 
 EdgeStage::~EdgeStage() {
   stop_sweep_timer();
+  if (mailbox_) {
+    std::lock_guard lock(mailbox_->mu);
+    mailbox_->stage = nullptr;
+  }
 }
 
 void EdgeStage::set_inner(std::unique_ptr<backend::BackendAdapter> inner) {
@@ -67,31 +76,119 @@ void EdgeStage::count(GatewayError error) {
 // ---- BackendAdapter ------------------------------------------------------------------------
 
 void EdgeStage::on_open(const backend::ConnInfo& info) {
-  conns_.try_emplace(info.id);
+  conns_.try_emplace(info.id).first->second.http = info.transport == codecs::TransportKind::kHttp;
   inner_->on_open(info);
 }
 
 bool EdgeStage::on_frame(const Frame& frame) {
-  Conn& conn = conns_[frame.conn_id];
+  auto it = conns_.find(frame.conn_id);
+  // A connection that closed (or never opened) takes nothing: its adapter already heard
+  // on_close and must not see a frame for it again.
+  if (it == conns_.end()) return true;
+  Conn& conn = it->second;
+  if (conn.step_in_flight) {
+    // Read before the pause took effect: kept, in order, for when the step is done.
+    conn.held.push_back({frame.kind, frame.auth_key_id, frame.quick_ack,
+                         Bytes(frame.packet.begin(), frame.packet.end())});
+    return false;
+  }
+  return dispatch(frame.conn_id, conn, frame);
+}
+
+bool EdgeStage::dispatch(ConnId id, Conn& conn, const Frame& frame) {
   switch (frame.kind) {
-    case FrameKind::kUnencrypted: return on_unencrypted(frame.conn_id, conn, frame);
-    case FrameKind::kEncrypted: return on_encrypted(frame.conn_id, conn, frame);
+    case FrameKind::kUnencrypted: return on_unencrypted(id, conn, frame);
+    case FrameKind::kEncrypted: return on_encrypted(id, conn, frame);
     case FrameKind::kDecrypted: break;  // the worker never produces these
   }
-  return inner_->on_frame(frame);
+  return to_inner(id, frame);
+}
+
+bool EdgeStage::to_inner(ConnId id, const Frame& frame) {
+  const bool more = inner_->on_frame(frame);
+  if (!more) {
+    auto it = conns_.find(id);  // taking the frame may have closed the connection
+    if (it != conns_.end()) it->second.inner_paused = true;
+  }
+  return more;
 }
 
 bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   if (!conn.handshake) {
-    conn.handshake = std::make_unique<mtproto::HandshakeServer>(
-        crypto_->handshake(), options_.client_ip ? options_.client_ip(id) : std::string());
+    conn.handshake = std::make_shared<mtproto::HandshakeServer>(
+        crypto_->handshake(), options_.client_ip ? options_.client_ip(id) : std::string(),
+        conn.http);
   }
-  mtproto::HandshakeOutput out = conn.handshake->handle_payload(frame.packet, options_.now_ms());
+  const int64_t now_ms = options_.now_ms();
+  if (options_.offload && mtproto::HandshakeServer::costly(frame.packet)) {
+    offload_step(id, conn, frame, now_ms);
+    return false;
+  }
+  answer_handshake(id, conn.handshake->handle_payload(frame.packet, now_ms));
+  return true;
+}
+
+void EdgeStage::offload_step(ConnId id, Conn& conn, const Frame& frame, int64_t now_ms) {
+  conn.step_in_flight = true;
+  Bytes packet(frame.packet.begin(), frame.packet.end());
+  options_.offload([server = conn.handshake, packet = std::move(packet), now_ms, mailbox = mailbox_,
+                    id]() mutable {
+    auto out = std::make_shared<mtproto::HandshakeOutput>(server->handle_payload(packet, now_ms));
+    std::weak_ptr<mtproto::HandshakeServer> weak = server;
+    server.reset();  // the connection closed meanwhile: its exchanges end here
+    std::lock_guard lock(mailbox->mu);
+    if (mailbox->stage == nullptr) return;
+    mailbox->post([mailbox, id, weak = std::move(weak), out = std::move(out)] {
+      EdgeStage* stage;
+      {
+        std::lock_guard stage_lock(mailbox->mu);
+        stage = mailbox->stage;
+      }
+      if (stage != nullptr) stage->step_done(id, weak, std::move(*out));
+    });
+  });
+}
+
+void EdgeStage::step_done(ConnId id, const std::weak_ptr<mtproto::HandshakeServer>& server,
+                          mtproto::HandshakeOutput out) {
+  auto it = conns_.find(id);
+  auto alive = server.lock();
+  // Closed meanwhile (or, were an id ever reused, another connection): the result is dropped.
+  if (it == conns_.end() || !alive || it->second.handshake != alive) return;
+  alive.reset();
+  it->second.step_in_flight = false;
+  answer_handshake(id, std::move(out));
+  release_held(id);
+}
+
+void EdgeStage::release_held(ConnId id) {
+  while (true) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;  // closed by a reply or by the inner adapter
+    Conn& conn = it->second;
+    if (conn.step_in_flight) return;  // a held frame started another step: it resumes later
+    if (conn.held.empty()) {
+      if (!conn.inner_paused) sink_.resume_reading(id);
+      return;
+    }
+    HeldFrame held = std::move(conn.held.front());
+    conn.held.pop_front();
+    Frame frame;
+    frame.conn_id = id;
+    frame.kind = held.kind;
+    frame.auth_key_id = held.auth_key_id;
+    frame.quick_ack = held.quick_ack;
+    frame.packet = held.packet;
+    dispatch(id, conn, frame);
+  }
+}
+
+void EdgeStage::answer_handshake(ConnId id, mtproto::HandshakeOutput out) {
   if (out.kind == mtproto::HandshakeOutput::Kind::kTransportError) {
-    count(GatewayError::kHandshakeRefused);
+    count(out.rate_limited ? GatewayError::kHandshakeRateLimited : GatewayError::kHandshakeRefused);
     spdlog::debug("conn {:#x}: handshake refused with {}: {}", id, out.transport_error, out.reason);
     sink_.send_transport_error(id, out.transport_error);
-    return true;
+    return;
   }
   if (out.completed) {
     spdlog::debug("conn {:#x}: auth key {:#018x} created ({})", id, out.completed->key.id(),
@@ -103,7 +200,6 @@ bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   }
   // Handshake replies are small and one per query: they never pause the client.
   sink_.send_packet(id, out.reply);
-  return true;
 }
 
 bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
@@ -129,11 +225,11 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
     sink_.close(id, "encrypted message failed verification");
     return true;
   }
-  sink_.mark_authenticated(id);
-  if (frame.quick_ack) sink_.send_quick_ack(id, message->quick_ack_token);
   // The client has its key: the exchange that made it (and, when nothing else is left, the
-  // connection's handshake state) is freed.
+  // connection's handshake state) is freed. This is the last use of `conn`: the calls below
+  // may close the connection, which erases it.
   if (conn.handshake && conn.handshake->key_used(frame.auth_key_id)) conn.handshake.reset();
+  sink_.mark_authenticated(id);  // ends the connection's auth deadline; never closes it
 
   Frame decrypted;
   decrypted.conn_id = id;
@@ -145,7 +241,11 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
   decrypted.msg_id = static_cast<int64_t>(message->msg_id);
   decrypted.seq_no = static_cast<int32_t>(message->seq_no);
   decrypted.body = message->body;
-  return inner_->on_frame(decrypted);
+  const bool more = to_inner(id, decrypted);
+  // The quick-ack says "the server has it": it goes out once the adapter took the frame, and
+  // only if taking it did not close the connection.
+  if (frame.quick_ack && conns_.contains(id)) sink_.send_quick_ack(id, message->quick_ack_token);
+  return more;
 }
 
 void EdgeStage::on_client_quiet(ConnId conn) {
@@ -157,6 +257,8 @@ void EdgeStage::on_client_drained(ConnId conn) {
 }
 
 void EdgeStage::on_close(ConnId conn, backend::CloseReason reason) {
+  // Drops the connection's HandshakeServer (its permits go back; an offloaded step keeps it
+  // until the step is done, then its result is dropped).
   conns_.erase(conn);
   inner_->on_close(conn, reason);
 }
@@ -211,6 +313,11 @@ void EdgeStage::close(ConnId conn, std::string_view reason) {
 }
 
 void EdgeStage::resume_reading(ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  it->second.inner_paused = false;
+  // A handshake step or held frames still pause it: release_held resumes when they are done.
+  if (it->second.step_in_flight || !it->second.held.empty()) return;
   sink_.resume_reading(conn);
 }
 

@@ -270,6 +270,11 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
   s.integer("max_handshakes_per_connection", c.max_handshakes_per_connection, 1, 64);
   s.integer("max_handshakes_per_ip", c.max_handshakes_per_ip, 1, 1'000'000);
   s.integer("max_handshakes", c.max_handshakes, 1, 10'000'000);
+  s.integer("max_handshakes_per_second_per_source", c.max_handshakes_per_second_per_source, 0,
+            1'000'000);
+  s.integer("handshake_burst_per_source", c.handshake_burst_per_source, 1, 1'000'000);
+  s.boolean("allow_legacy_rsa", c.allow_legacy_rsa);
+  s.integer("handshake_threads", c.handshake_threads, 0, 64);
   s.check_unknown();
   if (!s.ok() || !c.edge_decryption) return;
   if (c.rsa_private_key_paths.empty()) {

@@ -118,6 +118,12 @@ struct CryptoConfig {
   size_t max_handshakes_per_connection = 2;
   size_t max_handshakes_per_ip = 16;
   size_t max_handshakes = 4096;  // in flight in the whole process
+  // Handshakes started (req_DH_params) per second per source, and the bucket's size; 0: no rate.
+  uint32_t max_handshakes_per_second_per_source = 20;
+  uint32_t handshake_burst_per_source = 40;
+  bool allow_legacy_rsa = true;  // accept the pre-RSA_PAD layout (Telethon 1.x)
+  // Threads for the handshakes' RSA and modexp work; 0: on the worker loops.
+  uint32_t handshake_threads = 2;
 };
 
 struct AdminConfig {

@@ -16,6 +16,7 @@ const char* gateway_error_name(GatewayError error) {
     case GatewayError::kUnknownAuthKey: return "unknown_auth_key";
     case GatewayError::kBadEncrypted: return "bad_encrypted_message";
     case GatewayError::kHandshakeRefused: return "handshake_refused";
+    case GatewayError::kHandshakeRateLimited: return "handshake_rate_limited";
     case GatewayError::kTlsError: return "tls_error";
     case GatewayError::kFirstPacketTimeout: return "first_packet_timeout";
     case GatewayError::kFrameTimeout: return "frame_timeout";

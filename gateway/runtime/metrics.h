@@ -26,6 +26,7 @@ enum class GatewayError : uint8_t {
   kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
   kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
   kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
+  kHandshakeRateLimited,  // edge crypto: -429, the source started handshakes too fast
   kTlsError,          // tls = true listener: TLS handshake or record failed (closed)
   kFirstPacketTimeout,  // no complete packet within first_packet_timeout_ms of the accept
   kFrameTimeout,        // no complete packet for frame_timeout_ms (bytes alone do not count)

@@ -94,6 +94,10 @@ Status Worker::init(const std::vector<int>& fds) {
       Connection* conn = find(id);
       return conn != nullptr ? conn->source().to_string() : std::string();
     };
+    if (CryptoPool* pool = config_.edge->pool()) {
+      options.offload = [pool](std::function<void()> job) { pool->submit(std::move(job)); };
+      options.post = [this](std::function<void()> task) { post(std::move(task)); };
+    }
     edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
     context.sink = edge.get();
   }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <string>
 
 #include "base/bytes.h"
 #include "crypto/hash.h"
@@ -19,6 +20,7 @@ struct Exchange {
   Stage stage = Stage::kResPqSent;
   Int128 nonce{};
   Int128 server_nonce{};
+  std::string source;  // the source bucket of the connection that sent req_pq
   uint64_t p = 0, q = 0, pq = 0;
   int64_t expires_ms = 0;  // timeout while in progress; reply-cache lifetime once done
 
@@ -39,7 +41,8 @@ struct Exchange {
   int retries = 0;
   uint64_t auth_key_id = 0;  // the key a dh_gen_ok created (0: none)
 
-  HandshakeLimiter::Permit permit;  // per-IP / global slot while in progress
+  // Per-source / global slot, from req_DH_params (where the cost is) until the exchange ends.
+  HandshakeLimiter::Permit permit;
 };
 
 }  // namespace mtedge::mtproto

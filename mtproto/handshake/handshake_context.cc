@@ -62,8 +62,11 @@ void HandshakeContext::sweep_locked(int64_t now_ms) {
 }
 
 void HandshakeContext::sweep(int64_t now_ms) {
-  std::lock_guard lock(mu_);
-  sweep_locked(now_ms);
+  {
+    std::lock_guard lock(mu_);
+    sweep_locked(now_ms);
+  }
+  if (limiter_) limiter_->sweep(now_ms);
 }
 
 size_t HandshakeContext::exchanges(int64_t now_ms) {

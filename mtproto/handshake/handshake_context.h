@@ -30,6 +30,9 @@ struct HandshakeConfig {
   size_t max_in_flight_per_connection = 2;  // exchanges a connection may have open
   size_t max_exchanges = 100'000;  // table bound (memory); beyond it new exchanges get -429
   int max_retries = 4;             // dh_gen_retry answers before dh_gen_fail
+  // Accept the legacy RSA layout (00 | SHA1 | data) in req_DH_params besides RSA_PAD. Old
+  // clients (Telethon 1.x) send only that one; without it their req_DH_params gets -404.
+  bool allow_legacy_rsa = true;
 };
 
 struct Exchange;  // handshake_server.cc
@@ -38,7 +41,7 @@ class HandshakeContext {
  public:
   // `keys`: at least one 2048-bit RSA key (several fingerprints are offered in resPQ).
   // `store`: where completed keys go (also the auth_key_id collision check).
-  // `limiter`: optional per-IP / global caps (see HandshakeLimiter).
+  // `limiter`: optional per-source / global caps and per-source rate (see HandshakeLimiter).
   // `group`: checked with DhGroup::check() here, once (memoized per process).
   static Result<std::shared_ptr<HandshakeContext>> create(
       HandshakeConfig config, std::vector<crypto::RsaPrivateKey> keys,
@@ -54,8 +57,8 @@ class HandshakeContext {
 
   // Exchanges in the table (in progress or keeping replies); drops expired ones first.
   size_t exchanges(int64_t now_ms);
-  // Drops exchanges whose time is up. Called by HandshakeServer as it goes; a periodic call
-  // from the owner bounds memory on an idle server.
+  // Drops exchanges whose time is up (and the limiter's idle sources). Called by
+  // HandshakeServer as it goes; a periodic call from the owner bounds memory on an idle server.
   void sweep(int64_t now_ms);
 
  private:

@@ -104,10 +104,36 @@ void finish_exchange(Exchange& ex, int64_t expires_ms) {
 
 }  // namespace
 
-HandshakeServer::HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string peer_ip)
-    : ctx_(std::move(context)), peer_ip_(std::move(peer_ip)) {}
+HandshakeServer::HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string source,
+                                 bool exchanges_outlive_connection)
+    : ctx_(std::move(context)),
+      source_(std::move(source)),
+      exchanges_outlive_connection_(exchanges_outlive_connection) {}
 
-HandshakeServer::~HandshakeServer() = default;
+// The connection is gone: its permits go back now rather than at the exchanges' timeout, and
+// unless its exchanges may go on elsewhere they end (DH secrets wiped, table entries dropped).
+HandshakeServer::~HandshakeServer() {
+  for (const auto& weak : mine_) {
+    auto ex = weak.lock();
+    if (!ex) continue;
+    {
+      std::lock_guard lock(ex->mu);
+      if (exchanges_outlive_connection_) {
+        ex->permit.release();
+        continue;
+      }
+      end_exchange(*ex);
+    }
+    ctx_->forget_exchange(ex->nonce);
+  }
+}
+
+bool HandshakeServer::costly(ByteView payload) {
+  auto msg = parse_unencrypted(payload);
+  if (!msg || msg->body.size() < 4) return false;
+  const uint32_t ctor = load_le32(msg->body.data());
+  return ctor == kReqDhParams || ctor == kSetClientDhParams;
+}
 
 size_t HandshakeServer::in_flight(int64_t now_ms) const {
   size_t n = 0;
@@ -143,11 +169,15 @@ HandshakeOutput HandshakeServer::fail(int32_t code, std::string reason) {
   return out;
 }
 
-HandshakeOutput HandshakeServer::kill(Exchange& ex, int32_t code, std::string reason) {
+void HandshakeServer::end_exchange(Exchange& ex) {
   ex.stage = Exchange::Stage::kDead;
   ex.permit.release();
   crypto::wipe(ex.a.data(), ex.a.size());
   ex.a.clear();
+}
+
+HandshakeOutput HandshakeServer::kill(Exchange& ex, int32_t code, std::string reason) {
+  end_exchange(ex);
   return fail(code, std::move(reason));
 }
 
@@ -194,12 +224,8 @@ HandshakeOutput HandshakeServer::on_req_pq(ByteView body, uint32_t ctor, int64_t
     return fail(kTransportErrorFlood, "req_pq: too many handshakes on this connection");
 
   auto ex = std::make_shared<Exchange>();
-  if (HandshakeLimiter* limiter = ctx_->limiter()) {
-    ex->permit = limiter->try_acquire(peer_ip_);
-    if (!ex->permit)
-      return fail(kTransportErrorFlood, "req_pq: handshake cap reached (ip or global)");
-  }
   ex->nonce = nonce;
+  ex->source = source_;
   crypto::random_bytes(ex->server_nonce);
   // pq: product of two distinct random ~31-bit primes, p < q (so pq < 2^63).
   uint32_t p = random_prime_31(), q = random_prime_31();
@@ -242,8 +268,12 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   auto ex = ctx_->find_exchange(nonce, now_ms);
   if (!ex) return fail(kTransportErrorBadQuery, "req_DH_params: unknown nonce");
   std::lock_guard lock(ex->mu);
+  // The nonce travels in clear on some transports: a query that does not prove it belongs to
+  // the exchange (server_nonce, same source) fails its sender only, never the exchange.
   if (ex->server_nonce != server_nonce)
-    return kill(*ex, kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
+    return fail(kTransportErrorBadQuery, "req_DH_params: server_nonce mismatch");
+  if (ex->source != source_)
+    return fail(kTransportErrorBadQuery, "req_DH_params: exchange of another source");
   if (ex->expires_ms <= now_ms || ex->stage == Exchange::Stage::kDead)
     return kill(*ex, kTransportErrorBadQuery, "req_DH_params: exchange timed out or dead");
   if (ex->stage != Exchange::Stage::kResPqSent) {
@@ -260,11 +290,25 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   if (!key) return kill(*ex, kTransportErrorBadQuery, "req_DH_params: unknown key fingerprint");
   if (encrypted.empty() || encrypted.size() > 256)
     return kill(*ex, kTransportErrorBadQuery, "req_DH_params: encrypted_data size");
+  // The expensive part starts here (RSA decryption, g^a): it needs a permit (caps in flight and
+  // the per-source rate).
+  if (HandshakeLimiter* limiter = ctx_->limiter()) {
+    HandshakeLimiter::Refusal why = HandshakeLimiter::Refusal::kNone;
+    ex->permit = limiter->try_acquire(source_, now_ms, &why);
+    if (!ex->permit) {
+      const bool rate = why == HandshakeLimiter::Refusal::kSourceRate;
+      HandshakeOutput out = kill(*ex, kTransportErrorFlood,
+                                 rate ? "req_DH_params: handshake rate of this source exceeded"
+                                      : "req_DH_params: handshake cap reached (source or global)");
+      out.rate_limited = rate;
+      return out;
+    }
+  }
   crypto::RsaBlock cipher{};
   std::memcpy(cipher.data() + (256 - encrypted.size()), encrypted.data(), encrypted.size());
   auto plain = key->decrypt_raw(cipher);
   if (!plain) return kill(*ex, kTransportErrorBadQuery, "req_DH_params: RSA decrypt failed");
-  auto decoded = decode_rsa_inner(*plain);
+  auto decoded = decode_rsa_inner(*plain, ctx_->config().allow_legacy_rsa);
   if (!decoded) return kill(*ex, kTransportErrorBadQuery, decoded.message());
   const PQInnerData& in = decoded->inner;
   if (in.nonce != ex->nonce || in.server_nonce != ex->server_nonce)
@@ -358,7 +402,9 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
   if (!ex) return fail(kTransportErrorBadQuery, "set_client_DH_params: unknown nonce");
   std::lock_guard lock(ex->mu);
   if (ex->server_nonce != server_nonce)
-    return kill(*ex, kTransportErrorBadQuery, "set_client_DH_params: server_nonce mismatch");
+    return fail(kTransportErrorBadQuery, "set_client_DH_params: server_nonce mismatch");
+  if (ex->source != source_)
+    return fail(kTransportErrorBadQuery, "set_client_DH_params: exchange of another source");
   if (!ex->set_reply.empty() && ex->set_request_hash == hash &&
       ex->stage != Exchange::Stage::kDead && ex->expires_ms > now_ms)
     return reply(ex->set_reply, "repeated set_client_DH_params");

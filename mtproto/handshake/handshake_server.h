@@ -10,8 +10,15 @@
 // Any protocol error (bad TL, unknown/mismatched nonce, wrong pq factors, unknown fingerprint,
 // failed hash check, g_b out of range, timeout) answers -404 and makes this connection's
 // handshake dead: every later handshake query on it gets -404. A wrong dc answers -444 and the
-// caps (per connection, per IP, table size) answer -429; both also make it dead (later: -404).
-// docs/mtproto.md lists every check and its answer.
+// caps (per connection and table size at req_pq; in flight per source and in total, and the
+// per-source rate, at req_DH_params) answer -429; both also make it dead (later: -404). A query
+// naming an exchange it cannot prove is its own (wrong server_nonce, another source) fails only
+// its sender. docs/mtproto.md lists every check and its answer.
+//
+// Threading: a HandshakeServer is used by one thread at a time (its owner hands it between the
+// connection's loop and a crypto thread, one step at a time); the context it shares is
+// thread-safe. Destroying it (the connection closed) gives its permits back and ends its
+// exchanges, unless they may go on from another connection (HTTP: one request per connection).
 #pragma once
 
 #include <cstdint>
@@ -51,12 +58,18 @@ struct HandshakeOutput {
   std::optional<CompletedAuthKey> completed;
   // Human-readable reason for errors and non-ok answers (for a debug log line; no secrets).
   std::string reason;
+  // The -429 came from the per-source rate (not a cap in flight).
+  bool rate_limited = false;
 };
 
 class HandshakeServer {
  public:
-  // `peer_ip`: the client's address, for the per-IP cap of the context's limiter.
-  HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string peer_ip);
+  // `source`: the client's source bucket (an IPv4 address or an IPv6 /64 prefix), for the
+  // context's limiter and to tell exchanges of other sources apart.
+  // `exchanges_outlive_connection`: the client may send the next step on another connection
+  // (HTTP), so destroying this object keeps its exchanges (their permits still go back).
+  HandshakeServer(std::shared_ptr<HandshakeContext> context, std::string source,
+                  bool exchanges_outlive_connection = false);
   ~HandshakeServer();
   HandshakeServer(const HandshakeServer&) = delete;
   HandshakeServer& operator=(const HandshakeServer&) = delete;
@@ -70,6 +83,11 @@ class HandshakeServer {
   // not a valid unencrypted message answers -404.
   HandshakeOutput handle_payload(ByteView payload, int64_t now_ms);
 
+  // True for the queries whose work is expensive (req_DH_params: RSA decryption and g^a;
+  // set_client_DH_params: g_b^a and the key store insert), which the owner may run off its
+  // event loop. `payload` as for handle_payload; anything else is false.
+  static bool costly(ByteView payload);
+
   // True after a transport error was answered: every later query answers -404.
   bool dead() const { return dead_; }
   // Exchanges started on this connection that are neither finished nor timed out.
@@ -82,15 +100,17 @@ class HandshakeServer {
 
  private:
   HandshakeOutput fail(int32_t code, std::string reason);
-  // Ends `ex` for good (its permit back, its secret `a` wiped), then fail(). Called with ex.mu
-  // held.
+  // Ends `ex` for good: dead, its permit back, its secret `a` wiped. Called with ex.mu held.
+  static void end_exchange(Exchange& ex);
+  // end_exchange(ex), then fail(). Called with ex.mu held.
   HandshakeOutput kill(Exchange& ex, int32_t code, std::string reason);
   HandshakeOutput on_req_pq(ByteView body, uint32_t ctor, int64_t now_ms);
   HandshakeOutput on_req_dh_params(ByteView body, int64_t now_ms);
   HandshakeOutput on_set_client_dh_params(ByteView body, int64_t now_ms);
 
   std::shared_ptr<HandshakeContext> ctx_;
-  std::string peer_ip_;
+  std::string source_;
+  bool exchanges_outlive_connection_ = false;
   bool dead_ = false;
   uint64_t last_msg_id_ = 0;
   std::vector<std::weak_ptr<Exchange>> mine_;

@@ -86,25 +86,36 @@ std::optional<std::array<uint8_t, 192>> rsa_pad_unwrap(const crypto::RsaBlock& c
 
 }  // namespace
 
-Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain) {
-  if (auto data = rsa_pad_unwrap(plain)) {
+namespace {
+
+// Legacy: 00 | SHA1(data) | data | random (255 bytes of RSA input). Parses and hashes whatever
+// the block holds (the hash over the longest possible object when nothing parses), so it costs
+// the same whether the block is legacy or not.
+std::optional<PQInnerData> legacy_unwrap(const crypto::RsaBlock& plain) {
+  ByteView rest(plain.data() + 21, plain.size() - 21);
+  size_t consumed = 0;
+  auto inner = parse_p_q_inner_data(rest, &consumed);
+  const size_t hashed = inner ? consumed : rest.size();
+  crypto::Sha1Digest h = crypto::sha1(rest.first(hashed));
+  const bool hash_ok = crypto::equal_ct(h.data(), plain.data() + 1, 20);
+  if (!inner || !hash_ok || plain[0] != 0) return std::nullopt;
+  return std::move(inner).value();
+}
+
+}  // namespace
+
+Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain, bool allow_legacy) {
+  auto padded = rsa_pad_unwrap(plain);
+  std::optional<PQInnerData> legacy;
+  if (allow_legacy) legacy = legacy_unwrap(plain);
+  if (padded) {
     size_t consumed = 0;
-    auto inner = parse_p_q_inner_data(*data, &consumed);
+    auto inner = parse_p_q_inner_data(*padded, &consumed);
     if (!inner) return inner.status();
     if (consumed > 144) return Status::error("p_q_inner_data: too long for RSA_PAD");
     return DecodedInner{std::move(inner).value(), RsaEncoding::kRsaPad};
   }
-  // Legacy: 00 | SHA1(data) | data | random (255 bytes of RSA input).
-  if (plain[0] == 0) {
-    ByteView rest(plain.data() + 21, plain.size() - 21);
-    size_t consumed = 0;
-    auto inner = parse_p_q_inner_data(rest, &consumed);
-    if (inner) {
-      crypto::Sha1Digest h = crypto::sha1(rest.first(consumed));
-      if (crypto::equal_ct(h.data(), plain.data() + 1, 20))
-        return DecodedInner{std::move(inner).value(), RsaEncoding::kLegacySha1};
-    }
-  }
+  if (legacy) return DecodedInner{std::move(*legacy), RsaEncoding::kLegacySha1};
   return Status::error("req_DH_params: encrypted_data hash check failed");
 }
 

@@ -63,9 +63,11 @@ struct DecodedInner {
 };
 
 // Decodes the RSA-decrypted 256-byte block of req_DH_params.encrypted_data (docs/spec/wire-notes.md
-// §7.4 item 2): tries RSA_PAD first (its SHA256 check), then the legacy SHA1 layout. Fails when
-// neither hash matches or the inner object does not parse.
-Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain);
+// §7.4 item 2): the RSA_PAD layout (its SHA256 check) and, when `allow_legacy`, the legacy SHA1
+// layout. With `allow_legacy` both layouts are always worked through in full, whatever the
+// block holds, so the time taken does not say which check failed (no padding oracle). Fails
+// when no allowed layout's hash matches or the inner object does not parse.
+Result<DecodedInner> decode_rsa_inner(const crypto::RsaBlock& plain, bool allow_legacy = true);
 
 // Client-side encoders (tests, benchmarks, corpus generation): the 256-byte RSA input for
 // `data` (<= 144 bytes for RSA_PAD, <= 235 for legacy), before raw RSA encryption. RSA_PAD

@@ -536,29 +536,162 @@ TEST(Handshake, PerConnectionCap) {
   EXPECT_EQ(send(later, c3.req_pq(), kNow + cfg.timeout_ms).kind, Kind::kReply);
 }
 
-TEST(Handshake, PerIpAndGlobalCaps) {
-  auto limiter = HandshakeLimiter::create({.max_per_ip = 1, .max_global = 2});
+// Sends req_pq and returns the req_DH_params the client answers it with.
+Bytes start_exchange(HandshakeServer& server, HandshakeClient& client, int64_t now = kNow) {
+  auto res = send(server, client.req_pq(), now);
+  EXPECT_EQ(res.kind, Kind::kReply) << res.reason;
+  auto req_dh = client.on_res_pq(res.reply);
+  EXPECT_TRUE(req_dh.is_ok()) << req_dh.message();
+  return req_dh.is_ok() ? req_dh.value() : Bytes();
+}
+
+// The caps count exchanges from req_DH_params (where the RSA and modexp cost is) to their end.
+TEST(Handshake, PerSourceAndGlobalCaps) {
+  auto limiter = HandshakeLimiter::create({.max_per_source = 1, .max_global = 2});
   auto store = testing::memory_store();
   auto ctx = testing::make_context({}, store, limiter);
   HandshakeServer a(ctx, "1.1.1.1"), b(ctx, "1.1.1.1"), c(ctx, "2.2.2.2"), d(ctx, "3.3.3.3");
   HandshakeClient ca(client_options()), cb(client_options()), cc(client_options()),
       cd(client_options());
-  auto first = send(a, ca.req_pq());
-  ASSERT_EQ(first.kind, Kind::kReply);
+  Bytes req_a = start_exchange(a, ca), req_b = start_exchange(b, cb), req_c = start_exchange(c, cc),
+        req_d = start_exchange(d, cd);
+  EXPECT_EQ(limiter->in_flight(), 0u);  // req_pq takes no permit
+  auto dh = send(a, req_a);
+  ASSERT_EQ(dh.kind, Kind::kReply) << dh.reason;
   EXPECT_EQ(limiter->in_flight("1.1.1.1"), 1u);
-  expect_error(send(b, cb.req_pq()), kTransportErrorFlood);  // per-IP
-  EXPECT_EQ(send(c, cc.req_pq()).kind, Kind::kReply);
-  expect_error(send(d, cd.req_pq()), kTransportErrorFlood);  // global
+  expect_error(send(b, req_b), kTransportErrorFlood);  // per source
+  EXPECT_EQ(send(c, req_c).kind, Kind::kReply);
+  expect_error(send(d, req_d), kTransportErrorFlood);  // global
   // Finishing a's handshake frees its slot.
-  auto req_dh = ca.on_res_pq(first.reply);
-  auto dh = send(a, *req_dh);
   auto out = send(a, ca.on_server_dh_params(dh.reply).value());
   expect_completed(out, ca, *store);
   EXPECT_EQ(limiter->in_flight("1.1.1.1"), 0u);
   EXPECT_EQ(limiter->in_flight(), 1u);
   HandshakeServer e(ctx, "1.1.1.1");
   HandshakeClient ce(client_options());
-  EXPECT_EQ(send(e, ce.req_pq()).kind, Kind::kReply);
+  EXPECT_EQ(send(e, start_exchange(e, ce)).kind, Kind::kReply);
+}
+
+// A bare req_pq holds no slot: strangers cannot lock others out with 20-byte queries.
+TEST(Handshake, ReqPqAloneTakesNoPermit) {
+  auto limiter = HandshakeLimiter::create({.max_per_source = 1, .max_global = 1});
+  auto ctx = testing::make_context({}, nullptr, limiter);
+  std::vector<std::unique_ptr<HandshakeServer>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<HandshakeServer>(ctx, "10.0.0." + std::to_string(i)));
+    HandshakeClient c(client_options());
+    EXPECT_EQ(send(*idle.back(), c.req_pq()).kind, Kind::kReply);
+  }
+  HandshakeServer fresh(ctx, "192.0.2.1");
+  HandshakeClient client(client_options());
+  Flow flow{fresh, client};
+  expect_completed(flow.run(), client, ctx->store());
+}
+
+// Closing the connection (destroying its HandshakeServer) gives its permits back at once.
+TEST(Handshake, PermitsEndWithTheConnection) {
+  auto limiter = HandshakeLimiter::create({.max_per_source = 1, .max_global = 8});
+  auto ctx = testing::make_context({}, nullptr, limiter);
+  {
+    HandshakeServer a(ctx, "1.1.1.1");
+    HandshakeClient ca(client_options());
+    ASSERT_EQ(send(a, start_exchange(a, ca)).kind, Kind::kReply);
+    EXPECT_EQ(limiter->in_flight("1.1.1.1"), 1u);
+  }
+  EXPECT_EQ(limiter->in_flight(), 0u);
+  EXPECT_EQ(ctx->exchanges(kNow), 0u);  // and its exchange is gone
+  HandshakeServer b(ctx, "1.1.1.1");
+  HandshakeClient cb(client_options());
+  EXPECT_EQ(send(b, start_exchange(b, cb)).kind, Kind::kReply);
+}
+
+// HTTP: the next step may come over another connection; the exchange outlives the first one
+// (its permit does not).
+TEST(Handshake, HttpExchangesOutliveTheirConnection) {
+  auto limiter = HandshakeLimiter::create({});
+  auto store = testing::memory_store();
+  auto ctx = testing::make_context({}, store, limiter);
+  HandshakeClient client(client_options());
+  HandshakeOutput dh;
+  {
+    HandshakeServer first(ctx, "1.1.1.1", /*exchanges_outlive_connection=*/true);
+    dh = send(first, start_exchange(first, client));
+    ASSERT_EQ(dh.kind, Kind::kReply);
+  }
+  EXPECT_EQ(limiter->in_flight(), 0u);
+  HandshakeServer second(ctx, "1.1.1.1", true);
+  expect_completed(send(second, client.on_server_dh_params(dh.reply).value()), client, *store);
+}
+
+// A token bucket per source: burst 2, then one per second; other sources are not affected.
+TEST(Handshake, RatePerSource) {
+  auto limiter = HandshakeLimiter::create({.max_per_source = 100,
+                                           .max_global = 100,
+                                           .per_second_per_source = 1,
+                                           .burst_per_source = 2});
+  auto ctx = testing::make_context({}, nullptr, limiter);
+  auto attempt = [&](const std::string& source, int64_t now) {
+    HandshakeServer server(ctx, source);
+    HandshakeClient client(client_options());
+    return send(server, start_exchange(server, client, now), now);
+  };
+  EXPECT_EQ(attempt("1.1.1.1", kNow).kind, Kind::kReply);
+  EXPECT_EQ(attempt("1.1.1.1", kNow).kind, Kind::kReply);
+  HandshakeOutput third = attempt("1.1.1.1", kNow + 500);
+  expect_error(third, kTransportErrorFlood);
+  EXPECT_TRUE(third.rate_limited);
+  EXPECT_EQ(attempt("2001:db8::/64", kNow + 500).kind, Kind::kReply);
+  EXPECT_EQ(attempt("1.1.1.1", kNow + 1'000).kind, Kind::kReply);
+  expect_error(attempt("1.1.1.1", kNow + 1'100), kTransportErrorFlood);
+  // Sources whose bucket is full again and that have nothing in flight are forgotten.
+  EXPECT_EQ(limiter->sources(), 2u);
+  ctx->sweep(kNow + 10'000);
+  EXPECT_EQ(limiter->sources(), 0u);
+}
+
+// An observer who saw the nonce in clear sends req_DH_params / set_client_DH_params with a wrong
+// server_nonce, or from another source: only the sender fails; the victim's exchange goes on.
+TEST(Handshake, ForeignQueriesFailOnlyTheirSender) {
+  auto store = testing::memory_store();
+  auto ctx = testing::make_context({}, store);
+  HandshakeServer victim(ctx, "1.1.1.1");
+  HandshakeClient client(client_options());
+  Bytes req_dh = start_exchange(victim, client);
+
+  HandshakeServer attacker(ctx, "6.6.6.6");
+  Bytes forged = req_dh;
+  forged[4 + 16] ^= 1;  // server_nonce follows ctor and nonce
+  expect_error(send(attacker, forged), kTransportErrorBadQuery);
+  HandshakeServer same_source(ctx, "1.1.1.1");
+  expect_error(send(same_source, forged), kTransportErrorBadQuery);
+  // With the right server_nonce, but from another source.
+  HandshakeServer other_source(ctx, "6.6.6.6");
+  expect_error(send(other_source, req_dh), kTransportErrorBadQuery);
+
+  auto dh = send(victim, req_dh);
+  ASSERT_EQ(dh.kind, Kind::kReply) << dh.reason;
+  Bytes set = client.on_server_dh_params(dh.reply).value();
+  Bytes forged_set = set;
+  forged_set[4 + 16] ^= 1;
+  HandshakeServer attacker2(ctx, "6.6.6.6");
+  expect_error(send(attacker2, forged_set), kTransportErrorBadQuery);
+  expect_completed(send(victim, set), client, *store);
+}
+
+TEST(Handshake, LegacyRsaCanBeRefused) {
+  HandshakeConfig cfg;
+  cfg.allow_legacy_rsa = false;
+  auto ctx = testing::make_context(cfg);
+  {
+    HandshakeServer server(ctx, "ip");
+    HandshakeClient legacy(client_options(RsaEncoding::kLegacySha1, kPQInnerData));
+    Flow flow{server, legacy};
+    expect_error(flow.run(), kTransportErrorBadQuery);
+  }
+  HandshakeServer server(ctx, "ip");
+  HandshakeClient current(client_options());
+  Flow flow{server, current};
+  expect_completed(flow.run(), current, ctx->store());
 }
 
 TEST(Handshake, ExchangeTableCap) {

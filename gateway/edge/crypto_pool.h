@@ -1,0 +1,42 @@
+// A small pool of threads for the edge stage's expensive handshake steps (RSA decryption and
+// 2048-bit modexps, the auth key file's fdatasync), so no worker loop waits on them
+// (docs/mtproto.md "The edge decryption stage"). Its own threads rather than libuv's shared
+// pool, which file system and DNS work also need.
+//
+// Jobs run in submission order per thread, on any of the threads; a job posts its result back
+// to its owner's loop itself. The destructor stops the threads after the job each is running;
+// jobs still queued are dropped (destroyed unrun, on the destroying thread).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace mtedge::gateway {
+
+class CryptoPool {
+ public:
+  explicit CryptoPool(size_t threads);
+  ~CryptoPool();
+  CryptoPool(const CryptoPool&) = delete;
+  CryptoPool& operator=(const CryptoPool&) = delete;
+
+  // Queues `job` (thread-safe, never blocks on the job).
+  void submit(std::function<void()> job);
+  size_t queued() const;
+
+ private:
+  void run();
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace mtedge::gateway
