@@ -3,7 +3,9 @@
 // (docs/mtproto.md "The edge decryption stage"). Its own threads rather than libuv's shared
 // pool, which file system and DNS work also need.
 //
-// Jobs run in submission order per thread, on any of the threads; a job posts its result back
+// The threads run at a lower priority than the worker loops (nice +10): under CPU pressure the
+// established connections are served first and key creation waits. Jobs run in submission
+// order per thread, on any of the threads; a job posts its result back
 // to its owner's loop itself. The destructor stops the threads after the job each is running;
 // jobs still queued are dropped (destroyed unrun, on the destroying thread).
 #pragma once
