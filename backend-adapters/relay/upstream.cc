@@ -6,6 +6,7 @@
 #include <cassert>
 
 #include "backend-adapters/relay/adapter.h"
+#include "base/log_rate_limit.h"
 
 namespace mtedge::backend::relay {
 
@@ -122,10 +123,14 @@ void UpstreamConn::close() {
 
 void UpstreamConn::fail(std::string_view reason, bool warn) {
   if (closing_) return;
-  if (warn) {
-    spdlog::warn("relay: conn {:#x} upstream {}: {}", id_, upstream_.text, reason);
-  } else {
+  // Warn lines follow clients (one per client whose upstream fails): rate-limited.
+  static LogRateLimit warn_limit(kWarnIntervalMs);
+  uint64_t suppressed = 0;
+  if (!warn) {
     spdlog::info("relay: conn {:#x} upstream {}: {}", id_, upstream_.text, reason);
+  } else if (warn_limit.allow(suppressed)) {
+    spdlog::warn("relay: conn {:#x} upstream {}: {} ({} more such lines suppressed)", id_,
+                 upstream_.text, reason, suppressed);
   }
   // Retire first: if the gateway reports the close synchronously, this connection is
   // already gone from the live set.

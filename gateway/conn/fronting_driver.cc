@@ -1,6 +1,6 @@
 #include "gateway/conn/fronting_driver.h"
 
-#include "gateway/runtime/logging.h"
+#include "base/log_rate_limit.h"
 
 namespace mtedge::gateway {
 

@@ -4,8 +4,6 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 namespace mtedge::gateway {
 namespace {
 
@@ -49,19 +47,6 @@ void setup_logging(const LogConfig& config) {
   logger->set_level(spdlog::level::from_str(config.level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
-}
-
-bool LogRateLimit::allow(uint64_t& suppressed) {
-  const uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::steady_clock::now().time_since_epoch())
-                                                 .count());
-  uint64_t next = next_ms_.load(std::memory_order_relaxed);
-  if (now < next || !next_ms_.compare_exchange_strong(next, now + interval_ms_)) {
-    suppressed_.fetch_add(1, std::memory_order_relaxed);
-    return false;
-  }
-  suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
-  return true;
 }
 
 }  // namespace mtedge::gateway

@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/log_rate_limit.h"
 #include "gateway/conn/connection.h"
 #include "gateway/edge/edge_stage.h"
 #include "gateway/runtime/gateway.h"
-#include "gateway/runtime/logging.h"
 
 namespace mtedge::gateway {
 
