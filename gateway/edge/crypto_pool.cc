@@ -19,7 +19,7 @@ void run_nicer() {
 
 }  // namespace
 
-CryptoPool::CryptoPool(size_t threads) {
+CryptoPool::CryptoPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -35,13 +35,14 @@ CryptoPool::~CryptoPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void CryptoPool::submit(std::function<void()> job) {
+bool CryptoPool::submit(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;
+    if (stopping_ || (max_queued_ != 0 && jobs_.size() >= max_queued_)) return false;
     jobs_.push_back(std::move(job));
   }
   wake_.notify_one();
+  return true;
 }
 
 size_t CryptoPool::queued() const {

@@ -22,13 +22,15 @@ namespace mtedge::gateway {
 
 class CryptoPool {
  public:
-  explicit CryptoPool(size_t threads);
+  // At most `max_queued` jobs wait (0: no bound); submit refuses the rest.
+  CryptoPool(size_t threads, size_t max_queued);
   ~CryptoPool();
   CryptoPool(const CryptoPool&) = delete;
   CryptoPool& operator=(const CryptoPool&) = delete;
 
-  // Queues `job` (thread-safe, never blocks on the job).
-  void submit(std::function<void()> job);
+  // Queues `job` (thread-safe, never blocks on the job); false (job dropped) when max_queued
+  // jobs already wait or the pool is stopping.
+  bool submit(std::function<void()> job);
   size_t queued() const;
 
  private:
@@ -37,6 +39,7 @@ class CryptoPool {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
+  const size_t max_queued_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

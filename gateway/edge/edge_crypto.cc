@@ -6,6 +6,11 @@
 #include "mtproto/handshake/handshake_limiter.h"
 
 namespace mtedge::gateway {
+namespace {
+
+constexpr size_t kQueuedStepsPerThread = 256;
+
+}  // namespace
 
 Status EdgeCrypto::open(const CryptoConfig& config) {
   mtproto::MemoryAuthKeyStoreOptions store_options;
@@ -39,7 +44,11 @@ Status EdgeCrypto::open(const CryptoConfig& config) {
     return Status::error("crypto: " + context.message());
   }
   handshake_ = std::move(context).value();
-  if (config.handshake_threads > 0) pool_ = std::make_unique<CryptoPool>(config.handshake_threads);
+  // About a second of queued work (a step is a few ms): past it, req_DH_params gets -429.
+  if (config.handshake_threads > 0) {
+    pool_ = std::make_unique<CryptoPool>(config.handshake_threads,
+                                         kQueuedStepsPerThread * config.handshake_threads);
+  }
 
   for (size_t i = 0; i < config.rsa_keys.size(); ++i) {
     spdlog::info("edge crypto: RSA key {} ({}) fingerprint {:#018x}", i,

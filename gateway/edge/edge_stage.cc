@@ -87,7 +87,12 @@ bool EdgeStage::on_frame(const Frame& frame) {
   if (it == conns_.end()) return true;
   Conn& conn = it->second;
   if (conn.step_in_flight) {
-    // Read before the pause took effect: kept, in order, for when the step is done.
+    // Read before the pause took effect: kept, in order, for when the step is done. A client
+    // waits for the handshake's answer; one that piles packets behind it is closed.
+    if (conn.held.size() >= kMaxHeldFrames) {
+      sink_.close(frame.conn_id, "too many packets behind a handshake step");
+      return false;
+    }
     conn.held.push_back({frame.kind, frame.auth_key_id, frame.quick_ack,
                          Bytes(frame.packet.begin(), frame.packet.end())});
     return false;
@@ -121,17 +126,20 @@ bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
   }
   const int64_t now_ms = options_.now_ms();
   if (options_.offload && mtproto::HandshakeServer::costly(frame.packet)) {
-    offload_step(id, conn, frame, now_ms);
-    return false;
+    if (offload_step(id, conn, frame, now_ms)) return false;
+    // The crypto threads are a full queue behind: shed this one cheaply, the client retries.
+    count(GatewayError::kHandshakeRefused);
+    spdlog::debug("conn {:#x}: handshake refused with -429: crypto queue full", id);
+    sink_.send_transport_error(id, mtproto::kTransportErrorFlood);
+    return true;
   }
   answer_handshake(id, conn.handshake->handle_payload(frame.packet, now_ms));
   return true;
 }
 
-void EdgeStage::offload_step(ConnId id, Conn& conn, const Frame& frame, int64_t now_ms) {
-  conn.step_in_flight = true;
+bool EdgeStage::offload_step(ConnId id, Conn& conn, const Frame& frame, int64_t now_ms) {
   Bytes packet(frame.packet.begin(), frame.packet.end());
-  options_.offload([server = conn.handshake, packet = std::move(packet), now_ms, mailbox = mailbox_,
+  const bool taken = options_.offload([server = conn.handshake, packet = std::move(packet), now_ms, mailbox = mailbox_,
                     id]() mutable {
     auto out = std::make_shared<mtproto::HandshakeOutput>(server->handle_payload(packet, now_ms));
     std::weak_ptr<mtproto::HandshakeServer> weak = server;
@@ -147,6 +155,8 @@ void EdgeStage::offload_step(ConnId id, Conn& conn, const Frame& frame, int64_t 
       if (stage != nullptr) stage->step_done(id, weak, std::move(*out));
     });
   });
+  conn.step_in_flight = taken;
+  return taken;
 }
 
 void EdgeStage::step_done(ConnId id, const std::weak_ptr<mtproto::HandshakeServer>& server,

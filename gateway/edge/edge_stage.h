@@ -61,8 +61,9 @@ struct EdgeStageOptions {
   // limit). Looked up rather than kept: most connections never handshake twice. Unset: "".
   std::function<std::string(backend::ConnId)> client_ip;
   // Runs a costly handshake step somewhere else (EdgeCrypto::pool); the job posts its result
-  // back with `post`. Unset: every step runs inline on the loop.
-  std::function<void(std::function<void()>)> offload;
+  // back with `post`. Returns false when it cannot take the job (the pool's queue is full):
+  // the query is then refused with -429 on the loop. Unset: every step runs inline.
+  std::function<bool(std::function<void()>)> offload;
   // Runs a task on this stage's loop; callable from any thread. Required with `offload`.
   std::function<void(std::function<void()>)> post;
 };
@@ -104,6 +105,8 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
     bool quick_ack;
     Bytes packet;
   };
+  // Packets a connection may have read behind an offloaded step (one read's worth in practice).
+  static constexpr size_t kMaxHeldFrames = 64;
   struct Conn {
     // From the first unencrypted packet; shared with an offloaded step in flight.
     std::shared_ptr<mtproto::HandshakeServer> handshake;
@@ -126,7 +129,8 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
   bool on_unencrypted(backend::ConnId id, Conn& conn, const backend::Frame& frame);
   bool on_encrypted(backend::ConnId id, Conn& conn, const backend::Frame& frame);
   bool to_inner(backend::ConnId id, const backend::Frame& frame);
-  void offload_step(backend::ConnId id, Conn& conn, const backend::Frame& frame, int64_t now_ms);
+  // Hands the step to options.offload; false when it did not take it.
+  bool offload_step(backend::ConnId id, Conn& conn, const backend::Frame& frame, int64_t now_ms);
   void step_done(backend::ConnId id, const std::weak_ptr<mtproto::HandshakeServer>& server,
                  mtproto::HandshakeOutput out);
   // Sends a handshake step's answer; may close the connection.

@@ -89,13 +89,18 @@ Status Worker::init(const std::vector<int>& fds) {
     EdgeStageOptions options;
     options.sweep_loop = index_ == 0 ? &loop_ : nullptr;
     options.metrics = &metrics_;
-    // The handshake limits count per source like admission does (an IPv6 /64 is one).
+    // The handshake limits count per source like admission does (an IPv6 /64 is one), and
+    // exempt the same sources: "" (loopback unless gateway.limit_loopback_sources).
     options.client_ip = [this](ConnId id) {
       Connection* conn = find(id);
-      return conn != nullptr ? conn->source().to_string() : std::string();
+      if (conn == nullptr ||
+          !source_is_limited(conn->source(), config_.gateway.limit_loopback_sources)) {
+        return std::string();
+      }
+      return conn->source().to_string();
     };
     if (CryptoPool* pool = config_.edge->pool()) {
-      options.offload = [pool](std::function<void()> job) { pool->submit(std::move(job)); };
+      options.offload = [pool](std::function<void()> job) { return pool->submit(std::move(job)); };
       options.post = [this](std::function<void()> task) { post(std::move(task)); };
     }
     edge = std::make_unique<EdgeStage>(config_.edge, *this, std::move(options));
@@ -206,9 +211,11 @@ void Worker::accept(Listener& listener) {
 
 bool Worker::admit(Listener& listener, Connection* conn) {
   const GatewaySettings& g = config_.gateway;
-  auto refuse = [&](Counter& counter, const char* why) {
+  // One rate limit per kind of refusal: a flood of one kind never hides another.
+  static LogRateLimit memory_lines(kWarnIntervalMs);
+  static LogRateLimit source_lines(kWarnIntervalMs);
+  auto refuse = [&](Counter& counter, const char* why, LogRateLimit& limit) {
     counter.add();
-    static LogRateLimit limit(kWarnIntervalMs);
     if (uint64_t suppressed = 0; limit.allow(suppressed)) {
       spdlog::warn("worker {}: listener {}: connection from {} refused: {} ({} more refusals)",
                    index_, listener.config->name, conn->client_ip(), why, suppressed);
@@ -221,12 +228,12 @@ bool Worker::admit(Listener& listener, Connection* conn) {
     return false;
   }
   if (buffered_bytes() > static_cast<int64_t>(g.max_memory_bytes)) {
-    return refuse(metrics_.rejected_memory, "max_memory_bytes");
+    return refuse(metrics_.rejected_memory, "max_memory_bytes", memory_lines);
   }
   const SourceBucket source = conn->source();
   const bool limited = source_is_limited(source, g.limit_loopback_sources);
   if (limited && !gateway_.source_counts().try_add(source, g.max_connections_per_source)) {
-    return refuse(metrics_.rejected_per_source, "max_connections_per_source");
+    return refuse(metrics_.rejected_per_source, "max_connections_per_source", source_lines);
   }
   std::atomic<uint64_t>& open = gateway_.open_connections();
   if (open.fetch_add(1, std::memory_order_relaxed) >= g.max_connections &&

@@ -40,6 +40,14 @@ HandshakeLimiter::Permit HandshakeLimiter::try_acquire(std::string_view source, 
   Permit p;
   Refusal refusal = Refusal::kNone;
   std::lock_guard lock(mu_);
+  if (source.empty()) {  // an exempt source: only the process-wide cap applies
+    if (total_ >= config_.max_global) refusal = Refusal::kGlobalInFlight;
+    if (why != nullptr) *why = refusal;
+    if (refusal != Refusal::kNone) return p;
+    ++total_;
+    p.limiter_ = shared_from_this();
+    return p;
+  }
   std::string key(source);
   auto [it, added] = sources_.try_emplace(key);
   Source& s = it->second;
@@ -72,6 +80,7 @@ HandshakeLimiter::Permit HandshakeLimiter::try_acquire(std::string_view source, 
 void HandshakeLimiter::release(const std::string& source) {
   std::lock_guard lock(mu_);
   --total_;
+  if (source.empty()) return;
   auto it = sources_.find(source);
   if (it != sources_.end() && it->second.in_flight > 0) --it->second.in_flight;
 }

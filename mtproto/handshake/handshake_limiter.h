@@ -5,6 +5,8 @@
 //   req_DH_params and its end (dh_gen_*, failure, timeout, or its connection closing);
 // - rate: a token bucket per source, one token per handshake started (req_DH_params), refilled
 //   at per_second_per_source up to burst_per_source.
+// An empty source is exempt from both per-source limits (the gateway passes "" for loopback
+// sources unless gateway.limit_loopback_sources is on): only max_global applies.
 // Thread-safe; shared by all workers.
 #pragma once
 

@@ -6,7 +6,10 @@ never slows the well-behaved clients of the test that starts it:
 
 Every attack stops by itself after S seconds and the process prints one JSON line of counters.
 Attack sources are loopback addresses other than 127.0.0.1 (Linux routes all of 127/8 to lo),
-so an attacker looks like many hosts and the well-behaved clients keep 127.0.0.1 to themselves:
+so the slow connections come from thousands of addresses and the well-behaved clients keep
+127.0.0.1 to themselves. Loopback sources are exempt from the per-source caps by default
+(gateway.limit_loopback_sources), so against the default config this load meets the
+deadlines and eviction, not the per-source caps (their unit tests cover those):
 
 - slow:       N connections, each from its own address in 127.1/16, that send an abridged
               header announcing a 1 MiB first packet and then trickle one byte a second;

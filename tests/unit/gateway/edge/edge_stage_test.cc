@@ -497,7 +497,11 @@ class OffloadedEdgeStageTest : public EdgeStageTest {
  protected:
   void SetUp() override {
     EdgeStageOptions options;
-    options.offload = [this](std::function<void()> job) { jobs_.push_back(std::move(job)); };
+    options.offload = [this](std::function<void()> job) {
+      if (refuse_jobs_) return false;
+      jobs_.push_back(std::move(job));
+      return true;
+    };
     options.post = [this](std::function<void()> task) { posted_.push_back(std::move(task)); };
     start(std::move(options));
   }
@@ -514,6 +518,7 @@ class OffloadedEdgeStageTest : public EdgeStageTest {
   }
   std::vector<std::function<void()>> jobs_;
   std::vector<std::function<void()>> posted_;
+  bool refuse_jobs_ = false;  // the crypto queue is full
 };
 
 TEST_F(OffloadedEdgeStageTest, CostlyStepsLeaveTheLoopAndReadingPausesMeanwhile) {
@@ -542,6 +547,35 @@ TEST_F(OffloadedEdgeStageTest, CostlyStepsLeaveTheLoopAndReadingPausesMeanwhile)
   EXPECT_EQ(gen->kind, mtproto::HandshakeClient::GenResult::Kind::kOk);
   ASSERT_EQ(created_.size(), 1u);
   EXPECT_EQ(sink_.resumed.size(), 2u);
+}
+
+// A full crypto queue sheds the step on the loop: -429, nothing queued, no pause.
+TEST_F(OffloadedEdgeStageTest, AFullCryptoQueueRefusesWith429) {
+  mtproto::HandshakeClient client = new_client();
+  feed(unencrypted(client.req_pq()));
+  auto req_dh = client.on_res_pq(unencrypted_body(sink_.packets[0]));
+  ASSERT_TRUE(req_dh.is_ok());
+  refuse_jobs_ = true;
+  EXPECT_TRUE(feed(unencrypted(*req_dh)));
+  EXPECT_TRUE(jobs_.empty());
+  EXPECT_EQ(sink_.transport_errors, std::vector<int32_t>{mtproto::kTransportErrorFlood});
+}
+
+// A client that piles packets behind its step is closed; the held ones never reach the adapter.
+TEST_F(OffloadedEdgeStageTest, PacketsPiledBehindAStepCloseTheConnection) {
+  add_key(sample_key());
+  sink_.after_close = [&](ConnId id) { stage_->on_close(id, backend::CloseReason::kAdapter); };
+  mtproto::HandshakeClient client = new_client();
+  feed(unencrypted(client.req_pq()));
+  auto req_dh = client.on_res_pq(unencrypted_body(sink_.packets[0]));
+  EXPECT_FALSE(feed(unencrypted(*req_dh)));
+  for (int i = 0; i < 64; ++i) EXPECT_FALSE(feed(from_hex(mtedge::test::kPayloadHex)));
+  EXPECT_TRUE(sink_.closes.empty());
+  EXPECT_FALSE(feed(from_hex(mtedge::test::kPayloadHex)));
+  ASSERT_EQ(sink_.closes.size(), 1u);
+  run_jobs();
+  run_posted();
+  EXPECT_TRUE(frames_.empty());
 }
 
 // Frames read before the pause took effect wait for the step, and keep their order.

@@ -649,6 +649,26 @@ TEST(Handshake, RatePerSource) {
   EXPECT_EQ(limiter->sources(), 0u);
 }
 
+// An exempt source ("": loopback behind a local balancer) has no per-source limits; the
+// process-wide cap still holds.
+TEST(Handshake, ExemptSourceHasOnlyTheGlobalCap) {
+  auto limiter = HandshakeLimiter::create({.max_per_source = 1,
+                                           .max_global = 3,
+                                           .per_second_per_source = 1,
+                                           .burst_per_source = 1});
+  std::vector<HandshakeLimiter::Permit> permits;
+  for (int i = 0; i < 3; ++i) {
+    permits.push_back(limiter->try_acquire("", kNow));
+    EXPECT_TRUE(permits.back()) << i;
+  }
+  HandshakeLimiter::Refusal why = HandshakeLimiter::Refusal::kNone;
+  EXPECT_FALSE(limiter->try_acquire("", kNow, &why));
+  EXPECT_EQ(why, HandshakeLimiter::Refusal::kGlobalInFlight);
+  EXPECT_EQ(limiter->sources(), 0u);
+  permits.clear();
+  EXPECT_EQ(limiter->in_flight(), 0u);
+}
+
 // An observer who saw the nonce in clear sends req_DH_params / set_client_DH_params with a wrong
 // server_nonce, or from another source: only the sender fails; the victim's exchange goes on.
 TEST(Handshake, ForeignQueriesFailOnlyTheirSender) {

@@ -1,7 +1,6 @@
 // Work per packet is budgeted (packet_decoder.h): whatever one decrypted packet holds, the
 // session layer's CPU for it is bounded, and every stored message goes out at most once per
 // packet however often the packet names it.
-#include <chrono>
 
 #include "backend-adapters/embedded/session/gzip.h"
 #include "tests/support/embedded_harness.h"
@@ -26,11 +25,6 @@ class EmbeddedBudgetTest : public EmbeddedTest {
   }
 };
 
-double elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since)
-      .count();
-}
-
 // A container of `count` items (increasing ids below the container's), each with `body`.
 std::pair<int64_t, Bytes> container_of(TestClient& c, size_t count, ByteView body,
                                        bool content_related) {
@@ -49,12 +43,11 @@ TEST_F(EmbeddedTest, ContainerOfNestedGzipBombsIsRefusedWhole) {
   Bytes bomb = gzip_packed(gzip_packed(Bytes(1u << 20, 0)));
   ASSERT_LT(bomb.size(), 200u);
   auto [id, body] = container_of(c, 1024, bomb, true);
-  auto started = std::chrono::steady_clock::now();
   auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
-  EXPECT_LT(elapsed_ms(started), 500.0);
   EXPECT_TRUE(replies.empty());
   ASSERT_EQ(sink_.closed.size(), 1u);
   EXPECT_EQ(sink_.closed[0].first, conn);
+  EXPECT_EQ(service().stats().packets_over_budget, 1u);
 }
 
 TEST_F(EmbeddedTest, InflatedBytesAreBudgetedPerPacketNotPerItem) {
@@ -76,20 +69,17 @@ TEST_F(EmbeddedTest, IdFloodOverTheNodeBudgetIsRefusedWhole) {
   std::vector<int64_t> ids(8192);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = c.last_msg_id + int64_t(i) * 4;
   auto [id, body] = container_of(c, 16, ids_body(ids::kMsgsAck, ids), false);  // 131072 ids
-  auto started = std::chrono::steady_clock::now();
   auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
-  EXPECT_LT(elapsed_ms(started), 200.0);
   EXPECT_TRUE(replies.empty());
   ASSERT_EQ(sink_.closed.size(), 1u);
+  EXPECT_EQ(service().stats().packets_over_budget, 1u);
 }
 
 TEST_F(EmbeddedTest, HugeInitConnectionParamsAreSkippedNotBuilt) {
   TestClient c;
   ConnId conn = open_session(c);
   Bytes params = json_nulls(200000);
-  auto started = std::chrono::steady_clock::now();
   auto replies = send(conn, c, init_with_params(params), true);
-  EXPECT_LT(elapsed_ms(started), 50.0);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(rpc_error_of(replies[0]),
             std::make_pair(400, std::string("INPUT_REQUEST_INVALID: malformed initConnection")));
