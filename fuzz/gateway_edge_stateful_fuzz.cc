@@ -381,23 +381,24 @@ enum Op : uint8_t {
   kOpCount,
 };
 
+// Runs (at most) the first `n` tasks of `queue`; a task may queue more.
+void run_front(std::deque<std::function<void()>>& queue, size_t n) {
+  for (; n > 0 && !queue.empty(); --n) {
+    auto task = std::move(queue.front());
+    queue.pop_front();
+    task();
+  }
+}
+
 void Harness::run(Input& in) {
   while (!in.empty()) {
     const auto op = static_cast<Op>(in.byte() % kOpCount);
     if (op == kRunJob || op == kRunJobs) {
-      for (size_t n = op == kRunJob ? 1 : jobs.size(); n > 0 && !jobs.empty(); --n) {
-        auto job = std::move(jobs.front());
-        jobs.pop_front();
-        job();
-      }
+      run_front(jobs, op == kRunJob ? 1 : jobs.size());
       continue;
     }
     if (op == kRunPosted || op == kRunAllPosted) {
-      for (size_t n = op == kRunPosted ? 1 : posted.size(); n > 0 && !posted.empty(); --n) {
-        auto task = std::move(posted.front());
-        posted.pop_front();
-        task();
-      }
+      run_front(posted, op == kRunPosted ? 1 : posted.size());
       continue;
     }
     if (op == kLoopOnce) {
@@ -518,10 +519,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!stopped) violation("stop did not finish", 0);
     harness.stage.reset();
     while (!harness.jobs.empty() || !harness.posted.empty()) {
-      auto& queue = harness.jobs.empty() ? harness.posted : harness.jobs;
-      auto task = std::move(queue.front());
-      queue.pop_front();
-      task();
+      run_front(harness.jobs.empty() ? harness.posted : harness.jobs, 1);
     }
   }
   uv_run(loop(), UV_RUN_NOWAIT);  // frees the closed timers
