@@ -494,7 +494,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     harness.service = service.get();
 
     gateway::EdgeStageOptions options;
-    options.offload = [&](std::function<void()> job) { harness.jobs.push_back(std::move(job)); };
+    options.offload = [&](std::function<void()> job) {
+      harness.jobs.push_back(std::move(job));
+      return true;
+    };
     options.post = [&](std::function<void()> task) { harness.posted.push_back(std::move(task)); };
     options.random = [](MutableByteView out) { std::fill(out.begin(), out.end(), uint8_t(0x5a)); };
     harness.stage = std::make_unique<gateway::EdgeStage>(crypto, harness, std::move(options));
