@@ -276,10 +276,9 @@ bool HttpDriver::on_upgrade(const codecs::http::UpgradeRequest& request) {
   auto stage = std::make_unique<ws::WsStreamStage>(std::move(options));
   ws_ = stage.get();
   // The detection timer now bounds the obfuscated2 init.
-  upgrade_ = std::make_unique<SecureAccept>(codecs::TransportKind::kWebSocket,
-                                            secure_accept_options(port_),
-                                            &port_.replay_cache(codecs::TransportKind::kWebSocket),
-                                            std::move(stage));
+  upgrade_ = std::make_unique<SecureAccept>(
+      codecs::TransportKind::kWebSocket, secure_accept_options(port_),
+      &port_.replay_cache(codecs::TransportKind::kWebSocket), std::move(stage));
   return true;
 }
 

@@ -139,8 +139,8 @@ bool EdgeStage::on_unencrypted(ConnId id, Conn& conn, const Frame& frame) {
 
 bool EdgeStage::offload_step(ConnId id, Conn& conn, const Frame& frame, int64_t now_ms) {
   Bytes packet(frame.packet.begin(), frame.packet.end());
-  const bool taken = options_.offload([server = conn.handshake, packet = std::move(packet), now_ms, mailbox = mailbox_,
-                    id]() mutable {
+  const bool taken = options_.offload([server = conn.handshake, packet = std::move(packet), now_ms,
+                                       mailbox = mailbox_, id]() mutable {
     auto out = std::make_shared<mtproto::HandshakeOutput>(server->handle_payload(packet, now_ms));
     std::weak_ptr<mtproto::HandshakeServer> weak = server;
     server.reset();  // the connection closed meanwhile: its exchanges end here

@@ -18,19 +18,19 @@ namespace mtedge::gateway {
 
 // Errors the gateway detects itself, outside the codec table.
 enum class GatewayError : uint8_t {
-  kShortPacket,       // a packet shorter than an auth_key_id (8 bytes)
-  kDetectTimeout,     // first byte or detection timed out
-  kIdleTimeout,       // no traffic for idle_timeout_ms
-  kOutboundLimit,     // the outbound queue exceeded write_buffer_limit
-  kNoEdgeCrypto,      // send_message without the edge crypto stage
-  kUnknownAuthKey,    // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
-  kBadEncrypted,      // edge crypto: msg_key or length/padding check failed (closed)
-  kHandshakeRefused,  // edge crypto: a handshake query answered with a transport error
+  kShortPacket,           // a packet shorter than an auth_key_id (8 bytes)
+  kDetectTimeout,         // first byte or detection timed out
+  kIdleTimeout,           // no traffic for idle_timeout_ms
+  kOutboundLimit,         // the outbound queue exceeded write_buffer_limit
+  kNoEdgeCrypto,          // send_message without the edge crypto stage
+  kUnknownAuthKey,        // edge crypto: an encrypted packet with an unknown auth_key_id (-404)
+  kBadEncrypted,          // edge crypto: msg_key or length/padding check failed (closed)
+  kHandshakeRefused,      // edge crypto: a handshake query answered with a transport error
   kHandshakeRateLimited,  // edge crypto: -429, the source started handshakes too fast
-  kTlsError,          // tls = true listener: TLS handshake or record failed (closed)
-  kFirstPacketTimeout,  // no complete packet within first_packet_timeout_ms of the accept
-  kFrameTimeout,        // no complete packet for frame_timeout_ms (bytes alone do not count)
-  kAuthTimeout,         // not authenticated within auth_timeout_ms of the accept
+  kTlsError,              // tls = true listener: TLS handshake or record failed (closed)
+  kFirstPacketTimeout,    // no complete packet within first_packet_timeout_ms of the accept
+  kFrameTimeout,          // no complete packet for frame_timeout_ms (bytes alone do not count)
+  kAuthTimeout,           // not authenticated within auth_timeout_ms of the accept
   kCount
 };
 const char* gateway_error_name(GatewayError error);

@@ -652,10 +652,8 @@ TEST(Handshake, RatePerSource) {
 // An exempt source ("": loopback behind a local balancer) has no per-source limits; the
 // process-wide cap still holds.
 TEST(Handshake, ExemptSourceHasOnlyTheGlobalCap) {
-  auto limiter = HandshakeLimiter::create({.max_per_source = 1,
-                                           .max_global = 3,
-                                           .per_second_per_source = 1,
-                                           .burst_per_source = 1});
+  auto limiter = HandshakeLimiter::create(
+      {.max_per_source = 1, .max_global = 3, .per_second_per_source = 1, .burst_per_source = 1});
   std::vector<HandshakeLimiter::Permit> permits;
   for (int i = 0; i < 3; ++i) {
     permits.push_back(limiter->try_acquire("", kNow));
