@@ -26,13 +26,15 @@ void seal(Bytes& out, size_t start) {
   append_le32(out, crc_of(&out[start], out.size() - start));
 }
 
-// The valid record at image[pos], or 0 bytes when there is none there.
-size_t valid_record_at(ByteView image, size_t pos, Record& record) {
+// The valid record at image[pos], or 0 bytes when there is none there (`out` is then left
+// as it was: a rejected record never leaks fields into the next one).
+size_t valid_record_at(ByteView image, size_t pos, Record& out) {
   const uint8_t type = image[pos];
   const size_t size = type == kPut ? kPutRecordSize : type == kErase ? kEraseRecordSize : 0;
   if (size == 0 || image.size() - pos < size) return 0;
   const uint8_t* p = &image[pos];
   if (load_le32(p + size - 4) != crc_of(p, size - 4)) return 0;
+  Record record;
   record.put = type == kPut;
   record.id = load_le64(p + 1);
   if (record.put) {
@@ -43,6 +45,7 @@ size_t valid_record_at(ByteView image, size_t pos, Record& record) {
         record.id)
       return 0;
   }
+  out = record;
   return size;
 }
 
