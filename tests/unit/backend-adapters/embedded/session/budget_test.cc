@@ -23,6 +23,15 @@ class EmbeddedBudgetTest : public EmbeddedTest {
     EXPECT_EQ(replies.size(), 1u);
     return replies.empty() ? Sent{} : replies[0];
   }
+  // Sends the container `body` (id `id`) and expects the packet refused whole: no answer, the
+  // connection closed, one packet counted over budget.
+  void expect_refused_whole(ConnId conn, TestClient& c, int64_t id, const Bytes& body) {
+    auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
+    EXPECT_TRUE(replies.empty());
+    ASSERT_EQ(sink_.closed.size(), 1u);
+    EXPECT_EQ(sink_.closed[0].first, conn);
+    EXPECT_EQ(service().stats().packets_over_budget, 1u);
+  }
 };
 
 // A container of `count` items (increasing ids below the container's), each with `body`.
@@ -36,43 +45,33 @@ std::pair<int64_t, Bytes> container_of(TestClient& c, size_t count, ByteView bod
   return {c.next_msg_id(), container_body(items)};
 }
 
-TEST_F(EmbeddedTest, ContainerOfNestedGzipBombsIsRefusedWhole) {
+TEST_F(EmbeddedBudgetTest, ContainerOfNestedGzipBombsIsRefusedWhole) {
   TestClient c;
   ConnId conn = open_session(c);
   // gzip_packed(gzip_packed(1 MiB of zeros)): about 100 bytes that inflate to 1 MiB.
   Bytes bomb = gzip_packed(gzip_packed(Bytes(1u << 20, 0)));
   ASSERT_LT(bomb.size(), 200u);
   auto [id, body] = container_of(c, 1024, bomb, true);
-  auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
-  EXPECT_TRUE(replies.empty());
-  ASSERT_EQ(sink_.closed.size(), 1u);
-  EXPECT_EQ(sink_.closed[0].first, conn);
-  EXPECT_EQ(service().stats().packets_over_budget, 1u);
+  expect_refused_whole(conn, c, id, body);
 }
 
-TEST_F(EmbeddedTest, InflatedBytesAreBudgetedPerPacketNotPerItem) {
+TEST_F(EmbeddedBudgetTest, InflatedBytesAreBudgetedPerPacketNotPerItem) {
   TestClient c;
   ConnId conn = open_session(c);
   // Each item alone is under max_inflate_bytes (1 MiB); 64 of them are 16 MiB.
   Bytes item = gzip_packed(Bytes(256 * 1024, 0));
   auto [id, body] = container_of(c, 64, item, true);
-  auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
-  EXPECT_TRUE(replies.empty());
-  ASSERT_EQ(sink_.closed.size(), 1u);
-  EXPECT_EQ(service().stats().packets_over_budget, 1u);
+  expect_refused_whole(conn, c, id, body);
 }
 
-TEST_F(EmbeddedTest, IdFloodOverTheNodeBudgetIsRefusedWhole) {
+TEST_F(EmbeddedBudgetTest, IdFloodOverTheNodeBudgetIsRefusedWhole) {
   TestClient c;
   ConnId conn = open_session(c);
   for (int i = 0; i < 200; ++i) send(conn, c, init_with_params({}), true);
   std::vector<int64_t> ids(8192);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = c.last_msg_id + int64_t(i) * 4;
   auto [id, body] = container_of(c, 16, ids_body(ids::kMsgsAck, ids), false);  // 131072 ids
-  auto replies = send_raw(conn, c, id, c.content_sent * 2, body, c.salt);
-  EXPECT_TRUE(replies.empty());
-  ASSERT_EQ(sink_.closed.size(), 1u);
-  EXPECT_EQ(service().stats().packets_over_budget, 1u);
+  expect_refused_whole(conn, c, id, body);
 }
 
 TEST_F(EmbeddedTest, HugeInitConnectionParamsAreSkippedNotBuilt) {
