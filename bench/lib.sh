@@ -29,12 +29,14 @@ start_echo() {
 }
 
 # One worker (nginx runs one too) and one listener on PORT for the two plain transports the
-# load generator speaks here; the caller's heredoc (stdin) adds crypto and backend.
-mtedge_config() {  # file port
+# load generator speaks here; the caller's heredoc (stdin) adds crypto and backend, and the
+# optional third argument more [gateway] lines.
+mtedge_config() {  # file port [gateway-extra]
   { cat <<TOML
 [gateway]
 workers = 1
 max_connections = 20000
+${3:-}
 [[listener]]
 address = "127.0.0.1:$2"
 backlog = 4096
@@ -61,7 +63,10 @@ TOML
 # terminate_config FILE PORT RSA_KEY [RATE BURST]: edge decryption + the embedded backend; the
 # per-source handshake rate is off unless RATE is given (every load client is 127.0.0.1).
 terminate_config() {
-  mtedge_config "$1" "$2" <<TOML
+  # Loopback is exempt from per-source limits unless counted: with a RATE it must be.
+  local extra=""
+  [[ -n ${4:-} && ${4:-0} != 0 ]] && extra="limit_loopback_sources = true"
+  mtedge_config "$1" "$2" "$extra" <<TOML
 [crypto]
 edge_decryption = true
 rsa_private_keys = ["$3"]
