@@ -97,7 +97,7 @@ class EmbeddedAdapter final : public BackendAdapter {
     bool bound = false;
     uint64_t auth_key_id = 0;
     int64_t session_id = 0;
-    Timer* timer = nullptr;          // ping_delay_disconnect
+    Timer* timer = nullptr;  // ping_delay_disconnect
     // A send found the client's queue above its high-water mark: on_frame answers false (the
     // gateway stops reading the client) until on_client_drained resumes it.
     bool congested = false;

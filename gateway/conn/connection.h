@@ -197,8 +197,8 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   uint8_t open_handles_ = 0;
   bool opened_ = false;  // the adapter heard on_open
   bool reading_ = false;
-  bool linger_ = false;    // kClosing by front_or_close: wait for the timer
-  bool fronting_ = false;  // the driver splices to the fronting server: deliver() drops
+  bool linger_ = false;          // kClosing by front_or_close: wait for the timer
+  bool fronting_ = false;        // the driver splices to the fronting server: deliver() drops
   bool encrypted_seen_ = false;  // a packet with a non-zero auth_key_id reached the adapter
   bool authenticated_ = false;
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.

@@ -43,7 +43,8 @@ class HttpHolders {
  private:
   struct KeyHash {
     size_t operator()(const HoldKey& k) const {
-      return k.auth_key_id ^ SourceBucketHash{}(k.source);
+      const SourceBucketHash source_hash;
+      return k.auth_key_id ^ source_hash(k.source);
     }
   };
   struct Shard {

@@ -36,8 +36,8 @@ struct Exchange {
   int32_t dc = 0;
 
   crypto::Sha256Digest set_request_hash{};
-  Bytes set_reply;          // cached dh_gen_* body for the last set_client_DH_params
-  uint64_t retry_id = 0;    // expected client retry_id (aux hash of the previous attempt)
+  Bytes set_reply;        // cached dh_gen_* body for the last set_client_DH_params
+  uint64_t retry_id = 0;  // expected client retry_id (aux hash of the previous attempt)
   int retries = 0;
   uint64_t auth_key_id = 0;  // the key a dh_gen_ok created (0: none)
 

@@ -34,10 +34,10 @@ struct ReqDhParamsFields {  // what req_DH_params carries, editable by a hook
 };
 
 struct HandshakeClientHooks {
-  std::function<void(PQInnerData&)> inner;              // before RSA encoding
-  std::function<void(ReqDhParamsFields&)> req_dh;       // before serialization
-  std::function<void(Bytes& g_b)> g_b;                  // before client_DH_inner_data
-  std::function<void(Bytes& plain)> set_plain;          // SHA1 || data || pad, before AES
+  std::function<void(PQInnerData&)> inner;         // before RSA encoding
+  std::function<void(ReqDhParamsFields&)> req_dh;  // before serialization
+  std::function<void(Bytes& g_b)> g_b;             // before client_DH_inner_data
+  std::function<void(Bytes& plain)> set_plain;     // SHA1 || data || pad, before AES
 };
 
 class HandshakeClient {
