@@ -193,7 +193,10 @@ std::string Gateway::metrics_text() const {
   for (const auto& w : workers_) {
     for (auto& v : w->adapter_metrics().read()) adapter_values.push_back(std::move(v));
   }
-  return prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
+  std::string text =
+      prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
+  if (config_.edge && config_.edge->is_open()) text += prometheus_key_store_text(*config_.edge->store());
+  return text;
 }
 
 }  // namespace mtedge::gateway

@@ -163,4 +163,18 @@ std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::V
   return fmt::to_string(out);
 }
 
+std::string prometheus_key_store_text(const mtproto::AuthKeyStore& store) {
+  const mtproto::AuthKeyStore::Counters c = store.counters();
+  return fmt::format(
+      "# HELP mtedge_auth_keys Auth keys in the edge's key store (permanent and temporary).\n"
+      "# TYPE mtedge_auth_keys gauge\nmtedge_auth_keys {}\n"
+      "# HELP mtedge_auth_keys_evicted_total Temporary auth keys dropped (expired or least "
+      "recently used) to make room for new keys.\n"
+      "# TYPE mtedge_auth_keys_evicted_total counter\nmtedge_auth_keys_evicted_total {}\n"
+      "# HELP mtedge_auth_keys_refused_total New auth keys refused: the store held only "
+      "permanent keys at its capacity.\n"
+      "# TYPE mtedge_auth_keys_refused_total counter\nmtedge_auth_keys_refused_total {}\n",
+      store.size(), c.evicted, c.refused_full);
+}
+
 }  // namespace mtedge::gateway

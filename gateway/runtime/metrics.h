@@ -13,6 +13,7 @@
 #include "backend-adapters/api/frame.h"
 #include "codecs/core/codec_error.h"
 #include "codecs/detector/detector.h"
+#include "mtproto/auth_keys/auth_key_store.h"
 
 namespace mtedge::gateway {
 
@@ -129,5 +130,7 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers);
 // The counters adapters export (AdapterContext::metrics), in the same format: `values` holds
 // every worker's, and values of one name are summed into one counter.
 std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::Value>& values);
+// The edge's auth key store: keys held, temp keys evicted for room, new keys refused as full.
+std::string prometheus_key_store_text(const mtproto::AuthKeyStore& store);
 
 }  // namespace mtedge::gateway

@@ -47,6 +47,13 @@ class AuthKeyStore {
   // Drops expired temp keys; returns how many.
   virtual size_t erase_expired(int64_t now) = 0;
   virtual size_t size() const = 0;
+
+  // Counters for /metrics (monotonic; a store without the capability reports 0).
+  struct Counters {
+    uint64_t evicted = 0;       // temp keys dropped (expired or least recently used) for room
+    uint64_t refused_full = 0;  // new keys refused: only permanent keys left at capacity
+  };
+  virtual Counters counters() const { return {}; }
 };
 
 }  // namespace mtedge::mtproto

@@ -329,6 +329,11 @@ void MemoryAuthKeyStore::unplace(const EntryPtr& entry, const Placement& placeme
   }
 }
 
+Status MemoryAuthKeyStore::refused_full(Status status) {
+  ++refused_full_;  // place() fails only at capacity
+  return status;
+}
+
 Result<bool> MemoryAuthKeyStore::store(const StoredAuthKey& key, bool replace) {
   if (key.key.empty() || key.id() == 0) return Status::error("auth key store: empty key");
   auto entry = std::make_shared<Entry>(key);
@@ -336,7 +341,7 @@ Result<bool> MemoryAuthKeyStore::store(const StoredAuthKey& key, bool replace) {
   make_room();
   if (key.temp || options_.path.empty()) {
     auto placed = place(entry, replace);
-    if (!placed) return placed.status();
+    if (!placed) return refused_full(placed.status());
     return placed->placed && !placed->previous;
   }
   uint64_t seq = 0;
@@ -345,7 +350,7 @@ Result<bool> MemoryAuthKeyStore::store(const StoredAuthKey& key, bool replace) {
   {
     std::lock_guard file_lock(file_mu_);
     auto placed = place(entry, replace);
-    if (!placed) return placed.status();
+    if (!placed) return refused_full(placed.status());
     placement = placed.value();
     if (!placement.placed) return false;
     Bytes record;

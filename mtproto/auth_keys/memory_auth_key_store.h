@@ -74,6 +74,10 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   Status compact();
   // Notes from open() (e.g. a skipped damaged record); empty when the file was clean.
   const std::vector<std::string>& load_notes() const { return load_notes_; }
+  Counters counters() const override {
+    return {evicted_.load(std::memory_order_relaxed),
+            refused_full_.load(std::memory_order_relaxed)};
+  }
   // Temp keys evicted (expired or least recently used) to make room for new keys.
   uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
 
@@ -128,6 +132,7 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   void sync_once();
   // sync_once() as the one thread syncing (`lock` holds sync_mu_ and !syncing_), waking waiters.
   void lead_sync(std::unique_lock<std::mutex>& lock);
+  Status refused_full(Status status);
   void syncer_loop();
 
   MemoryAuthKeyStoreOptions options_;
@@ -135,6 +140,7 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   std::atomic<size_t> size_{0};
   mutable std::atomic<uint64_t> use_clock_{0};
   std::atomic<uint64_t> evicted_{0};
+  std::atomic<uint64_t> refused_full_{0};
   std::vector<std::string> load_notes_;
 
   // Lock order: file_mu_ before any shard lock; sync_mu_ is never held while taking another.

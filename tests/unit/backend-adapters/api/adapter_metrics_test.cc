@@ -14,6 +14,7 @@
 #include "backend-adapters/api/adapter.h"
 #include "gateway/runtime/gateway.h"
 #include "gateway/runtime/metrics.h"
+#include "mtproto/auth_keys/memory_auth_key_store.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -110,8 +111,30 @@ TEST(GatewayAdapterMetrics, GatewayExportsEveryWorkersCounters) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("mtedge_workers 3\n"), std::string::npos);
+  // No edge decryption, no key store: its gauges are absent rather than zero.
+  EXPECT_EQ(text.find("mtedge_auth_keys"), std::string::npos);
   gw.begin_shutdown();
   gw.wait();
+}
+
+// The edge key store's size and counters, as the gateway appends them with edge decryption.
+TEST(GatewayKeyStoreMetrics, SizeEvictionsAndRefusals) {
+  auto store = mtproto::MemoryAuthKeyStore::open({.max_keys = 1}).value();
+  auto key_of = [](uint8_t fill) {
+    std::array<uint8_t, 256> data;
+    data.fill(fill);
+    mtproto::StoredAuthKey k;
+    k.key = mtproto::AuthKey(data);
+    return k;
+  };
+  ASSERT_TRUE(store->insert(key_of(7)).value());
+  const mtproto::StoredAuthKey another = key_of(9);
+  EXPECT_FALSE(store->insert(another).is_ok());  // full of permanent keys
+  const std::string text = prometheus_key_store_text(*store);
+  EXPECT_NE(text.find("# TYPE mtedge_auth_keys gauge\nmtedge_auth_keys 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mtedge_auth_keys_evicted_total 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("mtedge_auth_keys_refused_total 1\n"), std::string::npos) << text;
 }
 
 }  // namespace

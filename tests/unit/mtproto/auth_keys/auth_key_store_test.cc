@@ -421,6 +421,10 @@ TEST(AuthKeyStore, FullStoreEvictsTempKeysFirst) {
   ASSERT_TRUE(full->insert(random_key()).value());
   ASSERT_TRUE(full->insert(random_key()).value());
   EXPECT_FALSE(full->insert(random_key(true)).is_ok());
+  // Both are counted for /metrics.
+  EXPECT_EQ(store->counters().evicted, 2u);
+  EXPECT_EQ(store->counters().refused_full, 0u);
+  EXPECT_EQ(full->counters().refused_full, 1u);
 }
 
 // Create/destroy cycles do not grow the file without bound: it is compacted while running.
