@@ -22,7 +22,8 @@ constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options
   --inflight M       frames in flight per connection (default 1)
   --size S           payload bytes, a multiple of 4; or a mix "64:8,1024:1,16384:1"
                      (size:weight, default weight 1)
-  --rate R           frames/s over all connections (default: as fast as answers come)
+  --rate R           frames/s over all connections (default: as fast as answers come);
+                     in handshake mode, handshakes started per second
   --duration S       measured seconds (default 5)
   --warmup S         seconds of traffic before measuring (default 1)
   --setup-timeout S  seconds for every connection to be set up (connect, transport, and

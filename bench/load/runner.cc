@@ -47,6 +47,8 @@ LoadResult Runner::run() {
 
 void Runner::open_more() {
   while (connecting_ < kMaxConnecting && !to_open_.empty() && phase_ != Phase::kDone) {
+    // Handshake mode with --rate: each handshake started takes a token (paced opens).
+    if (options_.mode == LoadMode::kHandshake && !take_token()) return;
     const unsigned slot = to_open_.back();
     to_open_.pop_back();
     auto* conn = new Connection(*this, slot);
@@ -106,7 +108,10 @@ void Runner::tick() {
     end_window();
     return;
   }
-  if (options_.rate > 0) pump_all();
+  if (options_.rate > 0) {
+    if (options_.mode == LoadMode::kHandshake) return open_more();
+    pump_all();
+  }
 }
 
 void Runner::pump_all() {
