@@ -50,6 +50,10 @@ struct InitOptions {
   // Also try `ee` secrets. Off for plain obfuscated2 (ee clients always come through
   // fake-TLS); on for the init inside fake-TLS records.
   bool include_ee = false;
+  // Where the digests of inits matched WITHOUT a secret go; null: the acceptor's cache. Such
+  // inits are free for anyone to make, so a separate cache keeps a flood of them from evicting
+  // the digests that protect clients with a secret from a replayed probe.
+  ReplayCache* no_secret_replay = nullptr;
 };
 
 struct ServerInit {
@@ -69,7 +73,8 @@ struct ServerInit {
 // with a one-block keystream probe before building CTR contexts. Errors:
 // kObfuscatedBadTag (no candidate yields ef/ee/dd), kObfuscatedTagNotAllowed (a valid tag
 // the options forbid, e.g. dd_strict), kObfuscatedReplay (init[8..24) seen within the
-// cache window; checked only once a candidate matched). `replay` may be null.
+// cache window; checked only once a candidate matched, in options.no_secret_replay when that
+// candidate is "no secret" and the option is set). `replay` may be null.
 ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const InitOptions& options,
                        ReplayCache* replay, int64_t now);
 

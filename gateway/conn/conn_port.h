@@ -68,8 +68,10 @@ class ConnPort {
   virtual MetricsShard& metrics() = 0;
   virtual backend::BackendAdapter& adapter() = 0;
   virtual uint64_t random() = 0;
-  // The listener's anti-replay cache for inits of `transport` (kFakeTls, or obfuscated2).
+  // The listener's anti-replay cache for inits of `transport` (kFakeTls, or obfuscated2 with a
+  // secret), and the one for obfuscated2 inits without a secret.
   virtual codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind transport) = 0;
+  virtual codecs::obfuscated::ReplayCache& no_secret_replay_cache() = 0;
 
   // ---- time: the loop's clock (ms) and the last traffic either way
   virtual uint64_t now_ms() const = 0;
@@ -232,10 +234,11 @@ inline codecs::FrameLimits frame_limits(const ConnSettings& s) {
 }
 
 // What SecureAccept checks on this connection's listener.
-inline SecureAcceptOptions secure_accept_options(const ConnPort& port) {
+inline SecureAcceptOptions secure_accept_options(ConnPort& port) {
   SecureAcceptOptions options;
   options.secrets = port.listener().secrets;
   options.init.allow_no_secret = port.listener().allow_no_secret;
+  options.init.no_secret_replay = &port.no_secret_replay_cache();
   options.init.dd_strict = port.listener().dd_strict;
   options.tls.hello.max_past_seconds = port.settings().tls_max_past_seconds;
   options.tls.hello.max_future_seconds = port.settings().tls_max_future_seconds;

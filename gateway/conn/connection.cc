@@ -59,6 +59,10 @@ uint64_t Connection::random() {
 codecs::obfuscated::ReplayCache& Connection::replay_cache(codecs::TransportKind transport) {
   return worker().gateway().replay_cache(listener_index_, transport);
 }
+
+codecs::obfuscated::ReplayCache& Connection::no_secret_replay_cache() {
+  return worker().gateway().no_secret_replay_cache(listener_index_);
+}
 uint64_t Connection::now_ms() const {
   return uv_now(worker().loop());
 }

@@ -117,6 +117,7 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   backend::BackendAdapter& adapter() override;
   uint64_t random() override;
   codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind transport) override;
+  codecs::obfuscated::ReplayCache& no_secret_replay_cache() override;
   uint64_t now_ms() const override;
   uint64_t last_activity_ms() const override { return last_activity_ms_; }
   void touch() override { last_activity_ms_ = now_ms(); }

@@ -71,8 +71,9 @@ Gateway::Gateway(Config config) : config_(std::move(config)) {
   replay.window_seconds = config_.gateway.replay_window_seconds;
   replay.max_entries = config_.gateway.replay_max_entries;
   replay.clock = &monotonic_seconds;
-  // Two per listener (replay_cache()); each allocates its entries on first use.
-  for (size_t i = 0; i < 2 * config_.listeners.size(); ++i) {
+  // Three per listener (replay_cache(), no_secret_replay_cache()); each allocates its entries
+  // on first use.
+  for (size_t i = 0; i < kReplayCachesPerListener * config_.listeners.size(); ++i) {
     replay_caches_.push_back(std::make_unique<codecs::obfuscated::ReplayCache>(replay));
   }
 }

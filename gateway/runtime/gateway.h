@@ -59,7 +59,10 @@ class Gateway {
   // obfuscated2 inits (plain, WebSocket) share the listener's other one.
   codecs::obfuscated::ReplayCache& replay_cache(size_t listener, codecs::TransportKind transport) {
     const size_t kind = transport == codecs::TransportKind::kFakeTls ? 1 : 0;
-    return *replay_caches_[2 * listener + kind];
+    return *replay_caches_[kReplayCachesPerListener * listener + kind];
+  }
+  codecs::obfuscated::ReplayCache& no_secret_replay_cache(size_t listener) {
+    return *replay_caches_[kReplayCachesPerListener * listener + 2];
   }
 
   // HTTP connections holding a request, by auth key (thread-safe).
@@ -80,6 +83,8 @@ class Gateway {
   Config config_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<uint16_t> bound_ports_;
+  // Per listener: obfuscated2 with a secret, fake-TLS, obfuscated2 without a secret.
+  static constexpr size_t kReplayCachesPerListener = 3;
   std::vector<std::unique_ptr<codecs::obfuscated::ReplayCache>> replay_caches_;
   HttpHolders http_holders_;
   std::atomic<uint64_t> open_connections_{0};

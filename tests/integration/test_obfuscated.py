@@ -227,23 +227,38 @@ class FakeTlsTransport(ObfuscatedBase):
 
 class ReplayCacheFlood(ObfuscatedBase):
     """Inits without a secret are free to make: a flood of them must not evict the digests
-    that protect fake-TLS hellos (each listener keeps one cache per kind of init)."""
+    that protect fake-TLS hellos or inits made with a secret (each listener keeps one cache
+    per kind: fake-TLS hellos, obfuscated2 inits with a secret, obfuscated2 inits without)."""
     extra_gateway = "replay_max_entries = 1024"
 
-    def test_inits_without_secret_do_not_flush_the_hello_cache(self):
-        tls = FakeTls("intermediate", EE_KEY, DOMAIN)
-        c = self.client("intermediate", tls)
-        self.round_trip(c, payload(64, 8))
+    def flood_inits_without_secret(self):
         # 1024 entries in 32 shards: 4000 fresh digests evict every older one of a cache.
         for _ in range(4000):
             sock = socket.create_connection(("127.0.0.1", self.port))
             sock.sendall(Obfuscated2("intermediate").preamble())
             sock.close()
         time.sleep(0.5)
+
+    def test_inits_without_secret_do_not_flush_the_hello_cache(self):
+        tls = FakeTls("intermediate", EE_KEY, DOMAIN)
+        c = self.client("intermediate", tls)
+        self.round_trip(c, payload(64, 8))
+        self.flood_inits_without_secret()
         before = len(self.fronting.received)
         sock = socket.create_connection(("127.0.0.1", self.port))
         sock.sendall(tls.hello)
         self.expect_fronted(sock, tls.hello, before)
+
+    def test_inits_without_secret_do_not_flush_the_secret_init_cache(self):
+        init = random_init()
+        c = self.client("intermediate", Obfuscated2("intermediate", secret=PLAIN_KEY, init=init))
+        self.round_trip(c, payload(64, 9))
+        self.flood_inits_without_secret()
+        before = len(self.fronting.received)
+        sock = socket.create_connection(("127.0.0.1", self.port))
+        sent = Obfuscated2("intermediate", secret=PLAIN_KEY, init=init).preamble()
+        sock.sendall(sent)
+        self.expect_fronted(sock, sent, before)
 
 
 class TlsServerFronting(GatewayTestCase):

@@ -260,6 +260,31 @@ TEST(ObfuscatedServer, ReplayedInitRejected) {
   EXPECT_EQ(cache.size(), before);
 }
 
+// Inits without a secret, free for anyone to make, go to their own cache when one is given:
+// a flood of them cannot evict the digest that makes a secret client's init unreplayable.
+TEST(ObfuscatedServer, InitsWithoutSecretHaveTheirOwnCache) {
+  ReplayCache secret_cache({.window_seconds = 60, .max_entries = 64, .shards = 1});
+  ReplayCache open_cache({.window_seconds = 60, .max_entries = 64, .shards = 1});
+  std::vector<Secret> secrets = {make_secret("a", SecretKind::kPlain, 1)};
+  InitOptions options;
+  options.no_secret_replay = &open_cache;
+  ClientInit with = make_client_init(TransportKind::kIntermediate, 2, &secrets[0].key);
+  ASSERT_TRUE(accept_init(ByteView(with.header), secrets, options, &secret_cache, 1000).ok());
+  EXPECT_EQ(secret_cache.size(), 1u);
+  for (int i = 0; i < 1000; ++i) {
+    ClientInit none = make_client_init(TransportKind::kIntermediate, 2, nullptr);
+    ASSERT_TRUE(accept_init(ByteView(none.header), secrets, options, &secret_cache, 1000).ok());
+  }
+  EXPECT_EQ(secret_cache.size(), 1u);
+  EXPECT_EQ(accept_init(ByteView(with.header), secrets, options, &secret_cache, 1001).error,
+            CodecError::kObfuscatedReplay);
+  // A replayed init without a secret is still refused, from its own cache.
+  ClientInit none = make_client_init(TransportKind::kIntermediate, 2, nullptr);
+  ASSERT_TRUE(accept_init(ByteView(none.header), secrets, options, &secret_cache, 1002).ok());
+  EXPECT_EQ(accept_init(ByteView(none.header), secrets, options, &secret_cache, 1003).error,
+            CodecError::kObfuscatedReplay);
+}
+
 TEST(ObfuscatedServer, ClientNeverLooksLikeAnotherTransport) {
   for (int i = 0; i < 2000; ++i) {
     ClientInit ci = make_client_init(TransportKind::kAbridged, 1, nullptr);

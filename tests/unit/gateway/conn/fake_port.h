@@ -89,6 +89,7 @@ class FakePort final : public ConnPort {
   backend::BackendAdapter& adapter() override { return adapter_; }
   uint64_t random() override { return ++random_; }
   codecs::obfuscated::ReplayCache& replay_cache(codecs::TransportKind) override { return replay_; }
+  codecs::obfuscated::ReplayCache& no_secret_replay_cache() override { return no_secret_replay_; }
   uint64_t now_ms() const override { return now; }
   uint64_t last_activity_ms() const override { return last_activity; }
   void touch() override { last_activity = now; }
@@ -179,6 +180,7 @@ class FakePort final : public ConnPort {
   MetricsShard metrics_;
   RecordingAdapter adapter_;
   codecs::obfuscated::ReplayCache replay_;
+  codecs::obfuscated::ReplayCache no_secret_replay_;
   PeerAddress peer_;
   uint64_t now = 1000;
   uint64_t last_activity = 1000;

@@ -833,6 +833,8 @@ TEST(GatewayReplay, EachListenerAndKindHasItsOwnCache) {
   }
   EXPECT_EQ(&gw.replay_cache(0, TransportKind::kWebSocket),
             &gw.replay_cache(0, TransportKind::kObfuscated));
+  EXPECT_NE(&gw.no_secret_replay_cache(0), &gw.replay_cache(0, TransportKind::kObfuscated));
+  EXPECT_NE(&gw.no_secret_replay_cache(0), &gw.no_secret_replay_cache(1));
   // The wall clock the callers pass may jump a day: the cache keeps its own time.
   EXPECT_FALSE(hellos.check_and_insert(hello, 86'400));
 }
