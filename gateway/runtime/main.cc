@@ -1,7 +1,9 @@
 // mtedge: the MTProto edge gateway process.
-//   mtedge --config FILE        run until SIGINT/SIGTERM
+//   mtedge --config FILE        run until SIGINT/SIGTERM (SIGHUP is logged and ignored)
 //   mtedge --check-config FILE  validate FILE, print its warnings and "config ok" (exit 0) or
 //                               the error (exit 1)
+//   mtedge --version            version, commit, build type, libraries, adapters
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
@@ -17,6 +19,7 @@
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/gateway.h"
 #include "gateway/runtime/logging.h"
+#include "build_info.h"
 
 #ifndef MTEDGE_VERSION
 #define MTEDGE_VERSION "0.1.0"
@@ -32,14 +35,30 @@ void usage(FILE* out) {
   std::fprintf(out,
                "usage: mtedge --config FILE         run the gateway\n"
                "       mtedge --check-config FILE   validate FILE and exit\n"
-               "       mtedge --version | --help\n"
-               "Signals: SIGINT/SIGTERM stop gracefully (see docs/operations.md).\n");
+               "       mtedge --version | -V | --help | -h\n"
+               "(--config=FILE and --check-config=FILE work too.)\n"
+               "Signals: SIGINT/SIGTERM stop gracefully; SIGHUP is logged and ignored (see "
+               "docs/operations.md).\n");
+}
+
+void print_version(const mtedge::backend::AdapterRegistry& registry) {
+  std::string adapters;
+  for (const std::string& name : registry.names()) adapters += (adapters.empty() ? "" : " ") + name;
+  std::printf("mtedge %s (commit %s, %s build)\n%s, libuv %s\nbackend adapters: %s\n",
+              MTEDGE_VERSION, MTEDGE_COMMIT, MTEDGE_BUILD_TYPE,
+              OpenSSL_version(OPENSSL_VERSION), uv_version_string(), adapters.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace mtedge;
+  // Opened by Gateway::start when crypto.edge_decryption is on; adapters created after that
+  // (one per worker) reach its auth key store through the provider.
+  auto edge = std::make_shared<gateway::EdgeCrypto>();
+  backend::AdapterRegistry registry;
+  gateway::register_builtin_adapters(registry, [edge] { return edge->store(); });
+
   std::string config_path;
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {
@@ -48,13 +67,37 @@ int main(int argc, char** argv) {
       usage(stdout);
       return 0;
     }
-    if (arg == "--version") {
-      std::printf("mtedge %s\n", MTEDGE_VERSION);
+    if (arg == "--version" || arg == "-V") {
+      print_version(registry);
       return 0;
     }
-    if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
-      check_only = check_only || arg == "--check-config";
-      config_path = argv[++i];
+    std::string value;
+    bool has_value = false;
+    for (const char* flag : {"--config", "--check-config"}) {
+      const std::string with_eq = std::string(flag) + "=";
+      if (arg == flag && i + 1 < argc) {
+        value = argv[++i];
+      } else if (arg.rfind(with_eq, 0) == 0) {
+        value = arg.substr(with_eq.size());
+      } else {
+        continue;
+      }
+      has_value = true;
+      check_only = check_only || std::string(flag) == "--check-config";
+      arg = flag;
+      break;
+    }
+    if (has_value) {
+      if (!config_path.empty()) {
+        std::fprintf(stderr, "mtedge: %s given twice (\"%s\" and \"%s\")\n", arg.c_str(),
+                     config_path.c_str(), value.c_str());
+        return kExitUsage;
+      }
+      if (value.empty()) {
+        std::fprintf(stderr, "mtedge: %s needs a file name\n", arg.c_str());
+        return kExitUsage;
+      }
+      config_path = value;
       continue;
     }
     std::fprintf(stderr, "mtedge: unknown or incomplete argument \"%s\"\n", arg.c_str());
@@ -65,12 +108,6 @@ int main(int argc, char** argv) {
     usage(stderr);
     return kExitUsage;
   }
-
-  // Opened by Gateway::start when crypto.edge_decryption is on; adapters created after that
-  // (one per worker) reach its auth key store through the provider.
-  auto edge = std::make_shared<gateway::EdgeCrypto>();
-  backend::AdapterRegistry registry;
-  gateway::register_builtin_adapters(registry, [edge] { return edge->store(); });
   Result<gateway::Config> config = gateway::load_config_file(config_path, registry);
   if (!config) {
     std::fprintf(stderr, "config error: %s\n", config.message().c_str());
@@ -87,9 +124,10 @@ int main(int argc, char** argv) {
   gateway::setup_logging(config->log);
   for (const std::string& warning : config->warnings) spdlog::warn("config: {}", warning);
   const uint64_t fd_limit = gateway::raise_fd_limit();
-  spdlog::info("mtedge {} starting: config {}, {} workers, backend {}, open-files limit {}",
-               MTEDGE_VERSION, config_path, config->gateway.workers, config->backend_type,
-               fd_limit);
+  spdlog::info(
+      "mtedge {} (commit {}) starting: config {}, {} worker{}, backend {}, open-files limit {}",
+      MTEDGE_VERSION, MTEDGE_COMMIT, config_path, config->gateway.workers,
+      config->gateway.workers == 1 ? "" : "s", config->backend_type, fd_limit);
   if (config->gateway.max_connections + 64 > fd_limit) {
     spdlog::warn("gateway.max_connections ({}) is close to or above the open-files limit ({})",
                  config->gateway.max_connections, fd_limit);
@@ -135,6 +173,17 @@ int main(int argc, char** argv) {
   };
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
+  // SIGHUP (systemctl reload, a closed terminal) must not end the process, as its default
+  // action would: it is logged and ignored until configuration reload exists.
+  uv_signal_t sighup;
+  uv_signal_init(&loop, &sighup);
+  uv_signal_start(
+      &sighup,
+      [](uv_signal_t*, int) {
+        spdlog::warn("received SIGHUP: ignored (configuration reload is not supported; "
+                     "restart to apply a new config)");
+      },
+      SIGHUP);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 
