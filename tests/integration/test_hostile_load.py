@@ -57,7 +57,7 @@ def default_config(port, admin_port, rsa_key, key_file):
         (r'advertised_port = 8888', 'advertised_port = %d' % port),
         (r'rsa_private_keys = \["var/rsa_private\.pem"\]', 'rsa_private_keys = ["%s"]' % rsa_key),
         (r'auth_key_file = "var/auth_keys\.bin"', 'auth_key_file = "%s"' % key_file),
-        (r'address = "127\.0\.0\.1:9090"', 'address = "127.0.0.1:%d"' % admin_port),
+        (r'address = "127\.0\.0\.1:9380"', 'address = "127.0.0.1:%d"' % admin_port),
     ]
     for pattern, value in replacements:
         text, n = re.subn(pattern, value, text)
