@@ -196,6 +196,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
     s.fail("address", "missing (e.g. \"0.0.0.0:443\" or \"[::]:443\")");
   }
   s.integer("backlog", l.backlog, 1, 65535);
+  s.boolean("share_port", l.share_port);
   {
     std::vector<std::string> names;  // the default set, in table order
     for (const codecs::TransportRow& row : codecs::kTransports) {

@@ -85,6 +85,9 @@ struct ListenerConfig {
   std::string address_text;
   SocketAddress address;
   int backlog = 1024;
+  // Whether this process may bind the port while another process holds it (a hand-over
+  // restart). Off: a port already bound elsewhere is a startup error, not silent sharing.
+  bool share_port = false;
   // The transports served (the detector answers only these). An HTTP request becomes MTProto
   // over POST with kHttp, a WebSocket upgrade on /apiws* with kWebSocket (either one lets the
   // detector hand HTTP requests over).

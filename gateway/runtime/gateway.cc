@@ -29,7 +29,9 @@ uint64_t raise_fd_limit() {
   return lim.rlim_cur;
 }
 
-Result<int> bind_reuseport_socket(const SocketAddress& address) {
+namespace {
+
+Result<int> bind_socket(const SocketAddress& address, bool reuse_port) {
   const std::string where = format_address(address.get());
   auto fail = [&](const char* what) {
     return Status::error(std::string(what) + " " + where + ": " + std::strerror(errno));
@@ -38,7 +40,7 @@ Result<int> bind_reuseport_socket(const SocketAddress& address) {
   if (fd < 0) return fail("socket");
   int one = 1;
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) ||
       (address.is_ipv6() && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)) {
     auto status = fail("setsockopt");
     ::close(fd);
@@ -46,10 +48,32 @@ Result<int> bind_reuseport_socket(const SocketAddress& address) {
   }
   if (::bind(fd, address.get(), address.size()) != 0) {
     auto status = fail("bind");
+    const int err = errno;  // for check_port_free
     ::close(fd);
+    errno = err;
     return status;
   }
   return fd;
+}
+
+}  // namespace
+
+Result<int> bind_reuseport_socket(const SocketAddress& address) {
+  return bind_socket(address, /*reuse_port=*/true);
+}
+
+Status check_port_free(const SocketAddress& address) {
+  if (address.port() == 0) return Status::ok();
+  Result<int> probe = bind_socket(address, /*reuse_port=*/false);
+  if (probe) {
+    ::close(probe.value());
+    return Status::ok();
+  }
+  if (errno != EADDRINUSE) return probe.status();
+  return Status::error(format_address(address.get()) +
+                       " is already bound by another process (another mtedge?); set "
+                       "share_port = true on this listener to share it on purpose (a hand-over "
+                       "restart)");
 }
 
 namespace {
@@ -103,6 +127,13 @@ Status Gateway::start() {
   for (size_t li = 0; li < config_.listeners.size() && status; ++li) {
     const ListenerConfig& l = config_.listeners[li];
     SocketAddress addr = l.address;
+    if (!l.share_port) {
+      if (Status free = check_port_free(addr); !free) {
+        status = Status::error("listener[" + std::to_string(li) + "] (" + l.name + "): " +
+                               free.message());
+        break;
+      }
+    }
     for (unsigned w = 0; w < n; ++w) {
       Result<int> fd = bind_reuseport_socket(addr);
       if (!fd) {

@@ -102,4 +102,9 @@ uint64_t raise_fd_limit();
 // `address`. Returns the fd, or an error naming the address.
 Result<int> bind_reuseport_socket(const SocketAddress& address);
 
+// Fails when another socket (another process's, SO_REUSEPORT or not) is bound to `address`:
+// a probe bound without SO_REUSEPORT (SO_REUSEADDR only, so TIME_WAIT does not count).
+// Port 0 always passes.
+Status check_port_free(const SocketAddress& address);
+
 }  // namespace mtedge::gateway

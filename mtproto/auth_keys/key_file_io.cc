@@ -1,6 +1,7 @@
 #include "mtproto/auth_keys/key_file_io.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +85,33 @@ Status replace_file(const std::string& path, ByteView contents) {
     ::close(dfd);
   }
   return Status::ok();
+}
+
+Result<int> lock_exclusive(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot open lock file", lock_path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char holder[32] = {};
+    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) {
+      errno = err;
+      return io_error("cannot lock", lock_path);
+    }
+    std::string pid(holder, n > 0 ? size_t(n) : 0);
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::error("auth key store: " + path + " is in use by another mtedge process" +
+                         (pid.empty() ? "" : " (pid " + pid + ")") + " [lock = " + lock_path +
+                         "]; never run two processes on one auth key file");
+  }
+  ::fchmod(fd, 0600);
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock is what matters; the pid is only for the message of the next process.
+  }
+  return fd;
 }
 
 Result<int> open_for_append(const std::string& path) {

@@ -21,6 +21,12 @@ Status read_whole_file(const std::string& path, Bytes& out, bool& exists);
 // rename, fsync of the directory.
 Status replace_file(const std::string& path, ByteView contents);
 
+// Takes the exclusive lock `path`.lock (created 0600; flock, held until the returned fd is
+// closed or the process ends) and writes this process's pid into it. Fails, naming the pid
+// written there, when another process (or another open store in this one) holds it: two
+// processes must never append to and compact the same auth key file.
+Result<int> lock_exclusive(const std::string& path);
+
 // Opens `path` for appends (mode 0600 enforced; a symlink is refused).
 Result<int> open_for_append(const std::string& path);
 

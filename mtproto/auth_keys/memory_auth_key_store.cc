@@ -53,6 +53,7 @@ MemoryAuthKeyStore::~MemoryAuthKeyStore() {
     if (options_.sync_writes) sync_once();
     ::close(fd_);
   }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the file to the next process
 }
 
 Result<std::unique_ptr<MemoryAuthKeyStore>> MemoryAuthKeyStore::open(
@@ -71,6 +72,9 @@ Status MemoryAuthKeyStore::load() {
   const std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty())
     if (auto st = key_file::create_private_directories(dir); !st) return st;
+  auto lock = key_file::lock_exclusive(path);
+  if (!lock) return lock.status();
+  lock_fd_ = lock.value();
   Bytes image;
   bool exists = false;
   Status read = key_file::read_whole_file(path, image, exists);

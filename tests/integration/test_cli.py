@@ -5,11 +5,12 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
 from base import HERE  # also puts support/ on the import path
-from support import gateway, net
+from support import gateway, keys, net
 
 
 def run(*args):
@@ -45,6 +46,52 @@ class CommandLine(unittest.TestCase):
         code, out = run("--config=")
         self.assertEqual(code, 2, out)
         self.assertIn("--config needs a file name", out)
+
+
+class OneProcessPerKeyFile(unittest.TestCase):
+    def test_second_process_on_the_same_auth_key_file_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            rsa = keys.make_rsa_key(tmp)
+            key_file = os.path.join(tmp, "auth_keys.bin")
+            first_port, second_port = net.free_port(), net.free_port()
+            with gateway.Gateway(gateway.embedded_config(first_port, rsa, key_file),
+                                 first_port) as first:
+                second = gateway.Gateway(gateway.embedded_config(second_port, rsa, key_file),
+                                         second_port)
+                with self.assertRaises(RuntimeError) as failed:
+                    second.start(timeout=10)
+                self.assertEqual(second.proc.returncode, 3)
+                self.assertIn("is in use by another mtedge process (pid %d)" % first.proc.pid,
+                              str(failed.exception))
+            # Once the first has stopped, the file is free again.
+            with gateway.Gateway(gateway.embedded_config(second_port, rsa, key_file),
+                                 second_port):
+                pass
+
+
+class OneProcessPerPort(unittest.TestCase):
+    def test_second_process_on_a_bound_port_is_refused_unless_asked(self):
+        port = net.free_port()
+        upstream = "127.0.0.1:%d" % net.free_port()
+        with gateway.Gateway(gateway.relay_config(port, upstream), port):
+            second = gateway.Gateway(gateway.relay_config(port, upstream), port)
+            second.proc = subprocess.Popen([gateway.binary_path(), "--config", second.config_path],
+                                           stdout=second.log, stderr=subprocess.STDOUT)
+            self.assertEqual(second.proc.wait(timeout=15), 3, second.output())
+            self.assertIn("listener[0] (test): 127.0.0.1:%d is already bound by another "
+                          "process" % port, second.output())
+            second.stop()
+            # Asked for: both run.
+            shared = gateway.Gateway(gateway.relay_config(port, upstream).replace(
+                'name = "test"', 'name = "test"\nshare_port = true'), port)
+            shared.proc = subprocess.Popen([gateway.binary_path(), "--config", shared.config_path],
+                                           stdout=shared.log, stderr=subprocess.STDOUT)
+            deadline = time.time() + 10
+            while "worker 0: running" not in shared.output() and time.time() < deadline:
+                self.assertIsNone(shared.proc.poll(), shared.output())
+                time.sleep(0.05)
+            self.assertIn("worker 0: running", shared.output())
+            self.assertEqual(shared.stop(), 0, shared.output())
 
 
 class Signals(unittest.TestCase):

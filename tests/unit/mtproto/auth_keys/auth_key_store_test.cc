@@ -10,10 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <latch>
+#include <set>
 #include <thread>
 
 #include "crypto/random.h"
 #include "mtproto/auth_keys/destroy_auth_key.h"
+#include "mtproto/auth_keys/key_file.h"
 #include "mtproto/auth_keys/memory_auth_key_store.h"
 
 namespace mtedge::mtproto {
@@ -42,6 +44,27 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The keys a file holds, read as a restarted process would, while the store that writes it
+// is still open (and holds its lock).
+size_t keys_in_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Bytes image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::set<uint64_t> ids;
+  key_file::ParseReport report;
+  EXPECT_TRUE(key_file::parse(
+                  image,
+                  [&](const key_file::Record& r) {
+                    if (r.put) {
+                      ids.insert(r.id);
+                    } else {
+                      ids.erase(r.id);
+                    }
+                  },
+                  report)
+                  .is_ok());
+  return ids.size();
+}
 
 std::unique_ptr<MemoryAuthKeyStore> open_store(const std::string& path) {
   auto s = MemoryAuthKeyStore::open({.path = path});
@@ -345,7 +368,7 @@ TEST(AuthKeyStore, ConcurrentInsertsShareSyncs) {
   for (auto& t : threads) t.join();
   EXPECT_LT(syncs.load() - before, 80);
   EXPECT_GE(syncs.load() - before, 10);
-  EXPECT_EQ(open_store(path)->size(), 80u);
+  EXPECT_EQ(keys_in_file(path), 80u);
 }
 
 // No shard lock is held while the file is synced: finds and temp-key inserts proceed while a
@@ -427,6 +450,25 @@ TEST(AuthKeyStore, FullStoreEvictsTempKeysFirst) {
   EXPECT_EQ(full->counters().refused_full, 1u);
 }
 
+// One auth key file, one store: a second open (another process, or this one) is refused with
+// the holder's pid until the first store is gone.
+TEST(AuthKeyStore, FileIsLockedWhileAStoreHasItOpen) {
+  TempDir dir;
+  const std::string path = dir.file("keys.bin");
+  auto first = MemoryAuthKeyStore::open({.path = path});
+  ASSERT_TRUE(first.is_ok()) << first.message();
+  auto second = MemoryAuthKeyStore::open({.path = path});
+  ASSERT_FALSE(second.is_ok());
+  EXPECT_NE(second.message().find("in use by another mtedge process (pid " +
+                                  std::to_string(::getpid()) + ")"),
+            std::string::npos)
+      << second.message();
+  EXPECT_NE(second.message().find(path + ".lock"), std::string::npos) << second.message();
+  first.value().reset();
+  auto third = MemoryAuthKeyStore::open({.path = path});
+  EXPECT_TRUE(third.is_ok()) << third.message();
+}
+
 // Create/destroy cycles do not grow the file without bound: it is compacted while running.
 TEST(AuthKeyStore, FileIsCompactedOnline) {
   TempDir dir;
@@ -466,7 +508,7 @@ TEST(AuthKeyStore, ConcurrentInsertsAndFinds) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 200);
   EXPECT_EQ(store->size(), 200u);
-  EXPECT_EQ(open_store(dir.file("k"))->size(), 100u);  // the permanent half
+  EXPECT_EQ(keys_in_file(dir.file("k")), 100u);  // the permanent half
 }
 
 TEST(AuthKeyStore, MaxKeysCap) {
