@@ -42,6 +42,33 @@ Status fail(std::string_view label, std::string_view what) {
   return Status::error("secret [label = " + std::string(label) + "]: " + std::string(what));
 }
 
+bool is_hex_digit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Text that is hex but for a slip (a typo, a digit lost or doubled) would otherwise be read as
+// base64 and fail with a misleading size or prefix error. Base64 of a secret is never almost
+// all hex digits: 30 characters with at most two others do not happen by chance.
+std::optional<std::string> hex_slip(std::string_view text) {
+  constexpr size_t kLooksLikeHex = 30;
+  if (text.size() < kLooksLikeHex) return std::nullopt;
+  size_t others = 0;
+  size_t first_other = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!is_hex_digit(text[i]) && others++ == 0) first_other = i;
+  }
+  if (others > 2) return std::nullopt;
+  if (others > 0) {
+    return "not valid hex: character " + std::to_string(first_other + 1) + " of " +
+           std::to_string(text.size()) + " is not a hex digit";
+  }
+  if (text.size() % 2 != 0) {
+    return "odd number of hex digits (" + std::to_string(text.size()) +
+           "): a hex secret is 32 digits, dd + 32, or ee + 32 + the domain's";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string_view secret_kind_name(SecretKind kind) {
@@ -58,6 +85,9 @@ Result<Secret> Secret::from_text(std::string_view label, std::string_view text) 
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty()) return fail(label, "empty");
   std::optional<Bytes> raw = decode_hex(text);
+  if (!raw) {
+    if (std::optional<std::string> slip = hex_slip(text)) return fail(label, *slip);
+  }
   if (!raw) raw = decode_base64(text, /*url=*/true);
   if (!raw) raw = decode_base64(text, /*url=*/false);
   if (!raw) return fail(label, "not hex, base64url or base64");

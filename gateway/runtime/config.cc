@@ -164,12 +164,16 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   }
   if (l.transports.contains(fake_tls) && !has_ee) {
     s.fail("transports", quoted(fake_tls) + " needs at least one ee secret in secrets");
-  } else if (l.transports.contains(obfuscated) && !has_obfuscated && !l.allow_no_secret) {
-    s.fail("transports",
-           quoted(obfuscated) + " needs allow_no_secret = true or a plain or dd secret in secrets");
   } else if (has_ee && !l.transports.contains(fake_tls)) {
     s.fail("secrets",
            "ee secrets are used only by the " + quoted(fake_tls) + " transport; list it");
+  } else if (l.transports.contains(obfuscated) && !has_obfuscated && !l.allow_no_secret) {
+    s.fail("transports", quoted(obfuscated) +
+                             " serves clients with a plain or dd secret or with none, and this "
+                             "listener admits neither: add a plain or dd secret, set "
+                             "allow_no_secret = true (false by default once secrets are set), or "
+                             "remove " +
+                             quoted(obfuscated) + " from transports");
   } else if (has_obfuscated && !l.transports.contains(obfuscated)) {
     s.fail("secrets", "plain and dd secrets are used only by the " + quoted(obfuscated) +
                           " transport; list it");
@@ -379,6 +383,26 @@ std::vector<std::string> find_warnings(const Config& config,
                                        const backend::AdapterFactory& factory) {
   std::vector<std::string> warnings;
   const GatewaySettings& g = config.gateway;
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const ListenerConfig& l = config.listeners[i];
+    const std::string where = "listener[" + std::to_string(i) + "] (" + l.name + ")";
+    if (l.transports.contains(codecs::TransportKind::kWebSocket) && !l.allow_no_secret) {
+      warnings.push_back(where +
+                         ": WebSocket clients send no secret, and allow_no_secret is false "
+                         "(the default once secrets are set): web clients are refused; set "
+                         "allow_no_secret = true to keep them");
+    }
+    for (const auto& secret : l.secrets) {
+      if (secret.kind == codecs::obfuscated::SecretKind::kPlain &&
+          (secret.key[0] == 0xdd || secret.key[0] == 0xee)) {
+        warnings.push_back(where + ".secrets \"" + secret.label +
+                           "\": a 16-byte plain secret that starts with " +
+                           (secret.key[0] == 0xdd ? "dd" : "ee") +
+                           "; if a dd or ee secret was meant it is one byte short (dd + 16 "
+                           "bytes = 34 hex digits, ee + 16 bytes + the domain)");
+      }
+    }
+  }
   auto any_listener = [&](auto serves) {
     return std::any_of(config.listeners.begin(), config.listeners.end(), serves);
   };
@@ -505,6 +529,25 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
   Status status = parse_root(root, registry, config);
   if (!status) return status;
   return config;
+}
+
+std::string describe_admitted_clients(const ListenerConfig& l) {
+  std::string out = "secrets ";
+  if (l.secrets.empty()) out += "none";
+  for (size_t i = 0; i < l.secrets.size(); ++i) {
+    const auto& secret = l.secrets[i];
+    out += (i ? ", " : "") + secret.label + " (" +
+           std::string(codecs::obfuscated::secret_kind_name(secret.kind)) +
+           (secret.domain.empty() ? "" : " " + secret.domain) + ")";
+  }
+  const bool obfuscated = l.transports.contains(TransportKind::kObfuscated);
+  const bool websocket = l.transports.contains(TransportKind::kWebSocket);
+  if (obfuscated || websocket) {
+    out += std::string("; without a secret (") + (obfuscated ? "obfuscated2" : "") +
+           (obfuscated && websocket ? ", " : "") + (websocket ? "WebSocket" : "") +
+           "): " + (l.allow_no_secret ? "admitted" : "refused");
+  }
+  return out;
 }
 
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry) {

@@ -169,6 +169,12 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
                             std::string_view source_name = "config");
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
 
+// Which clients a listener admits, for its startup line: its secrets by label and kind (never
+// the secret), and, when it serves obfuscated2 or WebSocket, whether clients without a secret
+// are admitted. E.g. `secrets friends (dd), site (ee example.com); without a secret
+// (obfuscated2, WebSocket): refused`.
+std::string describe_admitted_clients(const ListenerConfig& listener);
+
 // Every key the config readers know, the selected adapter's and every built-in adapter's
 // block included, with its default and range as the readers apply them (conf/mtedge.toml and
 // docs/configuration.md are checked against this by a unit test).

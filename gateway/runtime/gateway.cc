@@ -173,8 +173,9 @@ Status Gateway::start() {
     const ListenerConfig& l = config_.listeners[li];
     SocketAddress addr = l.address;
     addr.set_port(bound_ports_[li]);
-    spdlog::info("listener {}: {} on {} workers, transports {}", l.name, format_address(addr.get()),
-                 n, codecs::transport_names(l.transports));
+    spdlog::info("listener {}: {} on {} worker{}, transports {}; {}", l.name,
+                 format_address(addr.get()), n, n == 1 ? "" : "s",
+                 codecs::transport_names(l.transports), describe_admitted_clients(l));
   }
   for (unsigned w = 0; w < n; ++w) {
     workers_[w]->run();

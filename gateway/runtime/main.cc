@@ -3,6 +3,8 @@
 //   mtedge --check-config FILE  validate FILE, print its warnings and "config ok" (exit 0) or
 //                               the error (exit 1)
 //   mtedge --version            version, commit, build type, libraries, adapters
+//   mtedge secret [plain | dd | ee DOMAIN]         a new MTProxy secret, hex (default dd)
+//   mtedge links --config FILE [--host HOST]       tg:// and t.me links for every secret
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <uv.h>
@@ -18,7 +20,9 @@
 #include "gateway/runtime/admin.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/gateway.h"
+#include "crypto/random.h"
 #include "gateway/runtime/logging.h"
+#include "gateway/runtime/proxy_links.h"
 #include "build_info.h"
 
 #ifndef MTEDGE_VERSION
@@ -36,6 +40,8 @@ void usage(FILE* out) {
                "usage: mtedge --config FILE         run the gateway\n"
                "       mtedge --check-config FILE   validate FILE and exit\n"
                "       mtedge --version | -V | --help | -h\n"
+               "       mtedge secret [plain | dd | ee DOMAIN]     print a new secret (hex)\n"
+               "       mtedge links --config FILE [--host HOST]   print proxy links\n"
                "(--config=FILE and --check-config=FILE work too.)\n"
                "Signals: SIGINT/SIGTERM stop gracefully; SIGHUP is logged and ignored (see "
                "docs/operations.md).\n");
@@ -49,6 +55,57 @@ void print_version(const mtedge::backend::AdapterRegistry& registry) {
               OpenSSL_version(OPENSSL_VERSION), uv_version_string(), adapters.c_str());
 }
 
+// mtedge secret [plain | dd | ee DOMAIN]
+int secret_command(int argc, char** argv) {
+  const std::string kind = argc > 2 ? argv[2] : "dd";
+  const std::string domain = argc > 3 ? argv[3] : "";
+  if (argc > 4) {
+    std::fprintf(stderr, "mtedge secret: too many arguments\n");
+    return kExitUsage;
+  }
+  auto secret = mtedge::gateway::new_secret(
+      kind, domain, [](mtedge::MutableByteView out) { mtedge::crypto::random_bytes(out); });
+  if (!secret) {
+    std::fprintf(stderr, "mtedge secret: %s\n", secret.message().c_str());
+    return kExitUsage;
+  }
+  std::printf("%s\n", secret.value().c_str());
+  return 0;
+}
+
+// mtedge links --config FILE [--host HOST]
+int links_command(int argc, char** argv, const mtedge::backend::AdapterRegistry& registry) {
+  std::string config_path;
+  std::string host;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--host" && i + 1 < argc) {
+      host = argv[++i];
+    } else {
+      std::fprintf(stderr, "mtedge links: unknown or incomplete argument \"%s\"\n", arg.c_str());
+      return kExitUsage;
+    }
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "usage: mtedge links --config FILE [--host HOST]\n");
+    return kExitUsage;
+  }
+  auto config = mtedge::gateway::load_config_file(config_path, registry);
+  if (!config) {
+    std::fprintf(stderr, "config error: %s\n", config.message().c_str());
+    return kExitConfig;
+  }
+  auto links = mtedge::gateway::proxy_links(config.value(), host);
+  if (!links) {
+    std::fprintf(stderr, "mtedge links: %s\n", links.message().c_str());
+    return kExitConfig;
+  }
+  std::printf("%s", links.value().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,6 +115,8 @@ int main(int argc, char** argv) {
   auto edge = std::make_shared<gateway::EdgeCrypto>();
   backend::AdapterRegistry registry;
   gateway::register_builtin_adapters(registry, [edge] { return edge->store(); });
+  if (argc > 1 && std::string(argv[1]) == "secret") return secret_command(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "links") return links_command(argc, argv, registry);
 
   std::string config_path;
   bool check_only = false;

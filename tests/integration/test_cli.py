@@ -48,6 +48,34 @@ class CommandLine(unittest.TestCase):
         self.assertIn("--config needs a file name", out)
 
 
+class SecretsAndLinks(unittest.TestCase):
+    def test_new_secrets_are_accepted_by_a_listener_and_linked(self):
+        code, dd = run("secret")
+        self.assertEqual(code, 0, dd)
+        self.assertRegex(dd.strip(), r"^dd[0-9a-f]{32}$")
+        code, ee = run("secret", "ee", "example.com")
+        self.assertEqual(code, 0, ee)
+        self.assertRegex(ee.strip(), r"^ee[0-9a-f]{32}%s$" % b"example.com".hex())
+        self.assertNotEqual(run("secret")[1], dd, "two secrets in a row must differ")
+        code, out = run("secret", "ee")
+        self.assertEqual(code, 2)
+        self.assertIn("an ee secret needs the domain", out)
+        config = gateway.relay_config(4433, "127.0.0.1:8443", transports=("obfuscated", "fake-tls"),
+                                      extra_listener='secrets = [{ label = "friends", secret = '
+                                      '"%s" }, { label = "site", secret = "%s" }]'
+                                      % (dd.strip(), ee.strip()))
+        path = gateway.write_config(config)
+        try:
+            code, out = run("links", "--config", path, "--host", "proxy.example.net")
+            self.assertEqual(code, 0, out)
+            for secret in (dd.strip(), ee.strip()):
+                self.assertIn("tg://proxy?server=proxy.example.net&port=4433&secret=" + secret, out)
+                self.assertIn("https://t.me/proxy?server=proxy.example.net&port=4433&secret="
+                              + secret, out)
+        finally:
+            os.unlink(path)
+
+
 class OneProcessPerKeyFile(unittest.TestCase):
     def test_second_process_on_the_same_auth_key_file_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:

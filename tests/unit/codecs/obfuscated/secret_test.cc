@@ -70,5 +70,20 @@ TEST(SecretText, ErrorsNeverEchoTheSecret) {
   EXPECT_FALSE(Secret::from_text("x", long_domain).is_ok());
 }
 
+// Hex with a slip is reported as bad hex (where), not as a base64 secret of a strange size.
+TEST(SecretText, HexSlipsAreNamedAsHex) {
+  auto typo = Secret::from_text("x", "dd0123456789abcdef0123456789abcdeg");
+  ASSERT_FALSE(typo.is_ok());
+  EXPECT_NE(typo.message().find("not valid hex: character 34 of 34 is not a hex digit"),
+            std::string::npos)
+      << typo.message();
+  auto odd = Secret::from_text("x", "dd0123456789abcdef0123456789abcde");
+  ASSERT_FALSE(odd.is_ok());
+  EXPECT_NE(odd.message().find("odd number of hex digits (33)"), std::string::npos)
+      << odd.message();
+  // A real base64 secret is untouched by the rule.
+  EXPECT_TRUE(Secret::from_text("u", "7gARIjNEVWZ3iJmqu8zd7v9leGFtcGxlLmNvbQ").is_ok());
+}
+
 }  // namespace
 }  // namespace mtedge::codecs::obfuscated

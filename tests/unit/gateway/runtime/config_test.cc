@@ -316,10 +316,17 @@ TEST(GatewayConfig, SecretErrorsNameTheKey) {
   expect_error(with_listener("secrets = 3"), "listener[0].secrets", "array of tables");
   expect_error(with_listener("transports = [\"fake-tls\"]\nallow_no_secret = true"),
                "listener[0].transports", "ee secret");
+  // An ee secret without "fake-tls" is named as such, before what "obfuscated" lacks.
   expect_error(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = \"t\", "
                              "secret = \"" +
                              ee + "\" }]"),
-               "listener[0].transports", "allow_no_secret");
+               "listener[0].secrets", "ee secrets are used only by the \"fake-tls\" transport");
+  expect_error(with_listener("transports = [\"obfuscated\", \"fake-tls\"]\nsecrets = [{ label "
+                             "= \"t\", secret = \"" +
+                             ee + "\" }]"),
+               "listener[0].transports",
+               "add a plain or dd secret, set allow_no_secret = true (false by default once "
+               "secrets are set), or remove \"obfuscated\" from transports");
   expect_error(with_listener("transports = [\"obfuscated\"]\nallow_no_secret = true\n"
                              "secrets = [{ label = \"t\", secret = \"" +
                              ee + "\" }]"),
@@ -608,6 +615,48 @@ TEST(GatewayConfig, ReplayWindowShorterThanTlsWindowWarns) {
           .empty());
   EXPECT_TRUE(
       warnings_of(parse("[gateway]\nreplay_window_seconds = 10\n" + with_listener(""))).empty());
+}
+
+// Settings that silently refuse clients an operator probably wants are warned about.
+TEST(GatewayConfig, SecretsThatRefuseWebClientsOrLookShortWarn) {
+  const std::string dd = "dd0123456789abcdef0123456789abcdef";
+  expect_one_warning(
+      warnings_of(parse(with_listener("transports = [\"obfuscated\", \"websocket\"]\nsecrets = "
+                                      "[{ label = \"f\", secret = \"" +
+                                      dd + "\" }]"))),
+      "listener[0] (listener0): WebSocket clients send no secret, and allow_no_secret is false");
+  EXPECT_TRUE(warnings_of(parse(with_listener("transports = [\"obfuscated\", \"websocket\"]\n"
+                                              "allow_no_secret = true\nsecrets = [{ label = "
+                                              "\"f\", secret = \"" +
+                                              dd + "\" }]")))
+                  .empty());
+  // dd + 15 bytes parses as a 16-byte plain secret starting with dd.
+  expect_one_warning(
+      warnings_of(parse(with_listener("transports = [\"obfuscated\"]\nsecrets = [{ label = "
+                                      "\"short\", secret = \"" +
+                                      dd.substr(0, 32) + "\" }]"))),
+      "listener[0] (listener0).secrets \"short\": a 16-byte plain secret that starts with dd; "
+      "if a dd or ee secret was meant it is one byte short");
+}
+
+TEST(GatewayConfig, StartupLineSaysWhichClientsAListenerAdmits) {
+  const std::string dd = "dd0123456789abcdef0123456789abcdef";
+  const std::string ee = "ee0123456789abcdef0123456789abcdef6578616d706c652e636f6d";
+  Result<Config> both = parse(with_listener(
+      "transports = [\"obfuscated\", \"fake-tls\", \"websocket\"]\nsecrets = [{ label = "
+      "\"friends\", secret = \"" +
+      dd + "\" }, { label = \"site\", secret = \"" + ee + "\" }]"));
+  ASSERT_TRUE(both.is_ok()) << both.message();
+  EXPECT_EQ(describe_admitted_clients(both->listeners[0]),
+            "secrets friends (dd), site (ee example.com); without a secret (obfuscated2, "
+            "WebSocket): refused");
+  Result<Config> open = parse(with_listener("transports = [\"obfuscated\"]"));
+  ASSERT_TRUE(open.is_ok()) << open.message();
+  EXPECT_EQ(describe_admitted_clients(open->listeners[0]),
+            "secrets none; without a secret (obfuscated2): admitted");
+  Result<Config> plain = parse(with_listener(""));
+  ASSERT_TRUE(plain.is_ok()) << plain.message();
+  EXPECT_EQ(describe_admitted_clients(plain->listeners[0]), "secrets none");
 }
 
 TEST(GatewayConfig, HttpMaxWaitNotAboveTheBackendsLongPollWarns) {
