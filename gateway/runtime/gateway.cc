@@ -129,8 +129,8 @@ Status Gateway::start() {
     SocketAddress addr = l.address;
     if (!l.share_port) {
       if (Status free = check_port_free(addr); !free) {
-        status = Status::error("listener[" + std::to_string(li) + "] (" + l.name + "): " +
-                               free.message());
+        status = Status::error("listener[" + std::to_string(li) + "] (" + l.name +
+                               "): " + free.message());
         break;
       }
     }

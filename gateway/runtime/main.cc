@@ -15,15 +15,15 @@
 #include <string>
 
 #include "backend-adapters/api/adapter_factory.h"
+#include "build_info.h"
+#include "crypto/random.h"
 #include "gateway/edge/edge_crypto.h"
 #include "gateway/runtime/adapters.h"
 #include "gateway/runtime/admin.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/gateway.h"
-#include "crypto/random.h"
 #include "gateway/runtime/logging.h"
 #include "gateway/runtime/proxy_links.h"
-#include "build_info.h"
 
 #ifndef MTEDGE_VERSION
 #define MTEDGE_VERSION "0.1.0"
@@ -51,8 +51,8 @@ void print_version(const mtedge::backend::AdapterRegistry& registry) {
   std::string adapters;
   for (const std::string& name : registry.names()) adapters += (adapters.empty() ? "" : " ") + name;
   std::printf("mtedge %s (commit %s, %s build)\n%s, libuv %s\nbackend adapters: %s\n",
-              MTEDGE_VERSION, MTEDGE_COMMIT, MTEDGE_BUILD_TYPE,
-              OpenSSL_version(OPENSSL_VERSION), uv_version_string(), adapters.c_str());
+              MTEDGE_VERSION, MTEDGE_COMMIT, MTEDGE_BUILD_TYPE, OpenSSL_version(OPENSSL_VERSION),
+              uv_version_string(), adapters.c_str());
 }
 
 // mtedge secret [plain | dd | ee DOMAIN]
@@ -239,8 +239,9 @@ int main(int argc, char** argv) {
   uv_signal_start(
       &sighup,
       [](uv_signal_t*, int) {
-        spdlog::warn("received SIGHUP: ignored (configuration reload is not supported; "
-                     "restart to apply a new config)");
+        spdlog::warn(
+            "received SIGHUP: ignored (configuration reload is not supported; "
+            "restart to apply a new config)");
       },
       SIGHUP);
   uv_run(&loop, UV_RUN_DEFAULT);

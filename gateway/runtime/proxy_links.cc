@@ -66,8 +66,9 @@ Result<std::string> proxy_links(const Config& config, std::string_view host) {
     }
   }
   if (out.empty()) {
-    return Status::error("no listener has secrets: a proxy link carries one (add secrets = "
-                         "[{ label = \"...\", secret = \"...\" }]; `mtedge secret` makes one)");
+    return Status::error(
+        "no listener has secrets: a proxy link carries one (add secrets = "
+        "[{ label = \"...\", secret = \"...\" }]; `mtedge secret` makes one)");
   }
   return out;
 }

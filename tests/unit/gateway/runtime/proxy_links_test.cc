@@ -11,7 +11,9 @@
 namespace mtedge::gateway {
 namespace {
 
-void fixed_random(MutableByteView out) { std::fill(out.begin(), out.end(), uint8_t(0xab)); }
+void fixed_random(MutableByteView out) {
+  std::fill(out.begin(), out.end(), uint8_t(0xab));
+}
 
 TEST(NewSecret, EachKindParsesBackAsThatKind) {
   using codecs::obfuscated::Secret;

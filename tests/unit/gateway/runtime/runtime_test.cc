@@ -473,10 +473,10 @@ TEST(GatewayRuntime, BindConflictFailsStart) {
   Gateway gw(std::move(config));
   Status s = gw.start();
   ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("listener[1] (second): 127.0.0.1:" +
-                             std::to_string(ntohs(a.sin_port)) +
-                             " is already bound by another process"),
-            std::string::npos)
+  EXPECT_NE(
+      s.message().find("listener[1] (second): 127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
+                       " is already bound by another process"),
+      std::string::npos)
       << s.message();
   ::close(fd);
 }
