@@ -80,7 +80,7 @@ class Auth {
       crypto::random_bytes(reinterpret_cast<uint8_t*>(&secret), sizeof secret);
       const int64_t id = txn.model().next_user_id();
       txn.apply(state::UserCreated{id, phone, first, last, secret, unix_now(context)});
-      spdlog::info("embedded: user {} signed up", id);
+      spdlog::debug("embedded: user {} signed up", id);
       return authorize(context, txn, phone, id);
     });
   }
