@@ -95,7 +95,7 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
 }
 
 // The dialog's messages, newest first, paged as messages.getHistory pages
-// (docs/spec/messenger.md §3.2).
+// (docs/spec/messenger.md §3.4).
 Bytes get_history(state::Store& store, const CallContext& c, const tl::Object& q) {
   return store.read([&](const state::Model& model) {
     auto peer = resolve_input_user(model, c.user_id, object_field(q, "peer"));

@@ -143,10 +143,8 @@ void Model::add_message(int64_t owner, Message message, int64_t random_id) {
   dialog.top_message = message.id;
   if (message.out) {
     if (random_id != 0) box.sent_by_random_id[random_id] = message.id;
-    // Sending reads everything received before.
-    dialog.read_inbox_max_id = std::max(dialog.read_inbox_max_id, message.id);
-    dialog.unread_count = 0;
-    if (message.peer == owner) dialog.read_outbox_max_id = message.id;
+    // Saved messages are read as they are written.
+    if (message.peer == owner) dialog.read_outbox_max_id = dialog.read_inbox_max_id = message.id;
   } else {
     ++dialog.unread_count;
   }
