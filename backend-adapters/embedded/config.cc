@@ -30,7 +30,8 @@ void read_advertised_ip(Section& s, EmbeddedConfig& config) {
 void read_dev_login_code(Section& s, EmbeddedConfig& config) {
   std::string code;
   if (!s.string("dev_login_code", code)) return;
-  const bool digits = std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool digits =
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!code.empty() && (!digits || code.size() < 5 || code.size() > 8)) {
     return s.fail("dev_login_code", fmt::format("\"{}\" is not \"\" or 5 to 8 digits", code));
   }

@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
 #include <vector>
 
 #include "backend-adapters/embedded/config.h"
@@ -37,8 +36,8 @@ struct CallContext {
   int layer = 0;                                // the answer layer (a shipped one)
   uint64_t auth_key_id = 0;
   int64_t session_id = 0;
-  int64_t user_id = 0;  // 0: the key is not signed in (filled by Dispatcher::call)
-  double now = 0;       // unix seconds
+  int64_t user_id = 0;                  // 0: the key is not signed in (filled by Dispatcher::call)
+  double now = 0;                       // unix seconds
   std::vector<Push>* pushes = nullptr;  // where a handler leaves updates for other sessions
 };
 

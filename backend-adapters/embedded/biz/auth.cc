@@ -19,8 +19,10 @@ bool is_test_number(std::string_view phone) {
 }
 
 std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -60,7 +62,8 @@ class Auth {
       std::string phone;
       if (auto refused = check_code(context, txn.model(), q, &phone)) return std::move(*refused);
       const state::User* user = txn.model().user_by_phone(phone);
-      if (user == nullptr) return api::answer(context, tl::Object("auth.authorizationSignUpRequired"));
+      if (user == nullptr)
+        return api::answer(context, tl::Object("auth.authorizationSignUpRequired"));
       return authorize(context, txn, phone, user->id);
     });
   }

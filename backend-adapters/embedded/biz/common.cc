@@ -7,15 +7,14 @@ namespace mtedge::backend::embedded::biz {
 using Kind = tl::Value::Kind;
 
 void add(api::Dispatcher& dispatcher, std::string method, ObjectHandler handler) {
-  dispatcher.add(std::move(method),
-                 [handler = std::move(handler)](const CallContext& context, ByteView query) {
-                   auto parsed = api::parse_query(context, query);
-                   if (!parsed) {
-                     return api::rpc_error(
-                         400, fmt::format("INPUT_REQUEST_INVALID: {}", parsed.message()));
-                   }
-                   return handler(context, parsed.value());
-                 });
+  dispatcher.add(std::move(method), [handler = std::move(handler)](const CallContext& context,
+                                                                   ByteView query) {
+    auto parsed = api::parse_query(context, query);
+    if (!parsed) {
+      return api::rpc_error(400, fmt::format("INPUT_REQUEST_INVALID: {}", parsed.message()));
+    }
+    return handler(context, parsed.value());
+  });
 }
 
 namespace {
@@ -37,7 +36,9 @@ std::string string_field(const tl::Object& o, std::string_view name) {
   const tl::Value* v = typed(o, name, Kind::kString);
   return v ? v->as_string() : std::string();
 }
-bool has_field(const tl::Object& o, std::string_view name) { return o.get(name) != nullptr; }
+bool has_field(const tl::Object& o, std::string_view name) {
+  return o.get(name) != nullptr;
+}
 const tl::Object* object_field(const tl::Object& o, std::string_view name) {
   const tl::Value* v = typed(o, name, Kind::kObject);
   return v ? &v->as_object() : nullptr;
@@ -47,7 +48,9 @@ const tl::Value::List* vector_field(const tl::Object& o, std::string_view name) 
   return v ? &v->as_vector() : nullptr;
 }
 
-tl::Value obj(tl::Object o) { return tl::Value::object(std::move(o)); }
+tl::Value obj(tl::Object o) {
+  return tl::Value::object(std::move(o));
+}
 tl::Value vec(std::vector<tl::Object> items) {
   tl::Value::List list;
   for (tl::Object& item : items) list.push_back(obj(std::move(item)));
@@ -56,9 +59,13 @@ tl::Value vec(std::vector<tl::Object> items) {
 tl::Object peer_user(int64_t user_id) {
   return tl::Object("peerUser").set("user_id", tl::Value::i64(user_id));
 }
-int32_t unix_now(const CallContext& context) { return static_cast<int32_t>(context.now); }
+int32_t unix_now(const CallContext& context) {
+  return static_cast<int32_t>(context.now);
+}
 
-Bytes error(int32_t code, std::string_view message) { return api::rpc_error(code, message); }
+Bytes error(int32_t code, std::string_view message) {
+  return api::rpc_error(code, message);
+}
 
 tl::Object user_object(const state::Model& model, const state::User& user, int64_t viewer) {
   const state::Box* viewer_box = model.box(viewer);
@@ -172,7 +179,9 @@ tl::Value entities_value(const std::vector<state::Entity>& entities) {
     o.set("length", tl::Value::i32(e.length));
     for (const state::EntityField& f : e.fields) {
       switch (f.kind) {
-        case state::EntityField::Kind::kInt: o.set(f.name, tl::Value::i32(int32_t(f.number))); break;
+        case state::EntityField::Kind::kInt:
+          o.set(f.name, tl::Value::i32(int32_t(f.number)));
+          break;
         case state::EntityField::Kind::kLong: o.set(f.name, tl::Value::i64(f.number)); break;
         case state::EntityField::Kind::kString: o.set(f.name, tl::Value::str(f.text)); break;
         case state::EntityField::Kind::kTrue: o.set(f.name, tl::Value::boolean(true)); break;

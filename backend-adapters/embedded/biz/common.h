@@ -49,8 +49,8 @@ tl::Object message_object(const state::Message& message, int64_t owner);
 tl::Object event_update(const state::Event& event);
 // Entities: the layer-neutral form (state::Entity) from a query's Vector<MessageEntity>
 // (inputMessageEntityMentionName resolved through `resolve_user`), and back.
-std::vector<state::Entity> entities_from(const tl::Value::List& list,
-                                         const std::function<int64_t(const tl::Object&)>& resolve_user);
+std::vector<state::Entity> entities_from(
+    const tl::Value::List& list, const std::function<int64_t(const tl::Object&)>& resolve_user);
 tl::Value entities_value(const std::vector<state::Entity>& entities);
 
 // The user an InputUser / InputPeer names for `viewer`: self, or a user whose access hash

@@ -11,7 +11,9 @@ namespace {
 constexpr size_t kMaxMessageLength = 4096;  // UTF-16 code units
 constexpr int32_t kMaxPage = 100;
 
-int32_t page_limit(int32_t asked) { return asked <= 0 || asked > kMaxPage ? kMaxPage : asked; }
+int32_t page_limit(int32_t asked) {
+  return asked <= 0 || asked > kMaxPage ? kMaxPage : asked;
+}
 
 // updateShortMessage for `owner`'s copy of a message.
 tl::Object short_message(const state::Message& m) {
@@ -89,7 +91,7 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
     if (*to != c.user_id) received = *txn.model().box(*to)->message(record.to_msg_id);
     return api::answer(c, short_sent(*sent));
   });
-  if (sent) push(c, c.user_id, short_message(*sent));  // the sender's other sessions
+  if (sent) push(c, c.user_id, short_message(*sent));           // the sender's other sessions
   if (received) push(c, sent->peer, short_message(*received));  // every session of the recipient
   return result;
 }
@@ -117,7 +119,8 @@ Bytes get_history(state::Store& store, const CallContext& c, const tl::Object& q
     });
     int64_t start = int64_t(first - all.begin()) + int_field(q, "add_offset");
     start = std::clamp<int64_t>(start, 0, int64_t(all.size()));
-    const int64_t end = std::min<int64_t>(start + page_limit(int_field(q, "limit")), int64_t(all.size()));
+    const int64_t end =
+        std::min<int64_t>(start + page_limit(int_field(q, "limit")), int64_t(all.size()));
     std::vector<tl::Object> messages;
     for (int64_t i = start; i < end; ++i) {
       const state::Message& m = *all[size_t(i)];
@@ -237,18 +240,14 @@ Bytes read_history(state::Store& store, const CallContext& c, const tl::Object& 
 }  // namespace
 
 void add_messages_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store) {
-  add(dispatcher, "messages.sendMessage", [store](const CallContext& c, const tl::Object& q) {
-    return send_message(*store, c, q);
-  });
-  add(dispatcher, "messages.getHistory", [store](const CallContext& c, const tl::Object& q) {
-    return get_history(*store, c, q);
-  });
-  add(dispatcher, "messages.getDialogs", [store](const CallContext& c, const tl::Object& q) {
-    return get_dialogs(*store, c, q);
-  });
-  add(dispatcher, "messages.readHistory", [store](const CallContext& c, const tl::Object& q) {
-    return read_history(*store, c, q);
-  });
+  add(dispatcher, "messages.sendMessage",
+      [store](const CallContext& c, const tl::Object& q) { return send_message(*store, c, q); });
+  add(dispatcher, "messages.getHistory",
+      [store](const CallContext& c, const tl::Object& q) { return get_history(*store, c, q); });
+  add(dispatcher, "messages.getDialogs",
+      [store](const CallContext& c, const tl::Object& q) { return get_dialogs(*store, c, q); });
+  add(dispatcher, "messages.readHistory",
+      [store](const CallContext& c, const tl::Object& q) { return read_history(*store, c, q); });
 }
 
 }  // namespace mtedge::backend::embedded::biz

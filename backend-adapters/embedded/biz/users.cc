@@ -11,7 +11,8 @@ void add_users_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store
       std::vector<tl::Object> users;
       if (const tl::Value::List* ids = vector_field(q, "id")) {
         for (const tl::Value& input : *ids) {
-          const tl::Object* o = input.kind() == tl::Value::Kind::kObject ? &input.as_object() : nullptr;
+          const tl::Object* o =
+              input.kind() == tl::Value::Kind::kObject ? &input.as_object() : nullptr;
           if (auto id = resolve_input_user(model, c.user_id, o)) {
             users.push_back(user_object(model, *model.user(*id), c.user_id));
           }

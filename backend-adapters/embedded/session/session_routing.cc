@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "backend-adapters/embedded/api/answer.h"
-
 #include "backend-adapters/embedded/session/session_layer.h"
 #include "backend-adapters/embedded/session/session_service.h"
 

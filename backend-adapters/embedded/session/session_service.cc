@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/biz/biz.h"
+#include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_layer.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"

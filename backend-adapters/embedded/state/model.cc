@@ -85,9 +85,13 @@ int64_t Model::access_hash(const User& target, int64_t viewer) {
   return int64_t(load_le64(digest.data()));
 }
 
-void Model::on(const CodeSent& r) { codes_[r.phone] = r; }
+void Model::on(const CodeSent& r) {
+  codes_[r.phone] = r;
+}
 
-void Model::on(const CodeUsed& r) { codes_.erase(r.phone); }
+void Model::on(const CodeUsed& r) {
+  codes_.erase(r.phone);
+}
 
 void Model::on(const UserCreated& r) {
   User& u = users_[r.user_id];
@@ -160,10 +164,10 @@ void Model::on(const MessageSent& r) {
                       self ? 0 : r.to_msg_id},
               r.random_id);
   if (!self) {
-    add_message(r.to,
-                Message{r.to_msg_id, r.from, false, r.date, r.text, r.entities, r.to_pts,
-                        r.from_msg_id},
-                0);
+    add_message(
+        r.to,
+        Message{r.to_msg_id, r.from, false, r.date, r.text, r.entities, r.to_pts, r.from_msg_id},
+        0);
   }
 }
 
@@ -182,8 +186,7 @@ void Model::on(const HistoryRead& r) {
   outbox.peer = r.reader;
   outbox.read_outbox_max_id = std::max(outbox.read_outbox_max_id, r.peer_max_id);
   peer.pts = r.peer_pts;
-  peer.events.push_back(
-      Event{Event::Kind::kReadOutbox, r.peer_pts, 0, r.reader, r.peer_max_id, 0});
+  peer.events.push_back(Event{Event::Kind::kReadOutbox, r.peer_pts, 0, r.reader, r.peer_max_id, 0});
 }
 
 }  // namespace mtedge::backend::embedded::state

@@ -58,9 +58,9 @@ struct Event {
   enum class Kind { kNewMessage, kReadInbox, kReadOutbox };
   Kind kind = Kind::kNewMessage;
   int32_t pts = 0;
-  int32_t msg_id = 0;  // kNewMessage
-  int64_t peer = 0;    // kRead*
-  int32_t max_id = 0;  // kRead*
+  int32_t msg_id = 0;        // kNewMessage
+  int64_t peer = 0;          // kRead*
+  int32_t max_id = 0;        // kRead*
   int32_t still_unread = 0;  // kReadInbox
 };
 

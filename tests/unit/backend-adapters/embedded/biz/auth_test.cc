@@ -30,8 +30,7 @@ class AuthTest : public MessengerTest {
                          .set("last_name", S("Last")));
   }
   Answer get_self(uint64_t key) {
-    return call(key, tl::Object("users.getUsers")
-                         .set("id", Vec({O(tl::Object("inputUserSelf"))})));
+    return call(key, tl::Object("users.getUsers").set("id", Vec({O(tl::Object("inputUserSelf"))})));
   }
 };
 

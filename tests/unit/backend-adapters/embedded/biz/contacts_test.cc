@@ -38,16 +38,16 @@ TEST_P(ContactsTest, ResolveUsername) {
   const tl::Object& user = resolved["users"].as_vector()[0].as_object();
   EXPECT_EQ(user.get("username")->as_string(), "bobby");
   // The hash it gives is one alice can use.
-  Answer full = call(alice.key, tl::Object("users.getFullUser")
-                                    .set("id", O(tl::Object("inputUser")
-                                                     .set("user_id", L(bob.id))
-                                                     .set("access_hash", *user.get("access_hash")))));
+  Answer full =
+      call(alice.key, tl::Object("users.getFullUser")
+                          .set("id", O(tl::Object("inputUser")
+                                           .set("user_id", L(bob.id))
+                                           .set("access_hash", *user.get("access_hash")))));
   EXPECT_EQ(full.name(), "users.userFull");
-  EXPECT_EQ(call(alice.key, tl::Object("contacts.resolveUsername").set("username", S("nobody")))
-                .error,
-            "USERNAME_NOT_OCCUPIED");
-  EXPECT_EQ(call(alice.key, tl::Object("contacts.resolveUsername").set("username", S("a")))
-                .error,
+  EXPECT_EQ(
+      call(alice.key, tl::Object("contacts.resolveUsername").set("username", S("nobody"))).error,
+      "USERNAME_NOT_OCCUPIED");
+  EXPECT_EQ(call(alice.key, tl::Object("contacts.resolveUsername").set("username", S("a"))).error,
             "USERNAME_INVALID");
 }
 
@@ -68,7 +68,7 @@ TEST_P(ContactsTest, ImportByPhoneThenGetContacts) {
   ASSERT_EQ(list.name(), "contacts.contacts");
   ASSERT_EQ(list["contacts"].as_vector().size(), 1u);
   EXPECT_FALSE(list["contacts"].as_vector()[0].as_object().get("mutual")->as_bool());
-  import(bob, {{"9996620001", "Al"}});
+  import(bob, {{ "9996620001", "Al" }});
   list = contacts(alice);
   EXPECT_TRUE(list["contacts"].as_vector()[0].as_object().get("mutual")->as_bool());
   EXPECT_TRUE(list["users"].as_vector()[0].as_object().get("mutual_contact")->as_bool());

@@ -25,7 +25,8 @@ class MessagesTest : public MessengerTest {
   }
   static std::vector<int32_t> ids(const Answer& a) {
     std::vector<int32_t> out;
-    for (const tl::Value& m : a["messages"].as_vector()) out.push_back(m.as_object().get("id")->as_int());
+    for (const tl::Value& m : a["messages"].as_vector())
+      out.push_back(m.as_object().get("id")->as_int());
     return out;
   }
   Answer dialogs(const Account& owner, int32_t offset_id = 0, int32_t limit = 100) {
@@ -170,9 +171,10 @@ TEST_P(MessagesTest, DialogsAndReadHistory) {
   EXPECT_EQ(next["dialogs"].as_vector()[0].as_object().get("top_message")->as_int(), 2);
 
   std::vector<api::Push> pushes;
-  Answer read = call(alice.key, tl::Object("messages.readHistory")
-                                    .set("peer", O(input_peer(alice, bob)))
-                                    .set("max_id", V(0)), &pushes);
+  Answer read = call(
+      alice.key,
+      tl::Object("messages.readHistory").set("peer", O(input_peer(alice, bob))).set("max_id", V(0)),
+      &pushes);
   ASSERT_EQ(read.name(), "messages.affectedMessages") << read.error;
   EXPECT_EQ(read["pts"].as_int(), 5);  // 1 + three messages + this read
   EXPECT_EQ(read["pts_count"].as_int(), 1);
@@ -190,9 +192,10 @@ TEST_P(MessagesTest, DialogsAndReadHistory) {
   EXPECT_EQ(update.get("pts")->as_int(), 4);     // bob: 1 + two messages + this
   // Reading again changes nothing.
   pushes.clear();
-  read = call(alice.key, tl::Object("messages.readHistory")
-                             .set("peer", O(input_peer(alice, bob)))
-                             .set("max_id", V(2)), &pushes);
+  read = call(
+      alice.key,
+      tl::Object("messages.readHistory").set("peer", O(input_peer(alice, bob))).set("max_id", V(2)),
+      &pushes);
   EXPECT_EQ(read["pts_count"].as_int(), 0);
   EXPECT_TRUE(pushes.empty());
   const auto after = dialogs(alice)["dialogs"].as_vector();

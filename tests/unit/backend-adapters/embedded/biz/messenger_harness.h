@@ -17,11 +17,21 @@ namespace mtedge::backend::embedded::testing {
 
 namespace tl = mtproto::tl;
 
-inline tl::Value V(int32_t v) { return tl::Value::i32(v); }
-inline tl::Value L(int64_t v) { return tl::Value::i64(v); }
-inline tl::Value S(std::string v) { return tl::Value::str(std::move(v)); }
-inline tl::Value O(tl::Object o) { return tl::Value::object(std::move(o)); }
-inline tl::Value Vec(std::vector<tl::Value> v) { return tl::Value::vector(std::move(v)); }
+inline tl::Value V(int32_t v) {
+  return tl::Value::i32(v);
+}
+inline tl::Value L(int64_t v) {
+  return tl::Value::i64(v);
+}
+inline tl::Value S(std::string v) {
+  return tl::Value::str(std::move(v));
+}
+inline tl::Value O(tl::Object o) {
+  return tl::Value::object(std::move(o));
+}
+inline tl::Value Vec(std::vector<tl::Value> v) {
+  return tl::Value::vector(std::move(v));
+}
 
 // An answer: an object, a vector, a Bool, or an rpc_error.
 struct Answer {
@@ -137,8 +147,8 @@ class MessengerTest : public ::testing::TestWithParam<int> {
 
   // The inputUser / inputPeerUser `viewer` gets for `target` from users in answers.
   int64_t hash_for(const Account& viewer, const Account& target) {
-    Answer users = call(viewer.key, tl::Object("contacts.resolveUsername")
-                                        .set("username", S(username_of(target))));
+    Answer users = call(
+        viewer.key, tl::Object("contacts.resolveUsername").set("username", S(username_of(target))));
     return users["users"].as_vector()[0].as_object().get("access_hash")->as_long();
   }
   std::string username_of(const Account& a) {
@@ -166,8 +176,8 @@ class MessengerTest : public ::testing::TestWithParam<int> {
   std::shared_ptr<const tl::SchemaSet> schemas_;
   std::shared_ptr<state::Store> store_;
   std::unique_ptr<api::Dispatcher> dispatcher_;
-  std::vector<Bytes> records_;       // every record the store applied, encoded
-  std::vector<api::Push> pushes_;    // pushes of calls that passed no vector
+  std::vector<Bytes> records_;     // every record the store applied, encoded
+  std::vector<api::Push> pushes_;  // pushes of calls that passed no vector
 };
 
 #define MESSENGER_LAYERS(Suite) \
