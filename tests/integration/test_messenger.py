@@ -11,18 +11,16 @@ import asyncio
 import logging
 import os
 import re
-import shutil
 import sys
-import tempfile
 import unittest
 
 import base  # noqa: F401  (puts support/ on the path)
 from support import gateway, net
-from support.keys import make_rsa_key
 from telethon import TelegramClient, events, functions
 from telethon.network import connection as tc
 from telethon.sessions import MemorySession
 from telethon.tl.types import InputPhoneContact
+from test_embedded import EmbeddedCase, run
 
 logging.getLogger("telethon").setLevel(logging.ERROR)
 
@@ -52,18 +50,12 @@ def default_config(port, admin_port, rsa_key, key_file):
     return text
 
 
-def run(coro, timeout=90):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-class MessengerWithTelethon(unittest.TestCase):
+class MessengerWithTelethon(EmbeddedCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="mtedge-messenger-")
-        cls.rsa_key = make_rsa_key(cls.dir)
+        super().setUpClass()
         cls.port = net.free_port()
-        config = default_config(cls.port, net.free_port(), cls.rsa_key,
-                                os.path.join(cls.dir, "auth_keys.bin"))
+        config = default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file)
         cls.gw = gateway.Gateway(config, cls.port)
         cls.gw.start()
 
@@ -74,7 +66,7 @@ class MessengerWithTelethon(unittest.TestCase):
             sys.stderr.write("\n---- mtedge log (exit %s) ----\n%s\n"
                              % (code, cls.gw.output()[-20000:]))
         cls.gw.log.close()
-        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
         if code != 0:
             raise AssertionError("mtedge exited with %s on SIGTERM" % code)
 

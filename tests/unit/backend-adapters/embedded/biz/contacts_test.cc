@@ -4,12 +4,8 @@
 namespace mtedge::backend::embedded::testing {
 namespace {
 
-class ContactsTest : public MessengerTest {
+class ContactsTest : public TwoAccountsTest {
  protected:
-  void SetUp() override {
-    alice = sign_up("9996620001", "Alice", 1);
-    bob = sign_up("9996620002", "Bob", 2);
-  }
   Answer import(const Account& owner, std::vector<std::pair<std::string, std::string>> contacts) {
     std::vector<tl::Value> list;
     int64_t client_id = 100;
@@ -25,7 +21,6 @@ class ContactsTest : public MessengerTest {
   Answer contacts(const Account& owner) {
     return call(owner.key, tl::Object("contacts.getContacts").set("hash", L(0)));
   }
-  Account alice, bob;
 };
 
 TEST_P(ContactsTest, ResolveUsername) {

@@ -5,12 +5,8 @@
 namespace mtedge::backend::embedded::testing {
 namespace {
 
-class MessagesTest : public MessengerTest {
+class MessagesTest : public TwoAccountsTest {
  protected:
-  void SetUp() override {
-    alice = sign_up("9996620001", "Alice", 1);
-    bob = sign_up("9996620002", "Bob", 2);
-  }
   Answer history(const Account& owner, const Account& peer, int32_t offset_id, int32_t add_offset,
                  int32_t limit, int32_t max_id = 0, int32_t min_id = 0) {
     return call(owner.key, tl::Object("messages.getHistory")
@@ -37,7 +33,6 @@ class MessagesTest : public MessengerTest {
                                .set("limit", V(limit))
                                .set("hash", L(0)));
   }
-  Account alice, bob;
 };
 
 TEST_P(MessagesTest, SendPushesToTheRecipientAndIsIdempotent) {

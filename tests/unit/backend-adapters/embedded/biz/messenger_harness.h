@@ -180,6 +180,16 @@ class MessengerTest : public ::testing::TestWithParam<int> {
   std::vector<api::Push> pushes_;  // pushes of calls that passed no vector
 };
 
+// Alice (key 1) and Bob (key 2), signed up.
+class TwoAccountsTest : public MessengerTest {
+ protected:
+  void SetUp() override {
+    alice = sign_up("9996620001", "Alice", 1);
+    bob = sign_up("9996620002", "Bob", 2);
+  }
+  Account alice, bob;
+};
+
 #define MESSENGER_LAYERS(Suite) \
   INSTANTIATE_TEST_SUITE_P(Layers, Suite, ::testing::Values(144, 193, 228))
 

@@ -6,12 +6,8 @@
 namespace mtedge::backend::embedded::testing {
 namespace {
 
-class UpdatesTest : public MessengerTest {
+class UpdatesTest : public TwoAccountsTest {
  protected:
-  void SetUp() override {
-    alice = sign_up("9996620001", "Alice", 1);
-    bob = sign_up("9996620002", "Bob", 2);
-  }
   Answer state(const Account& a) { return call(a.key, tl::Object("updates.getState")); }
   Answer difference(const Account& a, int32_t pts) {
     return call(a.key, tl::Object("updates.getDifference")
@@ -19,7 +15,6 @@ class UpdatesTest : public MessengerTest {
                            .set("date", V(int32_t(now)))
                            .set("qts", V(0)));
   }
-  Account alice, bob;
 };
 
 TEST_P(UpdatesTest, StateAndDifference) {

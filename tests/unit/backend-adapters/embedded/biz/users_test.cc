@@ -5,16 +5,11 @@
 namespace mtedge::backend::embedded::testing {
 namespace {
 
-class UsersTest : public MessengerTest {
+class UsersTest : public TwoAccountsTest {
  protected:
-  void SetUp() override {
-    alice = sign_up("9996620001", "Alice", 1);
-    bob = sign_up("9996620002", "Bob", 2);
-  }
   tl::Object input_user(const Account& target, int64_t hash) {
     return tl::Object("inputUser").set("user_id", L(target.id)).set("access_hash", L(hash));
   }
-  Account alice, bob;
 };
 
 TEST_P(UsersTest, GetUsersChecksAccessHashes) {
