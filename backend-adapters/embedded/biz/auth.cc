@@ -1,6 +1,7 @@
 // auth.sendCode / signIn / signUp / logOut. Test numbers 99966XYYYY sign in with the code
 // "X" repeated five times where X is this DC's id (docs/spec/messenger.md §1); other numbers
 // get a random code, written to the log, or the configured development code.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "backend-adapters/embedded/biz/biz.h"
