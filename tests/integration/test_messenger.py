@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import re
-import sys
 import unittest
 
 import base  # noqa: F401  (puts support/ on the path)
@@ -61,14 +60,7 @@ class MessengerWithTelethon(EmbeddedCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.gw.stop()
-        if code != 0:
-            sys.stderr.write("\n---- mtedge log (exit %s) ----\n%s\n"
-                             % (code, cls.gw.output()[-20000:]))
-        cls.gw.log.close()
-        super().tearDownClass()
-        if code != 0:
-            raise AssertionError("mtedge exited with %s on SIGTERM" % code)
+        cls.stop_class_gateway()
 
     def client(self):
         session = MemorySession()
