@@ -5,12 +5,14 @@ times) through client.start(), one finds the other by username (contacts.resolve
 and by phone (contacts.importContacts, then get_entity("+phone") from contacts.getContacts),
 they exchange messages, the receiver's events.NewMessage handler fires for each, and
 get_messages shows both directions in order from both sides. A resend with the same
-random_id yields the same message, and catch_up() (updates.getDifference) ends.
+random_id yields the same message, and catch_up() (updates.getDifference) ends. A client
+that was offline gets what it missed from updates.getDifference, once.
 """
 import asyncio
 import logging
 import os
 import re
+import time
 import unittest
 
 import base  # noqa: F401  (puts support/ on the path)
@@ -57,6 +59,14 @@ class MessengerWithTelethon(EmbeddedCase):
         config = default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file)
         cls.gw = gateway.Gateway(config, cls.port)
         cls.gw.start()
+        # The port answered; make sure it is this mtedge's listener and not another process
+        # that took the port meanwhile.
+        deadline = time.monotonic() + 15
+        while ": 127.0.0.1:%d on " % cls.port not in cls.gw.output():
+            if time.monotonic() > deadline or not cls.gw.alive():
+                cls.stop_class_gateway(show_log=True)
+                raise AssertionError("mtedge is not listening on %d" % cls.port)
+            time.sleep(0.05)
 
     @classmethod
     def tearDownClass(cls):
@@ -146,6 +156,42 @@ class MessengerWithTelethon(EmbeddedCase):
                 state = await bob(functions.updates.GetStateRequest())
                 self.assertEqual(state.unread_count, 0)
                 self.assertTrue(received["bob"].empty())
+            finally:
+                await alice.disconnect()
+                await bob.disconnect()
+
+        run(scenario())
+
+    def test_offline_client_catches_up_through_get_difference(self):
+        async def scenario():
+            alice, alice_me = await self.start("+9996621003", "Carol")
+            bob, bob_me = await self.start("+9996621004", "Dave")
+            try:
+                received = asyncio.Queue()
+
+                @bob.on(events.NewMessage(incoming=True))
+                async def on_bob(event):
+                    await received.put(event.raw_text)
+
+                await bob(functions.account.UpdateUsernameRequest("dave_offline"))
+                dave = await alice.get_entity("dave_offline")
+                await alice.send_message(dave, "while online")
+                self.assertEqual(await asyncio.wait_for(received.get(), 10), "while online")
+                # Nothing is pushed to a session without a connection: Bob learns of these only
+                # from updates.getDifference after he is back.
+                await bob.disconnect()
+                await asyncio.sleep(0.5)  # the server has seen the connection close
+                for text in ("missed 1", "missed 2", "missed 3"):
+                    await alice.send_message(dave, text)
+                await bob.connect()
+                await asyncio.wait_for(bob.catch_up(), 10)
+                got = [await asyncio.wait_for(received.get(), 10) for _ in range(3)]
+                self.assertEqual(sorted(got), ["missed 1", "missed 2", "missed 3"])
+                # Up to date now: another getDifference brings nothing twice.
+                await asyncio.wait_for(bob.catch_up(), 10)
+                await alice.send_message(dave, "after")
+                self.assertEqual(await asyncio.wait_for(received.get(), 10), "after")
+                self.assertTrue(received.empty())
             finally:
                 await alice.disconnect()
                 await bob.disconnect()
