@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace mtedge::backend::embedded {
 namespace {
 
@@ -24,6 +26,18 @@ void read_advertised_ip(Section& s, EmbeddedConfig& config) {
   config.advertised_ip = text;
 }
 
+// dev_login_code: "" or 5 to 8 digits.
+void read_dev_login_code(Section& s, EmbeddedConfig& config) {
+  std::string code;
+  if (!s.string("dev_login_code", code)) return;
+  const bool digits =
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!code.empty() && (!digits || code.size() < 5 || code.size() > 8)) {
+    return s.fail("dev_login_code", fmt::format("\"{}\" is not \"\" or 5 to 8 digits", code));
+  }
+  config.dev_login_code = code;
+}
+
 }  // namespace
 
 Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view path,
@@ -35,6 +49,7 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
   read_advertised_ip(s, config);
   s.integer("advertised_port", config.advertised_port, 1, 65535);
   s.boolean("test_mode", config.test_mode);
+  read_dev_login_code(s, config);
   s.integer("max_sessions", config.max_sessions, 16, 100'000'000);
   s.integer("max_sessions_per_key", config.max_sessions_per_key, 1, 100'000);
   s.integer("max_auth_keys", config.max_auth_keys, 16, 100'000'000);

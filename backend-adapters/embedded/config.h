@@ -22,6 +22,9 @@ struct EmbeddedConfig {
   uint16_t advertised_port = 443;
   bool advertised_ipv6 = false;  // derived from advertised_ip
   bool test_mode = false;        // config.test_mode
+  // Development only: the login code every number that is not a test number (99966XYYYY)
+  // gets; "" (default): a random code, written to the log.
+  std::string dev_login_code;
 
   // Memory bounds.
   size_t max_sessions = 100'000;        // sessions in the process; least recently used evicted

@@ -80,6 +80,19 @@ class EmbeddedCase(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    @classmethod
+    def stop_class_gateway(cls, show_log=False):
+        """Stops the class's gateway `cls.gw` and removes the directory; its log goes to stderr
+        when `show_log` or when it did not exit 0 on SIGTERM, which fails the class."""
+        code = cls.gw.stop()
+        if show_log or code != 0:
+            sys.stderr.write("\n---- mtedge log (exit %s) ----\n%s\n"
+                             % (code, cls.gw.output()[-20000:]))
+        cls.gw.log.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        if code != 0:
+            raise AssertionError("mtedge exited with %s on SIGTERM" % code)
+
     def start_gateway(self):
         port = net.free_port()
         gw = gateway.Gateway(gateway.embedded_config(port, self.rsa_key, self.key_file,
@@ -166,14 +179,7 @@ class TelethonOverEveryTransport(EmbeddedCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.gw.stop()
-        if cls.failed or code != 0:
-            sys.stderr.write("\n---- mtedge log (exit %s) ----\n%s\n"
-                             % (code, cls.gw.output()[-20000:]))
-        cls.gw.log.close()
-        super().tearDownClass()
-        if code != 0:
-            raise AssertionError("mtedge exited with %s on SIGTERM" % code)
+        cls.stop_class_gateway(show_log=cls.failed)
 
     def tearDown(self):
         result = getattr(self._outcome, "result", None)

@@ -45,6 +45,10 @@ void Dispatcher::add(std::string method, Handler handler) {
   handlers_[std::move(method)] = std::move(handler);
 }
 
+void Dispatcher::set_user_lookup(std::function<int64_t(uint64_t)> lookup) {
+  user_lookup_ = std::move(lookup);
+}
+
 std::string Dispatcher::method_name(uint32_t constructor_id, int layer) const {
   if (const auto* schema = schemas_->layer(layer)) {
     if (const auto* c = schema->by_id(constructor_id)) return c->name;
@@ -63,11 +67,13 @@ Bytes Dispatcher::call(const CallContext& context, ByteView query) const {
     // Not a method of the client's layer: name it from any layer if we can.
     return rpc_error(400, fmt::format("METHOD_NOT_SUPPORTED: {}", method_name(id, context.layer)));
   }
-  auto it = handlers_.find(combinator->name);
-  if (it != handlers_.end()) return it->second(context, query);
-  if (context.user_id == 0 && needs_user(combinator->name)) {
+  CallContext caller = context;
+  caller.user_id = user_lookup_ ? user_lookup_(context.auth_key_id) : 0;
+  if (caller.user_id == 0 && needs_user(combinator->name)) {
     return rpc_error(401, "AUTH_KEY_UNREGISTERED");
   }
+  auto it = handlers_.find(combinator->name);
+  if (it != handlers_.end()) return it->second(caller, query);
   return rpc_error(400, fmt::format("METHOD_NOT_SUPPORTED: {}", combinator->name));
 }
 

@@ -11,20 +11,34 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "backend-adapters/embedded/config.h"
 #include "base/bytes.h"
 #include "mtproto/tl/schema.h"
+#include "mtproto/tl/schema_value.h"
 
 namespace mtedge::backend::embedded::api {
+
+// An update for every online session of `user_id` (except the calling session): an `Updates`
+// object by names, serialized in each receiving session's layer. Sent after the query's locks
+// are released (SessionService::handle), never from inside a handler.
+struct Push {
+  int64_t user_id = 0;
+  uint64_t except_auth_key_id = 0;
+  int64_t except_session_id = 0;
+  mtproto::tl::Object updates;
+};
 
 // What a handler knows about the caller.
 struct CallContext {
   const mtproto::tl::Schema* schema = nullptr;  // the answer layer's schema
   int layer = 0;                                // the answer layer (a shipped one)
   uint64_t auth_key_id = 0;
-  int64_t user_id = 0;  // 0: the key is not signed in
-  double now = 0;       // unix seconds
+  int64_t session_id = 0;
+  int64_t user_id = 0;                  // 0: the key is not signed in (filled by Dispatcher::call)
+  double now = 0;                       // unix seconds
+  std::vector<Push>* pushes = nullptr;  // where a handler leaves updates for other sessions
 };
 
 // A handler gets the whole query (constructor id first) and returns the boxed result object
@@ -39,10 +53,13 @@ class Dispatcher {
   Dispatcher(std::shared_ptr<const mtproto::tl::SchemaSet> schemas, EmbeddedConfig config);
 
   void add(std::string method, Handler handler);
+  // Who a key is signed in as (0: nobody); without one every key is signed out. Set once,
+  // before the dispatcher is shared.
+  void set_user_lookup(std::function<int64_t(uint64_t auth_key_id)> lookup);
 
-  // Answers one query. Never fails: an unknown or unsupported method becomes an rpc_error
-  // naming it (400 METHOD_NOT_SUPPORTED: name), a user method on a key that is not signed in
-  // 401 AUTH_KEY_UNREGISTERED.
+  // Answers one query. Never fails: a user method on a key that is not signed in is
+  // 401 AUTH_KEY_UNREGISTERED, an unknown or unsupported method an rpc_error naming it
+  // (400 METHOD_NOT_SUPPORTED: name). The handler sees context.user_id from the lookup.
   Bytes call(const CallContext& context, ByteView query) const;
 
   // The method's name in `layer` (else in any shipped layer), or "#xxxxxxxx".
@@ -55,6 +72,7 @@ class Dispatcher {
   std::shared_ptr<const mtproto::tl::SchemaSet> schemas_;
   EmbeddedConfig config_;
   std::unordered_map<std::string, Handler> handlers_;
+  std::function<int64_t(uint64_t)> user_lookup_;
 };
 
 // True for methods that need a signed-in user (account., users., messages., ...).

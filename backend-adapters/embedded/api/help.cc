@@ -1,5 +1,4 @@
 // help.getConfig and help.getNearestDc: this DC and the gateway's advertised address.
-#include <fmt/format.h>
 
 #include <array>
 #include <cmath>
@@ -7,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "backend-adapters/embedded/api/answer.h"
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "mtproto/tl/schema_value.h"
 
@@ -66,56 +66,13 @@ std::map<std::string, tl::Value, std::less<>> config_values(const EmbeddedConfig
   };
 }
 
-// A neutral value for a required field we have no value for (a newer layer's addition).
-bool default_for(const tl::TypeRef& type, tl::Value& out) {
-  if (type.name == "int")
-    out = tl::Value::i32(0);
-  else if (type.name == "long")
-    out = tl::Value::i64(0);
-  else if (type.name == "double")
-    out = tl::Value::f64(0);
-  else if (type.name == "string")
-    out = tl::Value::str("");
-  else if (type.name == "bytes")
-    out = tl::Value::bytes({});
-  else if (type.name == "Bool")
-    out = tl::Value::boolean(false);
-  else if (type.name == "Vector" || type.name == "vector")
-    out = tl::Value::vector({});
-  else
-    return false;
-  return true;
-}
-
-// Builds `constructor` of the caller's layer from `values`: every required field is set
-// (from `values` or a neutral default), conditional fields only when `values` has them.
+// `constructor` of the caller's layer with `values` (fields that layer lacks are dropped,
+// required ones not given get a neutral value: api::fit).
 Bytes build(const CallContext& context, std::string_view constructor,
             const std::map<std::string, tl::Value, std::less<>>& values) {
-  const tl::Combinator* c = context.schema->by_name(constructor);
-  if (c == nullptr) {
-    return rpc_error(500,
-                     fmt::format("INTERNAL: {} missing from layer {}", constructor, context.layer));
-  }
-  tl::Object object(c->name);
-  for (const tl::Param& param : c->params) {
-    if (param.is_flags) continue;
-    auto it = values.find(param.name);
-    if (it != values.end()) {
-      object.set(param.name, it->second);
-      continue;
-    }
-    if (param.cond_field) continue;
-    tl::Value value;
-    if (!default_for(param.type, value)) {
-      return rpc_error(500, fmt::format("INTERNAL: no value for {}.{}", constructor, param.name));
-    }
-    object.set(param.name, std::move(value));
-  }
-  Bytes out;
-  mtproto::TlWriter writer(out);
-  Status status = tl::serialize_object(*context.schema, object, writer);
-  if (!status) return rpc_error(500, fmt::format("INTERNAL: {}", status.message()));
-  return out;
+  tl::Object object{std::string(constructor)};
+  for (const auto& [name, value] : values) object.set(name, value);
+  return answer(context, object);
 }
 
 // help.getConfig's answer depends only on the layer and the second (`date`): one built is

@@ -232,7 +232,7 @@ void DecodedPacket::unwrap(ByteView payload) {
       uint32_t count = r.read_vector_header(8);
       r.skip(size_t(count) * 8);
     } else if (constructor == ids::kInvokeWithoutUpdates) {
-      wrapper = "invokeWithoutUpdates";  // no updates are generated yet
+      wrapper = "invokeWithoutUpdates";  // peeled only: the session still gets pushed updates
     } else if (constructor == ids::kGzipPacked && !inflated_once) {
       wrapper = "gzip_packed";
       ByteView packed = r.read_bytes();

@@ -114,13 +114,12 @@ struct KeySession {
   uint32_t last_active = 0;  // unix seconds, whole (refreshed at most once a second)
 };
 
-// Per auth key: what outlives one session. Users (sign-in) and update state hang off this
-// later; a key with user_id == 0 is not signed in.
+// Per auth key: what outlives one session. Who the key is signed in as lives in the messenger
+// state (state/model.h), not here: this entry may be evicted.
 struct KeyState {
   uint64_t auth_key_id = 0;
   int layer = 0;
   std::shared_ptr<const AppInfo> app;
-  int64_t user_id = 0;
   int64_t handshake_salt = 0;       // the salt the DH handshake gave the client
   double handshake_salt_until = 0;  // accepted until (unix seconds); 0 = none
   // The key's sessions, at most max_sessions_per_key (its least recently active goes first).

@@ -578,18 +578,17 @@ void SessionLayer::rpc(int64_t msg_id, ByteView payload) {
   }
 
   int client_layer = session_.layer;
-  int64_t user_id = 0;
-  service_.with_key(session_.key.auth_key_id, [&](KeyState& key) {
-    if (client_layer == 0) client_layer = key.layer;
-    user_id = key.user_id;
-  });
+  if (client_layer == 0) {
+    service_.with_key(session_.key.auth_key_id, [&](KeyState& key) { client_layer = key.layer; });
+  }
   api::CallContext context;
   // A client that never named its layer is answered in the oldest shipped one.
   context.layer = service_.schemas().pick_layer(client_layer > 0 ? client_layer : 0);
   context.schema = service_.schemas().layer(context.layer);
   context.auth_key_id = session_.key.auth_key_id;
-  context.user_id = user_id;
+  context.session_id = session_.key.session_id;
   context.now = now_;
+  context.pushes = &pushes_;
   Bytes result = service_.dispatcher().call(context, query->method);
   rpc_answer(msg_id, result);
 }

@@ -38,6 +38,8 @@ class SessionLayer {
   OutMessage emit(Bytes body, bool content_related, bool response);
 
   std::vector<Deferred>& deferred() { return deferred_; }
+  // Updates the queries asked to send to other sessions (after the session's lock is released).
+  std::vector<api::Push>& pushes() { return pushes_; }
 
  private:
   void process_container(int64_t msg_id, int32_t seq_no, ByteView body);
@@ -76,6 +78,7 @@ class SessionLayer {
   Outcome& out_;
   const DecodedPacket& packet_;
   std::vector<Deferred> deferred_;
+  std::vector<api::Push> pushes_;
   std::unordered_set<int64_t> repeated_;  // stored messages this packet already sent again
 };
 

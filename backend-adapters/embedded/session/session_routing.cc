@@ -1,8 +1,11 @@
 // SessionService: where a session's content-related messages leave (pushes, replies routed by
 // session, redeliveries). A stream connection can always carry them; an HTTP connection only
 // while it holds a request, which the adapter reports through set_holding().
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
+#include "backend-adapters/embedded/api/answer.h"
 #include "backend-adapters/embedded/session/session_layer.h"
 #include "backend-adapters/embedded/session/session_service.h"
 
@@ -77,6 +80,56 @@ bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes&
   }
   if (target) deliver_through_router(*target, out.salt, key, std::move(out.replies));
   return true;
+}
+
+void SessionService::deliver_pushes(const std::vector<api::Push>& pushes) {
+  for (const api::Push& push : pushes) {
+    const std::vector<uint64_t> keys =
+        state_->read([&](const state::Model& model) { return model.keys_of(push.user_id); });
+    std::map<int, Bytes> bodies;  // the update serialized per answer layer
+    for (uint64_t auth_key_id : keys) {
+      std::vector<int64_t> sessions;
+      int key_layer = 0;
+      with_key(auth_key_id, [&](KeyState& k) {
+        key_layer = k.layer;
+        for (const KeySession& s : k.sessions) sessions.push_back(s.session_id);
+      });
+      for (int64_t session_id : sessions) {
+        if (auth_key_id == push.except_auth_key_id && session_id == push.except_session_id) {
+          continue;
+        }
+        push_update(SessionKey{auth_key_id, session_id}, key_layer, push.updates, bodies);
+      }
+    }
+  }
+}
+
+void SessionService::push_update(const SessionKey& key, int key_layer,
+                                 const mtproto::tl::Object& updates, std::map<int, Bytes>& bodies) {
+  const double now = clock_();
+  Outcome out;
+  out.salt = current_salt(key.auth_key_id, now);
+  std::optional<ConnId> target;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end() || it->second->conns.empty()) return;
+    Session& session = *it->second;
+    const int layer = schemas_->pick_layer(session.layer > 0 ? session.layer : key_layer);
+    auto body = bodies.find(layer);
+    if (body == bodies.end()) {
+      auto bytes = api::serialize_fitted(*schemas_->layer(layer), updates);
+      if (!bytes) {
+        spdlog::warn("embedded: update not sent [layer = {}, error = {}]", layer, bytes.message());
+        return;
+      }
+      body = bodies.emplace(layer, std::move(bytes.value())).first;
+    }
+    SessionLayer(*this, session, now, out).emit(body->second, true, false);
+    target = route_target_locked(session, true);
+  }
+  if (target) deliver_through_router(*target, out.salt, key, std::move(out.replies));
 }
 
 void SessionService::deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "backend-adapters/embedded/biz/biz.h"
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_layer.h"
 #include "crypto/hash.h"
@@ -43,9 +44,11 @@ SessionService::SessionService(EmbeddedConfig config,
     : config_(std::move(config)),
       schemas_(std::move(schemas)),
       clock_(std::move(clock)),
+      state_(std::make_shared<state::Store>()),
       dispatcher_(schemas_, config_),
       instance_id_(next_instance_id.fetch_add(1)) {
   api::add_help_methods(dispatcher_);
+  biz::add_methods(dispatcher_, state_);
   crypto::random_bytes(salt_secret_);
   per_shard_sessions_ = std::max<size_t>(1, (config_.max_sessions + kShards - 1) / kShards);
   per_shard_keys_ = std::max<size_t>(1, (config_.max_auth_keys + kShards - 1) / kShards);
@@ -230,6 +233,7 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
   }
   const bool salt_ok = salt_valid(key.auth_key_id, frame.salt, now);
   std::vector<Deferred> deferred;
+  std::vector<api::Push> pushes;
   std::optional<int64_t> key_victim;
   {
     Shard& shard = shard_of(key);
@@ -260,8 +264,10 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
       layer.bad_server_salt(frame.msg_id, frame.seq_no);
     }
     deferred = std::move(layer.deferred());
+    pushes = std::move(layer.pushes());
   }
   if (key_victim) evict_key_session(SessionKey{key.auth_key_id, *key_victim});
+  deliver_pushes(pushes);
 
   for (const Deferred& d : deferred) {
     Bytes body;
@@ -342,6 +348,10 @@ uint32_t SessionService::destroy_auth_key(uint64_t auth_key_id, std::vector<Conn
   }
   uint32_t answer = mtproto::destroy_auth_key(*store, auth_key_id);
   if (answer != mtproto::kDestroyAuthKeyFail) {
+    // The key is gone: it no longer speaks for its user.
+    state_->write([&](state::Transaction& txn) {
+      if (txn.model().user_of_key(auth_key_id) != 0) txn.apply(state::KeyUnbound{auth_key_id});
+    });
     auto closed = on_auth_key_destroyed(auth_key_id);
     conns->insert(conns->end(), closed.begin(), closed.end());
   }

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,7 @@
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "backend-adapters/embedded/config.h"
 #include "backend-adapters/embedded/session/session.h"
+#include "backend-adapters/embedded/state/store.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/tl/schema.h"
 
@@ -97,6 +99,8 @@ class SessionService {
 
   const EmbeddedConfig& config() const { return config_; }
   api::Dispatcher& dispatcher() { return dispatcher_; }
+  // The messenger state (users, messages) the API methods work on.
+  state::Store& state() { return *state_; }
   const mtproto::tl::SchemaSet& schemas() const { return *schemas_; }
 
   // One decrypted frame that arrived on `conn` (frame.kind == kDecrypted). The replies start
@@ -119,6 +123,10 @@ class SessionService {
   // acked, sent now through the Router to route_target()'s connection. False if the session
   // is unknown.
   bool push(uint64_t auth_key_id, int64_t session_id, const Bytes& body);
+  // Sends each update to every session of its user that has a live connection (but the one
+  // it excepts), in that session's layer. Sessions without one catch up with getDifference.
+  // Takes the state lock, then key shards, then session shards, one at a time.
+  void deliver_pushes(const std::vector<api::Push>& pushes);
 
   // HTTP connection `conn` of session `key` now holds at least one request (true) or none.
   // Idempotent: reporting `true` again keeps the time it began holding.
@@ -191,6 +199,9 @@ class SessionService {
   static std::optional<ConnId> route_target_locked(Session& session, bool flag_if_none);
   void deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,
                               std::vector<OutMessage> messages);
+  // One update to one session if it has a live connection; `bodies` caches it per layer.
+  void push_update(const SessionKey& key, int key_layer, const mtproto::tl::Object& updates,
+                   std::map<int, Bytes>& bodies);
 
   // Deferred operations that need other shards (run after the session's lock is released).
   int32_t destroy_session(uint64_t auth_key_id, int64_t session_id);
@@ -199,6 +210,7 @@ class SessionService {
   EmbeddedConfig config_;
   std::shared_ptr<const mtproto::tl::SchemaSet> schemas_;
   Clock clock_;
+  std::shared_ptr<state::Store> state_;
   api::Dispatcher dispatcher_;
   const uint64_t instance_id_;  // tells this service's entries in the per-thread salt cache apart
   std::array<uint8_t, 32> salt_secret_{};

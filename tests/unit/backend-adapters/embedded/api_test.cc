@@ -97,12 +97,12 @@ TEST_F(EmbeddedApiTest, UsersGetUsersOnAKeyNotSignedInIs401) {
 }
 
 TEST_F(EmbeddedApiTest, OtherMethodsAre400NamingTheMethod) {
-  const auto* send_code = service().schemas().layer(144)->by_name("auth.sendCode");
-  ASSERT_NE(send_code, nullptr);
+  const auto* export_login = service().schemas().layer(144)->by_name("auth.exportLoginToken");
+  ASSERT_NE(export_login, nullptr);
   Bytes body;
-  TlWriter(body).write_uint32(send_code->id);
+  TlWriter(body).write_uint32(export_login->id);
   EXPECT_EQ(rpc_error_of(call(144, body)),
-            std::make_pair(400, std::string("METHOD_NOT_SUPPORTED: auth.sendCode")));
+            std::make_pair(400, std::string("METHOD_NOT_SUPPORTED: auth.exportLoginToken")));
   // A method only a newer layer has is named from that layer.
   const auto* newer = service().schemas().layer(228)->by_name("messages.getSavedDialogs");
   ASSERT_NE(newer, nullptr);

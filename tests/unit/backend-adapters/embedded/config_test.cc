@@ -26,6 +26,7 @@ this_dc = 4
 advertised_ip = "::1"
 advertised_port = 8443
 test_mode = true
+dev_login_code = "12345"
 max_sessions = 1000
 max_auth_keys = 2000
 max_queued_messages = 10
@@ -41,6 +42,7 @@ salt_rotation_s = 120
   EXPECT_TRUE(config->advertised_ipv6);
   EXPECT_EQ(config->advertised_port, 8443);
   EXPECT_TRUE(config->test_mode);
+  EXPECT_EQ(config->dev_login_code, "12345");
   EXPECT_EQ(config->max_sessions, 1000u);
   EXPECT_EQ(config->max_auth_keys, 2000u);
   EXPECT_EQ(config->max_queued_messages, 10u);
@@ -73,6 +75,10 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
       {"max_packet_nodes = 10",
        "backend.embedded.max_packet_nodes: must be between 1024 and 16777216 [value = 10]"},
       {"this_dc = 2.0", "backend.embedded.this_dc: expected an integer"},
+      {"dev_login_code = \"1234\"",
+       "backend.embedded.dev_login_code: \"1234\" is not \"\" or 5 to 8 digits"},
+      {"dev_login_code = \"12a45\"",
+       "backend.embedded.dev_login_code: \"12a45\" is not \"\" or 5 to 8 digits"},
   };
   for (const auto& tc : cases) {
     auto config = parse(tc.text);
@@ -84,7 +90,9 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
 // The catalog lists every key with the default the reader applies.
 TEST(EmbeddedConfig, CatalogHasEveryKeyWithItsDefault) {
   config::KeyCatalog catalog = config_keys("backend.embedded");
-  EXPECT_EQ(catalog.keys().size(), 14u);
+  EXPECT_EQ(catalog.keys().size(), 15u);
+  ASSERT_NE(catalog.find("backend.embedded.dev_login_code"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.dev_login_code")->default_toml, "\"\"");
   ASSERT_NE(catalog.find("backend.embedded.advertised_port"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->default_toml, "443");
   EXPECT_EQ(catalog.find("backend.embedded.advertised_port")->max, 65535);

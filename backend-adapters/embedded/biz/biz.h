@@ -1,0 +1,24 @@
+// The messenger's API methods (accounts, users, contacts, messages, updates) over the shared
+// in-memory state. Each area registers its handlers on the dispatcher; every handler reads and
+// writes the state through state::Store and leaves updates for other sessions in
+// CallContext::pushes.
+#pragma once
+
+#include <memory>
+
+#include "backend-adapters/embedded/api/dispatcher.h"
+#include "backend-adapters/embedded/state/store.h"
+
+namespace mtedge::backend::embedded::biz {
+
+// Registers every area's methods and the dispatcher's key -> user lookup.
+void add_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+
+void add_auth_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_users_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_account_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_contacts_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_messages_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_updates_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+
+}  // namespace mtedge::backend::embedded::biz

@@ -1,0 +1,232 @@
+#include "backend-adapters/embedded/biz/common.h"
+
+#include <fmt/format.h>
+
+namespace mtedge::backend::embedded::biz {
+
+using Kind = tl::Value::Kind;
+
+void add(api::Dispatcher& dispatcher, std::string method, ObjectHandler handler) {
+  dispatcher.add(std::move(method), [handler = std::move(handler)](const CallContext& context,
+                                                                   ByteView query) {
+    auto parsed = api::parse_query(context, query);
+    if (!parsed) {
+      return api::rpc_error(400, fmt::format("INPUT_REQUEST_INVALID: {}", parsed.message()));
+    }
+    return handler(context, parsed.value());
+  });
+}
+
+namespace {
+const tl::Value* typed(const tl::Object& o, std::string_view name, Kind kind) {
+  const tl::Value* v = o.get(name);
+  return v != nullptr && v->kind() == kind ? v : nullptr;
+}
+}  // namespace
+
+int32_t int_field(const tl::Object& o, std::string_view name) {
+  const tl::Value* v = typed(o, name, Kind::kInt);
+  return v ? v->as_int() : 0;
+}
+int64_t long_field(const tl::Object& o, std::string_view name) {
+  const tl::Value* v = typed(o, name, Kind::kLong);
+  return v ? v->as_long() : 0;
+}
+std::string string_field(const tl::Object& o, std::string_view name) {
+  const tl::Value* v = typed(o, name, Kind::kString);
+  return v ? v->as_string() : std::string();
+}
+bool has_field(const tl::Object& o, std::string_view name) {
+  return o.get(name) != nullptr;
+}
+const tl::Object* object_field(const tl::Object& o, std::string_view name) {
+  const tl::Value* v = typed(o, name, Kind::kObject);
+  return v ? &v->as_object() : nullptr;
+}
+const tl::Value::List* vector_field(const tl::Object& o, std::string_view name) {
+  const tl::Value* v = typed(o, name, Kind::kVector);
+  return v ? &v->as_vector() : nullptr;
+}
+
+tl::Value obj(tl::Object o) {
+  return tl::Value::object(std::move(o));
+}
+tl::Value vec(std::vector<tl::Object> items) {
+  tl::Value::List list;
+  for (tl::Object& item : items) list.push_back(obj(std::move(item)));
+  return tl::Value::vector(std::move(list));
+}
+tl::Object peer_user(int64_t user_id) {
+  return tl::Object("peerUser").set("user_id", tl::Value::i64(user_id));
+}
+int32_t unix_now(const CallContext& context) {
+  return static_cast<int32_t>(context.now);
+}
+
+Bytes error(int32_t code, std::string_view message) {
+  return api::rpc_error(code, message);
+}
+
+tl::Object user_object(const state::Model& model, const state::User& user, int64_t viewer) {
+  const state::Box* viewer_box = model.box(viewer);
+  const state::Box* user_box = model.box(user.id);
+  const bool self = user.id == viewer;
+  const state::Contact* contact = nullptr;
+  if (viewer_box) {
+    auto it = viewer_box->contacts.find(user.id);
+    if (it != viewer_box->contacts.end()) contact = &it->second;
+  }
+  const bool mutual = contact && user_box && user_box->contacts.contains(viewer);
+  tl::Object o("user");
+  if (self) o.set("self", tl::Value::boolean(true));
+  if (contact) o.set("contact", tl::Value::boolean(true));
+  if (mutual) o.set("mutual_contact", tl::Value::boolean(true));
+  o.set("id", tl::Value::i64(user.id));
+  o.set("access_hash", tl::Value::i64(state::Model::access_hash(user, viewer)));
+  // A contact is shown under the name its viewer saved it with.
+  const bool saved_name = contact && !contact->first_name.empty();
+  o.set("first_name", tl::Value::str(saved_name ? contact->first_name : user.first_name));
+  const std::string& last = saved_name ? contact->last_name : user.last_name;
+  if (!last.empty()) o.set("last_name", tl::Value::str(last));
+  if (!user.username.empty()) o.set("username", tl::Value::str(user.username));
+  if (self || contact) o.set("phone", tl::Value::str(user.phone));
+  o.set("status", obj(tl::Object("userStatusRecently")));
+  return o;
+}
+
+std::vector<tl::Object> user_objects(const state::Model& model, const std::set<int64_t>& ids,
+                                     int64_t viewer) {
+  std::vector<tl::Object> out;
+  for (int64_t id : ids) {
+    if (const state::User* u = model.user(id)) out.push_back(user_object(model, *u, viewer));
+  }
+  return out;
+}
+
+tl::Object message_object(const state::Message& m, int64_t owner) {
+  tl::Object o("message");
+  if (m.out) o.set("out", tl::Value::boolean(true));
+  o.set("id", tl::Value::i32(m.id));
+  o.set("from_id", obj(peer_user(m.out ? owner : m.peer)));
+  o.set("peer_id", obj(peer_user(m.peer)));
+  o.set("date", tl::Value::i32(m.date));
+  o.set("message", tl::Value::str(m.text));
+  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
+  return o;
+}
+
+tl::Object event_update(const state::Event& event) {
+  const bool inbox = event.kind == state::Event::Kind::kReadInbox;
+  tl::Object o(inbox ? "updateReadHistoryInbox" : "updateReadHistoryOutbox");
+  o.set("peer", obj(peer_user(event.peer)));
+  o.set("max_id", tl::Value::i32(event.max_id));
+  if (inbox) o.set("still_unread_count", tl::Value::i32(event.still_unread));
+  o.set("pts", tl::Value::i32(event.pts));
+  o.set("pts_count", tl::Value::i32(1));
+  return o;
+}
+
+std::vector<state::Entity> entities_from(
+    const tl::Value::List& list, const std::function<int64_t(const tl::Object&)>& resolve_user) {
+  std::vector<state::Entity> out;
+  for (const tl::Value& item : list) {
+    if (item.kind() != Kind::kObject) continue;
+    const tl::Object& o = item.as_object();
+    state::Entity e;
+    e.type = o.name;
+    e.offset = int_field(o, "offset");
+    e.length = int_field(o, "length");
+    if (o.name == "inputMessageEntityMentionName") {
+      const tl::Object* input = object_field(o, "user_id");
+      int64_t user_id = input ? resolve_user(*input) : 0;
+      if (user_id == 0) continue;
+      e.type = "messageEntityMentionName";
+      e.fields.push_back({"user_id", state::EntityField::Kind::kLong, user_id, {}});
+      out.push_back(std::move(e));
+      continue;
+    }
+    for (const auto& [name, value] : o.fields) {
+      if (name == "offset" || name == "length") continue;
+      state::EntityField f{name, state::EntityField::Kind::kInt, 0, {}};
+      switch (value.kind()) {
+        case Kind::kInt: f.number = value.as_int(); break;
+        case Kind::kLong:
+          f.kind = state::EntityField::Kind::kLong;
+          f.number = value.as_long();
+          break;
+        case Kind::kString:
+          f.kind = state::EntityField::Kind::kString;
+          f.text = value.as_string();
+          break;
+        case Kind::kBool:
+          if (!value.as_bool()) continue;
+          f.kind = state::EntityField::Kind::kTrue;
+          break;
+        default: continue;
+      }
+      e.fields.push_back(std::move(f));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+tl::Value entities_value(const std::vector<state::Entity>& entities) {
+  tl::Value::List list;
+  for (const state::Entity& e : entities) {
+    tl::Object o(e.type);
+    o.set("offset", tl::Value::i32(e.offset));
+    o.set("length", tl::Value::i32(e.length));
+    for (const state::EntityField& f : e.fields) {
+      switch (f.kind) {
+        case state::EntityField::Kind::kInt:
+          o.set(f.name, tl::Value::i32(int32_t(f.number)));
+          break;
+        case state::EntityField::Kind::kLong: o.set(f.name, tl::Value::i64(f.number)); break;
+        case state::EntityField::Kind::kString: o.set(f.name, tl::Value::str(f.text)); break;
+        case state::EntityField::Kind::kTrue: o.set(f.name, tl::Value::boolean(true)); break;
+      }
+    }
+    list.push_back(obj(std::move(o)));
+  }
+  return tl::Value::vector(std::move(list));
+}
+
+std::optional<int64_t> resolve_input_user(const state::Model& model, int64_t viewer,
+                                          const tl::Object* input) {
+  if (input == nullptr) return std::nullopt;
+  if (input->name == "inputUserSelf" || input->name == "inputPeerSelf") return viewer;
+  if (input->name != "inputUser" && input->name != "inputPeerUser") return std::nullopt;
+  const state::User* user = model.user(long_field(*input, "user_id"));
+  if (user == nullptr) return std::nullopt;
+  if (user->id != viewer &&
+      long_field(*input, "access_hash") != state::Model::access_hash(*user, viewer)) {
+    return std::nullopt;
+  }
+  return user->id;
+}
+
+std::string normalize_phone(std::string_view phone) {
+  std::string digits;
+  for (size_t i = 0; i < phone.size(); ++i) {
+    char c = phone[i];
+    if (c >= '0' && c <= '9') {
+      digits.push_back(c);
+    } else if (!(c == ' ' || c == '-' || (c == '+' && i == 0))) {
+      return "";
+    }
+  }
+  return digits.size() >= 5 && digits.size() <= 15 ? digits : "";
+}
+
+size_t utf16_length(std::string_view utf8) {
+  size_t units = 0;
+  for (size_t i = 0; i < utf8.size(); ++i) {
+    const auto c = static_cast<uint8_t>(utf8[i]);
+    if ((c & 0xc0) == 0x80) continue;  // continuation byte
+    units += c >= 0xf0 ? 2 : 1;        // 4-byte sequences are surrogate pairs
+  }
+  return units;
+}
+
+}  // namespace mtedge::backend::embedded::biz

@@ -1,0 +1,71 @@
+// What the method areas share: query parsing, the TL objects for users, peers and messages as
+// a given viewer sees them, and resolving Input* objects (access hashes checked).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend-adapters/embedded/api/answer.h"
+#include "backend-adapters/embedded/api/dispatcher.h"
+#include "backend-adapters/embedded/state/store.h"
+#include "mtproto/tl/schema_value.h"
+
+namespace mtedge::backend::embedded::biz {
+
+namespace tl = mtproto::tl;
+using api::CallContext;
+
+// A handler that gets its query parsed (a malformed one is answered 400 before it runs).
+using ObjectHandler = std::function<Bytes(const CallContext&, const tl::Object& query)>;
+void add(api::Dispatcher& dispatcher, std::string method, ObjectHandler handler);
+
+// Field readers for parsed queries (absent or mistyped fields read as 0 / "" / nullptr).
+int32_t int_field(const tl::Object& o, std::string_view name);
+int64_t long_field(const tl::Object& o, std::string_view name);
+std::string string_field(const tl::Object& o, std::string_view name);
+bool has_field(const tl::Object& o, std::string_view name);
+const tl::Object* object_field(const tl::Object& o, std::string_view name);
+const tl::Value::List* vector_field(const tl::Object& o, std::string_view name);
+
+tl::Value obj(tl::Object o);
+tl::Value vec(std::vector<tl::Object> items);
+tl::Object peer_user(int64_t user_id);
+int32_t unix_now(const CallContext& context);
+
+// `user` as `viewer` sees it: its access hash for the viewer, `self` for the viewer itself,
+// the phone for itself and for viewers that have it as a contact, contact flags.
+tl::Object user_object(const state::Model& model, const state::User& user, int64_t viewer);
+// user_object() of every id in `ids` that exists.
+std::vector<tl::Object> user_objects(const state::Model& model, const std::set<int64_t>& ids,
+                                     int64_t viewer);
+// A message of `owner`'s box as `message` (1:1: peer_id is the other user, from_id the sender).
+tl::Object message_object(const state::Message& message, int64_t owner);
+// The update a read event of a box was announced with (updateReadHistoryInbox / Outbox).
+tl::Object event_update(const state::Event& event);
+// Entities: the layer-neutral form (state::Entity) from a query's Vector<MessageEntity>
+// (inputMessageEntityMentionName resolved through `resolve_user`), and back.
+std::vector<state::Entity> entities_from(
+    const tl::Value::List& list, const std::function<int64_t(const tl::Object&)>& resolve_user);
+tl::Value entities_value(const std::vector<state::Entity>& entities);
+
+// The user an InputUser / InputPeer names for `viewer`: self, or a user whose access hash
+// for the viewer matches. nullopt: unknown user, wrong hash, or not a user.
+std::optional<int64_t> resolve_input_user(const state::Model& model, int64_t viewer,
+                                          const tl::Object* input);
+
+// A phone number as digits only: 5..15 digits after an optional '+', spaces and dashes
+// ignored; "" if it is not one.
+std::string normalize_phone(std::string_view phone);
+
+// Length in UTF-16 code units (how Telegram measures text and entity offsets).
+size_t utf16_length(std::string_view utf8);
+
+// Common errors.
+Bytes error(int32_t code, std::string_view message);
+
+}  // namespace mtedge::backend::embedded::biz

@@ -1,0 +1,123 @@
+// The messenger's in-memory model: users, auth key -> user bindings, phones, usernames,
+// contacts, and per user a message box (its own message ids, one pts sequence, the events
+// that advanced it, dialogs with read state, random_id dedupe). Changed only by apply(record)
+// (state/records.h); everything else is a read. Not thread-safe: state/store.h guards it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "backend-adapters/embedded/state/records.h"
+
+namespace mtedge::backend::embedded::state {
+
+struct User {
+  int64_t id = 0;
+  std::string phone;  // digits only
+  std::string first_name;
+  std::string last_name;
+  std::string about;
+  std::string username;  // as the user spelled it; "" = none
+  uint64_t access_secret = 0;
+  int32_t date = 0;
+};
+
+struct Contact {
+  int64_t user_id = 0;
+  std::string first_name;  // as the owner saved it
+  std::string last_name;
+};
+
+// One message as its owner's box holds it.
+struct Message {
+  int32_t id = 0;
+  int64_t peer = 0;  // the other user (the owner itself for saved messages)
+  bool out = false;  // the owner sent it
+  int32_t date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  int32_t pts = 0;          // the owner's pts after this message
+  int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages)
+};
+
+struct Dialog {
+  int64_t peer = 0;
+  int32_t top_message = 0;
+  int32_t read_inbox_max_id = 0;
+  int32_t read_outbox_max_id = 0;
+  int32_t unread_count = 0;
+};
+
+// What advanced a box's pts (updates.getDifference replays these).
+struct Event {
+  enum class Kind { kNewMessage, kReadInbox, kReadOutbox };
+  Kind kind = Kind::kNewMessage;
+  int32_t pts = 0;
+  int32_t msg_id = 0;        // kNewMessage
+  int64_t peer = 0;          // kRead*
+  int32_t max_id = 0;        // kRead*
+  int32_t still_unread = 0;  // kReadInbox
+};
+
+struct Box {
+  static constexpr int32_t kInitialPts = 1;
+  int32_t pts = kInitialPts;
+  std::vector<Message> messages;  // messages[i].id == i + 1
+  std::vector<Event> events;      // ascending pts
+  std::map<int64_t, Dialog> dialogs;
+  std::unordered_map<int64_t, int32_t> sent_by_random_id;  // outgoing message id
+  std::map<int64_t, Contact> contacts;
+
+  int32_t next_msg_id() const { return int32_t(messages.size()) + 1; }
+  const Message* message(int32_t id) const;
+  // Incoming messages from `peer` with an id above `max_id`.
+  int32_t unread_from(int64_t peer, int32_t max_id) const;
+};
+
+class Model {
+ public:
+  void apply(const Record& record);
+
+  const User* user(int64_t id) const;
+  const User* user_by_phone(std::string_view phone) const;
+  const User* user_by_username(std::string_view username) const;  // case-insensitive
+  int64_t user_of_key(uint64_t auth_key_id) const;                // 0: not signed in
+  std::vector<uint64_t> keys_of(int64_t user_id) const;
+  const Box* box(int64_t user_id) const;
+  const CodeSent* code(std::string_view phone) const;
+  int64_t next_user_id() const;
+
+  // The access_hash `viewer` uses for `target` (per viewer, derived from the target's secret).
+  static int64_t access_hash(const User& target, int64_t viewer);
+
+ private:
+  void on(const CodeSent& r);
+  void on(const CodeUsed& r);
+  void on(const UserCreated& r);
+  void on(const KeyBound& r);
+  void on(const KeyUnbound& r);
+  void on(const ProfileSet& r);
+  void on(const UsernameSet& r);
+  void on(const ContactAdded& r);
+  void on(const MessageSent& r);
+  void on(const HistoryRead& r);
+  void add_message(int64_t owner, Message message, int64_t random_id);
+
+  std::map<int64_t, User> users_;
+  std::unordered_map<std::string, int64_t> by_phone_;
+  std::unordered_map<std::string, int64_t> by_username_;  // lowercase
+  std::unordered_map<uint64_t, int64_t> key_user_;
+  std::unordered_map<int64_t, std::vector<uint64_t>> user_keys_;
+  std::unordered_map<int64_t, Box> boxes_;
+  std::unordered_map<std::string, CodeSent> codes_;
+};
+
+// Lowercase ASCII (usernames compare case-insensitively).
+std::string lowercase(std::string_view text);
+
+}  // namespace mtedge::backend::embedded::state

@@ -1,0 +1,152 @@
+#include "backend-adapters/embedded/state/records.h"
+
+#include <fmt/format.h>
+
+#include "mtproto/tl/tl_reader.h"
+#include "mtproto/tl/tl_writer.h"
+
+namespace mtedge::backend::embedded::state {
+namespace {
+
+constexpr uint32_t kMaxItems = 4096;  // entities per message, fields per entity
+
+// One field list per record type, shared by the writer and the reader.
+template <class IO>
+void fields(IO& io, CodeSent& r) {
+  io(r.phone), io(r.hash), io(r.code), io(r.expires);
+}
+template <class IO>
+void fields(IO& io, CodeUsed& r) {
+  io(r.phone);
+}
+template <class IO>
+void fields(IO& io, UserCreated& r) {
+  io(r.user_id), io(r.phone), io(r.first_name), io(r.last_name), io(r.access_secret), io(r.date);
+}
+template <class IO>
+void fields(IO& io, KeyBound& r) {
+  io(r.auth_key_id), io(r.user_id);
+}
+template <class IO>
+void fields(IO& io, KeyUnbound& r) {
+  io(r.auth_key_id);
+}
+template <class IO>
+void fields(IO& io, ProfileSet& r) {
+  io(r.user_id), io(r.first_name), io(r.last_name), io(r.about);
+}
+template <class IO>
+void fields(IO& io, UsernameSet& r) {
+  io(r.user_id), io(r.username);
+}
+template <class IO>
+void fields(IO& io, ContactAdded& r) {
+  io(r.owner), io(r.contact), io(r.first_name), io(r.last_name);
+}
+template <class IO>
+void fields(IO& io, MessageSent& r) {
+  io(r.from), io(r.to), io(r.random_id), io(r.date), io(r.text), io(r.entities);
+  io(r.from_msg_id), io(r.from_pts), io(r.to_msg_id), io(r.to_pts);
+}
+template <class IO>
+void fields(IO& io, HistoryRead& r) {
+  io(r.reader), io(r.peer), io(r.max_id), io(r.reader_pts), io(r.peer_max_id), io(r.peer_pts);
+}
+
+class Writer {
+ public:
+  explicit Writer(Bytes& out) : w_(out) {}
+  void operator()(const int32_t& v) { w_.write_int32(v); }
+  void operator()(const int64_t& v) { w_.write_int64(v); }
+  void operator()(const uint64_t& v) { w_.write_uint64(v); }
+  void operator()(const std::string& v) { w_.write_string(v); }
+  void operator()(const std::vector<Entity>& entities) {
+    w_.write_uint32(uint32_t(entities.size()));
+    for (const Entity& e : entities) {
+      w_.write_string(e.type);
+      w_.write_int32(e.offset);
+      w_.write_int32(e.length);
+      w_.write_uint32(uint32_t(e.fields.size()));
+      for (const EntityField& f : e.fields) {
+        w_.write_string(f.name);
+        w_.write_uint32(uint32_t(f.kind));
+        w_.write_int64(f.number);
+        w_.write_string(f.text);
+      }
+    }
+  }
+
+ private:
+  mtproto::TlWriter w_;
+};
+
+class Reader {
+ public:
+  explicit Reader(mtproto::TlReader& r) : r_(r) {}
+  void operator()(int32_t& v) { v = r_.read_int32(); }
+  void operator()(int64_t& v) { v = r_.read_int64(); }
+  void operator()(uint64_t& v) { v = r_.read_uint64(); }
+  void operator()(std::string& v) { v = std::string(r_.read_string()); }
+  void operator()(std::vector<Entity>& entities) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) {
+      Entity& e = entities.emplace_back();
+      e.type = std::string(r_.read_string());
+      e.offset = r_.read_int32();
+      e.length = r_.read_int32();
+      uint32_t nfields = r_.read_uint32();
+      if (nfields > kMaxItems) return fail();
+      for (uint32_t j = 0; j < nfields && ok(); ++j) {
+        EntityField& f = e.fields.emplace_back();
+        f.name = std::string(r_.read_string());
+        uint32_t kind = r_.read_uint32();
+        if (kind < 1 || kind > 4) return fail();
+        f.kind = EntityField::Kind(kind);
+        f.number = r_.read_int64();
+        f.text = std::string(r_.read_string());
+      }
+    }
+  }
+  bool ok() const { return ok_ && r_.ok(); }
+
+ private:
+  void fail() { ok_ = false; }
+  mtproto::TlReader& r_;
+  bool ok_ = true;
+};
+
+template <size_t I = 0>
+Result<Record> decode_as(size_t index, mtproto::TlReader& in) {
+  if constexpr (I < std::variant_size_v<Record>) {
+    if (index != I) return decode_as<I + 1>(index, in);
+    std::variant_alternative_t<I, Record> record;
+    Reader reader(in);
+    fields(reader, record);
+    if (!reader.ok() || !in.at_end()) {
+      return Status::error(fmt::format("state record malformed [tag = {}]", I + 1));
+    }
+    return Record(std::move(record));
+  } else {
+    return Status::error(fmt::format("state record has an unknown tag [tag = {}]", index + 1));
+  }
+}
+
+}  // namespace
+
+Bytes encode(const Record& record) {
+  Bytes out;
+  out.push_back(uint8_t(record.index() + 1));
+  Writer writer(out);
+  Record copy = record;  // fields() takes the record mutable (the reader fills the same list)
+  std::visit([&](auto& r) { fields(writer, r); }, copy);
+  return out;
+}
+
+Result<Record> decode(ByteView bytes) {
+  if (bytes.empty()) return Status::error("state record is empty");
+  mtproto::TlReader in(bytes.subspan(1));
+  return decode_as(size_t(bytes[0]) - 1, in);
+}
+
+}  // namespace mtedge::backend::embedded::state

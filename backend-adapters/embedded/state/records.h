@@ -1,0 +1,124 @@
+// The messenger's mutations as records: every change to the in-memory model (state/model.h) is
+// one of these, applied by Model::apply. A record carries every value the change needs,
+// ids and counters included (the writer picks them from the model under the store's lock), so
+// applying the same records in the same order rebuilds the same model. encode()/decode() give
+// each record a self-contained byte form for an append-only log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace mtedge::backend::embedded::state {
+
+// One message entity (bold, url, mention name, ...), layer-neutral: the TL constructor name,
+// its offset and length, and its other scalar fields by name (url, language, user_id, ...).
+struct EntityField {
+  enum class Kind : uint8_t { kInt = 1, kLong = 2, kString = 3, kTrue = 4 };
+  std::string name;
+  Kind kind = Kind::kInt;
+  int64_t number = 0;  // kInt, kLong
+  std::string text;    // kString
+  bool operator==(const EntityField&) const = default;
+};
+struct Entity {
+  std::string type;  // "messageEntityBold"
+  int32_t offset = 0;
+  int32_t length = 0;
+  std::vector<EntityField> fields;
+  bool operator==(const Entity&) const = default;
+};
+
+// auth.sendCode: a login code for `phone`, valid until `expires` (unix seconds).
+struct CodeSent {
+  std::string phone;
+  std::string hash;
+  std::string code;
+  int32_t expires = 0;
+  bool operator==(const CodeSent&) const = default;
+};
+// A login code was used up (sign-in or sign-up succeeded).
+struct CodeUsed {
+  std::string phone;
+  bool operator==(const CodeUsed&) const = default;
+};
+struct UserCreated {
+  int64_t user_id = 0;
+  std::string phone;
+  std::string first_name;
+  std::string last_name;
+  uint64_t access_secret = 0;  // keys the user's per-viewer access hashes
+  int32_t date = 0;
+  bool operator==(const UserCreated&) const = default;
+};
+struct KeyBound {
+  uint64_t auth_key_id = 0;
+  int64_t user_id = 0;
+  bool operator==(const KeyBound&) const = default;
+};
+struct KeyUnbound {
+  uint64_t auth_key_id = 0;
+  bool operator==(const KeyUnbound&) const = default;
+};
+struct ProfileSet {
+  int64_t user_id = 0;
+  std::string first_name;
+  std::string last_name;
+  std::string about;
+  bool operator==(const ProfileSet&) const = default;
+};
+// `username` empty: the user has none any more.
+struct UsernameSet {
+  int64_t user_id = 0;
+  std::string username;
+  bool operator==(const UsernameSet&) const = default;
+};
+struct ContactAdded {
+  int64_t owner = 0;
+  int64_t contact = 0;
+  std::string first_name;
+  std::string last_name;
+  bool operator==(const ContactAdded&) const = default;
+};
+// A 1:1 message: message `from_msg_id` in the sender's box (pts `from_pts`) and `to_msg_id`
+// in the recipient's (pts `to_pts`). A message to oneself has one copy (to_* unused).
+struct MessageSent {
+  int64_t from = 0;
+  int64_t to = 0;
+  int64_t random_id = 0;
+  int32_t date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  int32_t from_msg_id = 0;
+  int32_t from_pts = 0;
+  int32_t to_msg_id = 0;
+  int32_t to_pts = 0;
+  bool operator==(const MessageSent&) const = default;
+};
+// `reader` read its dialog with `peer` up to `max_id` (its box; pts `reader_pts`); `peer` learns
+// its outgoing messages up to `peer_max_id` (its box) were read (pts `peer_pts`; 0: no change
+// on its side).
+struct HistoryRead {
+  int64_t reader = 0;
+  int64_t peer = 0;
+  int32_t max_id = 0;
+  int32_t reader_pts = 0;
+  int32_t peer_max_id = 0;
+  int32_t peer_pts = 0;
+  bool operator==(const HistoryRead&) const = default;
+};
+
+using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
+                            UsernameSet, ContactAdded, MessageSent, HistoryRead>;
+
+// The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
+Bytes encode(const Record& record);
+// Parses one record (the whole of `bytes`); anything else (unknown tag, short or trailing
+// bytes, more than 4096 entities or fields per entity) is an error.
+Result<Record> decode(ByteView bytes);
+
+}  // namespace mtedge::backend::embedded::state

@@ -1,0 +1,101 @@
+// State records: every kind survives encode/decode; decode refuses what is not one record;
+// replaying the records a store applied rebuilds the same model.
+#include "backend-adapters/embedded/state/records.h"
+
+#include <gtest/gtest.h>
+
+#include "backend-adapters/embedded/state/model.h"
+#include "tests/unit/backend-adapters/embedded/biz/messenger_harness.h"
+
+namespace mtedge::backend::embedded::state {
+namespace {
+
+std::vector<Record> one_of_each() {
+  Entity url{"messageEntityTextUrl", 1, 2, {{"url", EntityField::Kind::kString, 0, "https://x"}}};
+  Entity mention{"messageEntityMentionName", 0, 3, {{"user_id", EntityField::Kind::kLong, 7, ""}}};
+  Entity quote{"messageEntityBlockquote", 0, 1, {{"collapsed", EntityField::Kind::kTrue, 0, ""}}};
+  return {CodeSent{"9996621234", "abcd", "22222", 1000},
+          CodeUsed{"9996621234"},
+          UserCreated{1000001, "9996621234", "A", "B", 0xfeedbeefcafe, 99},
+          KeyBound{0x1122334455667788ull, 1000001},
+          KeyUnbound{0x1122334455667788ull},
+          ProfileSet{1000001, "C", "D", "about"},
+          UsernameSet{1000001, "alice"},
+          ContactAdded{1, 2, "F", "L"},
+          MessageSent{1, 2, -5, 123, "hi", {url, mention, quote}, 1, 2, 3, 4},
+          HistoryRead{1, 2, 3, 4, 5, 6}};
+}
+
+TEST(StateRecords, EveryKindRoundTrips) {
+  for (const Record& record : one_of_each()) {
+    Bytes bytes = encode(record);
+    auto decoded = decode(bytes);
+    ASSERT_TRUE(decoded.is_ok()) << decoded.message();
+    EXPECT_TRUE(decoded.value() == record) << "tag " << int(bytes[0]);
+  }
+}
+
+TEST(StateRecords, DecodeRefusesWhatIsNotOneRecord) {
+  EXPECT_FALSE(decode({}).is_ok());
+  Bytes unknown{0x7f, 0, 0, 0, 0};
+  EXPECT_FALSE(decode(unknown).is_ok());
+  for (const Record& record : one_of_each()) {
+    Bytes bytes = encode(record);
+    Bytes trailing = bytes;
+    trailing.push_back(0);
+    EXPECT_FALSE(decode(trailing).is_ok());
+    for (size_t cut = 0; cut < bytes.size(); ++cut) {
+      EXPECT_FALSE(decode(ByteView(bytes).subspan(0, cut)).is_ok()) << cut;
+    }
+  }
+  // An entity count far beyond any message.
+  Bytes huge = encode(MessageSent{});
+  Bytes lying = huge;
+  // from, to, random_id (8 each), date (4), text (4 bytes: empty string padded) then the count.
+  const size_t count_at = 1 + 8 + 8 + 8 + 4 + 4;
+  lying[count_at + 3] = 0x7f;
+  EXPECT_FALSE(decode(lying).is_ok());
+}
+
+class ReplayTest : public testing::MessengerTest {};
+
+TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
+  auto alice = sign_up("9996620001", "Alice", 1);
+  auto bob = sign_up("9996620002", "Bob", 2);
+  for (int i = 1; i <= 5; ++i) send(alice, bob, "m" + std::to_string(i), i);
+  call(bob.key, testing::tl::Object("messages.readHistory")
+                    .set("peer", testing::O(input_peer(bob, alice)))
+                    .set("max_id", testing::V(0)));
+  Model replayed;
+  for (const Bytes& bytes : records_) {
+    auto record = decode(bytes);
+    ASSERT_TRUE(record.is_ok()) << record.message();
+    replayed.apply(record.value());
+  }
+  store_->read([&](const Model& live) {
+    for (const auto& account : {alice, bob}) {
+      const User* a = live.user(account.id);
+      const User* b = replayed.user(account.id);
+      ASSERT_NE(b, nullptr);
+      EXPECT_EQ(a->username, b->username);
+      EXPECT_EQ(a->access_secret, b->access_secret);
+      EXPECT_EQ(replayed.user_of_key(account.key), account.id);
+      const Box& x = *live.box(account.id);
+      const Box& y = *replayed.box(account.id);
+      EXPECT_EQ(x.pts, y.pts);
+      ASSERT_EQ(x.messages.size(), y.messages.size());
+      for (size_t i = 0; i < x.messages.size(); ++i) {
+        EXPECT_EQ(x.messages[i].text, y.messages[i].text);
+        EXPECT_EQ(x.messages[i].pts, y.messages[i].pts);
+      }
+      EXPECT_EQ(x.events.size(), y.events.size());
+      EXPECT_EQ(x.dialogs.begin()->second.read_inbox_max_id,
+                y.dialogs.begin()->second.read_inbox_max_id);
+    }
+  });
+}
+
+MESSENGER_LAYERS(ReplayTest);
+
+}  // namespace
+}  // namespace mtedge::backend::embedded::state
