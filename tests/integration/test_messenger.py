@@ -40,7 +40,7 @@ def default_config(port, admin_port, rsa_key, key_file):
         ('advertised_port = 8888', 'advertised_port = %d' % port),
         ('"var/rsa_private.pem"', '"%s"' % rsa_key),
         ('"var/auth_keys.bin"', '"%s"' % key_file),
-        ('"127.0.0.1:9090"', '"127.0.0.1:%d"' % admin_port),
+        ('"127.0.0.1:9380"', '"127.0.0.1:%d"' % admin_port),
     ]
     for old, new in replacements:
         if old not in text:
