@@ -49,7 +49,8 @@ bool run(Row& row, const std::string& dir, double seconds, uint64_t window) {
   uint64_t last = 0;
   while (Clock::now() < stop) {
     for (int i = 0; i < 64; ++i) last = log.append(record).value();
-    while (last - log.durable_lsn() > window) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    while (last - log.durable_lsn() > window)
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
   }
   while (log.durable_lsn() < last) std::this_thread::sleep_for(std::chrono::microseconds(20));
   row.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -147,8 +147,7 @@ FileReplacement::~FileReplacement() {
 Result<FileReplacement> FileReplacement::begin(const std::string& path) {
   const std::string tmp = temp_path_of(path);
   if (::unlink(tmp.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", tmp);
-  int fd = ::open(tmp.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+  int fd = ::open(tmp.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("cannot create", tmp);
   ::fchmod(fd, 0600);  // whatever the umask
   return FileReplacement(path, fd);

@@ -61,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   storage::ParseReport report2;
   bool ok2 = false;
   check(parse_all(again, report2, ok2) == records);
-  check(ok2 && report2.skipped.empty() && report2.torn_bytes == 0 && report2.good_end == again.size());
+  check(ok2 && report2.skipped.empty() && report2.torn_bytes == 0 &&
+        report2.good_end == again.size());
   return 0;
 }

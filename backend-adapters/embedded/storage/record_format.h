@@ -23,7 +23,7 @@
 namespace mtedge::backend::embedded::storage {
 
 inline constexpr size_t kHeaderSize = 16;
-inline constexpr size_t kRecordOverhead = 8;              // len + crc
+inline constexpr size_t kRecordOverhead = 8;            // len + crc
 inline constexpr uint32_t kMaxRecordBytes = 64u << 20;  // format limit on a payload
 
 // The 16 header bytes.

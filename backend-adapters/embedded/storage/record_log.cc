@@ -20,13 +20,13 @@ using namespace std::chrono_literals;
 
 constexpr std::chrono::milliseconds kFirstRetry = 100ms;
 constexpr std::chrono::milliseconds kMaxRetry = 5000ms;
-constexpr size_t kSnapshotChunk = 1u << 20;  // compaction writes the snapshot in chunks this big
+constexpr size_t kSnapshotChunk = 1u << 20;     // compaction writes the snapshot in chunks this big
+constexpr size_t kSpareBufferBytes = 4u << 20;  // the largest batch buffer kept for the queue
 
 Status tagged(const Status& status, const std::string& path) {
   if (status) return status;
   const bool named = status.message().find("[path = ") != std::string::npos;
-  return Status::error("record log: " + status.message() +
-                       (named ? "" : " [path = " + path + "]"));
+  return Status::error("record log: " + status.message() + (named ? "" : " [path = " + path + "]"));
 }
 
 // Where the first `count` whole records of `encoded` end.
@@ -91,8 +91,8 @@ Result<std::unique_ptr<RecordLog>> RecordLog::open(RecordLogOptions options,
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT)
-      return Status::error("record log: cannot stat [path = " + path + "]: " +
-                           std::strerror(errno));
+      return Status::error("record log: cannot stat [path = " + path +
+                           "]: " + std::strerror(errno));
     if (Status created = files::replace_file(path, header()); !created)
       return tagged(created, path);
   }
@@ -142,7 +142,8 @@ Result<uint64_t> RecordLog::append(ByteView record) {
     std::lock_guard lock(mu_);
     const size_t start = pending_.size();
     append_record(record, pending_);
-    if (capturing_) capture_.insert(capture_.end(), pending_.begin() + ptrdiff_t(start), pending_.end());
+    if (capturing_)
+      capture_.insert(capture_.end(), pending_.begin() + ptrdiff_t(start), pending_.end());
     lsn = ++last_lsn_;
   }
   wake_.notify_one();
@@ -191,8 +192,8 @@ Status RecordLog::write_batch(ByteView batch, size_t& durable_records) {
       tail_dirty_ = false;
     }
     bool rolled_back = true;
-    Status st = files::append_whole(fd_, batch.subspan(offset, end - offset), file_size_,
-                                    rolled_back);
+    Status st =
+        files::append_whole(fd_, batch.subspan(offset, end - offset), file_size_, rolled_back);
     if (st) {
       if (options_.before_sync) options_.before_sync();
       syncs_.fetch_add(1, std::memory_order_relaxed);
@@ -220,6 +221,7 @@ Status RecordLog::write_batch(ByteView batch, size_t& durable_records) {
 }
 
 void RecordLog::writer_loop() {
+  Bytes spare;
   std::unique_lock lock(mu_);
   while (true) {
     Callbacks ready;
@@ -237,7 +239,9 @@ void RecordLog::writer_loop() {
     const bool backing_off =
         retry_delay_.count() > 0 && !stopping_ && std::chrono::steady_clock::now() < retry_at_;
     if (!pending_.empty() && !backing_off) {
-      Bytes batch;
+      // The queue continues in the last batch's buffer (its capacity kept, unless it grew big).
+      Bytes batch = std::move(spare);
+      batch.clear();
       batch.swap(pending_);
       const uint64_t batch_last = last_lsn_;
       lock.unlock();
@@ -246,6 +250,7 @@ void RecordLog::writer_loop() {
       lock.lock();
       if (st) {
         retry_delay_ = {};
+        if (batch.capacity() <= kSpareBufferBytes) spare = std::move(batch);
         continue;
       }
       // The rest of the batch goes back in front of what was appended meanwhile.
@@ -300,8 +305,8 @@ Status RecordLog::compact(const Snapshot& snapshot) {
   const Emit emit = [&](ByteView record) {
     if (!status) return;
     if (record.size() > options_.max_record_bytes) {
-      status = Status::error("snapshot record too large [size = " +
-                             std::to_string(record.size()) + "]");
+      status =
+          Status::error("snapshot record too large [size = " + std::to_string(record.size()) + "]");
       return;
     }
     append_record(record, buffer);
@@ -346,7 +351,8 @@ void RecordLog::finish_switch(std::unique_lock<std::mutex>& lock) {
     tail_dirty_ = false;
     // pending_ holds the records after durable_lsn_; those up to `last` are in the new file.
     const uint64_t durable = durable_lsn_.load(std::memory_order_relaxed);
-    pending_.erase(pending_.begin(), pending_.begin() + ptrdiff_t(offset_after(pending_, last - durable)));
+    pending_.erase(pending_.begin(),
+                   pending_.begin() + ptrdiff_t(offset_after(pending_, last - durable)));
     durable_lsn_.store(last, std::memory_order_release);
     retry_delay_ = {};
   }

@@ -101,28 +101,37 @@ TEST(RecordFormat, Headers) {
   Bytes image = image_of({"a"});
   Bytes bad_magic = image;
   bad_magic[3] = 'X';
-  Status st = parse(bad_magic, [](ByteView) {}, report);
+  Status st = parse(
+      bad_magic, [](ByteView) {}, report);
   ASSERT_FALSE(st.is_ok());
   EXPECT_NE(st.message().find("offset 0"), std::string::npos) << st.message();
   Bytes bad_version = image;
   bad_version[8] = 2;
-  st = parse(bad_version, [](ByteView) {}, report);
+  st = parse(
+      bad_version, [](ByteView) {}, report);
   ASSERT_FALSE(st.is_ok());
   EXPECT_NE(st.message().find("offset 8: unsupported version 2"), std::string::npos);
   // An empty file or a strict prefix of a header: a log whose creation was cut short.
   const Bytes whole = header();
   for (size_t n = 0; n < kHeaderSize; ++n) {
-    ASSERT_TRUE(parse(ByteView(whole).first(n), [](ByteView) {}, report).is_ok()) << n;
+    ASSERT_TRUE(parse(
+                    ByteView(whole).first(n), [](ByteView) {}, report)
+                    .is_ok())
+        << n;
     EXPECT_TRUE(report.header_torn) << n;
     EXPECT_EQ(report.good_end, 0u);
     EXPECT_EQ(report.torn_bytes, n);
   }
-  ASSERT_TRUE(parse(whole, [](ByteView) {}, report).is_ok());
+  ASSERT_TRUE(parse(
+                  whole, [](ByteView) {}, report)
+                  .is_ok());
   EXPECT_FALSE(report.header_torn);
   EXPECT_EQ(report.good_end, kHeaderSize);
   // Not a prefix of a header, though short: refused.
   Bytes short_bad = {'M', 'T', 'E', 'D', 'G', 'E', 'R', 'L', 9};
-  EXPECT_FALSE(parse(short_bad, [](ByteView) {}, report).is_ok());
+  EXPECT_FALSE(parse(
+                   short_bad, [](ByteView) {}, report)
+                   .is_ok());
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ Bytes record_of(uint32_t round, uint64_t lsn) {
 // records 1, 2, 3... forever, writing each confirmed lsn (u64) to `report_fd`.
 [[noreturn]] void run_child(const std::string& path, uint32_t round, int report_fd) {
   std::vector<Bytes> all;
-  auto opened = RecordLog::open({.path = path}, [&](ByteView r) { all.emplace_back(r.begin(), r.end()); });
+  auto opened =
+      RecordLog::open({.path = path}, [&](ByteView r) { all.emplace_back(r.begin(), r.end()); });
   if (!opened) ::_exit(2);
   RecordLog& log = *opened.value();
   for (uint64_t lsn = 1;; ++lsn) {
@@ -74,9 +75,6 @@ TEST(RecordLogCrash, KillNineKeepsEveryConfirmedRecordInOrderOnce) {
       run_child(path, round, fds[1]);
     }
     ::close(fds[1]);
-    // Read reports for a random 50..400 ms, then kill the child mid-whatever.
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 400)(rng));
     uint64_t highest = 0;
     auto read_reports = [&](int timeout_ms) {
       pollfd p{fds[0], POLLIN, 0};
@@ -90,6 +88,13 @@ TEST(RecordLogCrash, KillNineKeepsEveryConfirmedRecordInOrderOnce) {
       }
       return true;
     };
+    // Read reports until the first one (a busy disk may take a while to sync), then for a
+    // random 0..400 ms more, then kill the child mid-whatever.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (highest == 0 && std::chrono::steady_clock::now() < give_up) read_reports(10);
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng));
     while (std::chrono::steady_clock::now() < deadline) read_reports(10);
     ASSERT_EQ(::kill(child, SIGKILL), 0);
     int status = 0;

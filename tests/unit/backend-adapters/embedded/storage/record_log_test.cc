@@ -33,9 +33,8 @@ struct Opened {
 
 Opened open_log(RecordLogOptions options) {
   Opened out;
-  auto log = RecordLog::open(std::move(options), [&](ByteView r) {
-    out.replayed.emplace_back(r.begin(), r.end());
-  });
+  auto log = RecordLog::open(std::move(options),
+                             [&](ByteView r) { out.replayed.emplace_back(r.begin(), r.end()); });
   EXPECT_TRUE(log.is_ok()) << (log ? "" : log.message());
   if (log) out.log = std::move(log).value();
   return out;
@@ -110,7 +109,8 @@ TEST(RecordLog, RefusesWhatItCannotHold) {
 TEST(RecordLog, OpenErrorsNameThePath) {
   TempDir dir;
   const std::string path = dir.file("log");
-  write_file(path, {'n', 'o', 't', ' ', 'a', ' ', 'l', 'o', 'g', '!', '!', '!', '!', '!', '!', '!'});
+  write_file(path,
+             {'n', 'o', 't', ' ', 'a', ' ', 'l', 'o', 'g', '!', '!', '!', '!', '!', '!', '!'});
   auto bad = RecordLog::open({.path = path}, [](ByteView) {});
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.message().find("bad magic"), std::string::npos) << bad.message();
@@ -194,13 +194,12 @@ void check_sync_count(bool group_commit, uint64_t expected_syncs) {
   TempDir dir;
   std::latch in_first_sync(1), release(1);
   std::atomic<int> syncs_seen{0};
-  Opened o = open_log(RecordLogOptions{.path = dir.file("log"),
-                                       .group_commit = group_commit,
-                                       .before_sync = [&] {
-                                         if (syncs_seen++ > 0) return;
-                                         in_first_sync.count_down();
-                                         release.wait();
-                                       }});
+  Opened o = open_log(
+      RecordLogOptions{.path = dir.file("log"), .group_commit = group_commit, .before_sync = [&] {
+                         if (syncs_seen++ > 0) return;
+                         in_first_sync.count_down();
+                         release.wait();
+                       }});
   append(*o.log, "first");
   in_first_sync.wait();
   uint64_t last = 0;
@@ -299,8 +298,9 @@ TEST(RecordLog, CompactionWhileAnotherThreadAppendsLosesNothing) {
   const std::string path = dir.file("log");
   CountingState state;
   // Slow syncs, so that records are queued (not yet written) when a compaction switches files.
-  Opened o = open_log(RecordLogOptions{
-      .path = path, .before_sync = [] { std::this_thread::sleep_for(std::chrono::milliseconds(2)); }});
+  Opened o = open_log(RecordLogOptions{.path = path, .before_sync = [] {
+                                         std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                                       }});
   std::atomic<int> compactions{0};
   std::atomic<int> appended{0};
   std::thread writer([&] {
