@@ -6,10 +6,12 @@
 #include <cstring>
 #include <string>
 
+#include "files/file_header.h"
+
 namespace mtedge::backend::embedded::storage {
 namespace {
 
-constexpr uint8_t kMagic[8] = {'M', 'T', 'E', 'D', 'G', 'E', 'R', 'L'};
+constexpr char kMagic[] = "MTEDGERL";
 constexpr uint32_t kVersion = 1;
 
 uint32_t record_crc(const uint8_t* len_bytes, const uint8_t* payload, size_t size) {
@@ -31,10 +33,7 @@ size_t valid_record_at(ByteView image, size_t pos) {
 }  // namespace
 
 Bytes header() {
-  Bytes out(kHeaderSize, 0);
-  std::memcpy(out.data(), kMagic, sizeof kMagic);
-  store_le32(&out[8], kVersion);
-  return out;
+  return files::file_header(kMagic, kVersion);
 }
 
 void append_record(ByteView payload, Bytes& out) {
@@ -54,7 +53,7 @@ Status parse(ByteView image, const std::function<void(ByteView)>& on_record, Par
   }
   const Bytes expected = header();
   const size_t compared = std::min(image.size(), kHeaderSize);
-  if (std::memcmp(image.data(), expected.data(), std::min(compared, sizeof kMagic)) != 0)
+  if (std::memcmp(image.data(), expected.data(), std::min(compared, files::kFileMagicSize)) != 0)
     return Status::error("offset 0: bad magic (not an mtedge record log)");
   if (image.size() < kHeaderSize) {
     if (std::memcmp(image.data(), expected.data(), compared) != 0)

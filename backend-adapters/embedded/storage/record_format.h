@@ -19,10 +19,11 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "files/file_header.h"
 
 namespace mtedge::backend::embedded::storage {
 
-inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kHeaderSize = files::kFileHeaderSize;
 inline constexpr size_t kRecordOverhead = 8;            // len + crc
 inline constexpr uint32_t kMaxRecordBytes = 64u << 20;  // format limit on a payload
 
