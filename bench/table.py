@@ -256,6 +256,14 @@ for name, label in (("idle-mtedge-relay", "mtedge relay (obfuscated2)"),
     print("| %s | %s | %s | %s |" % (label, num(c["connections_established"]), num(per),
                                      num(per * 10000 / 1048576 if per else None, "{:.1f}")))
 
+storage_log = os.path.join(work, "storage_log.txt")
+if os.path.exists(storage_log):
+    print()
+    print("Embedded record log (mtedge_storage_log_bench: one producer, at most 4096 records not yet")
+    print("durable, fdatasync on the work directory's disk):")
+    with open(storage_log) as f:
+        print("".join(line for line in f if line.startswith("|")), end="")
+
 print()
 print("Targets (the same byte stream, 64 connections; idle memory as above):")
 for size, metric, what in ((64, fps, "round trips/s"), (16384, mbs, "MB/s")):

@@ -4,10 +4,12 @@
 
 #include <cstring>
 
+#include "files/file_header.h"
+
 namespace mtedge::mtproto::key_file {
 namespace {
 
-constexpr char kMagic[8] = {'M', 'T', 'E', 'D', 'G', 'E', 'A', 'K'};
+constexpr char kMagic[] = "MTEDGEAK";
 constexpr uint32_t kVersion = 1;
 constexpr uint8_t kPut = 1;
 constexpr uint8_t kErase = 2;
@@ -52,10 +54,7 @@ size_t valid_record_at(ByteView image, size_t pos, Record& out) {
 }  // namespace
 
 Bytes header() {
-  Bytes out(kHeaderSize, 0);
-  std::memcpy(out.data(), kMagic, sizeof kMagic);
-  store_le32(&out[8], kVersion);
-  return out;
+  return files::file_header(kMagic, kVersion);
 }
 
 void append_put(const StoredAuthKey& key, Bytes& out) {
@@ -77,7 +76,7 @@ void append_erase(uint64_t auth_key_id, Bytes& out) {
 
 Status parse(ByteView image, const std::function<void(const Record&)>& on_record,
              ParseReport& report) {
-  if (image.size() < kHeaderSize || std::memcmp(image.data(), kMagic, sizeof kMagic) != 0)
+  if (image.size() < kHeaderSize || std::memcmp(image.data(), kMagic, files::kFileMagicSize) != 0)
     return Status::error("offset 0: bad magic (not an mtedge auth key file)");
   if (load_le32(&image[8]) != kVersion)
     return Status::error("offset 8: unsupported version " + std::to_string(load_le32(&image[8])));

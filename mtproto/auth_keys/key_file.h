@@ -18,11 +18,12 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "files/file_header.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 
 namespace mtedge::mtproto::key_file {
 
-inline constexpr size_t kHeaderSize = 16;
+inline constexpr size_t kHeaderSize = files::kFileHeaderSize;
 inline constexpr size_t kPutRecordSize = 1 + 8 + 8 + 4 + AuthKey::kSize + 4;  // 281
 inline constexpr size_t kEraseRecordSize = 1 + 8 + 4;                         // 13
 

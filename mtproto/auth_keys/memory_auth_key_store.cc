@@ -4,25 +4,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <ctime>
 #include <filesystem>
 
 #include "crypto/secret_bytes.h"
+#include "files/durable_file.h"
 #include "mtproto/auth_keys/key_file.h"
-#include "mtproto/auth_keys/key_file_io.h"
 
 namespace mtedge::mtproto {
 namespace {
 
-// A write past RLIMIT_FSIZE raises SIGXFSZ, whose default action kills the process; ignored, the
-// write fails with EFBIG and the append is rolled back. A handler someone installed is kept.
-void ignore_file_size_signal() {
-  struct sigaction current {};
-  if (::sigaction(SIGXFSZ, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
-    current.sa_handler = SIG_IGN;
-    ::sigaction(SIGXFSZ, &current, nullptr);
-  }
+// A file primitive's error, named as the store's.
+Status tagged(Status status) {
+  return status ? status : Status::error("auth key store: " + status.message());
 }
 
 // Wipes a buffer that held key bytes.
@@ -60,7 +54,7 @@ Result<std::unique_ptr<MemoryAuthKeyStore>> MemoryAuthKeyStore::open(
     MemoryAuthKeyStoreOptions options) {
   std::unique_ptr<MemoryAuthKeyStore> store(new MemoryAuthKeyStore(std::move(options)));
   if (!store->options_.path.empty()) {
-    ignore_file_size_signal();
+    files::ignore_file_size_signal();
     if (auto st = store->load(); !st) return st;
     store->syncer_ = std::thread([s = store.get()] { s->syncer_loop(); });
   }
@@ -71,13 +65,16 @@ Status MemoryAuthKeyStore::load() {
   const std::string& path = options_.path;
   const std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty())
-    if (auto st = key_file::create_private_directories(dir); !st) return st;
-  auto lock = key_file::lock_exclusive(path);
-  if (!lock) return lock.status();
+    if (auto st = files::create_private_directories(dir); !st) return tagged(std::move(st));
+  auto lock = files::hold_lock_file(path);
+  if (!lock) {
+    return tagged(Status::error(lock.message() + "; never run two mtedge processes on one auth "
+                                                 "key file"));
+  }
   lock_fd_ = lock.value();
   Bytes image;
   bool exists = false;
-  Status read = key_file::read_whole_file(path, image, exists);
+  Status read = tagged(files::read_whole_file(path, image, exists));
   if (!read) {
     wipe(image);
     return read;
@@ -109,8 +106,8 @@ Status MemoryAuthKeyStore::load() {
   file_records_ = report.records;
   if (!exists || report.skipped_bytes > 0 || file_records_ > 2 * live_permanent_ + 64)
     return rewrite_locked();
-  auto fd = key_file::open_for_append(path);
-  if (!fd) return fd.status();
+  auto fd = files::open_for_append(path);
+  if (!fd) return tagged(fd.status());
   fd_ = fd.value();
   file_size_ = std::filesystem::file_size(path);
   return Status::ok();
@@ -128,15 +125,15 @@ Bytes MemoryAuthKeyStore::snapshot_locked() const {
 
 Status MemoryAuthKeyStore::rewrite_locked() {
   Bytes image = snapshot_locked();
-  Status st = key_file::replace_file(options_.path, image);
+  Status st = tagged(files::replace_file(options_.path, image));
   const size_t records = (image.size() - key_file::kHeaderSize) / key_file::kPutRecordSize;
   const uint64_t size = image.size();
   wipe(image);
   if (!st) return st;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  auto fd = key_file::open_for_append(options_.path);
-  if (!fd) return fd.status();
+  auto fd = files::open_for_append(options_.path);
+  if (!fd) return tagged(fd.status());
   fd_ = fd.value();
   file_size_ = size;
   file_records_ = records;
@@ -161,7 +158,7 @@ Status MemoryAuthKeyStore::append_locked(ByteView record) {
   // After a failed rollback, fsync or reopen: the snapshot already holds this change.
   if (needs_rewrite_ || fd_ < 0) return rewrite_locked();
   bool rolled_back = true;
-  Status st = key_file::append_whole(fd_, record, file_size_, rolled_back);
+  Status st = tagged(files::append_whole(fd_, record, file_size_, rolled_back));
   if (!st) {
     needs_rewrite_ = !rolled_back;
     return st;
@@ -188,11 +185,7 @@ void MemoryAuthKeyStore::sync_once() {
   bool ok = true;
   if (target > from && fd >= 0) {
     if (options_.on_sync) options_.on_sync();
-    while (::fdatasync(fd) != 0) {
-      if (errno == EINTR) continue;
-      ok = false;
-      break;
-    }
+    ok = files::sync_data(fd).is_ok();
   }
   if (fd >= 0) ::close(fd);
   if (fd < 0 && target > from) ok = false;

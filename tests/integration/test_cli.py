@@ -89,7 +89,7 @@ class OneProcessPerKeyFile(unittest.TestCase):
                 with self.assertRaises(RuntimeError) as failed:
                     second.start(timeout=10)
                 self.assertEqual(second.proc.returncode, 3)
-                self.assertIn("is in use by another mtedge process (pid %d)" % first.proc.pid,
+                self.assertIn("is in use by another process (pid %d)" % first.proc.pid,
                               str(failed.exception))
             # Once the first has stopped, the file is free again.
             with gateway.Gateway(gateway.embedded_config(second_port, rsa, key_file),

@@ -17,9 +17,15 @@
 #include "mtproto/auth_keys/destroy_auth_key.h"
 #include "mtproto/auth_keys/key_file.h"
 #include "mtproto/auth_keys/memory_auth_key_store.h"
+#include "tests/support/temp_files.h"
 
 namespace mtedge::mtproto {
 namespace {
+
+using test::FileSizeLimit;
+using test::read_file;
+using test::TempDir;
+using test::write_file;
 
 StoredAuthKey random_key(bool temp = false) {
   std::array<uint8_t, 256> data;
@@ -31,19 +37,6 @@ StoredAuthKey random_key(bool temp = false) {
   k.dc_id = 2;
   return k;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/mtedge-keys-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const char* name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // The keys a file holds, read as a restarted process would, while the store that writes it
 // is still open (and holds its lock).
@@ -198,31 +191,6 @@ TEST(AuthKeyStore, CorruptedFilesAreRejected) {
   EXPECT_EQ(std::filesystem::file_size(path), 16u + 281);
 }
 
-std::vector<char> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::vector<char>(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::vector<char>& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Sets RLIMIT_FSIZE for the scope and restores the old limit after.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t limit) {
-    ::getrlimit(RLIMIT_FSIZE, &old_);
-    rlimit r = old_;
-    r.rlim_cur = limit;
-    EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &r), 0);
-  }
-  ~FileSizeLimit() { ::setrlimit(RLIMIT_FSIZE, &old_); }
-
- private:
-  rlimit old_{};
-};
-
 // A write that fails part-way (here EFBIG from RLIMIT_FSIZE) leaves no garbage: the file is cut
 // back to the last whole record, so later appends stay readable and the next start loads.
 TEST(AuthKeyStore, PartialAppendIsRolledBack) {
@@ -235,6 +203,7 @@ TEST(AuthKeyStore, PartialAppendIsRolledBack) {
   ASSERT_EQ(std::filesystem::file_size(path), 16u + 281);
   {
     FileSizeLimit limit(16 + 281 + 100);
+    EXPECT_TRUE(limit.ok());
     auto r = store->insert(k2);
     EXPECT_FALSE(r.is_ok());
   }
@@ -459,7 +428,7 @@ TEST(AuthKeyStore, FileIsLockedWhileAStoreHasItOpen) {
   ASSERT_TRUE(first.is_ok()) << first.message();
   auto second = MemoryAuthKeyStore::open({.path = path});
   ASSERT_FALSE(second.is_ok());
-  EXPECT_NE(second.message().find("in use by another mtedge process (pid " +
+  EXPECT_NE(second.message().find("in use by another process (pid " +
                                   std::to_string(::getpid()) + ")"),
             std::string::npos)
       << second.message();
