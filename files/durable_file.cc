@@ -83,8 +83,18 @@ Status lock_exclusive(int fd, const std::string& path) {
 
 Result<int> hold_lock_file(const std::string& path) {
   const std::string lock_path = path + ".lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("cannot open lock file", lock_path);
+  // Only a plain file of our own with one name: not something another user planted (a file
+  // whose lock they hold, a hard link to a file of ours that the pid write would truncate).
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      st.st_nlink != 1) {
+    ::close(fd);
+    return Status::error("lock file " + lock_path +
+                         " is not a plain file owned by this user with one link; remove it "
+                         "(and keep the auth key file in a directory only this user can write)");
+  }
   if (Status locked = lock_exclusive(fd, lock_path); !locked) {
     const bool held = errno == EWOULDBLOCK;
     char holder[32] = {};
@@ -93,6 +103,7 @@ Result<int> hold_lock_file(const std::string& path) {
     if (!held) return locked;
     std::string pid(holder, n > 0 ? size_t(n) : 0);
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) pid.clear();  // not ours
     return Status::error(path + " is in use by another process" +
                          (pid.empty() ? "" : " (pid " + pid + ")") + " [lock = " + lock_path +
                          "]");

@@ -171,8 +171,9 @@ Result<Config> load_config_file(const std::string& path, const backend::AdapterR
 
 // Which clients a listener admits, for its startup line: its secrets by label and kind (never
 // the secret), and, when it serves obfuscated2 or WebSocket, whether clients without a secret
-// are admitted. E.g. `secrets friends (dd), site (ee example.com); without a secret
-// (obfuscated2, WebSocket): refused`.
+// are admitted, and, with secrets, which of its transports admit anyone anyway (the plain
+// ones). E.g. `secrets friends (dd), site (ee example.com); without a secret (obfuscated2,
+// WebSocket): refused; abridged,http need no secret`.
 std::string describe_admitted_clients(const ListenerConfig& listener);
 
 // Every key the config readers know, the selected adapter's and every built-in adapter's

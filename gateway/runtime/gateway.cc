@@ -31,7 +31,8 @@ uint64_t raise_fd_limit() {
 
 namespace {
 
-Result<int> bind_socket(const SocketAddress& address, bool reuse_port) {
+// `bind_errno` (if given) gets the errno of a failed bind, 0 otherwise.
+Result<int> bind_socket(const SocketAddress& address, bool reuse_port, int* bind_errno = nullptr) {
   const std::string where = format_address(address.get());
   auto fail = [&](const char* what) {
     return Status::error(std::string(what) + " " + where + ": " + std::strerror(errno));
@@ -47,10 +48,9 @@ Result<int> bind_socket(const SocketAddress& address, bool reuse_port) {
     return status;
   }
   if (::bind(fd, address.get(), address.size()) != 0) {
+    if (bind_errno != nullptr) *bind_errno = errno;
     auto status = fail("bind");
-    const int err = errno;  // for check_port_free
     ::close(fd);
-    errno = err;
     return status;
   }
   return fd;
@@ -64,12 +64,13 @@ Result<int> bind_reuseport_socket(const SocketAddress& address) {
 
 Status check_port_free(const SocketAddress& address) {
   if (address.port() == 0) return Status::ok();
-  Result<int> probe = bind_socket(address, /*reuse_port=*/false);
+  int bind_errno = 0;
+  Result<int> probe = bind_socket(address, /*reuse_port=*/false, &bind_errno);
   if (probe) {
     ::close(probe.value());
     return Status::ok();
   }
-  if (errno != EADDRINUSE) return probe.status();
+  if (bind_errno != EADDRINUSE) return probe.status();
   return Status::error(format_address(address.get()) +
                        " is already bound by another process (another mtedge?); set "
                        "share_port = true on this listener to share it on purpose (a hand-over "

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -97,6 +98,9 @@ int links_command(int argc, char** argv, const mtedge::backend::AdapterRegistry&
     std::fprintf(stderr, "config error: %s\n", config.message().c_str());
     return kExitConfig;
   }
+  for (const std::string& warning : config->warnings) {
+    std::fprintf(stderr, "config warning: %s\n", warning.c_str());
+  }
   auto links = mtedge::gateway::proxy_links(config.value(), host);
   if (!links) {
     std::fprintf(stderr, "mtedge links: %s\n", links.message().c_str());
@@ -110,6 +114,9 @@ int links_command(int argc, char** argv, const mtedge::backend::AdapterRegistry&
 
 int main(int argc, char** argv) {
   using namespace mtedge;
+  // SIGHUP (systemctl reload, a closed terminal) must never end the process: ignored from the
+  // first instruction, logged while the main loop runs, ignored again during the drain.
+  std::signal(SIGHUP, SIG_IGN);
   // Opened by Gateway::start when crypto.edge_decryption is on; adapters created after that
   // (one per worker) reach its auth key store through the provider.
   auto edge = std::make_shared<gateway::EdgeCrypto>();
@@ -148,7 +155,7 @@ int main(int argc, char** argv) {
     }
     if (has_value) {
       if (!config_path.empty()) {
-        std::fprintf(stderr, "mtedge: %s given twice (\"%s\" and \"%s\")\n", arg.c_str(),
+        std::fprintf(stderr, "mtedge: a config file named twice (\"%s\" and \"%s\")\n",
                      config_path.c_str(), value.c_str());
         return kExitUsage;
       }
@@ -232,8 +239,8 @@ int main(int argc, char** argv) {
   };
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);
-  // SIGHUP (systemctl reload, a closed terminal) must not end the process, as its default
-  // action would: it is logged and ignored until configuration reload exists.
+  // SIGHUP is logged while the loop runs (until configuration reload exists). Closing the
+  // handle gives the signal back to SIG_DFL, so it is ignored again after the loop.
   uv_signal_t sighup;
   uv_signal_init(&loop, &sighup);
   uv_signal_start(
@@ -246,6 +253,7 @@ int main(int argc, char** argv) {
       SIGHUP);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  std::signal(SIGHUP, SIG_IGN);
 
   gw->wait();
   if (admin) admin->stop();

@@ -32,11 +32,15 @@ Result<std::string> new_secret(std::string_view kind, std::string_view domain,
   if (kind != "ee" && !domain.empty()) return Status::error("only ee secrets take a domain");
   const size_t key_at = secret.size();
   secret.resize(key_at + codecs::obfuscated::kSecretKeySize);
-  random(MutableByteView(secret.data() + key_at, codecs::obfuscated::kSecretKeySize));
+  // A plain secret starting with dd or ee would read as a dd or ee secret one byte short (and
+  // be warned about): draw again.
+  do {
+    random(MutableByteView(secret.data() + key_at, codecs::obfuscated::kSecretKeySize));
+  } while (key_at == 0 && (secret[0] == 0xdd || secret[0] == 0xee));
   secret.insert(secret.end(), domain.begin(), domain.end());
   const std::string hex = encode_hex(secret);
   // The same parser as the config: a domain that the config would refuse is refused here.
-  if (auto parsed = codecs::obfuscated::Secret::from_text("new", hex); !parsed) {
+  if (auto parsed = codecs::obfuscated::Secret::from_text("secret", hex); !parsed) {
     return parsed.status();
   }
   return hex;
@@ -55,6 +59,10 @@ Result<std::string> proxy_links(const Config& config, std::string_view host) {
                              ": pass --host with the address or name clients connect to");
       }
       server = format_host(l.address.get());
+    }
+    if (l.address.port() == 0) {
+      return Status::error("listener[" + std::to_string(i) + "] (" + l.name +
+                           ") has port 0 (chosen at startup): a link needs a fixed port");
     }
     const std::string port = std::to_string(l.address.port());
     out += "listener " + l.name + " (" + format_address(l.address.get()) + "):\n";

@@ -78,8 +78,6 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
     return {evicted_.load(std::memory_order_relaxed),
             refused_full_.load(std::memory_order_relaxed)};
   }
-  // Temp keys evicted (expired or least recently used) to make room for new keys.
-  uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
 
  private:
   explicit MemoryAuthKeyStore(MemoryAuthKeyStoreOptions options);
