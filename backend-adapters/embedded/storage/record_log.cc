@@ -318,8 +318,8 @@ Status RecordLog::compact(const Snapshot& snapshot) {
   if (status && !buffer.empty()) status = file->write(buffer);
   std::unique_lock lock(mu_);
   if (status && (cut < first_cut || cut > last_lsn_))
-    status = Status::error("snapshot cut " + std::to_string(cut) + " outside " +
-                           std::to_string(first_cut) + ".." + std::to_string(last_lsn_));
+    status = Status::error(std::string("snapshot cut ").append(std::to_string(cut)) + " outside " +
+                           std::to_string(first_cut) + std::string("..").append(std::to_string(last_lsn_)));
   if (!status) {
     capturing_ = false;
     capture_ = Bytes{};

@@ -113,9 +113,9 @@ TEST_P(MessagesTest, HistoryBothDirectionsAndPaging) {
   // alice 1..10 (ids in alice's box): odd ones from alice, even ones from bob.
   for (int i = 1; i <= 10; ++i) {
     if (i % 2) {
-      send(alice, bob, "a" + std::to_string(i), i);
+      send(alice, bob, std::string("a").append(std::to_string(i)), i);
     } else {
-      send(bob, alice, "b" + std::to_string(i), i);
+      send(bob, alice, std::string("b").append(std::to_string(i)), i);
     }
   }
   Answer all = history(alice, bob, 0, 0, 100);

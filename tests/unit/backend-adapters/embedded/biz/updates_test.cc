@@ -61,7 +61,7 @@ TEST_P(UpdatesTest, StateAndDifference) {
 }
 
 TEST_P(UpdatesTest, LongDifferencesComeInSlicesThatMoveForward) {
-  for (int i = 1; i <= 250; ++i) send(alice, bob, "m" + std::to_string(i), i);
+  for (int i = 1; i <= 250; ++i) send(alice, bob, std::string("m").append(std::to_string(i)), i);
   int32_t pts = 1;
   std::vector<std::string> seen;
   int calls = 0;

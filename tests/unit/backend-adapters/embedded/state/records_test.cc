@@ -62,7 +62,11 @@ class ReplayTest : public testing::MessengerTest {};
 TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
   auto alice = sign_up("9996620001", "Alice", 1);
   auto bob = sign_up("9996620002", "Bob", 2);
-  for (int i = 1; i <= 5; ++i) send(alice, bob, "m" + std::to_string(i), i);
+  for (int i = 1; i <= 5; ++i) {
+    std::string text = "m";
+    text += std::to_string(i);  // not "m" + ...: a g++ 12 -O3 -Wrestrict false positive
+    send(alice, bob, text, i);
+  }
   call(bob.key, testing::tl::Object("messages.readHistory")
                     .set("peer", testing::O(input_peer(bob, alice)))
                     .set("max_id", testing::V(0)));

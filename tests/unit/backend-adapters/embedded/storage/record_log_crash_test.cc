@@ -62,7 +62,7 @@ TEST(RecordLogCrash, KillNineKeepsEveryConfirmedRecordInOrderOnce) {
   const std::string path = dir.file("log");
   const unsigned seed = std::random_device{}();
   std::mt19937 rng(seed);
-  SCOPED_TRACE("seed " + std::to_string(seed));
+  SCOPED_TRACE(std::string("seed ").append(std::to_string(seed)));
   std::vector<uint64_t> confirmed;  // per round: the highest lsn reported durable
   constexpr uint32_t kRounds = 5;
   for (uint32_t round = 0; round < kRounds; ++round) {

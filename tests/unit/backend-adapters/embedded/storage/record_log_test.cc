@@ -203,7 +203,7 @@ void check_sync_count(bool group_commit, uint64_t expected_syncs) {
   append(*o.log, "first");
   in_first_sync.wait();
   uint64_t last = 0;
-  for (int i = 0; i < 100; ++i) last = append(*o.log, "record " + std::to_string(i));
+  for (int i = 0; i < 100; ++i) last = append(*o.log, std::string("record ").append(std::to_string(i)));
   release.count_down();
   EXPECT_TRUE(wait_durable(*o.log, last));
   EXPECT_EQ(o.log->syncs(), expected_syncs);
@@ -237,7 +237,7 @@ TEST(RecordLog, WhenDurableOrder) {
     };
   };
   for (uint64_t lsn : {7, 3, 10, 1, 3, 5}) o.log->when_durable(lsn, note(lsn));
-  for (int i = 0; i < 10; ++i) append(*o.log, "r" + std::to_string(i));
+  for (int i = 0; i < 10; ++i) append(*o.log, std::string("r").append(std::to_string(i)));
   EXPECT_TRUE(wait_durable(*o.log, 10));
   o.log->when_durable(2, note(2));
   EXPECT_TRUE(wait_durable(*o.log, 2));
@@ -289,7 +289,7 @@ struct CountingState {
     current = value;
   }
   static std::string record(int key, int value) {
-    return std::to_string(key) + "=" + std::to_string(value);
+    return std::to_string(key) + std::string("=").append(std::to_string(value));
   }
 };
 
