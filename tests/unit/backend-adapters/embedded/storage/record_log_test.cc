@@ -327,7 +327,7 @@ TEST(RecordLog, CompactionWhileAnotherThreadAppendsLosesNothing) {
         cut = o.log->last_lsn();
       }
       // A snapshot record ("S" key=value) sets a key's count outright.
-      for (const auto& [key, value] : copy) emit(as_bytes("S" + CountingState::record(key, value)));
+      for (const auto& [key, value] : copy) emit(as_bytes(std::string("S").append(CountingState::record(key, value))));
       return cut;
     });
     ASSERT_TRUE(st.is_ok()) << st.message();
