@@ -44,6 +44,7 @@
 
 #include <algorithm>
 #include <array>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
@@ -635,6 +636,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Quiet (failing streams and upstreams log every time), unless MTEDGE_FUZZ_LOG names a level
   // ("debug") to follow a reproduced input.
   static const bool logging = [] {
+    std::signal(SIGPIPE, SIG_IGN);  // as the gateway does: a write to a closed peer is EPIPE
     const char* level = std::getenv("MTEDGE_FUZZ_LOG");
     spdlog::set_level(level != nullptr ? spdlog::level::from_str(level) : spdlog::level::off);
     return true;
