@@ -38,7 +38,8 @@
 //   HelloAck, a frame (packet, message to encrypt, or session-addressed), a quick ack, a
 //   transport error, a close, credit or raw bytes, to connection ids open, closed or never
 //   opened, within its credit or beyond it); the backend closes a connection; the backend
-//   stops reading a connection (or reads it again).
+//   stops reading a connection (or reads it again); stop the chain (as a worker shutdown does:
+//   no more opens, connections stay open and keep sending until it finished).
 #include <spdlog/spdlog.h>
 #include <uv.h>
 
@@ -227,6 +228,8 @@ struct Harness final : backend::GatewaySink {
   std::deque<std::function<void()>> posted;  // tasks for this loop (stage results, router)
   std::vector<uint64_t> created_keys;
   int handshakes_left = 1;
+  bool stop_called = false;  // the chain is stopping (no more opens), as in a worker shutdown
+  bool stopped = false;      // its stop finished
   uint32_t padding_counter = 0;
 
   Slot* slot_of(ConnId id) {
@@ -306,6 +309,12 @@ struct Harness final : backend::GatewaySink {
   }
   void feed_encrypted(Slot& s, FuzzInput& in, bool tamper);
   void client_step(Slot& s);
+  // The chain's stop finished: as Worker::adapter_stopped, every connection closes from
+  // inside the callback.
+  void stop_done() {
+    stopped = true;
+    for (Slot& s : slots) close_now(s.id, CloseReason::kShutdown);
+  }
   void backend_op(uint8_t op, uint8_t arg, FuzzInput& in);
   void run(FuzzInput& in);
   // Runs the loop until `done` holds; false if it did not within a bound.
@@ -411,6 +420,7 @@ enum Op : uint8_t {
   kBackendAnswers,
   kBackendCloses,
   kBackendStalls,
+  kStop,
   kOpCount,
 };
 
@@ -463,6 +473,13 @@ void Harness::run(FuzzInput& in) {
       run_front(posted, op == kRunPosted ? 1 : posted.size());
       continue;
     }
+    if (op == kStop) {
+      if (!stop_called) {
+        stop_called = true;
+        chain->stop([this] { stop_done(); });
+      }
+      continue;
+    }
     if (op == kLoopOnce) {
       uv_run(loop(), UV_RUN_NOWAIT);
       continue;
@@ -475,7 +492,7 @@ void Harness::run(FuzzInput& in) {
     Slot& s = slots[arg & 3];
     switch (op) {
       case kOpen: {
-        if (s.id != 0 && live.contains(s.id)) break;
+        if ((s.id != 0 && live.contains(s.id)) || stop_called) break;
         s = Slot{};
         s.id = backend::make_conn_id(0, ++serial);
         live.insert(s.id);
@@ -660,12 +677,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     make_chain(harness, static_cast<Mode>(mode_byte & 3), uint8_t(mode_byte >> 2), service);
     harness.run(in);
 
-    // Teardown as the worker does it: every connection closes, the chain stops and goes; work
-    // still queued then runs and must find nobody.
-    for (Slot& s : harness.slots) harness.close_now(s.id, CloseReason::kShutdown);
-    bool stopped = false;
-    harness.chain->stop([&] { stopped = true; });
-    if (!harness.loop_until([&] { return stopped; })) violation("stop did not finish", 0);
+    // Teardown as the worker does it: the chain stops (unless the script already stopped it),
+    // every connection closes, the chain goes; work still queued then runs and must find
+    // nobody. A script that did not stop the chain has its clients leave first.
+    if (!harness.stop_called) {
+      for (Slot& s : harness.slots) harness.close_now(s.id, CloseReason::kShutdown);
+      harness.stop_called = true;
+      harness.chain->stop([&] { harness.stop_done(); });
+    }
+    if (!harness.loop_until([&] { return harness.stopped; })) violation("stop did not finish", 0);
     harness.stage = nullptr;
     harness.chain.reset();
     harness.service = nullptr;
