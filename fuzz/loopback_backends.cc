@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "backend-adapters/socket/protocol.h"
 #include "codecs/framers/framers.h"
@@ -189,19 +190,56 @@ void RelayUpstream::answer(uint8_t selector, FuzzInput& in) {
 
 namespace v1 = backend::socket::v1;
 
-// What the backend knows of one accepted stream.
+// What the backend knows of one accepted stream, and the checks of what the gateway writes
+// on it (docs/protocol.md "Ordering" and "Flow control"): Hello first; a connection's frames
+// only between its conn_opened and its conn_closed; no more frames than the credit granted.
 struct SocketEndpoint::Session final : backend::socket::MessageSink {
   backend::socket::DelimitedReader reader{1u << 20};
-  uint64_t credit = 0;  // messages this backend may still send that cost credit
+  uint64_t credit = 0;         // messages this backend may still send that cost credit
+  uint64_t granted = 0;        // frames this backend allowed (HelloAck and credit it sent)
+  bool grants_known = true;    // false once raw bytes (which may grant credit) were sent
+  uint64_t frames = 0;         // frames the gateway wrote
+  bool hello = false;
+  std::set<backend::ConnId> open;  // between conn_opened and conn_closed
   bool on_message(ByteView bytes) override {
     v1::GatewayMessage message;
-    if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
-    if (message.has_hello()) {
-      credit += message.hello().initial_credit();
-    } else if (message.has_credit()) {
-      credit += message.credit().messages();
+    if (!message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      breach("a message that does not parse", 0);
+    }
+    if (hello == message.has_hello()) breach("Hello not first, or twice", 0);
+    hello = true;
+    switch (message.kind_case()) {
+      case v1::GatewayMessage::kHello: credit += message.hello().initial_credit(); break;
+      case v1::GatewayMessage::kCredit: credit += message.credit().messages(); break;
+      case v1::GatewayMessage::kConnOpened:
+        if (!open.insert(message.conn_opened().info().conn_id()).second) {
+          breach("conn_opened for an open connection", message.conn_opened().info().conn_id());
+        }
+        break;
+      case v1::GatewayMessage::kConnClosed:
+        if (open.erase(message.conn_closed().conn_id()) == 0) {
+          breach("conn_closed for a connection not open", message.conn_closed().conn_id());
+        }
+        break;
+      case v1::GatewayMessage::kFrame:
+        if (!open.contains(message.frame().conn_id())) {
+          breach("a frame outside conn_opened .. conn_closed", message.frame().conn_id());
+        }
+        if (++frames > granted && grants_known) breach("a frame beyond the credit granted", 0);
+        break;
+      default: break;
     }
     return true;
+  }
+  // What the backend sends: the credit it grants.
+  void sent(const v1::BackendMessage& message) {
+    if (message.has_hello()) granted += message.hello().initial_credit();
+    if (message.has_credit()) granted += message.credit().messages();
+  }
+  [[noreturn]] static void breach(const char* what, backend::ConnId conn) {
+    std::fprintf(stderr, "socket backend: the gateway wrote %s (conn %#llx)\n", what,
+                 static_cast<unsigned long long>(conn));
+    std::abort();
   }
 };
 
@@ -219,8 +257,7 @@ void SocketEndpoint::on_bytes(int peer, ByteView bytes) {
   Session& session = *sessions_[peer];
   // The gateway speaks the protocol: a stream this backend cannot read is a finding.
   if (session.reader.feed(bytes, session) != backend::socket::DelimitedError::kNone) {
-    std::fprintf(stderr, "socket backend: the gateway wrote a malformed stream\n");
-    std::abort();
+    Session::breach("a malformed stream", 0);
   }
 }
 
@@ -286,7 +323,10 @@ void SocketEndpoint::answer(uint8_t selector, bool beyond_credit, FuzzInput& in)
       m.mutable_close()->set_reason("loopback");
       break;
     case 7: m.mutable_credit()->set_messages(in.byte()); break;
-    default: write(peer, in.take(in.byte())); return;
+    default:
+      if (open(peer)) sessions_[peer]->grants_known = false;
+      write(peer, in.take(in.byte()));
+      return;
   }
   if (!open(peer)) return;
   Session& session = *sessions_[peer];
@@ -294,6 +334,7 @@ void SocketEndpoint::answer(uint8_t selector, bool beyond_credit, FuzzInput& in)
     if (session.credit == 0 && !beyond_credit) return;
     if (session.credit > 0) --session.credit;
   }
+  session.sent(m);
   Bytes out;
   backend::socket::append_delimited(m, out);
   write(peer, std::move(out));

@@ -80,8 +80,10 @@ class RelayUpstream final : public LoopbackServer {
 };
 
 // A backend speaking mtedge.v1 (docs/protocol.md) on one socket adapter endpoint. It reads
-// what the gateway writes (Hello, ConnOpened, frames, Credit) to know its credit and the
-// connection ids it was told about, and sends what the input says.
+// what the gateway writes and aborts on a breach of the protocol: Hello not first, a frame of
+// a connection outside its conn_opened .. conn_closed on that stream, a conn_opened or
+// conn_closed out of turn, more frames than the credit it granted. It sends what the input
+// says.
 class SocketEndpoint final : public LoopbackServer {
  public:
   // `conn_ids` lists every connection id the gateway ever opened (closed ones too), shared
