@@ -299,6 +299,7 @@ struct Harness final : backend::GatewaySink {
     frame.auth_key_id = auth_key_id;
     frame.quick_ack = quick_ack;
     frame.packet = packet;
+    if (upstream) upstream->expect(s.id, packet);
     chain->on_frame(frame);
   }
   void feed_unencrypted(Slot& s, ByteView body) {

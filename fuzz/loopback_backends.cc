@@ -1,5 +1,6 @@
 #include "fuzz/loopback_backends.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -154,15 +155,64 @@ void LoopbackServer::close() {
 
 // ---- RelayUpstream -------------------------------------------------------------------------
 
+// What one upstream connection received: the tag, then packets matched against the clients'.
+struct RelayUpstream::Reader final : codecs::FrameSink {
+  RelayUpstream* owner = nullptr;
+  Bytes tag;            // the transport's tag, as a client-role framer writes it
+  size_t tag_seen = 0;  // bytes of it received
+  size_t packets = 0;
+  // The client connections whose first `packets` packets are the ones received (all, before
+  // the first packet).
+  std::set<backend::ConnId> candidates;
+  bool on_packet(MutableByteView payload, bool) override {
+    std::set<backend::ConnId> still;
+    for (const auto& [conn, sent] : owner->expected_) {
+      if (packets > 0 && !candidates.contains(conn)) continue;
+      if (sent.size() > packets && std::equal(payload.begin(), payload.end(), sent[packets].begin(),
+                                              sent[packets].end())) {
+        still.insert(conn);
+      }
+    }
+    if (still.empty()) breach("a packet no client sent in that place");
+    candidates = std::move(still);
+    ++packets;
+    return true;
+  }
+  [[noreturn]] static void breach(const char* what) {
+    std::fprintf(stderr, "relay upstream: the relay wrote %s\n", what);
+    std::abort();
+  }
+};
+
 RelayUpstream::RelayUpstream(uv_loop_t* loop, codecs::TransportKind kind)
     : LoopbackServer(loop), kind_(kind) {}
 
 RelayUpstream::~RelayUpstream() = default;
 
+void RelayUpstream::expect(backend::ConnId conn, ByteView packet) {
+  expected_[conn].emplace_back(packet.begin(), packet.end());
+}
+
 void RelayUpstream::on_accepted(int peer) {
   stacks_.resize(static_cast<size_t>(peer) + 1);
   stacks_[peer] = std::make_unique<codecs::TransportStack>(
       codecs::make_framer(kind_, codecs::Role::kServer, 7), codecs::FrameLimits{});
+  readers_.resize(static_cast<size_t>(peer) + 1);
+  readers_[peer] = std::make_unique<Reader>();
+  readers_[peer]->owner = this;
+  codecs::make_framer(kind_, codecs::Role::kClient)->encode_tag(readers_[peer]->tag);
+}
+
+void RelayUpstream::on_bytes(int peer, ByteView bytes) {
+  Reader& reader = *readers_[peer];
+  while (reader.tag_seen < reader.tag.size() && !bytes.empty()) {
+    if (bytes[0] != reader.tag[reader.tag_seen++]) Reader::breach("a wrong transport tag");
+    bytes = bytes.subspan(1);
+  }
+  Bytes copy(bytes.begin(), bytes.end());
+  if (stacks_[peer]->feed(copy, reader) != codecs::CodecError::kNone) {
+    Reader::breach("a stream its upstream transport cannot parse");
+  }
 }
 
 void RelayUpstream::answer(uint8_t selector, FuzzInput& in) {

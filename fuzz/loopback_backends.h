@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -64,19 +65,28 @@ class LoopbackServer {
 };
 
 // An MTProto server for the relay adapter: speaks `kind` in the server role (the project's
-// framers) on every accepted connection and ignores what it reads.
+// framers) on every accepted connection. It checks what the relay writes: the transport's tag,
+// then exactly the packets the harness handed the relay for one client connection (expect()),
+// in order, none left out in between (a breach aborts).
 class RelayUpstream final : public LoopbackServer {
  public:
   RelayUpstream(uv_loop_t* loop, codecs::TransportKind kind);
   ~RelayUpstream() override;
+  // A packet the relay got from client connection `conn`.
+  void expect(backend::ConnId conn, ByteView packet);
   // One answer on connection `selector`, read from `in`: a packet (whole words, or larger than
   // any the relay takes), a quick-ack token, a transport error, or raw bytes.
   void answer(uint8_t selector, FuzzInput& in);
 
  private:
+  struct Reader;
   void on_accepted(int peer) override;
+  void on_bytes(int peer, ByteView bytes) override;
+
   codecs::TransportKind kind_;
   std::vector<std::unique_ptr<codecs::TransportStack>> stacks_;  // per connection
+  std::vector<std::unique_ptr<Reader>> readers_;                 // per connection
+  std::map<backend::ConnId, std::vector<Bytes>> expected_;
 };
 
 // A backend speaking mtedge.v1 (docs/protocol.md) on one socket adapter endpoint. It reads
