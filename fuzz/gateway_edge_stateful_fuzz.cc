@@ -3,18 +3,19 @@
 // input byte picks the chain (as the worker builds it, gateway/runtime/worker.cc):
 //   0  the edge crypto stage (gateway/edge/edge_stage.h) in front of the embedded adapter;
 //   1  the relay adapter (edge decryption off), its upstream a loopback MTProto server
-//      speaking the upstream transport (intermediate, abridged, padded or full: (byte 0 >> 2) & 3);
+//      speaking the upstream transport (intermediate, abridged, padded or full);
 //   2  the socket adapter (edge decryption off) with two endpoints, loopback backends speaking
 //      mtedge.v1 (docs/protocol.md);
 //   3  the edge crypto stage in front of the socket adapter.
-// The other bits of byte 0 pick small limits (make_chain below), so
+// The other bits of byte 0 pick the upstream transport and small limits (make_chain below), so
 // backpressure, overflows, deadlines and refusals happen within one input.
 //
 // It checks the reentrancy contract: any sink call may close the connection (on_close from
 // inside it, as Connection::close_now does), after which nothing is sent to that connection id
 // and the adapter never gets a frame (or any other event) for it. A breach aborts (libFuzzer
-// reports it); ASan reports any use of freed connection or stream state. Everything is closed
-// and torn down at the end of the input, and no libuv handle may outlive it.
+// reports it); ASan reports any use of freed connection or stream state. The loopback backends
+// check the adapter's side of their protocol too (fuzz/loopback_backends.h). Everything is
+// closed and torn down at the end of the input, and no libuv handle may outlive it.
 //
 // Deterministic and single-threaded: offloaded handshake steps and posted results (of the
 // stage and of the embedded adapter's router) wait in queues that ops run; the loopback
@@ -181,8 +182,9 @@ class CheckingAdapter final : public backend::BackendAdapter {
     if (!open_.contains(frame.conn_id))
       violation("adapter: frame for a closed connection", frame.conn_id);
     if ((frame.kind == FrameKind::kDecrypted) != edge_)
-      violation(edge_ ? "adapter: frame not decrypted" : "adapter: decrypted frame without the stage",
-                frame.conn_id);
+      violation(
+          edge_ ? "adapter: frame not decrypted" : "adapter: decrypted frame without the stage",
+          frame.conn_id);
     return inner_->on_frame(frame);
   }
   void on_client_drained(ConnId conn) override {
@@ -216,13 +218,13 @@ enum class Mode : uint8_t { kEmbedded, kRelay, kSocket, kSocketEdge };
 // The worker: its sink and its event loop for one input.
 struct Harness final : backend::GatewaySink {
   std::array<Slot, 4> slots;
-  std::set<ConnId> live;         // opened, on_close not called yet
-  std::vector<ConnId> opened;    // every id opened, in order (the socket backends address them)
+  std::set<ConnId> live;       // opened, on_close not called yet
+  std::vector<ConnId> opened;  // every id opened, in order (the socket backends address them)
   uint64_t serial = 0;
-  gateway::EdgeStage* stage = nullptr;             // edge decryption on: the top of the chain
-  std::unique_ptr<backend::BackendAdapter> chain;  // what the worker calls
+  gateway::EdgeStage* stage = nullptr;                   // edge decryption on: the top of the chain
+  std::unique_ptr<backend::BackendAdapter> chain;        // what the worker calls
   backend::embedded::SessionService* service = nullptr;  // the embedded backend's (salts)
-  std::unique_ptr<fuzzing::RelayUpstream> upstream;        // relay
+  std::unique_ptr<fuzzing::RelayUpstream> upstream;      // relay
   std::array<std::unique_ptr<fuzzing::SocketEndpoint>, 2> endpoints;  // socket
   std::deque<std::function<void()>> jobs;    // offloaded handshake steps (the crypto pool)
   std::deque<std::function<void()>> posted;  // tasks for this loop (stage results, router)
@@ -264,7 +266,8 @@ struct Harness final : backend::GatewaySink {
   // As the worker does with edge decryption off: the connection is closed. With the stage in
   // front, nothing may get here (the stage encrypts).
   bool send_message(ConnId conn, const backend::OutboundMessage&) override {
-    if (stage != nullptr) violation("send_message reached the worker (the stage must encrypt)", conn);
+    if (stage != nullptr)
+      violation("send_message reached the worker (the stage must encrypt)", conn);
     Slot& s = check(conn, "send_message to a closed connection");
     s.closing = true;
     maybe_close_inside(s);

@@ -168,8 +168,8 @@ struct RelayUpstream::Reader final : codecs::FrameSink {
     std::set<backend::ConnId> still;
     for (const auto& [conn, sent] : owner->expected_) {
       if (packets > 0 && !candidates.contains(conn)) continue;
-      if (sent.size() > packets && std::equal(payload.begin(), payload.end(), sent[packets].begin(),
-                                              sent[packets].end())) {
+      if (sent.size() > packets &&
+          std::equal(payload.begin(), payload.end(), sent[packets].begin(), sent[packets].end())) {
         still.insert(conn);
       }
     }
@@ -245,10 +245,10 @@ namespace v1 = backend::socket::v1;
 // only between its conn_opened and its conn_closed; no more frames than the credit granted.
 struct SocketEndpoint::Session final : backend::socket::MessageSink {
   backend::socket::DelimitedReader reader{1u << 20};
-  uint64_t credit = 0;         // messages this backend may still send that cost credit
-  uint64_t granted = 0;        // frames this backend allowed (HelloAck and credit it sent)
-  bool grants_known = true;    // false once raw bytes (which may grant credit) were sent
-  uint64_t frames = 0;         // frames the gateway wrote
+  uint64_t credit = 0;       // messages this backend may still send that cost credit
+  uint64_t granted = 0;      // frames this backend allowed (HelloAck and credit it sent)
+  bool grants_known = true;  // false once raw bytes (which may grant credit) were sent
+  uint64_t frames = 0;       // frames the gateway wrote
   bool hello = false;
   std::set<backend::ConnId> open;  // between conn_opened and conn_closed
   bool on_message(ByteView bytes) override {
