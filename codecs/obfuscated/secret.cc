@@ -42,10 +42,6 @@ Status fail(std::string_view label, std::string_view what) {
   return Status::error("secret [label = " + std::string(label) + "]: " + std::string(what));
 }
 
-bool is_hex_digit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 // Text that is hex but for a slip (a typo, a digit lost or doubled) would otherwise be read as
 // base64 and fail with a misleading size or prefix error. Base64 of a secret is never almost
 // all hex digits: 30 characters with at most two others do not happen by chance.
@@ -55,7 +51,7 @@ std::optional<std::string> hex_slip(std::string_view text) {
   size_t others = 0;
   size_t first_other = 0;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (!is_hex_digit(text[i]) && others++ == 0) first_other = i;
+    if (hex_digit_value(text[i]) < 0 && others++ == 0) first_other = i;
   }
   if (others > 2) return std::nullopt;
   if (others > 0) {
