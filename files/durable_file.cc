@@ -105,8 +105,7 @@ Result<int> hold_lock_file(const std::string& path) {
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     if (pid.find_first_not_of("0123456789") != std::string::npos) pid.clear();  // not ours
     return Status::error(path + " is in use by another process" +
-                         (pid.empty() ? "" : " (pid " + pid + ")") + " [lock = " + lock_path +
-                         "]");
+                         (pid.empty() ? "" : " (pid " + pid + ")") + " [lock = " + lock_path + "]");
   }
   ::fchmod(fd, 0600);
   const std::string pid = std::to_string(::getpid()) + "\n";

@@ -61,7 +61,8 @@ ServerInit accept_init(ByteView init64, std::span<const Secret> secrets, const I
       result.error = CodecError::kObfuscatedTagNotAllowed;
       return result;
     }
-    ReplayCache* cache = s == nullptr && options.no_secret_replay ? options.no_secret_replay : replay;
+    ReplayCache* cache =
+        s == nullptr && options.no_secret_replay ? options.no_secret_replay : replay;
     if (cache != nullptr && !cache->check_and_insert(init_replay_digest(init64), now)) {
       result.error = CodecError::kObfuscatedReplay;
       return result;

@@ -543,9 +543,9 @@ std::string describe_admitted_clients(const ListenerConfig& l) {
   const bool obfuscated = l.transports.contains(TransportKind::kObfuscated);
   const bool websocket = l.transports.contains(TransportKind::kWebSocket);
   std::string open_transports;  // transports without obfuscation: nobody needs a secret
-  for (TransportKind kind : {TransportKind::kAbridged, TransportKind::kIntermediate,
-                             TransportKind::kPaddedIntermediate, TransportKind::kFull,
-                             TransportKind::kHttp}) {
+  for (TransportKind kind :
+       {TransportKind::kAbridged, TransportKind::kIntermediate, TransportKind::kPaddedIntermediate,
+        TransportKind::kFull, TransportKind::kHttp}) {
     if (!l.transports.contains(kind)) continue;
     open_transports += (open_transports.empty() ? "" : ",");
     open_transports += codecs::transport_name(kind);

@@ -229,7 +229,8 @@ std::string Gateway::metrics_text() const {
   }
   std::string text =
       prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
-  if (config_.edge && config_.edge->is_open()) text += prometheus_key_store_text(*config_.edge->store());
+  if (config_.edge && config_.edge->is_open())
+    text += prometheus_key_store_text(*config_.edge->store());
   return text;
 }
 

@@ -144,10 +144,10 @@ class MemoryAuthKeyStore final : public AuthKeyStore {
   // Lock order: file_mu_ before any shard lock; sync_mu_ is never held while taking another.
   std::mutex file_mu_;  // fd_, file counters, and the order of records relative to memory
   int fd_ = -1;
-  int lock_fd_ = -1;  // holds `path`.lock (key_file::lock_exclusive) while the store lives
-  uint64_t file_size_ = 0;      // bytes up to the end of the last whole record
-  size_t file_records_ = 0;     // records in the file (for the compaction rule)
-  size_t live_permanent_ = 0;   // permanent keys in memory
+  int lock_fd_ = -1;           // holds `path`.lock (key_file::lock_exclusive) while the store lives
+  uint64_t file_size_ = 0;     // bytes up to the end of the last whole record
+  size_t file_records_ = 0;    // records in the file (for the compaction rule)
+  size_t live_permanent_ = 0;  // permanent keys in memory
   bool needs_rewrite_ = false;  // a rollback failed: rewrite before the next append
   uint64_t written_seq_ = 0;    // records appended so far (a rewrite counts as one)
 

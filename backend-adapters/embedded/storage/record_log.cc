@@ -319,7 +319,8 @@ Status RecordLog::compact(const Snapshot& snapshot) {
   std::unique_lock lock(mu_);
   if (status && (cut < first_cut || cut > last_lsn_))
     status = Status::error(std::string("snapshot cut ").append(std::to_string(cut)) + " outside " +
-                           std::to_string(first_cut) + std::string("..").append(std::to_string(last_lsn_)));
+                           std::to_string(first_cut) +
+                           std::string("..").append(std::to_string(last_lsn_)));
   if (!status) {
     capturing_ = false;
     capture_ = Bytes{};

@@ -658,10 +658,10 @@ TEST(GatewayConfig, StartupLineSaysWhichClientsAListenerAdmits) {
   ASSERT_TRUE(plain.is_ok()) << plain.message();
   EXPECT_EQ(describe_admitted_clients(plain->listeners[0]), "secrets none");
   // Secrets do not close the plain transports: the line says so.
-  Result<Config> mixed = parse(with_listener(
-      "transports = [\"abridged\", \"obfuscated\", \"http\"]\nsecrets = [{ label = "
-      "\"friends\", secret = \"" +
-      dd + "\" }]"));
+  Result<Config> mixed = parse(
+      with_listener("transports = [\"abridged\", \"obfuscated\", \"http\"]\nsecrets = [{ label = "
+                    "\"friends\", secret = \"" +
+                    dd + "\" }]"));
   ASSERT_TRUE(mixed.is_ok()) << mixed.message();
   EXPECT_EQ(describe_admitted_clients(mixed->listeners[0]),
             "secrets friends (dd); without a secret (obfuscated2): refused; abridged,http need no "

@@ -427,9 +427,9 @@ TEST(AuthKeyStore, FileIsLockedWhileAStoreHasItOpen) {
   ASSERT_TRUE(first.is_ok()) << first.message();
   auto second = MemoryAuthKeyStore::open({.path = path});
   ASSERT_FALSE(second.is_ok());
-  EXPECT_NE(second.message().find("in use by another process (pid " +
-                                  std::to_string(::getpid()) + ")"),
-            std::string::npos)
+  EXPECT_NE(
+      second.message().find("in use by another process (pid " + std::to_string(::getpid()) + ")"),
+      std::string::npos)
       << second.message();
   EXPECT_NE(second.message().find(path + ".lock"), std::string::npos) << second.message();
   first.value().reset();

@@ -203,7 +203,8 @@ void check_sync_count(bool group_commit, uint64_t expected_syncs) {
   append(*o.log, "first");
   in_first_sync.wait();
   uint64_t last = 0;
-  for (int i = 0; i < 100; ++i) last = append(*o.log, std::string("record ").append(std::to_string(i)));
+  for (int i = 0; i < 100; ++i)
+    last = append(*o.log, std::string("record ").append(std::to_string(i)));
   release.count_down();
   EXPECT_TRUE(wait_durable(*o.log, last));
   EXPECT_EQ(o.log->syncs(), expected_syncs);
@@ -327,7 +328,8 @@ TEST(RecordLog, CompactionWhileAnotherThreadAppendsLosesNothing) {
         cut = o.log->last_lsn();
       }
       // A snapshot record ("S" key=value) sets a key's count outright.
-      for (const auto& [key, value] : copy) emit(as_bytes(std::string("S").append(CountingState::record(key, value))));
+      for (const auto& [key, value] : copy)
+        emit(as_bytes(std::string("S").append(CountingState::record(key, value))));
       return cut;
     });
     ASSERT_TRUE(st.is_ok()) << st.message();
