@@ -10,7 +10,7 @@ NODE_DIR := .cache/node
 # Node's ws package for the WebSocket tests (tests/integration/test_websocket_node.py).
 WS_VERSION := 8.18.0
 
-.PHONY: all run test deps node-deps build clean
+.PHONY: all run test deps node-deps build install clean
 all: build
 
 deps:
@@ -29,6 +29,12 @@ var/rsa_private.pem: | deps
 	@mkdir -p var
 	@(umask 077 && openssl genrsa -out $@ 2048 2>/dev/null)
 	@echo "generated $@ (public key: openssl rsa -in $@ -RSAPublicKey_out)"
+
+# The binary into $(DESTDIR)$(PREFIX)/bin, where conf/mtedge.service looks for it
+# (docs/operations.md "Running as a service").
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 $(BUILD_DIR)/gateway/mtedge $(DESTDIR)$(PREFIX)/bin/mtedge
 
 # Node's ws for the WebSocket interoperability tests, into a git-ignored folder.
 node-deps: deps

@@ -39,8 +39,12 @@ class AdapterFactory {
   // DC the handshake accepts.
   virtual std::optional<int32_t> this_dc() const { return std::nullopt; }
   // `block` is the adapter's table (`[backend.<type>]`), `path` its key path for messages
-  // ("backend.relay"). Unknown keys are errors.
+  // ("backend.relay"). Unknown keys are errors. File paths in the block are resolved with
+  // config::resolve_config_path(config_dir(), ...).
   virtual Status configure(const toml::table& block, std::string_view path) = 0;
+  // The config file's folder (set before configure(); "" when the config is not a file).
+  void set_config_dir(std::string dir) { config_dir_ = std::move(dir); }
+  const std::string& config_dir() const { return config_dir_; }
   // Every key of the block at `path`, with its default (config_section.h KeyCatalog).
   virtual config::KeyCatalog config_keys(std::string_view path) const {
     (void)path;
@@ -50,6 +54,9 @@ class AdapterFactory {
   // (its own long poll), if it answers long polls; gateway.http_max_wait_ms should exceed it.
   virtual std::optional<uint32_t> http_long_poll_ms() const { return std::nullopt; }
   virtual std::unique_ptr<BackendAdapter> create(const AdapterContext& context) = 0;
+
+ private:
+  std::string config_dir_;
 };
 
 class AdapterRegistry {

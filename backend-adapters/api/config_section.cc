@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 
 namespace mtedge::backend::config {
 namespace {
@@ -66,6 +67,11 @@ std::string toml_text(const std::vector<std::string>& values) {
     out += toml_text(std::string_view(value));
   }
   return out + "]";
+}
+
+std::string resolve_config_path(std::string_view config_dir, std::string_view path) {
+  if (path.empty() || path.front() == '/' || config_dir.empty()) return std::string(path);
+  return (std::filesystem::path(config_dir) / path).lexically_normal().string();
 }
 
 Section::Section(const toml::table* table, std::string path, Status& status, KeyCatalog* catalog)

@@ -140,6 +140,12 @@ bool parse_int(std::string_view text, T& out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// A file path from the config as the process opens it: relative paths are relative to the
+// config file's folder `config_dir` (not the working directory), so a config works the same
+// from any directory and under a service manager. Absolute paths, "" and an empty
+// `config_dir` (a config that is not a file, e.g. in tests) leave `path` as written.
+std::string resolve_config_path(std::string_view config_dir, std::string_view path);
+
 // "host:port" or "[v6]:port": the host is an IP literal or a name resolved now (at startup;
 // the first address found is used). Errors read `invalid <noun> "<text>" (...)`.
 Result<sockaddr_storage> resolve_host_port(std::string_view text, std::string_view noun);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "backend-adapters/api/adapter.h"
+#include "codecs/proxy_protocol/proxy_header.h"
 #include "gateway/conn/fronting_driver.h"
 #include "gateway/conn/http_driver.h"
 #include "gateway/runtime/config.h"
@@ -126,6 +127,7 @@ void Connection::start(backend::ConnId id) {
   id_ = id;
   uv_tcp_nodelay(&tcp_, 1);
   if (listener().tls) tls_ = std::make_unique<TlsSession>(*listener().tls);
+  if (listener().proxy_protocol) proxy_header_ = std::make_unique<Bytes>();
   last_activity_ms_ = now_ms();
   accepted_ms_ = last_activity_ms_;
   arm_timer(settings().first_byte_timeout_ms);
@@ -156,12 +158,30 @@ void Connection::close_now(CloseReason reason) {
   worker().forget(this, reason);
   accounted_bytes_ = 0;  // forget() took it off the worker's account
   conn_debug(*this, "closed ({})", backend::close_reason_name(reason));
+  if (settings().access_log) log_access(reason);
   if (opened_) {
     opened_ = false;
     adapter().on_close(id_, reason);
   }
   worker().timers().cancel(*this);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
+}
+
+void Connection::log_access(backend::CloseReason reason) const {
+  std::string transport = "-";
+  if (transport_) {
+    backend::ConnInfo info;
+    info.transport = transport_->first;
+    info.framing = transport_->second;
+    transport = backend::transport_path(info);
+  }
+  const std::string& secret =
+      secret_ >= 0 ? listener().secrets[size_t(secret_)].label : std::string();
+  spdlog::info(
+      "access: listener={} client={} transport={} secret={} in={} out={} duration_ms={} "
+      "reason={}",
+      listener().name, peer_.to_string(), transport, secret.empty() ? "-" : secret, bytes_in_,
+      bytes_out_, now_ms() - accepted_ms_, backend::close_reason_name(reason));
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {
@@ -210,7 +230,10 @@ void Connection::on_due() {
   switch (phase_) {
     case Phase::kFirstByte:
     case Phase::kOpen:
-      if (const std::optional<GatewayError> missed = missed_deadline()) {
+      if (proxy_header_ && now_ms() >= driver_due_ms_) {
+        note_error(*this, GatewayError::kProxyHeaderTimeout);  // no header within the
+        close_now(CloseReason::kTimeout);                      // first-byte/detect time
+      } else if (const std::optional<GatewayError> missed = missed_deadline()) {
         note_error(*this, *missed);
         close_now(CloseReason::kTimeout);
       } else if (now_ms() >= driver_due_ms_) {
@@ -264,10 +287,18 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 void Connection::handle_read(MutableByteView data) {
   if (phase_ >= Phase::kClosing) return;
   metrics().bytes_in.add(data.size());
+  bytes_in_ += data.size();
   note_traffic();
   if (phase_ == Phase::kFirstByte) {
     phase_ = Phase::kOpen;  // the detection timer also bounds the TLS handshake
     arm_timer(settings().detect_timeout_ms);
+  }
+  if (proxy_header_) {
+    data = take_proxy_header(data);
+    if (proxy_header_ || data.empty()) {
+      if (phase_ != Phase::kClosed) account_memory();
+      return;
+    }
   }
   if (tls_) {
     handle_tls_read(data);
@@ -275,6 +306,47 @@ void Connection::handle_read(MutableByteView data) {
     driver().on_bytes(data);
   }
   if (phase_ != Phase::kClosed) account_memory();
+}
+
+MutableByteView Connection::take_proxy_header(MutableByteView data) {
+  using codecs::proxy_protocol::ParseResult;
+  Bytes& held = *proxy_header_;
+  const size_t held_before = held.size();
+  ParseResult parsed;
+  if (held_before == 0) {
+    parsed = codecs::proxy_protocol::parse_proxy_header(data);  // usually whole in one read
+  } else {
+    held.insert(held.end(), data.begin(), data.end());
+    parsed = codecs::proxy_protocol::parse_proxy_header(held);
+  }
+  switch (parsed.state) {
+    case ParseResult::State::kNeedMore:
+      if (held_before == 0) held.assign(data.begin(), data.end());
+      return {};
+    case ParseResult::State::kError:
+      note_error(*this, GatewayError::kProxyHeaderInvalid, "{}", parsed.error);
+      close_now(CloseReason::kProtocolError);
+      return {};
+    case ParseResult::State::kDone: break;
+  }
+  proxy_header_.reset();
+  const codecs::proxy_protocol::ProxyHeader& header = parsed.header;
+  if (header.has_address) {
+    const PeerAddress balancer = peer_;
+    if (header.source.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&header.source);
+      std::memcpy(peer_.bytes.data(), &in->sin_addr, 4);
+      peer_.port = ntohs(in->sin_port);
+    } else {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&header.source);
+      std::memcpy(peer_.bytes.data(), &in6->sin6_addr, 16);
+      peer_.port = ntohs(in6->sin6_port);
+    }
+    peer_.family = static_cast<uint8_t>(header.source.ss_family);
+    conn_debug(*this, "PROXY v{} header from {}", header.version, balancer.to_string());
+  }
+  if (!worker().admit_source(this)) return {};  // refused: closed
+  return data.subspan(header.length - held_before);
 }
 
 void Connection::handle_tls_read(ByteView cipher) {
@@ -325,6 +397,16 @@ void Connection::open_adapter(backend::ConnInfo info) {
   info.listener = listener().name;
   info.tls = tls_ != nullptr;
   opened_ = true;
+  transport_.emplace(info.transport, info.framing);
+  if (!info.secret_label.empty()) {
+    const auto& secrets = listener().secrets;
+    for (size_t i = 0; i < secrets.size(); ++i) {
+      if (secrets[i].label == info.secret_label) {
+        secret_ = int32_t(i);
+        break;
+      }
+    }
+  }
   if (info.secret_label.empty()) {
     conn_debug(*this, "transport {}", backend::transport_path(info));
   } else {
@@ -459,6 +541,7 @@ void Connection::flush() {
   account_memory();
   const size_t written = out_.flush(reinterpret_cast<uv_stream_t*>(&tcp_));
   metrics().bytes_out.add(written);
+  bytes_out_ += written;
   if (phase_ == Phase::kClosed || out_.writing() || written == 0) return;
   after_write();
 }
@@ -469,6 +552,7 @@ const io::OutboundEvents Connection::kOutboundEvents = {
 void Connection::on_written(uv_stream_t* stream, size_t bytes) {
   auto* self = static_cast<Connection*>(stream->data);
   self->metrics().bytes_out.add(bytes);
+  self->bytes_out_ += bytes;
   if (self->phase_ == Phase::kClosed) return;
   self->after_write();
 }

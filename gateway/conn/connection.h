@@ -76,11 +76,17 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   // After read_peer(): assigns the id, starts the first-byte timer and reading.
   void start(backend::ConnId id);
   uv_tcp_t* tcp() { return &tcp_; }
+  uint16_t listener_index() const { return listener_index_; }
   backend::ConnId id() const override { return id_; }
   // The client's address as ConnInfo::client_ip has it.
   std::string client_ip() const { return peer_.host(); }
   // What the per-source limits count the client by (gateway/runtime/address.h).
   SourceBucket source() const { return source_bucket(peer_.family, peer_.bytes.data()); }
+  // The TCP peer's address bytes and family (for address ranges), e.g. a balancer's.
+  const PeerAddress& peer_address() const { return peer_; }
+  // Whether the per-source count holds this connection (the worker gives it back on close).
+  bool source_counted() const { return source_counted_; }
+  void set_source_counted(bool counted) { source_counted_ = counted; }
   // Admission: see the header comment. Without edge decryption a connection authenticates
   // when the backend sends it a packet after its first encrypted one.
   bool authenticated() const { return authenticated_; }
@@ -169,6 +175,13 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   // Reports the change in accounted_bytes() to the worker.
   void account_memory();
   static void on_handle_closed(uv_handle_t* handle);
+  // proxy_protocol listeners: takes the PROXY header from the start of `data` (holding a
+  // partial one in proxy_header_), switches the peer to the client it names and has the
+  // worker count that source. Returns the stream bytes after the header (empty while it is
+  // incomplete, or when the connection was closed: a bad header, a refused source).
+  MutableByteView take_proxy_header(MutableByteView data);
+  // The `access:` line of a connection that is closing (log.access).
+  void log_access(backend::CloseReason reason) const;
 
   // The write path: out_ (io::OutboundQueue) holds what the drivers queued and the one write
   // in flight; its events come back here through tcp_.data.
@@ -202,6 +215,15 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   bool fronting_ = false;        // the driver splices to the fronting server: deliver() drops
   bool encrypted_seen_ = false;  // a packet with a non-zero auth_key_id reached the adapter
   bool authenticated_ = false;
+  bool source_counted_ = false;
+  // proxy_protocol listeners: non-null until the PROXY header is taken (its bytes so far).
+  std::unique_ptr<Bytes> proxy_header_;
+  // For the access line (log.access): what the client spoke, once the adapter heard of it,
+  // and its secret (an index into the listener's secrets; -1: none).
+  std::optional<std::pair<codecs::TransportKind, codecs::TransportKind>> transport_;
+  int32_t secret_ = -1;
+  uint64_t bytes_in_ = 0;  // from and to the client, as on the wire (TLS records included)
+  uint64_t bytes_out_ = 0;
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.
   std::variant<SniffDriver, AcceptDriver, StreamDriver, std::unique_ptr<ConnDriver>> driver_;
 };

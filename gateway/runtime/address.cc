@@ -136,4 +136,57 @@ size_t SourceBucketHash::operator()(const SourceBucket& b) const {
   return static_cast<size_t>(mix64(b.prefix ^ (uint64_t(b.family) << 56)));
 }
 
+Result<Cidr> parse_cidr(std::string_view text) {
+  const size_t slash = text.find('/');
+  const std::string host(text.substr(0, slash));
+  Cidr out;
+  if (::inet_pton(AF_INET, host.c_str(), out.bytes.data()) == 1) {
+    out.family = AF_INET;
+  } else if (::inet_pton(AF_INET6, host.c_str(), out.bytes.data()) == 1) {
+    out.family = AF_INET6;
+  } else {
+    return Status::error("invalid address range \"" + std::string(text) +
+                         "\" (an IPv4 or IPv6 address, optionally /prefix)");
+  }
+  const unsigned max_bits = out.family == AF_INET ? 32 : 128;
+  unsigned bits = max_bits;
+  if (slash != std::string_view::npos) {
+    const std::string_view digits = text.substr(slash + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+        bits > max_bits) {
+      return Status::error("invalid address range \"" + std::string(text) + "\" (prefix 0.." +
+                           std::to_string(max_bits) + ")");
+    }
+  }
+  out.bits = uint8_t(bits);
+  for (unsigned i = bits; i < max_bits; ++i) {
+    if (out.bytes[i / 8] & (0x80 >> (i % 8))) {
+      return Status::error("invalid address range \"" + std::string(text) +
+                           "\" (bits past the prefix are set)");
+    }
+  }
+  return out;
+}
+
+bool Cidr::contains(int addr_family, const uint8_t* addr) const {
+  if (addr_family == AF_INET6 && family == AF_INET && ipv4_mapped(addr)) {
+    addr += 12;
+    addr_family = AF_INET;
+  }
+  if (addr_family != family) return false;
+  const unsigned whole = bits / 8;
+  if (std::memcmp(bytes.data(), addr, whole) != 0) return false;
+  if (bits % 8 == 0) return true;
+  const uint8_t mask = uint8_t(0xff00 >> (bits % 8));
+  return (addr[whole] & mask) == bytes[whole];
+}
+
+bool any_contains(const std::vector<Cidr>& ranges, int family, const uint8_t* addr) {
+  for (const Cidr& range : ranges) {
+    if (range.contains(family, addr)) return true;
+  }
+  return false;
+}
+
 }  // namespace mtedge::gateway

@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -47,5 +49,18 @@ struct SourceBucketHash {
 };
 // `addr`: 4 bytes for AF_INET, 16 for AF_INET6 (network order).
 SourceBucket source_bucket(int family, const uint8_t* addr);
+
+// An address range: "10.0.0.0/8", "2001:db8::/32", or one address ("192.0.2.7" = /32,
+// "::1" = /128). IPv4 ranges also hold the IPv4-mapped IPv6 form of their addresses.
+struct Cidr {
+  uint8_t family = 0;               // AF_INET / AF_INET6
+  std::array<uint8_t, 16> bytes{};  // network order; bits past `bits` are zero
+  uint8_t bits = 0;
+  // `addr`: 4 bytes for AF_INET, 16 for AF_INET6 (network order).
+  bool contains(int family, const uint8_t* addr) const;
+};
+// Errors say what is wrong ("bits past the prefix are set", "prefix above 32", ...).
+Result<Cidr> parse_cidr(std::string_view text);
+bool any_contains(const std::vector<Cidr>& ranges, int family, const uint8_t* addr);
 
 }  // namespace mtedge::gateway

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -75,7 +76,23 @@ void parse_gateway(const toml::table* table, GatewaySettings& g, Status& status,
   s.integer("tls_max_future_seconds", g.tls_max_future_seconds, 0, 86'400);
   s.integer("fronting_connect_timeout_ms", g.fronting_connect_timeout_ms, 10, 600'000);
   s.integer("http_max_wait_ms", g.http_max_wait_ms, 100, 600'000);
+  std::string user;
+  std::string group;
+  s.note("user", toml_text(std::string_view()));
+  s.string("user", user);
+  s.note("group", toml_text(std::string_view()));
+  s.string("group", group);
   s.check_unknown();
+  if (!s.ok()) return;
+  if (!group.empty() && user.empty()) return s.fail("group", "set only with gateway.user");
+  if (!user.empty()) {
+    auto run_as = look_up_run_as(user, group);
+    if (!run_as) {
+      const bool group_unknown = run_as.message().find("group \"") != std::string::npos;
+      return s.fail(group_unknown ? "group" : "user", run_as.message());
+    }
+    g.run_as = run_as.value();
+  }
   if (!s.ok()) return;
   g.workers = workers > 0
                   ? static_cast<unsigned>(workers)
@@ -128,7 +145,7 @@ void parse_secrets(Section& s, ListenerConfig& l) {
 }
 
 // tls = true with tls_cert_file and tls_key_file (loaded now, so a bad file fails startup).
-void parse_tls(Section& s, ListenerConfig& l) {
+void parse_tls(Section& s, ListenerConfig& l, std::string_view config_dir) {
   bool tls = false;
   s.boolean("tls", tls);
   s.note("tls_cert_file", "");
@@ -145,6 +162,8 @@ void parse_tls(Section& s, ListenerConfig& l) {
   if (!have_cert)
     return s.fail("tls_cert_file", "required with tls = true (PEM chain, leaf first)");
   if (!have_key) return s.fail("tls_key_file", "required with tls = true (PEM private key)");
+  l.tls_cert_file = backend::config::resolve_config_path(config_dir, l.tls_cert_file);
+  l.tls_key_file = backend::config::resolve_config_path(config_dir, l.tls_key_file);
   auto context = TlsServerContext::load(l.tls_cert_file, l.tls_key_file);
   if (!context) return s.fail("tls", context.message());
   l.tls = context.value();
@@ -180,8 +199,39 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   }
 }
 
+// proxy_protocol = true with proxy_trusted = ["10.0.0.0/8", ...] (required with it).
+void parse_proxy_protocol(Section& s, ListenerConfig& l) {
+  s.boolean("proxy_protocol", l.proxy_protocol);
+  s.note("proxy_trusted", toml_text(std::vector<std::string>{}));
+  if (const toml::array* arr =
+          s.array("proxy_trusted", "expected an array of address ranges (\"10.0.0.0/8\")")) {
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      const std::string key = "proxy_trusted[" + std::to_string(i) + "]";
+      auto text = (*arr)[i].value_exact<std::string>();
+      if (!text) {
+        s.fail(key, "expected a string");
+        break;
+      }
+      auto range = parse_cidr(*text);
+      if (!range) {
+        s.fail(key, range.message());
+      } else {
+        l.proxy_trusted.push_back(range.value());
+      }
+    }
+  }
+  if (!s.ok()) return;
+  if (l.proxy_protocol && l.proxy_trusted.empty()) {
+    s.fail("proxy_trusted",
+           "required with proxy_protocol = true: the balancers' addresses (e.g. "
+           "[\"10.0.0.0/8\"]); nobody else may claim a client address");
+  } else if (!l.proxy_protocol && !l.proxy_trusted.empty()) {
+    s.fail("proxy_trusted", "set only with proxy_protocol = true");
+  }
+}
+
 void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, Status& status,
-                    KeyCatalog* catalog = nullptr) {
+                    std::string_view config_dir, KeyCatalog* catalog = nullptr) {
   const std::string path = "listener[" + std::to_string(index) + "]";
   Section s(table, path, status, catalog);
   l.name = "listener" + std::to_string(index);
@@ -243,7 +293,8 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
       l.fronting = addr.value();
     }
   }
-  parse_tls(s, l);
+  parse_tls(s, l, config_dir);
+  parse_proxy_protocol(s, l);
   s.check_unknown();
   if (!s.ok()) return;
   check_secrets(s, l);
@@ -253,7 +304,7 @@ void parse_listener(const toml::table* table, size_t index, ListenerConfig& l, S
 // key fails startup and --check-config naming the key's index; no key material is kept in
 // messages. The auth key file is only opened by Gateway::start.
 void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
-                  KeyCatalog* catalog = nullptr) {
+                  std::string_view config_dir, KeyCatalog* catalog = nullptr) {
   Section s(table, "crypto", status, catalog);
   s.boolean("edge_decryption", c.edge_decryption);
   s.note("rsa_private_keys", "");  // required with edge_decryption
@@ -263,11 +314,12 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
       if (!path || path->empty()) {
         s.fail("rsa_private_keys[" + std::to_string(i) + "]", "expected a non-empty string");
       } else {
-        c.rsa_private_key_paths.push_back(*path);
+        c.rsa_private_key_paths.push_back(backend::config::resolve_config_path(config_dir, *path));
       }
     }
   }
   s.string("auth_key_file", c.auth_key_file);
+  c.auth_key_file = backend::config::resolve_config_path(config_dir, c.auth_key_file);
   s.integer("dc_id", c.dc_id, 1, 1000);
   s.boolean("test_dc", c.test_dc);
   s.boolean("allow_temp_keys", c.allow_temp_keys);
@@ -330,6 +382,7 @@ Status parse_backend(const toml::table* table, const backend::AdapterRegistry& r
     if (!node->is_table()) return Status::error(block_path + ": expected a table");
     block = node->as_table();
   }
+  factory->set_config_dir(config.config_dir);
   Status configured = factory->configure(*block, block_path);
   if (!configured) return configured;
   const bool edge = config.crypto.edge_decryption;
@@ -375,6 +428,7 @@ void parse_log(const toml::table* table, LogConfig& log, Status& status,
   s.one_of("level", log.level, kLogLevels);
   static constexpr std::array<std::string_view, 2> kFormats = {"text", "json"};
   s.one_of("format", log.format, kFormats);
+  s.boolean("access", log.access);
   s.check_unknown();
 }
 
@@ -458,7 +512,7 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
   }
   for (size_t i = 0; i < arr->size(); ++i) {
     ListenerConfig l;
-    parse_listener((*arr)[i].as_table(), i, l, status);
+    parse_listener((*arr)[i].as_table(), i, l, status, config.config_dir);
     if (!status) return status;
     for (size_t j = 0; j < config.listeners.size(); ++j) {
       if (config.listeners[j].name == l.name) {
@@ -473,7 +527,7 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
     config.listeners.push_back(std::move(l));
   }
 
-  parse_crypto(subtable(root, "crypto", status), config.crypto, status);
+  parse_crypto(subtable(root, "crypto", status), config.crypto, status, config.config_dir);
   if (!status) return status;
 
   const toml::table* backend_table = subtable(root, "backend", status);
@@ -486,6 +540,7 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
   if (!status) return status;
   parse_log(subtable(root, "log", status), config.log, status);
   if (!status) return status;
+  config.gateway.access_log = config.log.access;
   config.warnings = find_warnings(config, *factory);
   return status;
 }
@@ -500,9 +555,9 @@ KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
   GatewaySettings gateway;
   parse_gateway(nullptr, gateway, ignored, &catalog);
   ListenerConfig listener;
-  parse_listener(nullptr, 0, listener, ignored = Status::ok(), &catalog);
+  parse_listener(nullptr, 0, listener, ignored = Status::ok(), "", &catalog);
   CryptoConfig crypto;
-  parse_crypto(nullptr, crypto, ignored = Status::ok(), &catalog);
+  parse_crypto(nullptr, crypto, ignored = Status::ok(), "", &catalog);
   Section(nullptr, "backend", ignored, &catalog).note("type", "");  // required
   for (const std::string& name : registry.names()) {
     catalog.append(registry.make(name)->config_keys("backend." + name));
@@ -515,7 +570,7 @@ KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
 }
 
 Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
-                            std::string_view source_name) {
+                            std::string_view source_name, std::string_view config_dir) {
   toml::table root;
   try {
     root = toml::parse(toml_text, source_name);
@@ -526,6 +581,7 @@ Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRe
     return Status::error(msg.str());
   }
   Config config;
+  config.config_dir = std::string(config_dir);
   Status status = parse_root(root, registry, config);
   if (!status) return status;
   return config;
@@ -566,7 +622,11 @@ Result<Config> load_config_file(const std::string& path, const backend::AdapterR
   if (!in) return Status::error("cannot read \"" + path + "\"");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config(text.str(), registry, path);
+  // The folder as an absolute path, so log lines and errors name where a file really is.
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
+  if (ec) dir = std::filesystem::path(path).parent_path();
+  return parse_config(text.str(), registry, path, dir.lexically_normal().string());
 }
 
 }  // namespace mtedge::gateway

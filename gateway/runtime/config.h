@@ -23,6 +23,7 @@
 #include "codecs/obfuscated/secret.h"
 #include "crypto/rsa.h"
 #include "gateway/runtime/address.h"
+#include "gateway/runtime/privileges.h"
 
 namespace mtedge::backend {
 class AdapterRegistry;
@@ -75,6 +76,11 @@ struct GatewaySettings {
   // long (the gateway's bound on a long poll; a backend with sessions answers its own long
   // polls earlier, with an empty container: the embedded backend at <= 25 s).
   uint32_t http_max_wait_ms = 30000;
+  // Run as this user (and group) once the listeners are bound, before any file is opened for
+  // writing (gateway/runtime/privileges.h). Unset: keep the starting user.
+  std::optional<RunAs> run_as;
+  // log.access, copied here for the connections (docs/operations.md "Access log").
+  bool access_log = false;
 };
 
 // Connections name their listener by a 16-bit index.
@@ -88,6 +94,10 @@ struct ListenerConfig {
   // Whether this process may bind the port while another process holds it (a hand-over
   // restart). Off: a port already bound elsewhere is a startup error, not silent sharing.
   bool share_port = false;
+  // PROXY protocol v1/v2 (docs/operations.md "PROXY protocol"): every connection starts with
+  // a header, accepted only from `proxy_trusted` sources (others are refused at accept).
+  bool proxy_protocol = false;
+  std::vector<Cidr> proxy_trusted;
   // The transports served (the detector answers only these). An HTTP request becomes MTProto
   // over POST with kHttp, a WebSocket upgrade on /apiws* with kWebSocket (either one lets the
   // detector hand HTTP requests over).
@@ -111,7 +121,7 @@ struct ListenerConfig {
 // while the config is parsed; the auth key file is opened only when the gateway starts.
 struct CryptoConfig {
   bool edge_decryption = false;
-  std::vector<std::string> rsa_private_key_paths;  // as written (relative to the working dir)
+  std::vector<std::string> rsa_private_key_paths;  // resolved (config::resolve_config_path)
   std::vector<crypto::RsaPrivateKey> rsa_keys;     // loaded from rsa_private_key_paths
   std::string auth_key_file;                       // empty: keys live in memory only
   int32_t dc_id = 2;                               // this DC, checked in p_q_inner_data_dc
@@ -138,12 +148,16 @@ struct AdminConfig {
 struct LogConfig {
   std::string level = "info";   // trace debug info warn error critical off
   std::string format = "text";  // text | json
+  bool access = false;          // one `access:` line per closed connection
 };
 
 using AdapterMaker =
     std::function<std::unique_ptr<backend::BackendAdapter>(const backend::AdapterContext&)>;
 
 struct Config {
+  // The config file's folder, absolute ("" for a config that is not a file): relative file
+  // paths in the config resolve against it.
+  std::string config_dir;
   GatewaySettings gateway;
   std::vector<ListenerConfig> listeners;
   CryptoConfig crypto;
@@ -164,9 +178,12 @@ struct Config {
 };
 
 // Parses and validates a whole config. `registry` provides the adapter named by
-// backend.type; its factory's configure() validates [backend.<type>].
+// backend.type; its factory's configure() validates [backend.<type>]. Relative file paths
+// resolve against `config_dir` (load_config_file passes the file's folder); "" leaves them
+// relative to the working directory.
 Result<Config> parse_config(std::string_view toml_text, const backend::AdapterRegistry& registry,
-                            std::string_view source_name = "config");
+                            std::string_view source_name = "config",
+                            std::string_view config_dir = "");
 Result<Config> load_config_file(const std::string& path, const backend::AdapterRegistry& registry);
 
 // Which clients a listener admits, for its startup line: its secrets by label and kind (never

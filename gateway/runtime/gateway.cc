@@ -112,17 +112,11 @@ Gateway::~Gateway() {
 
 Status Gateway::start() {
   std::signal(SIGPIPE, SIG_IGN);  // a write to a reset socket must be an error, not a kill
-  if (config_.crypto.edge_decryption) {
-    if (!config_.edge) config_.edge = std::make_shared<EdgeCrypto>();
-    if (!config_.edge->is_open()) {
-      if (Status opened = config_.edge->open(config_.crypto); !opened) return opened;
-    }
-  }
   const unsigned n = config_.gateway.workers;
-  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, config_, i));
 
-  // Bind every socket here, so errors are synchronous and port 0 resolves to one port that
-  // every worker then shares through SO_REUSEPORT.
+  // Bind every socket here (first: ports below 1024 may need root, which is given up next), so
+  // errors are synchronous and port 0 resolves to one port that every worker then shares through
+  // SO_REUSEPORT.
   std::vector<std::vector<int>> fds(n);
   Status status;
   for (size_t li = 0; li < config_.listeners.size() && status; ++li) {
@@ -153,14 +147,28 @@ Status Gateway::start() {
       fds[w].push_back(fd.value());
     }
   }
+  // Then give root up (gateway.user) before any file is opened for writing, so the auth key
+  // file and the backend's state belong to that user; then open them.
+  if (status && config_.gateway.run_as) {
+    const RunAs& run_as = *config_.gateway.run_as;
+    if (Status dropped = drop_privileges(run_as); !dropped) {
+      status = Status::error("gateway.user: " + dropped.message());
+    } else {
+      spdlog::info("running as user {} (uid {}, gid {})", run_as.user, run_as.uid, run_as.gid);
+    }
+  }
+  if (status && config_.crypto.edge_decryption) {
+    if (!config_.edge) config_.edge = std::make_shared<EdgeCrypto>();
+    if (!config_.edge->is_open()) status = config_.edge->open(config_.crypto);
+  }
   if (!status) {
     for (auto& list : fds) {
       for (int fd : list) ::close(fd);
     }
-    workers_.clear();
     bound_ports_.clear();
     return status;
   }
+  for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, config_, i));
   for (unsigned w = 0; w < n; ++w) {
     Status s = workers_[w]->init(fds[w]);
     if (!s && status) status = s;

@@ -21,6 +21,8 @@ const char* gateway_error_name(GatewayError error) {
     case GatewayError::kFirstPacketTimeout: return "first_packet_timeout";
     case GatewayError::kFrameTimeout: return "frame_timeout";
     case GatewayError::kAuthTimeout: return "auth_timeout";
+    case GatewayError::kProxyHeaderInvalid: return "proxy_header_invalid";
+    case GatewayError::kProxyHeaderTimeout: return "proxy_header_timeout";
     case GatewayError::kCount: break;
   }
   return "unknown";
@@ -51,6 +53,7 @@ void MetricsSnapshot::add(const MetricsShard& s) {
   rejected_max_connections += s.rejected_max_connections.get();
   rejected_per_source += s.rejected_per_source.get();
   rejected_memory += s.rejected_memory.get();
+  rejected_proxy_untrusted += s.rejected_proxy_untrusted.get();
   evicted_unauthenticated += s.evicted_unauthenticated.get();
   active += s.active.get();
   for (size_t i = 0; i < closed.size(); ++i) closed[i] += s.closed[i].get();
@@ -86,8 +89,10 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
   fmt::format_to(std::back_inserter(out),
                  "mtedge_connections_rejected_total{{reason=\"max_connections\"}} {}\n"
                  "mtedge_connections_rejected_total{{reason=\"per_source\"}} {}\n"
-                 "mtedge_connections_rejected_total{{reason=\"memory\"}} {}\n",
-                 m.rejected_max_connections, m.rejected_per_source, m.rejected_memory);
+                 "mtedge_connections_rejected_total{{reason=\"memory\"}} {}\n"
+                 "mtedge_connections_rejected_total{{reason=\"proxy_untrusted\"}} {}\n",
+                 m.rejected_max_connections, m.rejected_per_source, m.rejected_memory,
+                 m.rejected_proxy_untrusted);
   metric("mtedge_connections_evicted_total", "counter",
          "Open connections closed to admit a new one at max_connections, by reason.");
   fmt::format_to(std::back_inserter(out),

@@ -32,6 +32,8 @@ enum class GatewayError : uint8_t {
   kFirstPacketTimeout,    // no complete packet within first_packet_timeout_ms of the accept
   kFrameTimeout,          // no complete packet for frame_timeout_ms (bytes alone do not count)
   kAuthTimeout,           // not authenticated within auth_timeout_ms of the accept
+  kProxyHeaderInvalid,    // proxy_protocol listener: the stream did not start with a PROXY header
+  kProxyHeaderTimeout,    // proxy_protocol listener: no whole PROXY header in time
   kCount
 };
 const char* gateway_error_name(GatewayError error);
@@ -74,6 +76,7 @@ struct alignas(64) MetricsShard {
   Counter rejected_max_connections;
   Counter rejected_per_source;  // max_connections_per_source reached for the client's source
   Counter rejected_memory;      // the process's buffered bytes passed max_memory_bytes
+  Counter rejected_proxy_untrusted;  // proxy_protocol listener: a source not in proxy_trusted
   // At max_connections, the oldest unauthenticated connection closed for a new one.
   Counter evicted_unauthenticated;
   Counter active;
@@ -103,6 +106,7 @@ struct MetricsSnapshot {
   uint64_t rejected_max_connections = 0;
   uint64_t rejected_per_source = 0;
   uint64_t rejected_memory = 0;
+  uint64_t rejected_proxy_untrusted = 0;
   uint64_t evicted_unauthenticated = 0;
   uint64_t active = 0;
   std::array<uint64_t, kCloseReasonCount> closed{};

@@ -209,40 +209,77 @@ void Worker::accept(Listener& listener) {
   conn->start(id);
 }
 
+namespace {
+
+// One rate limit per kind of refusal: a flood of one kind never hides another.
+LogRateLimit& refusal_lines(int kind) {
+  static LogRateLimit lines[3] = {LogRateLimit(kWarnIntervalMs), LogRateLimit(kWarnIntervalMs),
+                                  LogRateLimit(kWarnIntervalMs)};
+  return lines[kind];
+}
+enum RefusalKind { kMemoryRefusal, kSourceRefusal, kProxyRefusal };
+
+}  // namespace
+
+bool Worker::refuse(Connection* conn, const std::string& listener_name, Counter& counter,
+                    const char* why, int kind) {
+  counter.add();
+  if (uint64_t suppressed = 0; refusal_lines(kind).allow(suppressed)) {
+    spdlog::warn("worker {}: listener {}: connection from {} refused: {} ({} more refusals)",
+                 index_, listener_name, conn->client_ip(), why, suppressed);
+  }
+  conn->close_now(CloseReason::kLimit);
+  return false;
+}
+
+bool Worker::count_source(Connection* conn, const std::string& listener_name) {
+  const GatewaySettings& g = config_.gateway;
+  const SourceBucket source = conn->source();
+  if (!source_is_limited(source, g.limit_loopback_sources)) return true;
+  if (!gateway_.source_counts().try_add(source, g.max_connections_per_source)) {
+    return refuse(conn, listener_name, metrics_.rejected_per_source, "max_connections_per_source",
+                  kSourceRefusal);
+  }
+  conn->set_source_counted(true);
+  return true;
+}
+
+bool Worker::admit_source(Connection* conn) {
+  return count_source(conn, config_.listeners[conn->listener_index()].name);
+}
+
 bool Worker::admit(Listener& listener, Connection* conn) {
   const GatewaySettings& g = config_.gateway;
-  // One rate limit per kind of refusal: a flood of one kind never hides another.
-  static LogRateLimit memory_lines(kWarnIntervalMs);
-  static LogRateLimit source_lines(kWarnIntervalMs);
-  auto refuse = [&](Counter& counter, const char* why, LogRateLimit& limit) {
-    counter.add();
-    if (uint64_t suppressed = 0; limit.allow(suppressed)) {
-      spdlog::warn("worker {}: listener {}: connection from {} refused: {} ({} more refusals)",
-                   index_, listener.config->name, conn->client_ip(), why, suppressed);
-    }
-    conn->close_now(CloseReason::kLimit);
-    return false;
-  };
+  const ListenerConfig& l = *listener.config;
   if (stopping_) {
     conn->close_now(CloseReason::kLimit);
     return false;
   }
   if (buffered_bytes() > static_cast<int64_t>(g.max_memory_bytes)) {
-    return refuse(metrics_.rejected_memory, "max_memory_bytes", memory_lines);
+    return refuse(conn, l.name, metrics_.rejected_memory, "max_memory_bytes", kMemoryRefusal);
   }
-  const SourceBucket source = conn->source();
-  const bool limited = source_is_limited(source, g.limit_loopback_sources);
-  if (limited && !gateway_.source_counts().try_add(source, g.max_connections_per_source)) {
-    return refuse(metrics_.rejected_per_source, "max_connections_per_source", source_lines);
+  if (l.proxy_protocol) {
+    // The TCP peer is a balancer: only a trusted one may name clients, and the source is
+    // counted once its PROXY header has named the client (admit_source()).
+    const PeerAddress& peer = conn->peer_address();
+    if (!any_contains(l.proxy_trusted, peer.family, peer.bytes.data())) {
+      return refuse(conn, l.name, metrics_.rejected_proxy_untrusted,
+                    "not in proxy_trusted (a PROXY protocol listener)", kProxyRefusal);
+    }
+  } else if (!count_source(conn, l.name)) {
+    return false;
   }
   std::atomic<uint64_t>& open = gateway_.open_connections();
   if (open.fetch_add(1, std::memory_order_relaxed) >= g.max_connections &&
       !evict_unauthenticated()) {
     open.fetch_sub(1, std::memory_order_relaxed);
-    if (limited) gateway_.source_counts().remove(source);
+    if (conn->source_counted()) {
+      gateway_.source_counts().remove(conn->source());
+      conn->set_source_counted(false);
+    }
     metrics_.rejected_max_connections.add();
     spdlog::debug("worker {}: listener {}: connection rejected (max_connections = {})", index_,
-                  listener.config->name, g.max_connections);
+                  l.name, g.max_connections);
     conn->close_now(CloseReason::kLimit);
     return false;
   }
@@ -286,10 +323,7 @@ void Worker::forget(Connection* conn, CloseReason reason) {
     });
   }
   account_memory(-static_cast<int64_t>(conn->accounted_bytes()));
-  if (const SourceBucket source = conn->source();
-      source_is_limited(source, config_.gateway.limit_loopback_sources)) {
-    gateway_.source_counts().remove(source);
-  }
+  if (conn->source_counted()) gateway_.source_counts().remove(conn->source());
   gateway_.open_connections().fetch_sub(1, std::memory_order_relaxed);
   metrics_.active.sub();
   metrics_.closed[static_cast<size_t>(reason)].add();

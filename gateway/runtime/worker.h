@@ -34,6 +34,9 @@ class Gateway;
 class Worker final : public backend::GatewaySink {
  public:
   Worker(Gateway& gateway, const Config& config, unsigned index);
+  // proxy_protocol listeners: the connection's PROXY header named its client; counts that
+  // source (see admit()). False when refused: counted, logged, `conn` closed.
+  bool admit_source(Connection* conn);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -111,6 +114,12 @@ class Worker final : public backend::GatewaySink {
   };
 
   static void on_connection(uv_stream_t* server, int status);
+  // Counts `conn`'s source against max_connections_per_source (loopback exempt unless
+  // limit_loopback_sources). False when refused: counted, logged, `conn` closed.
+  bool count_source(Connection* conn, const std::string& listener_name);
+  // Counts a refusal, logs it (rate-limited per `kind`) and closes `conn`; returns false.
+  bool refuse(Connection* conn, const std::string& listener_name, Counter& counter, const char* why,
+              int kind);
   static void on_async(uv_async_t* async);
   static void on_shutdown_timer(uv_timer_t* timer);
   void accept(Listener& listener);

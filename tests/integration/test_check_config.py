@@ -1,6 +1,7 @@
 """`mtedge --check-config`: a bad block exits non-zero naming the key path; settings that work
 against each other are printed as warnings naming the keys."""
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -18,20 +19,26 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("config ok", out)
 
     def test_shipped_config(self):
-        # conf/mtedge.toml names var/rsa_private.pem relative to the working directory, which
-        # `make run` generates with openssl genrsa; do the same in a scratch directory.
-        conf = os.path.abspath(os.path.join(HERE, "..", "..", "conf", "mtedge.toml"))
-        with tempfile.TemporaryDirectory() as cwd:
+        # conf/mtedge.toml names ../var/rsa_private.pem relative to its own folder, which
+        # `make run` generates with openssl genrsa; do the same in a scratch checkout and check
+        # it from another working directory (relative paths do not depend on it).
+        shipped = os.path.abspath(os.path.join(HERE, "..", "..", "conf", "mtedge.toml"))
+        with tempfile.TemporaryDirectory() as checkout, tempfile.TemporaryDirectory() as cwd:
+            os.mkdir(os.path.join(checkout, "conf"))
+            conf = os.path.join(checkout, "conf", "mtedge.toml")
+            shutil.copy(shipped, conf)
             check = [gateway.binary_path(), "--check-config", conf]
             p = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=cwd)
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("crypto.rsa_private_keys[0]", p.stdout + p.stderr)
-            os.mkdir(os.path.join(cwd, "var"))
-            subprocess.run(["openssl", "genrsa", "-out", os.path.join(cwd, "var", "rsa_private.pem"),
-                            "2048"], check=True, capture_output=True)
+            self.assertIn(os.path.join(checkout, "var", "rsa_private.pem"), p.stdout + p.stderr)
+            os.mkdir(os.path.join(checkout, "var"))
+            subprocess.run(["openssl", "genrsa", "-out",
+                            os.path.join(checkout, "var", "rsa_private.pem"), "2048"],
+                           check=True, capture_output=True)
             p = subprocess.run(check, capture_output=True, text=True, timeout=30, cwd=cwd)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertFalse(os.path.exists(os.path.join(cwd, "var", "auth_keys.bin")),
+            self.assertFalse(os.path.exists(os.path.join(checkout, "var", "auth_keys.bin")),
                              "--check-config must not create the auth key file")
 
     def test_bad_relay_blocks_name_the_key(self):

@@ -1,7 +1,9 @@
-"""The mtedge command line an operator meets first: --version, the argument forms, and
-signals (SIGHUP never ends the process)."""
+"""The mtedge command line an operator meets first: --version, the argument forms, signals
+(SIGHUP never ends the process), running as another user, and the systemd unit."""
 import os
+import pwd
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -137,6 +139,115 @@ class Signals(unittest.TestCase):
             # Still accepting.
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
             self.assertEqual(gw.stop(), 0, gw.output())
+
+
+class AccessLog(unittest.TestCase):
+    def wait_for(self, gw, pattern):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            found = re.search(pattern, gw.output())
+            if found:
+                return found
+            time.sleep(0.05)
+        self.fail("no line matching %r in:\n%s" % (pattern, gw.output()))
+
+    def test_one_line_per_closed_connection(self):
+        port = net.free_port()
+        config = gateway.relay_config(port, "127.0.0.1:%d" % net.free_port(), workers=1)
+        config = config.replace('level = "info"', 'level = "info"\naccess = true')
+        with gateway.Gateway(config, port) as gw:
+            # An intermediate client that sends one 8-byte packet and hangs up.
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            client_port = client.getsockname()[1]
+            client.sendall(b"\xee\xee\xee\xee" + (8).to_bytes(4, "little") + b"\x00" * 8)
+            time.sleep(0.2)
+            client.close()
+            line = self.wait_for(gw, r"access: listener=test client=127\.0\.0\.1:%d "
+                                     r"transport=intermediate secret=- in=16 out=0 "
+                                     r"duration_ms=\d+ reason=(\w+)" % client_port)
+            self.assertIn(line.group(1), ("peer_closed", "adapter"))
+            # Bytes no transport starts with: refused before a transport is known.
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            client_port = client.getsockname()[1]
+            client.sendall(b"GARBAGE!" * 8)
+            self.wait_for(gw, r"access: listener=test client=127\.0\.0\.1:%d transport=- "
+                              r"secret=- in=64 out=0 duration_ms=\d+ reason=protocol_error"
+                          % client_port)
+            client.close()
+            self.assertEqual(gw.stop(), 0, gw.output())
+
+    def test_off_by_default(self):
+        port = net.free_port()
+        config = gateway.relay_config(port, "127.0.0.1:%d" % net.free_port(), workers=1)
+        with gateway.Gateway(config, port) as gw:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            time.sleep(0.3)
+            self.assertEqual(gw.stop(), 0, gw.output())
+            self.assertNotIn("access:", gw.output())
+
+
+class RunAsAnotherUser(unittest.TestCase):
+    def test_unknown_user_fails_the_config_check_naming_the_key(self):
+        config = gateway.relay_config(4433, "127.0.0.1:8443",
+                                      extra_gateway='user = "no-such-user-mtedge"')
+        code, out = gateway.check_config(config)
+        self.assertEqual(code, 1, out)
+        self.assertIn('gateway.user: no such user "no-such-user-mtedge"', out)
+        config = gateway.relay_config(4433, "127.0.0.1:8443", extra_gateway='group = "nogroup"')
+        code, out = gateway.check_config(config)
+        self.assertEqual(code, 1, out)
+        self.assertIn("gateway.group: set only with gateway.user", out)
+
+    @unittest.skipUnless(os.geteuid() == 0, "switching users needs root")
+    def test_root_binds_then_runs_as_the_user_who_owns_the_files(self):
+        nobody = pwd.getpwnam("nobody")
+        with tempfile.TemporaryDirectory() as tmp:
+            rsa = keys.make_rsa_key(tmp)  # read while the config is parsed, as root
+            state = os.path.join(tmp, "state")
+            os.mkdir(state, 0o700)
+            os.chown(state, nobody.pw_uid, nobody.pw_gid)
+            os.chmod(tmp, 0o755)
+            key_file = os.path.join(state, "auth_keys.bin")
+            port = net.free_port()
+            config = gateway.embedded_config(port, rsa, key_file).replace(
+                "[gateway]\n", '[gateway]\nuser = "nobody"\n', 1)
+            with gateway.Gateway(config, port) as gw:
+                deadline = time.time() + 5
+                while "worker 0: running" not in gw.output() and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertIn("running as user nobody (uid %d, gid %d)"
+                              % (nobody.pw_uid, nobody.pw_gid), gw.output())
+                with open("/proc/%d/status" % gw.proc.pid) as f:
+                    ids = {line.split(":")[0]: line.split()[1:] for line in f
+                           if line.startswith(("Uid:", "Gid:", "Groups:"))}
+                self.assertEqual(ids["Uid:"], [str(nobody.pw_uid)] * 4)
+                self.assertEqual(ids["Gid:"], [str(nobody.pw_gid)] * 4)
+                self.assertEqual(ids["Groups:"], [str(nobody.pw_gid)])
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+                # The auth key file was created after the switch: it belongs to the user.
+                self.assertEqual(os.stat(key_file).st_uid, nobody.pw_uid)
+                self.assertEqual(gw.stop(), 0, gw.output())
+
+
+class SystemdUnit(unittest.TestCase):
+    UNIT = os.path.join(HERE, "..", "..", "conf", "mtedge.service")
+
+    def test_unit_runs_the_installed_binary_with_a_config_it_accepts(self):
+        with open(self.UNIT) as f:
+            unit = f.read()
+        exec_start = re.search(r"^ExecStart=(\S+) --config (\S+)$", unit, re.M)
+        self.assertIsNotNone(exec_start, "ExecStart must be `<binary> --config <file>`")
+        self.assertEqual(exec_start.group(1), "/usr/local/bin/mtedge")  # make install puts it
+        self.assertNotIn("ExecReload", unit)  # SIGHUP is ignored: a reload must not stop it
+        self.assertIn("AmbientCapabilities=CAP_NET_BIND_SERVICE", unit)
+        if shutil.which("systemd-analyze"):
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = os.path.join(tmp, "mtedge.service")
+                with open(copy, "w") as f:
+                    f.write(unit.replace(exec_start.group(1), gateway.binary_path()))
+                p = subprocess.run(["systemd-analyze", "verify", copy], capture_output=True,
+                                   text=True, timeout=60)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":

@@ -55,8 +55,8 @@ def default_config(port, admin_port, rsa_key, key_file):
     replacements = [
         (r'address = "0\.0\.0\.0:8888"', 'address = "127.0.0.1:%d"' % port),
         (r'advertised_port = 8888', 'advertised_port = %d' % port),
-        (r'rsa_private_keys = \["var/rsa_private\.pem"\]', 'rsa_private_keys = ["%s"]' % rsa_key),
-        (r'auth_key_file = "var/auth_keys\.bin"', 'auth_key_file = "%s"' % key_file),
+        (r'rsa_private_keys = \["\.\./var/rsa_private\.pem"\]', 'rsa_private_keys = ["%s"]' % rsa_key),
+        (r'auth_key_file = "\.\./var/auth_keys\.bin"', 'auth_key_file = "%s"' % key_file),
         (r'address = "127\.0\.0\.1:9380"', 'address = "127.0.0.1:%d"' % admin_port),
     ]
     for pattern, value in replacements:

@@ -38,8 +38,8 @@ def default_config(port, admin_port, rsa_key, key_file):
     replacements = [
         ('"0.0.0.0:8888"', '"127.0.0.1:%d"' % port),
         ('advertised_port = 8888', 'advertised_port = %d' % port),
-        ('"var/rsa_private.pem"', '"%s"' % rsa_key),
-        ('"var/auth_keys.bin"', '"%s"' % key_file),
+        ('"../var/rsa_private.pem"', '"%s"' % rsa_key),
+        ('"../var/auth_keys.bin"', '"%s"' % key_file),
         ('"127.0.0.1:9380"', '"127.0.0.1:%d"' % admin_port),
     ]
     for old, new in replacements:

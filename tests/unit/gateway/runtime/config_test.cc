@@ -2,7 +2,9 @@
 #include "gateway/runtime/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -478,7 +480,7 @@ TEST(GatewayConfig, ShippedConfigIsValid) {
   std::stringstream text;
   text << in.rdbuf();
   std::string toml = text.str();
-  const std::string shipped_key = "\"var/rsa_private.pem\"";
+  const std::string shipped_key = "\"../var/rsa_private.pem\"";
   const size_t at = toml.find(shipped_key);
   ASSERT_NE(at, std::string::npos);
   toml.replace(at, shipped_key.size(), "\"" MTEDGE_VECTORS_DIR "/test_rsa_2048.pem\"");
@@ -487,8 +489,43 @@ TEST(GatewayConfig, ShippedConfigIsValid) {
   EXPECT_EQ(r->backend_type, "embedded");
   EXPECT_TRUE(r->crypto.edge_decryption);
   EXPECT_EQ(r->crypto.rsa_keys.size(), 1u);
-  EXPECT_EQ(r->crypto.auth_key_file, "var/auth_keys.bin");
+  EXPECT_EQ(r->crypto.auth_key_file, "../var/auth_keys.bin");  // no config_dir: as written
   EXPECT_TRUE(r->admin.enabled);
+}
+
+TEST(GatewayConfig, RelativePathsResolveAgainstTheConfigFolder) {
+  backend::AdapterRegistry registry;
+  register_builtin_adapters(registry);
+  if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
+  // A config in <tmp>/etc naming its key and key file relatively; read from another folder.
+  const std::filesystem::path root =
+      std::filesystem::temp_directory_path() / ("mtedge-config-dir-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(root / "etc");
+  std::filesystem::create_directories(root / "keys");
+  std::filesystem::copy_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem", root / "keys" / "rsa.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    std::ofstream out(root / "etc" / "mtedge.toml");
+    out << "[[listener]]\naddress = \"127.0.0.1:8888\"\n[crypto]\nedge_decryption = true\n"
+           "rsa_private_keys = [\"../keys/rsa.pem\"]\nauth_key_file = \"state/keys.bin\"\n"
+           "[backend]\ntype = \"embedded\"\n";
+  }
+  Result<Config> r = load_config_file((root / "etc" / "mtedge.toml").string(), registry);
+  ASSERT_TRUE(r.is_ok()) << r.message();
+  EXPECT_EQ(r->config_dir, (root / "etc").string());
+  EXPECT_EQ(r->crypto.rsa_private_key_paths.at(0), (root / "keys" / "rsa.pem").string());
+  EXPECT_EQ(r->crypto.auth_key_file, (root / "etc" / "state" / "keys.bin").string());
+  EXPECT_EQ(r->crypto.rsa_keys.size(), 1u);
+  std::filesystem::remove_all(root);
+}
+
+TEST(GatewayConfig, ResolveConfigPathKeepsAbsoluteAndEmptyPaths) {
+  using backend::config::resolve_config_path;
+  EXPECT_EQ(resolve_config_path("/etc/mtedge", "keys/a.pem"), "/etc/mtedge/keys/a.pem");
+  EXPECT_EQ(resolve_config_path("/etc/mtedge", "../var/a"), "/etc/var/a");
+  EXPECT_EQ(resolve_config_path("/etc/mtedge", "/srv/a"), "/srv/a");
+  EXPECT_EQ(resolve_config_path("/etc/mtedge", ""), "");
+  EXPECT_EQ(resolve_config_path("", "var/a"), "var/a");
 }
 
 TEST(GatewayConfig, EmbeddedThisDcMustMatchCryptoDcId) {
