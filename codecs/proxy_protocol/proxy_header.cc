@@ -78,6 +78,7 @@ ParseResult parse_v1(ByteView bytes) {
     return need_more();
   }
   std::string_view line = text.substr(kV1Prefix.size(), end - kV1Prefix.size());
+  if (line.find('\r') != std::string_view::npos) return error("v1: CR without LF");
   ProxyHeader header;
   header.version = 1;
   header.length = end + 2;

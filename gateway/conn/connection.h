@@ -209,19 +209,20 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   Phase phase_ = Phase::kFirstByte;
   backend::CloseReason close_reason_ = backend::CloseReason::kPeerClosed;
   uint8_t open_handles_ = 0;
-  bool opened_ = false;  // the adapter heard on_open
-  bool reading_ = false;
-  bool linger_ = false;          // kClosing by front_or_close: wait for the timer
-  bool fronting_ = false;        // the driver splices to the fronting server: deliver() drops
-  bool encrypted_seen_ = false;  // a packet with a non-zero auth_key_id reached the adapter
-  bool authenticated_ = false;
-  bool source_counted_ = false;
-  // proxy_protocol listeners: non-null until the PROXY header is taken (its bytes so far).
-  std::unique_ptr<Bytes> proxy_header_;
+  // One byte of flags (bit-fields keep the connection small).
+  bool opened_ : 1 = false;  // the adapter heard on_open
+  bool reading_ : 1 = false;
+  bool linger_ : 1 = false;          // kClosing by front_or_close: wait for the timer
+  bool fronting_ : 1 = false;        // the driver splices to the fronting server: deliver() drops
+  bool encrypted_seen_ : 1 = false;  // a packet with a non-zero auth_key_id reached the adapter
+  bool authenticated_ : 1 = false;
+  bool source_counted_ : 1 = false;  // the per-source count holds this connection
   // For the access line (log.access): what the client spoke, once the adapter heard of it,
   // and its secret (an index into the listener's secrets; -1: none).
   std::optional<std::pair<codecs::TransportKind, codecs::TransportKind>> transport_;
   int32_t secret_ = -1;
+  // proxy_protocol listeners: non-null until the PROXY header is taken (its bytes so far).
+  std::unique_ptr<Bytes> proxy_header_;
   uint64_t bytes_in_ = 0;  // from and to the client, as on the wire (TLS records included)
   uint64_t bytes_out_ = 0;
   // The current driver: inline for the hot modes, on the heap for HTTP and fronting.

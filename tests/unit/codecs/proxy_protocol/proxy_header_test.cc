@@ -111,12 +111,17 @@ TEST(ProxyHeader, V1UnknownHasNoAddress) {
   }
 }
 
-TEST(ProxyHeader, V1LongestLineIsAccepted) {
-  const std::string header =
-      "PROXY TCP6 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff "
-      "65535 65535\r\n";
-  ASSERT_EQ(header.size(), kMaxV1Bytes);
-  EXPECT_EQ(parse_every_way(bytes_of(header)).state, State::kDone);
+TEST(ProxyHeader, V1LongestLinesAreAccepted) {
+  const std::string addresses =
+      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff 65535 65535";
+  const std::string tcp6 = "PROXY TCP6 " + addresses + "\r\n";
+  EXPECT_EQ(tcp6.size(), 104u);
+  EXPECT_EQ(parse_every_way(bytes_of(tcp6)).state, State::kDone);
+  const std::string unknown = "PROXY UNKNOWN " + addresses + "\r\n";
+  ASSERT_EQ(unknown.size(), kMaxV1Bytes);
+  EXPECT_EQ(parse_every_way(bytes_of(unknown)).state, State::kDone);
+  EXPECT_EQ(parse_every_way(bytes_of("PROXY UNKNOWN " + addresses + "0\r\n")).error,
+            "v1: no CRLF within 107 bytes");
 }
 
 TEST(ProxyHeader, V1Errors) {
