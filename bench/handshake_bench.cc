@@ -17,8 +17,8 @@
 // and the ratios against the goals: critical path <= 1.25 x (RSA + modexp), total <= 1.1 x
 // (RSA + 2 modexps).
 //
-// --seconds: how long the run takes, client work included (default 3; at least 5 rounds). --json: also writes the rows and ratios there
-// (bench/run prints them).
+// --seconds: how long the run takes, client work included (default 3; at least 5 rounds). --json:
+// also writes the rows and ratios there (bench/run prints them).
 #include <time.h>
 
 #include <algorithm>
@@ -138,15 +138,16 @@ int main(int argc, char** argv) {
   int64_t now = 1'700'000'000'000;
 
   std::vector<Row> rows;
-  rows.push_back({"RSA-2048 private op", [&] {
-                    return timed_us([&] { return key().decrypt_raw(cipher).is_ok(); });
-                  }});
+  rows.push_back({"RSA-2048 private op",
+                  [&] { return timed_us([&] { return key().decrypt_raw(cipher).is_ok(); }); }});
   rows.push_back({"modexp 2048 (g_b^a mod p)", [&] {
                     crypto::random_bytes(secret);
-                    return timed_us([&] { return modulus.pow(peer.public_value, secret, 256).is_ok(); });
+                    return timed_us(
+                        [&] { return modulus.pow(peer.public_value, secret, 256).is_ok(); });
                   }});
   // The pool has room for kPerRound pairs: each round's handshakes take what this row made.
-  rows.push_back({"precompute (b, g^b)", [&] { return timed_us([&] { return pool.refill_one(); }); }});
+  rows.push_back(
+      {"precompute (b, g^b)", [&] { return timed_us([&] { return pool.refill_one(); }); }});
   rows.push_back({"handshake, warm pool", [&] { return server_handshake_us(warm, ++now); }});
   rows.push_back({"handshake, no pool", [&] { return server_handshake_us(cold, ++now); }});
 

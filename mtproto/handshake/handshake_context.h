@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crypto/bignum.h"
 #include "crypto/rsa.h"
 #include "mtproto/auth_keys/auth_key_store.h"
-#include "crypto/bignum.h"
 #include "mtproto/handshake/dh_group.h"
 #include "mtproto/handshake/dh_pair_pool.h"
 #include "mtproto/handshake/handshake_limiter.h"

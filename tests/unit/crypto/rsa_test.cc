@@ -193,7 +193,7 @@ TEST(CryptoBignum, MontgomeryModulusMatchesModExp) {
   ASSERT_TRUE(small.is_ok());
   EXPECT_EQ(small->pow(Bytes{0x04}, Bytes{0x0d}, 2).value(), (Bytes{0x01, 0xbd}));  // 4^13 mod 497
   EXPECT_EQ(small->pow(Bytes{0x01, 0xf5}, Bytes{0x0d}, 2).value(), (Bytes{0x01, 0xbd}));  // 501 = 4
-  EXPECT_FALSE(small->pow(Bytes{0x04}, Bytes{0x0d}, 1).is_ok());  // 445: not one byte
+  EXPECT_FALSE(small->pow(Bytes{0x04}, Bytes{0x0d}, 1).is_ok());       // 445: not one byte
   EXPECT_FALSE(MontgomeryModulus::create(Bytes{0x01, 0xf0}).is_ok());  // even
   EXPECT_FALSE(MontgomeryModulus::create(Bytes{0}).is_ok());
 

@@ -139,7 +139,8 @@ TEST(GatewayKeyStoreMetrics, SizeEvictionsAndRefusals) {
 
 // The DH pair pool's gauge and counters, as the gateway appends them with dh_precompute > 0.
 TEST(GatewayDhPoolMetrics, PairsTakenAndMisses) {
-  const std::string text = prometheus_dh_pool_text({.size = 3, .capacity = 64, .taken = 5, .misses = 2});
+  const std::string text =
+      prometheus_dh_pool_text({.size = 3, .capacity = 64, .taken = 5, .misses = 2});
   EXPECT_NE(text.find("# TYPE mtedge_dh_pool_pairs gauge\nmtedge_dh_pool_pairs 3\n"),
             std::string::npos)
       << text;

@@ -8,6 +8,9 @@
 #include <thread>
 
 #include "crypto/bignum.h"
+#include "gateway/edge/edge_crypto.h"
+#include "tests/support/keys.h"
+#include "tests/support/vectors.h"
 
 namespace mtedge::gateway {
 namespace {
@@ -43,8 +46,29 @@ TEST(DhRefillThread, StopsPromptlyOnAFullPool) {
   {
     DhRefillThread refill(pool);
     ASSERT_TRUE(wait_for_size(pool, 1));
-  }  // joins: the thread was waiting for room and close() woke it
+  }                                 // joins: the thread was waiting for room and close() woke it
   EXPECT_FALSE(pool.refill_one());  // closed
+}
+
+// crypto.dh_precompute reaches the handshake context, and EdgeCrypto keeps its pool full.
+TEST(DhRefillThread, EdgeCryptoFillsThePoolOfItsConfig) {
+  CryptoConfig config;
+  config.edge_decryption = true;
+  config.rsa_keys = {
+      crypto::RsaPrivateKey::from_pem_file(test::vector_path(test::kTestRsaKeyFile)).value()};
+  config.handshake_threads = 0;
+  config.dh_precompute = 2;
+  EdgeCrypto with_pool;
+  ASSERT_TRUE(with_pool.open(config).is_ok());
+  const mtproto::DhPairPool* pool = with_pool.handshake()->dh_pool();
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pool->stats().capacity, 2u);
+  EXPECT_TRUE(wait_for_size(*pool, 2));
+
+  config.dh_precompute = 0;
+  EdgeCrypto without;
+  ASSERT_TRUE(without.open(config).is_ok());
+  EXPECT_EQ(without.handshake()->dh_pool(), nullptr);
 }
 
 }  // namespace
