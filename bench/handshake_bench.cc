@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_args.h"
 #include "crypto/random.h"
 #include "mtproto/auth_keys/memory_auth_key_store.h"
 #include "mtproto/handshake/handshake_client.h"
@@ -112,18 +113,10 @@ double timed_us(const std::function<bool()>& op) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 3.0;
-  const char* json = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      seconds = std::atof(argv[++i]);
-    } else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-      json = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--seconds S] [--json FILE]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::BenchArgs args{3.0};
+  if (!bench::parse_bench_args(argc, argv, args)) return 2;
+  const double seconds = args.seconds;
+  const char* json = args.json;
 
   auto warm = context(kPerRound);
   auto cold = context(0);

@@ -101,6 +101,14 @@ def ratio(a, b):
     return "-" if not a or not b else "{:.2f}x".format(a / b)
 
 
+def handshake_row(label, c):
+    """A table row: label, handshakes/s, p50, p99 and the server's CPU per handshake (us)."""
+    w = c.get("watch") or {}
+    print("| %s | %s | %s | %s | %s |" % (
+        label, num(c["handshakes_per_s"], "{:,.1f}"), num(c["latency_us"]["p50"]),
+        num(c["latency_us"]["p99"]), num(w.get("cpu_us_per_handshake"))))
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -205,11 +213,8 @@ else:
     except (OSError, ValueError):
         pass
     if hs:
-        w = hs.get("watch") or {}
-        cpu = w.get("cpu_us_per_handshake")
-        print("| DH handshake, 8 at a time | %s | %s | %s | %s |" % (
-            num(hs["handshakes_per_s"], "{:,.1f}"), num(hs["latency_us"]["p50"], "{:,.0f}"),
-            num(hs["latency_us"]["p99"], "{:,.0f}"), num(cpu, "{:,.0f}")))
+        cpu = (hs.get("watch") or {}).get("cpu_us_per_handshake")
+        handshake_row("DH handshake, 8 at a time", hs)
         per_core = 1e6 / cpu if cpu else None
         print()
         print("handshakes/s measured %s (client and server share 2 CPUs); mtedge capacity per core "
@@ -228,10 +233,7 @@ if any(c for _, c in hs_w) or os.path.exists(floor_text):
     for n, c in hs_w:
         note_errors("handshake-w%d" % n, c)
         if c:
-            w = c.get("watch") or {}
-            print("| %d | %s | %s | %s | %s |" % (
-                n, num(c["handshakes_per_s"], "{:,.1f}"), num(c["latency_us"]["p50"]),
-                num(c["latency_us"]["p99"]), num(w.get("cpu_us_per_handshake"))))
+            handshake_row(str(n), c)
     if all(c for _, c in hs_w):
         print()
         print("handshakes/s 2 workers / 1 worker: %s (goal >= 1.8x)" % ratio(
