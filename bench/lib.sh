@@ -28,13 +28,13 @@ start_echo() {
   echo_port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$work/echo.out")
 }
 
-# One worker (nginx runs one too) and one listener on PORT for the two plain transports the
-# load generator speaks here; the caller's heredoc (stdin) adds crypto and backend, and the
-# optional third argument more [gateway] lines.
+# One worker (nginx runs one too; WORKERS overrides it) and one listener on PORT for the two
+# plain transports the load generator speaks here; the caller's heredoc (stdin) adds crypto and
+# backend, and the optional third argument more [gateway] lines.
 mtedge_config() {  # file port [gateway-extra]
   { cat <<TOML
 [gateway]
-workers = 1
+workers = ${WORKERS:-1}
 max_connections = 20000
 ${3:-}
 [[listener]]
@@ -62,6 +62,7 @@ TOML
 
 # terminate_config FILE PORT RSA_KEY [RATE BURST]: edge decryption + the embedded backend; the
 # per-source handshake rate is off unless RATE is given (every load client is 127.0.0.1).
+# HANDSHAKE_THREADS (default 2) sets crypto.handshake_threads.
 terminate_config() {
   # Loopback is exempt from per-source limits unless counted: with a RATE it must be.
   local extra=""
@@ -74,6 +75,7 @@ max_handshakes_per_ip = 4096
 max_handshakes = 4096
 max_handshakes_per_second_per_source = ${4:-0}
 handshake_burst_per_source = ${5:-1}
+handshake_threads = ${HANDSHAKE_THREADS:-2}
 [backend]
 type = "embedded"
 [backend.embedded]

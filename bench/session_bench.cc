@@ -25,6 +25,7 @@
 #include "backend-adapters/embedded/session/gzip.h"
 #include "backend-adapters/embedded/session/service_ids.h"
 #include "backend-adapters/embedded/session/session_service.h"
+#include "bench/bench_args.h"
 #include "mtproto/tl/schema.h"
 #include "mtproto/tl/tl_writer.h"
 #include "tests/support/embedded_bodies.h"
@@ -272,18 +273,10 @@ std::vector<Row> rows() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 0.3;
-  const char* json = nullptr;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      seconds = std::atof(argv[++i]);
-    } else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-      json = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: %s [--seconds S] [--json FILE]\n", argv[0]);
-      return 2;
-    }
-  }
+  bench::BenchArgs args{0.3};
+  if (!bench::parse_bench_args(argc, argv, args)) return 2;
+  const double seconds = args.seconds;
+  const char* json = args.json;
   spdlog::set_level(spdlog::level::off);  // the unacked-queue warning of a client that never acks
   Bench bench;
   std::vector<Row> all = rows();

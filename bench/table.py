@@ -101,6 +101,14 @@ def ratio(a, b):
     return "-" if not a or not b else "{:.2f}x".format(a / b)
 
 
+def handshake_row(label, c):
+    """A table row: label, handshakes/s, p50, p99 and the server's CPU per handshake (us)."""
+    w = c.get("watch") or {}
+    print("| %s | %s | %s | %s | %s |" % (
+        label, num(c["handshakes_per_s"], "{:,.1f}"), num(c["latency_us"]["p50"]),
+        num(c["latency_us"]["p99"]), num(w.get("cpu_us_per_handshake"))))
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -205,17 +213,35 @@ else:
     except (OSError, ValueError):
         pass
     if hs:
-        w = hs.get("watch") or {}
-        cpu = w.get("cpu_us_per_handshake")
-        print("| DH handshake, 8 at a time | %s | %s | %s | %s |" % (
-            num(hs["handshakes_per_s"], "{:,.1f}"), num(hs["latency_us"]["p50"], "{:,.0f}"),
-            num(hs["latency_us"]["p99"], "{:,.0f}"), num(cpu, "{:,.0f}")))
+        cpu = (hs.get("watch") or {}).get("cpu_us_per_handshake")
+        handshake_row("DH handshake, 8 at a time", hs)
         per_core = 1e6 / cpu if cpu else None
         print()
         print("handshakes/s measured %s (client and server share 2 CPUs); mtedge capacity per core "
               "from its CPU per handshake: %s/s; openssl speed rsa2048 private ops: %s/s per core; "
               "ratio capacity/rsa = %s" % (num(hs["handshakes_per_s"], "{:,.0f}"), num(per_core),
                                            num(rsa, "{:,.0f}"), ratio(per_core, rsa)))
+
+hs_w = [(n, cell("handshake-w%d" % n)) for n in (1, 2)]
+floor_text = os.path.join(work, "handshake_floor.txt")
+if any(c for _, c in hs_w) or os.path.exists(floor_text):
+    print()
+    print("Handshakes near the crypto floor: whole DH handshakes, 16 connections, mtedge with N "
+          "workers and N handshake threads (the load client shares the same CPUs):")
+    print("| workers | handshakes/s | p50 us | p99 us | mtedge cpu us each |")
+    print("|---|---|---|---|---|")
+    for n, c in hs_w:
+        note_errors("handshake-w%d" % n, c)
+        if c:
+            handshake_row(str(n), c)
+    if all(c for _, c in hs_w):
+        print()
+        print("handshakes/s 2 workers / 1 worker: %s (goal >= 1.8x)" % ratio(
+            hs_w[1][1]["handshakes_per_s"], hs_w[0][1]["handshakes_per_s"]))
+    if os.path.exists(floor_text):
+        print()
+        with open(floor_text) as f:
+            print(f.read(), end="")
 
 if quiet is not None or any(c is not None for _, c, _ in floods):
     print()
@@ -274,6 +300,15 @@ budget = cell("session_budget")
 if budget:
     print("  embedded worst packet / ordinary 1 KiB request: %.2fx CPU per KiB received (target <= 10x; "
           "mtedge_session_bench, %.1fx per packet)" % (budget["worst_per_kib"], budget["worst_per_packet"]))
+floor = cell("handshake_floor")
+if floor:
+    print("  handshake CPU on the critical path / (RSA + modexp): %.2fx (target <= 1.25x); total / "
+          "(RSA + 2 modexps): %.2fx (target <= 1.1x; mtedge_handshake_bench)" % (
+              floor["critical_ratio"], floor["total_ratio"]))
+hs1, hs2 = cell("handshake-w1"), cell("handshake-w2")
+if hs1 and hs2:
+    print("  handshakes/s, 2 workers / 1 worker: %s (target >= 1.8x)" % ratio(
+        hs2["handshakes_per_s"], hs1["handshakes_per_s"]))
 for name, label, limit in (("idle-mtedge-relay", "relayed", 3072),
                            ("idle-mtedge-terminate", "terminated", 2048)):
     c = cell(name)

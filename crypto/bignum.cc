@@ -15,6 +15,9 @@ struct BnDeleter {
 struct BnCtxDeleter {
   void operator()(BN_CTX* p) const { BN_CTX_free(p); }
 };
+struct MontCtxDeleter {
+  void operator()(BN_MONT_CTX* p) const { BN_MONT_CTX_free(p); }
+};
 using BnPtr = std::unique_ptr<BIGNUM, BnDeleter>;
 using BnCtxPtr = std::unique_ptr<BN_CTX, BnCtxDeleter>;
 
@@ -53,7 +56,47 @@ Result<Bytes> mod_exp_bn(const BIGNUM* base, ByteView exp_be, ByteView mod_be, s
   return to_be_padded(r.get(), out_size);
 }
 
+// One BN_CTX per thread for MontgomeryModulus (a BN_CTX is scratch space, not shareable).
+BN_CTX* thread_ctx() {
+  thread_local BnCtxPtr ctx = ctx_new();
+  return ctx.get();
+}
+
 }  // namespace
+
+struct MontgomeryModulus::State {
+  BnPtr mod;
+  std::unique_ptr<BN_MONT_CTX, MontCtxDeleter> mont;
+};
+
+Result<MontgomeryModulus> MontgomeryModulus::create(ByteView mod_be) {
+  auto state = std::make_shared<State>();
+  state->mod = from_be(mod_be);
+  if (BN_is_zero(state->mod.get()) || !BN_is_odd(state->mod.get()))
+    return Status::error("bignum: Montgomery modulus must be odd and nonzero");
+  state->mont.reset(BN_MONT_CTX_new());
+  if (!state->mont || BN_MONT_CTX_set(state->mont.get(), state->mod.get(), thread_ctx()) != 1)
+    return Status::error("bignum: cannot build the Montgomery context");
+  MontgomeryModulus m;
+  m.state_ = std::move(state);
+  return m;
+}
+
+Result<Bytes> MontgomeryModulus::pow(ByteView base_be, ByteView exp_be, size_t out_size) const {
+  BnPtr base = from_be(base_be), exp = from_be(exp_be), r = bn_new();
+  BN_set_flags(exp.get(), BN_FLG_CONSTTIME);
+  // The context is only read: BN_MONT_CTX is not const in the signature, but consttime
+  // exponentiation with a given context never writes it.
+  if (BN_mod_exp_mont_consttime(r.get(), base.get(), exp.get(), state_->mod.get(), thread_ctx(),
+                                state_->mont.get()) != 1)
+    return Status::error("bignum: mod_exp failed");
+  return to_be_padded(r.get(), out_size);
+}
+
+Result<Bytes> MontgomeryModulus::pow_u32(uint32_t g, ByteView exp_be, size_t out_size) const {
+  Bytes base = u64_to_be(g);
+  return pow(base, exp_be, out_size);
+}
 
 Result<Bytes> mod_exp(ByteView base_be, ByteView exp_be, ByteView mod_be, size_t out_size) {
   BnPtr base = from_be(base_be);

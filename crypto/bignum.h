@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "base/bytes.h"
@@ -16,6 +17,26 @@ namespace mtedge::crypto {
 Result<Bytes> mod_exp(ByteView base_be, ByteView exp_be, ByteView mod_be, size_t out_size);
 // g ^ exp mod mod for a small g.
 Result<Bytes> mod_exp_u32(uint32_t g, ByteView exp_be, ByteView mod_be, size_t out_size);
+
+// A fixed odd modulus (a DH prime) with its Montgomery context, built once. Immutable after
+// create(): one object is shared by any number of threads (each call uses a per-thread BN_CTX).
+// Every exponentiation is constant-time in the exponent (BN_mod_exp_mont_consttime with the
+// prebuilt context): the exponents here are DH secrets. Copies share the context; a
+// default-constructed object is empty (create() makes a usable one).
+class MontgomeryModulus {
+ public:
+  // Fails if the modulus is zero or even (Montgomery needs an odd modulus).
+  static Result<MontgomeryModulus> create(ByteView mod_be);
+
+  // (base ^ exp) mod m, as big-endian bytes left-padded to `out_size`; base may be >= m.
+  Result<Bytes> pow(ByteView base_be, ByteView exp_be, size_t out_size) const;
+  // (g ^ exp) mod m for a small g.
+  Result<Bytes> pow_u32(uint32_t g, ByteView exp_be, size_t out_size) const;
+
+ private:
+  struct State;
+  std::shared_ptr<const State> state_;
+};
 
 // Probabilistic primality (OpenSSL's default rounds for the size).
 bool is_probable_prime(ByteView n_be);

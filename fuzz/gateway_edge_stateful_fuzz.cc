@@ -102,13 +102,15 @@ crypto::RsaPrivateKey& rsa_key() {
   return *key;
 }
 
-// Process-wide like the real one; no pool threads and no per-source rate (time-dependent).
+// Process-wide like the real one; no pool threads, no DH pair refill thread and no per-source
+// rate (time-dependent).
 std::shared_ptr<gateway::EdgeCrypto>& edge_crypto() {
   static auto* crypto = [] {
     gateway::CryptoConfig config;
     config.edge_decryption = true;
     config.rsa_keys = {rsa_key()};
     config.handshake_threads = 0;
+    config.dh_precompute = 0;
     config.max_handshakes_per_second_per_source = 0;
     config.max_handshakes_per_ip = 1000;
     auto made = std::make_shared<gateway::EdgeCrypto>();

@@ -32,6 +32,7 @@ Status EdgeCrypto::open(const CryptoConfig& config) {
   hs.timeout_ms = config.handshake_timeout_ms;
   hs.max_in_flight_per_connection = config.max_handshakes_per_connection;
   hs.allow_legacy_rsa = config.allow_legacy_rsa;
+  hs.dh_precompute = config.dh_precompute;
   mtproto::HandshakeLimiterConfig limits;
   limits.max_per_source = config.max_handshakes_per_ip;
   limits.max_global = config.max_handshakes;
@@ -44,6 +45,11 @@ Status EdgeCrypto::open(const CryptoConfig& config) {
     return Status::error("crypto: " + context.message());
   }
   handshake_ = std::move(context).value();
+  if (mtproto::DhPairPool* pairs = handshake_->dh_pool()) {
+    refill_ = std::make_unique<DhRefillThread>(*pairs);
+    spdlog::info("edge crypto: up to {} DH pairs precomputed at idle priority",
+                 config.dh_precompute);
+  }
   // About a second of queued work (a step is a few ms): past it, req_DH_params gets -429.
   if (config.handshake_threads > 0) {
     pool_ = std::make_unique<CryptoPool>(config.handshake_threads,

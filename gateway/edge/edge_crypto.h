@@ -9,6 +9,7 @@
 
 #include "base/status.h"
 #include "gateway/edge/crypto_pool.h"
+#include "gateway/edge/dh_refill_thread.h"
 #include "gateway/runtime/config.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/handshake/handshake_context.h"
@@ -38,6 +39,8 @@ class EdgeCrypto {
  private:
   std::shared_ptr<mtproto::AuthKeyStore> store_;
   std::shared_ptr<mtproto::HandshakeContext> handshake_;
+  // Keeps handshake_'s DH pair pool full (crypto.dh_precompute > 0); stops before it goes.
+  std::unique_ptr<DhRefillThread> refill_;
   std::unique_ptr<CryptoPool> pool_;  // last: its threads stop before the state they use goes
 };
 

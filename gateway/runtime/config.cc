@@ -332,6 +332,7 @@ void parse_crypto(const toml::table* table, CryptoConfig& c, Status& status,
   s.integer("handshake_burst_per_source", c.handshake_burst_per_source, 1, 1'000'000);
   s.boolean("allow_legacy_rsa", c.allow_legacy_rsa);
   s.integer("handshake_threads", c.handshake_threads, 0, 64);
+  s.integer("dh_precompute", c.dh_precompute, 0, 65536);
   s.check_unknown();
   if (!s.ok() || !c.edge_decryption) return;
   if (c.rsa_private_key_paths.empty()) {

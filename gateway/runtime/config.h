@@ -137,6 +137,8 @@ struct CryptoConfig {
   bool allow_legacy_rsa = true;  // accept the pre-RSA_PAD layout (Telethon 1.x)
   // Threads for the handshakes' RSA and modexp work; 0: on the worker loops.
   uint32_t handshake_threads = 2;
+  // Precomputed server DH pairs (b, g^b) kept ready, refilled in idle time; 0: none.
+  size_t dh_precompute = 64;
 };
 
 struct AdminConfig {

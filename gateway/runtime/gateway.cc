@@ -237,8 +237,11 @@ std::string Gateway::metrics_text() const {
   }
   std::string text =
       prometheus_text(metrics(), workers()) + prometheus_adapter_text(adapter_values);
-  if (config_.edge && config_.edge->is_open())
+  if (config_.edge && config_.edge->is_open()) {
     text += prometheus_key_store_text(*config_.edge->store());
+    if (const mtproto::DhPairPool* pairs = config_.edge->handshake()->dh_pool())
+      text += prometheus_dh_pool_text(pairs->stats());
+  }
   return text;
 }
 

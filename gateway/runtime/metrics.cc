@@ -182,4 +182,16 @@ std::string prometheus_key_store_text(const mtproto::AuthKeyStore& store) {
       store.size(), c.evicted, c.refused_full);
 }
 
+std::string prometheus_dh_pool_text(const mtproto::DhPairPool::Stats& stats) {
+  return fmt::format(
+      "# HELP mtedge_dh_pool_pairs Precomputed server DH pairs ready for handshakes.\n"
+      "# TYPE mtedge_dh_pool_pairs gauge\nmtedge_dh_pool_pairs {}\n"
+      "# HELP mtedge_dh_pool_taken_total DH pairs handshakes took from the pool.\n"
+      "# TYPE mtedge_dh_pool_taken_total counter\nmtedge_dh_pool_taken_total {}\n"
+      "# HELP mtedge_dh_pool_misses_total Handshakes that found the DH pool empty and computed "
+      "their own pair.\n"
+      "# TYPE mtedge_dh_pool_misses_total counter\nmtedge_dh_pool_misses_total {}\n",
+      stats.size, stats.taken, stats.misses);
+}
+
 }  // namespace mtedge::gateway

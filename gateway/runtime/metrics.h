@@ -14,6 +14,7 @@
 #include "codecs/core/codec_error.h"
 #include "codecs/detector/detector.h"
 #include "mtproto/auth_keys/auth_key_store.h"
+#include "mtproto/handshake/dh_pair_pool.h"
 
 namespace mtedge::gateway {
 
@@ -136,5 +137,8 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers);
 std::string prometheus_adapter_text(const std::vector<backend::AdapterMetrics::Value>& values);
 // The edge's auth key store: keys held, temp keys evicted for room, new keys refused as full.
 std::string prometheus_key_store_text(const mtproto::AuthKeyStore& store);
+// The handshake's pool of precomputed DH pairs (crypto.dh_precompute): pairs ready, taken,
+// and handshakes that found it empty.
+std::string prometheus_dh_pool_text(const mtproto::DhPairPool::Stats& stats);
 
 }  // namespace mtedge::gateway

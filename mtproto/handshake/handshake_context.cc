@@ -30,8 +30,13 @@ Result<std::shared_ptr<HandshakeContext>> HandshakeContext::create(
   if (config.max_in_flight_per_connection == 0 || config.max_exchanges == 0)
     return Status::error("handshake: caps must be positive");
   if (auto st = group.check(); !st) return st;
+  auto modulus = crypto::MontgomeryModulus::create(group.prime);
+  if (!modulus) return Status::error("handshake: " + modulus.message());
   std::shared_ptr<HandshakeContext> ctx(new HandshakeContext());
   ctx->config_ = config;
+  ctx->modulus_ = std::move(modulus).value();
+  if (config.dh_precompute > 0)
+    ctx->dh_pool_ = std::make_unique<DhPairPool>(group, ctx->modulus_, config.dh_precompute);
   ctx->group_ = std::move(group);
   ctx->keys_ = std::move(keys);
   ctx->store_ = std::move(store);

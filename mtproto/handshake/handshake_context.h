@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crypto/bignum.h"
 #include "crypto/rsa.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/handshake/dh_group.h"
+#include "mtproto/handshake/dh_pair_pool.h"
 #include "mtproto/handshake/handshake_limiter.h"
 #include "mtproto/keys/kdf.h"
 
@@ -33,6 +35,10 @@ struct HandshakeConfig {
   // Accept the legacy RSA layout (00 | SHA1 | data) in req_DH_params besides RSA_PAD. Old
   // clients (Telethon 1.x) send only that one; without it their req_DH_params gets -404.
   bool allow_legacy_rsa = true;
+  // Bound of the pool of precomputed server DH pairs (b, g^b) for the group (DhPairPool);
+  // 0: no pool, every req_DH_params computes its own g^b. Someone must refill the pool
+  // (gateway/edge/dh_refill_thread.h, or refill_one() in tests and benchmarks).
+  size_t dh_precompute = 0;
 };
 
 struct Exchange;  // handshake_server.cc
@@ -50,6 +56,10 @@ class HandshakeContext {
 
   const HandshakeConfig& config() const { return config_; }
   const DhGroup& group() const { return group_; }
+  // The group's prime with its Montgomery context, built once in create().
+  const crypto::MontgomeryModulus& modulus() const { return modulus_; }
+  // The precomputed pairs of group() (config().dh_precompute); null when that is 0.
+  DhPairPool* dh_pool() const { return dh_pool_.get(); }
   const std::vector<crypto::RsaPrivateKey>& keys() const { return keys_; }
   const crypto::RsaPrivateKey* key_by_fingerprint(uint64_t fingerprint) const;
   AuthKeyStore& store() const { return *store_; }
@@ -73,6 +83,8 @@ class HandshakeContext {
 
   HandshakeConfig config_;
   DhGroup group_;
+  crypto::MontgomeryModulus modulus_;
+  std::unique_ptr<DhPairPool> dh_pool_;
   std::vector<crypto::RsaPrivateKey> keys_;
   std::shared_ptr<AuthKeyStore> store_;
   std::shared_ptr<HandshakeLimiter> limiter_;

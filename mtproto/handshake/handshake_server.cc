@@ -343,19 +343,18 @@ HandshakeOutput HandshakeServer::on_req_dh_params(ByteView body, int64_t now_ms)
   ex->temp = in.temp();
   ex->expires_in = in.temp() ? std::min(*in.expires_in, ctx_->config().max_temp_expires_in) : 0;
 
-  // Item 3: a, g_a with 2^(2048-64) <= g_a <= p - 2^(2048-64).
+  // Item 3: a, g_a with 2^(2048-64) <= g_a <= p - 2^(2048-64): a precomputed pair when the
+  // pool has one (taken once, never reused), else computed here.
   const DhGroup& group = ctx_->group();
-  Bytes g_a;
-  for (int attempt = 0;; ++attempt) {
-    ex->a.assign(256, 0);
-    crypto::random_bytes(ex->a);
-    auto ga = crypto::mod_exp_u32(group.g, ex->a, group.prime, 256);
-    if (ga && crypto::is_good_dh_value(*ga, group.prime)) {
-      g_a = std::move(ga).value();
-      break;
-    }
-    if (attempt > 8) return kill(*ex, kTransportErrorBadQuery, "server: cannot generate g_a");
+  std::optional<DhPair> pair;
+  if (DhPairPool* pool = ctx_->dh_pool()) pair = pool->take();
+  if (!pair) {
+    auto fresh = compute_dh_pair(group, ctx_->modulus());
+    if (!fresh) return kill(*ex, kTransportErrorBadQuery, "server: cannot generate g_a");
+    pair.emplace(std::move(fresh).value());
   }
+  ex->a = std::move(pair->secret);
+  const Bytes& g_a = pair->public_value;
   Bytes answer;
   {
     TlWriter w(answer);
@@ -442,7 +441,7 @@ HandshakeOutput HandshakeServer::on_set_client_dh_params(ByteView body, int64_t 
     return kill(*ex, kTransportErrorBadQuery, "client_DH_inner_data: g_b out of range");
 
   // Item 6: auth_key = g_b^a mod p.
-  auto key_bytes = crypto::mod_exp(g_b, ex->a, group.prime, 256);
+  auto key_bytes = ctx_->modulus().pow(g_b, ex->a, 256);
   if (!key_bytes) return kill(*ex, kTransportErrorBadQuery, "server: modexp failed");
   auto key = AuthKey::from_bytes(*key_bytes);
   if (!key) return kill(*ex, kTransportErrorBadQuery, "server: bad auth key size");

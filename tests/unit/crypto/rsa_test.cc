@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include "crypto/bignum.h"
 #include "tests/support/hex.h"
@@ -178,6 +181,39 @@ TEST(CryptoBignum, DhGroupChecks) {
   low[7] = 0;
   low[8] = 0xff;  // just below
   EXPECT_FALSE(is_good_dh_value(low, p));
+}
+
+// The prebuilt Montgomery context gives the same results as the one-shot mod_exp, from any
+// number of threads sharing it.
+TEST(CryptoBignum, MontgomeryModulusMatchesModExp) {
+  const Bytes p = mtedge::test::from_hex(mtedge::test::kProdDhPrimeHex);
+  auto m = MontgomeryModulus::create(p);
+  ASSERT_TRUE(m.is_ok()) << m.message();
+  auto small = MontgomeryModulus::create(Bytes{0x01, 0xf1});
+  ASSERT_TRUE(small.is_ok());
+  EXPECT_EQ(small->pow(Bytes{0x04}, Bytes{0x0d}, 2).value(), (Bytes{0x01, 0xbd}));  // 4^13 mod 497
+  EXPECT_EQ(small->pow(Bytes{0x01, 0xf5}, Bytes{0x0d}, 2).value(), (Bytes{0x01, 0xbd}));  // 501 = 4
+  EXPECT_FALSE(small->pow(Bytes{0x04}, Bytes{0x0d}, 1).is_ok());       // 445: not one byte
+  EXPECT_FALSE(MontgomeryModulus::create(Bytes{0x01, 0xf0}).is_ok());  // even
+  EXPECT_FALSE(MontgomeryModulus::create(Bytes{0}).is_ok());
+
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 4; ++i) {
+        Bytes a(256), base(256);
+        for (size_t j = 0; j < a.size(); ++j) {
+          a[j] = uint8_t(j * 13 + t * 7 + i);
+          base[j] = uint8_t(j * 3 + i + t);
+        }
+        if (m->pow_u32(3, a, 256).value() != mod_exp_u32(3, a, p, 256).value()) ++mismatches;
+        if (m->pow(base, a, 256).value() != mod_exp(base, a, p, 256).value()) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 }  // namespace

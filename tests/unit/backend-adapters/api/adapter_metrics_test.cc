@@ -137,5 +137,21 @@ TEST(GatewayKeyStoreMetrics, SizeEvictionsAndRefusals) {
   EXPECT_NE(text.find("mtedge_auth_keys_refused_total 1\n"), std::string::npos) << text;
 }
 
+// The DH pair pool's gauge and counters, as the gateway appends them with dh_precompute > 0.
+TEST(GatewayDhPoolMetrics, PairsTakenAndMisses) {
+  const std::string text =
+      prometheus_dh_pool_text({.size = 3, .capacity = 64, .taken = 5, .misses = 2});
+  EXPECT_NE(text.find("# TYPE mtedge_dh_pool_pairs gauge\nmtedge_dh_pool_pairs 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE mtedge_dh_pool_taken_total counter\nmtedge_dh_pool_taken_total 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("# TYPE mtedge_dh_pool_misses_total counter\nmtedge_dh_pool_misses_total 2\n"),
+      std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace mtedge::gateway

@@ -432,7 +432,7 @@ TEST(GatewayConfig, CryptoKeys) {
                            "\"]\nauth_key_file = \"/tmp/k.bin\"\ndc_id = 4\ntest_dc = true\n"
                            "allow_temp_keys = false\nhandshake_timeout_ms = 5000\n"
                            "max_handshakes_per_connection = 1\nmax_handshakes_per_ip = 3\n"
-                           "max_handshakes = 7\n");
+                           "max_handshakes = 7\ndh_precompute = 0\n");
   ASSERT_TRUE(r.is_ok()) << r.message();
   const CryptoConfig& c = r->crypto;
   EXPECT_TRUE(c.edge_decryption);
@@ -446,6 +446,8 @@ TEST(GatewayConfig, CryptoKeys) {
   EXPECT_EQ(c.max_handshakes_per_connection, 1u);
   EXPECT_EQ(c.max_handshakes_per_ip, 3u);
   EXPECT_EQ(c.max_handshakes, 7u);
+  EXPECT_EQ(c.dh_precompute, 0u);
+  EXPECT_EQ(CryptoConfig{}.dh_precompute, 64u);
 
   expect_error(on + "rsa_private_keys = []\n", "crypto.rsa_private_keys", "required");
   expect_error(on + "rsa_private_keys = \"" + key + "\"\n", "crypto.rsa_private_keys", "array");
@@ -462,6 +464,9 @@ TEST(GatewayConfig, CryptoKeys) {
   expect_error(on + "max_handshakes_per_connection = 0\n", "crypto.max_handshakes_per_connection");
   expect_error(on + "max_handshakes_per_ip = 0\n", "crypto.max_handshakes_per_ip");
   expect_error(on + "max_handshakes = 0\n", "crypto.max_handshakes");
+  expect_error(on + "dh_precompute = -1\n", "crypto.dh_precompute");
+  expect_error(on + "dh_precompute = 65537\n", "crypto.dh_precompute");
+  expect_error(on + "dh_precompute = \"many\"\n", "crypto.dh_precompute");
   expect_error(on + "auth_key_file = 3\n", "crypto.auth_key_file", "string");
 
   // With edge decryption off the keys are not read (a relay config may keep the lines).

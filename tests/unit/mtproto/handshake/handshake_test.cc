@@ -126,6 +126,33 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"RsaPadPlain", RsaEncoding::kRsaPad, kPQInnerData, false}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
+// With a pool of precomputed pairs: a full pool gives req_DH_params its (a, g_a) and an empty
+// one makes it compute its own; both end in the key the client derived.
+TEST(Handshake, DhPoolFullAndEmptyBothGiveTheRightKey) {
+  auto store = testing::memory_store();
+  HandshakeConfig config;
+  config.dh_precompute = 2;
+  auto ctx = testing::make_context(config, store);
+  DhPairPool* pool = ctx->dh_pool();
+  ASSERT_NE(pool, nullptr);
+  while (pool->refill_one()) {
+  }
+  for (int i = 0; i < 4; ++i) {  // two from the full pool, then two misses
+    HandshakeServer server(ctx, "10.0.0.1");
+    HandshakeClient client(client_options());
+    Flow flow{server, client};
+    expect_completed(flow.run(), client, *store);
+    DhPairPool::Stats s = pool->stats();
+    EXPECT_EQ(s.taken, i < 2 ? uint64_t(i + 1) : 2u) << i;
+    EXPECT_EQ(s.misses, i < 2 ? 0u : uint64_t(i - 1)) << i;
+    EXPECT_EQ(s.size, i < 2 ? size_t(1 - i) : 0u) << i;
+  }
+}
+
+TEST(Handshake, NoDhPoolByDefault) {
+  EXPECT_EQ(testing::make_context()->dh_pool(), nullptr);
+}
+
 TEST(Handshake, ResPqContent) {
   auto ctx = testing::make_context();
   HandshakeServer server(ctx, "ip");
