@@ -1,6 +1,5 @@
 #include "redis/connection.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
@@ -8,6 +7,7 @@
 #include <cassert>
 
 #include "redis/hiredis_reply.h"
+#include "redis/uv_events.h"
 
 namespace mtedge::redis {
 
@@ -36,7 +36,7 @@ void Connection::connect() {
     schedule_reconnect("cannot allocate a hiredis context");
     return;
   }
-  if (ac->err != 0 || redisLibuvAttach(ac, loop_) != REDIS_OK) {
+  if (ac->err != 0 || attach_to_loop(ac, loop_) != REDIS_OK) {
     const std::string why = ac->err != 0 ? ac->errstr : "cannot attach to the loop";
     redisAsyncFree(ac);
     ++connect_failures_;
