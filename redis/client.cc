@@ -117,8 +117,16 @@ class Client::Core final : public CommandOwner {
     answer(command, std::move(why));
   }
 
-  void on_connection_lost(Connection& /*connection*/) override {
-    if (options_.cluster && !closing_) refresh_slots();  // a master may have failed over
+  void on_connection_down(Connection& connection) override {
+    if (!options_.cluster || closing_) return;
+    if (slots_command_ != nullptr && slots_command_->connection == &connection &&
+        !slots_command_->in_flight) {
+      // The node asked for the slot map is unreachable: ask the next one (after a backoff).
+      answer(*slots_command_, Status::error("redis: cannot reach " + connection.address().text() +
+                                            ": " + connection.last_error()));
+      return;
+    }
+    refresh_slots();  // a master may have failed over
   }
 
   // --- commands ---
@@ -249,7 +257,7 @@ class Client::Core final : public CommandOwner {
     }
     const Address asked = candidates[refresh_turn_++ % candidates.size()];
     refreshing_ = true;
-    auto* command = new Command(
+    auto* command = slots_command_ = new Command(
         {"CLUSTER", "SLOTS"},
         [this, asked](Result<Reply> result) { on_slots(asked, std::move(result)); },
         Client::kNoKey, *this);
@@ -260,6 +268,7 @@ class Client::Core final : public CommandOwner {
 
   void on_slots(const Address& asked, Result<Reply> result) {
     refreshing_ = false;
+    slots_command_ = nullptr;
     if (closing_) return;
     Result<SlotMap> map = !result             ? Result<SlotMap>(result.status())
                           : result->is_error() ? Result<SlotMap>(Status::error(
@@ -298,6 +307,7 @@ class Client::Core final : public CommandOwner {
   SlotMap slots_;
   bool slots_loaded_ = false;
   bool refreshing_ = false;
+  Command* slots_command_ = nullptr;  // the CLUSTER SLOTS being asked, until answered
   size_t refresh_turn_ = 0;
   unsigned refresh_failures_ = 0;
   std::string slot_map_error_;

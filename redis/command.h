@@ -32,8 +32,8 @@ class CommandOwner {
   virtual void on_command_result(Command& command, Result<Reply> result) = 0;
   // A connection gives up a queued command (authentication refused, connection closed).
   virtual void on_command_refused(Command& command, Status why) = 0;
-  // A connection that was up went down (the server closed it or it failed).
-  virtual void on_connection_lost(Connection& connection) = 0;
+  // A connection went down or failed to come up; it retries after its backoff.
+  virtual void on_connection_down(Connection& connection) = 0;
 
  protected:
   ~CommandOwner() = default;

@@ -70,7 +70,6 @@ void Connection::on_disconnect(const redisAsyncContext* ac, int /*status*/) {
   self->ac_ = nullptr;          // hiredis frees it when this callback returns
   self->timers_.cancel(self->phase_timer_);
   self->state_ = State::kIdle;
-  self->owner_.on_connection_lost(*self);
   self->schedule_reconnect(ac->err != 0 ? std::string("connection lost: ") + ac->errstr
                                         : std::string("connection closed by the server"));
 }
@@ -238,6 +237,7 @@ void Connection::schedule_reconnect(const std::string& why) {
   ++failures_;
   std::uniform_int_distribution<uint64_t> jitter(delay / 2, delay);
   timers_.arm(phase_timer_, jitter(rng_));
+  owner_.on_connection_down(*this);
 }
 
 void Connection::on_phase_due() {
