@@ -40,6 +40,11 @@ class Client::Core final : public CommandOwner {
     auto* command = new Command(std::move(args), std::move(done), key_index, *this);
     live_.insert(command);
     timers_.arm(*command, options_.command_timeout_ms);
+    if (command->args.empty()) {
+      // Redis answers nothing to an empty request: the replies after it would shift.
+      fail_soon(*command, Status::error("redis: empty command"));
+      return;
+    }
     route(*command, false);
   }
 

@@ -120,8 +120,8 @@ void Connection::handshake() {
     handshake_pending_ += sent;
   }
   if (!sent) {
-    drop("cannot send the handshake");
-    schedule_reconnect("cannot send the handshake");
+    // Not from here: hiredis still uses the context after this connect callback returns.
+    timers_.arm(phase_timer_, 0);  // dropped and retried as a failed handshake
   } else if (handshake_pending_ == 0) {
     become_ready();
   }

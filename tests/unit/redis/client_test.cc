@@ -220,6 +220,14 @@ TEST_F(RedisClient, BoundedQueueAndCloseAnswerEveryCallback) {
   for (int count : calls) EXPECT_EQ(count, 1);
 }
 
+TEST_F(RedisClient, EmptyCommandIsRefused) {
+  test::RedisServer server;
+  ASSERT_TRUE(server.start());
+  Client client(loop_.get(), options_for(server.port()));
+  EXPECT_TRUE(has(run(client, {}), "empty command"));
+  EXPECT_EQ(run(client, {"PING"})->str(), "PONG");  // replies still line up
+}
+
 TEST_F(RedisClient, TimeoutNamesTheConnectError) {
   ClientOptions options = options_for(1);
   options.command_timeout_ms = 200;
