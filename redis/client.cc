@@ -234,8 +234,8 @@ class Client::Core final : public CommandOwner {
     if (++command.redirects > options_.max_redirects) {
       ++stats_.redirect_limit;
       answer(command, Status::error("redis: too many redirects [max_redirects = " +
-                                    std::to_string(options_.max_redirects) + ", last = " +
-                                    error.substr(0, 80) + "]"));
+                                    std::to_string(options_.max_redirects) +
+                                    ", last = " + error.substr(0, 80) + "]"));
       return true;
     }
     if (redirect->kind == Redirect::Kind::kMoved) {
@@ -264,8 +264,8 @@ class Client::Core final : public CommandOwner {
     refreshing_ = true;
     auto* command = slots_command_ = new Command(
         {"CLUSTER", "SLOTS"},
-        [this, asked](Result<Reply> result) { on_slots(asked, std::move(result)); },
-        Client::kNoKey, *this);
+        [this, asked](Result<Reply> result) { on_slots(asked, std::move(result)); }, Client::kNoKey,
+        *this);
     live_.insert(command);
     timers_.arm(*command, options_.command_timeout_ms);
     dispatch(*command, connection_for(asked));
@@ -275,10 +275,10 @@ class Client::Core final : public CommandOwner {
     refreshing_ = false;
     slots_command_ = nullptr;
     if (closing_) return;
-    Result<SlotMap> map = !result             ? Result<SlotMap>(result.status())
-                          : result->is_error() ? Result<SlotMap>(Status::error(
-                                                     "CLUSTER SLOTS: " + result->str()))
-                                               : SlotMap::from_cluster_slots(*result, asked.host);
+    Result<SlotMap> map = !result ? Result<SlotMap>(result.status())
+                          : result->is_error()
+                              ? Result<SlotMap>(Status::error("CLUSTER SLOTS: " + result->str()))
+                              : SlotMap::from_cluster_slots(*result, asked.host);
     if (!map) {
       slot_map_error_ = "slot map from " + asked.text() + ": " + map.message();
       const unsigned exponent = std::min(refresh_failures_++, 32u);
@@ -323,7 +323,9 @@ class Client::Core final : public CommandOwner {
 Client::Client(uv_loop_t* loop, ClientOptions options)
     : core_(new Core(loop, std::move(options))) {}
 
-Client::~Client() { close(); }
+Client::~Client() {
+  close();
+}
 
 void Client::command(Args args, Callback done, size_t key_index) {
   if (core_ == nullptr) {
@@ -343,8 +345,12 @@ void Client::close() {
   core->close();
 }
 
-bool Client::ready() const { return core_ != nullptr && core_->ready(); }
+bool Client::ready() const {
+  return core_ != nullptr && core_->ready();
+}
 
-ClientStats Client::stats() const { return core_ != nullptr ? core_->stats() : final_stats_; }
+ClientStats Client::stats() const {
+  return core_ != nullptr ? core_->stats() : final_stats_;
+}
 
 }  // namespace mtedge::redis

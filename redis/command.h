@@ -44,8 +44,8 @@ struct Command final : io::TimerHeap::Node {
       : args(std::move(a)), done(std::move(cb)), key_index(key), owner(&o) {}
 
   Args args;
-  Callback done;                   // empty once answered
-  size_t key_index = 0;            // args[key_index] is the routing key; 0: none
+  Callback done;         // empty once answered
+  size_t key_index = 0;  // args[key_index] is the routing key; 0: none
   CommandOwner* owner = nullptr;
   std::optional<Status> deferred;  // a failure to deliver when the zero-delay timer fires
   bool internal = false;           // AUTH/SELECT/ASKING: no deadline, reply for the client

@@ -12,8 +12,7 @@
 namespace mtedge::redis {
 
 Connection::Connection(uv_loop_t* loop, io::TimerHeap& timers, const ClientOptions& options,
-                       Address address, bool select_db, CommandOwner& owner,
-                       std::minstd_rand& rng)
+                       Address address, bool select_db, CommandOwner& owner, std::minstd_rand& rng)
     : loop_(loop),
       timers_(timers),
       options_(options),
@@ -22,7 +21,9 @@ Connection::Connection(uv_loop_t* loop, io::TimerHeap& timers, const ClientOptio
       owner_(owner),
       rng_(rng) {}
 
-Connection::~Connection() { assert(ac_ == nullptr && queue_.empty() && !phase_timer_.armed()); }
+Connection::~Connection() {
+  assert(ac_ == nullptr && queue_.empty() && !phase_timer_.armed());
+}
 
 void Connection::start() {
   if (state_ == State::kIdle && !phase_timer_.armed()) connect();
@@ -140,15 +141,7 @@ void Connection::on_handshake_reply(uint64_t generation, const Result<Reply>& re
   const std::string why = "handshake refused: " + handshake_error_;
   ++connect_failures_;
   drop(why);
-  const Status refused =
-      Status::error("redis: " + why + " [server = " + address_.text() + "]");
-  while (!queue_.empty()) {
-    Command* command = queue_.front();
-    queue_.pop_front();
-    command->queue = nullptr;
-    command->connection = nullptr;
-    owner_.on_command_refused(*command, refused);
-  }
+  refuse_queued(Status::error("redis: " + why + " [server = " + address_.text() + "]"));
   schedule_reconnect(why);
 }
 
@@ -232,8 +225,7 @@ void Connection::schedule_reconnect(const std::string& why) {
   state_ = State::kIdle;
   last_error_ = why;
   const unsigned exponent = std::min(failures_, 32u);
-  const uint64_t delay = std::min(options_.reconnect_max_ms,
-                                  options_.reconnect_min_ms << exponent);
+  const uint64_t delay = std::min(options_.reconnect_max_ms, options_.reconnect_min_ms << exponent);
   ++failures_;
   std::uniform_int_distribution<uint64_t> jitter(delay / 2, delay);
   timers_.arm(phase_timer_, jitter(rng_));
@@ -242,27 +234,29 @@ void Connection::schedule_reconnect(const std::string& why) {
 
 void Connection::on_phase_due() {
   switch (state_) {
-    case State::kIdle:
-      connect();
-      return;
+    case State::kIdle: connect(); return;
     case State::kConnecting:
     case State::kHandshaking: {
-      const std::string why = "connect timed out [connect_timeout_ms = " +
-                              std::to_string(options_.connect_timeout_ms) + "]";
+      const std::string why =
+          "connect timed out [connect_timeout_ms = " + std::to_string(options_.connect_timeout_ms) +
+          "]";
       ++connect_failures_;
       drop(why);
       schedule_reconnect(why);
       return;
     }
     case State::kReady:
-    case State::kClosed:
-      return;
+    case State::kClosed: return;
   }
 }
 
 void Connection::close(const Status& why) {
   drop(why.message().starts_with("redis: ") ? why.message().substr(7) : why.message());
   state_ = State::kClosed;
+  refuse_queued(why);
+}
+
+void Connection::refuse_queued(const Status& why) {
   while (!queue_.empty()) {
     Command* command = queue_.front();
     queue_.pop_front();

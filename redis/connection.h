@@ -28,8 +28,8 @@ namespace mtedge::redis {
 
 class Connection {
  public:
-  Connection(uv_loop_t* loop, io::TimerHeap& timers, const ClientOptions& options,
-             Address address, bool select_db, CommandOwner& owner, std::minstd_rand& rng);
+  Connection(uv_loop_t* loop, io::TimerHeap& timers, const ClientOptions& options, Address address,
+             bool select_db, CommandOwner& owner, std::minstd_rand& rng);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -71,6 +71,8 @@ class Connection {
   // Hands the command to hiredis (false when the context takes no more commands).
   bool write(Command& command);
   void enqueue(Command& command);
+  // Hands every queued command back to the owner with `why`.
+  void refuse_queued(const Status& why);
   // Frees the hiredis context (in-flight commands come back with `why`).
   void drop(const std::string& why);
   void schedule_reconnect(const std::string& why);

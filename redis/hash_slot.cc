@@ -37,6 +37,8 @@ std::string_view hash_tag(std::string_view key) {
   return key.substr(open + 1, close - open - 1);
 }
 
-uint16_t key_hash_slot(std::string_view key) { return crc16(hash_tag(key)) % kSlotCount; }
+uint16_t key_hash_slot(std::string_view key) {
+  return crc16(hash_tag(key)) % kSlotCount;
+}
 
 }  // namespace mtedge::redis

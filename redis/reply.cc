@@ -11,25 +11,21 @@ Reply Reply::integer(int64_t value) {
   return r;
 }
 
+Reply Reply::with_text(Type type, std::string text) {
+  Reply r;
+  r.type_ = type;
+  r.str_ = std::move(text);
+  return r;
+}
+
 Reply Reply::status(std::string text) {
-  Reply r;
-  r.type_ = Type::kStatus;
-  r.str_ = std::move(text);
-  return r;
+  return with_text(Type::kStatus, std::move(text));
 }
-
 Reply Reply::error(std::string text) {
-  Reply r;
-  r.type_ = Type::kError;
-  r.str_ = std::move(text);
-  return r;
+  return with_text(Type::kError, std::move(text));
 }
-
 Reply Reply::string(std::string bytes) {
-  Reply r;
-  r.type_ = Type::kString;
-  r.str_ = std::move(bytes);
-  return r;
+  return with_text(Type::kString, std::move(bytes));
 }
 
 Reply Reply::array(std::vector<Reply> elements) {
@@ -46,16 +42,11 @@ std::string Reply::describe() const {
     return std::string(text.substr(0, kMaxText)) + (text.size() > kMaxText ? "..." : "");
   };
   switch (type_) {
-    case Type::kNil:
-      return "nil";
-    case Type::kInteger:
-      return "(integer) " + std::to_string(integer_);
-    case Type::kStatus:
-      return cut(str_);
-    case Type::kError:
-      return "(error) " + cut(str_);
-    case Type::kString:
-      return "\"" + cut(str_) + "\"";
+    case Type::kNil: return "nil";
+    case Type::kInteger: return "(integer) " + std::to_string(integer_);
+    case Type::kStatus: return cut(str_);
+    case Type::kError: return "(error) " + cut(str_);
+    case Type::kString: return "\"" + cut(str_) + "\"";
     case Type::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < elements_.size() && i < kMaxElements; ++i) {

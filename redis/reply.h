@@ -43,6 +43,8 @@ class Reply {
   std::string describe() const;
 
  private:
+  static Reply with_text(Type type, std::string text);
+
   Type type_ = Type::kNil;
   int64_t integer_ = 0;
   std::string str_;

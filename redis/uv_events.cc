@@ -25,30 +25,28 @@ void on_poll(uv_poll_t* poll, int status, int events) {
   if (ev->context != nullptr && (events & UV_WRITABLE) != 0) redisAsyncHandleWrite(ev->context);
 }
 
-void update(UvEvents* ev, int events) {
-  ev->events = events;
-  if (events != 0) {
-    uv_poll_start(&ev->poll, events, on_poll);
+// Starts the poll for `add` and not `remove` on top of what it waits for (stops it at none).
+void change(void* data, int add, int remove) {
+  auto* ev = static_cast<UvEvents*>(data);
+  ev->events = (ev->events | add) & ~remove;
+  if (ev->events != 0) {
+    uv_poll_start(&ev->poll, ev->events, on_poll);
   } else {
     uv_poll_stop(&ev->poll);
   }
 }
 
 void add_read(void* data) {
-  auto* ev = static_cast<UvEvents*>(data);
-  update(ev, ev->events | UV_READABLE);
+  change(data, UV_READABLE, 0);
 }
 void del_read(void* data) {
-  auto* ev = static_cast<UvEvents*>(data);
-  update(ev, ev->events & ~UV_READABLE);
+  change(data, 0, UV_READABLE);
 }
 void add_write(void* data) {
-  auto* ev = static_cast<UvEvents*>(data);
-  update(ev, ev->events | UV_WRITABLE);
+  change(data, UV_WRITABLE, 0);
 }
 void del_write(void* data) {
-  auto* ev = static_cast<UvEvents*>(data);
-  update(ev, ev->events & ~UV_WRITABLE);
+  change(data, 0, UV_WRITABLE);
 }
 
 void cleanup(void* data) {

@@ -380,8 +380,8 @@ void parse_log(const toml::table* table, LogConfig& log, Status& status,
 
 // [redis] (optional): `address` (one server) or `nodes` (cluster seeds, or one server),
 // numeric hosts only (hiredis would resolve a name on the worker's loop, blocking it).
-void parse_redis(const toml::table* table, std::optional<redis::ClientOptions>& out,
-                 Status& status, KeyCatalog* catalog = nullptr) {
+void parse_redis(const toml::table* table, std::optional<redis::ClientOptions>& out, Status& status,
+                 KeyCatalog* catalog = nullptr) {
   Section s(table, "redis", status, catalog);
   redis::ClientOptions o;
   auto node = [&](std::string_view key, const std::string& text) {

@@ -50,25 +50,32 @@ uint16_t pick_port() {
   return 0;
 }
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 }  // namespace
 
-bool redis_installed() { return on_path("redis-server") && on_path("redis-cli"); }
+bool redis_installed() {
+  return on_path("redis-server") && on_path("redis-cli");
+}
 
 RedisServer::RedisServer(std::vector<std::string> extra_args, bool cluster)
     : extra_args_(std::move(extra_args)), cluster_(cluster) {}
 
-RedisServer::~RedisServer() { kill(); }
+RedisServer::~RedisServer() {
+  kill();
+}
 
 bool RedisServer::start() {
   if (pid_ > 0) return true;
   if (port_ == 0) port_ = pick_port();
   if (port_ == 0) return false;
-  std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--dir", dir_.file(""), "--save", "",
-                                   "--appendonly", "no", "--daemonize", "no", "--logfile",
-                                   dir_.file("redis.log")};
+  std::vector<std::string> args = {"redis-server", "--port",    std::to_string(port_),
+                                   "--bind",       "127.0.0.1", "--dir",
+                                   dir_.file(""),  "--save",    "",
+                                   "--appendonly", "no",        "--daemonize",
+                                   "no",           "--logfile", dir_.file("redis.log")};
   if (cluster_) {
     args.insert(args.end(), {"--cluster-enabled", "yes", "--cluster-config-file",
                              dir_.file("nodes.conf"), "--cluster-node-timeout", "5000"});
@@ -123,8 +130,7 @@ void RedisServer::resume() {
   paused_ = false;
 }
 
-Result<redis::Reply> RedisServer::call(const std::vector<std::string>& args,
-                                       int timeout_ms) const {
+Result<redis::Reply> RedisServer::call(const std::vector<std::string>& args, int timeout_ms) const {
   const timeval timeout{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, timeout);
   if (context == nullptr || context->err != 0) {

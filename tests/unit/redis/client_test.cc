@@ -143,9 +143,8 @@ TEST_F(RedisClient, ReconnectsAfterARestart) {
   // Queued while it is down, run once it is back, in order.
   std::vector<std::string> answers;
   for (Args args : {Args{"SET", "a", "1"}, Args{"INCR", "a"}, Args{"GET", "a"}}) {
-    client.command(std::move(args), [&](const Result<Reply>& result) {
-      answers.push_back(describe(result));
-    });
+    client.command(std::move(args),
+                   [&](const Result<Reply>& result) { answers.push_back(describe(result)); });
   }
   loop_.run_for(300);
   EXPECT_TRUE(answers.empty());

@@ -29,9 +29,7 @@ class RedisCluster : public RedisFixture {
     options.cluster = true;
     return options;
   }
-  static Address address(size_t node) {
-    return Address{"127.0.0.1", cluster_->node(node).port()};
-  }
+  static Address address(size_t node) { return Address{"127.0.0.1", cluster_->node(node).port()}; }
   // The node that serves `key` (the others answer MOVED).
   static size_t owner(const std::string& key) {
     for (size_t i = 0; i < test::RedisCluster::kMasters; ++i) {
@@ -62,9 +60,8 @@ TEST_F(RedisCluster, SpreadsKeysOverThreeMasters) {
   int ok = 0;
   for (int i = 0; i < kKeys; ++i) {  // sent before the slot map is loaded: they wait for it
     const std::string key = "{key:" + std::to_string(i) + "}";
-    client.command({"SET", key, "v" + std::to_string(i)}, [&](Result<Reply> result) {
-      ok += result && result->str() == "OK";
-    });
+    client.command({"SET", key, "v" + std::to_string(i)},
+                   [&](Result<Reply> result) { ok += result && result->str() == "OK"; });
   }
   ASSERT_TRUE(loop_.run_until([&] { return ok == kKeys; }, 20000)) << ok;
   for (size_t i = 0; i < test::RedisCluster::kMasters; ++i) {
@@ -92,8 +89,7 @@ TEST_F(RedisCluster, FollowsAskThenMovedWhileASlotMigrates) {
   test::RedisServer& target = cluster_->node(to);
   ASSERT_EQ(target.call({"CLUSTER", "SETSLOT", slot, "IMPORTING", cluster_->id(from)})->str(),
             "OK");
-  ASSERT_EQ(source.call({"CLUSTER", "SETSLOT", slot, "MIGRATING", cluster_->id(to)})->str(),
-            "OK");
+  ASSERT_EQ(source.call({"CLUSTER", "SETSLOT", slot, "MIGRATING", cluster_->id(to)})->str(), "OK");
   auto migrated = source.call(
       {"MIGRATE", "127.0.0.1", std::to_string(target.port()), "", "0", "5000", "KEYS", key});
   ASSERT_TRUE(migrated && migrated->str() == "OK") << migrated->describe();
@@ -105,9 +101,8 @@ TEST_F(RedisCluster, FollowsAskThenMovedWhileASlotMigrates) {
 
   // The slot now belongs to the target: the client's map is stale, MOVED corrects it.
   for (size_t i : {to, from, 3 - to - from}) {
-    ASSERT_EQ(
-        cluster_->node(i).call({"CLUSTER", "SETSLOT", slot, "NODE", cluster_->id(to)})->str(),
-        "OK");
+    ASSERT_EQ(cluster_->node(i).call({"CLUSTER", "SETSLOT", slot, "NODE", cluster_->id(to)})->str(),
+              "OK");
   }
   EXPECT_EQ(run(client, {"INCR", key})->as_integer(), 42);
   EXPECT_EQ(client.stats().moved, 1u);
@@ -123,9 +118,8 @@ TEST_F(RedisCluster, CrossSlotIsAnErrorAndHashTagsKeepKeysTogether) {
   ASSERT_TRUE(cross);
   EXPECT_TRUE(cross->is_error());
   EXPECT_TRUE(cross->str().starts_with("CROSSSLOT")) << cross->str();
-  ASSERT_EQ(
-      run(client, {"MSET", "{user1000}.following", "a", "{user1000}.followers", "b"})->str(),
-      "OK");
+  ASSERT_EQ(run(client, {"MSET", "{user1000}.following", "a", "{user1000}.followers", "b"})->str(),
+            "OK");
   auto both = run(client, {"MGET", "{user1000}.following", "{user1000}.followers"});
   ASSERT_TRUE(both && both->is_array());
   EXPECT_EQ(both->elements()[1].str(), "b");

@@ -9,8 +9,8 @@ namespace mtedge::redis {
 namespace {
 
 Reply node(std::string host, int64_t port, std::string id = "id") {
-  return Reply::array({Reply::string(std::move(host)), Reply::integer(port),
-                       Reply::string(std::move(id))});
+  return Reply::array(
+      {Reply::string(std::move(host)), Reply::integer(port), Reply::string(std::move(id))});
 }
 
 Reply range(int64_t first, int64_t last, Reply master) {
@@ -88,8 +88,7 @@ TEST(SlotMap, AddressParse) {
 // copy_reply over hiredis's own parser, the way a connection receives replies.
 TEST(Reply, CopiesEveryTypeOutOfHiredis) {
   using namespace std::string_literals;
-  const std::string wire =
-      "*6\r\n:42\r\n+OK\r\n-ERR bad\r\n$3\r\na\0b\r\n$-1\r\n*1\r\n*0\r\n"s;
+  const std::string wire = "*6\r\n:42\r\n+OK\r\n-ERR bad\r\n$3\r\na\0b\r\n$-1\r\n*1\r\n*0\r\n"s;
   redisReader* reader = redisReaderCreate();
   ASSERT_EQ(redisReaderFeed(reader, wire.data(), wire.size()), REDIS_OK);
   void* raw = nullptr;
@@ -110,8 +109,8 @@ TEST(Reply, CopiesEveryTypeOutOfHiredis) {
   EXPECT_TRUE(reply.elements()[4].is_nil());
   ASSERT_TRUE(reply.elements()[5].is_array());
   EXPECT_TRUE(reply.elements()[5].elements()[0].elements().empty());
-  EXPECT_EQ(reply.describe(), "[(integer) 42, OK, (error) ERR bad, \"" + std::string("a\0b", 3) +
-                                  "\", nil, [[]]]");
+  EXPECT_EQ(reply.describe(),
+            "[(integer) 42, OK, (error) ERR bad, \"" + std::string("a\0b", 3) + "\", nil, [[]]]");
 }
 
 }  // namespace

@@ -464,18 +464,18 @@ TEST(GatewayConfig, RedisChecks) {
   expect_error(base, "redis.address", "missing");
   expect_error(base + "address = \"localhost:6379\"\n", "redis.address");
   expect_error(base + "address = \"127.0.0.1:0\"\n", "redis.address", "port");
-  expect_error(base + "address = \"127.0.0.1:6379\"\nnodes = [\"127.0.0.1:6380\"]\n",
-               "redis.nodes", "not both");
+  expect_error(base + "address = \"127.0.0.1:6379\"\nnodes = [\"127.0.0.1:6380\"]\n", "redis.nodes",
+               "not both");
   expect_error(base + "nodes = [\"127.0.0.1:1\", \"127.0.0.1:2\"]\n", "redis.nodes",
                "cluster = true");
   expect_error(base + "nodes = [\"127.0.0.1:1\", 5]\n", "redis.nodes[1]", "expected a string");
   expect_error(base + "nodes = \"127.0.0.1:1\"\n", "redis.nodes", "expected an array");
   expect_error(base + "nodes = [\"127.0.0.1:1\"]\ncluster = true\ndb = 2\n", "redis.db",
                "database 0");
-  expect_error(base + "address = \"127.0.0.1:6379\"\nuser = \"u\"\n", "redis.user",
-               "password");
-  expect_error(base + "address = \"127.0.0.1:6379\"\nreconnect_min_ms = 50\nreconnect_max_ms = 10\n",
-               "redis.reconnect_min_ms");
+  expect_error(base + "address = \"127.0.0.1:6379\"\nuser = \"u\"\n", "redis.user", "password");
+  expect_error(
+      base + "address = \"127.0.0.1:6379\"\nreconnect_min_ms = 50\nreconnect_max_ms = 10\n",
+      "redis.reconnect_min_ms");
   expect_error(base + "address = \"127.0.0.1:6379\"\ncommand_timeout_ms = 0\n",
                "redis.command_timeout_ms", "between");
   expect_error(base + "address = \"127.0.0.1:6379\"\ntls = true\n", "redis.tls", "unknown key");
