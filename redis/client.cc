@@ -21,6 +21,7 @@ class Client::Core final : public CommandOwner {
   Core(uv_loop_t* loop, ClientOptions options)
       : loop_(loop), options_(std::move(options)), rng_(std::random_device{}()) {
     timers_.init(loop_);
+    if (options_.nodes.empty()) return;  // every command fails: "no Redis node configured"
     if (options_.cluster) {
       refresh_slots();
     } else {
@@ -43,6 +44,10 @@ class Client::Core final : public CommandOwner {
     if (command->args.empty()) {
       // Redis answers nothing to an empty request: the replies after it would shift.
       fail_soon(*command, Status::error("redis: empty command"));
+      return;
+    }
+    if (options_.nodes.empty()) {
+      fail_soon(*command, Status::error("redis: no Redis node configured"));
       return;
     }
     route(*command, false);

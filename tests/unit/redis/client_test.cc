@@ -225,6 +225,8 @@ TEST_F(RedisClient, EmptyCommandIsRefused) {
   Client client(loop_.get(), options_for(server.port()));
   EXPECT_TRUE(has(run(client, {}), "empty command"));
   EXPECT_EQ(run(client, {"PING"})->str(), "PONG");  // replies still line up
+  Client nowhere(loop_.get(), ClientOptions{});
+  EXPECT_TRUE(has(run(nowhere, {"PING"}), "no Redis node configured"));
 }
 
 TEST_F(RedisClient, TimeoutNamesTheConnectError) {
