@@ -10,10 +10,11 @@ void TimerHeap::init(uv_loop_t* loop) {
   timer_.data = this;
 }
 
-void TimerHeap::close() {
+void TimerHeap::close(uv_close_cb on_closed, void* closed_data) {
   assert(heap_.empty());
   if (loop_ != nullptr && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+    timer_.data = closed_data;  // on_timer never runs once the timer is closing
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
   }
 }
 

@@ -42,8 +42,9 @@ class TimerHeap {
 
   // Before any arm(): the loop whose uv_now() and uv_timer_t it uses.
   void init(uv_loop_t* loop);
-  // uv_close()s the timer (no node may be armed any more).
-  void close();
+  // uv_close()s the timer (no node may be armed any more). The heap must stay alive until the
+  // loop has closed it: `on_closed` (if any) then runs with handle->data == `closed_data`.
+  void close(uv_close_cb on_closed = nullptr, void* closed_data = nullptr);
 
   // Due `ms` after uv_now(); replaces the node's earlier deadline.
   void arm(Node& node, uint64_t ms);

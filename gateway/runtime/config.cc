@@ -433,6 +433,61 @@ void parse_log(const toml::table* table, LogConfig& log, Status& status,
   s.check_unknown();
 }
 
+// [redis] (optional): `address` (one server) or `nodes` (cluster seeds, or one server),
+// numeric hosts only (hiredis would resolve a name on the worker's loop, blocking it).
+void parse_redis(const toml::table* table, std::optional<redis::ClientOptions>& out, Status& status,
+                 KeyCatalog* catalog = nullptr) {
+  Section s(table, "redis", status, catalog);
+  redis::ClientOptions o;
+  auto node = [&](std::string_view key, const std::string& text) {
+    auto addr = parse_address(text);
+    if (!addr) return s.fail(key, addr.message());
+    if (addr->port() == 0) return s.fail(key, "port must not be 0 [value = " + text + "]");
+    o.nodes.push_back(redis::Address{format_host(addr->get()), addr->port()});
+  };
+  s.note("address", "");  // required unless nodes is set
+  std::string address;
+  const bool has_address = s.string("address", address);
+  if (has_address) node("address", address);
+  s.note("nodes", "");  // required unless address is set
+  const toml::array* nodes = s.array("nodes", "expected an array of strings (\"host:port\")");
+  for (size_t i = 0; nodes != nullptr && i < nodes->size() && s.ok(); ++i) {
+    const std::string key = "nodes[" + std::to_string(i) + "]";
+    if (auto text = (*nodes)[i].value<std::string>()) {
+      node(key, *text);
+    } else {
+      s.fail(key, "expected a string (\"host:port\")");
+    }
+  }
+  s.boolean("cluster", o.cluster);
+  s.string("user", o.user);
+  s.string("password", o.password);
+  s.integer("db", o.db, 0, 1'000'000);
+  s.integer("connect_timeout_ms", o.connect_timeout_ms, 10, 600'000);
+  s.integer("command_timeout_ms", o.command_timeout_ms, 10, 600'000);
+  s.integer("max_queued_commands", o.max_queued_commands, 1, 10'000'000);
+  s.integer("reconnect_min_ms", o.reconnect_min_ms, 1, 600'000);
+  s.integer("reconnect_max_ms", o.reconnect_max_ms, 1, 600'000);
+  s.integer("max_redirects", o.max_redirects, 1, 100);
+  s.check_unknown();
+  if (!s.ok() || table == nullptr) return;
+  if (has_address && nodes != nullptr) {
+    s.fail("nodes", "set redis.address (one server) or redis.nodes, not both");
+  } else if (o.nodes.empty()) {
+    s.fail("address", "missing: set redis.address = \"host:port\" or redis.nodes = [...]");
+  } else if (!o.cluster && o.nodes.size() > 1) {
+    s.fail("nodes", "more than one node needs redis.cluster = true");
+  } else if (o.cluster && o.db != 0) {
+    s.fail("db", "a Redis Cluster has only database 0");
+  } else if (!o.user.empty() && o.password.empty()) {
+    s.fail("user", "needs redis.password");
+  } else if (o.reconnect_min_ms > o.reconnect_max_ms) {
+    s.fail("reconnect_min_ms", "must not exceed redis.reconnect_max_ms");
+  } else {
+    out = std::move(o);
+  }
+}
+
 // Values that are valid one by one but work against each other (docs/configuration.md).
 std::vector<std::string> find_warnings(const Config& config,
                                        const backend::AdapterFactory& factory) {
@@ -489,8 +544,8 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
                   Config& config) {
   Status status;
   for (auto&& [key, node] : root) {
-    static constexpr std::array<std::string_view, 6> kSections = {"gateway", "listener", "crypto",
-                                                                  "backend", "admin",    "log"};
+    static constexpr std::array<std::string_view, 7> kSections = {
+        "gateway", "listener", "crypto", "backend", "admin", "log", "redis"};
     if (std::find(kSections.begin(), kSections.end(), key.str()) == kSections.end()) {
       return Status::error(std::string(key.str()) + ": unknown key (sections: " + join(kSections) +
                            ")");
@@ -542,6 +597,10 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
   parse_log(subtable(root, "log", status), config.log, status);
   if (!status) return status;
   config.gateway.access_log = config.log.access;
+  if (const toml::table* redis_table = subtable(root, "redis", status)) {
+    parse_redis(redis_table, config.redis, status);
+  }
+  if (!status) return status;
   config.warnings = find_warnings(config, *factory);
   return status;
 }
@@ -567,6 +626,8 @@ KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
   parse_admin(nullptr, admin, ignored = Status::ok(), &catalog);
   LogConfig log;
   parse_log(nullptr, log, ignored = Status::ok(), &catalog);
+  std::optional<redis::ClientOptions> redis;
+  parse_redis(nullptr, redis, ignored = Status::ok(), &catalog);
   return catalog;
 }
 

@@ -24,6 +24,7 @@
 #include "crypto/rsa.h"
 #include "gateway/runtime/address.h"
 #include "gateway/runtime/privileges.h"
+#include "redis/options.h"
 
 namespace mtedge::backend {
 class AdapterRegistry;
@@ -173,6 +174,8 @@ struct Config {
   std::shared_ptr<EdgeCrypto> edge;
   AdminConfig admin;
   LogConfig log;
+  // [redis]: absent = no Redis (nothing in the gateway uses Redis unless it is configured).
+  std::optional<redis::ClientOptions> redis;
   // Settings that are valid one by one but work against each other, naming the keys
   // (e.g. gateway.replay_window_seconds shorter than the fake-TLS timestamp window). mtedge
   // logs them at startup and --check-config prints them.

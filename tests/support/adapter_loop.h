@@ -1,57 +1,20 @@
-// A libuv loop for in-process adapter tests: a 5 ms tick wakes it so run_until can check its
-// predicate, and the adapter is stopped the way the gateway stops it.
+// A TestLoop for in-process adapter tests that also stops an adapter the way the gateway
+// stops it.
 #pragma once
 
-#include <uv.h>
-
-#include <chrono>
-#include <functional>
-
 #include "backend-adapters/api/adapter.h"
+#include "tests/support/test_loop.h"
 
 namespace mtedge::test {
 
-class AdapterLoop {
+class AdapterLoop : public TestLoop {
  public:
-  AdapterLoop() {
-    uv_loop_init(&loop_);
-    uv_timer_init(&loop_, &tick_);
-    uv_timer_start(
-        &tick_, [](uv_timer_t*) {}, 5, 5);
-  }
-  AdapterLoop(const AdapterLoop&) = delete;
-  AdapterLoop& operator=(const AdapterLoop&) = delete;
-
-  uv_loop_t* get() { return &loop_; }
-
-  // Runs the loop until `done` holds; false when `timeout_ms` passed first.
-  bool run_until(const std::function<bool()>& done, int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      uv_run(&loop_, UV_RUN_ONCE);
-    }
-    return true;
-  }
-
   // BackendAdapter::stop, then runs the loop until its `done` came; false if it did not.
   bool stop(backend::BackendAdapter& adapter, int timeout_ms) {
     bool done = false;
     adapter.stop([&] { done = true; });
     return run_until([&] { return done; }, timeout_ms);
   }
-
-  // Closes the tick and runs the loop until every handle closed; uv_loop_close's result
-  // (0: nothing was left open).
-  int close() {
-    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    return uv_loop_close(&loop_);
-  }
-
- private:
-  uv_loop_t loop_;
-  uv_timer_t tick_;
 };
 
 }  // namespace mtedge::test

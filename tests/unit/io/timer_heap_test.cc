@@ -132,3 +132,32 @@ TEST_F(TimerHeapTest, RandomArmsAndCancelsKeepTheHeapOrdered) {
 }
 
 }  // namespace
+
+namespace {
+
+// close(on_closed, data): the callback runs once the loop has closed the timer, with
+// handle->data set to `data` (an owner can free the heap from there).
+TEST(TimerHeapClose, RunsTheCallbackWithTheGivenData) {
+  uv_loop_t loop;
+  ASSERT_EQ(uv_loop_init(&loop), 0);
+  auto* heap = new TimerHeap;
+  heap->init(&loop);
+  int closed = 0;
+  struct Owner {
+    TimerHeap* heap;
+    int* closed;
+  } owner{heap, &closed};
+  heap->close(
+      [](uv_handle_t* handle) {
+        auto* o = static_cast<Owner*>(handle->data);
+        ++*o->closed;
+        delete o->heap;
+      },
+      &owner);
+  EXPECT_EQ(closed, 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(closed, 1);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
+}  // namespace

@@ -419,6 +419,71 @@ TEST(GatewayConfig, LogChecks) {
   expect_error(std::string(kMinimal) + "[log]\nformat = \"xml\"\n", "log.format", "unknown value");
 }
 
+TEST(GatewayConfig, RedisIsOptional) {
+  Result<Config> none = parse(kMinimal);
+  ASSERT_TRUE(none) << none.message();
+  EXPECT_FALSE(none->redis.has_value());
+
+  Result<Config> one = parse(std::string(kMinimal) + "[redis]\naddress = \"127.0.0.1:6380\"\n");
+  ASSERT_TRUE(one) << one.message();
+  ASSERT_TRUE(one->redis.has_value());
+  ASSERT_EQ(one->redis->nodes.size(), 1u);
+  EXPECT_EQ(one->redis->nodes[0].text(), "127.0.0.1:6380");
+  EXPECT_FALSE(one->redis->cluster);
+  EXPECT_EQ(one->redis->command_timeout_ms, 2000u);
+  EXPECT_EQ(one->redis->max_queued_commands, 10000u);
+
+  Result<Config> cluster = parse(std::string(kMinimal) + R"([redis]
+nodes = ["10.0.0.1:7000", "[::1]:7001"]
+cluster = true
+user = "gateway"
+password = "pw"
+connect_timeout_ms = 500
+command_timeout_ms = 750
+max_queued_commands = 64
+reconnect_min_ms = 10
+reconnect_max_ms = 20
+max_redirects = 3
+)");
+  ASSERT_TRUE(cluster) << cluster.message();
+  const redis::ClientOptions& r = *cluster->redis;
+  ASSERT_EQ(r.nodes.size(), 2u);
+  EXPECT_EQ(r.nodes[1].host, "::1");
+  EXPECT_EQ(r.nodes[1].port, 7001);
+  EXPECT_TRUE(r.cluster);
+  EXPECT_EQ(r.user, "gateway");
+  EXPECT_EQ(r.password, "pw");
+  EXPECT_EQ(r.connect_timeout_ms, 500u);
+  EXPECT_EQ(r.command_timeout_ms, 750u);
+  EXPECT_EQ(r.max_queued_commands, 64u);
+  EXPECT_EQ(r.reconnect_min_ms, 10u);
+  EXPECT_EQ(r.reconnect_max_ms, 20u);
+  EXPECT_EQ(r.max_redirects, 3u);
+}
+
+TEST(GatewayConfig, RedisChecks) {
+  const std::string base = std::string(kMinimal) + "[redis]\n";
+  expect_error(base, "redis.address", "missing");
+  expect_error(base + "address = \"localhost:6379\"\n", "redis.address");
+  expect_error(base + "address = \"127.0.0.1:0\"\n", "redis.address", "port");
+  expect_error(base + "address = \"127.0.0.1:6379\"\nnodes = [\"127.0.0.1:6380\"]\n", "redis.nodes",
+               "not both");
+  expect_error(base + "nodes = [\"127.0.0.1:1\", \"127.0.0.1:2\"]\n", "redis.nodes",
+               "cluster = true");
+  expect_error(base + "nodes = [\"127.0.0.1:1\", 5]\n", "redis.nodes[1]", "expected a string");
+  expect_error(base + "nodes = \"127.0.0.1:1\"\n", "redis.nodes", "expected an array");
+  expect_error(base + "nodes = [\"127.0.0.1:1\"]\ncluster = true\ndb = 2\n", "redis.db",
+               "database 0");
+  expect_error(base + "address = \"127.0.0.1:6379\"\nuser = \"u\"\n", "redis.user", "password");
+  expect_error(
+      base + "address = \"127.0.0.1:6379\"\nreconnect_min_ms = 50\nreconnect_max_ms = 10\n",
+      "redis.reconnect_min_ms");
+  expect_error(base + "address = \"127.0.0.1:6379\"\ncommand_timeout_ms = 0\n",
+               "redis.command_timeout_ms", "between");
+  expect_error(base + "address = \"127.0.0.1:6379\"\ntls = true\n", "redis.tls", "unknown key");
+  expect_error("redis = 1\n" + std::string(kMinimal), "redis", "expected a table");
+}
+
 TEST(GatewayConfig, SyntaxErrorsNameTheLine) {
   Result<Config> r = parse("[gateway]\nworkers = = 3\n");
   ASSERT_FALSE(r.is_ok());
