@@ -104,7 +104,8 @@ class Client::Core final : public CommandOwner {
     } else if (command.connection == nullptr && !slot_map_error_.empty()) {
       cause = ": " + slot_map_error_;
     }
-    answer(command, Status::error("redis: command timed out [command = " + command.name() +
+    answer(command, Status::error(std::string("redis: command timed out [command = ")
+                                      .append(command.name()) +
                                   ", timeout_ms = " + std::to_string(options_.command_timeout_ms) +
                                   ", " + where + "]" + cause));
   }
@@ -206,7 +207,7 @@ class Client::Core final : public CommandOwner {
       const Address target = *master;
       dispatch(command, connection_for(target));
     } else if (fresh_map) {
-      fail_soon(command, Status::error("redis: no master serves slot " + std::to_string(slot)));
+      fail_soon(command, Status::error(std::string("redis: no master serves slot ").append(std::to_string(slot))));
     } else {
       wait_for_map(command);
       refresh_slots();

@@ -237,9 +237,9 @@ void Connection::on_phase_due() {
     case State::kIdle: connect(); return;
     case State::kConnecting:
     case State::kHandshaking: {
-      const std::string why =
-          "connect timed out [connect_timeout_ms = " + std::to_string(options_.connect_timeout_ms) +
-          "]";
+      const std::string why = std::string("connect timed out [connect_timeout_ms = ")
+                                  .append(std::to_string(options_.connect_timeout_ms))
+                                  .append("]");
       ++connect_failures_;
       drop(why);
       schedule_reconnect(why);

@@ -43,10 +43,10 @@ std::string Reply::describe() const {
   };
   switch (type_) {
     case Type::kNil: return "nil";
-    case Type::kInteger: return "(integer) " + std::to_string(integer_);
+    case Type::kInteger: return std::string("(integer) ").append(std::to_string(integer_));
     case Type::kStatus: return cut(str_);
-    case Type::kError: return "(error) " + cut(str_);
-    case Type::kString: return "\"" + cut(str_) + "\"";
+    case Type::kError: return std::string("(error) ").append(cut(str_));
+    case Type::kString: return std::string("\"").append(cut(str_)).append("\"");
     case Type::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < elements_.size() && i < kMaxElements; ++i) {

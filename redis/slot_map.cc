@@ -29,7 +29,7 @@ Result<SlotMap> SlotMap::from_cluster_slots(const Reply& reply, std::string_view
   if (!reply.is_array()) return Status::error("CLUSTER SLOTS: expected an array");
   SlotMap map;
   for (size_t i = 0; i < reply.elements().size(); ++i) {
-    const std::string where = "CLUSTER SLOTS: entry " + std::to_string(i);
+    const std::string where = std::string("CLUSTER SLOTS: entry ").append(std::to_string(i));
     const Reply& entry = reply.elements()[i];
     if (!entry.is_array() || entry.elements().size() < 3) {
       return Status::error(where + ": expected [first, last, master, ...]");
