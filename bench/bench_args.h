@@ -8,8 +8,8 @@
 namespace mtedge::bench {
 
 struct BenchArgs {
-  double seconds;               // the benchmark's own meaning (documented in its header)
-  const char* json = nullptr;   // also write the summary there; null: do not
+  double seconds;              // the benchmark's own meaning (documented in its header)
+  const char* json = nullptr;  // also write the summary there; null: do not
 };
 
 // Parses argv into `args` (keeping its defaults for what is not given); on anything else prints

@@ -115,8 +115,6 @@ double timed_us(const std::function<bool()>& op) {
 int main(int argc, char** argv) {
   bench::BenchArgs args{3.0};
   if (!bench::parse_bench_args(argc, argv, args)) return 2;
-  const double seconds = args.seconds;
-  const char* json = args.json;
 
   auto warm = context(kPerRound);
   auto cold = context(0);
@@ -148,7 +146,7 @@ int main(int argc, char** argv) {
   auto elapsed_s = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  for (int round = 0; round < 5 || elapsed_s() < seconds; ++round) {
+  for (int round = 0; round < 5 || elapsed_s() < args.seconds; ++round) {
     for (Row& row : rows) {
       double sum = 0;
       for (int i = 0; i < kPerRound; ++i) {
@@ -180,8 +178,8 @@ int main(int argc, char** argv) {
       critical_ratio, kCriticalGoal, critical_ratio <= kCriticalGoal ? "met" : "NOT met",
       total_ratio, kTotalGoal, total_ratio <= kTotalGoal ? "met" : "NOT met",
       no_pool / (rsa + 2 * modexp));
-  if (json != nullptr) {
-    if (FILE* f = std::fopen(json, "w")) {
+  if (args.json != nullptr) {
+    if (FILE* f = std::fopen(args.json, "w")) {
       std::fprintf(f,
                    "{\"rsa_us\": %.1f, \"modexp_us\": %.1f, \"precompute_us\": %.1f, "
                    "\"critical_us\": %.1f, \"no_pool_us\": %.1f, \"total_us\": %.1f, "
