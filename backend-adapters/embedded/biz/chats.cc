@@ -195,7 +195,7 @@ Bytes delete_chat_user(state::Store& store, const CallContext& c, const tl::Obje
     if (!user) return error(400, "USER_ID_INVALID");
     if (!chat->is_member(*user)) return error(400, "USER_NOT_PARTICIPANT");
     const bool kick = *user != c.user_id;
-    if (kick && chat->creator != c.user_id) return error(403, "CHAT_ADMIN_REQUIRED");
+    if (kick && chat->creator != c.user_id) return error(400, "CHAT_ADMIN_REQUIRED");
     state::ChatMessageSent record =
         service_message(c, chat->id, state::ChatAction{Kind::kDeleteUser, "", {*user}});
     post(txn, record);

@@ -1,5 +1,5 @@
 // messages.sendMessage, messages.getHistory, messages.getDialogs, messages.readHistory
-// (1:1 dialogs and basic groups; docs/spec/messenger.md §3).
+// (1:1 dialogs, docs/spec/messenger.md §3, and basic groups, §5).
 #include <algorithm>
 
 #include "backend-adapters/embedded/biz/biz.h"
