@@ -4,6 +4,8 @@
 // state::ChatMessageSent with a copy in the box of every member at that moment.
 #include "backend-adapters/embedded/biz/chats.h"
 
+#include <algorithm>
+#include <functional>
 #include <utility>
 
 #include "backend-adapters/embedded/biz/biz.h"
@@ -60,20 +62,6 @@ tl::Object message_updates(const state::Model& model, int64_t owner, const state
   return o;
 }
 
-tl::Object short_chat_message(const state::Message& m) {
-  tl::Object o("updateShortChatMessage");
-  if (m.out) o.set("out", tl::Value::boolean(true));
-  o.set("id", tl::Value::i32(m.id));
-  o.set("from_id", tl::Value::i64(m.from));
-  o.set("chat_id", tl::Value::i64(-m.peer));
-  o.set("message", tl::Value::str(m.text));
-  o.set("pts", tl::Value::i32(m.pts));
-  o.set("pts_count", tl::Value::i32(1));
-  o.set("date", tl::Value::i32(m.date));
-  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
-  return o;
-}
-
 // After every record of the call is applied (so each member sees the chat as it is now): the
 // caller's copy as `updates` (the answer), and every copy for its owner's sessions in `out` (a
 // plain message as updateShortChatMessage, a service message as `updates`).
@@ -83,7 +71,7 @@ tl::Object announce(const state::Model& model, const CallContext& c,
   for (const state::ChatCopy& copy : record.copies) {
     const state::Message& m = *model.box(copy.user_id)->message(copy.msg_id);
     const bool plain = m.action.kind == Kind::kNone;
-    out.emplace_back(copy.user_id, plain ? short_chat_message(m)
+    out.emplace_back(copy.user_id, plain ? short_message_update(m)
                                          : message_updates(model, copy.user_id, m, 0, record.date));
     if (copy.user_id == c.user_id) {
       answer = message_updates(model, c.user_id, m, record.random_id, record.date);
@@ -162,67 +150,73 @@ Bytes create_chat(state::Store& store, const CallContext& c, const tl::Object& q
   return result;
 }
 
-// Any member may add a user; the new member sees the chat from its joining on.
-Bytes add_chat_user(state::Store& store, const CallContext& c, const tl::Object& q) {
+// A change to the query's chat by a member: `change` checks the rest of the query (an error
+// ends it), applies its records and posts `record`, the service message announcing it.
+using Change = std::function<Bytes(state::Transaction& txn, const state::Chat& chat,
+                                   state::ChatMessageSent& record)>;
+Bytes change_chat(state::Store& store, const CallContext& c, const tl::Object& q,
+                  std::string_view method, const Change& change) {
   Deliveries deliveries;
   Bytes result = store.write([&](state::Transaction& txn) {
     const state::Model& model = txn.model();
     const state::Chat* chat = model.chat(long_field(q, "chat_id"));
     if (Bytes bad = member_error(model, chat, c.user_id); !bad.empty()) return bad;
-    auto user = resolve_input_user(model, c.user_id, object_field(q, "user_id"));
-    if (!user) return error(400, "USER_ID_INVALID");
-    if (chat->is_member(*user)) return error(400, "USER_ALREADY_PARTICIPANT");
-    if (chat->members.size() >= kMaxMembers) return error(400, "USERS_TOO_MUCH");
-    txn.apply(state::ChatUserAdded{chat->id, *user, c.user_id, unix_now(c)});
-    state::ChatMessageSent record =
-        service_message(c, chat->id, state::ChatAction{Kind::kAddUser, "", {*user}});
-    post(txn, record);
-    return answer_updates(c, "messages.addChatUser", announce(model, c, record, deliveries));
+    state::ChatMessageSent record = service_message(c, chat->id, {});
+    if (Bytes bad = change(txn, *chat, record); !bad.empty()) return bad;
+    return answer_updates(c, method, announce(model, c, record, deliveries));
   });
   deliver(c, deliveries);
   return result;
+}
+
+// Any member may add a user; the new member sees the chat from its joining on.
+Bytes add_chat_user(state::Store& store, const CallContext& c, const tl::Object& q) {
+  return change_chat(
+      store, c, q, "messages.addChatUser",
+      [&](state::Transaction& txn, const state::Chat& chat, state::ChatMessageSent& record) {
+        auto user = resolve_input_user(txn.model(), c.user_id, object_field(q, "user_id"));
+        if (!user) return error(400, "USER_ID_INVALID");
+        if (chat.is_member(*user)) return error(400, "USER_ALREADY_PARTICIPANT");
+        if (chat.members.size() >= kMaxMembers) {
+          return error(400, "USERS_TOO_MUCH");
+        }
+        txn.apply(state::ChatUserAdded{chat.id, *user, c.user_id, unix_now(c)});
+        record.action = state::ChatAction{Kind::kAddUser, "", {*user}};
+        post(txn, record);
+        return Bytes();
+      });
 }
 
 // The creator removes a member; any member removes itself (leaves). The one that goes gets the
 // service message announcing it, then nothing more from the chat; it keeps its history.
 Bytes delete_chat_user(state::Store& store, const CallContext& c, const tl::Object& q) {
-  Deliveries deliveries;
-  Bytes result = store.write([&](state::Transaction& txn) {
-    const state::Model& model = txn.model();
-    const state::Chat* chat = model.chat(long_field(q, "chat_id"));
-    if (Bytes bad = member_error(model, chat, c.user_id); !bad.empty()) return bad;
-    auto user = resolve_input_user(model, c.user_id, object_field(q, "user_id"));
-    if (!user) return error(400, "USER_ID_INVALID");
-    if (!chat->is_member(*user)) return error(400, "USER_NOT_PARTICIPANT");
-    const bool kick = *user != c.user_id;
-    if (kick && chat->creator != c.user_id) return error(400, "CHAT_ADMIN_REQUIRED");
-    state::ChatMessageSent record =
-        service_message(c, chat->id, state::ChatAction{Kind::kDeleteUser, "", {*user}});
-    post(txn, record);
-    txn.apply(state::ChatUserRemoved{chat->id, *user, kick});
-    return answer_updates(c, "messages.deleteChatUser", announce(model, c, record, deliveries));
-  });
-  deliver(c, deliveries);
-  return result;
+  return change_chat(
+      store, c, q, "messages.deleteChatUser",
+      [&](state::Transaction& txn, const state::Chat& chat, state::ChatMessageSent& record) {
+        auto user = resolve_input_user(txn.model(), c.user_id, object_field(q, "user_id"));
+        if (!user) return error(400, "USER_ID_INVALID");
+        if (!chat.is_member(*user)) return error(400, "USER_NOT_PARTICIPANT");
+        const bool kick = *user != c.user_id;
+        if (kick && chat.creator != c.user_id) return error(400, "CHAT_ADMIN_REQUIRED");
+        record.action = state::ChatAction{Kind::kDeleteUser, "", {*user}};
+        post(txn, record);
+        txn.apply(state::ChatUserRemoved{chat.id, *user, kick});
+        return Bytes();
+      });
 }
 
 Bytes edit_chat_title(state::Store& store, const CallContext& c, const tl::Object& q) {
   const std::string title = string_field(q, "title");
   if (Bytes bad = title_error(title); !bad.empty()) return bad;
-  Deliveries deliveries;
-  Bytes result = store.write([&](state::Transaction& txn) {
-    const state::Model& model = txn.model();
-    const state::Chat* chat = model.chat(long_field(q, "chat_id"));
-    if (Bytes bad = member_error(model, chat, c.user_id); !bad.empty()) return bad;
-    if (chat->title == title) return error(400, "CHAT_NOT_MODIFIED");
-    txn.apply(state::ChatTitleSet{chat->id, title});
-    state::ChatMessageSent record =
-        service_message(c, chat->id, state::ChatAction{Kind::kEditTitle, title, {}});
-    post(txn, record);
-    return answer_updates(c, "messages.editChatTitle", announce(model, c, record, deliveries));
-  });
-  deliver(c, deliveries);
-  return result;
+  return change_chat(
+      store, c, q, "messages.editChatTitle",
+      [&](state::Transaction& txn, const state::Chat& chat, state::ChatMessageSent& record) {
+        if (chat.title == title) return error(400, "CHAT_NOT_MODIFIED");
+        txn.apply(state::ChatTitleSet{chat.id, title});
+        record.action = state::ChatAction{Kind::kEditTitle, title, {}};
+        post(txn, record);
+        return Bytes();
+      });
 }
 
 // Chats the caller is or was in; other ids are left out.

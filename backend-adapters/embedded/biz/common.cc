@@ -152,6 +152,25 @@ tl::Object message_object(const state::Message& m, int64_t owner) {
   return o;
 }
 
+tl::Object short_message_update(const state::Message& m) {
+  const bool chat = state::is_chat_peer(m.peer);
+  tl::Object o(chat ? "updateShortChatMessage" : "updateShortMessage");
+  if (m.out) o.set("out", tl::Value::boolean(true));
+  o.set("id", tl::Value::i32(m.id));
+  if (chat) {
+    o.set("from_id", tl::Value::i64(m.from));
+    o.set("chat_id", tl::Value::i64(-m.peer));
+  } else {
+    o.set("user_id", tl::Value::i64(m.peer));
+  }
+  o.set("message", tl::Value::str(m.text));
+  o.set("pts", tl::Value::i32(m.pts));
+  o.set("pts_count", tl::Value::i32(1));
+  o.set("date", tl::Value::i32(m.date));
+  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
+  return o;
+}
+
 void note_message(const state::Message& m, int64_t owner, std::set<int64_t>& users,
                   std::set<int64_t>& chats) {
   users.insert(owner);

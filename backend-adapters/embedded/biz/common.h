@@ -48,6 +48,9 @@ std::vector<tl::Object> user_objects(const state::Model& model, const std::set<i
 // A message of `owner`'s box as `message` (1:1: peer_id is the other user, from_id the sender;
 // chats: peer_id is peerChat; a chat service message as messageService).
 tl::Object message_object(const state::Message& message, int64_t owner);
+// A new message as its owner's sessions are told of it: updateShortMessage (1:1: user_id is
+// the other user) or updateShortChatMessage (from_id, chat_id), `out` for its sender.
+tl::Object short_message_update(const state::Message& message);
 // The users and chats a message names (its peer, sender, the users of its action), for the
 // `users` and `chats` vectors that travel with it.
 void note_message(const state::Message& message, int64_t owner, std::set<int64_t>& users,

@@ -16,20 +16,6 @@ int32_t page_limit(int32_t asked) {
   return asked <= 0 || asked > kMaxPage ? kMaxPage : asked;
 }
 
-// updateShortMessage for `owner`'s copy of a message.
-tl::Object short_message(const state::Message& m) {
-  tl::Object o("updateShortMessage");
-  if (m.out) o.set("out", tl::Value::boolean(true));
-  o.set("id", tl::Value::i32(m.id));
-  o.set("user_id", tl::Value::i64(m.peer));
-  o.set("message", tl::Value::str(m.text));
-  o.set("pts", tl::Value::i32(m.pts));
-  o.set("pts_count", tl::Value::i32(1));
-  o.set("date", tl::Value::i32(m.date));
-  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
-  return o;
-}
-
 tl::Object short_sent(const state::Message& m) {
   tl::Object o("updateShortSentMessage");
   o.set("out", tl::Value::boolean(true));
@@ -90,8 +76,9 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
     if (*to != c.user_id) received = *txn.model().box(*to)->message(record.to_msg_id);
     return api::answer(c, short_sent(*sent));
   });
-  if (sent) push(c, c.user_id, short_message(*sent));           // the sender's other sessions
-  if (received) push(c, sent->peer, short_message(*received));  // every session of the recipient
+  if (sent) push(c, c.user_id, short_message_update(*sent));  // the sender's other sessions
+  if (received)
+    push(c, sent->peer, short_message_update(*received));  // every session of the recipient
   return result;
 }
 

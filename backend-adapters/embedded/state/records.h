@@ -101,7 +101,7 @@ struct MessageSent {
 };
 // `reader` read its dialog with `peer` up to `max_id` (its box; pts `reader_pts`); `peer` learns
 // its outgoing messages up to `peer_max_id` (its box) were read (pts `peer_pts`; 0: no change
-// on its side).
+// on its side, always so for a chat, `peer` = chat_peer(chat id) of state/model.h).
 struct HistoryRead {
   int64_t reader = 0;
   int64_t peer = 0;
