@@ -51,7 +51,9 @@ def default_config(port, admin_port, rsa_key, key_file):
     return text
 
 
-class MessengerWithTelethon(EmbeddedCase):
+class MessengerCase(EmbeddedCase):
+    """One mtedge on conf/mtedge.toml per test class, and Telethon clients signed in to it."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -88,6 +90,8 @@ class MessengerWithTelethon(EmbeddedCase):
         self.assertEqual(me.first_name, first_name)
         return client, me
 
+
+class MessengerWithTelethon(MessengerCase):
     def test_two_clients_find_each_other_and_exchange_messages(self):
         async def scenario():
             alice, alice_me = await self.start("+9996621001", "Alice")

@@ -155,6 +155,7 @@ void add_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> stor
   add_contacts_methods(dispatcher, store);
   add_messages_methods(dispatcher, store);
   add_updates_methods(dispatcher, store);
+  add_chats_methods(dispatcher, store);
 }
 
 }  // namespace mtedge::backend::embedded::biz

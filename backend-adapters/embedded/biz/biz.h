@@ -1,6 +1,6 @@
-// The messenger's API methods (accounts, users, contacts, messages, updates) over the shared
-// in-memory state. Each area registers its handlers on the dispatcher; every handler reads and
-// writes the state through state::Store and leaves updates for other sessions in
+// The messenger's API methods (accounts, users, contacts, messages, basic groups, updates) over the
+// shared in-memory state. Each area registers its handlers on the dispatcher; every handler reads
+// and writes the state through state::Store and leaves updates for other sessions in
 // CallContext::pushes.
 #pragma once
 
@@ -20,5 +20,6 @@ void add_account_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Sto
 void add_contacts_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
 void add_messages_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
 void add_updates_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+void add_chats_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
 
 }  // namespace mtedge::backend::embedded::biz

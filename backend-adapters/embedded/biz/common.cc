@@ -59,6 +59,10 @@ tl::Value vec(std::vector<tl::Object> items) {
 tl::Object peer_user(int64_t user_id) {
   return tl::Object("peerUser").set("user_id", tl::Value::i64(user_id));
 }
+tl::Object peer_object(int64_t peer) {
+  if (!state::is_chat_peer(peer)) return peer_user(peer);
+  return tl::Object("peerChat").set("chat_id", tl::Value::i64(-peer));
+}
 int32_t unix_now(const CallContext& context) {
   return static_cast<int32_t>(context.now);
 }
@@ -103,22 +107,113 @@ std::vector<tl::Object> user_objects(const state::Model& model, const std::set<i
   return out;
 }
 
+namespace {
+tl::Value ids_value(const std::vector<int64_t>& ids) {
+  tl::Value::List list;
+  for (int64_t id : ids) list.push_back(tl::Value::i64(id));
+  return tl::Value::vector(std::move(list));
+}
+
+tl::Object action_object(const state::ChatAction& action) {
+  using Kind = state::ChatAction::Kind;
+  switch (action.kind) {
+    case Kind::kCreate:
+      return tl::Object("messageActionChatCreate")
+          .set("title", tl::Value::str(action.title))
+          .set("users", ids_value(action.users));
+    case Kind::kAddUser:
+      return tl::Object("messageActionChatAddUser").set("users", ids_value(action.users));
+    case Kind::kDeleteUser:
+      return tl::Object("messageActionChatDeleteUser")
+          .set("user_id", tl::Value::i64(action.users.empty() ? 0 : action.users[0]));
+    case Kind::kEditTitle:
+      return tl::Object("messageActionChatEditTitle").set("title", tl::Value::str(action.title));
+    case Kind::kNone: break;
+  }
+  return tl::Object("messageActionEmpty");
+}
+}  // namespace
+
 tl::Object message_object(const state::Message& m, int64_t owner) {
-  tl::Object o("message");
+  const bool chat = state::is_chat_peer(m.peer);
+  const bool service = chat && m.action.kind != state::ChatAction::Kind::kNone;
+  tl::Object o(service ? "messageService" : "message");
   if (m.out) o.set("out", tl::Value::boolean(true));
   o.set("id", tl::Value::i32(m.id));
-  o.set("from_id", obj(peer_user(m.out ? owner : m.peer)));
-  o.set("peer_id", obj(peer_user(m.peer)));
+  o.set("from_id", obj(peer_user(chat ? m.from : m.out ? owner : m.peer)));
+  o.set("peer_id", obj(peer_object(m.peer)));
   o.set("date", tl::Value::i32(m.date));
+  if (service) {
+    o.set("action", obj(action_object(m.action)));
+    return o;
+  }
   o.set("message", tl::Value::str(m.text));
   if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
   return o;
 }
 
+tl::Object short_message_update(const state::Message& m) {
+  const bool chat = state::is_chat_peer(m.peer);
+  tl::Object o(chat ? "updateShortChatMessage" : "updateShortMessage");
+  if (m.out) o.set("out", tl::Value::boolean(true));
+  o.set("id", tl::Value::i32(m.id));
+  if (chat) {
+    o.set("from_id", tl::Value::i64(m.from));
+    o.set("chat_id", tl::Value::i64(-m.peer));
+  } else {
+    o.set("user_id", tl::Value::i64(m.peer));
+  }
+  o.set("message", tl::Value::str(m.text));
+  o.set("pts", tl::Value::i32(m.pts));
+  o.set("pts_count", tl::Value::i32(1));
+  o.set("date", tl::Value::i32(m.date));
+  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
+  return o;
+}
+
+void note_message(const state::Message& m, int64_t owner, std::set<int64_t>& users,
+                  std::set<int64_t>& chats) {
+  users.insert(owner);
+  if (!state::is_chat_peer(m.peer)) {
+    users.insert(m.peer);
+    return;
+  }
+  chats.insert(-m.peer);
+  users.insert(m.from);
+  users.insert(m.action.users.begin(), m.action.users.end());
+}
+
+tl::Object chat_object(const state::Chat& chat, int64_t viewer) {
+  if (chat.kicked.contains(viewer)) {
+    return tl::Object("chatForbidden")
+        .set("id", tl::Value::i64(chat.id))
+        .set("title", tl::Value::str(chat.title));
+  }
+  tl::Object o("chat");
+  if (chat.creator == viewer) o.set("creator", tl::Value::boolean(true));
+  if (!chat.is_member(viewer)) o.set("left", tl::Value::boolean(true));
+  o.set("id", tl::Value::i64(chat.id));
+  o.set("title", tl::Value::str(chat.title));
+  o.set("photo", obj(tl::Object("chatPhotoEmpty")));
+  o.set("participants_count", tl::Value::i32(int32_t(chat.members.size())));
+  o.set("date", tl::Value::i32(chat.date));
+  o.set("version", tl::Value::i32(chat.version));
+  return o;
+}
+
+std::vector<tl::Object> chat_objects(const state::Model& model, const std::set<int64_t>& ids,
+                                     int64_t viewer) {
+  std::vector<tl::Object> out;
+  for (int64_t id : ids) {
+    if (const state::Chat* chat = model.chat(id)) out.push_back(chat_object(*chat, viewer));
+  }
+  return out;
+}
+
 tl::Object event_update(const state::Event& event) {
   const bool inbox = event.kind == state::Event::Kind::kReadInbox;
   tl::Object o(inbox ? "updateReadHistoryInbox" : "updateReadHistoryOutbox");
-  o.set("peer", obj(peer_user(event.peer)));
+  o.set("peer", obj(peer_object(event.peer)));
   o.set("max_id", tl::Value::i32(event.max_id));
   if (inbox) o.set("still_unread_count", tl::Value::i32(event.still_unread));
   o.set("pts", tl::Value::i32(event.pts));
@@ -204,6 +299,27 @@ std::optional<int64_t> resolve_input_user(const state::Model& model, int64_t vie
     return std::nullopt;
   }
   return user->id;
+}
+
+bool knows_chat(const state::Model& model, const state::Chat& chat, int64_t viewer) {
+  if (chat.is_member(viewer)) return true;
+  const state::Box* box = model.box(viewer);
+  return box != nullptr && box->dialogs.contains(state::chat_peer(chat.id));
+}
+
+std::optional<int64_t> resolve_input_peer(const state::Model& model, int64_t viewer,
+                                          const tl::Object* input) {
+  if (input == nullptr || input->name != "inputPeerChat") {
+    return resolve_input_user(model, viewer, input);
+  }
+  const state::Chat* chat = model.chat(long_field(*input, "chat_id"));
+  if (chat == nullptr || !knows_chat(model, *chat, viewer)) return std::nullopt;
+  return state::chat_peer(chat->id);
+}
+
+void push(const CallContext& c, int64_t user_id, tl::Object updates) {
+  if (c.pushes == nullptr) return;
+  c.pushes->push_back(api::Push{user_id, c.auth_key_id, c.session_id, std::move(updates)});
 }
 
 std::string normalize_phone(std::string_view phone) {

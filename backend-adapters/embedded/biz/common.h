@@ -35,6 +35,8 @@ const tl::Value::List* vector_field(const tl::Object& o, std::string_view name);
 tl::Value obj(tl::Object o);
 tl::Value vec(std::vector<tl::Object> items);
 tl::Object peer_user(int64_t user_id);
+// peerUser, or peerChat for a chat_peer() key.
+tl::Object peer_object(int64_t peer);
 int32_t unix_now(const CallContext& context);
 
 // `user` as `viewer` sees it: its access hash for the viewer, `self` for the viewer itself,
@@ -43,8 +45,22 @@ tl::Object user_object(const state::Model& model, const state::User& user, int64
 // user_object() of every id in `ids` that exists.
 std::vector<tl::Object> user_objects(const state::Model& model, const std::set<int64_t>& ids,
                                      int64_t viewer);
-// A message of `owner`'s box as `message` (1:1: peer_id is the other user, from_id the sender).
+// A message of `owner`'s box as `message` (1:1: peer_id is the other user, from_id the sender;
+// chats: peer_id is peerChat; a chat service message as messageService).
 tl::Object message_object(const state::Message& message, int64_t owner);
+// A new message as its owner's sessions are told of it: updateShortMessage (1:1: user_id is
+// the other user) or updateShortChatMessage (from_id, chat_id), `out` for its sender.
+tl::Object short_message_update(const state::Message& message);
+// The users and chats a message names (its peer, sender, the users of its action), for the
+// `users` and `chats` vectors that travel with it.
+void note_message(const state::Message& message, int64_t owner, std::set<int64_t>& users,
+                  std::set<int64_t>& chats);
+// `chat` as `viewer` sees it: `chat` (creator flag for its creator) for a member, `chat` with
+// `left` for one that left, chatForbidden for one that was removed.
+tl::Object chat_object(const state::Chat& chat, int64_t viewer);
+// chat_object() of every id in `ids` that exists.
+std::vector<tl::Object> chat_objects(const state::Model& model, const std::set<int64_t>& ids,
+                                     int64_t viewer);
 // The update a read event of a box was announced with (updateReadHistoryInbox / Outbox).
 tl::Object event_update(const state::Event& event);
 // Entities: the layer-neutral form (state::Entity) from a query's Vector<MessageEntity>
@@ -57,6 +73,15 @@ tl::Value entities_value(const std::vector<state::Entity>& entities);
 // for the viewer matches. nullopt: unknown user, wrong hash, or not a user.
 std::optional<int64_t> resolve_input_user(const state::Model& model, int64_t viewer,
                                           const tl::Object* input);
+// The dialog an InputPeer names for `viewer`: a user as resolve_input_user, or
+// state::chat_peer(id) for inputPeerChat of a chat the viewer is or was a member of.
+std::optional<int64_t> resolve_input_peer(const state::Model& model, int64_t viewer,
+                                          const tl::Object* input);
+// True if `viewer` is or was a member of `chat` (its box has the chat's dialog).
+bool knows_chat(const state::Model& model, const state::Chat& chat, int64_t viewer);
+
+// Leaves `updates` for every session of `user_id` except the calling one.
+void push(const CallContext& c, int64_t user_id, tl::Object updates);
 
 // A phone number as digits only: 5..15 digits after an optional '+', spaces and dashes
 // ignored; "" if it is not one.

@@ -1,8 +1,9 @@
 // messages.sendMessage, messages.getHistory, messages.getDialogs, messages.readHistory
-// (1:1 dialogs; docs/spec/messenger.md §3).
+// (1:1 dialogs, docs/spec/messenger.md §3, and basic groups, §5).
 #include <algorithm>
 
 #include "backend-adapters/embedded/biz/biz.h"
+#include "backend-adapters/embedded/biz/chats.h"
 #include "backend-adapters/embedded/biz/common.h"
 
 namespace mtedge::backend::embedded::biz {
@@ -13,20 +14,6 @@ constexpr int32_t kMaxPage = 100;
 
 int32_t page_limit(int32_t asked) {
   return asked <= 0 || asked > kMaxPage ? kMaxPage : asked;
-}
-
-// updateShortMessage for `owner`'s copy of a message.
-tl::Object short_message(const state::Message& m) {
-  tl::Object o("updateShortMessage");
-  if (m.out) o.set("out", tl::Value::boolean(true));
-  o.set("id", tl::Value::i32(m.id));
-  o.set("user_id", tl::Value::i64(m.peer));
-  o.set("message", tl::Value::str(m.text));
-  o.set("pts", tl::Value::i32(m.pts));
-  o.set("pts_count", tl::Value::i32(1));
-  o.set("date", tl::Value::i32(m.date));
-  if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
-  return o;
 }
 
 tl::Object short_sent(const state::Message& m) {
@@ -46,16 +33,14 @@ tl::Object update_short(tl::Object update, int32_t date) {
   return o;
 }
 
-void push(const CallContext& c, int64_t user_id, tl::Object updates) {
-  if (c.pushes == nullptr) return;
-  c.pushes->push_back(api::Push{user_id, c.auth_key_id, c.session_id, std::move(updates)});
-}
-
 Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& q) {
   const std::string text = string_field(q, "message");
   if (text.empty()) return error(400, "MESSAGE_EMPTY");
   if (utf16_length(text) > kMaxMessageLength) return error(400, "MESSAGE_TOO_LONG");
   const int64_t random_id = long_field(q, "random_id");
+  if (const tl::Object* peer = object_field(q, "peer"); peer && peer->name == "inputPeerChat") {
+    return send_chat_message(store, c, q);
+  }
   std::optional<state::Message> sent;
   std::optional<state::Message> received;
   Bytes result = store.write([&](state::Transaction& txn) {
@@ -91,8 +76,9 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
     if (*to != c.user_id) received = *txn.model().box(*to)->message(record.to_msg_id);
     return api::answer(c, short_sent(*sent));
   });
-  if (sent) push(c, c.user_id, short_message(*sent));           // the sender's other sessions
-  if (received) push(c, sent->peer, short_message(*received));  // every session of the recipient
+  if (sent) push(c, c.user_id, short_message_update(*sent));  // the sender's other sessions
+  if (received)
+    push(c, sent->peer, short_message_update(*received));  // every session of the recipient
   return result;
 }
 
@@ -100,7 +86,7 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
 // (docs/spec/messenger.md §3.4).
 Bytes get_history(state::Store& store, const CallContext& c, const tl::Object& q) {
   return store.read([&](const state::Model& model) {
-    auto peer = resolve_input_user(model, c.user_id, object_field(q, "peer"));
+    auto peer = resolve_input_peer(model, c.user_id, object_field(q, "peer"));
     if (!peer) return error(400, "PEER_ID_INVALID");
     const state::Box& box = *model.box(c.user_id);
     std::vector<const state::Message*> all;  // newest first
@@ -122,17 +108,22 @@ Bytes get_history(state::Store& store, const CallContext& c, const tl::Object& q
     const int64_t end =
         std::min<int64_t>(start + page_limit(int_field(q, "limit")), int64_t(all.size()));
     std::vector<tl::Object> messages;
+    std::set<int64_t> users{c.user_id, *peer};
+    std::set<int64_t> chats;
     for (int64_t i = start; i < end; ++i) {
       const state::Message& m = *all[size_t(i)];
       if (max_id > 0 && m.id >= max_id) continue;
       if (min_id > 0 && m.id <= min_id) continue;
       messages.push_back(message_object(m, c.user_id));
+      note_message(m, c.user_id, users, chats);
     }
+    if (state::is_chat_peer(*peer)) chats.insert(-*peer);
     const bool whole = start == 0 && end == int64_t(all.size()) && max_id <= 0 && min_id <= 0;
     tl::Object answer(whole ? "messages.messages" : "messages.messagesSlice");
     if (!whole) answer.set("count", tl::Value::i32(int32_t(all.size())));
     answer.set("messages", vec(std::move(messages)));
-    answer.set("users", vec(user_objects(model, {c.user_id, *peer}, c.user_id)));
+    answer.set("chats", vec(chat_objects(model, chats, c.user_id)));
+    answer.set("users", vec(user_objects(model, users, c.user_id)));
     return api::answer(c, answer);
   });
 }
@@ -157,6 +148,7 @@ Bytes get_dialogs(state::Store& store, const CallContext& c, const tl::Object& q
     std::vector<tl::Object> dialogs;
     std::vector<tl::Object> messages;
     std::set<int64_t> users{c.user_id};
+    std::set<int64_t> chats;
     size_t skipped = 0;
     for (const state::Dialog* d : all) {
       const state::Message& top = *box.message(d->top_message);
@@ -166,7 +158,7 @@ Bytes get_dialogs(state::Store& store, const CallContext& c, const tl::Object& q
       }
       if (int32_t(dialogs.size()) == limit) break;
       tl::Object dialog("dialog");
-      dialog.set("peer", obj(peer_user(d->peer)));
+      dialog.set("peer", obj(peer_object(d->peer)));
       dialog.set("top_message", tl::Value::i32(d->top_message));
       dialog.set("read_inbox_max_id", tl::Value::i32(d->read_inbox_max_id));
       dialog.set("read_outbox_max_id", tl::Value::i32(d->read_outbox_max_id));
@@ -174,13 +166,14 @@ Bytes get_dialogs(state::Store& store, const CallContext& c, const tl::Object& q
       dialog.set("notify_settings", obj(tl::Object("peerNotifySettings")));
       dialogs.push_back(std::move(dialog));
       messages.push_back(message_object(top, c.user_id));
-      users.insert(d->peer);
+      note_message(top, c.user_id, users, chats);
     }
     const bool whole = skipped == 0 && dialogs.size() == all.size();
     tl::Object answer(whole ? "messages.dialogs" : "messages.dialogsSlice");
     if (!whole) answer.set("count", tl::Value::i32(int32_t(all.size())));
     answer.set("dialogs", vec(std::move(dialogs)));
     answer.set("messages", vec(std::move(messages)));
+    answer.set("chats", vec(chat_objects(model, chats, c.user_id)));
     answer.set("users", vec(user_objects(model, users, c.user_id)));
     return api::answer(c, answer);
   });
@@ -193,14 +186,15 @@ tl::Object affected(int32_t pts, int32_t pts_count) {
   return o;
 }
 
-// Marks the dialog read up to max_id (0: all); the peer learns which of its messages were read.
+// Marks the dialog read up to max_id (0: all); a user peer learns which of its messages were
+// read (in a chat only the reader's read state moves).
 Bytes read_history(state::Store& store, const CallContext& c, const tl::Object& q) {
   std::optional<state::Event> mine_event;
   std::optional<state::Event> peer_event;
   int64_t peer_id = 0;
   Bytes result = store.write([&](state::Transaction& txn) {
     const state::Model& model = txn.model();
-    auto peer = resolve_input_user(model, c.user_id, object_field(q, "peer"));
+    auto peer = resolve_input_peer(model, c.user_id, object_field(q, "peer"));
     if (!peer) return error(400, "PEER_ID_INVALID");
     const state::Box& mine = *model.box(c.user_id);
     auto dialog = mine.dialogs.find(*peer);
@@ -209,7 +203,7 @@ Bytes read_history(state::Store& store, const CallContext& c, const tl::Object& 
     if (max_id <= 0 || max_id > dialog->second.top_message) max_id = dialog->second.top_message;
     if (max_id <= dialog->second.read_inbox_max_id) return api::answer(c, affected(mine.pts, 0));
     state::HistoryRead record{c.user_id, *peer, max_id, mine.pts + 1, 0, 0};
-    if (*peer != c.user_id) {
+    if (*peer != c.user_id && !state::is_chat_peer(*peer)) {
       // The newest of the peer's messages (its ids) now read.
       for (int32_t id = max_id; id > 0 && record.peer_max_id == 0; --id) {
         const state::Message& m = *mine.message(id);

@@ -45,20 +45,26 @@ Bytes get_difference(const state::Model& model, const CallContext& c, const tl::
   std::vector<tl::Object> messages;
   std::vector<tl::Object> others;
   std::set<int64_t> users{c.user_id};
+  std::set<int64_t> chats;
   for (auto it = first; it != last; ++it) {
     if (it->kind == state::Event::Kind::kNewMessage) {
       const state::Message& m = *box.message(it->msg_id);
       messages.push_back(message_object(m, c.user_id));
-      users.insert(m.peer);
+      note_message(m, c.user_id, users, chats);
     } else {
       others.push_back(event_update(*it));
-      users.insert(it->peer);
+      if (state::is_chat_peer(it->peer)) {
+        chats.insert(-it->peer);
+      } else {
+        users.insert(it->peer);
+      }
     }
   }
   const bool slice = last != box.events.end();
   tl::Object diff(slice ? "updates.differenceSlice" : "updates.difference");
   diff.set("new_messages", vec(std::move(messages)));
   diff.set("other_updates", vec(std::move(others)));
+  diff.set("chats", vec(chat_objects(model, chats, c.user_id)));
   diff.set("users", vec(user_objects(model, users, c.user_id)));
   diff.set(slice ? "intermediate_state" : "state",
            obj(state_object(box, slice ? std::prev(last)->pts : box.pts, date)));

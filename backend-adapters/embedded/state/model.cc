@@ -8,6 +8,7 @@
 namespace mtedge::backend::embedded::state {
 namespace {
 constexpr int64_t kFirstUserId = 1'000'001;
+constexpr int64_t kFirstChatId = 1'001;
 }  // namespace
 
 std::string lowercase(std::string_view text) {
@@ -29,6 +30,11 @@ int32_t Box::unread_from(int64_t peer, int32_t max_id) const {
     if (messages[i].peer == peer && !messages[i].out) ++count;
   }
   return count;
+}
+
+bool Chat::is_member(int64_t user_id) const {
+  return std::any_of(members.begin(), members.end(),
+                     [&](const ChatMember& m) { return m.user_id == user_id; });
 }
 
 void Model::apply(const Record& record) {
@@ -72,6 +78,15 @@ const CodeSent* Model::code(std::string_view phone) const {
 
 int64_t Model::next_user_id() const {
   return users_.empty() ? kFirstUserId : users_.rbegin()->first + 1;
+}
+
+const Chat* Model::chat(int64_t chat_id) const {
+  auto it = chats_.find(chat_id);
+  return it == chats_.end() ? nullptr : &it->second;
+}
+
+int64_t Model::next_chat_id() const {
+  return chats_.empty() ? kFirstChatId : chats_.rbegin()->first + 1;
 }
 
 int64_t Model::access_hash(const User& target, int64_t viewer) {
@@ -187,6 +202,50 @@ void Model::on(const HistoryRead& r) {
   outbox.read_outbox_max_id = std::max(outbox.read_outbox_max_id, r.peer_max_id);
   peer.pts = r.peer_pts;
   peer.events.push_back(Event{Event::Kind::kReadOutbox, r.peer_pts, 0, r.reader, r.peer_max_id, 0});
+}
+
+void Model::on(const ChatCreated& r) {
+  Chat& chat = chats_[r.chat_id];
+  chat = Chat{r.chat_id, r.title, r.creator, r.date, 1, {}, {}};
+  for (int64_t member : r.members) {
+    if (!chat.is_member(member)) chat.members.push_back(ChatMember{member, r.creator, r.date});
+  }
+}
+
+void Model::on(const ChatUserAdded& r) {
+  auto it = chats_.find(r.chat_id);
+  if (it == chats_.end() || it->second.is_member(r.user_id)) return;
+  it->second.members.push_back(ChatMember{r.user_id, r.inviter, r.date});
+  it->second.kicked.erase(r.user_id);
+  ++it->second.version;
+}
+
+void Model::on(const ChatUserRemoved& r) {
+  auto it = chats_.find(r.chat_id);
+  if (it == chats_.end()) return;
+  std::vector<ChatMember>& members = it->second.members;
+  members.erase(std::remove_if(members.begin(), members.end(),
+                               [&](const ChatMember& m) { return m.user_id == r.user_id; }),
+                members.end());
+  if (r.kicked) it->second.kicked.insert(r.user_id);
+  ++it->second.version;
+}
+
+void Model::on(const ChatTitleSet& r) {
+  auto it = chats_.find(r.chat_id);
+  if (it == chats_.end()) return;
+  it->second.title = r.title;
+  ++it->second.version;
+}
+
+void Model::on(const ChatMessageSent& r) {
+  for (const ChatCopy& copy : r.copies) {
+    const bool out = copy.user_id == r.from;
+    add_message(copy.user_id,
+                Message{copy.msg_id, chat_peer(r.chat_id), out, r.date, r.text, r.entities,
+                        copy.pts, 0, r.from, r.action},
+                out ? r.random_id : 0);
+  }
 }
 
 }  // namespace mtedge::backend::embedded::state

@@ -1,12 +1,14 @@
 // The messenger's in-memory model: users, auth key -> user bindings, phones, usernames,
-// contacts, and per user a message box (its own message ids, one pts sequence, the events
-// that advanced it, dialogs with read state, random_id dedupe). Changed only by apply(record)
-// (state/records.h); everything else is a read. Not thread-safe: state/store.h guards it.
+// contacts, basic groups (chats), and per user a message box (its own message ids, one pts
+// sequence, the events that advanced it, dialogs with read state, random_id dedupe). Changed only
+// by apply(record) (state/records.h); everything else is a read. Not thread-safe: state/store.h
+// guards it.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,20 +35,51 @@ struct Contact {
   std::string last_name;
 };
 
+// A box's dialog key for a chat: box dialogs and message peers name a user by its id and a
+// basic group by the negated chat id.
+constexpr int64_t chat_peer(int64_t chat_id) {
+  return -chat_id;
+}
+constexpr bool is_chat_peer(int64_t peer) {
+  return peer < 0;
+}
+
 // One message as its owner's box holds it.
 struct Message {
   int32_t id = 0;
-  int64_t peer = 0;  // the other user (the owner itself for saved messages)
+  int64_t peer = 0;  // the other user (the owner itself for saved messages); chat_peer(chat)
   bool out = false;  // the owner sent it
   int32_t date = 0;
   std::string text;
   std::vector<Entity> entities;
   int32_t pts = 0;          // the owner's pts after this message
-  int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages)
+  int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages, chats)
+  int64_t from = 0;         // chat messages: the sender
+  ChatAction action;        // chat service messages: what they announce
+};
+
+struct ChatMember {
+  int64_t user_id = 0;
+  int64_t inviter = 0;  // the creator for itself
+  int32_t date = 0;
+};
+
+// A basic group. Members join in order; a member that goes is `kicked` (removed by another)
+// or left. Every change of title or members bumps the version.
+struct Chat {
+  int64_t id = 0;
+  std::string title;
+  int64_t creator = 0;
+  int32_t date = 0;
+  int32_t version = 1;
+  std::vector<ChatMember> members;
+  std::set<int64_t> kicked;
+
+  bool is_member(int64_t user_id) const;
 };
 
 struct Dialog {
-  int64_t peer = 0;
+  int64_t peer = 0;  // a user id, or chat_peer(chat id)
   int32_t top_message = 0;
   int32_t read_inbox_max_id = 0;
   int32_t read_outbox_max_id = 0;
@@ -91,6 +124,8 @@ class Model {
   const Box* box(int64_t user_id) const;
   const CodeSent* code(std::string_view phone) const;
   int64_t next_user_id() const;
+  const Chat* chat(int64_t chat_id) const;
+  int64_t next_chat_id() const;
 
   // The access_hash `viewer` uses for `target` (per viewer, derived from the target's secret).
   static int64_t access_hash(const User& target, int64_t viewer);
@@ -106,6 +141,11 @@ class Model {
   void on(const ContactAdded& r);
   void on(const MessageSent& r);
   void on(const HistoryRead& r);
+  void on(const ChatCreated& r);
+  void on(const ChatUserAdded& r);
+  void on(const ChatUserRemoved& r);
+  void on(const ChatTitleSet& r);
+  void on(const ChatMessageSent& r);
   void add_message(int64_t owner, Message message, int64_t random_id);
 
   std::map<int64_t, User> users_;
@@ -115,6 +155,7 @@ class Model {
   std::unordered_map<int64_t, std::vector<uint64_t>> user_keys_;
   std::unordered_map<int64_t, Box> boxes_;
   std::unordered_map<std::string, CodeSent> codes_;
+  std::map<int64_t, Chat> chats_;
 };
 
 // Lowercase ASCII (usernames compare case-insensitively).

@@ -8,7 +8,7 @@
 namespace mtedge::backend::embedded::state {
 namespace {
 
-constexpr uint32_t kMaxItems = 4096;  // entities per message, fields per entity
+constexpr uint32_t kMaxItems = 4096;  // items in any list (entities, fields, members, copies)
 
 // One field list per record type, shared by the writer and the reader.
 template <class IO>
@@ -53,6 +53,28 @@ void fields(IO& io, HistoryRead& r) {
   io(r.reader), io(r.peer), io(r.max_id), io(r.reader_pts), io(r.peer_max_id), io(r.peer_pts);
 }
 
+template <class IO>
+void fields(IO& io, ChatCreated& r) {
+  io(r.chat_id), io(r.creator), io(r.title), io(r.date), io(r.members);
+}
+template <class IO>
+void fields(IO& io, ChatUserAdded& r) {
+  io(r.chat_id), io(r.user_id), io(r.inviter), io(r.date);
+}
+template <class IO>
+void fields(IO& io, ChatUserRemoved& r) {
+  io(r.chat_id), io(r.user_id), io(r.kicked);
+}
+template <class IO>
+void fields(IO& io, ChatTitleSet& r) {
+  io(r.chat_id), io(r.title);
+}
+template <class IO>
+void fields(IO& io, ChatMessageSent& r) {
+  io(r.chat_id), io(r.from), io(r.random_id), io(r.date), io(r.text), io(r.entities);
+  io(r.action), io(r.copies);
+}
+
 class Writer {
  public:
   explicit Writer(Bytes& out) : w_(out) {}
@@ -60,6 +82,24 @@ class Writer {
   void operator()(const int64_t& v) { w_.write_int64(v); }
   void operator()(const uint64_t& v) { w_.write_uint64(v); }
   void operator()(const std::string& v) { w_.write_string(v); }
+  void operator()(const bool& v) { w_.write_bool(v); }
+  void operator()(const std::vector<int64_t>& ids) {
+    w_.write_uint32(uint32_t(ids.size()));
+    for (int64_t id : ids) w_.write_int64(id);
+  }
+  void operator()(const ChatAction& a) {
+    w_.write_int32(int32_t(a.kind));
+    w_.write_string(a.title);
+    (*this)(a.users);
+  }
+  void operator()(const std::vector<ChatCopy>& copies) {
+    w_.write_uint32(uint32_t(copies.size()));
+    for (const ChatCopy& copy : copies) {
+      w_.write_int64(copy.user_id);
+      w_.write_int32(copy.msg_id);
+      w_.write_int32(copy.pts);
+    }
+  }
   void operator()(const std::vector<Entity>& entities) {
     w_.write_uint32(uint32_t(entities.size()));
     for (const Entity& e : entities) {
@@ -87,6 +127,33 @@ class Reader {
   void operator()(int64_t& v) { v = r_.read_int64(); }
   void operator()(uint64_t& v) { v = r_.read_uint64(); }
   void operator()(std::string& v) { v = std::string(r_.read_string()); }
+  void operator()(bool& v) {
+    const uint32_t id = r_.read_uint32();
+    if (id != mtproto::kTlBoolTrue && id != mtproto::kTlBoolFalse) return fail();
+    v = id == mtproto::kTlBoolTrue;
+  }
+  void operator()(std::vector<int64_t>& ids) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) ids.push_back(r_.read_int64());
+  }
+  void operator()(ChatAction& a) {
+    const int32_t kind = r_.read_int32();
+    if (kind < 0 || kind > int32_t(ChatAction::Kind::kEditTitle)) return fail();
+    a.kind = ChatAction::Kind(kind);
+    a.title = std::string(r_.read_string());
+    (*this)(a.users);
+  }
+  void operator()(std::vector<ChatCopy>& copies) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) {
+      ChatCopy& copy = copies.emplace_back();
+      copy.user_id = r_.read_int64();
+      copy.msg_id = r_.read_int32();
+      copy.pts = r_.read_int32();
+    }
+  }
   void operator()(std::vector<Entity>& entities) {
     uint32_t count = r_.read_uint32();
     if (count > kMaxItems) return fail();

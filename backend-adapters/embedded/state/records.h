@@ -101,7 +101,7 @@ struct MessageSent {
 };
 // `reader` read its dialog with `peer` up to `max_id` (its box; pts `reader_pts`); `peer` learns
 // its outgoing messages up to `peer_max_id` (its box) were read (pts `peer_pts`; 0: no change
-// on its side).
+// on its side, always so for a chat, `peer` = chat_peer(chat id) of state/model.h).
 struct HistoryRead {
   int64_t reader = 0;
   int64_t peer = 0;
@@ -112,13 +112,81 @@ struct HistoryRead {
   bool operator==(const HistoryRead&) const = default;
 };
 
+// Basic groups (docs/backends/embedded.md, "Basic groups"). A chat's id is its own sequence
+// (not a user id); a member's box keys the chat's dialog as -chat_id.
+//
+// `chat_id` was made by `creator` at `date`; `members` are its first members, the creator first.
+struct ChatCreated {
+  int64_t chat_id = 0;
+  int64_t creator = 0;
+  std::string title;
+  int32_t date = 0;
+  std::vector<int64_t> members;
+  bool operator==(const ChatCreated&) const = default;
+};
+// `inviter` added `user_id` to `chat_id` at `date`.
+struct ChatUserAdded {
+  int64_t chat_id = 0;
+  int64_t user_id = 0;
+  int64_t inviter = 0;
+  int32_t date = 0;
+  bool operator==(const ChatUserAdded&) const = default;
+};
+// `user_id` is no longer a member of `chat_id`: removed by another member (`kicked`), or it left.
+struct ChatUserRemoved {
+  int64_t chat_id = 0;
+  int64_t user_id = 0;
+  bool kicked = false;
+  bool operator==(const ChatUserRemoved&) const = default;
+};
+struct ChatTitleSet {
+  int64_t chat_id = 0;
+  std::string title;
+  bool operator==(const ChatTitleSet&) const = default;
+};
+// What a service message in a chat announces (kNone: an ordinary message).
+struct ChatAction {
+  enum class Kind : int32_t {
+    kNone = 0,
+    kCreate = 1,
+    kAddUser = 2,
+    kDeleteUser = 3,
+    kEditTitle = 4
+  };
+  Kind kind = Kind::kNone;
+  std::string title;           // kCreate, kEditTitle
+  std::vector<int64_t> users;  // kCreate, kAddUser: who joined; kDeleteUser: who went
+  bool operator==(const ChatAction&) const = default;
+};
+// One member's copy of a chat message: its id and the pts after it in that member's box.
+struct ChatCopy {
+  int64_t user_id = 0;
+  int32_t msg_id = 0;
+  int32_t pts = 0;
+  bool operator==(const ChatCopy&) const = default;
+};
+// One message in a chat from `from`: a copy in the box of every member at the time, all in
+// this one record, so every member sees the chat's messages in the same order.
+struct ChatMessageSent {
+  int64_t chat_id = 0;
+  int64_t from = 0;
+  int64_t random_id = 0;
+  int32_t date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  ChatAction action;
+  std::vector<ChatCopy> copies;
+  bool operator==(const ChatMessageSent&) const = default;
+};
+
 using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
-                            UsernameSet, ContactAdded, MessageSent, HistoryRead>;
+                            UsernameSet, ContactAdded, MessageSent, HistoryRead, ChatCreated,
+                            ChatUserAdded, ChatUserRemoved, ChatTitleSet, ChatMessageSent>;
 
 // The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
 Bytes encode(const Record& record);
 // Parses one record (the whole of `bytes`); anything else (unknown tag, short or trailing
-// bytes, more than 4096 entities or fields per entity) is an error.
+// bytes, more than 4096 items in any list) is an error.
 Result<Record> decode(ByteView bytes);
 
 }  // namespace mtedge::backend::embedded::state

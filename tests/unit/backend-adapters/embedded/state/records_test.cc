@@ -14,16 +14,30 @@ std::vector<Record> one_of_each() {
   Entity url{"messageEntityTextUrl", 1, 2, {{"url", EntityField::Kind::kString, 0, "https://x"}}};
   Entity mention{"messageEntityMentionName", 0, 3, {{"user_id", EntityField::Kind::kLong, 7, ""}}};
   Entity quote{"messageEntityBlockquote", 0, 1, {{"collapsed", EntityField::Kind::kTrue, 0, ""}}};
-  return {CodeSent{"9996621234", "abcd", "22222", 1000},
-          CodeUsed{"9996621234"},
-          UserCreated{1000001, "9996621234", "A", "B", 0xfeedbeefcafe, 99},
-          KeyBound{0x1122334455667788ull, 1000001},
-          KeyUnbound{0x1122334455667788ull},
-          ProfileSet{1000001, "C", "D", "about"},
-          UsernameSet{1000001, "alice"},
-          ContactAdded{1, 2, "F", "L"},
-          MessageSent{1, 2, -5, 123, "hi", {url, mention, quote}, 1, 2, 3, 4},
-          HistoryRead{1, 2, 3, 4, 5, 6}};
+  return {
+      CodeSent{"9996621234", "abcd", "22222", 1000},
+      CodeUsed{"9996621234"},
+      UserCreated{1000001, "9996621234", "A", "B", 0xfeedbeefcafe, 99},
+      KeyBound{0x1122334455667788ull, 1000001},
+      KeyUnbound{0x1122334455667788ull},
+      ProfileSet{1000001, "C", "D", "about"},
+      UsernameSet{1000001, "alice"},
+      ContactAdded{1, 2, "F", "L"},
+      MessageSent{1, 2, -5, 123, "hi", {url, mention, quote}, 1, 2, 3, 4},
+      HistoryRead{1, 2, 3, 4, 5, 6},
+      ChatCreated{1001, 1000001, "Trio", 77, {1000001, 1000002, 1000003}},
+      ChatUserAdded{1001, 1000004, 1000001, 78},
+      ChatUserRemoved{1001, 1000004, true},
+      ChatTitleSet{1001, "Quartet"},
+      ChatMessageSent{1001, 1000001, 9, 79, "hey", {url}, {}, {{1000001, 5, 6}, {1000002, 7, 8}}},
+      ChatMessageSent{1001,
+                      1000001,
+                      0,
+                      80,
+                      "",
+                      {},
+                      {ChatAction::Kind::kCreate, "Trio", {1000001, 1000002}},
+                      {{1000001, 6, 7}}}};
 }
 
 TEST(StateRecords, EveryKindRoundTrips) {
@@ -55,6 +69,54 @@ TEST(StateRecords, DecodeRefusesWhatIsNotOneRecord) {
   const size_t count_at = 1 + 8 + 8 + 8 + 4 + 4;
   lying[count_at + 3] = 0x7f;
   EXPECT_FALSE(decode(lying).is_ok());
+  // A bool that is neither boolTrue nor boolFalse, an action kind out of range.
+  Bytes removed = encode(ChatUserRemoved{1, 2, true});
+  removed.back() ^= 1;
+  EXPECT_FALSE(decode(removed).is_ok());
+  Bytes service = encode(ChatMessageSent{});
+  // chat_id, from, random_id (8 each), date (4), text, entity count (4 each), then the kind.
+  service[1 + 8 + 8 + 8 + 4 + 4 + 4] = 5;
+  EXPECT_FALSE(decode(service).is_ok());
+}
+
+// A chat message puts one copy in every listed box, under that box's id and pts, as a chat
+// dialog (key -chat_id); members come and go with the version bumped.
+TEST(StateModel, ChatRecordsApply) {
+  Model model;
+  model.apply(UserCreated{1000001, "1", "A", "", 1, 0});
+  model.apply(UserCreated{1000002, "2", "B", "", 2, 0});
+  model.apply(ChatCreated{1001, 1000001, "Duo", 5, {1000001, 1000002, 1000001}});
+  const Chat* chat = model.chat(1001);
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->members.size(), 2u);
+  EXPECT_EQ(chat->version, 1);
+  EXPECT_EQ(model.next_chat_id(), 1002);
+  model.apply(
+      ChatMessageSent{1001, 1000002, 42, 6, "hi", {}, {}, {{1000001, 1, 2}, {1000002, 1, 2}}});
+  const Box& a = *model.box(1000001);
+  const Box& b = *model.box(1000002);
+  ASSERT_EQ(a.messages.size(), 1u);
+  EXPECT_EQ(a.messages[0].peer, chat_peer(1001));
+  EXPECT_EQ(a.messages[0].from, 1000002);
+  EXPECT_FALSE(a.messages[0].out);
+  EXPECT_TRUE(b.messages[0].out);
+  EXPECT_EQ(a.dialogs.at(chat_peer(1001)).unread_count, 1);
+  EXPECT_EQ(b.sent_by_random_id.at(42), 1);
+  EXPECT_EQ(a.pts, 2);
+  model.apply(ChatUserRemoved{1001, 1000002, true});
+  EXPECT_FALSE(chat->is_member(1000002));
+  EXPECT_TRUE(chat->kicked.contains(1000002));
+  EXPECT_EQ(chat->version, 2);
+  model.apply(ChatUserAdded{1001, 1000002, 1000001, 7});
+  EXPECT_TRUE(chat->is_member(1000002));
+  EXPECT_FALSE(chat->kicked.contains(1000002));
+  model.apply(ChatTitleSet{1001, "Again"});
+  EXPECT_EQ(chat->title, "Again");
+  EXPECT_EQ(chat->version, 4);
+  // Records naming a chat that does not exist change nothing.
+  model.apply(ChatUserAdded{9, 1000002, 1000001, 7});
+  model.apply(ChatTitleSet{9, "x"});
+  EXPECT_EQ(model.chat(9), nullptr);
 }
 
 class ReplayTest : public testing::MessengerTest {};
@@ -67,6 +129,26 @@ TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
     text += std::to_string(i);  // not "m" + ...: a g++ 12 -O3 -Wrestrict false positive
     send(alice, bob, text, i);
   }
+  auto carol = sign_up("9996620003", "Carol", 3);
+  auto input_user = [&](const testing::Account& target) {
+    return testing::O(testing::tl::Object("inputUser")
+                          .set("user_id", testing::L(target.id))
+                          .set("access_hash", testing::L(hash_for(alice, target))));
+  };
+  call(alice.key, testing::tl::Object("messages.createChat")
+                      .set("users", testing::Vec({input_user(bob), input_user(carol)}))
+                      .set("title", testing::S("Trio")));
+  const int64_t chat_id = store_->read([](const Model& m) { return m.next_chat_id() - 1; });
+  call(
+      bob.key,
+      testing::tl::Object("messages.sendMessage")
+          .set("peer",
+               testing::O(testing::tl::Object("inputPeerChat").set("chat_id", testing::L(chat_id))))
+          .set("message", testing::S("to the chat"))
+          .set("random_id", testing::L(99)));
+  call(alice.key, testing::tl::Object("messages.deleteChatUser")
+                      .set("chat_id", testing::L(chat_id))
+                      .set("user_id", input_user(carol)));
   call(bob.key, testing::tl::Object("messages.readHistory")
                     .set("peer", testing::O(input_peer(bob, alice)))
                     .set("max_id", testing::V(0)));
@@ -77,7 +159,14 @@ TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
     replayed.apply(record.value());
   }
   store_->read([&](const Model& live) {
-    for (const auto& account : {alice, bob}) {
+    const Chat& live_chat = *live.chat(chat_id);
+    const Chat* replayed_chat = replayed.chat(chat_id);
+    ASSERT_NE(replayed_chat, nullptr);
+    EXPECT_EQ(live_chat.members.size(), replayed_chat->members.size());
+    EXPECT_TRUE(live_chat.kicked.contains(carol.id));
+    EXPECT_EQ(live_chat.kicked, replayed_chat->kicked);
+    EXPECT_EQ(live_chat.version, replayed_chat->version);
+    for (const auto& account : {alice, bob, carol}) {
       const User* a = live.user(account.id);
       const User* b = replayed.user(account.id);
       ASSERT_NE(b, nullptr);
