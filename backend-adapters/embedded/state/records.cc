@@ -8,7 +8,7 @@
 namespace mtedge::backend::embedded::state {
 namespace {
 
-constexpr uint32_t kMaxItems = 4096;  // entities per message, fields per entity
+constexpr uint32_t kMaxItems = 4096;  // entities per message, fields per entity, message ids
 
 // One field list per record type, shared by the writer and the reader.
 template <class IO>
@@ -53,6 +53,23 @@ void fields(IO& io, HistoryRead& r) {
   io(r.reader), io(r.peer), io(r.max_id), io(r.reader_pts), io(r.peer_max_id), io(r.peer_pts);
 }
 
+template <class IO>
+void fields(IO& io, MessageEdited& r) {
+  io(r.owner), io(r.msg_id), io(r.pts), io(r.edit_date), io(r.text), io(r.entities);
+}
+template <class IO>
+void fields(IO& io, MessagesDeleted& r) {
+  io(r.owner), io(r.ids), io(r.pts);
+}
+template <class IO>
+void fields(IO& io, PeerBlocked& r) {
+  io(r.owner), io(r.peer), io(r.date);
+}
+template <class IO>
+void fields(IO& io, PeerUnblocked& r) {
+  io(r.owner), io(r.peer);
+}
+
 class Writer {
  public:
   explicit Writer(Bytes& out) : w_(out) {}
@@ -60,6 +77,10 @@ class Writer {
   void operator()(const int64_t& v) { w_.write_int64(v); }
   void operator()(const uint64_t& v) { w_.write_uint64(v); }
   void operator()(const std::string& v) { w_.write_string(v); }
+  void operator()(const std::vector<int32_t>& ids) {
+    w_.write_uint32(uint32_t(ids.size()));
+    for (int32_t id : ids) w_.write_int32(id);
+  }
   void operator()(const std::vector<Entity>& entities) {
     w_.write_uint32(uint32_t(entities.size()));
     for (const Entity& e : entities) {
@@ -87,6 +108,11 @@ class Reader {
   void operator()(int64_t& v) { v = r_.read_int64(); }
   void operator()(uint64_t& v) { v = r_.read_uint64(); }
   void operator()(std::string& v) { v = std::string(r_.read_string()); }
+  void operator()(std::vector<int32_t>& ids) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) ids.push_back(r_.read_int32());
+  }
   void operator()(std::vector<Entity>& entities) {
     uint32_t count = r_.read_uint32();
     if (count > kMaxItems) return fail();
