@@ -51,12 +51,20 @@ def default_config(port, admin_port, rsa_key, key_file):
     return text
 
 
-class MessengerWithTelethon(EmbeddedCase):
+class TelethonMessengerCase(EmbeddedCase):
+    """mtedge with conf/mtedge.toml (edited by configure()) and Telethon clients for it."""
+
+    @classmethod
+    def configure(cls, text):
+        """The config text the gateway runs with (subclasses change keys here)."""
+        return text
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.port = net.free_port()
-        config = default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file)
+        config = cls.configure(
+            default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file))
         cls.gw = gateway.Gateway(config, cls.port)
         cls.gw.start()
         # The port answered; make sure it is this mtedge's listener and not another process
@@ -88,6 +96,8 @@ class MessengerWithTelethon(EmbeddedCase):
         self.assertEqual(me.first_name, first_name)
         return client, me
 
+
+class MessengerWithTelethon(TelethonMessengerCase):
     def test_two_clients_find_each_other_and_exchange_messages(self):
         async def scenario():
             alice, alice_me = await self.start("+9996621001", "Alice")
