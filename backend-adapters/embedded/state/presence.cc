@@ -21,7 +21,11 @@ bool Presence::set_online(int64_t user, uint64_t auth_key_id, int64_t session_id
   std::lock_guard lock(mu_);
   Entry& entry = users_[user];
   const bool was_online = online_locked(entry, now);
-  if (!was_online) entry.sessions.clear();  // expired: earlier reports no longer count
+  if (!was_online) {
+    // Expired: earlier reports no longer count.
+    for (const SessionRef& session : entry.sessions) session_user_.erase(session);
+    entry.sessions.clear();
+  }
   entry.online_until = now + ttl_s;
   entry.sessions.insert({auth_key_id, session_id});
   session_user_[{auth_key_id, session_id}] = user;

@@ -187,6 +187,12 @@ TEST_P(StatusTest, TheLastSessionThatWasOnlineLeavingMakesItsUserOffline) {
   EXPECT_EQ(s.online_until, 0);
   EXPECT_EQ(s.was_online, t + 2);
   EXPECT_EQ(presence.session_gone(1, 11, t + 3), 0);  // already gone
+
+  // A session whose report expired no longer counts once another reports the user online.
+  EXPECT_TRUE(presence.set_online(alice.id, 1, 12, t + 10, 300));
+  EXPECT_TRUE(presence.set_online(alice.id, 1, 13, t + 400, 300));
+  EXPECT_EQ(presence.session_gone(1, 12, t + 401), 0);
+  EXPECT_GT(presence.status(alice.id).online_until, 0);
 }
 
 MESSENGER_LAYERS(StatusTest);
