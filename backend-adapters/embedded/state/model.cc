@@ -220,6 +220,8 @@ void Model::on(const MessagesDeleted& r) {
     if (id < 1 || id > int32_t(box.messages.size())) continue;
     Message& m = box.messages[size_t(id) - 1];
     m.deleted = true;
+    std::string().swap(m.text);
+    std::vector<Entity>().swap(m.entities);
     peers.insert(m.peer);
   }
   // Each touched dialog: its newest message left (0: the dialog is hidden) and unread count.

@@ -1,8 +1,8 @@
 // The messenger's in-memory model: users, auth key -> user bindings, phones, usernames,
-// contacts, and per user a message box (its own message ids, one pts sequence, the events
-// that advanced it, dialogs with read state, random_id dedupe, blocked peers). Changed only by
-// apply(record) (state/records.h); everything else is a read. Not thread-safe: state/store.h guards
-// it.
+// contacts, and per user a message box (its own message ids, one pts sequence, the events that
+// advanced it, dialogs with read state, random_id dedupe, blocked peers). Changed only by
+// apply(record) (state/records.h); everything else is a read. Online status is not part of it:
+// the model reads the Presence its Store attached. Not thread-safe: state/store.h guards it.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +48,7 @@ struct Message {
   int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages, or
                             // the peer blocked the sender and never got it)
   int32_t edit_date = 0;    // 0: never edited
-  bool deleted = false;     // deleted from this box (its id stays taken)
+  bool deleted = false;     // deleted from this box (its id stays taken, its text is dropped)
 };
 
 struct Dialog {

@@ -155,7 +155,8 @@ TEST_F(ModelTest, DeleteMovesTheTopBackAndRecountsUnread) {
   EXPECT_EQ(box(2).pts, 6);
   EXPECT_EQ(box(2).events.back().pts_count(), 2);
   EXPECT_EQ(box(2).live_message(2), nullptr);
-  ASSERT_NE(box(2).message(2), nullptr);  // the id stays taken
+  ASSERT_NE(box(2).message(2), nullptr);  // the id stays taken, the text goes
+  EXPECT_EQ(box(2).message(2)->text, "");
   EXPECT_EQ(box(2).next_msg_id(), 4);
   model.apply(MessagesDeleted{2, {1}, 7});
   EXPECT_EQ(box(2).dialogs.at(1).top_message, 0);
