@@ -72,6 +72,9 @@ EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context,
         "mtedge_embedded_packets_over_budget_total",
         "Decrypted packets refused whole (over the per-packet inflate or TL-node budget); the "
         "connection was closed");
+    flood_waits_ = &context_.metrics->counter(
+        "mtedge_embedded_flood_waits_total",
+        "Messages refused with FLOOD_WAIT_X (a user over its messages_per_second / message_burst)");
   }
   if (context_.worker == 0 && context_.loop != nullptr) {
     sweep_timer_ = new uv_timer_t{};
@@ -140,6 +143,7 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
     context_.sink->close(conn, "embedded: packet over its work budget");
     return true;
   }
+  if (out.flood_waits > 0 && flood_waits_ != nullptr) flood_waits_->add(out.flood_waits);
   if (out.disconnect_after_s) arm_timer(conn, state, *out.disconnect_after_s);
   if (state.http) {
     // This frame is one HTTP request: held until something answers it or its wait ends.

@@ -131,6 +131,7 @@ class EmbeddedAdapter final : public BackendAdapter {
   std::shared_ptr<WorkerRouter> router_;
   std::unordered_map<ConnId, Conn> conns_;
   Counter* over_budget_ = nullptr;  // mtedge_embedded_packets_over_budget_total (null: no metrics)
+  Counter* flood_waits_ = nullptr;  // mtedge_embedded_flood_waits_total (null: no metrics)
 };
 
 }  // namespace mtedge::backend::embedded

@@ -60,6 +60,9 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
   s.integer("max_packet_nodes", config.max_packet_nodes, 1024, 1 << 24);
   s.integer("session_idle_expiry_s", config.session_idle_expiry_s, 1, 30 * 86400);
   s.integer("salt_rotation_s", config.salt_rotation_s, 60, 7 * 86400);
+  s.integer("online_expiry_s", config.online_expiry_s, 10, 86400);
+  s.integer("messages_per_second", config.messages_per_second, 1, 1'000'000);
+  s.integer("message_burst", config.message_burst, 1, 1'000'000);
   s.check_unknown();
   if (!status) return status;
   return config;

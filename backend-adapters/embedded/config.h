@@ -38,6 +38,12 @@ struct EmbeddedConfig {
   size_t max_inflate_bytes = 1u << 20;
   size_t max_packet_nodes = 1u << 16;  // TL nodes one packet may hold (items, ids, JSON values)
 
+  // Messenger.
+  uint32_t online_expiry_s =
+      300;  // account.updateStatus(offline=false) keeps a user online this long
+  uint32_t messages_per_second = 30;  // messages one user may send a second (token bucket refill)
+  uint32_t message_burst = 300;       // and at once (bucket size); over it: FLOOD_WAIT_X
+
   // Lifetimes.
   uint32_t session_idle_expiry_s = 600;  // a session idle this long (no live connection) is dropped
   uint32_t salt_rotation_s =

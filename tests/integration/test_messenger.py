@@ -52,13 +52,20 @@ def default_config(port, admin_port, rsa_key, key_file):
 
 
 class MessengerCase(EmbeddedCase):
-    """One mtedge on conf/mtedge.toml per test class, and Telethon clients signed in to it."""
+    """mtedge with conf/mtedge.toml (edited by configure()) per test class, and Telethon
+    clients signed in to it."""
+
+    @classmethod
+    def configure(cls, text):
+        """The config text the gateway runs with (subclasses change keys here)."""
+        return text
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.port = net.free_port()
-        config = default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file)
+        config = cls.configure(
+            default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file))
         cls.gw = gateway.Gateway(config, cls.port)
         cls.gw.start()
         # The port answered; make sure it is this mtedge's listener and not another process

@@ -39,6 +39,7 @@ struct CallContext {
   int64_t user_id = 0;                  // 0: the key is not signed in (filled by Dispatcher::call)
   double now = 0;                       // unix seconds
   std::vector<Push>* pushes = nullptr;  // where a handler leaves updates for other sessions
+  uint32_t* flood_waits = nullptr;      // counts FLOOD_WAIT refusals (null: not counted)
 };
 
 // A handler gets the whole query (constructor id first) and returns the boxed result object

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "backend-adapters/embedded/state/store.h"
@@ -21,5 +22,9 @@ void add_contacts_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::St
 void add_messages_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
 void add_updates_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
 void add_chats_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store);
+
+// updateUserStatus of `user_id` (as its presence shows it now) for every user that saved it as
+// a contact, each for all of its sessions.
+std::vector<api::Push> status_pushes(const state::Model& model, int64_t user_id, int32_t date);
 
 }  // namespace mtedge::backend::embedded::biz

@@ -94,8 +94,18 @@ tl::Object user_object(const state::Model& model, const state::User& user, int64
   if (!last.empty()) o.set("last_name", tl::Value::str(last));
   if (!user.username.empty()) o.set("username", tl::Value::str(user.username));
   if (self || contact) o.set("phone", tl::Value::str(user.phone));
-  o.set("status", obj(tl::Object("userStatusRecently")));
+  o.set("status", obj(status_object(model, user.id)));
   return o;
+}
+
+tl::Object status_object(const state::Model& model, int64_t user_id) {
+  const state::Presence::Status status =
+      model.presence() ? model.presence()->status(user_id) : state::Presence::Status{};
+  if (!status.known) return tl::Object("userStatusRecently");
+  if (status.online_until > 0) {
+    return tl::Object("userStatusOnline").set("expires", tl::Value::i32(status.online_until));
+  }
+  return tl::Object("userStatusOffline").set("was_online", tl::Value::i32(status.was_online));
 }
 
 std::vector<tl::Object> user_objects(const state::Model& model, const std::set<int64_t>& ids,
@@ -149,6 +159,15 @@ tl::Object message_object(const state::Message& m, int64_t owner) {
   }
   o.set("message", tl::Value::str(m.text));
   if (!m.entities.empty()) o.set("entities", entities_value(m.entities));
+  if (m.edit_date != 0) o.set("edit_date", tl::Value::i32(m.edit_date));
+  return o;
+}
+
+tl::Object edit_update(const state::Message& m, int64_t owner, int32_t pts) {
+  tl::Object o("updateEditMessage");
+  o.set("message", obj(message_object(m, owner)));
+  o.set("pts", tl::Value::i32(pts));
+  o.set("pts_count", tl::Value::i32(1));
   return o;
 }
 
@@ -211,6 +230,15 @@ std::vector<tl::Object> chat_objects(const state::Model& model, const std::set<i
 }
 
 tl::Object event_update(const state::Event& event) {
+  if (event.kind == state::Event::Kind::kDeleteMessages) {
+    tl::Value::List ids;
+    for (int32_t id : event.ids) ids.push_back(tl::Value::i32(id));
+    tl::Object o("updateDeleteMessages");
+    o.set("messages", tl::Value::vector(std::move(ids)));
+    o.set("pts", tl::Value::i32(event.pts));
+    o.set("pts_count", tl::Value::i32(event.pts_count()));
+    return o;
+  }
   const bool inbox = event.kind == state::Event::Kind::kReadInbox;
   tl::Object o(inbox ? "updateReadHistoryInbox" : "updateReadHistoryOutbox");
   o.set("peer", obj(peer_object(event.peer)));

@@ -42,6 +42,8 @@ int32_t unix_now(const CallContext& context);
 // `user` as `viewer` sees it: its access hash for the viewer, `self` for the viewer itself,
 // the phone for itself and for viewers that have it as a contact, contact flags.
 tl::Object user_object(const state::Model& model, const state::User& user, int64_t viewer);
+// How `model`'s presence shows `user_id` (userStatusOnline / Offline / Recently).
+tl::Object status_object(const state::Model& model, int64_t user_id);
 // user_object() of every id in `ids` that exists.
 std::vector<tl::Object> user_objects(const state::Model& model, const std::set<int64_t>& ids,
                                      int64_t viewer);
@@ -61,8 +63,11 @@ tl::Object chat_object(const state::Chat& chat, int64_t viewer);
 // chat_object() of every id in `ids` that exists.
 std::vector<tl::Object> chat_objects(const state::Model& model, const std::set<int64_t>& ids,
                                      int64_t viewer);
-// The update a read event of a box was announced with (updateReadHistoryInbox / Outbox).
+// The update a read or delete event of a box was announced with (updateReadHistoryInbox /
+// Outbox, updateDeleteMessages).
 tl::Object event_update(const state::Event& event);
+// updateEditMessage for message `m` of `owner`'s box, announced at `pts`.
+tl::Object edit_update(const state::Message& m, int64_t owner, int32_t pts);
 // Entities: the layer-neutral form (state::Entity) from a query's Vector<MessageEntity>
 // (inputMessageEntityMentionName resolved through `resolve_user`), and back.
 std::vector<state::Entity> entities_from(

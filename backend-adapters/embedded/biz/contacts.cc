@@ -1,9 +1,64 @@
-// contacts.resolveUsername, contacts.importContacts, contacts.getContacts.
+// contacts.resolveUsername, contacts.importContacts, contacts.getContacts, contacts.block,
+// contacts.unblock, contacts.getBlocked.
+#include <algorithm>
+
 #include "backend-adapters/embedded/biz/biz.h"
 #include "backend-adapters/embedded/biz/common.h"
 #include "backend-adapters/embedded/biz/usernames.h"
 
 namespace mtedge::backend::embedded::biz {
+namespace {
+
+constexpr int32_t kMaxBlockedPage = 100;
+
+// contacts.block / contacts.unblock. The stories-only list (my_stories_from, layer 193+) has
+// nothing to hide here (there are no stories): such a call is accepted and changes nothing.
+Bytes set_blocked(state::Store& store, const CallContext& c, const tl::Object& q, bool block) {
+  if (has_field(q, "my_stories_from")) return api::answer_bool(true);
+  return store.write([&](state::Transaction& txn) {
+    auto peer = resolve_input_user(txn.model(), c.user_id, object_field(q, "id"));
+    if (!peer || *peer == c.user_id) return error(400, "CONTACT_ID_INVALID");
+    const bool blocked = txn.model().box(c.user_id)->blocked.contains(*peer);
+    if (block && !blocked) txn.apply(state::PeerBlocked{c.user_id, *peer, unix_now(c)});
+    if (!block && blocked) txn.apply(state::PeerUnblocked{c.user_id, *peer});
+    return api::answer_bool(true);
+  });
+}
+
+// The caller's blocked users, most recently blocked first, paged by offset and limit.
+Bytes get_blocked(state::Store& store, const CallContext& c, const tl::Object& q) {
+  return store.read([&](const state::Model& model) {
+    std::vector<std::pair<int32_t, int64_t>> all;  // (date, peer)
+    if (!has_field(q, "my_stories_from")) {
+      for (const auto& [peer, date] : model.box(c.user_id)->blocked) all.emplace_back(date, peer);
+    }
+    std::sort(all.rbegin(), all.rend());
+    const int32_t limit = int_field(q, "limit");
+    const size_t start =
+        size_t(std::clamp<int64_t>(int_field(q, "offset"), 0, int64_t(all.size())));
+    const size_t end =
+        std::min(all.size(),
+                 start + size_t(limit <= 0 || limit > kMaxBlockedPage ? kMaxBlockedPage : limit));
+    std::vector<tl::Object> blocked;
+    std::set<int64_t> users;
+    for (size_t i = start; i < end; ++i) {
+      tl::Object entry("peerBlocked");
+      entry.set("peer_id", obj(peer_user(all[i].second)));
+      entry.set("date", tl::Value::i32(all[i].first));
+      blocked.push_back(std::move(entry));
+      users.insert(all[i].second);
+    }
+    const bool whole = start == 0 && end == all.size();
+    tl::Object answer(whole ? "contacts.blocked" : "contacts.blockedSlice");
+    if (!whole) answer.set("count", tl::Value::i32(int32_t(all.size())));
+    answer.set("blocked", vec(std::move(blocked)));
+    answer.set("chats", vec({}));
+    answer.set("users", vec(user_objects(model, users, c.user_id)));
+    return api::answer(c, answer);
+  });
+}
+
+}  // namespace
 
 void add_contacts_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store) {
   add(dispatcher, "contacts.resolveUsername", [store](const CallContext& c, const tl::Object& q) {
@@ -66,6 +121,14 @@ void add_contacts_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::St
       return api::answer(c, answer);
     });
   });
+  add(dispatcher, "contacts.block", [store](const CallContext& c, const tl::Object& q) {
+    return set_blocked(*store, c, q, true);
+  });
+  add(dispatcher, "contacts.unblock", [store](const CallContext& c, const tl::Object& q) {
+    return set_blocked(*store, c, q, false);
+  });
+  add(dispatcher, "contacts.getBlocked",
+      [store](const CallContext& c, const tl::Object& q) { return get_blocked(*store, c, q); });
 }
 
 }  // namespace mtedge::backend::embedded::biz

@@ -1,10 +1,15 @@
-// messages.sendMessage, messages.getHistory, messages.getDialogs, messages.readHistory
-// (1:1 dialogs, docs/spec/messenger.md §3, and basic groups, §5).
+// messages.sendMessage, messages.getHistory, messages.getDialogs, messages.readHistory,
+// messages.editMessage, messages.deleteMessages (1:1 dialogs, docs/spec/messenger.md §3, and
+// basic groups, §5; docs/backends/embedded.md "Messenger").
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <map>
 
 #include "backend-adapters/embedded/biz/biz.h"
 #include "backend-adapters/embedded/biz/chats.h"
 #include "backend-adapters/embedded/biz/common.h"
+#include "backend-adapters/embedded/biz/flood_limit.h"
 
 namespace mtedge::backend::embedded::biz {
 namespace {
@@ -33,10 +38,15 @@ tl::Object update_short(tl::Object update, int32_t date) {
   return o;
 }
 
-Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& q) {
+Bytes send_message(state::Store& store, FloodLimit& flood, const CallContext& c,
+                   const tl::Object& q) {
   const std::string text = string_field(q, "message");
   if (text.empty()) return error(400, "MESSAGE_EMPTY");
   if (utf16_length(text) > kMaxMessageLength) return error(400, "MESSAGE_TOO_LONG");
+  if (const int32_t wait = flood.take(c.user_id, c.now); wait > 0) {
+    if (c.flood_waits != nullptr) ++*c.flood_waits;
+    return error(420, fmt::format("FLOOD_WAIT_{}", wait));
+  }
   const int64_t random_id = long_field(q, "random_id");
   if (const tl::Object* peer = object_field(q, "peer"); peer && peer->name == "inputPeerChat") {
     return send_chat_message(store, c, q);
@@ -66,14 +76,16 @@ Bytes send_message(state::Store& store, const CallContext& c, const tl::Object& 
     }
     record.from_msg_id = mine.next_msg_id();
     record.from_pts = mine.pts + 1;
-    if (*to != c.user_id) {
-      const state::Box& theirs = *model.box(*to);
+    const state::Box& theirs = *model.box(*to);
+    // A recipient that blocked the sender gets nothing; the sender still sees its message sent.
+    const bool deliver = *to != c.user_id && !theirs.blocked.contains(c.user_id);
+    if (deliver) {
       record.to_msg_id = theirs.next_msg_id();
       record.to_pts = theirs.pts + 1;
     }
     txn.apply(record);
     sent = *txn.model().box(c.user_id)->message(record.from_msg_id);
-    if (*to != c.user_id) received = *txn.model().box(*to)->message(record.to_msg_id);
+    if (deliver) received = *txn.model().box(*to)->message(record.to_msg_id);
     return api::answer(c, short_sent(*sent));
   });
   if (sent) push(c, c.user_id, short_message_update(*sent));  // the sender's other sessions
@@ -91,7 +103,7 @@ Bytes get_history(state::Store& store, const CallContext& c, const tl::Object& q
     const state::Box& box = *model.box(c.user_id);
     std::vector<const state::Message*> all;  // newest first
     for (auto it = box.messages.rbegin(); it != box.messages.rend(); ++it) {
-      if (it->peer == *peer) all.push_back(&*it);
+      if (it->peer == *peer && !it->deleted) all.push_back(&*it);
     }
     const int32_t offset_id = int_field(q, "offset_id");
     const int32_t offset_date = int_field(q, "offset_date");
@@ -207,7 +219,7 @@ Bytes read_history(state::Store& store, const CallContext& c, const tl::Object& 
       // The newest of the peer's messages (its ids) now read.
       for (int32_t id = max_id; id > 0 && record.peer_max_id == 0; --id) {
         const state::Message& m = *mine.message(id);
-        if (m.peer == *peer && !m.out) record.peer_max_id = m.peer_msg_id;
+        if (m.peer == *peer && !m.out && !m.deleted) record.peer_max_id = m.peer_msg_id;
       }
       const state::Box& theirs = *model.box(*peer);
       auto outbox = theirs.dialogs.find(c.user_id);
@@ -231,17 +243,143 @@ Bytes read_history(state::Store& store, const CallContext& c, const tl::Object& 
   return result;
 }
 
+tl::Object updates_of(tl::Object update, std::vector<tl::Object> users, int32_t date) {
+  tl::Object o("updates");
+  o.set("updates", vec({std::move(update)}));
+  o.set("users", vec(std::move(users)));
+  o.set("chats", vec({}));
+  o.set("date", tl::Value::i32(date));
+  o.set("seq", tl::Value::i32(0));
+  return o;
+}
+
+// New text (and entities) for an outgoing message; the peer's copy changes too. Without
+// `message` the text stays; given text without entities clears them.
+Bytes edit_message(state::Store& store, const CallContext& c, const tl::Object& q) {
+  const bool new_text = has_field(q, "message");
+  const std::string text = string_field(q, "message");
+  if (new_text && text.empty()) return error(400, "MESSAGE_EMPTY");
+  if (utf16_length(text) > kMaxMessageLength) return error(400, "MESSAGE_TOO_LONG");
+  const int32_t id = int_field(q, "id");
+  const int32_t date = unix_now(c);
+  std::optional<tl::Object> mine_update;
+  std::optional<tl::Object> peer_update;
+  int64_t peer_id = 0;
+  Bytes result = store.write([&](state::Transaction& txn) {
+    const state::Model& model = txn.model();
+    auto peer = resolve_input_user(model, c.user_id, object_field(q, "peer"));
+    if (!peer) return error(400, "PEER_ID_INVALID");
+    const state::Message* m = model.box(c.user_id)->live_message(id);
+    if (m == nullptr || m->peer != *peer) return error(400, "MESSAGE_ID_INVALID");
+    if (!m->out) return error(403, "MESSAGE_AUTHOR_REQUIRED");
+    state::MessageEdited edit{c.user_id,
+                              id,
+                              model.box(c.user_id)->pts + 1,
+                              date,
+                              new_text ? text : m->text,
+                              new_text ? std::vector<state::Entity>{} : m->entities};
+    if (const tl::Value::List* entities = vector_field(q, "entities")) {
+      edit.entities = entities_from(*entities, [&](const tl::Object& input) {
+        return resolve_input_user(model, c.user_id, &input).value_or(0);
+      });
+    }
+    if (edit.text == m->text && edit.entities == m->entities) {
+      return error(400, "MESSAGE_NOT_MODIFIED");
+    }
+    const int32_t peer_msg_id = m->peer_msg_id;
+    txn.apply(edit);
+    mine_update = edit_update(*model.box(c.user_id)->message(id), c.user_id, edit.pts);
+    const state::Box& theirs = *model.box(*peer);
+    if (peer_msg_id != 0 && theirs.live_message(peer_msg_id) != nullptr) {
+      state::MessageEdited copy = edit;
+      copy.owner = *peer;
+      copy.msg_id = peer_msg_id;
+      copy.pts = theirs.pts + 1;
+      txn.apply(copy);
+      peer_update = edit_update(*theirs.message(peer_msg_id), *peer, copy.pts);
+      peer_id = *peer;
+    }
+    mine_update = updates_of(std::move(*mine_update),
+                             user_objects(model, {c.user_id, *peer}, c.user_id), date);
+    if (peer_update) {
+      peer_update =
+          updates_of(std::move(*peer_update), user_objects(model, {c.user_id, *peer}, *peer), date);
+    }
+    return api::answer(c, *mine_update);
+  });
+  if (mine_update) push(c, c.user_id, std::move(*mine_update));
+  if (peer_update) push(c, peer_id, std::move(*peer_update));
+  return result;
+}
+
+constexpr size_t kMaxDeleteIds = 100;  // ids per messages.deleteMessages
+
+// Deletes messages of the caller's box; with `revoke` the peers' copies too. Ids that are not
+// (or no longer) in the box are skipped.
+Bytes delete_messages(state::Store& store, const CallContext& c, const tl::Object& q) {
+  std::set<int32_t> ids;
+  if (const tl::Value::List* list = vector_field(q, "id")) {
+    for (const tl::Value& v : *list) {
+      if (v.kind() == tl::Value::Kind::kInt) ids.insert(v.as_int());
+    }
+  }
+  if (ids.size() > kMaxDeleteIds) return error(400, "LIMIT_INVALID");
+  const bool revoke = has_field(q, "revoke");
+  std::vector<state::Event> events;  // [0]: the caller's, then one per peer
+  std::vector<int64_t> owners;
+  Bytes result = store.write([&](state::Transaction& txn) {
+    const state::Model& model = txn.model();
+    const state::Box& mine = *model.box(c.user_id);
+    state::MessagesDeleted own{c.user_id, {}, 0};
+    std::map<int64_t, std::vector<int32_t>> theirs;
+    for (int32_t id : ids) {
+      const state::Message* m = mine.live_message(id);
+      if (m == nullptr) continue;
+      own.ids.push_back(id);
+      if (revoke && m->peer != c.user_id && m->peer_msg_id != 0 &&
+          model.box(m->peer)->live_message(m->peer_msg_id) != nullptr) {
+        theirs[m->peer].push_back(m->peer_msg_id);
+      }
+    }
+    if (own.ids.empty()) return api::answer(c, affected(mine.pts, 0));
+    own.pts = mine.pts + int32_t(own.ids.size());
+    txn.apply(own);
+    events.push_back(model.box(c.user_id)->events.back());
+    owners.push_back(c.user_id);
+    for (auto& [peer, peer_ids] : theirs) {
+      const int32_t pts = model.box(peer)->pts + int32_t(peer_ids.size());
+      txn.apply(state::MessagesDeleted{peer, std::move(peer_ids), pts});
+      events.push_back(model.box(peer)->events.back());
+      owners.push_back(peer);
+    }
+    return api::answer(c, affected(own.pts, int32_t(own.ids.size())));
+  });
+  const int32_t date = unix_now(c);
+  for (size_t i = 0; i < events.size(); ++i) {
+    push(c, owners[i], update_short(event_update(events[i]), date));
+  }
+  return result;
+}
+
 }  // namespace
 
 void add_messages_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store> store) {
+  auto flood = std::make_shared<FloodLimit>(dispatcher.config().messages_per_second,
+                                            dispatcher.config().message_burst);
   add(dispatcher, "messages.sendMessage",
-      [store](const CallContext& c, const tl::Object& q) { return send_message(*store, c, q); });
+      [store, flood](const CallContext& c, const tl::Object& q) {
+        return send_message(*store, *flood, c, q);
+      });
   add(dispatcher, "messages.getHistory",
       [store](const CallContext& c, const tl::Object& q) { return get_history(*store, c, q); });
   add(dispatcher, "messages.getDialogs",
       [store](const CallContext& c, const tl::Object& q) { return get_dialogs(*store, c, q); });
   add(dispatcher, "messages.readHistory",
       [store](const CallContext& c, const tl::Object& q) { return read_history(*store, c, q); });
+  add(dispatcher, "messages.editMessage",
+      [store](const CallContext& c, const tl::Object& q) { return edit_message(*store, c, q); });
+  add(dispatcher, "messages.deleteMessages",
+      [store](const CallContext& c, const tl::Object& q) { return delete_messages(*store, c, q); });
 }
 
 }  // namespace mtedge::backend::embedded::biz

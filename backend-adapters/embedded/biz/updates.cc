@@ -20,9 +20,10 @@ tl::Object state_object(const state::Box& box, int32_t pts, int32_t date) {
   return o;
 }
 
-// Everything after the client's pts: new messages and read events, at most kDifferenceEvents
-// (then a differenceSlice whose state is the last one included, so each call moves forward).
-// A pts ahead of the server's (state lost) is answered differenceTooLong with the server's.
+// Everything after the client's pts: new messages, edits, deletions and read events, at most
+// kDifferenceEvents (then a differenceSlice whose state is the last one included, so each call
+// moves forward). A pts ahead of the server's (state lost) is answered differenceTooLong with the
+// server's.
 Bytes get_difference(const state::Model& model, const CallContext& c, const tl::Object& q) {
   const state::Box& box = *model.box(c.user_id);
   const int32_t pts = int_field(q, "pts");
@@ -47,10 +48,19 @@ Bytes get_difference(const state::Model& model, const CallContext& c, const tl::
   std::set<int64_t> users{c.user_id};
   std::set<int64_t> chats;
   for (auto it = first; it != last; ++it) {
-    if (it->kind == state::Event::Kind::kNewMessage) {
-      const state::Message& m = *box.message(it->msg_id);
-      messages.push_back(message_object(m, c.user_id));
-      note_message(m, c.user_id, users, chats);
+    if (it->kind == state::Event::Kind::kNewMessage ||
+        it->kind == state::Event::Kind::kEditMessage) {
+      // The message as it is now; one deleted since is left out (its deletion follows).
+      const state::Message* m = box.live_message(it->msg_id);
+      if (m == nullptr) continue;
+      if (it->kind == state::Event::Kind::kNewMessage) {
+        messages.push_back(message_object(*m, c.user_id));
+      } else {
+        others.push_back(edit_update(*m, c.user_id, it->pts));
+      }
+      note_message(*m, c.user_id, users, chats);
+    } else if (it->kind == state::Event::Kind::kDeleteMessages) {
+      others.push_back(event_update(*it));
     } else {
       others.push_back(event_update(*it));
       if (state::is_chat_peer(it->peer)) {

@@ -27,6 +27,8 @@ void add_users_methods(api::Dispatcher& dispatcher, std::shared_ptr<state::Store
       if (!id) return error(400, "USER_ID_INVALID");
       const state::User& user = *model.user(*id);
       tl::Object full("userFull");
+      if (model.box(c.user_id)->blocked.contains(user.id))
+        full.set("blocked", tl::Value::boolean(true));
       full.set("id", tl::Value::i64(user.id));
       if (!user.about.empty()) full.set("about", tl::Value::str(user.about));
       full.set("settings", obj(tl::Object("peerSettings")));

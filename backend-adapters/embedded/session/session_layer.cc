@@ -589,6 +589,7 @@ void SessionLayer::rpc(int64_t msg_id, ByteView payload) {
   context.session_id = session_.key.session_id;
   context.now = now_;
   context.pushes = &pushes_;
+  context.flood_waits = &out_.flood_waits;
   Bytes result = service_.dispatcher().call(context, query->method);
   rpc_answer(msg_id, result);
 }

@@ -47,6 +47,7 @@ SessionService::SessionService(EmbeddedConfig config,
       state_(std::make_shared<state::Store>()),
       dispatcher_(schemas_, config_),
       instance_id_(next_instance_id.fetch_add(1)) {
+  state_->presence().set_clock(clock_);
   api::add_help_methods(dispatcher_);
   biz::add_methods(dispatcher_, state_);
   crypto::random_bytes(salt_secret_);
@@ -360,13 +361,21 @@ uint32_t SessionService::destroy_auth_key(uint64_t auth_key_id, std::vector<Conn
 
 void SessionService::detach(ConnId conn, uint64_t auth_key_id, int64_t session_id) {
   SessionKey key{auth_key_id, session_id};
-  Shard& shard = shard_of(key);
-  std::lock_guard lock(shard.mu);
-  auto it = shard.sessions.find(key);
-  if (it == shard.sessions.end()) return;
-  auto& conns = it->second->conns;
-  std::erase_if(conns, [conn](const SessionConn& c) { return c.id == conn; });
-  it->second->last_active = whole_seconds(clock_());
+  const double now = clock_();
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end()) return;
+    auto& conns = it->second->conns;
+    std::erase_if(conns, [conn](const SessionConn& c) { return c.id == conn; });
+    it->second->last_active = whole_seconds(now);
+    if (!conns.empty()) return;
+  }
+  const int64_t offline = state_->presence().session_gone(auth_key_id, session_id, int32_t(now));
+  if (offline == 0) return;
+  deliver_pushes(state_->read(
+      [&](const state::Model& model) { return biz::status_pushes(model, offline, int32_t(now)); }));
 }
 
 OutMessage SessionService::container(uint64_t auth_key_id, int64_t session_id,

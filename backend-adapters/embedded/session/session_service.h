@@ -69,6 +69,8 @@ struct Outcome {
   // The frame was refused whole, over its work budget (packet_decoder.h): nothing of it was
   // processed and `replies` is empty; the adapter closes the connection.
   bool over_budget = false;
+  // Queries refused with FLOOD_WAIT (counted in mtedge_embedded_flood_waits_total).
+  uint32_t flood_waits = 0;
 };
 
 // Delivery of server messages to connections on any worker (installed by the adapters).
@@ -107,7 +109,9 @@ class SessionService {
   // with the session's unacknowledged messages when `conn` is new to the session or when they
   // could not be delivered before (Session::resend_unacked).
   Outcome handle(ConnId conn, const Frame& frame, ConnMode mode = ConnMode::kStream);
-  // `conn` is gone (or now speaks for another session): unbind it from this session.
+  // `conn` is gone (or now speaks for another session): unbind it from this session. When that
+  // leaves the session without a connection and it was the last one that reported its user
+  // online, the user goes offline (its contacts get updateUserStatus).
   void detach(ConnId conn, uint64_t auth_key_id, int64_t session_id);
 
   // Edge-stage hooks (optional). A new key: the handshake's server salt is accepted for one

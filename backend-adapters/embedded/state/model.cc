@@ -24,10 +24,15 @@ const Message* Box::message(int32_t id) const {
   return &messages[size_t(id) - 1];
 }
 
+const Message* Box::live_message(int32_t id) const {
+  const Message* m = message(id);
+  return m != nullptr && !m->deleted ? m : nullptr;
+}
+
 int32_t Box::unread_from(int64_t peer, int32_t max_id) const {
   int32_t count = 0;
   for (size_t i = size_t(std::max(max_id, 0)); i < messages.size(); ++i) {
-    if (messages[i].peer == peer && !messages[i].out) ++count;
+    if (messages[i].peer == peer && !messages[i].out && !messages[i].deleted) ++count;
   }
   return count;
 }
@@ -64,6 +69,12 @@ int64_t Model::user_of_key(uint64_t auth_key_id) const {
 std::vector<uint64_t> Model::keys_of(int64_t user_id) const {
   auto it = user_keys_.find(user_id);
   return it == user_keys_.end() ? std::vector<uint64_t>{} : it->second;
+}
+
+std::vector<int64_t> Model::saved_by(int64_t user_id) const {
+  auto it = saved_by_.find(user_id);
+  return it == saved_by_.end() ? std::vector<int64_t>{}
+                               : std::vector<int64_t>(it->second.begin(), it->second.end());
 }
 
 const Box* Model::box(int64_t user_id) const {
@@ -153,6 +164,7 @@ void Model::on(const UsernameSet& r) {
 
 void Model::on(const ContactAdded& r) {
   boxes_[r.owner].contacts[r.contact] = Contact{r.contact, r.first_name, r.last_name};
+  saved_by_[r.contact].insert(r.owner);
 }
 
 void Model::add_message(int64_t owner, Message message, int64_t random_id) {
@@ -168,17 +180,18 @@ void Model::add_message(int64_t owner, Message message, int64_t random_id) {
     ++dialog.unread_count;
   }
   box.pts = message.pts;
-  box.events.push_back(Event{Event::Kind::kNewMessage, message.pts, message.id, 0, 0, 0});
+  box.events.push_back(Event{Event::Kind::kNewMessage, message.pts, message.id});
   box.messages.push_back(std::move(message));
 }
 
 void Model::on(const MessageSent& r) {
-  const bool self = r.from == r.to;
+  // to_msg_id 0: the recipient blocked the sender and gets no copy.
+  const bool delivered = r.from != r.to && r.to_msg_id != 0;
   add_message(r.from,
               Message{r.from_msg_id, r.to, true, r.date, r.text, r.entities, r.from_pts,
-                      self ? 0 : r.to_msg_id},
+                      delivered ? r.to_msg_id : 0},
               r.random_id);
-  if (!self) {
+  if (delivered) {
     add_message(
         r.to,
         Message{r.to_msg_id, r.from, false, r.date, r.text, r.entities, r.to_pts, r.from_msg_id},
@@ -246,6 +259,55 @@ void Model::on(const ChatMessageSent& r) {
                         copy.pts, 0, r.from, r.action},
                 out ? r.random_id : 0);
   }
+}
+
+void Model::on(const MessageEdited& r) {
+  Box& box = boxes_[r.owner];
+  if (r.msg_id < 1 || r.msg_id > int32_t(box.messages.size())) return;
+  Message& m = box.messages[size_t(r.msg_id) - 1];
+  m.text = r.text;
+  m.entities = r.entities;
+  m.edit_date = r.edit_date;
+  box.pts = r.pts;
+  box.events.push_back(Event{Event::Kind::kEditMessage, r.pts, r.msg_id});
+}
+
+void Model::on(const MessagesDeleted& r) {
+  Box& box = boxes_[r.owner];
+  std::set<int64_t> peers;
+  for (int32_t id : r.ids) {
+    if (id < 1 || id > int32_t(box.messages.size())) continue;
+    Message& m = box.messages[size_t(id) - 1];
+    m.deleted = true;
+    std::string().swap(m.text);
+    std::vector<Entity>().swap(m.entities);
+    peers.insert(m.peer);
+  }
+  // Each touched dialog: its newest message left (0: the dialog is hidden) and unread count.
+  for (int64_t peer : peers) {
+    Dialog& dialog = box.dialogs[peer];
+    dialog.peer = peer;
+    dialog.top_message = 0;
+    for (auto it = box.messages.rbegin(); it != box.messages.rend(); ++it) {
+      if (it->peer == peer && !it->deleted) {
+        dialog.top_message = it->id;
+        break;
+      }
+    }
+    dialog.unread_count = box.unread_from(peer, dialog.read_inbox_max_id);
+  }
+  box.pts = r.pts;
+  Event event{Event::Kind::kDeleteMessages, r.pts};
+  event.ids = r.ids;
+  box.events.push_back(std::move(event));
+}
+
+void Model::on(const PeerBlocked& r) {
+  boxes_[r.owner].blocked[r.peer] = r.date;
+}
+
+void Model::on(const PeerUnblocked& r) {
+  boxes_[r.owner].blocked.erase(r.peer);
 }
 
 }  // namespace mtedge::backend::embedded::state

@@ -1,8 +1,10 @@
 // The messenger's in-memory model: users, auth key -> user bindings, phones, usernames,
+// The messenger's in-memory model: users, auth key -> user bindings, phones, usernames,
 // contacts, basic groups (chats), and per user a message box (its own message ids, one pts
-// sequence, the events that advanced it, dialogs with read state, random_id dedupe). Changed only
-// by apply(record) (state/records.h); everything else is a read. Not thread-safe: state/store.h
-// guards it.
+// sequence, the events that advanced it, dialogs with read state, random_id dedupe, blocked
+// peers). Changed only by apply(record) (state/records.h); everything else is a read. Online
+// status is not part of it: the model reads the Presence its Store attached. Not thread-safe:
+// state/store.h guards it.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend-adapters/embedded/state/presence.h"
 #include "backend-adapters/embedded/state/records.h"
 
 namespace mtedge::backend::embedded::state {
@@ -53,9 +56,12 @@ struct Message {
   std::string text;
   std::vector<Entity> entities;
   int32_t pts = 0;          // the owner's pts after this message
-  int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages, chats)
+  int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages,
+                            // chats, or the peer blocked the sender and never got it)
   int64_t from = 0;         // chat messages: the sender
   ChatAction action;        // chat service messages: what they announce
+  int32_t edit_date = 0;    // 0: never edited
+  bool deleted = false;     // deleted from this box (its id stays taken, its text is dropped)
 };
 
 struct ChatMember {
@@ -88,13 +94,15 @@ struct Dialog {
 
 // What advanced a box's pts (updates.getDifference replays these).
 struct Event {
-  enum class Kind { kNewMessage, kReadInbox, kReadOutbox };
+  enum class Kind { kNewMessage, kReadInbox, kReadOutbox, kEditMessage, kDeleteMessages };
   Kind kind = Kind::kNewMessage;
-  int32_t pts = 0;
-  int32_t msg_id = 0;        // kNewMessage
-  int64_t peer = 0;          // kRead*
-  int32_t max_id = 0;        // kRead*
-  int32_t still_unread = 0;  // kReadInbox
+  int32_t pts = 0;             // the box's pts after the event
+  int32_t msg_id = 0;          // kNewMessage, kEditMessage
+  int64_t peer = 0;            // kRead*
+  int32_t max_id = 0;          // kRead*
+  int32_t still_unread = 0;    // kReadInbox
+  std::vector<int32_t> ids{};  // kDeleteMessages
+  int32_t pts_count() const { return kind == Kind::kDeleteMessages ? int32_t(ids.size()) : 1; }
 };
 
 struct Box {
@@ -105,10 +113,14 @@ struct Box {
   std::map<int64_t, Dialog> dialogs;
   std::unordered_map<int64_t, int32_t> sent_by_random_id;  // outgoing message id
   std::map<int64_t, Contact> contacts;
+  std::map<int64_t, int32_t> blocked;  // peer -> when it was blocked
 
   int32_t next_msg_id() const { return int32_t(messages.size()) + 1; }
+  // The message with this id, deleted ones included (check Message::deleted).
   const Message* message(int32_t id) const;
-  // Incoming messages from `peer` with an id above `max_id`.
+  // The message with this id unless it is deleted.
+  const Message* live_message(int32_t id) const;
+  // Incoming messages from `peer` with an id above `max_id` (not deleted).
   int32_t unread_from(int64_t peer, int32_t max_id) const;
 };
 
@@ -121,11 +133,18 @@ class Model {
   const User* user_by_username(std::string_view username) const;  // case-insensitive
   int64_t user_of_key(uint64_t auth_key_id) const;                // 0: not signed in
   std::vector<uint64_t> keys_of(int64_t user_id) const;
+  // The users that saved `user_id` as a contact (who see its online status).
+  std::vector<int64_t> saved_by(int64_t user_id) const;
   const Box* box(int64_t user_id) const;
   const CodeSent* code(std::string_view phone) const;
   int64_t next_user_id() const;
   const Chat* chat(int64_t chat_id) const;
   int64_t next_chat_id() const;
+
+  // Online status (in memory, not from records; null: every user reads as "recently"). Set
+  // once by the owning Store.
+  void set_presence(const Presence* presence) { presence_ = presence; }
+  const Presence* presence() const { return presence_; }
 
   // The access_hash `viewer` uses for `target` (per viewer, derived from the target's secret).
   static int64_t access_hash(const User& target, int64_t viewer);
@@ -146,6 +165,10 @@ class Model {
   void on(const ChatUserRemoved& r);
   void on(const ChatTitleSet& r);
   void on(const ChatMessageSent& r);
+  void on(const MessageEdited& r);
+  void on(const MessagesDeleted& r);
+  void on(const PeerBlocked& r);
+  void on(const PeerUnblocked& r);
   void add_message(int64_t owner, Message message, int64_t random_id);
 
   std::map<int64_t, User> users_;
@@ -154,8 +177,10 @@ class Model {
   std::unordered_map<uint64_t, int64_t> key_user_;
   std::unordered_map<int64_t, std::vector<uint64_t>> user_keys_;
   std::unordered_map<int64_t, Box> boxes_;
+  std::unordered_map<int64_t, std::set<int64_t>> saved_by_;  // contact -> owners
   std::unordered_map<std::string, CodeSent> codes_;
   std::map<int64_t, Chat> chats_;
+  const Presence* presence_ = nullptr;
 };
 
 // Lowercase ASCII (usernames compare case-insensitively).

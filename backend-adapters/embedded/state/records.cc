@@ -74,6 +74,22 @@ void fields(IO& io, ChatMessageSent& r) {
   io(r.chat_id), io(r.from), io(r.random_id), io(r.date), io(r.text), io(r.entities);
   io(r.action), io(r.copies);
 }
+template <class IO>
+void fields(IO& io, MessageEdited& r) {
+  io(r.owner), io(r.msg_id), io(r.pts), io(r.edit_date), io(r.text), io(r.entities);
+}
+template <class IO>
+void fields(IO& io, MessagesDeleted& r) {
+  io(r.owner), io(r.ids), io(r.pts);
+}
+template <class IO>
+void fields(IO& io, PeerBlocked& r) {
+  io(r.owner), io(r.peer), io(r.date);
+}
+template <class IO>
+void fields(IO& io, PeerUnblocked& r) {
+  io(r.owner), io(r.peer);
+}
 
 class Writer {
  public:
@@ -99,6 +115,10 @@ class Writer {
       w_.write_int32(copy.msg_id);
       w_.write_int32(copy.pts);
     }
+  }
+  void operator()(const std::vector<int32_t>& ids) {
+    w_.write_uint32(uint32_t(ids.size()));
+    for (int32_t id : ids) w_.write_int32(id);
   }
   void operator()(const std::vector<Entity>& entities) {
     w_.write_uint32(uint32_t(entities.size()));
@@ -153,6 +173,11 @@ class Reader {
       copy.msg_id = r_.read_int32();
       copy.pts = r_.read_int32();
     }
+  }
+  void operator()(std::vector<int32_t>& ids) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) ids.push_back(r_.read_int32());
   }
   void operator()(std::vector<Entity>& entities) {
     uint32_t count = r_.read_uint32();

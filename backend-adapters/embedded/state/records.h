@@ -179,9 +179,41 @@ struct ChatMessageSent {
   bool operator==(const ChatMessageSent&) const = default;
 };
 
+// Message `msg_id` of `owner`'s box has new text and entities (the box's pts becomes `pts`).
+struct MessageEdited {
+  int64_t owner = 0;
+  int32_t msg_id = 0;
+  int32_t pts = 0;
+  int32_t edit_date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  bool operator==(const MessageEdited&) const = default;
+};
+// Messages `ids` of `owner`'s box are gone; the box's pts advances by ids.size() to `pts`.
+struct MessagesDeleted {
+  int64_t owner = 0;
+  std::vector<int32_t> ids;
+  int32_t pts = 0;
+  bool operator==(const MessagesDeleted&) const = default;
+};
+// `owner` blocked `peer` at `date`: the peer's messages no longer reach the owner's box.
+struct PeerBlocked {
+  int64_t owner = 0;
+  int64_t peer = 0;
+  int32_t date = 0;
+  bool operator==(const PeerBlocked&) const = default;
+};
+struct PeerUnblocked {
+  int64_t owner = 0;
+  int64_t peer = 0;
+  bool operator==(const PeerUnblocked&) const = default;
+};
+
+// New record types are appended at the end: a record's tag is its index here.
 using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
                             UsernameSet, ContactAdded, MessageSent, HistoryRead, ChatCreated,
-                            ChatUserAdded, ChatUserRemoved, ChatTitleSet, ChatMessageSent>;
+                            ChatUserAdded, ChatUserRemoved, ChatTitleSet, ChatMessageSent,
+                            MessageEdited, MessagesDeleted, PeerBlocked, PeerUnblocked>;
 
 // The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
 Bytes encode(const Record& record);

@@ -8,6 +8,9 @@
 // Durability: write() applies each record to the model and hands its encoded bytes to the sink
 // (the hook for an append-only log) in the same critical section, so the sink sees records in
 // exactly the order they were applied. Nothing here waits for the sink to persist anything.
+//
+// Presence (online status) is in memory only, beside the model: presence() may be used with or
+// without Store::mu_ held (its own mutex is a leaf); the model reads it for user objects.
 #pragma once
 
 #include <functional>
@@ -15,6 +18,7 @@
 #include <utility>
 
 #include "backend-adapters/embedded/state/model.h"
+#include "backend-adapters/embedded/state/presence.h"
 #include "backend-adapters/embedded/state/records.h"
 
 namespace mtedge::backend::embedded::state {
@@ -37,6 +41,12 @@ class Transaction {
 
 class Store {
  public:
+  Store() { model_.set_presence(&presence_); }
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Presence& presence() { return presence_; }
+
   // `sink` gets every applied record, encoded, in order (set before the store is shared).
   void set_sink(std::function<void(const Bytes&)> sink) { sink_ = std::move(sink); }
 
@@ -54,6 +64,7 @@ class Store {
 
  private:
   mutable std::mutex mu_;
+  Presence presence_;
   Model model_;
   std::function<void(const Bytes&)> sink_;
 };

@@ -18,6 +18,9 @@ TEST(EmbeddedConfig, Defaults) {
   EXPECT_EQ(config->this_dc, 2);
   EXPECT_EQ(config->max_queued_messages, 256u);
   EXPECT_EQ(config->salt_rotation_s, 1800u);
+  EXPECT_EQ(config->online_expiry_s, 300u);
+  EXPECT_EQ(config->messages_per_second, 30u);
+  EXPECT_EQ(config->message_burst, 300u);
 }
 
 TEST(EmbeddedConfig, EveryKey) {
@@ -35,6 +38,9 @@ max_remembered_msg_ids = 64
 max_inflate_bytes = 65536
 session_idle_expiry_s = 60
 salt_rotation_s = 120
+online_expiry_s = 60
+messages_per_second = 5
+message_burst = 7
 )");
   ASSERT_TRUE(config.is_ok()) << config.message();
   EXPECT_EQ(config->this_dc, 4);
@@ -51,6 +57,9 @@ salt_rotation_s = 120
   EXPECT_EQ(config->max_inflate_bytes, 65536u);
   EXPECT_EQ(config->session_idle_expiry_s, 60u);
   EXPECT_EQ(config->salt_rotation_s, 120u);
+  EXPECT_EQ(config->online_expiry_s, 60u);
+  EXPECT_EQ(config->messages_per_second, 5u);
+  EXPECT_EQ(config->message_burst, 7u);
 }
 
 TEST(EmbeddedConfig, ErrorsNameTheKey) {
@@ -90,7 +99,11 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
 // The catalog lists every key with the default the reader applies.
 TEST(EmbeddedConfig, CatalogHasEveryKeyWithItsDefault) {
   config::KeyCatalog catalog = config_keys("backend.embedded");
-  EXPECT_EQ(catalog.keys().size(), 15u);
+  EXPECT_EQ(catalog.keys().size(), 18u);
+  ASSERT_NE(catalog.find("backend.embedded.online_expiry_s"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.online_expiry_s")->default_toml, "300");
+  ASSERT_NE(catalog.find("backend.embedded.message_burst"), nullptr);
+  EXPECT_EQ(catalog.find("backend.embedded.message_burst")->default_toml, "300");
   ASSERT_NE(catalog.find("backend.embedded.dev_login_code"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.dev_login_code")->default_toml, "\"\"");
   ASSERT_NE(catalog.find("backend.embedded.advertised_port"), nullptr);

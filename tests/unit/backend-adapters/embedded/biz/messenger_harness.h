@@ -62,6 +62,7 @@ class MessengerTest : public ::testing::TestWithParam<int> {
     schemas_ = tl::SchemaSet::load_embedded().value();
     store_ = std::make_shared<state::Store>();
     store_->set_sink([this](const Bytes& record) { records_.push_back(record); });
+    store_->presence().set_clock([this] { return now; });
     dispatcher_ = std::make_unique<api::Dispatcher>(schemas_, std::move(config));
     biz::add_methods(*dispatcher_, store_);
   }

@@ -37,7 +37,11 @@ std::vector<Record> one_of_each() {
                       "",
                       {},
                       {ChatAction::Kind::kCreate, "Trio", {1000001, 1000002}},
-                      {{1000001, 6, 7}}}};
+                      {{1000001, 6, 7}}},
+      MessageEdited{1, 2, 3, 4, "edited", {url}},
+      MessagesDeleted{1, {3, 1, 2}, 7},
+      PeerBlocked{1, 2, 99},
+      PeerUnblocked{1, 2}};
 }
 
 TEST(StateRecords, EveryKindRoundTrips) {
@@ -77,6 +81,10 @@ TEST(StateRecords, DecodeRefusesWhatIsNotOneRecord) {
   // chat_id, from, random_id (8 each), date (4), text, entity count (4 each), then the kind.
   service[1 + 8 + 8 + 8 + 4 + 4 + 4] = 5;
   EXPECT_FALSE(decode(service).is_ok());
+  // A message id count far beyond any deleteMessages call.
+  Bytes ids = encode(MessagesDeleted{1, {}, 0});
+  ids[1 + 8 + 3] = 0x7f;  // after owner: the count
+  EXPECT_FALSE(decode(ids).is_ok());
 }
 
 // A chat message puts one copy in every listed box, under that box's id and pts, as a chat
@@ -152,6 +160,15 @@ TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
   call(bob.key, testing::tl::Object("messages.readHistory")
                     .set("peer", testing::O(input_peer(bob, alice)))
                     .set("max_id", testing::V(0)));
+  call(alice.key, testing::tl::Object("messages.editMessage")
+                      .set("peer", testing::O(input_peer(alice, bob)))
+                      .set("id", testing::V(2))
+                      .set("message", testing::S("edited")));
+  call(alice.key, testing::tl::Object("messages.deleteMessages")
+                      .set("revoke", testing::tl::Value::boolean(true))
+                      .set("id", testing::Vec({testing::V(5)})));
+  call(bob.key,
+       testing::tl::Object("contacts.block").set("id", testing::O(input_peer(bob, alice))));
   Model replayed;
   for (const Bytes& bytes : records_) {
     auto record = decode(bytes);
@@ -180,8 +197,12 @@ TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
       for (size_t i = 0; i < x.messages.size(); ++i) {
         EXPECT_EQ(x.messages[i].text, y.messages[i].text);
         EXPECT_EQ(x.messages[i].pts, y.messages[i].pts);
+        EXPECT_EQ(x.messages[i].deleted, y.messages[i].deleted);
+        EXPECT_EQ(x.messages[i].edit_date, y.messages[i].edit_date);
       }
       EXPECT_EQ(x.events.size(), y.events.size());
+      EXPECT_EQ(x.blocked, y.blocked);
+      EXPECT_EQ(x.dialogs.begin()->second.top_message, y.dialogs.begin()->second.top_message);
       EXPECT_EQ(x.dialogs.begin()->second.read_inbox_max_id,
                 y.dialogs.begin()->second.read_inbox_max_id);
     }
@@ -189,6 +210,64 @@ TEST_P(ReplayTest, ReplayingTheRecordsRebuildsTheModel) {
 }
 
 MESSENGER_LAYERS(ReplayTest);
+
+// Model::apply of the edit, delete and block records, without the API around them.
+class ModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model.apply(UserCreated{1, "9996620001", "A", "", 1, 0});
+    model.apply(UserCreated{2, "9996620002", "B", "", 2, 0});
+    // 1 -> 2 twice, 2 -> 1 once: box 1 ids 1, 2 (out), 3 (in); box 2 ids 1, 2 (in), 3 (out).
+    model.apply(MessageSent{1, 2, 11, 100, "a", {}, 1, 2, 1, 2});
+    model.apply(MessageSent{1, 2, 12, 101, "b", {}, 2, 3, 2, 3});
+    model.apply(MessageSent{2, 1, 13, 102, "c", {}, 3, 4, 3, 4});
+  }
+  const Box& box(int64_t user) { return *model.box(user); }
+  Model model;
+};
+
+TEST_F(ModelTest, EditChangesOneCopyAndAdvancesItsPts) {
+  model.apply(MessageEdited{2, 1, 5, 200, "A", {}});
+  EXPECT_EQ(box(2).message(1)->text, "A");
+  EXPECT_EQ(box(2).message(1)->edit_date, 200);
+  EXPECT_EQ(box(2).pts, 5);
+  EXPECT_EQ(box(2).events.back().kind, Event::Kind::kEditMessage);
+  EXPECT_EQ(box(1).message(1)->text, "a");
+}
+
+TEST_F(ModelTest, DeleteMovesTheTopBackAndRecountsUnread) {
+  ASSERT_EQ(box(2).dialogs.at(1).top_message, 3);
+  ASSERT_EQ(box(2).dialogs.at(1).unread_count, 2);
+  model.apply(MessagesDeleted{2, {3, 2}, 6});
+  EXPECT_EQ(box(2).dialogs.at(1).top_message, 1);
+  EXPECT_EQ(box(2).dialogs.at(1).unread_count, 1);
+  EXPECT_EQ(box(2).pts, 6);
+  EXPECT_EQ(box(2).events.back().pts_count(), 2);
+  EXPECT_EQ(box(2).live_message(2), nullptr);
+  ASSERT_NE(box(2).message(2), nullptr);  // the id stays taken, the text goes
+  EXPECT_EQ(box(2).message(2)->text, "");
+  EXPECT_EQ(box(2).next_msg_id(), 4);
+  model.apply(MessagesDeleted{2, {1}, 7});
+  EXPECT_EQ(box(2).dialogs.at(1).top_message, 0);
+  EXPECT_EQ(box(1).dialogs.at(2).top_message, 3);  // the other box is untouched
+}
+
+TEST_F(ModelTest, BlockedSenderGetsNoCopy) {
+  model.apply(PeerBlocked{2, 1, 300});
+  EXPECT_EQ(box(2).blocked.at(1), 300);
+  // The writer leaves to_msg_id 0 for a blocked recipient.
+  model.apply(MessageSent{1, 2, 14, 103, "d", {}, 4, 5, 0, 0});
+  EXPECT_EQ(box(1).message(4)->peer_msg_id, 0);
+  EXPECT_EQ(box(2).messages.size(), 3u);
+  model.apply(PeerUnblocked{2, 1});
+  EXPECT_TRUE(box(2).blocked.empty());
+}
+
+TEST_F(ModelTest, SavedByFollowsContacts) {
+  EXPECT_TRUE(model.saved_by(1).empty());
+  model.apply(ContactAdded{2, 1, "A", ""});
+  EXPECT_EQ(model.saved_by(1), std::vector<int64_t>({2}));
+}
 
 }  // namespace
 }  // namespace mtedge::backend::embedded::state
