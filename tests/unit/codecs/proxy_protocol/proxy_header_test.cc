@@ -24,12 +24,12 @@ std::string address_text(const sockaddr_storage& address) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
     ::inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
     port = ntohs(in->sin_port);
-    return std::string(ip) + ":" + std::to_string(port);
+    return std::string(ip).append(":").append(std::to_string(port));
   }
   const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
   ::inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
   port = ntohs(in6->sin6_port);
-  return "[" + std::string(ip) + "]:" + std::to_string(port);
+  return std::string("[").append(ip).append("]:").append(std::to_string(port));
 }
 
 // A v2 header: signature, version/command, family/protocol, then `body`.
