@@ -189,4 +189,26 @@ void Model::on(const HistoryRead& r) {
   peer.events.push_back(Event{Event::Kind::kReadOutbox, r.peer_pts, 0, r.reader, r.peer_max_id, 0});
 }
 
+void Model::on(const SnapshotBox& r) {
+  boxes_[r.owner].pts = r.pts;
+}
+
+void Model::on(const SnapshotMessage& r) {
+  Box& box = boxes_[r.owner];
+  if (r.id != box.next_msg_id()) return;  // ids are dense: a record out of place is dropped
+  if (r.random_id != 0) box.sent_by_random_id[r.random_id] = r.id;
+  box.messages.push_back(
+      Message{r.id, r.peer, r.out != 0, r.date, r.text, r.entities, r.pts, r.peer_msg_id});
+}
+
+void Model::on(const SnapshotEvent& r) {
+  boxes_[r.owner].events.push_back(
+      Event{Event::Kind(r.kind), r.pts, r.msg_id, r.peer, r.max_id, r.still_unread});
+}
+
+void Model::on(const SnapshotDialog& r) {
+  boxes_[r.owner].dialogs[r.peer] =
+      Dialog{r.peer, r.top_message, r.read_inbox_max_id, r.read_outbox_max_id, r.unread_count};
+}
+
 }  // namespace mtedge::backend::embedded::state

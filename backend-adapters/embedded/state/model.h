@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,12 +26,14 @@ struct User {
   std::string username;  // as the user spelled it; "" = none
   uint64_t access_secret = 0;
   int32_t date = 0;
+  bool operator==(const User&) const = default;
 };
 
 struct Contact {
   int64_t user_id = 0;
   std::string first_name;  // as the owner saved it
   std::string last_name;
+  bool operator==(const Contact&) const = default;
 };
 
 // One message as its owner's box holds it.
@@ -43,6 +46,7 @@ struct Message {
   std::vector<Entity> entities;
   int32_t pts = 0;          // the owner's pts after this message
   int32_t peer_msg_id = 0;  // the same message's id in the peer's box (0: saved messages)
+  bool operator==(const Message&) const = default;
 };
 
 struct Dialog {
@@ -51,6 +55,7 @@ struct Dialog {
   int32_t read_inbox_max_id = 0;
   int32_t read_outbox_max_id = 0;
   int32_t unread_count = 0;
+  bool operator==(const Dialog&) const = default;
 };
 
 // What advanced a box's pts (updates.getDifference replays these).
@@ -62,6 +67,7 @@ struct Event {
   int64_t peer = 0;          // kRead*
   int32_t max_id = 0;        // kRead*
   int32_t still_unread = 0;  // kReadInbox
+  bool operator==(const Event&) const = default;
 };
 
 struct Box {
@@ -77,11 +83,17 @@ struct Box {
   const Message* message(int32_t id) const;
   // Incoming messages from `peer` with an id above `max_id`.
   int32_t unread_from(int64_t peer, int32_t max_id) const;
+  bool operator==(const Box&) const = default;
 };
 
 class Model {
  public:
   void apply(const Record& record);
+  // Emits records that, applied in order to an empty model, give a model equal to this one
+  // (state/snapshot.cc): what a compacted log starts with.
+  void snapshot(const std::function<void(const Record&)>& emit) const;
+  // Every part compared (equal models answer every read alike).
+  bool operator==(const Model&) const = default;
 
   const User* user(int64_t id) const;
   const User* user_by_phone(std::string_view phone) const;
@@ -106,6 +118,10 @@ class Model {
   void on(const ContactAdded& r);
   void on(const MessageSent& r);
   void on(const HistoryRead& r);
+  void on(const SnapshotBox& r);
+  void on(const SnapshotMessage& r);
+  void on(const SnapshotEvent& r);
+  void on(const SnapshotDialog& r);
   void add_message(int64_t owner, Message message, int64_t random_id);
 
   std::map<int64_t, User> users_;

@@ -53,6 +53,25 @@ void fields(IO& io, HistoryRead& r) {
   io(r.reader), io(r.peer), io(r.max_id), io(r.reader_pts), io(r.peer_max_id), io(r.peer_pts);
 }
 
+template <class IO>
+void fields(IO& io, SnapshotBox& r) {
+  io(r.owner), io(r.pts);
+}
+template <class IO>
+void fields(IO& io, SnapshotMessage& r) {
+  io(r.owner), io(r.id), io(r.peer), io(r.out), io(r.date), io(r.text), io(r.entities);
+  io(r.pts), io(r.peer_msg_id), io(r.random_id);
+}
+template <class IO>
+void fields(IO& io, SnapshotEvent& r) {
+  io(r.owner), io(r.kind), io(r.pts), io(r.msg_id), io(r.peer), io(r.max_id), io(r.still_unread);
+}
+template <class IO>
+void fields(IO& io, SnapshotDialog& r) {
+  io(r.owner), io(r.peer), io(r.top_message), io(r.read_inbox_max_id), io(r.read_outbox_max_id);
+  io(r.unread_count);
+}
+
 class Writer {
  public:
   explicit Writer(Bytes& out) : w_(out) {}

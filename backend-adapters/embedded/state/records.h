@@ -112,8 +112,53 @@ struct HistoryRead {
   bool operator==(const HistoryRead&) const = default;
 };
 
+// Snapshot records (state/snapshot.h): a compacted log rebuilds the model from these and the
+// records above, never through the history that made it. A box (created if missing) gets its
+// pts; then its messages in id order, each with the random_id it was sent with (0: none or
+// incoming); its events in pts order; its dialogs as they stand.
+struct SnapshotBox {
+  int64_t owner = 0;
+  int32_t pts = 0;
+  bool operator==(const SnapshotBox&) const = default;
+};
+struct SnapshotMessage {
+  int64_t owner = 0;
+  int32_t id = 0;  // must be the box's next message id
+  int64_t peer = 0;
+  int32_t out = 0;  // 1: the owner sent it
+  int32_t date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  int32_t pts = 0;
+  int32_t peer_msg_id = 0;
+  int64_t random_id = 0;
+  bool operator==(const SnapshotMessage&) const = default;
+};
+struct SnapshotEvent {
+  int64_t owner = 0;
+  int32_t kind = 0;  // Event::Kind
+  int32_t pts = 0;
+  int32_t msg_id = 0;
+  int64_t peer = 0;
+  int32_t max_id = 0;
+  int32_t still_unread = 0;
+  bool operator==(const SnapshotEvent&) const = default;
+};
+struct SnapshotDialog {
+  int64_t owner = 0;
+  int64_t peer = 0;
+  int32_t top_message = 0;
+  int32_t read_inbox_max_id = 0;
+  int32_t read_outbox_max_id = 0;
+  int32_t unread_count = 0;
+  bool operator==(const SnapshotDialog&) const = default;
+};
+
+// New record types go at the end (the tag is the index + 1 and is stored in logs); each one
+// that adds model state needs its snapshot form (state/snapshot.cc).
 using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
-                            UsernameSet, ContactAdded, MessageSent, HistoryRead>;
+                            UsernameSet, ContactAdded, MessageSent, HistoryRead, SnapshotBox,
+                            SnapshotMessage, SnapshotEvent, SnapshotDialog>;
 
 // The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
 Bytes encode(const Record& record);
