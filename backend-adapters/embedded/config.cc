@@ -60,6 +60,9 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
   s.integer("max_packet_nodes", config.max_packet_nodes, 1024, 1 << 24);
   s.integer("session_idle_expiry_s", config.session_idle_expiry_s, 1, 30 * 86400);
   s.integer("salt_rotation_s", config.salt_rotation_s, 60, 7 * 86400);
+  s.string("state_file", config.state_file);
+  s.boolean("group_commit", config.group_commit);
+  s.integer("compact_after_bytes", config.compact_after_bytes, 0, int64_t(1) << 40);
   s.check_unknown();
   if (!status) return status;
   return config;

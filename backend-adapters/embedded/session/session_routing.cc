@@ -82,6 +82,29 @@ bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes&
   return true;
 }
 
+void SessionService::answer_durable(const SessionKey& key, std::vector<HeldAnswer> answers,
+                                    const std::vector<api::Push>& pushes, bool durable) {
+  const double now = clock_();
+  Outcome out;
+  out.salt = current_salt(key.auth_key_id, now);
+  std::optional<ConnId> target;
+  {
+    Shard& shard = shard_of(key);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.sessions.find(key);
+    if (it == shard.sessions.end()) return;
+    Session& session = *it->second;
+    SessionLayer layer(*this, session, now, out);
+    const Bytes failed = api::rpc_error(500, "INTERNAL");
+    for (const HeldAnswer& answer : answers) {
+      layer.rpc_answer(answer.req_msg_id, durable ? ByteView(answer.result) : ByteView(failed));
+    }
+    target = route_target_locked(session, true);
+  }
+  if (target) deliver_through_router(*target, out.salt, key, std::move(out.replies));
+  if (durable) deliver_pushes(pushes);
+}
+
 void SessionService::deliver_pushes(const std::vector<api::Push>& pushes) {
   for (const api::Push& push : pushes) {
     const std::vector<uint64_t> keys =
