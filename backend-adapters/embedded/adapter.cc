@@ -28,10 +28,15 @@ EmbeddedAdapter* WorkerRouter::adapter(unsigned worker) {
 }
 
 void WorkerRouter::post(unsigned worker, std::function<void()> task) {
-  // Under the lock, and only to an attached worker: a worker whose adapter detached (it is
-  // shutting down) gets nothing, whichever thread posts (the storage's, say).
-  std::lock_guard lock(mu_);
-  if (post_ && adapters_.contains(worker)) post_(worker, std::move(task));
+  // Only to an attached worker: one whose adapter detached (it is shutting down) gets nothing,
+  // whichever thread posts (the storage's, say). Posted outside the lock: a post may run the
+  // task at once.
+  std::function<void(unsigned, std::function<void()>)> post;
+  {
+    std::lock_guard lock(mu_);
+    if (adapters_.contains(worker)) post = post_;
+  }
+  if (post) post(worker, std::move(task));
 }
 
 void WorkerRouter::on_worker(unsigned worker, std::function<void(EmbeddedAdapter&)> task) {
