@@ -143,7 +143,7 @@ class EmbeddedAdapter final : public BackendAdapter {
   void start_storage_metrics();
   void close_timers();
 
-  uv_timer_t* sweep_timer_ = nullptr;  // worker 0 only: SessionService::sweep once a minute
+  uv_timer_t* sweep_timer_ = nullptr;    // worker 0 only: SessionService::sweep once a minute
   uv_timer_t* storage_timer_ = nullptr;  // worker 0 only, with a storage and metrics
   struct StorageCounters {
     Counter* appended = nullptr;

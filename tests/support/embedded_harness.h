@@ -48,7 +48,9 @@ class RecordingSink final : public GatewaySink {
     sent.push_back(std::move(s));
     return !full;
   }
-  void send_quick_ack(ConnId conn, uint32_t token) override { quick_acks.emplace_back(conn, token); }
+  void send_quick_ack(ConnId conn, uint32_t token) override {
+    quick_acks.emplace_back(conn, token);
+  }
   void send_transport_error(ConnId conn, int32_t code) override { errors.emplace_back(conn, code); }
   void close(ConnId conn, std::string_view reason) override {
     closed.emplace_back(conn, std::string(reason));

@@ -40,6 +40,8 @@
 
 namespace mtedge::backend::embedded {
 
+class SessionLayer;
+
 // Unix time in seconds with sub-second precision (injectable for tests).
 using Clock = std::function<double()>;
 double system_clock_now();
@@ -224,6 +226,9 @@ class SessionService {
   static std::optional<ConnId> route_target_locked(Session& session, bool flag_if_none);
   void deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,
                               std::vector<OutMessage> messages);
+  // Runs `emit` on session `key` (false: no such session) under its shard lock, then sends
+  // what it emitted to route_target() (push, answer_durable).
+  bool emit_and_route(const SessionKey& key, const std::function<void(SessionLayer&)>& emit);
   // One update to one session if it has a live connection; `bodies` caches it per layer.
   void push_update(const SessionKey& key, int key_layer, const mtproto::tl::Object& updates,
                    std::map<int, Bytes>& bodies);

@@ -27,12 +27,12 @@ void Model::snapshot(const std::function<void(const Record&)>& emit) const {
                            m.peer_msg_id, it == random_ids.end() ? 0 : it->second});
     }
     for (const Event& e : box.events) {
-      emit(SnapshotEvent{owner, int32_t(e.kind), e.pts, e.msg_id, e.peer, e.max_id,
-                         e.still_unread});
+      emit(
+          SnapshotEvent{owner, int32_t(e.kind), e.pts, e.msg_id, e.peer, e.max_id, e.still_unread});
     }
     for (const auto& [peer, d] : box.dialogs) {
-      emit(SnapshotDialog{owner, d.peer, d.top_message, d.read_inbox_max_id,
-                          d.read_outbox_max_id, d.unread_count});
+      emit(SnapshotDialog{owner, d.peer, d.top_message, d.read_inbox_max_id, d.read_outbox_max_id,
+                          d.unread_count});
     }
     for (const auto& [contact, c] : box.contacts) {
       emit(ContactAdded{owner, c.user_id, c.first_name, c.last_name});

@@ -15,11 +15,11 @@ namespace mtedge::backend::embedded::state {
 
 // Counts since the storage opened (read from any thread).
 struct StorageStats {
-  uint64_t appended = 0;         // records appended
-  uint64_t durable = 0;          // of those, durable (appended - durable: the durable lag)
-  uint64_t syncs = 0;            // fsyncs (fdatasync) of appended records
-  uint64_t failed_waits = 0;     // when_durable answered false
-  uint64_t compactions = 0;      // compactions done
+  uint64_t appended = 0;      // records appended
+  uint64_t durable = 0;       // of those, durable (appended - durable: the durable lag)
+  uint64_t syncs = 0;         // fsyncs (fdatasync) of appended records
+  uint64_t failed_waits = 0;  // when_durable answered false
+  uint64_t compactions = 0;   // compactions done
   uint64_t compaction_failures = 0;
 };
 

@@ -28,8 +28,8 @@ Result<std::shared_ptr<LogStorage>> LogStorage::open(LogStorageOptions options,
     if (!replayed) return;
     auto record = state::decode(bytes);
     if (!record) {
-      replayed = Status::error(fmt::format("{} [path = {}, record = {}]", record.message(),
-                                           options.path, position));
+      replayed = Status::error(
+          fmt::format("{} [path = {}, record = {}]", record.message(), options.path, position));
       return;
     }
     store->write([&](state::Transaction& txn) { txn.apply(record.value()); });
@@ -37,9 +37,10 @@ Result<std::shared_ptr<LogStorage>> LogStorage::open(LogStorageOptions options,
   if (!log) return log.status();
   if (!replayed) return replayed;
   const RecoveryReport& report = log.value()->recovery();
-  spdlog::info("embedded: state loaded from {} [records = {}, skipped ranges = {}, truncated "
-               "bytes = {}]",
-               options.path, report.records, report.skipped.size(), report.truncated_bytes);
+  spdlog::info(
+      "embedded: state loaded from {} [records = {}, skipped ranges = {}, truncated "
+      "bytes = {}]",
+      options.path, report.records, report.skipped.size(), report.truncated_bytes);
   std::shared_ptr<LogStorage> storage(
       new LogStorage(std::move(options), std::move(store), std::move(log.value())));
   return storage;

@@ -55,8 +55,16 @@ void chat(state::Store& store, int64_t from, int64_t to, int count, int64_t firs
     store.write([&](state::Transaction& txn) {
       const state::Box& a = *txn.model().box(from);
       const state::Box& b = *txn.model().box(to);
-      txn.apply(state::MessageSent{from, to, first_random_id + i, 100 + i, "message", {},
-                                   a.next_msg_id(), a.pts + 1, b.next_msg_id(), b.pts + 1});
+      txn.apply(state::MessageSent{from,
+                                   to,
+                                   first_random_id + i,
+                                   100 + i,
+                                   "message",
+                                   {},
+                                   a.next_msg_id(),
+                                   a.pts + 1,
+                                   b.next_msg_id(),
+                                   b.pts + 1});
     });
   }
 }
@@ -86,6 +94,14 @@ void settle(const LogStorage& storage) {
 
 state::Model model_of(const state::Store& store) {
   return store.read([](const state::Model& model) { return model; });
+}
+
+// Opening the log at `path` again rebuilds `expected`.
+void expect_replays_to(const std::string& path, const state::Model& expected) {
+  auto store = std::make_shared<state::Store>();
+  auto storage = open_storage(path, store);
+  ASSERT_TRUE(storage);
+  EXPECT_TRUE(model_of(*store) == expected);
 }
 
 TEST(LogStorage, RestartReplaysAnEqualModel) {
@@ -180,10 +196,7 @@ TEST(LogStorage, CompactionShrinksTheLogAndKeepsTheState) {
     before = model_of(*store);
     EXPECT_EQ(storage->stats().compactions, 1u);
   }
-  auto store = std::make_shared<state::Store>();
-  auto storage = open_storage(path, store);
-  ASSERT_TRUE(storage);
-  EXPECT_TRUE(model_of(*store) == before);
+  expect_replays_to(path, before);
 }
 
 TEST(LogStorage, CompactsByItselfPastTheThreshold) {
@@ -204,10 +217,7 @@ TEST(LogStorage, CompactsByItselfPastTheThreshold) {
     chat(*store, 1000001, 1000002, 5, 700);
     before = model_of(*store);
   }
-  auto store = std::make_shared<state::Store>();
-  auto storage = open_storage(path, store);
-  ASSERT_TRUE(storage);
-  EXPECT_TRUE(model_of(*store) == before);
+  expect_replays_to(path, before);
 }
 
 TEST(LogStorage, UnreadableRecordFailsOpenNamingThePath) {
