@@ -74,6 +74,10 @@ class BackendAdapter {
   virtual void on_auth_key_created(uint64_t /*auth_key_id*/, int64_t /*server_salt*/) {}
   // The connection is gone; the adapter must not send to it any more.
   virtual void on_close(ConnId conn, CloseReason reason) = 0;
+  // Edge decryption: true when the adapter sends the quick-acks of decrypted frames itself
+  // (GatewaySink::send_quick_ack with Frame::quick_ack_token), e.g. only once what the frame
+  // changed is durable; false: the edge stage sends each once on_frame returned.
+  virtual bool sends_quick_acks() const { return false; }
   // Graceful shutdown: finish in-flight work, then call `done` on this worker's loop.
   virtual void stop(std::function<void()> done) { done(); }
 };

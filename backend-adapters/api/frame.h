@@ -76,6 +76,9 @@ struct Frame {
   int64_t msg_id = 0;
   int32_t seq_no = 0;
   ByteView body;
+  // The client asked for a quick ack: its token, for an adapter that sends quick-acks itself
+  // (BackendAdapter::sends_quick_acks).
+  uint32_t quick_ack_token = 0;
 };
 
 // A message an adapter asks the edge crypto stage to encrypt (x = 8) and send.

@@ -28,12 +28,21 @@ EmbeddedAdapter* WorkerRouter::adapter(unsigned worker) {
 }
 
 void WorkerRouter::post(unsigned worker, std::function<void()> task) {
+  // Only to an attached worker: one whose adapter detached (it is shutting down) gets nothing,
+  // whichever thread posts (the storage's, say). Posted outside the lock: a post may run the
+  // task at once.
   std::function<void(unsigned, std::function<void()>)> post;
   {
     std::lock_guard lock(mu_);
-    post = post_;
+    if (adapters_.contains(worker)) post = post_;
   }
   if (post) post(worker, std::move(task));
+}
+
+void WorkerRouter::on_worker(unsigned worker, std::function<void(EmbeddedAdapter&)> task) {
+  post(worker, [self = shared_from_this(), worker, task = std::move(task)] {
+    if (EmbeddedAdapter* a = self->adapter(worker)) task(*a);
+  });
 }
 
 void WorkerRouter::deliver(ConnId conn, int64_t salt, const SessionKey& key,
@@ -88,12 +97,53 @@ EmbeddedAdapter::EmbeddedAdapter(const AdapterContext& context,
         },
         60'000, 60'000);
     uv_unref(reinterpret_cast<uv_handle_t*>(sweep_timer_));  // never keeps the loop alive
+    start_storage_metrics();
   }
+}
+
+void EmbeddedAdapter::start_storage_metrics() {
+  if (context_.metrics == nullptr || service_->storage() == nullptr) return;
+  AdapterMetrics& m = *context_.metrics;
+  storage_counters_.appended = &m.counter("mtedge_embedded_storage_records_appended_total",
+                                          "Messenger state records appended to the state log");
+  storage_counters_.durable = &m.counter(
+      "mtedge_embedded_storage_records_durable_total",
+      "State records written and fsynced (appended - durable: the durable lag, in records)");
+  storage_counters_.syncs =
+      &m.counter("mtedge_embedded_storage_syncs_total", "fsyncs (fdatasync) of the state log");
+  storage_counters_.failed_waits = &m.counter(
+      "mtedge_embedded_storage_durable_failures_total",
+      "Frames whose state records failed to persist (their calls were answered 500 INTERNAL)");
+  storage_counters_.compactions =
+      &m.counter("mtedge_embedded_storage_compactions_total", "State log compactions done");
+  storage_counters_.compaction_failures = &m.counter(
+      "mtedge_embedded_storage_compaction_failures_total", "State log compactions that failed");
+  storage_timer_ = new uv_timer_t{};
+  uv_timer_init(context_.loop, storage_timer_);
+  storage_timer_->data = this;
+  uv_timer_start(
+      storage_timer_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<EmbeddedAdapter*>(timer->data);
+        const state::StorageStats stats = self->service_->storage()->stats();
+        const StorageCounters& c = self->storage_counters_;
+        auto set = [](Counter* counter, uint64_t value) {
+          counter->value.store(value, std::memory_order_relaxed);  // this loop is the one writer
+        };
+        set(c.appended, stats.appended);
+        set(c.durable, stats.durable);
+        set(c.syncs, stats.syncs);
+        set(c.failed_waits, stats.failed_waits);
+        set(c.compactions, stats.compactions);
+        set(c.compaction_failures, stats.compaction_failures);
+      },
+      0, 1000);
+  uv_unref(reinterpret_cast<uv_handle_t*>(storage_timer_));
 }
 
 EmbeddedAdapter::~EmbeddedAdapter() {
   router_->detach(context_.worker);
-  close_sweep_timer();
+  close_timers();
   for (auto& [conn, state] : conns_) {
     drop_timer(state.timer);
     if (state.http) drop_timer(state.http->timer);
@@ -159,6 +209,11 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   } else {
     for (const OutMessage& m : out.replies) send_one(conn, out.salt, out.session_id, m);
   }
+  if (out.durable_lsn != 0) {
+    await_durable(frame, out);
+  } else if (frame.quick_ack && conns_.contains(conn)) {
+    context_.sink->send_quick_ack(conn, frame.quick_ack_token);
+  }
   for (ConnId other : out.close) {
     if (worker_of(other) == context_.worker) {
       close_local(other, "auth key destroyed");
@@ -169,6 +224,31 @@ bool EmbeddedAdapter::on_frame(const Frame& frame) {
   // Above high water: stop reading this client until it drained (on_client_drained).
   auto it = conns_.find(conn);
   return it == conns_.end() || !it->second.congested;
+}
+
+void EmbeddedAdapter::await_durable(const Frame& frame, Outcome& out) {
+  auto awaiting = std::make_shared<AwaitingDurable>();
+  awaiting->conn = frame.conn_id;
+  awaiting->key = SessionKey{frame.auth_key_id, frame.session_id};
+  awaiting->quick_ack = frame.quick_ack;
+  awaiting->quick_ack_token = frame.quick_ack_token;
+  awaiting->answers = std::move(out.held_answers);
+  awaiting->pushes = std::move(out.held_pushes);
+  // The storage answers on its own thread: the rest happens on this worker's loop.
+  service_->storage()->when_durable(
+      out.durable_lsn, [router = router_, worker = context_.worker, awaiting](bool durable) {
+        router->on_worker(worker, [awaiting, durable](EmbeddedAdapter& adapter) {
+          adapter.on_durable(*awaiting, durable);
+        });
+      });
+}
+
+void EmbeddedAdapter::on_durable(AwaitingDurable& awaiting, bool durable) {
+  // The quick-ack promises the calls are kept: not sent when persisting them failed.
+  if (durable && awaiting.quick_ack && conns_.contains(awaiting.conn)) {
+    context_.sink->send_quick_ack(awaiting.conn, awaiting.quick_ack_token);
+  }
+  service_->answer_durable(awaiting.key, std::move(awaiting.answers), awaiting.pushes, durable);
 }
 
 void EmbeddedAdapter::on_client_drained(ConnId conn) {
@@ -400,16 +480,18 @@ void EmbeddedAdapter::drop_timer(Timer*& timer) {
   timer = nullptr;
 }
 
-void EmbeddedAdapter::close_sweep_timer() {
-  if (sweep_timer_ == nullptr) return;
-  uv_timer_stop(sweep_timer_);
-  uv_close(reinterpret_cast<uv_handle_t*>(sweep_timer_),
-           [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
-  sweep_timer_ = nullptr;
+void EmbeddedAdapter::close_timers() {
+  for (uv_timer_t** timer : {&sweep_timer_, &storage_timer_}) {
+    if (*timer == nullptr) continue;
+    uv_timer_stop(*timer);
+    uv_close(reinterpret_cast<uv_handle_t*>(*timer),
+             [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
+    *timer = nullptr;
+  }
 }
 
 void EmbeddedAdapter::stop(std::function<void()> done) {
-  close_sweep_timer();
+  close_timers();
   for (auto& [conn, state] : conns_) {
     drop_timer(state.timer);
     if (state.http) drop_timer(state.http->timer);

@@ -41,6 +41,8 @@ class WorkerRouter final : public Router, public std::enable_shared_from_this<Wo
  public:
   void attach(unsigned worker, EmbeddedAdapter* adapter, const AdapterContext& context);
   void detach(unsigned worker);
+  // Runs `task` with worker `worker`'s adapter on its loop (nothing if it is gone).
+  void on_worker(unsigned worker, std::function<void(EmbeddedAdapter&)> task);
   void deliver(ConnId conn, int64_t salt, const SessionKey& key,
                std::vector<OutMessage> messages) override;
   void close(ConnId conn, std::string reason) override;
@@ -67,6 +69,8 @@ class EmbeddedAdapter final : public BackendAdapter {
   // The handshake's salt is accepted for the key's first messages (no bad_server_salt).
   void on_auth_key_created(uint64_t auth_key_id, int64_t server_salt) override;
   void stop(std::function<void()> done) override;
+  // Quick-acks of frames whose calls wrote state wait until it is durable (on_durable).
+  bool sends_quick_acks() const override { return true; }
 
   // On this worker's loop: send to / close one of this worker's connections. Messages that
   // `conn` cannot carry (closed, or HTTP without a held request) go back to the session.
@@ -123,9 +127,32 @@ class EmbeddedAdapter final : public BackendAdapter {
   // if one waits, else an empty container); re-arms.
   void expire_polls(ConnId conn);
   void arm_poll(ConnId conn, Conn& state);
-  void close_sweep_timer();
+  // A frame whose calls wrote state (Outcome::durable_lsn): its quick-ack, answers and pushes
+  // wait for the storage, then on_durable runs on this loop.
+  struct AwaitingDurable {
+    ConnId conn = 0;
+    SessionKey key;
+    bool quick_ack = false;
+    uint32_t quick_ack_token = 0;
+    std::vector<HeldAnswer> answers;
+    std::vector<api::Push> pushes;
+  };
+  void await_durable(const Frame& frame, Outcome& out);
+  void on_durable(AwaitingDurable& awaiting, bool durable);
+  // Worker 0: copies the storage's counts into /metrics once a second.
+  void start_storage_metrics();
+  void close_timers();
 
-  uv_timer_t* sweep_timer_ = nullptr;  // worker 0 only: SessionService::sweep once a minute
+  uv_timer_t* sweep_timer_ = nullptr;    // worker 0 only: SessionService::sweep once a minute
+  uv_timer_t* storage_timer_ = nullptr;  // worker 0 only, with a storage and metrics
+  struct StorageCounters {
+    Counter* appended = nullptr;
+    Counter* durable = nullptr;
+    Counter* syncs = nullptr;
+    Counter* failed_waits = nullptr;
+    Counter* compactions = nullptr;
+    Counter* compaction_failures = nullptr;
+  } storage_counters_;
   AdapterContext context_;
   std::shared_ptr<SessionService> service_;
   std::shared_ptr<WorkerRouter> router_;

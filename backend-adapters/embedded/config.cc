@@ -63,6 +63,9 @@ Result<EmbeddedConfig> parse_config(const toml::table& block, std::string_view p
   s.integer("online_expiry_s", config.online_expiry_s, 10, 86400);
   s.integer("messages_per_second", config.messages_per_second, 1, 1'000'000);
   s.integer("message_burst", config.message_burst, 1, 1'000'000);
+  s.string("state_file", config.state_file);
+  s.boolean("group_commit", config.group_commit);
+  s.integer("compact_after_bytes", config.compact_after_bytes, 0, int64_t(1) << 40);
   s.check_unknown();
   if (!status) return status;
   return config;

@@ -48,6 +48,14 @@ struct EmbeddedConfig {
   uint32_t session_idle_expiry_s = 600;  // a session idle this long (no live connection) is dropped
   uint32_t salt_rotation_s =
       1800;  // a server salt is current this long, then accepted as long again
+
+  // Durable state (docs/backends/embedded-storage.md "The messenger's log"): the log file of
+  // the messenger state ("": in memory only, lost on restart), whether its writer batches
+  // fsyncs, and when it is compacted (records appended since the last compaction past
+  // max(this, the last snapshot's size); 0: never).
+  std::string state_file;
+  bool group_commit = true;
+  uint64_t compact_after_bytes = 64u << 20;
 };
 
 // Parses and validates `block` ([backend.embedded]); `path` prefixes every message

@@ -1,9 +1,11 @@
 #include "backend-adapters/embedded/embedded.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "backend-adapters/embedded/adapter.h"
 #include "backend-adapters/embedded/session/session_service.h"
+#include "backend-adapters/embedded/storage/log_storage.h"
 #include "mtproto/tl/schema.h"
 
 namespace mtedge::backend::embedded {
@@ -21,6 +23,7 @@ std::optional<int32_t> EmbeddedFactory::this_dc() const {
 Status EmbeddedFactory::configure(const toml::table& block, std::string_view path) {
   auto config = parse_config(block, path);
   if (!config) return config.status();
+  config->state_file = config::resolve_config_path(config_dir(), config->state_file);
   auto schemas = mtproto::tl::SchemaSet::load_embedded();
   if (!schemas)
     return Status::error(
@@ -45,6 +48,27 @@ std::unique_ptr<BackendAdapter> EmbeddedFactory::create(const AdapterContext& co
     if (!status) return nullptr;
   }
   if (key_store_) service_->set_auth_key_store(key_store_());
+  if (!storage_opened_) {
+    storage_opened_ = true;
+    const EmbeddedConfig& config = service_->config();
+    if (config.state_file.empty()) {
+      spdlog::warn(
+          "embedded: backend.embedded.state_file is empty: the messenger state lives in memory "
+          "only and is lost on restart");
+    } else {
+      storage::LogStorageOptions options;
+      options.path = config.state_file;
+      options.group_commit = config.group_commit;
+      options.compact_after_bytes = config.compact_after_bytes;
+      auto storage = storage::LogStorage::open(std::move(options), service_->shared_state());
+      if (!storage) {
+        spdlog::critical("backend.embedded.state_file: cannot open the state log: {}",
+                         storage.message());
+        return nullptr;
+      }
+      service_->set_storage(std::move(storage.value()));
+    }
+  }
   return std::make_unique<EmbeddedAdapter>(context, service_, router_);
 }
 

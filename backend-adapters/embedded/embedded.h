@@ -36,7 +36,9 @@ class EmbeddedFactory final : public AdapterFactory {
   config::KeyCatalog config_keys(std::string_view path) const override;
   // Held HTTP requests are answered after http_wait's max_wait, at most kMaxHttpWaitMs.
   std::optional<uint32_t> http_long_poll_ms() const override;
-  // One adapter per worker, all sharing the SessionService.
+  // One adapter per worker, all sharing the SessionService. The first call opens the state
+  // log (state_file) and replays it; when it cannot, it logs why (naming the path) and
+  // returns null, which fails startup.
   std::unique_ptr<BackendAdapter> create(const AdapterContext& context) override;
 
   // The shared session service (null before configure()). The edge stage may call
@@ -48,6 +50,7 @@ class EmbeddedFactory final : public AdapterFactory {
   KeyStoreProvider key_store_;
   std::shared_ptr<SessionService> service_;
   std::shared_ptr<WorkerRouter> router_;
+  bool storage_opened_ = false;
 };
 
 // Registers the factory under the name "embedded".

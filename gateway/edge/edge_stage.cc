@@ -251,10 +251,14 @@ bool EdgeStage::on_encrypted(ConnId id, Conn& conn, const Frame& frame) {
   decrypted.msg_id = static_cast<int64_t>(message->msg_id);
   decrypted.seq_no = static_cast<int32_t>(message->seq_no);
   decrypted.body = message->body;
+  if (frame.quick_ack) decrypted.quick_ack_token = message->quick_ack_token;
   const bool more = to_inner(id, decrypted);
   // The quick-ack says "the server has it": it goes out once the adapter took the frame, and
-  // only if taking it did not close the connection.
-  if (frame.quick_ack && conns_.contains(id)) sink_.send_quick_ack(id, message->quick_ack_token);
+  // only if taking it did not close the connection; or the adapter sends it (when what the
+  // frame changed is durable, say).
+  if (frame.quick_ack && !inner_->sends_quick_acks() && conns_.contains(id)) {
+    sink_.send_quick_ack(id, message->quick_ack_token);
+  }
   return more;
 }
 

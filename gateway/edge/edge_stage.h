@@ -10,9 +10,10 @@
 // that fails msg_key (constant-time) or the length/padding checks closes the connection
 // without saying which check failed; a good one is handed to the inner adapter as a kDecrypted
 // frame, then acknowledged with its quick-ack token when the client asked and the connection
-// is still open (the ack means "the server has it"). The connection keeps the key of its last
-// good packet, so replies are still encrypted after the key left the store
-// (destroy_auth_key_ok goes out under the destroyed key).
+// is still open (the ack means "the server has it"), unless the inner adapter sends its
+// quick-acks itself (BackendAdapter::sends_quick_acks; the token is in the frame). The
+// connection keeps the key of its last good packet, so replies are still encrypted after the
+// key left the store (destroy_auth_key_ok goes out under the destroyed key).
 //
 // Costly handshake steps (req_DH_params, set_client_DH_params) run through options.offload
 // when it is set (a crypto thread): the connection's reading pauses (on_frame returns false),

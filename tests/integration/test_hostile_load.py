@@ -48,8 +48,9 @@ PROCESS_ALLOWANCE = 256 << 20  # code, libraries, per-worker tables: beyond the 
 
 
 def default_config(port, admin_port, rsa_key, key_file):
-    """conf/mtedge.toml with the listener, admin and advertised ports and the two var/ paths
-    replaced; every limit is the default's."""
+    """conf/mtedge.toml with the listener, admin and advertised ports and the var/ paths
+    replaced (the state log next to the key file); every limit is the default's."""
+    state_file = os.path.join(os.path.dirname(key_file), "messenger_state.log")
     with open(DEFAULT_CONFIG) as f:
         text = f.read()
     replacements = [
@@ -57,6 +58,7 @@ def default_config(port, admin_port, rsa_key, key_file):
         (r'advertised_port = 8888', 'advertised_port = %d' % port),
         (r'rsa_private_keys = \["\.\./var/rsa_private\.pem"\]', 'rsa_private_keys = ["%s"]' % rsa_key),
         (r'auth_key_file = "\.\./var/auth_keys\.bin"', 'auth_key_file = "%s"' % key_file),
+        (r'state_file = "\.\./var/messenger_state\.log"', 'state_file = "%s"' % state_file),
         (r'address = "127\.0\.0\.1:9380"', 'address = "127.0.0.1:%d"' % admin_port),
     ]
     for pattern, value in replacements:

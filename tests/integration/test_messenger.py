@@ -30,9 +30,11 @@ THIS_DC = 2
 CODE = str(THIS_DC) * 5
 
 
-def default_config(port, admin_port, rsa_key, key_file):
-    """conf/mtedge.toml with the listener, admin and advertised ports and the key paths
-    replaced; everything else as shipped."""
+def default_config(port, admin_port, rsa_key, key_file, state_file=None):
+    """conf/mtedge.toml with the listener, admin and advertised ports, the key paths and the
+    state log (default: next to the key file) replaced; everything else as shipped."""
+    if state_file is None:
+        state_file = os.path.join(os.path.dirname(key_file), "messenger_state.log")
     with open(os.path.join(REPO, "conf", "mtedge.toml")) as f:
         text = f.read()
     replacements = [
@@ -40,6 +42,7 @@ def default_config(port, admin_port, rsa_key, key_file):
         ('advertised_port = 8888', 'advertised_port = %d' % port),
         ('"../var/rsa_private.pem"', '"%s"' % rsa_key),
         ('"../var/auth_keys.bin"', '"%s"' % key_file),
+        ('"../var/messenger_state.log"', '"%s"' % state_file),
         ('"127.0.0.1:9380"', '"127.0.0.1:%d"' % admin_port),
     ]
     for old, new in replacements:

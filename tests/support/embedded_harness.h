@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,9 @@ class RecordingSink final : public GatewaySink {
     sent.push_back(std::move(s));
     return !full;
   }
-  void send_quick_ack(ConnId, uint32_t) override {}
+  void send_quick_ack(ConnId conn, uint32_t token) override {
+    quick_acks.emplace_back(conn, token);
+  }
   void send_transport_error(ConnId conn, int32_t code) override { errors.emplace_back(conn, code); }
   void close(ConnId conn, std::string_view reason) override {
     closed.emplace_back(conn, std::string(reason));
@@ -59,6 +62,7 @@ class RecordingSink final : public GatewaySink {
   std::vector<ConnId> resumed;
   std::vector<std::pair<ConnId, int32_t>> errors;
   std::vector<std::pair<ConnId, std::string>> closed;
+  std::vector<std::pair<ConnId, uint32_t>> quick_acks;
 };
 
 inline double now_s() {
@@ -124,6 +128,7 @@ class EmbeddedTest : public ::testing::Test {
       ctx.sink = &sink_;
       ctx.post = [this](unsigned, std::function<void()> task) {
         if (defer_posts_) {
+          std::lock_guard lock(posted_mu_);  // the storage's thread posts too
           posted_.push_back(std::move(task));
         } else {
           task();
@@ -162,9 +167,16 @@ class EmbeddedTest : public ::testing::Test {
   }
   // Runs the cross-worker tasks held back while defer_posts_ was true.
   void run_posted() {
-    auto tasks = std::move(posted_);
-    posted_.clear();
+    std::vector<std::function<void()>> tasks;
+    {
+      std::lock_guard lock(posted_mu_);
+      tasks.swap(posted_);
+    }
     for (auto& task : tasks) task();
+  }
+  size_t posted_count() {
+    std::lock_guard lock(posted_mu_);
+    return posted_.size();
   }
   void close(ConnId conn) { adapters_[worker_of(conn)]->on_close(conn, CloseReason::kPeerClosed); }
 
@@ -181,6 +193,9 @@ class EmbeddedTest : public ::testing::Test {
     f.msg_id = msg_id;
     f.seq_no = seq_no;
     f.body = body;
+    f.quick_ack = quick_ack_token_ != 0;
+    f.quick_ack_token = quick_ack_token_;
+    quick_ack_token_ = 0;
     accepted_ = adapters_[worker_of(conn)]->on_frame(f);
     if (!sink_.full) {
       EXPECT_TRUE(accepted_);
@@ -222,7 +237,9 @@ class EmbeddedTest : public ::testing::Test {
   // True: AdapterContext::post queues tasks in posted_ (run_posted) instead of running them.
   bool defer_posts_ = false;
   bool accepted_ = true;  // what on_frame answered for the last frame send_raw sent
+  std::mutex posted_mu_;
   std::vector<std::function<void()>> posted_;
+  uint32_t quick_ack_token_ = 0;  // non-zero: the next frame send_raw sends asks for a quick ack
 };
 
 }  // namespace mtedge::backend::embedded::testing

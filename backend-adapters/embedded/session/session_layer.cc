@@ -590,7 +590,14 @@ void SessionLayer::rpc(int64_t msg_id, ByteView payload) {
   context.now = now_;
   context.pushes = &pushes_;
   context.flood_waits = &out_.flood_waits;
+  state::WrittenLsn written;
   Bytes result = service_.dispatcher().call(context, query->method);
+  if (written.lsn() != 0 && service_.storage() != nullptr) {
+    // It changed the state: answered once that is durable (Outcome::durable_lsn).
+    out_.durable_lsn = std::max(out_.durable_lsn, written.lsn());
+    out_.held_answers.push_back(HeldAnswer{msg_id, std::move(result)});
+    return;
+  }
   rpc_answer(msg_id, result);
 }
 

@@ -36,6 +36,8 @@ class SessionLayer {
   // Appends a new server message to the replies (and, if content-related, to the unacked queue).
   // `response` picks the msg_id parity (%4 == 1 answers, %4 == 3 otherwise).
   OutMessage emit(Bytes body, bool content_related, bool response);
+  // rpc_result answering `req_msg_id` (queued as unacked, stored for duplicates).
+  void rpc_answer(int64_t req_msg_id, ByteView result);
 
   std::vector<Deferred>& deferred() { return deferred_; }
   // Updates the queries asked to send to other sessions (after the session's lock is released).
@@ -60,7 +62,6 @@ class SessionLayer {
   // True the first time this packet sends `server_msg_id` again (resend or duplicate answer).
   bool first_repeat(int64_t server_msg_id);
   void store_result(int64_t req_msg_id, const OutMessage& answer);
-  void rpc_answer(int64_t req_msg_id, ByteView result);
   uint8_t msg_state(int64_t msg_id) const;
 
   void on_msgs_ack(ByteView body);

@@ -62,24 +62,40 @@ void SessionService::undelivered(const SessionKey& key, int64_t salt,
   if (target) deliver_through_router(*target, salt, key, std::move(messages));
 }
 
-bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes& body) {
+bool SessionService::emit_and_route(const SessionKey& key,
+                                    const std::function<void(SessionLayer&)>& emit) {
   const double now = clock_();
-  SessionKey key{auth_key_id, session_id};
   Outcome out;
-  out.salt = current_salt(auth_key_id, now);
+  out.salt = current_salt(key.auth_key_id, now);
   std::optional<ConnId> target;
   {
     Shard& shard = shard_of(key);
     std::lock_guard lock(shard.mu);
     auto it = shard.sessions.find(key);
     if (it == shard.sessions.end()) return false;
-    Session& session = *it->second;
-    SessionLayer(*this, session, now, out).emit(body, true, false);
-    // Without a connection that can carry it, the message waits in the unacked queue.
-    target = route_target_locked(session, true);
+    SessionLayer layer(*this, *it->second, now, out);
+    emit(layer);
+    // Without a connection that can carry them, the messages wait in the unacked queue.
+    target = route_target_locked(*it->second, true);
   }
   if (target) deliver_through_router(*target, out.salt, key, std::move(out.replies));
   return true;
+}
+
+bool SessionService::push(uint64_t auth_key_id, int64_t session_id, const Bytes& body) {
+  return emit_and_route(SessionKey{auth_key_id, session_id},
+                        [&](SessionLayer& layer) { layer.emit(body, true, false); });
+}
+
+void SessionService::answer_durable(const SessionKey& key, std::vector<HeldAnswer> answers,
+                                    const std::vector<api::Push>& pushes, bool durable) {
+  const Bytes failed = api::rpc_error(500, "INTERNAL");
+  emit_and_route(key, [&](SessionLayer& layer) {
+    for (const HeldAnswer& answer : answers) {
+      layer.rpc_answer(answer.req_msg_id, durable ? ByteView(answer.result) : ByteView(failed));
+    }
+  });
+  if (durable) deliver_pushes(pushes);
 }
 
 void SessionService::deliver_pushes(const std::vector<api::Push>& pushes) {

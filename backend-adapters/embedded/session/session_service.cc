@@ -268,7 +268,11 @@ Outcome SessionService::handle(ConnId conn, const Frame& frame, ConnMode mode) {
     pushes = std::move(layer.pushes());
   }
   if (key_victim) evict_key_session(SessionKey{key.auth_key_id, *key_victim});
-  deliver_pushes(pushes);
+  if (out.durable_lsn != 0) {
+    out.held_pushes = std::move(pushes);  // they wait for the answers' durability
+  } else {
+    deliver_pushes(pushes);
+  }
 
   for (const Deferred& d : deferred) {
     Bytes body;

@@ -33,11 +33,14 @@
 #include "backend-adapters/embedded/api/dispatcher.h"
 #include "backend-adapters/embedded/config.h"
 #include "backend-adapters/embedded/session/session.h"
+#include "backend-adapters/embedded/state/storage.h"
 #include "backend-adapters/embedded/state/store.h"
 #include "mtproto/auth_keys/auth_key_store.h"
 #include "mtproto/tl/schema.h"
 
 namespace mtedge::backend::embedded {
+
+class SessionLayer;
 
 // Unix time in seconds with sub-second precision (injectable for tests).
 using Clock = std::function<double()>;
@@ -55,6 +58,12 @@ struct HttpWait {
 // HTTP request.
 enum class ConnMode { kStream, kHttp };
 
+// The answer to a call that wrote state: its rpc_result's `result`, sent once durable.
+struct HeldAnswer {
+  int64_t req_msg_id = 0;
+  Bytes result;
+};
+
 // What one handle() call asks the adapter to do.
 struct Outcome {
   int64_t salt = 0;  // the key's current salt, for every message below
@@ -71,6 +80,13 @@ struct Outcome {
   bool over_budget = false;
   // Queries refused with FLOOD_WAIT (counted in mtedge_embedded_flood_waits_total).
   uint32_t flood_waits = 0;
+  // With a Storage (set_storage): the frame's calls wrote state records up to `durable_lsn`
+  // (0: none). Their answers and the updates they push to other sessions wait here until
+  // when_durable(durable_lsn) answers; then answer_durable() sends them. So does the frame's
+  // quick-ack (the adapter sends it).
+  uint64_t durable_lsn = 0;
+  std::vector<HeldAnswer> held_answers;
+  std::vector<api::Push> held_pushes;
 };
 
 // Delivery of server messages to connections on any worker (installed by the adapters).
@@ -103,6 +119,17 @@ class SessionService {
   api::Dispatcher& dispatcher() { return dispatcher_; }
   // The messenger state (users, messages) the API methods work on.
   state::Store& state() { return *state_; }
+  std::shared_ptr<state::Store> shared_state() { return state_; }
+  // Where the state persists (null: in memory only). With one, a call that writes records is
+  // answered only once they are durable (Outcome::durable_lsn). Set before the first frame.
+  void set_storage(std::shared_ptr<state::Storage> storage) { storage_ = std::move(storage); }
+  state::Storage* storage() const { return storage_.get(); }
+  // Outcome::held_answers once when_durable answered `durable`: each call's rpc_result, or
+  // rpc_error 500 INTERNAL when persisting failed (the client retries; random_id dedupe keeps
+  // a retried send from sending twice), queued and sent like push(); `pushes` are delivered
+  // only when durable. A session gone meanwhile loses its answers (its client resends).
+  void answer_durable(const SessionKey& key, std::vector<HeldAnswer> answers,
+                      const std::vector<api::Push>& pushes, bool durable);
   const mtproto::tl::SchemaSet& schemas() const { return *schemas_; }
 
   // One decrypted frame that arrived on `conn` (frame.kind == kDecrypted). The replies start
@@ -203,6 +230,9 @@ class SessionService {
   static std::optional<ConnId> route_target_locked(Session& session, bool flag_if_none);
   void deliver_through_router(ConnId target, int64_t salt, const SessionKey& key,
                               std::vector<OutMessage> messages);
+  // Runs `emit` on session `key` (false: no such session) under its shard lock, then sends
+  // what it emitted to route_target() (push, answer_durable).
+  bool emit_and_route(const SessionKey& key, const std::function<void(SessionLayer&)>& emit);
   // One update to one session if it has a live connection; `bodies` caches it per layer.
   void push_update(const SessionKey& key, int key_layer, const mtproto::tl::Object& updates,
                    std::map<int, Bytes>& bodies);
@@ -215,6 +245,7 @@ class SessionService {
   std::shared_ptr<const mtproto::tl::SchemaSet> schemas_;
   Clock clock_;
   std::shared_ptr<state::Store> state_;
+  std::shared_ptr<state::Storage> storage_;
   api::Dispatcher dispatcher_;
   const uint64_t instance_id_;  // tells this service's entries in the per-thread salt cache apart
   std::array<uint8_t, 32> salt_secret_{};

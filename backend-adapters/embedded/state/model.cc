@@ -310,4 +310,36 @@ void Model::on(const PeerUnblocked& r) {
   boxes_[r.owner].blocked.erase(r.peer);
 }
 
+void Model::on(const SnapshotBox& r) {
+  boxes_[r.owner].pts = r.pts;
+}
+
+void Model::on(const SnapshotMessage& r) {
+  Box& box = boxes_[r.owner];
+  if (r.id != box.next_msg_id()) return;  // ids are dense: a record out of place is dropped
+  if (r.random_id != 0) box.sent_by_random_id[r.random_id] = r.id;
+  box.messages.push_back(Message{r.id, r.peer, r.out != 0, r.date, r.text, r.entities, r.pts,
+                                 r.peer_msg_id, r.from, r.action, r.edit_date, r.deleted});
+}
+
+void Model::on(const SnapshotEvent& r) {
+  Event event{Event::Kind(r.kind), r.pts, r.msg_id, r.peer, r.max_id, r.still_unread};
+  event.ids = r.ids;
+  boxes_[r.owner].events.push_back(std::move(event));
+}
+
+void Model::on(const SnapshotDialog& r) {
+  boxes_[r.owner].dialogs[r.peer] =
+      Dialog{r.peer, r.top_message, r.read_inbox_max_id, r.read_outbox_max_id, r.unread_count};
+}
+
+void Model::on(const SnapshotChat& r) {
+  Chat& chat = chats_[r.chat_id];
+  chat = Chat{r.chat_id, r.title, r.creator, r.date, r.version, {}, {}};
+  for (const SnapshotChatMember& m : r.members) {
+    chat.members.push_back(ChatMember{m.user_id, m.inviter, m.date});
+  }
+  chat.kicked.insert(r.kicked.begin(), r.kicked.end());
+}
+
 }  // namespace mtedge::backend::embedded::state

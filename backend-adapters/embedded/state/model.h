@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -30,12 +31,14 @@ struct User {
   std::string username;  // as the user spelled it; "" = none
   uint64_t access_secret = 0;
   int32_t date = 0;
+  bool operator==(const User&) const = default;
 };
 
 struct Contact {
   int64_t user_id = 0;
   std::string first_name;  // as the owner saved it
   std::string last_name;
+  bool operator==(const Contact&) const = default;
 };
 
 // A box's dialog key for a chat: box dialogs and message peers name a user by its id and a
@@ -62,12 +65,14 @@ struct Message {
   ChatAction action;        // chat service messages: what they announce
   int32_t edit_date = 0;    // 0: never edited
   bool deleted = false;     // deleted from this box (its id stays taken, its text is dropped)
+  bool operator==(const Message&) const = default;
 };
 
 struct ChatMember {
   int64_t user_id = 0;
   int64_t inviter = 0;  // the creator for itself
   int32_t date = 0;
+  bool operator==(const ChatMember&) const = default;
 };
 
 // A basic group. Members join in order; a member that goes is `kicked` (removed by another)
@@ -82,6 +87,7 @@ struct Chat {
   std::set<int64_t> kicked;
 
   bool is_member(int64_t user_id) const;
+  bool operator==(const Chat&) const = default;
 };
 
 struct Dialog {
@@ -90,6 +96,7 @@ struct Dialog {
   int32_t read_inbox_max_id = 0;
   int32_t read_outbox_max_id = 0;
   int32_t unread_count = 0;
+  bool operator==(const Dialog&) const = default;
 };
 
 // What advanced a box's pts (updates.getDifference replays these).
@@ -103,6 +110,7 @@ struct Event {
   int32_t still_unread = 0;    // kReadInbox
   std::vector<int32_t> ids{};  // kDeleteMessages
   int32_t pts_count() const { return kind == Kind::kDeleteMessages ? int32_t(ids.size()) : 1; }
+  bool operator==(const Event&) const = default;
 };
 
 struct Box {
@@ -122,11 +130,17 @@ struct Box {
   const Message* live_message(int32_t id) const;
   // Incoming messages from `peer` with an id above `max_id` (not deleted).
   int32_t unread_from(int64_t peer, int32_t max_id) const;
+  bool operator==(const Box&) const = default;
 };
 
 class Model {
  public:
   void apply(const Record& record);
+  // Emits records that, applied in order to an empty model, give a model equal to this one
+  // (state/snapshot.cc): what a compacted log starts with.
+  void snapshot(const std::function<void(const Record&)>& emit) const;
+  // Every part compared (equal models answer every read alike).
+  bool operator==(const Model&) const = default;
 
   const User* user(int64_t id) const;
   const User* user_by_phone(std::string_view phone) const;
@@ -143,8 +157,8 @@ class Model {
 
   // Online status (in memory, not from records; null: every user reads as "recently"). Set
   // once by the owning Store.
-  void set_presence(const Presence* presence) { presence_ = presence; }
-  const Presence* presence() const { return presence_; }
+  void set_presence(const Presence* presence) { presence_.ptr = presence; }
+  const Presence* presence() const { return presence_.ptr; }
 
   // The access_hash `viewer` uses for `target` (per viewer, derived from the target's secret).
   static int64_t access_hash(const User& target, int64_t viewer);
@@ -169,6 +183,11 @@ class Model {
   void on(const MessagesDeleted& r);
   void on(const PeerBlocked& r);
   void on(const PeerUnblocked& r);
+  void on(const SnapshotBox& r);
+  void on(const SnapshotMessage& r);
+  void on(const SnapshotEvent& r);
+  void on(const SnapshotDialog& r);
+  void on(const SnapshotChat& r);
   void add_message(int64_t owner, Message message, int64_t random_id);
 
   std::map<int64_t, User> users_;
@@ -180,7 +199,12 @@ class Model {
   std::unordered_map<int64_t, std::set<int64_t>> saved_by_;  // contact -> owners
   std::unordered_map<std::string, CodeSent> codes_;
   std::map<int64_t, Chat> chats_;
-  const Presence* presence_ = nullptr;
+  // Not state: models equal in every record compare equal whatever presence they read.
+  struct PresenceRef {
+    const Presence* ptr = nullptr;
+    bool operator==(const PresenceRef&) const { return true; }
+  };
+  PresenceRef presence_;
 };
 
 // Lowercase ASCII (usernames compare case-insensitively).

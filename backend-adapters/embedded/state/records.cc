@@ -90,6 +90,31 @@ template <class IO>
 void fields(IO& io, PeerUnblocked& r) {
   io(r.owner), io(r.peer);
 }
+template <class IO>
+void fields(IO& io, SnapshotBox& r) {
+  io(r.owner), io(r.pts);
+}
+template <class IO>
+void fields(IO& io, SnapshotMessage& r) {
+  io(r.owner), io(r.id), io(r.peer), io(r.out), io(r.date), io(r.text), io(r.entities);
+  io(r.pts), io(r.peer_msg_id), io(r.random_id), io(r.from), io(r.action), io(r.edit_date);
+  io(r.deleted);
+}
+template <class IO>
+void fields(IO& io, SnapshotEvent& r) {
+  io(r.owner), io(r.kind), io(r.pts), io(r.msg_id), io(r.peer), io(r.max_id), io(r.still_unread);
+  io(r.ids);
+}
+template <class IO>
+void fields(IO& io, SnapshotDialog& r) {
+  io(r.owner), io(r.peer), io(r.top_message), io(r.read_inbox_max_id), io(r.read_outbox_max_id);
+  io(r.unread_count);
+}
+template <class IO>
+void fields(IO& io, SnapshotChat& r) {
+  io(r.chat_id), io(r.title), io(r.creator), io(r.date), io(r.version), io(r.members);
+  io(r.kicked);
+}
 
 class Writer {
  public:
@@ -107,6 +132,14 @@ class Writer {
     w_.write_int32(int32_t(a.kind));
     w_.write_string(a.title);
     (*this)(a.users);
+  }
+  void operator()(const std::vector<SnapshotChatMember>& members) {
+    w_.write_uint32(uint32_t(members.size()));
+    for (const SnapshotChatMember& m : members) {
+      w_.write_int64(m.user_id);
+      w_.write_int64(m.inviter);
+      w_.write_int32(m.date);
+    }
   }
   void operator()(const std::vector<ChatCopy>& copies) {
     w_.write_uint32(uint32_t(copies.size()));
@@ -163,6 +196,16 @@ class Reader {
     a.kind = ChatAction::Kind(kind);
     a.title = std::string(r_.read_string());
     (*this)(a.users);
+  }
+  void operator()(std::vector<SnapshotChatMember>& members) {
+    uint32_t count = r_.read_uint32();
+    if (count > kMaxItems) return fail();
+    for (uint32_t i = 0; i < count && ok(); ++i) {
+      SnapshotChatMember& m = members.emplace_back();
+      m.user_id = r_.read_int64();
+      m.inviter = r_.read_int64();
+      m.date = r_.read_int32();
+    }
   }
   void operator()(std::vector<ChatCopy>& copies) {
     uint32_t count = r_.read_uint32();

@@ -209,11 +209,79 @@ struct PeerUnblocked {
   bool operator==(const PeerUnblocked&) const = default;
 };
 
-// New record types are appended at the end: a record's tag is its index here.
+// Snapshot records (state/snapshot.cc): a compacted log rebuilds the model from these and the
+// records above, never through the history that made it. A box (created if missing) gets its
+// pts; then its messages in id order, each with the random_id it was sent with (0: none or
+// incoming); its events in pts order; its dialogs as they stand. A chat comes back whole.
+struct SnapshotBox {
+  int64_t owner = 0;
+  int32_t pts = 0;
+  bool operator==(const SnapshotBox&) const = default;
+};
+struct SnapshotMessage {
+  int64_t owner = 0;
+  int32_t id = 0;  // must be the box's next message id
+  int64_t peer = 0;
+  int32_t out = 0;  // 1: the owner sent it
+  int32_t date = 0;
+  std::string text;
+  std::vector<Entity> entities;
+  int32_t pts = 0;
+  int32_t peer_msg_id = 0;
+  int64_t random_id = 0;
+  int64_t from = 0;       // chat messages: the sender
+  ChatAction action;      // chat service messages
+  int32_t edit_date = 0;  // 0: never edited
+  bool deleted = false;
+  bool operator==(const SnapshotMessage&) const = default;
+};
+struct SnapshotEvent {
+  int64_t owner = 0;
+  int32_t kind = 0;  // Event::Kind
+  int32_t pts = 0;
+  int32_t msg_id = 0;
+  int64_t peer = 0;
+  int32_t max_id = 0;
+  int32_t still_unread = 0;
+  std::vector<int32_t> ids;  // kDeleteMessages
+  bool operator==(const SnapshotEvent&) const = default;
+};
+struct SnapshotDialog {
+  int64_t owner = 0;
+  int64_t peer = 0;
+  int32_t top_message = 0;
+  int32_t read_inbox_max_id = 0;
+  int32_t read_outbox_max_id = 0;
+  int32_t unread_count = 0;
+  bool operator==(const SnapshotDialog&) const = default;
+};
+// A chat as it stands: its members in joining order (with who added them and when), the
+// users another member removed, its version.
+struct SnapshotChatMember {
+  int64_t user_id = 0;
+  int64_t inviter = 0;
+  int32_t date = 0;
+  bool operator==(const SnapshotChatMember&) const = default;
+};
+struct SnapshotChat {
+  int64_t chat_id = 0;
+  std::string title;
+  int64_t creator = 0;
+  int32_t date = 0;
+  int32_t version = 0;
+  std::vector<SnapshotChatMember> members;
+  std::vector<int64_t> kicked;
+  bool operator==(const SnapshotChat&) const = default;
+};
+
+// New record types go at the end (the tag is the index + 1 and is stored in logs); each one
+// that adds model state needs its snapshot form (state/snapshot.cc).
 using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
                             UsernameSet, ContactAdded, MessageSent, HistoryRead, ChatCreated,
                             ChatUserAdded, ChatUserRemoved, ChatTitleSet, ChatMessageSent,
-                            MessageEdited, MessagesDeleted, PeerBlocked, PeerUnblocked>;
+                            MessageEdited, MessagesDeleted, PeerBlocked, PeerUnblocked,
+                            SnapshotBox, SnapshotMessage, SnapshotEvent, SnapshotDialog,
+                            SnapshotChat>;
 
 // The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
 Bytes encode(const Record& record);

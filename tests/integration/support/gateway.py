@@ -71,7 +71,10 @@ def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",
                     transports=PLAIN_TRANSPORTS + ("obfuscated",)):
     """A config text: the embedded backend behind the edge crypto stage, one loopback
     listener with every TCP transport this build serves, or `transports`
-    (`extra_listener`: more keys of it, e.g. secrets)."""
+    (`extra_listener`: more keys of it, e.g. secrets). With an auth key file, the messenger
+    state is kept next to it (so answers to writes wait for its fsync, as in production)."""
+    state_file = (os.path.join(os.path.dirname(auth_key_file), "messenger_state.log")
+                  if auth_key_file else "")
     return _front(port, workers, transports, extra_listener=extra_listener) + f"""
 [crypto]
 edge_decryption = true
@@ -84,6 +87,7 @@ type = "embedded"
 [backend.embedded]
 advertised_ip = "{advertised_ip}"
 advertised_port = {advertised_port or port}
+state_file = "{state_file}"
 
 [log]
 level = "{log_level}"

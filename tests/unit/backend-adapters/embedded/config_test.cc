@@ -99,11 +99,14 @@ TEST(EmbeddedConfig, ErrorsNameTheKey) {
 // The catalog lists every key with the default the reader applies.
 TEST(EmbeddedConfig, CatalogHasEveryKeyWithItsDefault) {
   config::KeyCatalog catalog = config_keys("backend.embedded");
-  EXPECT_EQ(catalog.keys().size(), 18u);
+  EXPECT_EQ(catalog.keys().size(), 21u);
   ASSERT_NE(catalog.find("backend.embedded.online_expiry_s"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.online_expiry_s")->default_toml, "300");
   ASSERT_NE(catalog.find("backend.embedded.message_burst"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.message_burst")->default_toml, "300");
+  EXPECT_EQ(catalog.find("backend.embedded.state_file")->default_toml, "\"\"");
+  EXPECT_EQ(catalog.find("backend.embedded.group_commit")->default_toml, "true");
+  EXPECT_EQ(catalog.find("backend.embedded.compact_after_bytes")->default_toml, "67108864");
   ASSERT_NE(catalog.find("backend.embedded.dev_login_code"), nullptr);
   EXPECT_EQ(catalog.find("backend.embedded.dev_login_code")->default_toml, "\"\"");
   ASSERT_NE(catalog.find("backend.embedded.advertised_port"), nullptr);
@@ -124,6 +127,32 @@ TEST(EmbeddedConfig, FactoryRegistersAndValidates) {
   ASSERT_NE(factory, nullptr);
   EXPECT_FALSE(factory->configure(toml::parse("nope = 1"), "backend.embedded").is_ok());
   EXPECT_TRUE(factory->configure(toml::parse("this_dc = 1"), "backend.embedded").is_ok());
+}
+
+TEST(EmbeddedConfig, StateKeysAreValidated) {
+  auto parsed = parse_config(
+      toml::parse("state_file = \"var/s.log\"\ngroup_commit = false\ncompact_after_bytes = 0"),
+      "backend.embedded");
+  ASSERT_TRUE(parsed.is_ok()) << parsed.message();
+  EXPECT_EQ(parsed.value().state_file, "var/s.log");
+  EXPECT_FALSE(parsed.value().group_commit);
+  EXPECT_EQ(parsed.value().compact_after_bytes, 0u);
+  auto bad = parse_config(toml::parse("compact_after_bytes = -1"), "backend.embedded");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("backend.embedded.compact_after_bytes"), std::string::npos);
+  bad = parse_config(toml::parse("group_commit = \"yes\""), "backend.embedded");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("backend.embedded.group_commit"), std::string::npos);
+}
+
+// A state log that cannot be opened fails the adapter's creation (and so startup).
+TEST(EmbeddedConfig, UnopenableStateFileFailsCreate) {
+  EmbeddedFactory factory;
+  ASSERT_TRUE(factory
+                  .configure(toml::parse("state_file = \"/proc/self/no/such/state.log\""),
+                             "backend.embedded")
+                  .is_ok());
+  EXPECT_EQ(factory.create(AdapterContext{}), nullptr);
 }
 
 }  // namespace

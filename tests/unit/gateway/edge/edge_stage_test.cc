@@ -71,6 +71,7 @@ struct SeenFrame {
   int64_t salt, session_id, msg_id;
   int32_t seq_no;
   Bytes body;
+  uint32_t quick_ack_token;
 };
 
 struct RecordingAdapter : backend::BackendAdapter {
@@ -90,7 +91,7 @@ struct RecordingAdapter : backend::BackendAdapter {
     EXPECT_NE(std::find(open_conns.begin(), open_conns.end(), f.conn_id), open_conns.end())
         << "a frame for closed connection " << f.conn_id;
     frames->push_back({f.kind, f.auth_key_id, f.quick_ack, f.salt, f.session_id, f.msg_id, f.seq_no,
-                       Bytes(f.body.begin(), f.body.end())});
+                       Bytes(f.body.begin(), f.body.end()), f.quick_ack_token});
     if (sink != nullptr) quick_acks_before_frame.push_back(sink->quick_acks.size());
     if (after_frame) after_frame(f.conn_id);
     return true;
@@ -103,6 +104,8 @@ struct RecordingAdapter : backend::BackendAdapter {
     created->emplace_back(auth_key_id, server_salt);
   }
   std::vector<std::pair<uint64_t, int64_t>>* created;
+  bool own_quick_acks = false;
+  bool sends_quick_acks() const override { return own_quick_acks; }
 };
 
 crypto::RsaPrivateKey test_rsa_key() {
@@ -194,6 +197,18 @@ TEST_F(EdgeStageTest, DecryptsAndComputesTheQuickAckToken) {
   EXPECT_EQ(static_cast<uint64_t>(f.msg_id), 0x65C53D5100000004u);
   EXPECT_EQ(f.seq_no, 1);
   EXPECT_EQ(f.body, from_hex("EC77BE7A0100000000000000"));  // ping ping_id=1
+}
+
+// An adapter that sends quick-acks itself (the embedded one, once a write is durable) gets the
+// token in the frame; the stage sends none.
+TEST_F(EdgeStageTest, AdapterThatSendsQuickAcksGetsTheToken) {
+  add_key(sample_key());
+  inner_->own_quick_acks = true;
+  EXPECT_TRUE(feed(from_hex(mtedge::test::kPayloadHex), /*quick_ack=*/true));
+  EXPECT_TRUE(sink_.quick_acks.empty());
+  ASSERT_EQ(frames_.size(), 1u);
+  EXPECT_TRUE(frames_[0].quick_ack);
+  EXPECT_EQ(frames_[0].quick_ack_token, 0xA1ABE8DAu);
 }
 
 TEST_F(EdgeStageTest, NoQuickAckUnlessAsked) {

@@ -28,7 +28,7 @@ using backend::config::KeySpec;
 // server on port 8888 with edge decryption); the comment above each says `Default: <value>`.
 const std::set<std::string> kOverriddenInConf = {
     "listener.transports", "crypto.edge_decryption",           "crypto.auth_key_file",
-    "admin.address",       "backend.embedded.advertised_port",
+    "admin.address",       "backend.embedded.advertised_port", "backend.embedded.state_file",
 };
 
 std::string read_file(const std::string& relative) {

@@ -61,7 +61,10 @@ class MessengerTest : public ::testing::TestWithParam<int> {
   void reset(EmbeddedConfig config) {
     schemas_ = tl::SchemaSet::load_embedded().value();
     store_ = std::make_shared<state::Store>();
-    store_->set_sink([this](const Bytes& record) { records_.push_back(record); });
+    store_->set_sink([this](const Bytes& record) {
+      records_.push_back(record);
+      return uint64_t(records_.size());
+    });
     store_->presence().set_clock([this] { return now; });
     dispatcher_ = std::make_unique<api::Dispatcher>(schemas_, std::move(config));
     biz::add_methods(*dispatcher_, store_);
