@@ -163,7 +163,7 @@ bool RedisCluster::start() {
   for (size_t i = 0; i < kMasters; ++i) {
     nodes_.push_back(std::make_unique<RedisServer>(std::vector<std::string>{}, true));
     if (!nodes_.back()->start()) {
-      error_ = "node " + std::to_string(i) + " did not start";
+      error_ = std::string("node ").append(std::to_string(i)) + " did not start";
       return false;
     }
     create += " 127.0.0.1:" + std::to_string(nodes_.back()->port());
@@ -179,7 +179,7 @@ bool RedisCluster::start() {
       auto info = nodes_[i]->call({"CLUSTER", "INFO"});
       if (info && info->str().find("cluster_state:ok") != std::string::npos) break;
       if (std::chrono::steady_clock::now() > deadline) {
-        error_ = "node " + std::to_string(i) + " never reached cluster_state:ok";
+        error_ = std::string("node ").append(std::to_string(i)) + " never reached cluster_state:ok";
         return false;
       }
       sleep_ms(50);

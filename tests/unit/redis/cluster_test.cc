@@ -59,8 +59,8 @@ TEST_F(RedisCluster, SpreadsKeysOverThreeMasters) {
   constexpr int kKeys = 300;
   int ok = 0;
   for (int i = 0; i < kKeys; ++i) {  // sent before the slot map is loaded: they wait for it
-    const std::string key = "{key:" + std::to_string(i) + "}";
-    client.command({"SET", key, "v" + std::to_string(i)},
+    const std::string key = std::string("{key:").append(std::to_string(i)) + "}";
+    client.command({"SET", key, std::string("v").append(std::to_string(i))},
                    [&](Result<Reply> result) { ok += result && result->str() == "OK"; });
   }
   ASSERT_TRUE(loop_.run_until([&] { return ok == kKeys; }, 20000)) << ok;
@@ -70,8 +70,8 @@ TEST_F(RedisCluster, SpreadsKeysOverThreeMasters) {
     EXPECT_GT(size->as_integer(), 0) << "node " << i;
   }
   for (int i = 0; i < kKeys; i += 37) {
-    EXPECT_EQ(run(client, {"GET", "{key:" + std::to_string(i) + "}"})->str(),
-              "v" + std::to_string(i));
+    EXPECT_EQ(run(client, {"GET", std::string("{key:").append(std::to_string(i)) + "}"})->str(),
+              std::string("v").append(std::to_string(i)));
   }
   EXPECT_EQ(client.stats().moved, 0u);
   EXPECT_EQ(client.stats().slot_map_loads, 1u);
