@@ -97,9 +97,22 @@ TEST(Snapshot, ReplayGivesAnEqualModel) {
   ASSERT_NE(copy.code("15550003"), nullptr);
   EXPECT_EQ(copy.code("15550002"), nullptr);
   EXPECT_EQ(copy.box(1000001)->sent_by_random_id.at(77), 1);
-  EXPECT_EQ(copy.box(1000001)->messages[0].entities.size(), 2u);
-  EXPECT_EQ(copy.box(1000001)->pts, 7);
+  EXPECT_EQ(copy.box(1000001)->messages[0].text, "hi there (edited)");
+  EXPECT_EQ(copy.box(1000001)->messages[0].edit_date, 28);
+  EXPECT_TRUE(copy.box(1000001)->messages[0].entities.empty());
+  EXPECT_EQ(copy.box(1000001)->pts, 11);
   EXPECT_EQ(copy.box(1000002)->dialogs.at(1000001).read_inbox_max_id, 1);
+  EXPECT_TRUE(copy.box(1000002)->messages[0].deleted);
+  EXPECT_EQ(copy.box(1000003)->messages[0].action.kind, ChatAction::Kind::kCreate);
+  EXPECT_EQ(copy.box(1000003)->messages[1].from, 1000002);
+  EXPECT_EQ(copy.box(1000003)->messages[1].peer, chat_peer(1001));
+  ASSERT_NE(copy.chat(1001), nullptr);
+  EXPECT_EQ(copy.chat(1001)->title, "Duo");
+  EXPECT_EQ(copy.chat(1001)->version, 4);
+  EXPECT_EQ(copy.chat(1001)->members.size(), 3u);
+  EXPECT_EQ(copy.next_chat_id(), 1002);
+  EXPECT_TRUE(copy.box(1000002)->blocked.contains(1000003));
+  EXPECT_FALSE(copy.box(1000001)->blocked.contains(1000003));
 }
 
 TEST(Snapshot, EqualityNoticesADifference) {
