@@ -104,10 +104,10 @@ class Client::Core final : public CommandOwner {
     } else if (command.connection == nullptr && !slot_map_error_.empty()) {
       cause = ": " + slot_map_error_;
     }
-    answer(command, Status::error(std::string("redis: command timed out [command = ")
-                                      .append(command.name()) +
-                                  ", timeout_ms = " + std::to_string(options_.command_timeout_ms) +
-                                  ", " + where + "]" + cause));
+    answer(command, Status::error(
+                        std::string("redis: command timed out [command = ").append(command.name()) +
+                        ", timeout_ms = " + std::to_string(options_.command_timeout_ms) + ", " +
+                        where + "]" + cause));
   }
 
   void on_command_result(Command& command, Result<Reply> result) override {
@@ -207,7 +207,9 @@ class Client::Core final : public CommandOwner {
       const Address target = *master;
       dispatch(command, connection_for(target));
     } else if (fresh_map) {
-      fail_soon(command, Status::error(std::string("redis: no master serves slot ").append(std::to_string(slot))));
+      fail_soon(
+          command,
+          Status::error(std::string("redis: no master serves slot ").append(std::to_string(slot))));
     } else {
       wait_for_map(command);
       refresh_slots();

@@ -21,7 +21,7 @@
 
 namespace mtedge::codecs::proxy_protocol {
 
-inline constexpr size_t kMaxV1Bytes = 107;  // "PROXY UNKNOWN <39> <39> 65535 65535\r\n"
+inline constexpr size_t kMaxV1Bytes = 107;   // "PROXY UNKNOWN <39> <39> 65535 65535\r\n"
 inline constexpr size_t kMaxV2Bytes = 4096;  // 16-byte head + addresses + TLVs
 inline constexpr size_t kV2HeadBytes = 16;
 

@@ -279,9 +279,8 @@ struct SnapshotChat {
 using Record = std::variant<CodeSent, CodeUsed, UserCreated, KeyBound, KeyUnbound, ProfileSet,
                             UsernameSet, ContactAdded, MessageSent, HistoryRead, ChatCreated,
                             ChatUserAdded, ChatUserRemoved, ChatTitleSet, ChatMessageSent,
-                            MessageEdited, MessagesDeleted, PeerBlocked, PeerUnblocked,
-                            SnapshotBox, SnapshotMessage, SnapshotEvent, SnapshotDialog,
-                            SnapshotChat>;
+                            MessageEdited, MessagesDeleted, PeerBlocked, PeerUnblocked, SnapshotBox,
+                            SnapshotMessage, SnapshotEvent, SnapshotDialog, SnapshotChat>;
 
 // The byte form: one tag byte (the variant index + 1), then the fields in TL encoding.
 Bytes encode(const Record& record);

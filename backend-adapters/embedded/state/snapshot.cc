@@ -32,12 +32,12 @@ void Model::snapshot(const std::function<void(const Record&)>& emit) const {
     for (const Message& m : box.messages) {
       auto it = random_ids.find(m.id);
       emit(SnapshotMessage{owner, m.id, m.peer, m.out ? 1 : 0, m.date, m.text, m.entities, m.pts,
-                           m.peer_msg_id, it == random_ids.end() ? 0 : it->second, m.from,
-                           m.action, m.edit_date, m.deleted});
+                           m.peer_msg_id, it == random_ids.end() ? 0 : it->second, m.from, m.action,
+                           m.edit_date, m.deleted});
     }
     for (const Event& e : box.events) {
-      emit(SnapshotEvent{owner, int32_t(e.kind), e.pts, e.msg_id, e.peer, e.max_id,
-                         e.still_unread, e.ids});
+      emit(SnapshotEvent{owner, int32_t(e.kind), e.pts, e.msg_id, e.peer, e.max_id, e.still_unread,
+                         e.ids});
     }
     for (const auto& [peer, d] : box.dialogs) {
       emit(SnapshotDialog{owner, d.peer, d.top_message, d.read_inbox_max_id, d.read_outbox_max_id,

@@ -35,7 +35,8 @@ TEST(HashSlot, TagRules) {
 }
 
 TEST(HashSlot, EverySlotIsBelowTheCount) {
-  for (int i = 0; i < 5000; ++i) EXPECT_LT(key_hash_slot(std::string("key:").append(std::to_string(i))), kSlotCount);
+  for (int i = 0; i < 5000; ++i)
+    EXPECT_LT(key_hash_slot(std::string("key:").append(std::to_string(i))), kSlotCount);
 }
 
 }  // namespace

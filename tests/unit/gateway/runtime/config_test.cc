@@ -569,7 +569,8 @@ TEST(GatewayConfig, RelativePathsResolveAgainstTheConfigFolder) {
   if (!registry.make("embedded")) GTEST_SKIP() << "embedded adapter not built";
   // A config in <tmp>/etc naming its key and key file relatively; read from another folder.
   const std::filesystem::path root =
-      std::filesystem::temp_directory_path() / std::string("mtedge-config-dir-").append(std::to_string(::getpid()));
+      std::filesystem::temp_directory_path() /
+      std::string("mtedge-config-dir-").append(std::to_string(::getpid()));
   std::filesystem::create_directories(root / "etc");
   std::filesystem::create_directories(root / "keys");
   std::filesystem::copy_file(MTEDGE_VECTORS_DIR "/test_rsa_2048.pem", root / "keys" / "rsa.pem",
