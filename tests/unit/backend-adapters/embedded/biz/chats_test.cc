@@ -58,15 +58,7 @@ class ChatsTest : public TwoAccountsTest {
                 pushes);
   }
   Answer history(const Account& owner, int64_t chat) {
-    return call(owner.key, tl::Object("messages.getHistory")
-                               .set("peer", O(chat_peer(chat)))
-                               .set("offset_id", V(0))
-                               .set("offset_date", V(0))
-                               .set("add_offset", V(0))
-                               .set("limit", V(100))
-                               .set("max_id", V(0))
-                               .set("min_id", V(0))
-                               .set("hash", L(0)));
+    return call(owner.key, history_query(chat_peer(chat)));
   }
   // The texts of a history, oldest first (service messages as "*").
   static std::vector<std::string> texts(const Answer& a) {

@@ -33,15 +33,7 @@ class EditDeleteTest : public TwoAccountsTest {
                            .set("qts", V(0)));
   }
   std::vector<int32_t> history_ids(const Account& owner, const Account& peer) {
-    Answer h = call(owner.key, tl::Object("messages.getHistory")
-                                   .set("peer", O(input_peer(owner, peer)))
-                                   .set("offset_id", V(0))
-                                   .set("offset_date", V(0))
-                                   .set("add_offset", V(0))
-                                   .set("limit", V(100))
-                                   .set("max_id", V(0))
-                                   .set("min_id", V(0))
-                                   .set("hash", L(0)));
+    Answer h = call(owner.key, history_query(input_peer(owner, peer)));
     std::vector<int32_t> out;
     for (const tl::Value& m : h["messages"].as_vector())
       out.push_back(m.as_object().get("id")->as_int());

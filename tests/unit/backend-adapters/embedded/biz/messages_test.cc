@@ -9,15 +9,8 @@ class MessagesTest : public TwoAccountsTest {
  protected:
   Answer history(const Account& owner, const Account& peer, int32_t offset_id, int32_t add_offset,
                  int32_t limit, int32_t max_id = 0, int32_t min_id = 0) {
-    return call(owner.key, tl::Object("messages.getHistory")
-                               .set("peer", O(input_peer(owner, peer)))
-                               .set("offset_id", V(offset_id))
-                               .set("offset_date", V(0))
-                               .set("add_offset", V(add_offset))
-                               .set("limit", V(limit))
-                               .set("max_id", V(max_id))
-                               .set("min_id", V(min_id))
-                               .set("hash", L(0)));
+    return call(owner.key,
+                history_query(input_peer(owner, peer), limit, offset_id, add_offset, max_id, min_id));
   }
   static std::vector<int32_t> ids(const Answer& a) {
     std::vector<int32_t> out;

@@ -73,6 +73,20 @@ class MessengerTest : public ::testing::TestWithParam<int> {
   int layer() const { return GetParam(); }
   const tl::Schema& schema() const { return *schemas_->layer(layer()); }
 
+  // messages.getHistory of `peer` (an InputPeer), the newest `limit` messages unless paged.
+  static tl::Object history_query(tl::Object peer, int32_t limit = 100, int32_t offset_id = 0,
+                                  int32_t add_offset = 0, int32_t max_id = 0, int32_t min_id = 0) {
+    return tl::Object("messages.getHistory")
+        .set("peer", O(std::move(peer)))
+        .set("offset_id", V(offset_id))
+        .set("offset_date", V(0))
+        .set("add_offset", V(add_offset))
+        .set("limit", V(limit))
+        .set("max_id", V(max_id))
+        .set("min_id", V(min_id))
+        .set("hash", L(0));
+  }
+
   // Calls `query` (a function by name) as auth key `key`, session `key * 10`.
   Answer call(uint64_t key, tl::Object query, std::vector<api::Push>* pushes = nullptr) {
     Bytes bytes;
