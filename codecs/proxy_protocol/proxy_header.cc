@@ -48,7 +48,9 @@ bool parse_port(std::string_view text, uint16_t& out) {
 
 bool set_address(int family, std::string_view ip, uint16_t port, sockaddr_storage& out) {
   char text[INET6_ADDRSTRLEN] = {};
-  if (ip.empty() || ip.size() >= sizeof text) return false;
+  if (ip.empty() || ip.size() >= sizeof text || ip.find('\0') != std::string_view::npos) {
+    return false;
+  }
   std::memcpy(text, ip.data(), ip.size());
   std::memset(&out, 0, sizeof out);
   if (family == AF_INET) {
@@ -69,6 +71,11 @@ ParseResult parse_v1(ByteView bytes) {
                               std::min(bytes.size(), kMaxV1Bytes));
   const size_t prefix = std::min(text.size(), kV1Prefix.size());
   if (text.substr(0, prefix) != kV1Prefix.substr(0, prefix)) return error("not a PROXY header");
+  // A LF must end the line right after its CR: a bare LF is a broken line, refused at once.
+  if (const size_t lf = text.find('\n');
+      lf != std::string_view::npos && (lf == 0 || text[lf - 1] != '\r')) {
+    return error("v1: LF without CR");
+  }
   const size_t end = text.find("\r\n");
   if (end == std::string_view::npos) {
     if (bytes.size() >= kMaxV1Bytes) return error("v1: no CRLF within 107 bytes");

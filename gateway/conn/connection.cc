@@ -158,7 +158,7 @@ void Connection::close_now(CloseReason reason) {
   worker().forget(this, reason);
   accounted_bytes_ = 0;  // forget() took it off the worker's account
   conn_debug(*this, "closed ({})", backend::close_reason_name(reason));
-  if (settings().access_log) log_access(reason);
+  if (settings().access_log && id_ != 0) log_access(reason);  // not for ones refused at accept
   if (opened_) {
     opened_ = false;
     adapter().on_close(id_, reason);
@@ -343,6 +343,7 @@ MutableByteView Connection::take_proxy_header(MutableByteView data) {
       peer_.port = ntohs(in6->sin6_port);
     }
     peer_.family = static_cast<uint8_t>(header.source.ss_family);
+    proxied_ = true;
     conn_debug(*this, "PROXY v{} header from {}", header.version, balancer.to_string());
   }
   if (!worker().admit_source(this)) return {};  // refused: closed

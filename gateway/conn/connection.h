@@ -86,6 +86,9 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   const PeerAddress& peer_address() const { return peer_; }
   // Whether the per-source count holds this connection (the worker gives it back on close).
   bool source_counted() const { return source_counted_; }
+  // The client address came from a PROXY header: its source is counted even when it claims
+  // to be loopback (only the balancer's own connections are exempt).
+  bool proxied() const { return proxied_; }
   void set_source_counted(bool counted) { source_counted_ = counted; }
   // Admission: see the header comment. Without edge decryption a connection authenticates
   // when the backend sends it a packet after its first encrypted one.
@@ -217,6 +220,7 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   bool encrypted_seen_ : 1 = false;  // a packet with a non-zero auth_key_id reached the adapter
   bool authenticated_ : 1 = false;
   bool source_counted_ : 1 = false;  // the per-source count holds this connection
+  bool proxied_ : 1 = false;         // peer_ is the client a PROXY header named
   // For the access line (log.access): what the client spoke, once the adapter heard of it,
   // and its secret (an index into the listener's secrets; -1: none).
   std::optional<std::pair<codecs::TransportKind, codecs::TransportKind>> transport_;

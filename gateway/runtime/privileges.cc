@@ -52,9 +52,8 @@ Status drop_privileges(const RunAs& run_as) {
     return Status::error("cannot switch to " + who + ": only root can (running as uid " +
                          std::to_string(::geteuid()) + ")");
   }
-  const gid_t groups[1] = {run_as.gid};
-  if (::setgroups(1, groups) != 0) {
-    return Status::error("setgroups for " + who + ": " + errno_text(errno));
+  if (::initgroups(run_as.user.c_str(), run_as.gid) != 0) {
+    return Status::error("initgroups for " + who + ": " + errno_text(errno));
   }
   if (::setgid(run_as.gid) != 0)
     return Status::error("setgid for " + who + ": " + errno_text(errno));

@@ -23,7 +23,8 @@ struct RunAs {
 // Errors say which name is unknown.
 Result<RunAs> look_up_run_as(const std::string& user, const std::string& group);
 
-// Switches the whole process (every thread) to `run_as`: supplementary groups, gid, then uid,
+// Switches the whole process (every thread) to `run_as`: the user's supplementary groups (as
+// initgroups sets them: its groups in the group database plus run_as.gid), gid, then uid,
 // and checks that root cannot be regained. Already running as that uid and gid: nothing to
 // do. Not root and not already that user: an error (only root can switch).
 Status drop_privileges(const RunAs& run_as);

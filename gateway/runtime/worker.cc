@@ -94,7 +94,8 @@ Status Worker::init(const std::vector<int>& fds) {
     options.client_ip = [this](ConnId id) {
       Connection* conn = find(id);
       if (conn == nullptr ||
-          !source_is_limited(conn->source(), config_.gateway.limit_loopback_sources)) {
+          (!conn->proxied() &&
+           !source_is_limited(conn->source(), config_.gateway.limit_loopback_sources))) {
         return std::string();
       }
       return conn->source().to_string();
@@ -235,7 +236,7 @@ bool Worker::refuse(Connection* conn, const std::string& listener_name, Counter&
 bool Worker::count_source(Connection* conn, const std::string& listener_name) {
   const GatewaySettings& g = config_.gateway;
   const SourceBucket source = conn->source();
-  if (!source_is_limited(source, g.limit_loopback_sources)) return true;
+  if (!conn->proxied() && !source_is_limited(source, g.limit_loopback_sources)) return true;
   if (!gateway_.source_counts().try_add(source, g.max_connections_per_source)) {
     return refuse(conn, listener_name, metrics_.rejected_per_source, "max_connections_per_source",
                   kSourceRefusal);

@@ -139,9 +139,27 @@ class ProxyProtocol(unittest.TestCase):
             sockets.append(third)
             third.sendall(v1("203.0.113.9", 2000))
             self.assertTrue(closed_by_peer(third))  # refused: the client's third connection
-            self.wait_for(r"connection from 203\.0\.113\.9 refused: max_connections_per_source")
+            # (The warn line is rate-limited across tests; the access line is per connection.)
+            self.wait_for(r"access: listener=test client=203\.0\.113\.9:2000 .* reason=limit")
             # Another client behind the same balancer still gets in.
             self.relay_one(v1("203.0.113.10", 3000))
+        finally:
+            for s in sockets:
+                s.close()
+
+    def test_a_header_claiming_loopback_is_counted_too(self):
+        sockets = []
+        try:
+            for i in range(2):
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+                s.sendall(v1("127.0.0.9", 4000 + i))
+                sockets.append(s)
+            time.sleep(0.3)
+            third = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            sockets.append(third)
+            third.sendall(v1("127.0.0.9", 4002))
+            self.assertTrue(closed_by_peer(third))
+            self.wait_for(r"access: listener=test client=127\.0\.0\.9:4002 .* reason=limit")
         finally:
             for s in sockets:
                 s.close()

@@ -137,6 +137,8 @@ TEST(ProxyHeader, V1Errors) {
       {"PROXY TCP4 ::1 5.6.7.8 1 2\r\n", "v1: bad address"},
       {"PROXY TCP6 1.2.3.4 ::1 1 2\r\n", "v1: bad address"},
       {"PROXY TCP4 1.2.3.4\r5.6.7.8 1 2\r\n", "v1: CR without LF"},
+      {"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n", "v1: LF without CR"},
+      {std::string("PROXY TCP4 1.2.3.4\0xyz 5.6.7.8 1 2\r\n", 36), "v1: bad address"},
       {"PROXY TCP4 " + std::string(120, '1'), "v1: no CRLF within 107 bytes"},
   };
   for (const auto& [text, error] : cases) {
