@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -32,9 +33,11 @@ class DurableAnswerTest : public EmbeddedTest {
     EmbeddedTest::SetUp();
     storage::LogStorageOptions options;
     options.path = dir_.file("state.log");
-    options.before_sync = [this] {
-      std::unique_lock lock(gate_mu_);
-      gate_cv_.wait(lock, [this] { return gate_open_; });
+    // The writer thread outlives this fixture's own members (the storage belongs to the
+    // base's service): the gate is shared, not a member the lambda reaches through `this`.
+    options.before_sync = [gate = gate_] {
+      std::unique_lock lock(gate->mu);
+      gate->cv.wait(lock, [&] { return gate->open; });
     };
     auto storage = storage::LogStorage::open(options, service().shared_state());
     ASSERT_TRUE(storage.is_ok()) << storage.message();
@@ -49,9 +52,9 @@ class DurableAnswerTest : public EmbeddedTest {
     EmbeddedTest::TearDown();
   }
   void open_gate() {
-    std::lock_guard lock(gate_mu_);
-    gate_open_ = true;
-    gate_cv_.notify_all();
+    std::lock_guard lock(gate_->mu);
+    gate_->open = true;
+    gate_->cv.notify_all();
   }
   // Runs what the storage posted (once it posted something) until `done` holds.
   template <class Done>
@@ -81,9 +84,12 @@ class DurableAnswerTest : public EmbeddedTest {
   }
 
   mtedge::test::TempDir dir_;
-  std::mutex gate_mu_;
-  std::condition_variable gate_cv_;
-  bool gate_open_ = false;
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+  };
+  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
 };
 
 TEST_F(DurableAnswerTest, WriteIsAnsweredAndQuickAckedOnlyOnceDurable) {
