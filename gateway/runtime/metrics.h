@@ -75,8 +75,8 @@ using Counter = backend::Counter;
 struct alignas(64) MetricsShard {
   Counter accepted;
   Counter rejected_max_connections;
-  Counter rejected_per_source;  // max_connections_per_source reached for the client's source
-  Counter rejected_memory;      // the process's buffered bytes passed max_memory_bytes
+  Counter rejected_per_source;       // max_connections_per_source reached for the client's source
+  Counter rejected_memory;           // the process's buffered bytes passed max_memory_bytes
   Counter rejected_proxy_untrusted;  // proxy_protocol listener: a source not in proxy_trusted
   // At max_connections, the oldest unauthenticated connection closed for a new one.
   Counter evicted_unauthenticated;

@@ -9,8 +9,8 @@ class MessagesTest : public TwoAccountsTest {
  protected:
   Answer history(const Account& owner, const Account& peer, int32_t offset_id, int32_t add_offset,
                  int32_t limit, int32_t max_id = 0, int32_t min_id = 0) {
-    return call(owner.key,
-                history_query(input_peer(owner, peer), limit, offset_id, add_offset, max_id, min_id));
+    return call(owner.key, history_query(input_peer(owner, peer), limit, offset_id, add_offset,
+                                         max_id, min_id));
   }
   static std::vector<int32_t> ids(const Answer& a) {
     std::vector<int32_t> out;
