@@ -212,13 +212,14 @@ void Worker::accept(Listener& listener) {
 
 namespace {
 
+enum RefusalKind { kMemoryRefusal, kSourceRefusal, kProxyRefusal, kRefusalKinds };
+
 // One rate limit per kind of refusal: a flood of one kind never hides another.
 LogRateLimit& refusal_lines(int kind) {
-  static LogRateLimit lines[3] = {LogRateLimit(kWarnIntervalMs), LogRateLimit(kWarnIntervalMs),
-                                  LogRateLimit(kWarnIntervalMs)};
+  static LogRateLimit lines[kRefusalKinds] = {
+      LogRateLimit(kWarnIntervalMs), LogRateLimit(kWarnIntervalMs), LogRateLimit(kWarnIntervalMs)};
   return lines[kind];
 }
-enum RefusalKind { kMemoryRefusal, kSourceRefusal, kProxyRefusal };
 
 }  // namespace
 
