@@ -1,5 +1,5 @@
 // libFuzzer target: what a Redis node sends the client. The input is a RESP2 byte stream;
-// hiredis's reader parses it (as a connection's would), every reply is copied into a Reply,
+// hiredis's reader, bounded as a connection's is, parses it, every reply is copied into a Reply,
 // read as a CLUSTER SLOTS reply (the slot map parser) and, when it is an error or status, as
 // a MOVED/ASK redirect. Whatever the bytes, nothing crashes, and a slot map that parses
 // only ever names masters for slots in range.
@@ -42,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The raw bytes as an error text too (MOVED/ASK lines straight from the input).
   (void)mtedge::redis::parse_redirect(std::string_view(reinterpret_cast<const char*>(data), size));
   redisReader* reader = redisReaderCreate();
+  mtedge::redis::ReplyLimit limit;
+  mtedge::redis::bound_reader(*reader, limit);  // as every connection's reader is
   if (redisReaderFeed(reader, reinterpret_cast<const char*>(data), size) == REDIS_OK) {
     for (int replies = 0; replies < 64; ++replies) {
       void* raw = nullptr;

@@ -44,6 +44,8 @@ void Connection::connect() {
     schedule_reconnect("connect failed: " + why);
     return;
   }
+  reply_limit_ = ReplyLimit{};
+  bound_reader(*ac->c.reader, reply_limit_);
   ac->data = this;
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -71,7 +73,7 @@ void Connection::on_disconnect(const redisAsyncContext* ac, int /*status*/) {
   self->ac_ = nullptr;          // hiredis frees it when this callback returns
   self->timers_.cancel(self->phase_timer_);
   self->state_ = State::kIdle;
-  self->schedule_reconnect(ac->err != 0 ? std::string("connection lost: ") + ac->errstr
+  self->schedule_reconnect(ac->err != 0 ? "connection lost: " + self->reader_error(ac)
                                         : std::string("connection closed by the server"));
 }
 
@@ -94,9 +96,17 @@ void Connection::on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
   self->owner_.on_command_result(*command, std::move(result));
 }
 
+std::string Connection::reader_error(const redisAsyncContext* ac) const {
+  if (ac->err == REDIS_ERR_OOM && reply_limit_.refused_elements != -1) {
+    return describe_refusal(reply_limit_);
+  }
+  return ac->errstr;
+}
+
 std::string Connection::describe_error(const redisAsyncContext* ac) const {
   const std::string where = " [server = " + address_.text() + "]";
-  if (ac != nullptr && ac->err != 0) return "redis: connection lost" + where + ": " + ac->errstr;
+  if (ac != nullptr && ac->err != 0)
+    return "redis: connection lost" + where + ": " + reader_error(ac);
   return "redis: " + drop_reason_ + where;
 }
 

@@ -20,6 +20,7 @@
 
 #include "io/timer_heap.h"
 #include "redis/command.h"
+#include "redis/hiredis_reply.h"
 #include "redis/options.h"
 
 struct redisAsyncContext;
@@ -78,6 +79,8 @@ class Connection {
   void schedule_reconnect(const std::string& why);
   void on_phase_due();
   std::string describe_error(const redisAsyncContext* ac) const;
+  // The context's error text (the reply limit's refusal in words, when that was the cause).
+  std::string reader_error(const redisAsyncContext* ac) const;
 
   uv_loop_t* loop_;
   io::TimerHeap& timers_;
@@ -95,6 +98,7 @@ class Connection {
   unsigned handshake_pending_ = 0;
   std::string handshake_error_;
   std::string drop_reason_;
+  ReplyLimit reply_limit_;  // the reader's refusal, if it refused a reply (reset per connect)
   std::string last_error_;
   unsigned failures_ = 0;  // consecutive failed attempts (the backoff's exponent)
   uint64_t handshakes_ = 0;
