@@ -9,6 +9,9 @@ JOBS ?= $(shell nproc)
 NODE_DIR := .cache/node
 # Node's ws package for the WebSocket tests (tests/integration/test_websocket_node.py).
 WS_VERSION := 8.18.0
+# GramJS, the Node MTProto client (npm `telegram`, API layer 193), for
+# tests/integration/test_messenger_gramjs.py.
+GRAMJS_VERSION := 2.26.16
 
 .PHONY: all run test deps node-deps build install clean
 all: build
@@ -36,10 +39,13 @@ PREFIX ?= /usr/local
 install: build
 	install -D -m 0755 $(BUILD_DIR)/gateway/mtedge $(DESTDIR)$(PREFIX)/bin/mtedge
 
-# Node's ws for the WebSocket interoperability tests, into a git-ignored folder.
+# Node packages for the interoperability tests (ws, GramJS) at their pinned versions, into a
+# git-ignored folder.
+node_package = grep -q '"version": "$(2)"' $(NODE_DIR)/node_modules/$(1)/package.json 2>/dev/null || \
+  npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error $(1)@$(2) >/dev/null
 node-deps: deps
-	@[ -d $(NODE_DIR)/node_modules/ws ] || npm install --prefix $(NODE_DIR) --no-audit --no-fund \
-	  --loglevel=error ws@$(WS_VERSION) >/dev/null
+	@$(call node_package,ws,$(WS_VERSION))
+	@$(call node_package,telegram,$(GRAMJS_VERSION))
 
 test: deps node-deps
 	@scripts/run-tests

@@ -14,6 +14,7 @@ import os
 import re
 import time
 import unittest
+import urllib.request
 
 import base  # noqa: F401  (puts support/ on the path)
 from support import gateway, net
@@ -67,8 +68,9 @@ class MessengerCase(EmbeddedCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.port = net.free_port()
+        cls.admin_port = net.free_port()
         config = cls.configure(
-            default_config(cls.port, net.free_port(), cls.rsa_key, cls.key_file))
+            default_config(cls.port, cls.admin_port, cls.rsa_key, cls.key_file))
         cls.gw = gateway.Gateway(config, cls.port)
         cls.gw.start()
         # The port answered; make sure it is this mtedge's listener and not another process
@@ -83,6 +85,16 @@ class MessengerCase(EmbeddedCase):
     @classmethod
     def tearDownClass(cls):
         cls.stop_class_gateway()
+
+    def metric(self, sample):
+        """The value of `sample` (a name with its labels, as /metrics writes it)."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port,
+                                    timeout=10) as response:
+            text = response.read().decode()
+        for line in text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.split()[-1])
+        raise AssertionError("/metrics has no %s" % sample)
 
     def client(self):
         session = MemorySession()

@@ -18,6 +18,7 @@ import unittest
 
 from base import GatewayTestCase
 from support import gateway, net
+from support.node import node_modules
 from telethon.network import connection as tc
 from test_embedded import ADVERTISED_IP, ADVERTISED_PORT, EmbeddedCase
 from test_tls import make_cert
@@ -26,25 +27,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WS_VERSION = "8.18.0"  # keep in step with the Makefile
 
 
-def node_modules():
-    root = os.environ.get("MTEDGE_NODE_DIR") or os.path.join(HERE, "..", "..", ".cache", "node")
-    modules = os.path.join(root, "node_modules")
-    if not os.path.isdir(os.path.join(modules, "ws")):
-        os.makedirs(root, exist_ok=True)
-        p = subprocess.run(["npm", "install", "--prefix", root, "--no-audit", "--no-fund",
-                            "--loglevel=error", "ws@" + WS_VERSION],
-                           capture_output=True, text=True, timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError("npm install ws@%s failed:\n%s%s" % (WS_VERSION, p.stdout, p.stderr))
-    return modules
-
-
 class NodeWsClient(GatewayTestCase):
     config_kw = dict(transports=("websocket",))
 
     @classmethod
     def setUpClass(cls):
-        cls.modules = node_modules()
+        cls.modules = node_modules("ws", WS_VERSION)
         super().setUpClass()
 
     def run_client(self, path):
@@ -68,7 +56,7 @@ class NodeWsClient(GatewayTestCase):
 class TelethonThroughNodeWs(EmbeddedCase):
     @classmethod
     def setUpClass(cls):
-        cls.modules = node_modules()
+        cls.modules = node_modules("ws", WS_VERSION)
         super().setUpClass()
         cls.cert_dir = tempfile.mkdtemp(prefix="mtedge-wss-")
         cls.cert, cls.key = make_cert(cls.cert_dir)
