@@ -4,8 +4,8 @@ GramJS TelegramClients sign in with test numbers through client.start() (sign-up
 find each other by username and by phone, exchange messages that their NewMessage handlers
 see live, form a basic group of the three in which each hears the other two, the creator
 kicks the third (who gets nothing more and may not write), and a block keeps the blocked
-one's message from arriving. Over GramJS's default transport in Node (TCP full) and over its
-browser transport (obfuscated2 inside WebSocket, /apiws).
+one's message from arriving. Over GramJS's default transport in Node (TCP full), obfuscated2
+over TCP, and its browser transport (obfuscated2 inside WebSocket, /apiws).
 
 The scenario is node/gramjs_messenger.js; it prints what it observed as JSON and this test
 asserts. GramJS comes from $MTEDGE_NODE_DIR (.cache/node, where `make test` installs it with
@@ -107,6 +107,10 @@ class GramJSMessenger(MessengerCase):
 
     def test_default_tcp_transport(self):
         self.check_transport("tcp", ["+9996621201", "+9996621202", "+9996621203"], "tcp", "full")
+
+    def test_obfuscated_transport(self):
+        self.check_transport("obfuscated", ["+9996621221", "+9996621222", "+9996621223"], "obf",
+                             "obfuscated")
 
     def test_websocket_transport(self):
         self.check_transport("websocket", ["+9996621211", "+9996621212", "+9996621213"], "ws",

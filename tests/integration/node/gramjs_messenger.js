@@ -2,7 +2,8 @@
 // tests/integration/test_messenger_gramjs.py.
 //
 // Usage: node gramjs_messenger.js '<json>' where json is
-//   {port, transport: "tcp" | "websocket", code, rsa: {n, e, fingerprint}, phones: [3], tag}
+//   {port, transport: "tcp" | "obfuscated" | "websocket", code, rsa: {n, e, fingerprint},
+//    phones: [3], tag}
 // (rsa: the server's public key, n and fingerprint as decimal strings; GramJS knows only
 // Telegram's keys, so the test's key is added to its table). Three stock TelegramClients sign
 // in with test numbers through client.start(); the script runs the scenario and prints one
@@ -74,7 +75,9 @@ async function signIn(phone, firstName) {
     baseLogger: new Logger(LogLevel.ERROR),
     connection: onTestPort(ConnectionTCPFull),  // GramJS's default in Node
   };
-  if (args.transport === "websocket") {
+  if (args.transport === "obfuscated") {
+    options.connection = onTestPort(ConnectionTCPObfuscated);  // obfuscated2 over TCP
+  } else if (args.transport === "websocket") {
     // GramJS's browser transport: obfuscated2 inside WebSocket (ws://ip:port/apiws).
     options.connection = onTestPort(ConnectionTCPObfuscated);
     options.networkSocket = PromisedWebSockets;
