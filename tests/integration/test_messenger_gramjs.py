@@ -86,6 +86,7 @@ class GramJSMessenger(MessengerCase):
         self.assertEqual(result["after_kick_b"],
                          [{"chat": chat, "sender": a["id"], "text": "after the kick"}])
         self.assertEqual(result["kicked_send"], "CHAT_WRITE_FORBIDDEN")
+        self.assertEqual(result["blocked"], [a["id"]])
         # The blocked message was sent (Ada got an id) but never reached Bo.
         self.assertGreater(result["blocked_send_id"], 0)
         self.assertEqual(result["after_unblock_b"],

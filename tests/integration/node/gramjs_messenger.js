@@ -45,7 +45,9 @@ class Inbox {
     const deadline = Date.now() + ms;
     while (this.items.length < count) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${count} messages (have ${this.items.length})`);
+      if (left <= 0) {
+        throw new Error(`timed out waiting for ${count} messages (have ${this.items.length})`);
+      }
       await new Promise((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -111,7 +113,9 @@ async function scenario() {
   const a = await signIn(args.phones[0], "Ada");
   const b = await signIn(args.phones[1], "Bo");
   const c = await signIn(args.phones[2], "Cy");
-  result.signed_in = [a, b, c].map((x) => ({ id: x.id, phone: x.me.phone, first_name: x.me.firstName }));
+  result.signed_in = [a, b, c].map((x) => ({
+    id: x.id, phone: x.me.phone, first_name: x.me.firstName,
+  }));
 
   step("find by username");
   await b.client.invoke(new Api.account.UpdateUsername({ username: `bo_${tag}` }));
@@ -144,7 +148,7 @@ async function scenario() {
   const made = await a.client.invoke(new Api.messages.CreateChat({
     users: [bForA, cForA], title: `Trio ${tag}`,
   }));
-  const updates = made.updates || made; // messages.invitedUsers from layer 166
+  const updates = made.updates || made; // layer 193 answers messages.invitedUsers
   const chat = updates.chats[0];
   const chatId = chat.id;
   result.group = { title: chat.title, participants: chat.participantsCount };
@@ -172,6 +176,8 @@ async function scenario() {
 
   step("block");
   await b.client.invoke(new Api.contacts.Block({ id: aForB }));
+  const blockedList = await b.client.invoke(new Api.contacts.GetBlocked({ offset: 0, limit: 10 }));
+  result.blocked = blockedList.blocked.map((p) => String(p.peerId.userId));
   const blockedSend = await a.client.sendMessage(bForA, { message: "while blocked" });
   result.blocked_send_id = blockedSend.id;
   await new Promise((resolve) => setTimeout(resolve, 1500));
