@@ -55,6 +55,15 @@ def default_config(port, admin_port, rsa_key, key_file, state_file=None):
     return text
 
 
+def set_key(text, key, value):
+    """Config text with its `key = ...` line set to `value` (it must be there)."""
+    line = "\n%s = " % key
+    if line not in text:
+        raise AssertionError("conf/mtedge.toml no longer sets %s" % key)
+    start = text.index(line) + len(line)
+    return text[:start] + str(value) + text[text.index("\n", start):]
+
+
 class MessengerCase(EmbeddedCase):
     """mtedge with conf/mtedge.toml (edited by configure()) per test class, and Telethon
     clients signed in to it."""

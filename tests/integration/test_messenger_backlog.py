@@ -21,19 +21,10 @@ from telethon.network import connection as tc
 from telethon.tl.functions.updates import GetDifferenceRequest
 from telethon.tl.types import PeerChat
 from test_embedded import run
-from test_messenger import CODE, THIS_DC, MessengerCase
+from test_messenger import CODE, THIS_DC, MessengerCase, set_key
 
 # Events per updates.difference(Slice) page (biz/updates.cc kDifferenceEvents).
 DIFFERENCE_PAGE = 100
-
-
-def set_key(text, key, value):
-    """conf/mtedge.toml's `key = ...` line with `value` instead."""
-    line = "\n%s = " % key
-    if line not in text:
-        raise AssertionError("conf/mtedge.toml no longer sets %s" % key)
-    start = text.index(line) + len(line)
-    return text[:start] + str(value) + text[text.index("\n", start):]
 
 
 class BacklogWithTelethon(MessengerCase):

@@ -13,7 +13,7 @@ import base  # noqa: F401  (puts support/ on the path)
 from telethon import errors, events, functions, types
 from telethon.tl.types import InputPhoneContact
 from test_embedded import run
-from test_messenger import MessengerCase
+from test_messenger import MessengerCase, set_key
 
 MESSAGES_PER_SECOND = 1
 MESSAGE_BURST = 8
@@ -22,15 +22,8 @@ MESSAGE_BURST = 8
 class MoreMessengerWithTelethon(MessengerCase):
     @classmethod
     def configure(cls, text):
-        for key, value in (("messages_per_second", MESSAGES_PER_SECOND),
-                           ("message_burst", MESSAGE_BURST)):
-            line = "\n%s = " % key
-            if line not in text:
-                raise AssertionError("conf/mtedge.toml no longer sets %s" % key)
-            start = text.index(line) + len(line)
-            end = text.index("\n", start)
-            text = text[:start] + str(value) + text[end:]
-        return text
+        text = set_key(text, "messages_per_second", MESSAGES_PER_SECOND)
+        return set_key(text, "message_burst", MESSAGE_BURST)
 
     async def pair(self, first, second):
         """Two signed-in clients (phones 99966210NN), each with the other's entity."""
