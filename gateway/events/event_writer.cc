@@ -81,8 +81,10 @@ void EventWriter::dropped(EventDrop why, const std::string& detail) {
 void EventWriter::when_drained(uint64_t timeout_ms, std::function<void()> done) {
   drained_ = std::move(done);
   snapshot_ = nullptr;
-  // At the deadline, or at once (from the loop) when nothing is pending.
-  uv_timer_start(timer_, on_timer, pending_ == 0 ? 0 : timeout_ms, 0);
+  drain_deadline_ms_ = uv_now(timer_->loop) + timeout_ms;
+  // The first look on the next loop turn: events written meanwhile (the last closes'
+  // connection_closed) are waited for too.
+  uv_timer_start(timer_, on_timer, 0, 0);
 }
 
 void EventWriter::finish_drain() {
@@ -95,7 +97,12 @@ void EventWriter::finish_drain() {
 void EventWriter::on_timer(uv_timer_t* timer) {
   auto* self = static_cast<EventWriter*>(timer->data);
   if (self->drained_) {
-    self->finish_drain();
+    const uint64_t now = uv_now(timer->loop);
+    if (self->pending_ == 0 || now >= self->drain_deadline_ms_) {
+      self->finish_drain();
+    } else {
+      uv_timer_start(timer, on_timer, self->drain_deadline_ms_ - now, 0);
+    }
   } else if (self->snapshot_) {
     self->write(counters(self->origin_, self->unix_ms(), self->snapshot_()));
   }

@@ -41,7 +41,8 @@ class EventWriter {
   // Events sent and not yet answered.
   size_t pending() const { return pending_; }
   // Stops the counters; `done` runs once, on the loop and never inside this call, when
-  // nothing is pending or `timeout_ms` after this call, whichever comes first.
+  // nothing is pending (events written after this call count too) or `timeout_ms` after
+  // this call, whichever comes first.
   void when_drained(uint64_t timeout_ms, std::function<void()> done);
   // Drops what is pending (counted kShutdown) and closes the client and the timer; the loop
   // must run afterwards for their handles to close. Idempotent.
@@ -61,7 +62,8 @@ class EventWriter {
   redis::Client client_;
   uv_timer_t* timer_;  // on the heap: its close callback frees it after this writer is gone
   std::function<MetricsSnapshot()> snapshot_;
-  std::function<void()> drained_;  // set between when_drained() and the drain
+  std::function<void()> drained_;   // set between when_drained() and the drain
+  uint64_t drain_deadline_ms_ = 0;  // uv_now() at which when_drained() gives up
   size_t pending_ = 0;
   bool failing_ = false;  // the last outcome was a drop (logged once per episode)
   uint64_t dropped_since_ok_ = 0;

@@ -97,39 +97,44 @@ TEST(EventFields, ConnectionClosed) {
 }
 
 TEST(EventFields, CountersCarryTheMainCounters) {
-  MetricsSnapshot m;
-  m.accepted = 10;
-  m.active = 4;
+  MetricsSnapshot m{.accepted = 10,
+                    .rejected_per_source = 2,
+                    .evicted_unauthenticated = 3,
+                    .active = 4,
+                    .frames_in = 7,
+                    .frames_out = 8,
+                    .bytes_in = 1000,
+                    .bytes_out = 2000,
+                    .events_written = 30};
   m.closed[static_cast<size_t>(backend::CloseReason::kPeerClosed)] = 5;
   m.closed[static_cast<size_t>(backend::CloseReason::kTimeout)] = 1;
-  m.rejected_per_source = 2;
-  m.evicted_unauthenticated = 3;
-  m.bytes_in = 1000;
-  m.bytes_out = 2000;
-  m.frames_in = 7;
-  m.frames_out = 8;
-  m.events_written = 30;
   m.events_dropped[static_cast<size_t>(EventDrop::kBacklog)] = 6;
   const auto f = as_map(counters(kOrigin, 5, m));
-  EXPECT_EQ(f.at("type"), "counters");
-  EXPECT_EQ(f.at("accepted"), "10");
-  EXPECT_EQ(f.at("active"), "4");
-  EXPECT_EQ(f.at("closed"), "6");
-  EXPECT_EQ(f.at("closed.peer_closed"), "5");
-  EXPECT_EQ(f.at("closed.timeout"), "1");
-  EXPECT_EQ(f.at("closed.shutdown"), "0");
-  EXPECT_EQ(f.at("rejected.per_source"), "2");
-  EXPECT_EQ(f.at("rejected.max_connections"), "0");
-  EXPECT_EQ(f.at("rejected.memory"), "0");
-  EXPECT_EQ(f.at("rejected.proxy_untrusted"), "0");
-  EXPECT_EQ(f.at("evicted.unauthenticated"), "3");
-  EXPECT_EQ(f.at("bytes_in"), "1000");
-  EXPECT_EQ(f.at("bytes_out"), "2000");
-  EXPECT_EQ(f.at("frames_in"), "7");
-  EXPECT_EQ(f.at("frames_out"), "8");
-  EXPECT_EQ(f.at("events_written"), "30");
-  EXPECT_EQ(f.at("events_dropped.backlog"), "6");
-  EXPECT_EQ(f.at("events_dropped.failed"), "0");
+  const std::map<std::string, std::string> expected = {
+      {"type", "counters"},
+      {"accepted", "10"},
+      {"active", "4"},
+      {"closed", "6"},
+      {"closed.peer_closed", "5"},
+      {"closed.timeout", "1"},
+      {"closed.shutdown", "0"},
+      {"rejected.per_source", "2"},
+      {"rejected.max_connections", "0"},
+      {"rejected.memory", "0"},
+      {"rejected.proxy_untrusted", "0"},
+      {"evicted.unauthenticated", "3"},
+      {"bytes_in", "1000"},
+      {"bytes_out", "2000"},
+      {"frames_in", "7"},
+      {"frames_out", "8"},
+      {"events_written", "30"},
+      {"events_dropped.backlog", "6"},
+      {"events_dropped.failed", "0"},
+  };
+  for (const auto& [field, value] : expected) {
+    ASSERT_EQ(f.count(field), 1u) << field;
+    EXPECT_EQ(f.at(field), value) << field;
+  }
   for (size_t i = 0; i < backend::kCloseReasonCount; ++i) {
     EXPECT_EQ(f.count(std::string("closed.") +
                       backend::close_reason_name(static_cast<backend::CloseReason>(i))),

@@ -529,15 +529,24 @@ TEST(GatewayConfig, EventsChecks) {
                "needs a [redis] section");
   expect_error(std::string(kMinimal) + "[events]\nsink = \"kafka\"\n", "events.sink",
                "unknown value");
-  expect_error(base + "stream = \"\"\n", "events.stream", "empty");
-  expect_error(base + "maxlen = 0\n", "events.maxlen", "between");
-  expect_error(base + "events = [\"connection_opened\", \"bytes\"]\n", "events.events[1]",
-               "expected one of: connection_opened, connection_closed, counters");
-  expect_error(base + "events = [\"counters\", \"counters\"]\n", "events.events[1]", "twice");
-  expect_error(base + "events = \"counters\"\n", "events.events", "expected an array");
-  expect_error(base + "counters_interval_ms = 5\n", "events.counters_interval_ms", "between");
-  expect_error(base + "max_pending_events = 0\n", "events.max_pending_events", "between");
-  expect_error(base + "topic = \"x\"\n", "events.topic", "unknown key");
+  struct Case {
+    const char* keys;
+    const char* path;
+    const char* message;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"stream = \"\"", "events.stream", "empty"},
+           {"maxlen = 0", "events.maxlen", "between"},
+           {"events = [\"connection_opened\", \"bytes\"]", "events.events[1]",
+            "expected one of: connection_opened, connection_closed, counters"},
+           {"events = [\"counters\", \"counters\"]", "events.events[1]", "twice"},
+           {"events = \"counters\"", "events.events", "expected an array"},
+           {"counters_interval_ms = 5", "events.counters_interval_ms", "between"},
+           {"max_pending_events = 0", "events.max_pending_events", "between"},
+           {"topic = \"x\"", "events.topic", "unknown key"},
+       }) {
+    expect_error(base + c.keys + "\n", c.path, c.message);
+  }
   expect_error("events = 1\n" + std::string(kMinimal), "events", "expected a table");
 }
 
