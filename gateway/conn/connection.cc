@@ -11,6 +11,7 @@
 #include "codecs/proxy_protocol/proxy_header.h"
 #include "gateway/conn/fronting_driver.h"
 #include "gateway/conn/http_driver.h"
+#include "gateway/events/event_writer.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/gateway.h"
 #include "gateway/runtime/worker.h"
@@ -158,7 +159,14 @@ void Connection::close_now(CloseReason reason) {
   worker().forget(this, reason);
   accounted_bytes_ = 0;  // forget() took it off the worker's account
   conn_debug(*this, "closed ({})", backend::close_reason_name(reason));
-  if (settings().access_log && id_ != 0) log_access(reason);  // not for ones refused at accept
+  if (id_ != 0) {  // not for ones refused at accept
+    if (settings().access_log) log_access(reason);
+    if (events::EventWriter* events = worker().events()) {
+      events->connection_closed(event_facts(),
+                                {bytes_in_, bytes_out_, now_ms() - accepted_ms_,
+                                 backend::close_reason_name(reason), authenticated_});
+    }
+  }
   if (opened_) {
     opened_ = false;
     adapter().on_close(id_, reason);
@@ -167,21 +175,40 @@ void Connection::close_now(CloseReason reason) {
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
 }
 
+std::string Connection::transport_text() const {
+  if (!transport_) return {};
+  backend::ConnInfo info;
+  info.transport = transport_->first;
+  info.framing = transport_->second;
+  return backend::transport_path(info);
+}
+
+const std::string& Connection::secret_label() const {
+  static const std::string kNone;
+  return secret_ >= 0 ? listener().secrets[size_t(secret_)].label : kNone;
+}
+
 void Connection::log_access(backend::CloseReason reason) const {
-  std::string transport = "-";
-  if (transport_) {
-    backend::ConnInfo info;
-    info.transport = transport_->first;
-    info.framing = transport_->second;
-    transport = backend::transport_path(info);
-  }
-  const std::string& secret =
-      secret_ >= 0 ? listener().secrets[size_t(secret_)].label : std::string();
+  const std::string transport = transport_text();
+  const std::string& secret = secret_label();
   spdlog::info(
       "access: listener={} client={} transport={} secret={} in={} out={} duration_ms={} "
       "reason={}",
-      listener().name, peer_.to_string(), transport, secret.empty() ? "-" : secret, bytes_in_,
-      bytes_out_, now_ms() - accepted_ms_, backend::close_reason_name(reason));
+      listener().name, peer_.to_string(), transport.empty() ? "-" : transport,
+      secret.empty() ? "-" : secret, bytes_in_, bytes_out_, now_ms() - accepted_ms_,
+      backend::close_reason_name(reason));
+}
+
+events::ConnectionFacts Connection::event_facts() const {
+  events::ConnectionFacts facts;
+  facts.conn_id = id_;
+  facts.listener = listener().name;
+  facts.client = peer_.to_string();
+  facts.transport = transport_text();
+  facts.secret = secret_label();
+  facts.tls = tls_ != nullptr;
+  facts.proxied = proxied_;
+  return facts;
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {
@@ -413,6 +440,11 @@ void Connection::open_adapter(backend::ConnInfo info) {
   } else {
     conn_debug(*this, "transport {} secret {} dc {}", backend::transport_path(info),
                info.secret_label, info.dc_id.value_or(0));
+  }
+  if (events::EventWriter* events = worker().events()) {
+    events::ConnectionFacts facts = event_facts();
+    facts.dc = info.dc_id;
+    events->connection_opened(facts);
   }
   adapter().on_open(info);
 }

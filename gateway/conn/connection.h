@@ -54,6 +54,9 @@
 namespace mtedge::gateway {
 
 class Worker;
+namespace events {
+struct ConnectionFacts;
+}
 
 // How long a closing connection may take to flush what is queued before it is cut.
 inline constexpr uint64_t kCloseFlushMs = 5000;
@@ -185,6 +188,12 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   MutableByteView take_proxy_header(MutableByteView data);
   // The `access:` line of a connection that is closing (log.access).
   void log_access(backend::CloseReason reason) const;
+  // What the access line and the events stream say of this connection: its transport path
+  // ("" before the adapter heard of it) and its secret's label ("" for none).
+  std::string transport_text() const;
+  const std::string& secret_label() const;
+  // The connection as its events describe it (events.sink; docs/events.md).
+  events::ConnectionFacts event_facts() const;
 
   // The write path: out_ (io::OutboundQueue) holds what the drivers queued and the one write
   // in flight; its events come back here through tcp_.data.

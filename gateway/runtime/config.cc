@@ -2,9 +2,11 @@
 #include "gateway/runtime/config.h"
 
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -488,6 +490,55 @@ void parse_redis(const toml::table* table, std::optional<redis::ClientOptions>& 
   }
 }
 
+// [events]: sink = "none" | "redis" (then [redis] is required), the stream, which events.
+void parse_events(const toml::table* table, EventsConfig& e, bool have_redis, Status& status,
+                  KeyCatalog* catalog = nullptr) {
+  Section s(table, "events", status, catalog);
+  static constexpr std::array<std::string_view, 2> kSinks = {"none", "redis"};
+  std::string sink = "none";
+  s.one_of("sink", sink, kSinks);
+  s.string("stream", e.stream);
+  if (s.ok() && e.stream.empty()) s.fail("stream", "must not be empty");
+  s.integer("maxlen", e.maxlen, 1, 1'000'000'000);
+  static constexpr std::array<std::string_view, 3> kKinds = {"connection_opened",
+                                                             "connection_closed", "counters"};
+  s.note("events", toml_text(std::vector<std::string>(kKinds.begin(), kKinds.end())));
+  if (const toml::array* arr = s.array("events", "expected an array of event names")) {
+    e.connection_opened = e.connection_closed = e.counters = false;
+    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+      const std::string key = "events[" + std::to_string(i) + "]";
+      auto name = (*arr)[i].value_exact<std::string>();
+      bool* flag = !name                          ? nullptr
+                   : *name == "connection_opened" ? &e.connection_opened
+                   : *name == "connection_closed" ? &e.connection_closed
+                   : *name == "counters"          ? &e.counters
+                                                  : nullptr;
+      if (flag == nullptr) {
+        s.fail(key, "expected one of: " + join(kKinds));
+      } else if (*flag) {
+        s.fail(key, "\"" + *name + "\" listed twice");
+      } else {
+        *flag = true;
+      }
+    }
+  }
+  s.integer("counters_interval_ms", e.counters_interval_ms, 100, 86'400'000);
+  s.note("gateway_id", "");  // computed: "<hostname>:<pid>"
+  s.string("gateway_id", e.gateway_id);
+  s.integer("max_pending_events", e.max_pending_events, 1, 10'000'000);
+  s.check_unknown();
+  if (!s.ok()) return;
+  e.enabled = sink == "redis";
+  if (e.enabled && !have_redis) {
+    return s.fail("sink", "\"redis\" needs a [redis] section (where to write)");
+  }
+  if (e.gateway_id.empty()) {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "mtedge");
+    e.gateway_id = std::string(host) + ":" + std::to_string(::getpid());
+  }
+}
+
 // Values that are valid one by one but work against each other (docs/configuration.md).
 std::vector<std::string> find_warnings(const Config& config,
                                        const backend::AdapterFactory& factory) {
@@ -544,8 +595,8 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
                   Config& config) {
   Status status;
   for (auto&& [key, node] : root) {
-    static constexpr std::array<std::string_view, 7> kSections = {
-        "gateway", "listener", "crypto", "backend", "admin", "log", "redis"};
+    static constexpr std::array<std::string_view, 8> kSections = {
+        "gateway", "listener", "crypto", "backend", "admin", "log", "redis", "events"};
     if (std::find(kSections.begin(), kSections.end(), key.str()) == kSections.end()) {
       return Status::error(std::string(key.str()) + ": unknown key (sections: " + join(kSections) +
                            ")");
@@ -601,6 +652,8 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
     parse_redis(redis_table, config.redis, status);
   }
   if (!status) return status;
+  parse_events(subtable(root, "events", status), config.events, config.redis.has_value(), status);
+  if (!status) return status;
   config.warnings = find_warnings(config, *factory);
   return status;
 }
@@ -628,6 +681,8 @@ KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
   parse_log(nullptr, log, ignored = Status::ok(), &catalog);
   std::optional<redis::ClientOptions> redis;
   parse_redis(nullptr, redis, ignored = Status::ok(), &catalog);
+  EventsConfig events;
+  parse_events(nullptr, events, false, ignored = Status::ok(), &catalog);
   return catalog;
 }
 

@@ -154,6 +154,24 @@ struct LogConfig {
   bool access = false;          // one `access:` line per closed connection
 };
 
+// [events] (docs/events.md): connection events and periodic counters, XADDed by every worker
+// through its own redis::Client to one capped Redis Stream.
+struct EventsConfig {
+  bool enabled = false;  // sink = "redis" (needs [redis]); "none" writes nothing
+  // The stream's key; the hash tag keeps it (and anything named alongside) in one slot.
+  std::string stream = "{mtedge}:events";
+  uint64_t maxlen = 100000;  // XADD MAXLEN ~ maxlen: Redis trims to about this many entries
+  // Which events are written (`events = [...]`).
+  bool connection_opened = true;
+  bool connection_closed = true;
+  bool counters = true;
+  uint32_t counters_interval_ms = 10000;
+  // Names this process in every event; resolved: "<hostname>:<pid>" when not set.
+  std::string gateway_id;
+  // Per worker: events sent to Redis and not yet acknowledged; past it new ones are dropped.
+  size_t max_pending_events = 10000;
+};
+
 using AdapterMaker =
     std::function<std::unique_ptr<backend::BackendAdapter>(const backend::AdapterContext&)>;
 
@@ -176,6 +194,7 @@ struct Config {
   LogConfig log;
   // [redis]: absent = no Redis (nothing in the gateway uses Redis unless it is configured).
   std::optional<redis::ClientOptions> redis;
+  EventsConfig events;
   // Settings that are valid one by one but work against each other, naming the keys
   // (e.g. gateway.replay_window_seconds shorter than the fake-TLS timestamp window). mtedge
   // logs them at startup and --check-config prints them.

@@ -48,6 +48,17 @@ const char* http_route_outcome_name(HttpRouteOutcome outcome) {
   return "unknown";
 }
 
+const char* event_drop_name(EventDrop drop) {
+  switch (drop) {
+    case EventDrop::kBacklog: return "backlog";
+    case EventDrop::kFailed: return "failed";
+    case EventDrop::kRefused: return "refused";
+    case EventDrop::kShutdown: return "shutdown";
+    case EventDrop::kCount: break;
+  }
+  return "unknown";
+}
+
 void MetricsSnapshot::add(const MetricsShard& s) {
   accepted += s.accepted.get();
   rejected_max_connections += s.rejected_max_connections.get();
@@ -67,6 +78,14 @@ void MetricsSnapshot::add(const MetricsShard& s) {
   for (size_t i = 0; i < detections.size(); ++i) detections[i] += s.detections[i].get();
   for (size_t i = 0; i < fronting.size(); ++i) fronting[i] += s.fronting[i].get();
   for (size_t i = 0; i < http_routes.size(); ++i) http_routes[i] += s.http_routes[i].get();
+  events_written += s.events_written.get();
+  for (size_t i = 0; i < events_dropped.size(); ++i) events_dropped[i] += s.events_dropped[i].get();
+}
+
+uint64_t MetricsSnapshot::events_dropped_total() const {
+  uint64_t n = 0;
+  for (uint64_t d : events_dropped) n += d;
+  return n;
 }
 
 uint64_t MetricsSnapshot::closed_total() const {
@@ -145,6 +164,14 @@ std::string prometheus_text(const MetricsSnapshot& m, unsigned workers) {
   for (size_t i = 0; i < m.http_routes.size(); ++i) {
     fmt::format_to(std::back_inserter(out), "mtedge_http_routed_total{{outcome=\"{}\"}} {}\n",
                    http_route_outcome_name(static_cast<HttpRouteOutcome>(i)), m.http_routes[i]);
+  }
+  metric("mtedge_events_written_total", "counter",
+         "Events (connection events, counters) Redis acknowledged on the events stream.");
+  fmt::format_to(std::back_inserter(out), "mtedge_events_written_total {}\n", m.events_written);
+  metric("mtedge_events_dropped_total", "counter", "Events not written, by reason.");
+  for (size_t i = 0; i < m.events_dropped.size(); ++i) {
+    fmt::format_to(std::back_inserter(out), "mtedge_events_dropped_total{{reason=\"{}\"}} {}\n",
+                   event_drop_name(static_cast<EventDrop>(i)), m.events_dropped[i]);
   }
   return fmt::to_string(out);
 }

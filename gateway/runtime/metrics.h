@@ -57,6 +57,16 @@ enum class HttpRouteOutcome : uint8_t {
 };
 const char* http_route_outcome_name(HttpRouteOutcome outcome);
 
+// Why an event for the events stream (docs/events.md) was not written.
+enum class EventDrop : uint8_t {
+  kBacklog,   // events.max_pending_events were already waiting for Redis on this worker
+  kFailed,    // the Redis client gave up on it: timed out, link lost, its own queue full
+  kRefused,   // Redis answered with an error (e.g. WRONGTYPE: the key is not a stream)
+  kShutdown,  // still waiting for Redis when the worker stopped
+  kCount
+};
+const char* event_drop_name(EventDrop drop);
+
 using backend::kCloseReasonCount;
 
 // Detections are counted by transport (index_of its row), then one slot for kUnknown. Only
@@ -92,11 +102,14 @@ struct alignas(64) MetricsShard {
   std::array<Counter, kDetectionSlots> detections;
   std::array<Counter, static_cast<size_t>(FrontingOutcome::kCount)> fronting;
   std::array<Counter, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes;
+  Counter events_written;  // events Redis acknowledged (docs/events.md)
+  std::array<Counter, static_cast<size_t>(EventDrop::kCount)> events_dropped;
 
   // One counter bump by its enum (the arrays above are indexed by these).
   void count(GatewayError e) { gateway_errors[static_cast<size_t>(e)].add(); }
   void count(FrontingOutcome o) { fronting[static_cast<size_t>(o)].add(); }
   void count(HttpRouteOutcome o) { http_routes[static_cast<size_t>(o)].add(); }
+  void count(EventDrop d) { events_dropped[static_cast<size_t>(d)].add(); }
   void count(codecs::CodecError e) { codec_errors[static_cast<size_t>(e)].add(); }
   void count(const codecs::detector::Detection& d) { detections[detection_index(d)].add(); }
 };
@@ -121,6 +134,8 @@ struct MetricsSnapshot {
   std::array<uint64_t, kDetectionSlots> detections{};
   std::array<uint64_t, static_cast<size_t>(FrontingOutcome::kCount)> fronting{};
   std::array<uint64_t, static_cast<size_t>(HttpRouteOutcome::kCount)> http_routes{};
+  uint64_t events_written = 0;
+  std::array<uint64_t, static_cast<size_t>(EventDrop::kCount)> events_dropped{};
 
   void add(const MetricsShard& shard);
   uint64_t closed_total() const;
@@ -128,6 +143,8 @@ struct MetricsSnapshot {
   uint64_t gateway_error(GatewayError e) const { return gateway_errors[static_cast<size_t>(e)]; }
   uint64_t closed_by(backend::CloseReason r) const { return closed[static_cast<size_t>(r)]; }
   uint64_t fronting_by(FrontingOutcome o) const { return fronting[static_cast<size_t>(o)]; }
+  uint64_t events_dropped_by(EventDrop d) const { return events_dropped[static_cast<size_t>(d)]; }
+  uint64_t events_dropped_total() const;
 };
 
 // Prometheus text exposition format (version 0.0.4).

@@ -6,6 +6,7 @@
 #include "base/log_rate_limit.h"
 #include "gateway/conn/connection.h"
 #include "gateway/edge/edge_stage.h"
+#include "gateway/events/event_writer.h"
 #include "gateway/runtime/gateway.h"
 
 namespace mtedge::gateway {
@@ -72,6 +73,13 @@ Status Worker::init(const std::vector<int>& fds) {
     listeners_.push_back(std::move(l));
   }
   if (!status) return status;
+
+  if (config_.events.enabled) {
+    events_ = std::make_unique<events::EventWriter>(&loop_, config_.events, *config_.redis,
+                                                    metrics_, index_);
+    // One counters event per interval for the whole process, summed as /metrics sums.
+    if (index_ == 0) events_->start_counters([this] { return gateway_.metrics(); });
+  }
 
   backend::AdapterContext context;
   context.loop = &loop_;
@@ -156,6 +164,7 @@ void Worker::abandon() {
   }
   adapter_.reset();
   if (!loop_open_) return;
+  if (events_) events_->close();
   dirty_.close();  // its handles free themselves in their own close callbacks
   close_every_handle();
   close_loop();
@@ -446,9 +455,16 @@ void Worker::shutdown_deadline() {
 
 void Worker::maybe_finish() {
   if (finishing_ || !conns_.empty() || !(adapter_stopped_ || deadline_passed_)) return;
-  // Never tear down from inside an adapter callback: defer to the next loop iteration.
+  // Never tear down from inside an adapter callback: defer to the next loop iteration, and
+  // give the events of the last closes a chance to reach Redis first (the shutdown deadline,
+  // if still ahead, tears down anyway).
   finishing_ = true;
-  uv_timer_start(&shutdown_timer_, on_shutdown_timer, 0, 0);
+  auto finish = [this] { uv_timer_start(&shutdown_timer_, on_shutdown_timer, 0, 0); };
+  if (events_) {
+    events_->when_drained(config_.gateway.shutdown_timeout_ms, finish);
+  } else {
+    finish();
+  }
 }
 
 void Worker::teardown() {
@@ -457,6 +473,7 @@ void Worker::teardown() {
     tasks_closed_ = true;
   }
   adapter_.reset();
+  if (events_) events_->close();
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   dirty_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);

@@ -30,6 +30,9 @@ namespace mtedge::gateway {
 
 class Connection;
 class Gateway;
+namespace events {
+class EventWriter;
+}
 
 class Worker final : public backend::GatewaySink {
  public:
@@ -81,6 +84,8 @@ class Worker final : public backend::GatewaySink {
   const io::OutboundMarks& outbound_marks() const { return outbound_marks_; }
   backend::BackendAdapter& adapter() { return *adapter_; }
   MetricsShard& metrics() { return metrics_; }
+  // This worker's writer of the events stream (docs/events.md); null unless events.sink is set.
+  events::EventWriter* events() { return events_.get(); }
   const MetricsShard& metrics() const { return metrics_; }
   // The counters this worker's adapter exports (AdapterContext::metrics; thread-safe reads).
   const backend::AdapterMetrics& adapter_metrics() const { return adapter_metrics_; }
@@ -160,6 +165,7 @@ class Worker final : public backend::GatewaySink {
   backend::AdapterMetrics adapter_metrics_;  // outlives adapter_
   std::unique_ptr<backend::BackendAdapter> adapter_;
   MetricsShard metrics_;
+  std::unique_ptr<events::EventWriter> events_;  // counts into metrics_
   uint64_t serial_ = 0;
   std::mt19937_64 rng_;
   std::thread thread_;

@@ -484,6 +484,72 @@ TEST(GatewayConfig, RedisChecks) {
   expect_error("redis = 1\n" + std::string(kMinimal), "redis", "expected a table");
 }
 
+TEST(GatewayConfig, EventsAreOffByDefault) {
+  Result<Config> none = parse(kMinimal);
+  ASSERT_TRUE(none) << none.message();
+  const EventsConfig& e = none->events;
+  EXPECT_FALSE(e.enabled);
+  EXPECT_EQ(e.stream, "{mtedge}:events");
+  EXPECT_EQ(e.maxlen, 100000u);
+  EXPECT_TRUE(e.connection_opened && e.connection_closed && e.counters);
+  EXPECT_EQ(e.counters_interval_ms, 10000u);
+  // "<hostname>:<pid>" when not set.
+  EXPECT_NE(e.gateway_id.find(":" + std::to_string(::getpid())), std::string::npos) << e.gateway_id;
+}
+
+TEST(GatewayConfig, EventsToRedis) {
+  Result<Config> r = parse(std::string(kMinimal) + R"([redis]
+address = "127.0.0.1:6380"
+[events]
+sink = "redis"
+stream = "{edge}:log"
+maxlen = 500
+events = ["connection_closed", "counters"]
+counters_interval_ms = 250
+gateway_id = "edge-7"
+max_pending_events = 64
+)");
+  ASSERT_TRUE(r) << r.message();
+  const EventsConfig& e = r->events;
+  EXPECT_TRUE(e.enabled);
+  EXPECT_EQ(e.stream, "{edge}:log");
+  EXPECT_EQ(e.maxlen, 500u);
+  EXPECT_FALSE(e.connection_opened);
+  EXPECT_TRUE(e.connection_closed);
+  EXPECT_TRUE(e.counters);
+  EXPECT_EQ(e.counters_interval_ms, 250u);
+  EXPECT_EQ(e.gateway_id, "edge-7");
+  EXPECT_EQ(e.max_pending_events, 64u);
+}
+
+TEST(GatewayConfig, EventsChecks) {
+  const std::string redis = "[redis]\naddress = \"127.0.0.1:6380\"\n";
+  const std::string base = std::string(kMinimal) + redis + "[events]\nsink = \"redis\"\n";
+  expect_error(std::string(kMinimal) + "[events]\nsink = \"redis\"\n", "events.sink",
+               "needs a [redis] section");
+  expect_error(std::string(kMinimal) + "[events]\nsink = \"kafka\"\n", "events.sink",
+               "unknown value");
+  struct Case {
+    const char* keys;
+    const char* path;
+    const char* message;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"stream = \"\"", "events.stream", "empty"},
+           {"maxlen = 0", "events.maxlen", "between"},
+           {"events = [\"connection_opened\", \"bytes\"]", "events.events[1]",
+            "expected one of: connection_opened, connection_closed, counters"},
+           {"events = [\"counters\", \"counters\"]", "events.events[1]", "twice"},
+           {"events = \"counters\"", "events.events", "expected an array"},
+           {"counters_interval_ms = 5", "events.counters_interval_ms", "between"},
+           {"max_pending_events = 0", "events.max_pending_events", "between"},
+           {"topic = \"x\"", "events.topic", "unknown key"},
+       }) {
+    expect_error(base + c.keys + "\n", c.path, c.message);
+  }
+  expect_error("events = 1\n" + std::string(kMinimal), "events", "expected a table");
+}
+
 TEST(GatewayConfig, SyntaxErrorsNameTheLine) {
   Result<Config> r = parse("[gateway]\nworkers = = 3\n");
   ASSERT_FALSE(r.is_ok());
