@@ -14,13 +14,6 @@ using mtproto::TlWriter;
 
 namespace {
 
-constexpr uint32_t kRpcError = 0x2144ca19;
-// Layer 144 (mtproto/schema/api-layer144.tl).
-constexpr uint32_t kSendMessage = 0x0d9d75a4;
-constexpr uint32_t kInputPeerUser = 0xdde8a54c;
-constexpr uint32_t kUpdateShortSentMessage = 0x9015e101;
-constexpr uint32_t kUpdateShortMessage = 0x313bc7f8;
-
 // api_id / api_hash: the embedded backend accepts any.
 constexpr int32_t kApiId = 6;
 constexpr const char* kApiHash = "00000000000000000000000000000000";
@@ -50,14 +43,6 @@ bool read_user(const tl::Value& user, UserRef& out) {
   return true;
 }
 
-bool read_rpc_error(TlReader& r, std::string& error) {
-  if (!r.expect(kRpcError)) return false;
-  r.read_int32();
-  error = std::string(r.read_string());
-  if (!r.ok()) error = "malformed rpc_error";
-  return true;
-}
-
 }  // namespace
 
 std::string test_phone(int32_t dc, unsigned index) {
@@ -73,8 +58,22 @@ std::string test_code(int32_t dc) {
 Result<std::unique_ptr<MessengerTl>> MessengerTl::load() {
   auto set = tl::SchemaSet::load_embedded();
   if (!set) return Status::error("TL schemas: " + set.message());
-  if (!set.value()->layer(kMessengerLayer)) return Status::error("TL schemas: no layer 144");
-  return std::unique_ptr<MessengerTl>(new MessengerTl(set.value()));
+  const tl::Schema* schema = set.value()->layer(kMessengerLayer);
+  if (!schema) return Status::error("TL schemas: no layer 144");
+  std::unique_ptr<MessengerTl> m(new MessengerTl(set.value()));
+  // The per-message path writes and reads these constructors by hand.
+  const std::pair<const char*, uint32_t*> ids[] = {
+      {"rpc_error", &m->rpc_error_},
+      {"messages.sendMessage", &m->send_message_},
+      {"inputPeerUser", &m->input_peer_user_},
+      {"updateShortSentMessage", &m->update_short_sent_message_},
+      {"updateShortMessage", &m->update_short_message_}};
+  for (const auto& [name, id] : ids) {
+    const tl::Combinator* c = schema->by_name(name);
+    if (!c) return Status::error(std::string("TL schemas: layer 144 has no ") + name);
+    *id = c->id;
+  }
+  return m;
 }
 
 MessengerTl::MessengerTl(std::shared_ptr<const tl::SchemaSet> set)
@@ -163,13 +162,14 @@ SignInAnswer MessengerTl::read_sign_in_answer(ByteView body) const {
   return a;
 }
 
-Bytes send_message_query(const UserRef& to, std::string_view text, int64_t random_id) {
+Bytes MessengerTl::send_message(const UserRef& to, std::string_view text,
+                                int64_t random_id) const {
   Bytes out;
   out.reserve(48 + text.size());
   TlWriter w(out);
-  w.write_uint32(kSendMessage);
+  w.write_uint32(send_message_);
   w.write_uint32(0);  // flags
-  w.write_uint32(kInputPeerUser);
+  w.write_uint32(input_peer_user_);
   w.write_int64(to.id);
   w.write_int64(to.access_hash);
   w.write_string(text);
@@ -177,16 +177,23 @@ Bytes send_message_query(const UserRef& to, std::string_view text, int64_t rando
   return out;
 }
 
-bool read_send_answer(ByteView body, std::string& error) {
+bool MessengerTl::read_send_answer(ByteView body, std::string& error) const {
+  if (body.size() >= 4 && load_le32(body.data()) == update_short_sent_message_) return true;
   TlReader r(body);
-  if (body.size() >= 4 && load_le32(body.data()) == kUpdateShortSentMessage) return true;
-  if (!read_rpc_error(r, error)) error = "unexpected_answer";
+  if (!r.expect(rpc_error_)) {
+    error = "unexpected_answer";
+    return false;
+  }
+  r.read_int32();  // error_code
+  error = std::string(r.read_string());
+  if (!r.ok()) error = "malformed rpc_error";
   return false;
 }
 
-bool read_short_message(ByteView body, int64_t& from_user, std::string_view& text) {
+bool MessengerTl::read_short_message(ByteView body, int64_t& from_user,
+                                     std::string_view& text) const {
   TlReader r(body);
-  if (!r.expect(kUpdateShortMessage)) return false;
+  if (!r.expect(update_short_message_)) return false;
   r.read_uint32();  // flags
   r.read_int32();   // id
   from_user = r.read_int64();

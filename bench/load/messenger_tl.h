@@ -53,24 +53,28 @@ class MessengerTl {
   // The answer to any of the four above (an rpc_result's body).
   SignInAnswer read_sign_in_answer(ByteView body) const;
 
+  // messages.sendMessage(inputPeerUser(to), text, random_id).
+  Bytes send_message(const UserRef& to, std::string_view text, int64_t random_id) const;
+  // The answer to sendMessage: ok (updateShortSentMessage), an rpc_error (its message in
+  // `error`), or something else (`error` = "unexpected_answer").
+  bool read_send_answer(ByteView body, std::string& error) const;
+  // A pushed updateShortMessage: its sender and text (a view into `body`). False for any
+  // other update.
+  bool read_short_message(ByteView body, int64_t& from_user, std::string_view& text) const;
+
  private:
   explicit MessengerTl(std::shared_ptr<const mtproto::tl::SchemaSet> set);
   Bytes write(const mtproto::tl::Object& query) const;
 
   std::shared_ptr<const mtproto::tl::SchemaSet> set_;
   const mtproto::tl::Schema* schema_;
+  // Constructor ids of the per-message path, from the schema.
+  uint32_t rpc_error_ = 0;
+  uint32_t send_message_ = 0;
+  uint32_t input_peer_user_ = 0;
+  uint32_t update_short_sent_message_ = 0;
+  uint32_t update_short_message_ = 0;
 };
-
-// messages.sendMessage(inputPeerUser(to), text, random_id).
-Bytes send_message_query(const UserRef& to, std::string_view text, int64_t random_id);
-
-// The answer to sendMessage: ok (updateShortSentMessage), an rpc_error (its message in
-// `error`), or something else (`error` = "unexpected_answer").
-bool read_send_answer(ByteView body, std::string& error);
-
-// A pushed updateShortMessage: its sender and text (a view into `body`). False for any other
-// update.
-bool read_short_message(ByteView body, int64_t& from_user, std::string_view& text);
 
 // "FLOOD_WAIT_3" -> "FLOOD_WAIT_X", "PHONE_CODE_INVALID" unchanged: error names to count by.
 std::string error_kind(std::string_view rpc_error_message);

@@ -132,7 +132,8 @@ void MessengerUser::send_message() {
   const std::vector<size_t>& sizes = runner_.size_cycle();
   make_text(seq, sizes[seq % sizes.size()], text_);
   p.inflight.push_back({seq, uv_hrtime(), text_.size(), false, false});
-  send(send_message_query(p.receiver, text_, p.random_base + int64_t(seq)), seq);
+  send(runner_.messenger_tl().send_message(p.receiver, text_, p.random_base + int64_t(seq)),
+       seq);
 }
 
 void MessengerUser::on_send_answer(uint64_t seq, ByteView body) {
@@ -141,7 +142,7 @@ void MessengerUser::on_send_answer(uint64_t seq, ByteView body) {
                          [seq](const MessengerPair::InFlight& m) { return m.seq == seq; });
   if (it == p.inflight.end()) return io_.fail("unexpected_rpc_result");
   std::string error;
-  if (read_send_answer(body, error)) {
+  if (runner_.messenger_tl().read_send_answer(body, error)) {
     it->answered = true;
     return retire(&*it);
   }
@@ -156,7 +157,7 @@ void MessengerUser::on_send_answer(uint64_t seq, ByteView body) {
 void MessengerUser::on_update(ByteView body) {
   int64_t from = 0;
   std::string_view text;
-  if (!read_short_message(body, from, text)) return;  // other updates are not counted
+  if (!runner_.messenger_tl().read_short_message(body, from, text)) return;  // other updates are not counted
   MessengerPair& p = pair();
   uint64_t seq = 0;
   if (is_sender() || from != p.sender.id || !read_seq(text, seq))

@@ -139,7 +139,7 @@ TEST(MessengerTl, ReadsEachSignInAnswer) {
 }
 
 TEST(MessengerTl, SendMessageQueryMatchesTheSchema) {
-  const tl::Value v = parse(send_message_query({43, -99}, "12 xxxx", 1234567));
+  const tl::Value v = parse(messenger()->send_message({43, -99}, "12 xxxx", 1234567));
   ASSERT_EQ(v.as_object().name, "messages.sendMessage");
   const tl::Object& peer = v.as_object().get("peer")->as_object();
   EXPECT_EQ(peer.name, "inputPeerUser");
@@ -150,18 +150,20 @@ TEST(MessengerTl, SendMessageQueryMatchesTheSchema) {
 }
 
 TEST(MessengerTl, ReadsTheSendAnswer) {
+  auto m = messenger();
   tl::Object sent("updateShortSentMessage");
   sent.set("out", tl::Value::boolean(true));
   for (const char* f : {"id", "pts", "pts_count", "date"}) sent.set(f, tl::Value::i32(1));
   std::string error;
-  EXPECT_TRUE(read_send_answer(write(sent), error));
-  EXPECT_FALSE(read_send_answer(write(rpc_error("FLOOD_WAIT_2")), error));
+  EXPECT_TRUE(m->read_send_answer(write(sent), error));
+  EXPECT_FALSE(m->read_send_answer(write(rpc_error("FLOOD_WAIT_2")), error));
   EXPECT_EQ(error, "FLOOD_WAIT_2");
-  EXPECT_FALSE(read_send_answer(write(tl::Object("updatesTooLong")), error));
+  EXPECT_FALSE(m->read_send_answer(write(tl::Object("updatesTooLong")), error));
   EXPECT_EQ(error, "unexpected_answer");
 }
 
 TEST(MessengerTl, ReadsTheShortMessagePush) {
+  auto m = messenger();
   tl::Object push("updateShortMessage");
   for (const char* f : {"id", "pts", "pts_count", "date"}) push.set(f, tl::Value::i32(5));
   push.set("user_id", tl::Value::i64(42));
@@ -169,12 +171,12 @@ TEST(MessengerTl, ReadsTheShortMessagePush) {
   const Bytes bytes = write(push);
   int64_t from = 0;
   std::string_view text;
-  ASSERT_TRUE(read_short_message(bytes, from, text));
+  ASSERT_TRUE(m->read_short_message(bytes, from, text));
   EXPECT_EQ(from, 42);
   EXPECT_EQ(text, "7 xxxxxxxx");
-  EXPECT_FALSE(read_short_message(write(tl::Object("updatesTooLong")), from, text));
+  EXPECT_FALSE(m->read_short_message(write(tl::Object("updatesTooLong")), from, text));
   // Cut inside the text (constructor, flags, id, user_id: 20 bytes, then the string): not read.
-  EXPECT_FALSE(read_short_message(ByteView(bytes.data(), 24), from, text));
+  EXPECT_FALSE(m->read_short_message(ByteView(bytes.data(), 24), from, text));
 }
 
 }  // namespace
