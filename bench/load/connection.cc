@@ -207,7 +207,8 @@ void Connection::on_mtproto_payload(MutableByteView payload) {
       return;
     }
     case LoadMode::kMessenger:  // sign in, then send or receive
-      messenger_ = std::make_unique<MessengerUser>(runner_, static_cast<MessengerUser::Io&>(*this), slot_);
+      messenger_ =
+          std::make_unique<MessengerUser>(runner_, static_cast<MessengerUser::Io&>(*this), slot_);
       messenger_->start();
       return;
     default:

@@ -93,21 +93,23 @@ Bytes MessengerTl::send_code(std::string_view phone) const {
                                     {"api_id", tl::Value::i32(kApiId)},
                                     {"api_hash", str(kApiHash)},
                                     {"settings", tl::Value::object(tl::Object("codeSettings"))}});
-  const tl::Object init = with_fields(
-      "initConnection",
-      {{"api_id", tl::Value::i32(kApiId)}, {"device_model", str("mtedge-load")},
-       {"system_version", str("Linux")}, {"app_version", str("1.0")},
-       {"system_lang_code", str("en")}, {"lang_pack", str("")}, {"lang_code", str("en")},
-       {"query", tl::Value::object(send_code)}});
+  const tl::Object init = with_fields("initConnection", {{"api_id", tl::Value::i32(kApiId)},
+                                                         {"device_model", str("mtedge-load")},
+                                                         {"system_version", str("Linux")},
+                                                         {"app_version", str("1.0")},
+                                                         {"system_lang_code", str("en")},
+                                                         {"lang_pack", str("")},
+                                                         {"lang_code", str("en")},
+                                                         {"query", tl::Value::object(send_code)}});
   return write(with_fields("invokeWithLayer", {{"layer", tl::Value::i32(kMessengerLayer)},
                                                {"query", tl::Value::object(init)}}));
 }
 
 Bytes MessengerTl::sign_in(std::string_view phone, std::string_view hash,
                            std::string_view code) const {
-  return write(with_fields("auth.signIn", {{"phone_number", str(phone)},
-                                           {"phone_code_hash", str(hash)},
-                                           {"phone_code", str(code)}}));
+  return write(with_fields(
+      "auth.signIn",
+      {{"phone_number", str(phone)}, {"phone_code_hash", str(hash)}, {"phone_code", str(code)}}));
 }
 
 Bytes MessengerTl::sign_up(std::string_view phone, std::string_view hash,
@@ -119,11 +121,10 @@ Bytes MessengerTl::sign_up(std::string_view phone, std::string_view hash,
 }
 
 Bytes MessengerTl::import_contact(std::string_view phone) const {
-  const tl::Object contact =
-      with_fields("inputPhoneContact", {{"client_id", tl::Value::i64(1)},
-                                        {"phone", str(phone)},
-                                        {"first_name", str("Partner")},
-                                        {"last_name", str("")}});
+  const tl::Object contact = with_fields("inputPhoneContact", {{"client_id", tl::Value::i64(1)},
+                                                               {"phone", str(phone)},
+                                                               {"first_name", str("Partner")},
+                                                               {"last_name", str("")}});
   return write(with_fields("contacts.importContacts",
                            {{"contacts", tl::Value::vector({tl::Value::object(contact)})}}));
 }
@@ -139,8 +140,8 @@ SignInAnswer MessengerTl::read_sign_in_answer(ByteView body) const {
   const std::string& name = value->as_object().name;
   if (name == "rpc_error") {
     const tl::Value* message = field(*value, "error_message");
-    a.error = message && message->kind() == tl::Value::Kind::kString ? message->as_string()
-                                                                      : "rpc_error";
+    a.error =
+        message && message->kind() == tl::Value::Kind::kString ? message->as_string() : "rpc_error";
   } else if (name == "auth.sentCode") {
     const tl::Value* hash = field(*value, "phone_code_hash");
     if (hash && hash->kind() == tl::Value::Kind::kString) {
@@ -162,8 +163,7 @@ SignInAnswer MessengerTl::read_sign_in_answer(ByteView body) const {
   return a;
 }
 
-Bytes MessengerTl::send_message(const UserRef& to, std::string_view text,
-                                int64_t random_id) const {
+Bytes MessengerTl::send_message(const UserRef& to, std::string_view text, int64_t random_id) const {
   Bytes out;
   out.reserve(48 + text.size());
   TlWriter w(out);

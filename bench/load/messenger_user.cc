@@ -81,14 +81,14 @@ void MessengerUser::on_sign_in_answer(ByteView body) {
       if (a.kind != Kind::kSentCode) break;
       code_hash_ = a.phone_code_hash;
       step_ = Step::kSignIn;
-      return send(runner_.messenger_tl().sign_in(phone(), code_hash_,
-                                                 test_code(runner_.options().dc)));
+      return send(
+          runner_.messenger_tl().sign_in(phone(), code_hash_, test_code(runner_.options().dc)));
     case Step::kSignIn:
     case Step::kSignUp:
       if (a.kind == Kind::kSignUpRequired && step_ == Step::kSignIn) {
         step_ = Step::kSignUp;
-        return send(runner_.messenger_tl().sign_up(phone(), code_hash_,
-                                                   "Load" + std::to_string(slot_)));
+        return send(
+            runner_.messenger_tl().sign_up(phone(), code_hash_, "Load" + std::to_string(slot_)));
       }
       if (a.kind != Kind::kSignedIn) break;
       if (!is_sender()) {
@@ -116,8 +116,7 @@ void MessengerUser::on_sign_in_answer(ByteView body) {
 void MessengerUser::pump() {
   if (step_ == Step::kWaitPartner && pair().receiver_ready) {
     step_ = Step::kFindPartner;
-    return send(runner_.messenger_tl().import_contact(test_phone(runner_.options().dc,
-                                                                 slot_ + 1)));
+    return send(runner_.messenger_tl().import_contact(test_phone(runner_.options().dc, slot_ + 1)));
   }
   if (step_ != Step::kReady || !is_sender() || !runner_.traffic_started()) return;
   if (paused_until_ns_ && uv_hrtime() < paused_until_ns_) return;
@@ -132,8 +131,7 @@ void MessengerUser::send_message() {
   const std::vector<size_t>& sizes = runner_.size_cycle();
   make_text(seq, sizes[seq % sizes.size()], text_);
   p.inflight.push_back({seq, uv_hrtime(), text_.size(), false, false});
-  send(runner_.messenger_tl().send_message(p.receiver, text_, p.random_base + int64_t(seq)),
-       seq);
+  send(runner_.messenger_tl().send_message(p.receiver, text_, p.random_base + int64_t(seq)), seq);
 }
 
 void MessengerUser::on_send_answer(uint64_t seq, ByteView body) {
@@ -157,7 +155,8 @@ void MessengerUser::on_send_answer(uint64_t seq, ByteView body) {
 void MessengerUser::on_update(ByteView body) {
   int64_t from = 0;
   std::string_view text;
-  if (!runner_.messenger_tl().read_short_message(body, from, text)) return;  // other updates are not counted
+  if (!runner_.messenger_tl().read_short_message(body, from, text))
+    return;  // other updates are not counted
   MessengerPair& p = pair();
   uint64_t seq = 0;
   if (is_sender() || from != p.sender.id || !read_seq(text, seq))

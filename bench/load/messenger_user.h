@@ -32,8 +32,8 @@ struct MessengerPair {
     bool answered;
     bool delivered;
   };
-  UserRef sender;            // the sender's own id (access_hash unused)
-  UserRef receiver;          // id; access_hash as the sender sees it, after importContacts
+  UserRef sender;    // the sender's own id (access_hash unused)
+  UserRef receiver;  // id; access_hash as the sender sees it, after importContacts
   bool receiver_ready = false;
   uint64_t next_seq = 0;
   int64_t random_base = 0;  // random_id = base + seq: fresh per run, so sends are never dups

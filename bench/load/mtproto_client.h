@@ -5,8 +5,9 @@
 //   MtprotoClient c(server_key);
 //   send(c.start_handshake(now_ms));
 //   for each payload from the server: c.on_payload(payload, now_ms, reply) -> Event
-//     kReply: send(reply) (next handshake step)   kHandshakeDone: key ready, c.ping(..), c.query(..)
-//     kMessages: this payload answered or pushed something: c.pongs() (ping_ids answered),
+//     kReply: send(reply) (next handshake step)   kHandshakeDone: key ready, c.ping(..),
+//     c.query(..) kMessages: this payload answered or pushed something: c.pongs() (ping_ids
+//     answered),
 //              c.results() (rpc_result: the query's msg_id and the answer's bytes), c.updates()
 //              (other content-related messages: pushed updates); views into the payload
 //     kResend: the server rejected our salt (bad_server_salt) and gave a new one: the messages
@@ -83,7 +84,7 @@ class MtprotoClient {
   std::vector<ByteView> updates_;
   std::vector<uint64_t> rejected_;  // bad_server_salt: the msg_ids to send again
   uint32_t bad_msg_code_ = 0;       // a bad_msg_notification's error_code; 0: none
-  std::vector<uint64_t> to_ack_;  // content-related server msg_ids not acked yet
+  std::vector<uint64_t> to_ack_;    // content-related server msg_ids not acked yet
   std::string error_;
 };
 

@@ -151,8 +151,7 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
     } else if (flag == "--connections") {
       ok = parse_number(std::string_view(value), o.connections) && o.connections > 0;
     } else if (flag == "--pairs") {
-      ok = parse_number(std::string_view(value), o.pairs) && o.pairs > 0 &&
-           o.pairs <= kMaxPairs;
+      ok = parse_number(std::string_view(value), o.pairs) && o.pairs > 0 && o.pairs <= kMaxPairs;
     } else if (flag == "--inflight") {
       ok = parse_number(std::string_view(value), o.inflight) && o.inflight > 0;
     } else if (flag == "--size") {
@@ -195,8 +194,8 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
     return Status::error("an ee secret needs --transport fake-tls");
   if ((o.transport.plain() || o.transport.is(TransportKind::kHttp)) && o.secret)
     return Status::error("--secret needs obfuscated or fake-tls");
-  const bool needs_key = o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake ||
-                         o.mode == LoadMode::kMessenger;
+  const bool needs_key =
+      o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake || o.mode == LoadMode::kMessenger;
   if (needs_key && o.rsa_key_file.empty())
     return Status::error("--mode ping/handshake/messenger needs --rsa-key");
   if (o.mode == LoadMode::kMessenger) {

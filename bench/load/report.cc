@@ -38,8 +38,8 @@ Figures figures(const LoadOptions& o, const LoadResult& r) {
       f.watch_rss_per_conn = double(r.watch_before.rss_bytes - r.watch_rss_baseline) /
                              double(r.connections_established);
     if (r.connections_established && r.watch_rss_set_up > r.watch_rss_baseline)
-      f.watch_rss_per_session = double(r.watch_rss_set_up - r.watch_rss_baseline) /
-                                double(r.connections_established);
+      f.watch_rss_per_session =
+          double(r.watch_rss_set_up - r.watch_rss_baseline) / double(r.connections_established);
   }
   return f;
 }
@@ -101,14 +101,15 @@ std::string format_text(const LoadOptions& o, const LoadResult& r) {
     s += "  frames/s " + fmt("%.0f", f.frames_per_s) + "   MB/s " + fmt("%.2f", f.mb_per_s) +
          " (payload, each way)   handshakes/s " + fmt("%.1f", f.handshakes_per_s) + "\n";
   }
-  s += std::string(messenger ? " " : "  ") + "latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) + "  p99 " +
-       fmt("%.1f", us(h.quantile(0.99))) + "  p99.9 " + fmt("%.1f", us(h.quantile(0.999))) +
-       "  max " + fmt("%.1f", us(h.max())) + "\n";
+  s += std::string(messenger ? " " : "  ") + "latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) +
+       "  p99 " + fmt("%.1f", us(h.quantile(0.99))) + "  p99.9 " +
+       fmt("%.1f", us(h.quantile(0.999))) + "  max " + fmt("%.1f", us(h.max())) + "\n";
   s += "  errors " + std::to_string(r.stats.error_count());
   for (const auto& [kind, count] : r.stats.errors)
     s += "  [" + kind + ": " + std::to_string(count) + "]";
   if (r.stats.salt_resends)
-    s += "  (pings resent after bad_server_salt: " + std::to_string(r.stats.salt_resends) + ")";
+    s += std::string(messenger ? "  (queries" : "  (pings") +
+         " resent after bad_server_salt: " + std::to_string(r.stats.salt_resends) + ")";
   s += "\n  client cpu " + fmt("%.0f", f.client_cpu_pct) + " %\n";
   if (f.watched) {
     s += "  pid " + std::to_string(o.watch_pid) + ": cpu " + fmt("%.2f", f.watch_cpu_s) + " s";
