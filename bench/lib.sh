@@ -62,7 +62,8 @@ TOML
 
 # terminate_config FILE PORT RSA_KEY [RATE BURST]: edge decryption + the embedded backend; the
 # per-source handshake rate is off unless RATE is given (every load client is 127.0.0.1).
-# HANDSHAKE_THREADS (default 2) sets crypto.handshake_threads.
+# HANDSHAKE_THREADS (default 2) sets crypto.handshake_threads; EMBEDDED_EXTRA, more
+# [backend.embedded] lines.
 terminate_config() {
   # Loopback is exempt from per-source limits unless counted: with a RATE it must be.
   local extra=""
@@ -81,6 +82,7 @@ type = "embedded"
 [backend.embedded]
 advertised_ip = "127.0.0.1"
 advertised_port = $2
+${EMBEDDED_EXTRA:-}
 TOML
 }
 

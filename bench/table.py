@@ -267,6 +267,40 @@ if quiet is not None or any(c is not None for _, c, _ in floods):
                 label, ratio(c["latency_us"]["p99"], quiet["latency_us"]["p99"]),
                 " (goal <= 2x)" if "cap" in label else ""))
 
+MESSENGER = (("memory", "memory only (no state_file)"),
+             ("group-commit", "state log, group commit"),
+             ("fsync-each", "state log, fsync per record"))
+messenger = [(label, cell("messenger-" + name)) for name, label in MESSENGER]
+if any(c for _, c in messenger):
+    print()
+    print("Messenger end to end (mtedge-load --mode messenger): 64 pairs of signed-in users, each on")
+    print("its own obfuscated2 connection, 1 worker, 64-byte texts, 8 messages in flight per pair;")
+    print("the sender's messages.sendMessage to the receiver's updateShortMessage. The per-user flood")
+    print("limit is raised to 1,000,000/s so that it does not cap the rate. cpu = mtedge CPU us per")
+    print("delivered message; idle = RSS growth per signed-in session, idle, before any message.")
+    print("Ratios against the memory-only cell.")
+    print("| state | msg/s | p50 us | p99 us | max us | cpu us | idle B/session "
+          "| msg/s ratio | p99 ratio | cpu ratio | idle ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def messenger_figures(c):
+        w = c.get("watch") or {}
+        return (c["frames_per_s"], c["latency_us"]["p99"], w.get("cpu_us_per_frame"),
+                w.get("rss_per_session_bytes"))
+
+    base = messenger[0][1]
+    for label, c in messenger:
+        note_errors("messenger " + label, c)
+        if c is None:
+            continue
+        rate, lat99, cpu, idle = messenger_figures(c)
+        ratios = ["-"] * 4
+        if base:
+            ratios = [ratio(a, b) for a, b in zip(messenger_figures(c), messenger_figures(base))]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label, num(rate), num(c["latency_us"]["p50"]), num(lat99), num(c["latency_us"]["max"]),
+            num(cpu, "{:.1f}"), num(idle), " | ".join(ratios)))
+
 print()
 print("Idle memory (RSS growth of the proxy process / connections, after one round trip each):")
 print("| proxy | connections | bytes per connection | MiB per 10 000 |")
@@ -309,6 +343,12 @@ hs1, hs2 = cell("handshake-w1"), cell("handshake-w2")
 if hs1 and hs2:
     print("  handshakes/s, 2 workers / 1 worker: %s (target >= 1.8x)" % ratio(
         hs2["handshakes_per_s"], hs1["handshakes_per_s"]))
+for name, label in (("messenger-group-commit", "state log, group commit"),
+                    ("messenger-memory", "memory only")):
+    c = cell(name)
+    if c:
+        print("  messenger, %s: %s messages/s delivered end to end (target >= 10,000)" % (
+            label, num(c["frames_per_s"])))
 for name, label, limit in (("idle-mtedge-relay", "relayed", 3072),
                            ("idle-mtedge-terminate", "terminated", 2048)):
     c = cell(name)

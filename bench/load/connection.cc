@@ -28,6 +28,9 @@ uint64_t unix_ms() {
 // longer.
 constexpr size_t kPaddedSlack = 32;
 
+constexpr size_t kAckBatch = 64;
+constexpr uint64_t kAckDelayNs = 100'000'000;
+
 }  // namespace
 
 Connection::Connection(Runner& runner, unsigned slot)
@@ -90,6 +93,11 @@ void Connection::write_raw_frame() {
 
 void Connection::pump() {
   if (closing_ || runner_.stopping()) return;
+  if (messenger_) {
+    messenger_->pump();
+    send_acks(true);
+    return flush();
+  }
   const LoadMode mode = runner_.options().mode;
   if (established_ && (mode == LoadMode::kRaw || mode == LoadMode::kPing)) {
     while (inflight_.size() < runner_.options().inflight && runner_.take_token()) {
@@ -154,10 +162,16 @@ void Connection::on_raw_answer(ByteView payload) {
 void Connection::on_mtproto_payload(MutableByteView payload) {
   Bytes reply;
   const MtprotoClient::Event event = mtproto_->on_payload(payload, unix_ms(), reply);
-  // Acks go out at once (real clients ack within seconds): an unacked new_session_created
-  // would stay queued on the server for the session's life.
-  if (event != MtprotoClient::Event::kError && mtproto_->has_acks())
-    transport_.write_packet(mtproto_->acks(unix_ms()), out_);
+  // Acks go out at once, or batched (messenger), but always (real clients ack within
+  // seconds): an unacked new_session_created would stay queued on the server for the
+  // session's life.
+  if (event != MtprotoClient::Event::kError) send_acks(messenger_ != nullptr);
+  if (messenger_) {
+    if (event == MtprotoClient::Event::kError) return fail("mtproto " + mtproto_->error());
+    if (event == MtprotoClient::Event::kResend) messenger_->resend(mtproto_->rejected());
+    if (event == MtprotoClient::Event::kMessages) messenger_->on_messages(*mtproto_);
+    return;
+  }
   switch (event) {
     case MtprotoClient::Event::kNone: return;
     case MtprotoClient::Event::kError: return fail("mtproto " + mtproto_->error());
@@ -168,7 +182,7 @@ void Connection::on_mtproto_payload(MutableByteView payload) {
       for (const Pending& p : inflight_)
         transport_.write_packet(mtproto_->ping(p.seq, unix_ms(), p.size), out_);
       return;
-    case MtprotoClient::Event::kPongs:
+    case MtprotoClient::Event::kMessages:
       for (uint64_t id : mtproto_->pongs()) {
         if (inflight_.empty() || inflight_.front().seq != id) return fail("unexpected_pong");
         const Pending p = inflight_.front();
@@ -192,11 +206,35 @@ void Connection::on_mtproto_payload(MutableByteView payload) {
       inflight_.push_back({uv_hrtime(), next_seq_++, 12});
       return;
     }
+    case LoadMode::kMessenger:  // sign in, then send or receive
+      messenger_ =
+          std::make_unique<MessengerUser>(runner_, static_cast<MessengerUser::Io&>(*this), slot_);
+      messenger_->start();
+      return;
     default:
       established_ = true;
       runner_.on_established(*this);
       return;
   }
+}
+
+uint64_t Connection::send_query(ByteView body) {
+  uint64_t msg_id = 0;
+  transport_.write_packet(mtproto_->query(body, unix_ms(), msg_id), out_);
+  return msg_id;
+}
+
+void Connection::ready() {
+  established_ = true;
+  runner_.on_established(*this);
+}
+
+void Connection::send_acks(bool batched) {
+  if (!mtproto_->has_acks()) return;
+  const uint64_t now = uv_hrtime();
+  if (batched && mtproto_->pending_acks() < kAckBatch && now - acked_ns_ < kAckDelayNs) return;
+  acked_ns_ = now;
+  transport_.write_packet(mtproto_->acks(unix_ms()), out_);
 }
 
 void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {

@@ -1,5 +1,6 @@
 // One load connection on a libuv loop: connects, speaks its ClientTransport, and drives the
-// mode's traffic (raw frames, pings, one handshake, or one round trip then idle).
+// mode's traffic (raw frames, pings, one handshake, one round trip then idle, or one
+// messenger user: MessengerUser).
 //
 // Lifetime: created by the Runner, deletes itself after its handle closed, then tells the
 // Runner (Runner::on_closed). Errors are counted in LoadStats by kind and end the
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "bench/load/client_transport.h"
+#include "bench/load/messenger_user.h"
 #include "bench/load/mtproto_client.h"
 #include "codecs/core/frame_reader.h"
 
@@ -22,7 +24,7 @@ namespace mtedge::bench {
 
 class Runner;
 
-class Connection final : public codecs::FrameSink {
+class Connection final : public codecs::FrameSink, private MessengerUser::Io {
  public:
   Connection(Runner& runner, unsigned slot);
   Connection(const Connection&) = delete;
@@ -60,7 +62,13 @@ class Connection final : public codecs::FrameSink {
   void answered(const Pending& p, size_t received);
   void flush();
   void send(Bytes bytes);
-  void fail(const std::string& kind);
+  void fail(const std::string& kind) override;
+  // Messenger mode (MessengerUser::Io).
+  uint64_t send_query(ByteView body) override;
+  void ready() override;
+  // Messenger mode: acks go out in batches (kAckBatch ids, or kAckDelayNs after the last
+  // batch), as clients send them; the other modes ack every payload at once.
+  void send_acks(bool batched);
   size_t next_size();
 
   Runner& runner_;
@@ -69,6 +77,8 @@ class Connection final : public codecs::FrameSink {
   uv_connect_t connect_req_{};
   ClientTransport transport_;
   std::unique_ptr<MtprotoClient> mtproto_;
+  std::unique_ptr<MessengerUser> messenger_;
+  uint64_t acked_ns_ = 0;  // when acks last went out
   std::deque<Pending> inflight_;
   Bytes out_;  // frames gathered for the next write
   uint64_t next_seq_ = 0;

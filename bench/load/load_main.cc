@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -65,9 +66,19 @@ int main(int argc, char** argv) {
     server_key = *key;
   }
 
+  std::unique_ptr<MessengerTl> messenger;
+  if (o.mode == LoadMode::kMessenger) {
+    auto tl = MessengerTl::load();
+    if (!tl) {
+      std::fprintf(stderr, "%s\n", tl.message().c_str());
+      return 2;
+    }
+    messenger = std::move(tl.value());
+  }
+
   uv_loop_t loop;
   uv_loop_init(&loop);
-  Runner runner(&loop, o, target, server_key);
+  Runner runner(&loop, o, target, server_key, std::move(messenger));
   const LoadResult result = runner.run();
   uv_loop_close(&loop);
 

@@ -10,13 +10,15 @@
 namespace mtedge::bench {
 
 struct LoadStats {
-  uint64_t frames = 0;      // answers received (echoed frames, pongs)
+  uint64_t frames = 0;      // answers received (echoed frames, pongs; messenger: deliveries)
   uint64_t bytes_sent = 0;  // payload bytes of those answers' requests
   uint64_t bytes_received = 0;
   uint64_t handshakes = 0;
-  LatencyHistogram latency;                // request -> answer (handshake mode: whole exchange)
+  // request -> answer (handshake mode: whole exchange; messenger: send -> push received)
+  LatencyHistogram latency;
   std::map<std::string, uint64_t> errors;  // by kind; counted in every phase
-  // Pings sent again after a bad_server_salt (protocol, not an error); every phase.
+  // Pings (messenger: queries) sent again after a bad_server_salt (protocol, not an error);
+  // every phase.
   uint64_t salt_resends = 0;
 
   void reset_window() {

@@ -17,6 +17,9 @@ constexpr uint32_t kMsgContainer = 0x73f1f8dc;
 constexpr uint32_t kBadServerSalt = 0xedab447b;
 constexpr uint32_t kMsgsAck = 0x62d6b459;
 constexpr uint32_t kVector = 0x1cb5c415;
+constexpr uint32_t kRpcResult = 0xf35c6d01;
+constexpr uint32_t kNewSessionCreated = 0x9ec20908;
+constexpr uint32_t kBadMsgNotification = 0xa7eff811;
 
 mtproto::HandshakeClientOptions options_for(const crypto::RsaPublicKey& key, int32_t dc) {
   mtproto::HandshakeClientOptions options;
@@ -50,10 +53,15 @@ MtprotoClient::Event MtprotoClient::on_payload(MutableByteView payload, uint64_t
       mtproto::decrypt_message(handshake_.auth_key(), payload, mtproto::Direction::kServerToClient);
   if (!message) return fail("server message: " + message.message());
   pongs_.clear();
-  salt_changed_ = false;
+  results_.clear();
+  updates_.clear();
+  rejected_.clear();
+  bad_msg_code_ = 0;
   scan_message(message->msg_id, message->seq_no, message->body, 0);
-  if (salt_changed_) return Event::kResend;
-  return pongs_.empty() ? Event::kNone : Event::kPongs;
+  if (bad_msg_code_) return fail("bad_msg_notification " + std::to_string(bad_msg_code_));
+  if (!rejected_.empty()) return Event::kResend;
+  const bool any = !pongs_.empty() || !results_.empty() || !updates_.empty();
+  return any ? Event::kMessages : Event::kNone;
 }
 
 MtprotoClient::Event MtprotoClient::on_handshake_payload(ByteView payload, uint64_t unix_ms,
@@ -91,16 +99,24 @@ MtprotoClient::Event MtprotoClient::on_handshake_payload(ByteView payload, uint6
   }
 }
 
-// Collects pongs and the ids to ack from a message, looking into one level of msg_container.
+// Collects pongs, rpc_results, updates, rejected ids and the ids to ack from a message, looking
+// into one level of msg_container.
 void MtprotoClient::scan_message(uint64_t msg_id, uint32_t seq_no, ByteView body, int depth) {
-  if (seq_no & 1) to_ack_.push_back(msg_id);
+  const bool content_related = seq_no & 1;
+  if (content_related) to_ack_.push_back(msg_id);
   if (body.size() < 4) return;
   const uint32_t id = load_le32(body.data());
   if (id == kPong && body.size() >= 20) {
     pongs_.push_back(load_le64(body.data() + 12));
+  } else if (id == kRpcResult && body.size() >= 12) {
+    results_.push_back({load_le64(body.data() + 4), body.subspan(12)});
   } else if (id == kBadServerSalt && body.size() >= 28) {
     salt_ = load_le64(body.data() + 20);
-    salt_changed_ = true;
+    rejected_.push_back(load_le64(body.data() + 4));
+  } else if (id == kBadMsgNotification && body.size() >= 20) {
+    bad_msg_code_ = load_le32(body.data() + 16);
+  } else if (content_related && id != kNewSessionCreated && id != kMsgContainer) {
+    updates_.push_back(body);
   } else if (id == kMsgContainer && depth == 0 && body.size() >= 8) {
     uint32_t count = load_le32(body.data() + 4);
     size_t at = 8;
@@ -122,6 +138,12 @@ Bytes MtprotoClient::ping(uint64_t ping_id, uint64_t unix_ms, size_t size) {
   store_le32(body + 4, uint32_t(ping_id));
   store_le32(body + 8, uint32_t(ping_id >> 32));
   return encrypt(ByteView(body, sizeof body), content_messages_++ * 2 + 1, unix_ms, size);
+}
+
+Bytes MtprotoClient::query(ByteView body, uint64_t unix_ms, uint64_t& msg_id) {
+  Bytes out = encrypt(body, content_messages_++ * 2 + 1, unix_ms, 0);
+  msg_id = last_msg_id_;
+  return out;
 }
 
 Bytes MtprotoClient::acks(uint64_t unix_ms) {

@@ -10,6 +10,9 @@ namespace mtedge::bench {
 
 namespace {
 
+// Test numbers 99966XYYYY: 10 000 users, one per connection.
+constexpr unsigned kMaxPairs = 5000;
+
 constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options]
   --transport T      abridged | intermediate | padded | full | obfuscated[:inner] |
                      fake-tls[:inner] | websocket[:inner]   (obfuscated2 inside; inner:
@@ -17,11 +20,13 @@ constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options
                      (POST /api, keep-alive; --inflight > 1 pipelines)
   --secret HEX       MTProxy secret (plain or dd for obfuscated, ee for fake-tls)
   --dc N             dc id in the obfuscated2 init and the handshake (default 2)
-  --mode M           raw | ping | handshake | idle (default raw)
+  --mode M           raw | ping | handshake | idle | messenger (default raw)
   --connections N    connections (default 1)
-  --inflight M       frames in flight per connection (default 1)
+  --pairs N          messenger: pairs of users, each user on its own connection (default 64)
+  --inflight M       frames in flight per connection (default 1); messenger: messages in
+                     flight per pair (sent, not yet both answered and delivered)
   --size S           payload bytes, a multiple of 4; or a mix "64:8,1024:1,16384:1"
-                     (size:weight, default weight 1)
+                     (size:weight, default weight 1); messenger: text bytes, 16..4096
   --rate R           frames/s over all connections (default: as fast as answers come);
                      in handshake mode, handshakes started per second
   --duration S       measured seconds (default 5)
@@ -29,8 +34,10 @@ constexpr const char* kUsage = R"(usage: mtedge-load --target HOST:PORT [options
   --setup-timeout S  seconds for every connection to be set up (connect, transport, and
                      the handshake in ping / idle modes); what is still setting up then
                      counts as setup_timeout errors (default 60)
-  --rsa-key FILE     the server's RSA key, PEM, public or private (ping, handshake)
-  --watch-pid PID    also report that process's CPU per frame and RSS (from /proc)
+  --rsa-key FILE     the server's RSA key, PEM, public or private (ping, handshake,
+                     messenger)
+  --watch-pid PID    also report that process's CPU per frame (messenger: per delivered
+                     message) and RSS (from /proc)
   --json FILE        write the results as JSON
   --allow-remote     allow a target that is not a loopback address
   --quiet            no progress lines)";
@@ -72,7 +79,8 @@ Result<LoadMode> parse_mode(std::string_view text) {
   if (text == "ping") return LoadMode::kPing;
   if (text == "handshake") return LoadMode::kHandshake;
   if (text == "idle") return LoadMode::kIdle;
-  return Status::error("--mode: raw, ping, handshake or idle");
+  if (text == "messenger") return LoadMode::kMessenger;
+  return Status::error("--mode: raw, ping, handshake, idle or messenger");
 }
 
 Status parse_target(std::string_view text, LoadOptions& o) {
@@ -95,6 +103,7 @@ std::string_view mode_name(LoadMode mode) {
     case LoadMode::kPing: return "ping";
     case LoadMode::kHandshake: return "handshake";
     case LoadMode::kIdle: return "idle";
+    case LoadMode::kMessenger: return "messenger";
   }
   return "raw";
 }
@@ -141,6 +150,8 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
       o.mode = *mode;
     } else if (flag == "--connections") {
       ok = parse_number(std::string_view(value), o.connections) && o.connections > 0;
+    } else if (flag == "--pairs") {
+      ok = parse_number(std::string_view(value), o.pairs) && o.pairs > 0 && o.pairs <= kMaxPairs;
     } else if (flag == "--inflight") {
       ok = parse_number(std::string_view(value), o.inflight) && o.inflight > 0;
     } else if (flag == "--size") {
@@ -183,9 +194,17 @@ Result<LoadOptions> parse_options(int argc, char** argv) {
     return Status::error("an ee secret needs --transport fake-tls");
   if ((o.transport.plain() || o.transport.is(TransportKind::kHttp)) && o.secret)
     return Status::error("--secret needs obfuscated or fake-tls");
-  const bool needs_key = o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake;
+  const bool needs_key =
+      o.mode == LoadMode::kPing || o.mode == LoadMode::kHandshake || o.mode == LoadMode::kMessenger;
   if (needs_key && o.rsa_key_file.empty())
-    return Status::error("--mode ping/handshake needs --rsa-key");
+    return Status::error("--mode ping/handshake/messenger needs --rsa-key");
+  if (o.mode == LoadMode::kMessenger) {
+    o.connections = 2 * o.pairs;
+    for (const SizeWeight& sw : o.sizes) {
+      if (sw.size < 16 || sw.size > 4096)
+        return Status::error("--size: messenger texts are 16..4096 bytes");
+    }
+  }
   return o;
 }
 

@@ -17,6 +17,8 @@ enum class LoadMode : uint8_t {
   kHandshake,  // connect, DH handshake, close, again: handshakes per second
   kIdle,       // one round trip per connection (raw frame, or handshake with --rsa-key), then
                // hold the connections open: memory per idle connection
+  kMessenger,  // --pairs pairs of users signed in to the embedded backend, one connection
+               // each; senders send messages.sendMessage, receivers read the pushed updates
 };
 
 struct SizeWeight {
@@ -29,16 +31,17 @@ struct LoadOptions {
   uint16_t port = 0;
   TransportSpec transport;
   std::optional<codecs::obfuscated::Secret> secret;
-  unsigned connections = 1;
-  unsigned inflight = 1;                   // frames (or pings) in flight per connection
-  std::vector<SizeWeight> sizes{{64, 1}};  // raw frame payload sizes, picked by weight
+  unsigned connections = 1;  // messenger mode: 2 * pairs
+  unsigned pairs = 64;       // messenger mode: sender/receiver pairs
+  unsigned inflight = 1;     // frames (or pings) in flight per connection; messages per pair
+  std::vector<SizeWeight> sizes{{64, 1}};  // raw frame payload sizes (message texts), by weight
   double rate = 0;                         // frames/s over all connections; 0 = closed loop
   double duration_s = 5;
   double warmup_s = 1;  // traffic before the measured window
   // Connections not set up (handshake included) this long after the start are errors.
   double setup_timeout_s = 60;
   LoadMode mode = LoadMode::kRaw;
-  std::string rsa_key_file;  // ping / handshake: the server's key (PEM)
+  std::string rsa_key_file;  // ping / handshake / messenger: the server's key (PEM)
   int32_t dc = 2;
   std::string json_file;
   int watch_pid = 0;  // report this process's CPU and RSS (from /proc)

@@ -18,6 +18,7 @@ struct Figures {
   double watch_cpu_us_per_frame = 0;
   double watch_cpu_us_per_handshake = 0;
   double watch_rss_per_conn = 0;
+  double watch_rss_per_session = 0;  // messenger: RSS growth from signing in, per user
 };
 
 Figures figures(const LoadOptions& o, const LoadResult& r) {
@@ -36,6 +37,9 @@ Figures figures(const LoadOptions& o, const LoadResult& r) {
     if (r.connections_established && r.watch_before.rss_bytes > r.watch_rss_baseline)
       f.watch_rss_per_conn = double(r.watch_before.rss_bytes - r.watch_rss_baseline) /
                              double(r.connections_established);
+    if (r.connections_established && r.watch_rss_set_up > r.watch_rss_baseline)
+      f.watch_rss_per_session =
+          double(r.watch_rss_set_up - r.watch_rss_baseline) / double(r.connections_established);
   }
   return f;
 }
@@ -80,32 +84,46 @@ double us(uint64_t ns) {
 std::string format_text(const LoadOptions& o, const LoadResult& r) {
   const Figures f = figures(o, r);
   const LatencyHistogram& h = r.stats.latency;
+  const bool messenger = o.mode == LoadMode::kMessenger;
   std::string s = "mtedge-load " + o.host + ":" + std::to_string(o.port) + " " +
                   o.transport.name() + " mode " + std::string(mode_name(o.mode)) + ", " +
-                  std::to_string(o.connections) + " conns x " + std::to_string(o.inflight) +
-                  " in flight, size " + sizes_text(o) + ", " + fmt("%.1f", r.window_s) +
-                  " s measured\n";
+                  (messenger ? std::to_string(o.pairs) + " pairs x " + std::to_string(o.inflight) +
+                                   " messages in flight, text "
+                             : std::to_string(o.connections) + " conns x " +
+                                   std::to_string(o.inflight) + " in flight, size ") +
+                  sizes_text(o) + ", " + fmt("%.1f", r.window_s) + " s measured\n";
   s += "  established " + std::to_string(r.connections_established) + "/" +
-       std::to_string(o.connections) + "\n";
-  s += "  frames/s " + fmt("%.0f", f.frames_per_s) + "   MB/s " + fmt("%.2f", f.mb_per_s) +
-       " (payload, each way)   handshakes/s " + fmt("%.1f", f.handshakes_per_s) + "\n";
-  s += "  latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) + "  p99 " +
-       fmt("%.1f", us(h.quantile(0.99))) + "  p99.9 " + fmt("%.1f", us(h.quantile(0.999))) +
-       "  max " + fmt("%.1f", us(h.max())) + "\n";
+       std::to_string(o.connections) + (messenger ? " (signed-in users)" : "") + "\n";
+  if (messenger) {
+    s += "  messages delivered/s " + fmt("%.0f", f.frames_per_s) + " (end to end)\n";
+    s += "  send->receive";
+  } else {
+    s += "  frames/s " + fmt("%.0f", f.frames_per_s) + "   MB/s " + fmt("%.2f", f.mb_per_s) +
+         " (payload, each way)   handshakes/s " + fmt("%.1f", f.handshakes_per_s) + "\n";
+  }
+  s += std::string(messenger ? " " : "  ") + "latency us p50 " + fmt("%.1f", us(h.quantile(0.5))) +
+       "  p99 " + fmt("%.1f", us(h.quantile(0.99))) + "  p99.9 " +
+       fmt("%.1f", us(h.quantile(0.999))) + "  max " + fmt("%.1f", us(h.max())) + "\n";
   s += "  errors " + std::to_string(r.stats.error_count());
   for (const auto& [kind, count] : r.stats.errors)
     s += "  [" + kind + ": " + std::to_string(count) + "]";
   if (r.stats.salt_resends)
-    s += "  (pings resent after bad_server_salt: " + std::to_string(r.stats.salt_resends) + ")";
+    s += std::string(messenger ? "  (queries" : "  (pings") +
+         " resent after bad_server_salt: " + std::to_string(r.stats.salt_resends) + ")";
   s += "\n  client cpu " + fmt("%.0f", f.client_cpu_pct) + " %\n";
   if (f.watched) {
     s += "  pid " + std::to_string(o.watch_pid) + ": cpu " + fmt("%.2f", f.watch_cpu_s) + " s";
-    if (r.stats.frames) s += ", " + fmt("%.2f", f.watch_cpu_us_per_frame) + " us per frame";
+    if (r.stats.frames)
+      s += ", " + fmt("%.2f", f.watch_cpu_us_per_frame) +
+           (messenger ? " us per delivered message" : " us per frame");
     if (r.stats.handshakes)
       s += ", " + fmt("%.0f", f.watch_cpu_us_per_handshake) + " us per handshake";
     s += ", rss " + fmt("%.1f", double(r.watch_before.rss_bytes) / 1048576.0) + " MiB";
     if (o.mode == LoadMode::kIdle)
       s += " (" + fmt("%.0f", f.watch_rss_per_conn) + " B per idle connection over a " +
+           fmt("%.1f", double(r.watch_rss_baseline) / 1048576.0) + " MiB baseline)";
+    if (messenger)
+      s += " (" + fmt("%.0f", f.watch_rss_per_session) + " B per idle signed-in session over a " +
            fmt("%.1f", double(r.watch_rss_baseline) / 1048576.0) + " MiB baseline)";
     s += "\n";
   }
@@ -123,6 +141,7 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
   field("transport", json_string(o.transport.name()));
   field("mode", json_string(mode_name(o.mode)));
   field("connections", std::to_string(o.connections));
+  if (o.mode == LoadMode::kMessenger) field("pairs", std::to_string(o.pairs));
   field("inflight", std::to_string(o.inflight));
   field("sizes", json_string(sizes_text(o)));
   field("connections_established", std::to_string(r.connections_established));
@@ -154,6 +173,8 @@ std::string format_json(const LoadOptions& o, const LoadResult& r) {
                        ", \"rss_bytes\": " + std::to_string(r.watch_before.rss_bytes) +
                        ", \"rss_baseline_bytes\": " + std::to_string(r.watch_rss_baseline) +
                        ", \"rss_per_connection_bytes\": " + fmt("%.0f", f.watch_rss_per_conn) +
+                       ", \"rss_set_up_bytes\": " + std::to_string(r.watch_rss_set_up) +
+                       ", \"rss_per_session_bytes\": " + fmt("%.0f", f.watch_rss_per_session) +
                        "}");
   }
   s += "  \"error_count\": " + std::to_string(r.stats.error_count()) + "\n}\n";

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "bench/load/connection.h"
+#include "crypto/random.h"
 
 namespace mtedge::bench {
 
@@ -16,12 +17,18 @@ double seconds_between(uint64_t from_ns, uint64_t to_ns) {
 }  // namespace
 
 Runner::Runner(uv_loop_t* loop, const LoadOptions& options, const sockaddr_storage& target,
-               std::optional<crypto::RsaPublicKey> server_key)
+               std::optional<crypto::RsaPublicKey> server_key,
+               std::unique_ptr<MessengerTl> messenger)
     : loop_(loop),
       options_(options),
       target_(target),
       server_key_(std::move(server_key)),
+      messenger_tl_(std::move(messenger)),
       read_buffer_(kReadBufferSize) {
+  if (options_.mode == LoadMode::kMessenger) {
+    pairs_.resize(options_.pairs);
+    for (MessengerPair& p : pairs_) p.random_base = int64_t(crypto::random_u64() >> 2);
+  }
   size_t largest = 8;
   for (const SizeWeight& sw : options_.sizes) {
     size_cycle_.insert(size_cycle_.end(), sw.weight, sw.size);
@@ -65,6 +72,10 @@ void Runner::on_established(Connection& conn) {
   conn.pump();
 }
 
+void Runner::pump_slot(unsigned slot) {
+  if (slot < slots_.size() && slots_[slot]) slots_[slot]->pump();
+}
+
 void Runner::on_closed(unsigned slot, bool was_established, bool again) {
   slots_[slot] = nullptr;
   if (!was_established) --connecting_;
@@ -94,7 +105,12 @@ void Runner::tick() {
     // Handshake mode keeps reopening connections: its warmup runs from the start.
     const bool setup_done =
         options_.mode == LoadMode::kHandshake || (to_open_.empty() && connecting_ == 0);
-    if (setup_done && setup_done_ns_ == 0) setup_done_ns_ = now;
+    if (setup_done && setup_done_ns_ == 0) {
+      setup_done_ns_ = now;
+      // Messenger: every user is signed in and no message was sent yet.
+      if (options_.watch_pid && options_.mode == LoadMode::kMessenger)
+        result_.watch_rss_set_up = sample_process(options_.watch_pid).rss_bytes;
+    }
     // Setup (connects, handshakes, idle round trips) longer than --setup-timeout is cut
     // short: the window starts anyway and the stragglers count as errors.
     if (setup_done_ns_ == 0 && seconds_between(start_ns_, now) > options_.setup_timeout_s) {
@@ -108,6 +124,7 @@ void Runner::tick() {
     end_window();
     return;
   }
+  if (options_.mode == LoadMode::kMessenger) return pump_all();  // starts traffic, sends acks
   if (options_.rate > 0) {
     if (options_.mode == LoadMode::kHandshake) return open_more();
     pump_all();

@@ -6,10 +6,13 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "bench/load/load_stats.h"
+#include "bench/load/messenger_tl.h"
+#include "bench/load/messenger_user.h"
 #include "bench/load/options.h"
 #include "bench/load/proc_stats.h"
 #include "crypto/rsa.h"
@@ -24,7 +27,8 @@ struct LoadResult {
   unsigned connections_established = 0;
   double client_cpu_s = 0;               // this process, over the window
   ProcSample watch_before, watch_after;  // --watch-pid at the window's edges
-  uint64_t watch_rss_baseline = 0;       // idle mode: RSS before any connection
+  uint64_t watch_rss_baseline = 0;       // idle, messenger: RSS before any connection
+  uint64_t watch_rss_set_up = 0;         // messenger: RSS once every user signed in, idle
 };
 
 class Runner {
@@ -32,8 +36,10 @@ class Runner {
   static constexpr unsigned kMaxConnecting = 256;
   static constexpr size_t kReadBufferSize = 256 * 1024;
 
+  // `messenger`: the TL queries of messenger mode (required in that mode).
   Runner(uv_loop_t* loop, const LoadOptions& options, const sockaddr_storage& target,
-         std::optional<crypto::RsaPublicKey> server_key);
+         std::optional<crypto::RsaPublicKey> server_key,
+         std::unique_ptr<MessengerTl> messenger = nullptr);
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
 
@@ -50,11 +56,18 @@ class Runner {
   LoadStats& stats() { return result_.stats; }
   bool measuring() const { return phase_ == Phase::kMeasure; }
   bool stopping() const { return phase_ == Phase::kDone; }
+  // Every connection was set up (or failed): messenger mode sends from then on.
+  bool traffic_started() const { return setup_done_ns_ != 0; }
   // Takes one send token when --rate is set (always true without it).
   bool take_token();
   const std::optional<crypto::RsaPublicKey>& server_key() const { return server_key_; }
   uint8_t* read_buffer() { return read_buffer_.data(); }
   void on_established(Connection& conn);
+  // Messenger mode.
+  const MessengerTl& messenger_tl() const { return *messenger_tl_; }
+  MessengerPair& pair(unsigned index) { return pairs_[index]; }
+  // Lets the connection in `slot` (if open) send what it may.
+  void pump_slot(unsigned slot);
   // A connection's handle closed; `again` asks for a new connection in its slot.
   void on_closed(unsigned slot, bool was_established, bool again);
 
@@ -72,6 +85,8 @@ class Runner {
   LoadOptions options_;
   sockaddr_storage target_;
   std::optional<crypto::RsaPublicKey> server_key_;
+  std::unique_ptr<MessengerTl> messenger_tl_;
+  std::vector<MessengerPair> pairs_;
   std::vector<size_t> size_cycle_;
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> payload_;
