@@ -167,21 +167,34 @@ void Connection::close_now(CloseReason reason) {
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_handle_closed);
 }
 
-void Connection::log_access(backend::CloseReason reason) const {
-  std::string transport = "-";
+ConnectionRecord Connection::describe() const {
+  ConnectionRecord r;
+  r.id = id_;
+  r.listener = listener().name;
+  r.client = peer_.to_string();
+  r.client_ip = peer_.host();
   if (transport_) {
     backend::ConnInfo info;
     info.transport = transport_->first;
     info.framing = transport_->second;
-    transport = backend::transport_path(info);
+    r.transport = backend::transport_path(info);
   }
-  const std::string& secret =
-      secret_ >= 0 ? listener().secrets[size_t(secret_)].label : std::string();
+  if (secret_ >= 0) r.secret = listener().secrets[size_t(secret_)].label;
+  r.authenticated = authenticated_;
+  r.bytes_in = bytes_in_;
+  r.bytes_out = bytes_out_;
+  r.age_ms = now_ms() - accepted_ms_;
+  return r;
+}
+
+void Connection::log_access(backend::CloseReason reason) const {
+  const ConnectionRecord r = describe();
   spdlog::info(
       "access: listener={} client={} transport={} secret={} in={} out={} duration_ms={} "
       "reason={}",
-      listener().name, peer_.to_string(), transport, secret.empty() ? "-" : secret, bytes_in_,
-      bytes_out_, now_ms() - accepted_ms_, backend::close_reason_name(reason));
+      r.listener, r.client, r.transport.empty() ? "-" : r.transport,
+      r.secret.empty() ? "-" : r.secret, r.bytes_in, r.bytes_out, r.age_ms,
+      backend::close_reason_name(reason));
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {
