@@ -70,7 +70,9 @@ std::string answer_bytes(std::string_view bytes, int peer_family, const uint8_t*
     }
     if (error) break;
   }
-  if (!error && !parser.is_done()) {
+  if (!error && !parser.got_some()) {
+    error = http::error::end_of_stream;  // put_eof would take no bytes as a whole message
+  } else if (!error && !parser.is_done()) {
     parser.put_eof(error);
     if (!error && !parser.is_done()) error = http::error::partial_message;
   }

@@ -61,7 +61,7 @@ TEST(AdminHttpCodec, EveryPrefixIsAnsweredWellFormed) {
   for (size_t n = 0; n <= full.size(); ++n) {
     const std::string a = answer(std::string_view(full).substr(0, n));
     const bool complete = n == full.size();
-    EXPECT_EQ(a.rfind(complete ? "HTTP/1.1 200" : "HTTP/1.1 400", 0), 0u) << n;
+    EXPECT_EQ(a.rfind(complete ? "HTTP/1.1 200" : "HTTP/1.1 400", 0), 0u) << n << "\n" << a;
   }
 }
 

@@ -193,8 +193,7 @@ TEST(GatewayConfig, AdminAccessKeys) {
   EXPECT_TRUE(any_contains(defaults->admin.allow, AF_INET, loopback));
 
   Result<Config> set = parse(std::string(kMinimal) +
-                             "[admin]
-address = \"127.0.0.1:9380\"\ntoken = \"t0k\"\n"
+                             "[admin]\naddress = \"127.0.0.1:9380\"\ntoken = \"t0k\"\n"
                              "protect_metrics = true\nallow = [\"10.0.0.0/8\"]\n"
                              "max_connections = 3\n");
   ASSERT_TRUE(set.is_ok()) << set.message();
