@@ -73,9 +73,9 @@ class ManagementApi(GatewayTestCase):
         self.assertEqual(len(limited["connections"]), 1)
 
     def test_kill_by_transport_closes_only_those(self):
-        victims = [self.client("padded", seed=i) for i in range(2)]
-        survivor = self.client("full")
-        status, answer = self.api("DELETE", "/v1/connections?transport=padded")
+        victims = [self.client("full", seed=i) for i in range(2)]
+        survivor = self.client("abridged")
+        status, answer = self.api("DELETE", "/v1/connections?transport=full")
         self.assertEqual(status, 200, answer)
         self.assertEqual(answer["closed"], 2)
         for c in victims:
@@ -86,7 +86,7 @@ class ManagementApi(GatewayTestCase):
         deadline = time.monotonic() + 5
         while "reason=admin_kill" not in self.gw.output() and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.assertRegex(self.gw.output(), r"access: listener=test .*transport=padded.* "
+        self.assertRegex(self.gw.output(), r"access: listener=test .*transport=full.* "
                                            r"reason=admin_kill")
 
     def test_kill_by_ip(self):
