@@ -29,7 +29,18 @@ def admin_request(port, method, target, token=TOKEN, source=ADMIN_PEER):
         conn.close()
 
 
-class ManagementApi(GatewayTestCase):
+class AdminTestCase(GatewayTestCase):
+    """The gateway with [admin] on `admin_port`, which binds after the listeners."""
+    admin_port = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if not net.wait_for_port("127.0.0.1", cls.admin_port, 10, alive=cls.gw.alive):
+            raise RuntimeError("no management API on %d:\n%s" % (cls.admin_port, cls.gw.output()))
+
+
+class ManagementApi(AdminTestCase):
     admin_port = net.free_port()
     config_kw = {
         "workers": 2,
@@ -137,7 +148,7 @@ class ManagementApi(GatewayTestCase):
         self.assertGreaterEqual(int(refused.group(1)), 1, metrics)
 
 
-class ManagementDrain(GatewayTestCase):
+class ManagementDrain(AdminTestCase):
     admin_port = net.free_port()
     config_kw = {"admin": 'address = "127.0.0.1:%d"' % admin_port}
 
