@@ -11,8 +11,8 @@
 namespace mtedge::gateway::admin {
 
 struct AccessPolicy {
-  std::vector<Cidr> allow;  // peers outside every range are refused (403)
-  std::string token;        // "" = no token: every endpoint is open to allowed peers
+  std::vector<Cidr> allow;       // peers outside every range are refused (403)
+  std::string token;             // "" = no token: every endpoint is open to allowed peers
   bool protect_metrics = false;  // with a token: /metrics, /health, /ready need it too
 };
 

@@ -26,8 +26,9 @@ std::string Counters::prometheus_text() const {
       "\n# HELP mtedge_admin_refused_total Management API requests refused, by reason.\n"
       "# TYPE mtedge_admin_refused_total counter\n";
   const std::pair<const char*, const std::atomic<uint64_t>*> reasons[] = {
-      {"forbidden", &forbidden}, {"unauthorized", &unauthorized}, {"too_large", &too_large},
-      {"bad_request", &bad_request}, {"busy", &busy}, {"timeout", &timed_out}};
+      {"forbidden", &forbidden}, {"unauthorized", &unauthorized},
+      {"too_large", &too_large}, {"bad_request", &bad_request},
+      {"busy", &busy},           {"timeout", &timed_out}};
   for (const auto& [name, value] : reasons) {
     out += "mtedge_admin_refused_total{reason=\"" + std::string(name) + "\"} " +
            std::to_string(value->load(std::memory_order_relaxed)) + "\n";

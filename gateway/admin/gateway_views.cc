@@ -15,8 +15,7 @@ namespace {
 // Runs `ask` on every worker's loop and waits up to kWorkerAnswerDeadline for the answers;
 // a worker that has not answered by then (stopping, stalled) leaves its slot empty.
 template <class T>
-std::vector<std::optional<T>> ask_every_worker(Gateway& gateway,
-                                               std::function<T(Worker&)> ask) {
+std::vector<std::optional<T>> ask_every_worker(Gateway& gateway, std::function<T(Worker&)> ask) {
   struct Gathered {
     std::mutex mu;
     std::condition_variable done;
@@ -52,7 +51,9 @@ std::string utc_text(std::chrono::system_clock::time_point at) {
 
 GatewayViews::GatewayViews(Gateway& gateway, ProcessInfo process, std::function<void()> drain,
                            const Counters& counters)
-    : gateway_(gateway), process_(std::move(process)), drain_(std::move(drain)),
+    : gateway_(gateway),
+      process_(std::move(process)),
+      drain_(std::move(drain)),
       counters_(counters) {}
 
 std::string GatewayViews::metrics_text() {

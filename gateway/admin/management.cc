@@ -20,8 +20,8 @@ Management::Management(Gateway& gateway, const AdminConfig& config, ProcessInfo 
             if (drain) drain();
           },
           counters_),
-      server_(ServerOptions{config.address, AccessPolicy{config.allow, config.token,
-                                                         config.protect_metrics},
+      server_(ServerOptions{config.address,
+                            AccessPolicy{config.allow, config.token, config.protect_metrics},
                             config.max_connections},
               views_, counters_) {}
 

@@ -4,10 +4,9 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace mtedge::gateway::admin {
 
@@ -25,9 +24,9 @@ struct Response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::string allow;           // the Allow header of a 405 ("" = none)
+  std::string allow;              // the Allow header of a 405 ("" = none)
   bool www_authenticate = false;  // a 401: `WWW-Authenticate: Bearer`
-  bool head = false;           // answer to HEAD: headers only (Content-Length of the body)
+  bool head = false;              // answer to HEAD: headers only (Content-Length of the body)
 };
 
 // {"error": error, "detail": detail} with `status`.

@@ -1,9 +1,8 @@
 #include "gateway/admin/router.h"
 
 #include <array>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace mtedge::gateway::admin {
 namespace {
@@ -18,16 +17,17 @@ struct Endpoint {
 };
 
 nlohmann::json record_json(const ConnectionRecord& r) {
-  return {{"id", r.id},
-          {"worker", r.worker},
-          {"listener", r.listener},
-          {"client", r.client},
-          {"transport", r.transport.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.transport)},
-          {"secret", r.secret.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.secret)},
-          {"authenticated", r.authenticated},
-          {"bytes_in", r.bytes_in},
-          {"bytes_out", r.bytes_out},
-          {"age_ms", r.age_ms}};
+  return {
+      {"id", r.id},
+      {"worker", r.worker},
+      {"listener", r.listener},
+      {"client", r.client},
+      {"transport", r.transport.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.transport)},
+      {"secret", r.secret.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.secret)},
+      {"authenticated", r.authenticated},
+      {"bytes_in", r.bytes_in},
+      {"bytes_out", r.bytes_out},
+      {"age_ms", r.age_ms}};
 }
 
 Response metrics(const Request&, std::string_view, Views& views) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -9,8 +11,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <algorithm>
-#include <array>
 #include <cstring>
 
 #include "gateway/admin/http_codec.h"
@@ -77,10 +77,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() {
     stream_.expires_after(options_.read_deadline);
-    http::async_read(stream_, buffer_, parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
  private:
@@ -99,9 +98,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       const Request request = from_beast(parser_.get(), peer_.family, peer_.bytes.data());
       response = route(request, options_.policy, views_);
-      const auto level = request.method == "GET" || request.method == "HEAD"
-                             ? spdlog::level::debug
-                             : spdlog::level::info;
+      const auto level = request.method == "GET" || request.method == "HEAD" ? spdlog::level::debug
+                                                                             : spdlog::level::info;
       spdlog::log(level, "admin: {} {} from {}: {}", request.method, request.target, peer_.text,
                   response.status);
     }

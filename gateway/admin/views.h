@@ -3,10 +3,9 @@
 // management thread.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "gateway/admin/connection_filter.h"
 #include "gateway/conn/connection_record.h"

@@ -4,8 +4,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -438,8 +438,8 @@ void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
   if (s.string("token_file", token_file) && !token_file.empty()) {
     if (!admin.token.empty()) {
       s.fail("token_file", "set either token or token_file, not both");
-    } else if (Result<std::string> read = read_token_file(
-                   backend::config::resolve_config_path(config_dir, token_file));
+    } else if (Result<std::string> read =
+                   read_token_file(backend::config::resolve_config_path(config_dir, token_file));
                !read) {
       s.fail("token_file", read.message());
     } else {

@@ -253,8 +253,8 @@ int main(int argc, char** argv) {
   if (admin_config.enabled) {
     gateway::admin::ProcessInfo process{MTEDGE_VERSION, MTEDGE_COMMIT, config_path,
                                         gateway::admin::file_sha256(config_path)};
-    admin = std::make_unique<gateway::admin::Management>(
-        *gw, admin_config, std::move(process), [&main_loop] { main_loop.fire(); });
+    admin = std::make_unique<gateway::admin::Management>(*gw, admin_config, std::move(process),
+                                                         [&main_loop] { main_loop.fire(); });
     if (Status s = admin->start(); !s) {
       spdlog::critical("startup failed: {}", s.message());
       stop_waiting(&loop);

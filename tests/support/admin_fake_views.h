@@ -14,8 +14,8 @@ class FakeViews final : public gateway::admin::Views {
   FakeViews() {
     connections_ = {
         {1, 0, "main", "127.0.0.1:40000", "127.0.0.1", "abridged", "", false, 10, 20, 5},
-        {2, 1, "main", "10.1.2.3:40001", "10.1.2.3", "obfuscated/intermediate", "friends", true,
-         30, 40, 6},
+        {2, 1, "main", "10.1.2.3:40001", "10.1.2.3", "obfuscated/intermediate", "friends", true, 30,
+         40, 6},
         {3, 1, "tls", "[2001:db8::1]:40002", "2001:db8::1", "fake-tls/intermediate", "site", true,
          50, 60, 7}};
   }

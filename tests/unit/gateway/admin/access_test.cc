@@ -6,20 +6,23 @@ namespace mtedge::gateway::admin {
 namespace {
 
 TEST(AdminAccess, TokensCompareWhole) {
-  EXPECT_TRUE(tokens_equal("abc", "abc"));
-  EXPECT_FALSE(tokens_equal("abc", "abd"));
-  EXPECT_FALSE(tokens_equal("abc", "abcd"));
-  EXPECT_FALSE(tokens_equal("", "a"));
-  EXPECT_TRUE(tokens_equal("", ""));
+  const struct {
+    const char* a;
+    const char* b;
+    bool equal;
+  } cases[] = {{"abc", "abc", true},
+               {"abc", "abd", false},
+               {"abc", "abcd", false},
+               {"", "a", false},
+               {"", "", true}};
+  for (const auto& c : cases) EXPECT_EQ(tokens_equal(c.a, c.b), c.equal) << c.a << " " << c.b;
 }
 
 TEST(AdminAccess, BearerTokenIsTakenFromTheHeader) {
-  EXPECT_EQ(bearer_token("Bearer xyz"), "xyz");
-  EXPECT_EQ(bearer_token("BEARER  xyz "), "xyz");
-  EXPECT_EQ(bearer_token("Bearer "), "");
-  EXPECT_EQ(bearer_token("Basic xyz"), "");
-  EXPECT_EQ(bearer_token(""), "");
-  EXPECT_EQ(bearer_token("Bearerxyz"), "");
+  const std::pair<const char*, const char*> cases[] = {
+      {"Bearer xyz", "xyz"}, {"BEARER  xyz ", "xyz"}, {"Bearer ", ""}, {"Basic xyz", ""}, {"", ""},
+      {"Bearerxyz", ""}};
+  for (const auto& [header, token] : cases) EXPECT_EQ(bearer_token(header), token) << header;
 }
 
 TEST(AdminAccess, AnEmptyAllowListRefusesEveryone) {

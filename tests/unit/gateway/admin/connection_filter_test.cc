@@ -6,8 +6,9 @@ namespace mtedge::gateway::admin {
 namespace {
 
 TEST(AdminConnectionFilter, ParsesEveryParameter) {
-  auto f = parse_connection_filter("ip=10.0.0.0%2F8&transport=abridged&listener=main&secret=a+b"
-                                   "&limit=7");
+  auto f = parse_connection_filter(
+      "ip=10.0.0.0%2F8&transport=abridged&listener=main&secret=a+b"
+      "&limit=7");
   ASSERT_TRUE(f.is_ok()) << f.message();
   EXPECT_TRUE(f->ip.has_value());
   EXPECT_EQ(*f->transport, "abridged");
@@ -22,8 +23,8 @@ TEST(AdminConnectionFilter, ParsesEveryParameter) {
 }
 
 TEST(AdminConnectionFilter, RefusesBadValuesNamingThem) {
-  for (const char* query : {"ip=nowhere", "limit=0", "limit=100001", "limit=x", "ip=", "auth_key_id=1",
-                            "identity=x", "listener=%zz", "listener=%4"}) {
+  for (const char* query : {"ip=nowhere", "limit=0", "limit=100001", "limit=x",
+                            "ip=", "auth_key_id=1", "identity=x", "listener=%zz", "listener=%4"}) {
     auto f = parse_connection_filter(query);
     EXPECT_FALSE(f.is_ok()) << query;
   }

@@ -36,9 +36,9 @@ TEST(AdminHttpCodec, OversizedHeadAndBodyAre413) {
   const std::string big_head =
       "GET /metrics HTTP/1.1\r\nX: " + std::string(kMaxHeadBytes, 'a') + "\r\n\r\n";
   EXPECT_EQ(answer(big_head).rfind("HTTP/1.1 413", 0), 0u);
-  const std::string big_body = "POST /v1/drain HTTP/1.1\r\nContent-Length: " +
-                               std::to_string(kMaxBodyBytes + 1) + "\r\n\r\n" +
-                               std::string(kMaxBodyBytes + 1, 'b');
+  const std::string big_body =
+      "POST /v1/drain HTTP/1.1\r\nContent-Length: " + std::to_string(kMaxBodyBytes + 1) +
+      "\r\n\r\n" + std::string(kMaxBodyBytes + 1, 'b');
   const std::string a = answer(big_body);
   EXPECT_EQ(a.rfind("HTTP/1.1 413", 0), 0u) << a.substr(0, 200);
   EXPECT_NE(a.find("\"error\":\"too_large\""), std::string::npos);
@@ -47,9 +47,9 @@ TEST(AdminHttpCodec, OversizedHeadAndBodyAre413) {
 }
 
 TEST(AdminHttpCodec, GarbageAndTruncatedRequestsAre400) {
-  for (const char* bytes : {"garbage", "GET /metrics HTTP/1.1\r\nHost", "\r\n\r\n",
-                            "GET /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nab",
-                            "GET\x01 / HTTP/1.1\r\n\r\n"}) {
+  for (const char* bytes :
+       {"garbage", "GET /metrics HTTP/1.1\r\nHost", "\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", "GET\x01 / HTTP/1.1\r\n\r\n"}) {
     const std::string a = answer(bytes);
     EXPECT_EQ(a.rfind("HTTP/1.1 400", 0), 0u) << bytes << "\n" << a;
   }

@@ -12,7 +12,8 @@ namespace {
 
 AccessPolicy loopback_policy(std::string token = "", bool protect_metrics = false) {
   return {{parse_cidr("127.0.0.0/8").value(), parse_cidr("::1/128").value()},
-          std::move(token), protect_metrics};
+          std::move(token),
+          protect_metrics};
 }
 
 Request request(std::string method, std::string target, std::string peer = "127.0.0.1",
@@ -31,6 +32,14 @@ Request request(std::string method, std::string target, std::string peer = "127.
 
 nlohmann::json body_of(const Response& r) {
   return nlohmann::json::parse(r.body);
+}
+
+// `r` is the JSON error `code` with `status`, and has a detail.
+void expect_json_error(const Response& r, unsigned status, const std::string& code) {
+  EXPECT_EQ(r.status, status);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(body_of(r)["error"], code);
+  EXPECT_TRUE(body_of(r)["detail"].is_string());
 }
 
 TEST(AdminRouter, ServesMetricsHealthAndReadiness) {
@@ -53,11 +62,8 @@ TEST(AdminRouter, ServesMetricsHealthAndReadiness) {
 TEST(AdminRouter, ErrorsAreJsonWithTheRightStatus) {
   test::FakeViews views;
   const AccessPolicy policy = loopback_policy();
-  Response r = route(request("GET", "/nope"), policy, views);
-  EXPECT_EQ(r.status, 404u);
-  EXPECT_EQ(body_of(r)["error"], "not_found");
-  EXPECT_TRUE(body_of(r).contains("detail"));
-  r = route(request("POST", "/metrics"), policy, views);
+  expect_json_error(route(request("GET", "/nope"), policy, views), 404, "not_found");
+  Response r = route(request("POST", "/metrics"), policy, views);
   EXPECT_EQ(r.status, 405u);
   EXPECT_EQ(r.allow, "GET, HEAD");
   r = route(request("PUT", "/v1/connections"), policy, views);
@@ -101,12 +107,11 @@ TEST(AdminRouter, ListsAndFiltersConnections) {
 TEST(AdminRouter, ClosingNeedsAFilter) {
   test::FakeViews views;
   const AccessPolicy policy = loopback_policy();
-  Response r = route(request("DELETE", "/v1/connections"), policy, views);
-  EXPECT_EQ(r.status, 400u);
-  EXPECT_EQ(body_of(r)["error"], "filter_required");
+  expect_json_error(route(request("DELETE", "/v1/connections"), policy, views), 400,
+                    "filter_required");
   EXPECT_EQ(route(request("DELETE", "/v1/connections?limit=5"), policy, views).status, 400u);
   EXPECT_EQ(views.closes, 0);
-  r = route(request("DELETE", "/v1/connections?transport=intermediate"), policy, views);
+  Response r = route(request("DELETE", "/v1/connections?transport=intermediate"), policy, views);
   EXPECT_EQ(r.status, 200u);
   EXPECT_EQ(body_of(r)["closed"], 2);
 }
@@ -152,9 +157,9 @@ TEST(AdminRouter, AddressesOutsideTheAllowListAreForbidden) {
   test::FakeViews views;
   const AccessPolicy policy = loopback_policy("s3cret");
   for (const char* path : {"/metrics", "/health", "/v1/info", "/nope"}) {
-    Response r = route(request("GET", path, "192.0.2.1", "Bearer s3cret"), policy, views);
-    EXPECT_EQ(r.status, 403u) << path;
-    EXPECT_EQ(body_of(r)["error"], "forbidden");
+    SCOPED_TRACE(path);
+    expect_json_error(route(request("GET", path, "192.0.2.1", "Bearer s3cret"), policy, views), 403,
+                      "forbidden");
   }
   EXPECT_EQ(route(request("GET", "/health", "::1"), policy, views).status, 200u);
   EXPECT_EQ(route(request("GET", "/health", "::ffff:127.0.0.1"), policy, views).status, 200u);

@@ -84,7 +84,8 @@ ServerOptions loopback_options() {
 
 TEST(AdminServer, AnswersARequestSentInPieces) {
   Running running(loopback_options());
-  const std::string request = "GET /v1/connections?transport=intermediate HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string request =
+      "GET /v1/connections?transport=intermediate HTTP/1.1\r\nHost: x\r\n\r\n";
   std::mt19937 rng(7);
   Client c(running.server.port());
   ASSERT_TRUE(c.connected());

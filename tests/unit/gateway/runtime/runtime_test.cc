@@ -19,9 +19,9 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/bytes.h"
-#include "gateway/conn/connection.h"
 #include "gateway/admin/gateway_views.h"
 #include "gateway/admin/server.h"
+#include "gateway/conn/connection.h"
 #include "gateway/runtime/gateway.h"
 
 namespace mtedge::gateway {
@@ -874,10 +874,12 @@ std::string admin_exchange(uint16_t port, const std::string& method, const std::
 
 struct AdminFixture {
   explicit AdminFixture(Gateway& gw)
-      : views(gw, admin::ProcessInfo{"0.0.0", "test", "", ""}, [&gw] { gw.begin_shutdown(); },
-              counters),
+      : views(
+            gw, admin::ProcessInfo{"0.0.0", "test", "", ""}, [&gw] { gw.begin_shutdown(); },
+            counters),
         server(admin::ServerOptions{parse_address("127.0.0.1:0").value(),
-                                    {{parse_cidr("127.0.0.0/8").value()}, "", false}, 4},
+                                    {{parse_cidr("127.0.0.0/8").value()}, "", false},
+                                    4},
                views, counters) {}
   admin::Counters counters;
   admin::GatewayViews views;
@@ -926,8 +928,7 @@ TEST(GatewayAdmin, ListsAndClosesConnectionsOnEveryWorker) {
   EXPECT_NE(list.find("\"client\":\"127.0.0.1:"), std::string::npos) << list;
   list = admin_exchange(port, "GET", "/v1/connections?limit=1");
   EXPECT_NE(list.find("\"truncated\":true"), std::string::npos) << list;
-  EXPECT_NE(admin_exchange(port, "GET", "/v1/connections?transport=abridged")
-                .find("\"matched\":0"),
+  EXPECT_NE(admin_exchange(port, "GET", "/v1/connections?transport=abridged").find("\"matched\":0"),
             std::string::npos);
 
   // Without a filter nothing is closed; with one, every match on both workers is.
