@@ -1,6 +1,6 @@
 // The management API's request handling on arbitrary bytes: Beast's request parser with the
 // server's limits -> the router (fake views; the first byte picks the peer, the token policy
-// and whether the gateway is draining) -> an answer, which must parse back as a whole
+// and whether the gateway is draining or its backend down) -> an answer, which must parse back as a whole
 // HTTP/1.1 response whose body, unless it is Prometheus text, is JSON.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t loopback[4] = {127, 0, 0, 1};
   mtedge::test::FakeViews views;
   views.draining = (mode & 4) != 0;
+  views.backend_up = (mode & 16) == 0;
   const std::string answer =
       admin::answer_bytes(bytes, AF_INET, loopback, kPolicies[mode % 4], views);
 

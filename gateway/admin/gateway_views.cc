@@ -60,8 +60,16 @@ std::string GatewayViews::metrics_text() {
   return gateway_.metrics_text() + counters_.prometheus_text();
 }
 
-bool GatewayViews::healthy() {
-  return !gateway_.stopping();
+Health GatewayViews::health() {
+  Health health;
+  health.serving = !gateway_.stopping();
+  if (!health.serving) return health;
+  const auto answers =
+      ask_every_worker<bool>(gateway_, [](Worker& worker) { return worker.adapter().backend_up(); });
+  for (const std::optional<bool>& up : answers) {
+    if (!up.value_or(false)) health.backend_up = false;
+  }
+  return health;
 }
 
 bool GatewayViews::ready() {

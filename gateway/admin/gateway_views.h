@@ -1,7 +1,7 @@
 // The management API's view of a running Gateway (gateway/admin/views.h). Connection lists
 // and closes are asked of every worker on its own loop (Gateway::visit_worker); answers
 // are gathered for at most kWorkerAnswerDeadline, and a worker that has not answered by then
-// is left out (the answer says how many did).
+// is left out (the answer says how many did; for /health it counts as the backend down).
 #pragma once
 
 #include <chrono>
@@ -32,7 +32,7 @@ class GatewayViews final : public Views {
                const Counters& counters);
 
   std::string metrics_text() override;
-  bool healthy() override;
+  Health health() override;
   bool ready() override;
   nlohmann::json info() override;
   ConnectionList connections(const ConnectionFilter& filter) override;

@@ -35,8 +35,9 @@ Response metrics(const Request&, std::string_view, Views& views) {
 }
 
 Response health(const Request&, std::string_view, Views& views) {
-  const bool ok = views.healthy();
-  return json_response({{"status", ok ? "ok" : "unavailable"}}, ok ? 200 : 503);
+  const Health h = views.health();
+  const char* status = h.ok() ? "ok" : !h.serving ? "draining" : "backend_down";
+  return json_response({{"status", status}, {"backend_up", h.backend_up}}, h.ok() ? 200 : 503);
 }
 
 Response ready(const Request&, std::string_view, Views& views) {

@@ -1,7 +1,8 @@
 // The management API's endpoints (docs/operations.md "Management API"): one request in, one
 // answer out, no I/O of its own.
 //   GET  /metrics            Prometheus text
-//   GET  /health             200 {"status":"ok"}; 503 once draining/stopping
+//   GET  /health             200 {"status":"ok"}; 503 once draining/stopping or while the
+//                            backend is down (as far as the adapter can tell)
 //   GET  /ready              200 while every listener accepts; 503 otherwise
 //   GET  /v1/info            version, config, workers, listeners, backend
 //   GET  /v1/connections     the live connections (filters: gateway/admin/connection_filter.h)

@@ -20,6 +20,12 @@ struct ConnectionList {
   unsigned workers_answered = 0;
 };
 
+struct Health {
+  bool serving = true;     // not draining or stopping
+  bool backend_up = true;  // every worker's adapter says its backend is up (when it can tell)
+  bool ok() const { return serving && backend_up; }
+};
+
 struct CloseResult {
   size_t closed = 0;
   unsigned workers = 0;
@@ -31,8 +37,8 @@ class Views {
   virtual ~Views() = default;
   // Prometheus text (GET /metrics).
   virtual std::string metrics_text() = 0;
-  // Serving: not draining or stopping, and the backend (when it can tell) is up.
-  virtual bool healthy() = 0;
+  // GET /health: serving, and the backend up as far as the adapters can tell.
+  virtual Health health() = 0;
   // Every listener open and accepting, not draining.
   virtual bool ready() = 0;
   // GET /v1/info's object.

@@ -21,7 +21,7 @@ class FakeViews final : public gateway::admin::Views {
   }
 
   std::string metrics_text() override { return "mtedge_test 1\n"; }
-  bool healthy() override { return !draining; }
+  gateway::admin::Health health() override { return {!draining, backend_up}; }
   bool ready() override { return !draining; }
   nlohmann::json info() override { return {{"version", "0.0.0"}, {"workers", 2}}; }
   gateway::admin::ConnectionList connections(
@@ -46,6 +46,7 @@ class FakeViews final : public gateway::admin::Views {
   void drain() override { draining = true; }
 
   bool draining = false;
+  bool backend_up = true;
   int closes = 0;
 
  private:

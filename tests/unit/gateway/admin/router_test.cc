@@ -54,8 +54,16 @@ TEST(AdminRouter, ServesMetricsHealthAndReadiness) {
   r = route(request("HEAD", "/health"), policy, views);
   EXPECT_EQ(r.status, 200u);
   EXPECT_TRUE(r.head);
+  views.backend_up = false;
+  r = route(request("GET", "/health"), policy, views);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(body_of(r)["status"], "backend_down");
+  EXPECT_EQ(route(request("GET", "/ready"), policy, views).status, 200u);
+  views.backend_up = true;
   views.draining = true;
-  EXPECT_EQ(route(request("GET", "/health"), policy, views).status, 503u);
+  r = route(request("GET", "/health"), policy, views);
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(body_of(r)["status"], "draining");
   EXPECT_EQ(body_of(route(request("GET", "/ready"), policy, views))["status"], "not_ready");
 }
 
