@@ -149,8 +149,9 @@ class ManagementApi(AdminTestCase):
 
 
 class ManagementDrain(AdminTestCase):
+    """On every address, with no token (the default allow-list still admits loopback only)."""
     admin_port = net.free_port()
-    config_kw = {"admin": 'address = "127.0.0.1:%d"' % admin_port}
+    config_kw = {"admin": 'address = "0.0.0.0:%d"' % admin_port}
 
     def tearDown(self):
         pass  # the gateway is meant to exit here
@@ -169,6 +170,7 @@ class ManagementDrain(AdminTestCase):
         except ConnectionError:
             pass
         self.assertEqual(self.gw.proc.wait(15), 0)
+        self.assertIn("is not loopback and admin.token is not set", self.gw.output())
         self.assertIn("drain requested through the management API", self.gw.output())
 
 
