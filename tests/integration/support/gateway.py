@@ -65,10 +65,7 @@ connect_timeout_ms = {connect_timeout_ms}
 [log]
 level = "{log_level}"
 {extra_log}
-
-[admin]
-{admin}
-"""
+""" + ("\n[admin]\n" + admin + "\n" if admin else "")
 
 
 def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",
