@@ -78,6 +78,9 @@ class BackendAdapter {
   // (GatewaySink::send_quick_ack with Frame::quick_ack_token), e.g. only once what the frame
   // changed is durable; false: the edge stage sends each once on_frame returned.
   virtual bool sends_quick_acks() const { return false; }
+  // Whether the backend can serve clients now, as far as the adapter can tell (the management
+  // API's /health asks every worker's adapter on its loop). One that cannot tell says true.
+  virtual bool backend_up() const { return true; }
   // Graceful shutdown: finish in-flight work, then call `done` on this worker's loop.
   virtual void stop(std::function<void()> done) { done(); }
 };

@@ -12,6 +12,7 @@ const char* close_reason_name(CloseReason reason) {
     case CloseReason::kLimit: return "limit";
     case CloseReason::kAdapter: return "adapter";
     case CloseReason::kShutdown: return "shutdown";
+    case CloseReason::kAdminKill: return "admin_kill";
   }
   return "unknown";
 }

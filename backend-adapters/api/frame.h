@@ -97,9 +97,10 @@ enum class CloseReason : uint8_t {
   kLimit,          // a cap was hit (buffers, connections)
   kAdapter,        // the adapter asked to close
   kShutdown,       // the gateway is stopping
+  kAdminKill,      // closed through the management API (DELETE /v1/connections)
 };
 
-inline constexpr size_t kCloseReasonCount = static_cast<size_t>(CloseReason::kShutdown) + 1;
+inline constexpr size_t kCloseReasonCount = static_cast<size_t>(CloseReason::kAdminKill) + 1;
 
 const char* close_reason_name(CloseReason reason);
 

@@ -314,6 +314,13 @@ void SocketAdapter::mark_dirty(BackendStream* stream) {
   dirty_.add(stream, stream->dirty);
 }
 
+bool SocketAdapter::backend_up() const {
+  for (const BackendStream* stream : streams_) {
+    if (stream->ready()) return true;
+  }
+  return false;
+}
+
 void SocketAdapter::stop(std::function<void()> done) {
   stopping_ = true;
   done_ = std::move(done);

@@ -53,6 +53,8 @@ class SocketAdapter final : public BackendAdapter {
   void on_client_drained(ConnId conn) override;
   void on_close(ConnId conn, CloseReason reason) override;
   void stop(std::function<void()> done) override;
+  // Some endpoint's stream is ready (HelloAck accepted).
+  bool backend_up() const override;
 
   const SocketCounters& counters() const { return counters_; }
 

@@ -46,6 +46,7 @@ v1::CloseReason to_wire(CloseReason reason) {
     case CloseReason::kLimit: return v1::CLOSE_REASON_LIMIT;
     case CloseReason::kAdapter: return v1::CLOSE_REASON_ADAPTER;
     case CloseReason::kShutdown: return v1::CLOSE_REASON_SHUTDOWN;
+    case CloseReason::kAdminKill: return v1::CLOSE_REASON_ADMIN_KILL;
   }
   return v1::CLOSE_REASON_UNSPECIFIED;
 }

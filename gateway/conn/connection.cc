@@ -188,6 +188,21 @@ const std::string& Connection::secret_label() const {
   return secret_ >= 0 ? listener().secrets[size_t(secret_)].label : kNone;
 }
 
+ConnectionRecord Connection::describe() const {
+  ConnectionRecord r;
+  r.id = id_;
+  r.listener = listener().name;
+  r.client = peer_.to_string();
+  r.client_ip = peer_.host();
+  r.transport = transport_text();
+  r.secret = secret_label();
+  r.authenticated = authenticated_;
+  r.bytes_in = bytes_in_;
+  r.bytes_out = bytes_out_;
+  r.age_ms = now_ms() - accepted_ms_;
+  return r;
+}
+
 void Connection::log_access(backend::CloseReason reason) const {
   const std::string transport = transport_text();
   const std::string& secret = secret_label();
@@ -209,6 +224,7 @@ events::ConnectionFacts Connection::event_facts() const {
   facts.tls = tls_ != nullptr;
   facts.proxied = proxied_;
   return facts;
+}
 }
 
 void Connection::on_handle_closed(uv_handle_t* handle) {

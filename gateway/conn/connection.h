@@ -43,6 +43,7 @@
 #include "base/bytes.h"
 #include "gateway/conn/accept_driver.h"
 #include "gateway/conn/conn_port.h"
+#include "gateway/conn/connection_record.h"
 #include "gateway/conn/http_holders.h"
 #include "gateway/conn/sniff_driver.h"
 #include "gateway/conn/stream_driver.h"
@@ -103,6 +104,9 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   size_t accounted_bytes() const { return accounted_bytes_; }
   // The adapter's packets are framed for the client (shutdown lets those flush).
   bool streaming() const { return phase_ == Phase::kOpen && driver().streaming(); }
+
+  // What the management API shows of this connection (`worker` left for the caller).
+  ConnectionRecord describe() const;
 
   // GatewaySink operations (the worker looks the connection up by id).
   bool send_packet(ByteView packet);

@@ -88,6 +88,7 @@ class EdgeStage final : public backend::BackendAdapter, public backend::GatewayS
   void on_client_quiet(backend::ConnId conn) override;
   void on_close(backend::ConnId conn, backend::CloseReason reason) override;
   void stop(std::function<void()> done) override;
+  bool backend_up() const override { return !inner_ || inner_->backend_up(); }
 
   // backend::GatewaySink (called by the inner adapter). send_message encrypts with the
   // connection's key; the rest pass through to the worker.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -201,27 +202,27 @@ void check_secrets(Section& s, const ListenerConfig& l) {
   }
 }
 
+// An array of address ranges at `key` ("10.0.0.0/8", "::1/128", ...), appended to `out`; the
+// catalog records `defaults`.
+void read_cidr_list(Section& s, std::string_view key, const std::vector<std::string>& defaults,
+                    std::vector<Cidr>& out) {
+  s.note(key, toml_text(defaults));
+  const toml::array* arr = s.array(key, "expected an array of address ranges (\"10.0.0.0/8\")");
+  if (!arr) return;
+  for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
+    const std::string item = std::string(key) + "[" + std::to_string(i) + "]";
+    auto text = (*arr)[i].value_exact<std::string>();
+    if (!text) return s.fail(item, "expected a string");
+    auto range = parse_cidr(*text);
+    if (!range) return s.fail(item, range.message());
+    out.push_back(range.value());
+  }
+}
+
 // proxy_protocol = true with proxy_trusted = ["10.0.0.0/8", ...] (required with it).
 void parse_proxy_protocol(Section& s, ListenerConfig& l) {
   s.boolean("proxy_protocol", l.proxy_protocol);
-  s.note("proxy_trusted", toml_text(std::vector<std::string>{}));
-  if (const toml::array* arr =
-          s.array("proxy_trusted", "expected an array of address ranges (\"10.0.0.0/8\")")) {
-    for (size_t i = 0; i < arr->size() && s.ok(); ++i) {
-      const std::string key = "proxy_trusted[" + std::to_string(i) + "]";
-      auto text = (*arr)[i].value_exact<std::string>();
-      if (!text) {
-        s.fail(key, "expected a string");
-        break;
-      }
-      auto range = parse_cidr(*text);
-      if (!range) {
-        s.fail(key, range.message());
-      } else {
-        l.proxy_trusted.push_back(range.value());
-      }
-    }
-  }
+  read_cidr_list(s, "proxy_trusted", {}, l.proxy_trusted);
   if (!s.ok()) return;
   if (l.proxy_protocol && l.proxy_trusted.empty()) {
     s.fail("proxy_trusted",
@@ -410,8 +411,20 @@ Status parse_backend(const toml::table* table, const backend::AdapterRegistry& r
   return status;
 }
 
+// The bearer token in `path`: the file's text without trailing whitespace (a final newline).
+Result<std::string> read_token_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::error("cannot read \"" + path + "\"");
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  if (token.empty()) return Status::error("\"" + path + "\" is empty");
+  return token;
+}
+
 void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
-                 KeyCatalog* catalog = nullptr) {
+                 std::string_view config_dir = "", KeyCatalog* catalog = nullptr) {
   Section s(table, "admin", status, catalog);
   if (s.string("address", admin.address_text) && !admin.address_text.empty()) {
     auto addr = parse_address(admin.address_text);
@@ -422,6 +435,26 @@ void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
       admin.enabled = true;
     }
   }
+  s.string("token", admin.token);
+  std::string token_file;
+  if (s.string("token_file", token_file) && !token_file.empty()) {
+    if (!admin.token.empty()) {
+      s.fail("token_file", "set either token or token_file, not both");
+    } else if (Result<std::string> read =
+                   read_token_file(backend::config::resolve_config_path(config_dir, token_file));
+               !read) {
+      s.fail("token_file", read.message());
+    } else {
+      admin.token = std::move(read.value());
+    }
+  }
+  s.boolean("protect_metrics", admin.protect_metrics);
+  static const std::vector<std::string> kLoopback = {"127.0.0.0/8", "::1/128"};
+  read_cidr_list(s, "allow", kLoopback, admin.allow);
+  if (!table || !table->contains("allow")) {
+    for (const std::string& range : kLoopback) admin.allow.push_back(parse_cidr(range).value());
+  }
+  s.integer("max_connections", admin.max_connections, 1, 1024);
   s.check_unknown();
 }
 
@@ -643,7 +676,7 @@ Status parse_root(const toml::table& root, const backend::AdapterRegistry& regis
   status = parse_backend(backend_table, registry, config, factory);
   if (!status) return status;
 
-  parse_admin(subtable(root, "admin", status), config.admin, status);
+  parse_admin(subtable(root, "admin", status), config.admin, status, config.config_dir);
   if (!status) return status;
   parse_log(subtable(root, "log", status), config.log, status);
   if (!status) return status;
@@ -676,7 +709,7 @@ KeyCatalog config_keys(const backend::AdapterRegistry& registry) {
     catalog.append(registry.make(name)->config_keys("backend." + name));
   }
   AdminConfig admin;
-  parse_admin(nullptr, admin, ignored = Status::ok(), &catalog);
+  parse_admin(nullptr, admin, ignored = Status::ok(), "", &catalog);
   LogConfig log;
   parse_log(nullptr, log, ignored = Status::ok(), &catalog);
   std::optional<redis::ClientOptions> redis;

@@ -142,10 +142,19 @@ struct CryptoConfig {
   size_t dh_precompute = 64;
 };
 
+// [admin]: the management API (gateway/admin/, docs/operations.md "Management API").
 struct AdminConfig {
   bool enabled = false;
   std::string address_text;
   SocketAddress address;
+  // Bearer token every /v1/ endpoint requires ("" = none; token_file reads it from a file).
+  std::string token;
+  // With a token: /metrics, /health and /ready require it too.
+  bool protect_metrics = false;
+  // Clients allowed to connect (others get 403); loopback by default.
+  std::vector<Cidr> allow;
+  // Admin connections open at once; more are refused with 503.
+  uint32_t max_connections = 16;
 };
 
 struct LogConfig {

@@ -198,6 +198,12 @@ void Gateway::post(unsigned worker, std::function<void()> task) {
   if (worker < workers_.size()) workers_[worker]->post(std::move(task));
 }
 
+void Gateway::visit_worker(unsigned index, std::function<void(Worker&)> task) {
+  if (index >= workers_.size()) return;
+  Worker* worker = workers_[index].get();
+  worker->post([worker, task = std::move(task)] { task(*worker); });
+}
+
 void Gateway::route_http_packet(backend::ConnId target, backend::ConnId origin, Bytes packet) {
   const unsigned w = backend::worker_of(target);
   if (w >= workers_.size()) return;

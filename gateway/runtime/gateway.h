@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,13 +43,19 @@ class Gateway {
   // Blocks until every worker has finished.
   void wait();
   bool stopping() const { return stopping_.load(); }
+  // Thread-safe: every listener is open and accepting (started, not stopping).
+  bool accepting() const { return started_.load() && !stopping_.load(); }
 
   const Config& config() const { return config_; }
   unsigned workers() const { return static_cast<unsigned>(workers_.size()); }
   // The port listener `index` is bound to (useful with port 0).
   uint16_t bound_port(size_t index) const { return bound_ports_.at(index); }
-  // Thread-safe: runs `task` on worker `worker`'s loop (AdapterContext::post).
+  // Thread-safe: runs `task` on worker `worker`'s loop (AdapterContext::post); dropped
+  // unrun once that worker has finished.
   void post(unsigned worker, std::function<void()> task);
+
+  // Thread-safe: runs `task` with worker `index` on that worker's loop (dropped like post's).
+  void visit_worker(unsigned index, std::function<void(Worker&)> task);
 
   MetricsSnapshot metrics() const;
   // Thread-safe (the admin thread): the gateway's counters, then the adapter's.
@@ -91,7 +98,7 @@ class Gateway {
   SourceCounts source_counts_;
   MemoryAccount memory_;
   std::atomic<bool> stopping_{false};
-  bool started_ = false;
+  std::atomic<bool> started_{false};
   bool joined_ = false;
 };
 

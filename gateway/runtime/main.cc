@@ -13,14 +13,15 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "backend-adapters/api/adapter_factory.h"
 #include "build_info.h"
 #include "crypto/random.h"
+#include "gateway/admin/management.h"
 #include "gateway/edge/edge_crypto.h"
 #include "gateway/runtime/adapters.h"
-#include "gateway/runtime/admin.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/gateway.h"
 #include "gateway/runtime/logging.h"
@@ -35,6 +36,36 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitConfig = 1;
 constexpr int kExitStartup = 3;
+
+// The main loop's data: the gateway, and the handle that wakes the loop from another thread
+// (POST /v1/drain) as a signal would. Waking after stop_waiting closed it does nothing.
+struct MainLoop {
+  mtedge::gateway::Gateway* gateway = nullptr;
+  std::mutex mu;
+  uv_async_t wake;
+  bool wake_open = false;  // under mu
+
+  void fire() {
+    std::lock_guard lock(mu);
+    if (wake_open) uv_async_send(&wake);
+  }
+};
+
+// Begins the shutdown and closes every handle of the main loop, which then returns.
+void stop_waiting(uv_loop_t* loop) {
+  auto* main_loop = static_cast<MainLoop*>(loop->data);
+  main_loop->gateway->begin_shutdown();
+  {
+    std::lock_guard lock(main_loop->mu);
+    main_loop->wake_open = false;
+  }
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) uv_close(h, nullptr);
+      },
+      nullptr);
+}
 
 void usage(FILE* out) {
   std::fprintf(out,
@@ -206,36 +237,41 @@ int main(int argc, char** argv) {
     spdlog::critical("startup failed: {}", s.message());
     return kExitStartup;
   }
-  std::unique_ptr<gateway::AdminServer> admin;
+  // The main thread only waits for a signal, or for POST /v1/drain (which has begun the
+  // shutdown itself and wakes the loop); the workers run on their own threads.
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  MainLoop main_loop;
+  main_loop.gateway = gw.get();
+  loop.data = &main_loop;
+  uv_async_init(&loop, &main_loop.wake, [](uv_async_t* handle) {
+    spdlog::info("drain requested through the management API: shutting down");
+    stop_waiting(handle->loop);
+  });
+  main_loop.wake_open = true;
+  std::unique_ptr<gateway::admin::Management> admin;
   if (admin_config.enabled) {
-    gateway::Gateway* g = gw.get();
-    admin = std::make_unique<gateway::AdminServer>(
-        admin_config.address, [g] { return g->metrics_text(); }, [g] { return !g->stopping(); });
+    gateway::admin::ProcessInfo process{MTEDGE_VERSION, MTEDGE_COMMIT, config_path,
+                                        gateway::admin::file_sha256(config_path)};
+    admin = std::make_unique<gateway::admin::Management>(*gw, admin_config, std::move(process),
+                                                         [&main_loop] { main_loop.fire(); });
     if (Status s = admin->start(); !s) {
       spdlog::critical("startup failed: {}", s.message());
-      gw->begin_shutdown();
+      stop_waiting(&loop);
+      uv_run(&loop, UV_RUN_DEFAULT);
+      uv_loop_close(&loop);
       gw->wait();
       return kExitStartup;
     }
   }
 
-  // The main thread only waits for a signal; the workers run on their own threads.
-  uv_loop_t loop;
-  uv_loop_init(&loop);
   uv_signal_t sigint;
   uv_signal_t sigterm;
   uv_signal_init(&loop, &sigint);
   uv_signal_init(&loop, &sigterm);
-  loop.data = gw.get();
   auto on_signal = [](uv_signal_t* handle, int signum) {
     spdlog::info("received {}: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    static_cast<gateway::Gateway*>(handle->loop->data)->begin_shutdown();
-    uv_walk(
-        handle->loop,
-        [](uv_handle_t* h, void*) {
-          if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
+    stop_waiting(handle->loop);
   };
   uv_signal_start(&sigint, on_signal, SIGINT);
   uv_signal_start(&sigterm, on_signal, SIGTERM);

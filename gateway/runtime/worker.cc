@@ -415,6 +415,29 @@ void Worker::begin_shutdown() {
   adapter_->stop([this] { adapter_stopped(); });
 }
 
+std::vector<ConnectionRecord> Worker::describe_connections() const {
+  std::vector<ConnectionRecord> out;
+  out.reserve(conns_.size());
+  for (const auto& [id, c] : conns_) {
+    if (c->closing()) continue;
+    out.push_back(c->describe());
+    out.back().worker = index_;
+  }
+  return out;
+}
+
+size_t Worker::close_connections(const std::function<bool(const ConnectionRecord&)>& match) {
+  std::vector<Connection*> chosen;
+  for (const auto& [id, c] : conns_) {
+    if (c->closing()) continue;
+    ConnectionRecord record = c->describe();
+    record.worker = index_;
+    if (match(record)) chosen.push_back(c);
+  }
+  for (Connection* c : chosen) c->begin_close(CloseReason::kAdminKill);
+  return chosen.size();
+}
+
 void Worker::adapter_stopped() {
   if (adapter_stopped_ || finishing_) return;
   adapter_stopped_ = true;

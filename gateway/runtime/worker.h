@@ -19,6 +19,7 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/status.h"
+#include "gateway/conn/connection_record.h"
 #include "gateway/runtime/admission.h"
 #include "gateway/runtime/config.h"
 #include "gateway/runtime/metrics.h"
@@ -57,6 +58,11 @@ class Worker final : public backend::GatewaySink {
   void post(std::function<void()> task);
   // On this loop: stop accepting, stop the adapter, close connections (see docs/operations.md).
   void begin_shutdown();
+  // On this loop: every connection that is open and not closing, described.
+  std::vector<ConnectionRecord> describe_connections() const;
+  // On this loop: begins closing (reason kAdminKill: queued output is flushed first) every
+  // open connection `match` accepts; returns how many.
+  size_t close_connections(const std::function<bool(const ConnectionRecord&)>& match);
 
   // backend::GatewaySink (this loop only).
   bool send_packet(backend::ConnId conn, backend::ByteView packet) override;

@@ -8,12 +8,14 @@ endpoint gives its clients the configured outcome (-429) and leaves the other's 
 it serves again once restarted; a backend that stops reading causes backpressure and the
 deadline outcome, with bounded memory; Unix socket endpoints work.
 """
+import json
 import os
 import struct
 import tempfile
 import time
 import threading
 import unittest
+import urllib.error
 import urllib.request
 import zlib
 
@@ -302,6 +304,42 @@ class EndpointDown(SocketCase):
             self.assertLess(time.monotonic(), deadline, "no recovery after restart")
             time.sleep(0.1)
         self.assertIs(self.home_of(victim_keys[0]), restarted)
+
+
+class HealthFollowsTheBackend(SocketCase):
+    """GET /health on the management API: 503 "backend_down" while no endpoint's stream is
+    ready, 200 again once the backend is back."""
+
+    admin = True
+
+    def health(self):
+        """(status, body) of GET /health; (None, None) while the port does not answer."""
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.admin_port,
+                                        timeout=5) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+        except OSError:
+            return None, None
+
+    def wait_health(self, status, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.health()
+            if got[0] == status:
+                return got[1]
+            self.assertLess(time.monotonic(), deadline, "health stays %r" % (got,))
+            time.sleep(0.05)
+
+    def test_health_turns_503_while_the_backend_is_down(self):
+        self.assertEqual(self.wait_health(200)["status"], "ok")
+        victim = self.servers[0]
+        victim.kill()
+        body = self.wait_health(503)
+        self.assertEqual(body, {"status": "backend_down", "backend_up": False})
+        self.servers[0] = ExampleBackend(victim.listen, victim.name).start()
+        self.assertEqual(self.wait_health(200)["backend_up"], True)
 
 
 class EndpointDownClose(SocketCase):

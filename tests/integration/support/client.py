@@ -15,10 +15,12 @@ class Client:
     every byte both ways; its preamble replaces the transport's tag."""
 
     def __init__(self, port, transport, host="127.0.0.1", seed=1, timeout=10.0, stream=None,
-                 tls=None):
-        """`tls`: an ssl.SSLContext to speak TLS to a `tls = true` listener."""
+                 tls=None, source=None):
+        """`tls`: an ssl.SSLContext to speak TLS to a `tls = true` listener; `source`: the
+        local address to connect from (e.g. "127.0.0.2")."""
         self.codec = codecs.make(transport, seed)
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if tls is not None:
             self.sock = tls.wrap_socket(self.sock, server_hostname="mtedge.test")

@@ -41,9 +41,10 @@ transports = [{transports_text}]
 
 def relay_config(port, upstream, transport="intermediate", dc=None, workers=2,
                  connect_timeout_ms=2000, extra_relay="", extra_gateway="", log_level="info",
-                 transports=PLAIN_TRANSPORTS, extra_listener=""):
+                 transports=PLAIN_TRANSPORTS, extra_listener="", extra_log="", admin=""):
     """A config text: one loopback listener (by default with the four plain TCP
-    transports), the relay backend in front of `upstream` ("host:port")."""
+    transports), the relay backend in front of `upstream` ("host:port"). `extra_log`: more
+    keys of [log]; `admin`: the keys of [admin]."""
     dc_block = ""
     if dc:
         dc_block = "[backend.relay.dc]\n" + "".join(
@@ -63,7 +64,8 @@ connect_timeout_ms = {connect_timeout_ms}
 {dc_block}
 [log]
 level = "{log_level}"
-"""
+{extra_log}
+""" + ("\n[admin]\n" + admin + "\n" if admin else "")
 
 
 def embedded_config(port, rsa_key, auth_key_file, advertised_ip="127.0.0.1",

@@ -93,6 +93,7 @@ TEST(Protocol, FramesOfEveryKind) {
 TEST(Protocol, CloseReasonsAreDistinct) {
   EXPECT_EQ(to_wire(CloseReason::kPeerClosed), v1::CLOSE_REASON_PEER_CLOSED);
   EXPECT_EQ(to_wire(CloseReason::kShutdown), v1::CLOSE_REASON_SHUTDOWN);
+  EXPECT_EQ(to_wire(CloseReason::kAdminKill), v1::CLOSE_REASON_ADMIN_KILL);
   EXPECT_EQ(make_conn_closed(4, v1::CLOSE_REASON_REBOUND).conn_closed().reason(),
             v1::CLOSE_REASON_REBOUND);
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -179,6 +180,47 @@ format = "json"
   EXPECT_EQ(c.admin.address.port(), 9100);
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_EQ(c.log.format, "json");
+}
+
+TEST(GatewayConfig, AdminAccessKeys) {
+  Result<Config> defaults = parse(kMinimal);
+  ASSERT_TRUE(defaults.is_ok());
+  EXPECT_TRUE(defaults->admin.token.empty());
+  EXPECT_FALSE(defaults->admin.protect_metrics);
+  EXPECT_EQ(defaults->admin.max_connections, 16u);
+  ASSERT_EQ(defaults->admin.allow.size(), 2u);  // loopback, both families
+  const uint8_t loopback[4] = {127, 0, 0, 1};
+  EXPECT_TRUE(any_contains(defaults->admin.allow, AF_INET, loopback));
+
+  Result<Config> set = parse(std::string(kMinimal) +
+                             "[admin]\naddress = \"127.0.0.1:9380\"\ntoken = \"t0k\"\n"
+                             "protect_metrics = true\nallow = [\"10.0.0.0/8\"]\n"
+                             "max_connections = 3\n");
+  ASSERT_TRUE(set.is_ok()) << set.message();
+  EXPECT_EQ(set->admin.token, "t0k");
+  EXPECT_TRUE(set->admin.protect_metrics);
+  EXPECT_EQ(set->admin.max_connections, 3u);
+  ASSERT_EQ(set->admin.allow.size(), 1u);
+  EXPECT_FALSE(any_contains(set->admin.allow, AF_INET, loopback));
+
+  const std::string path = ::testing::TempDir() + "mtedge_admin_token";
+  {
+    std::ofstream out(path);
+    out << "from-file\n";
+  }
+  Result<Config> from_file =
+      parse(std::string(kMinimal) + "[admin]\ntoken_file = \"" + path + "\"\n");
+  ASSERT_TRUE(from_file.is_ok()) << from_file.message();
+  EXPECT_EQ(from_file->admin.token, "from-file");
+  expect_error(std::string(kMinimal) + "[admin]\ntoken = \"a\"\ntoken_file = \"" + path +
+                   "\"\n",
+               "admin.token_file", "not both");
+  expect_error(std::string(kMinimal) + "[admin]\ntoken_file = \"/nonexistent/token\"\n",
+               "admin.token_file", "cannot read");
+  expect_error(std::string(kMinimal) + "[admin]\nallow = [\"10.0.0.1/8\"]\n", "admin.allow[0]");
+  expect_error(std::string(kMinimal) + "[admin]\nallow = \"127.0.0.1\"\n", "admin.allow");
+  expect_error(std::string(kMinimal) + "[admin]\nmax_connections = 0\n", "admin.max_connections");
+  std::remove(path.c_str());
 }
 
 TEST(GatewayConfig, WorkersBounds) {

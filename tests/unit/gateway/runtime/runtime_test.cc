@@ -19,8 +19,9 @@
 
 #include "backend-adapters/api/adapter.h"
 #include "base/bytes.h"
+#include "gateway/admin/gateway_views.h"
+#include "gateway/admin/server.h"
 #include "gateway/conn/connection.h"
-#include "gateway/runtime/admin.h"
 #include "gateway/runtime/gateway.h"
 
 namespace mtedge::gateway {
@@ -860,21 +861,30 @@ TEST(GatewayRuntime, FrontingThatFailsAtOnceClosesTheClient) {
   EXPECT_EQ(gw.metrics().fronting_by(FrontingOutcome::kConnectFailed), 1u);
 }
 
-TEST(GatewayAdmin, RespondsToMetricsAndHealth) {
-  auto metrics = [] { return std::string("mtedge_test 1\n"); };
-  std::string r = AdminServer::respond("GET /metrics HTTP/1.1", metrics, true);
-  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-  EXPECT_NE(r.find("text/plain; version=0.0.4"), std::string::npos);
-  EXPECT_NE(r.find("\r\n\r\nmtedge_test 1\n"), std::string::npos);
-  EXPECT_EQ(AdminServer::respond("GET /health HTTP/1.1", metrics, true).rfind("HTTP/1.1 200", 0),
-            0u);
-  EXPECT_EQ(AdminServer::respond("GET /health HTTP/1.1", metrics, false).rfind("HTTP/1.1 503", 0),
-            0u);
-  EXPECT_EQ(AdminServer::respond("GET /nope HTTP/1.1", metrics, true).rfind("HTTP/1.1 404", 0), 0u);
-  EXPECT_EQ(AdminServer::respond("POST /metrics HTTP/1.1", metrics, true).rfind("HTTP/1.1 405", 0),
-            0u);
-  EXPECT_EQ(AdminServer::respond("garbage", metrics, true).rfind("HTTP/1.1 400", 0), 0u);
+// One request to the management server at `port`; the whole answer (the server closes).
+std::string admin_exchange(uint16_t port, const std::string& method, const std::string& target) {
+  Client http(port);
+  const std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  http.send(Bytes(req.begin(), req.end()));
+  std::string answer;
+  Bytes chunk;
+  while (http.recv_exact(1, chunk)) answer.push_back(char(chunk[0]));
+  return answer;
 }
+
+struct AdminFixture {
+  explicit AdminFixture(Gateway& gw)
+      : views(
+            gw, admin::ProcessInfo{"0.0.0", "test", "", ""}, [&gw] { gw.begin_shutdown(); },
+            counters),
+        server(admin::ServerOptions{parse_address("127.0.0.1:0").value(),
+                                    {{parse_cidr("127.0.0.0/8").value()}, "", false},
+                                    4},
+               views, counters) {}
+  admin::Counters counters;
+  admin::GatewayViews views;
+  admin::Server server;
+};
 
 TEST(GatewayAdmin, ServesGatewayMetricsOverHttp) {
   EchoLog log;
@@ -883,23 +893,69 @@ TEST(GatewayAdmin, ServesGatewayMetricsOverHttp) {
   Client c(gw.bound_port(0));
   open_and_echo(c, packet(0, 16));
 
-  AdminServer admin(
-      parse_address("127.0.0.1:0").value(), [&] { return gw.metrics_text(); },
-      [&] { return !gw.stopping(); });
-  ASSERT_TRUE(admin.start().is_ok());
-  Client http(admin.port());
-  std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
-  http.send(Bytes(req.begin(), req.end()));
-  std::string body;
-  Bytes chunk;
-  while (http.recv_exact(1, chunk)) body.push_back(char(chunk[0]));
+  AdminFixture admin(gw);
+  ASSERT_TRUE(admin.server.start().is_ok());
+  const std::string body = admin_exchange(admin.server.port(), "GET", "/metrics");
+  EXPECT_EQ(body.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << body;
+  EXPECT_NE(body.find("text/plain; version=0.0.4"), std::string::npos);
   EXPECT_NE(body.find("mtedge_connections_accepted_total 1\n"), std::string::npos) << body;
   EXPECT_NE(body.find("mtedge_connections_active 1\n"), std::string::npos);
   EXPECT_NE(body.find("mtedge_detections_total{transport=\"intermediate\"} 1\n"),
             std::string::npos);
   EXPECT_NE(body.find("mtedge_codec_errors_total{error=\"frame_too_large\"} 0\n"),
             std::string::npos);
-  admin.stop();
+  EXPECT_NE(body.find("mtedge_admin_requests_total 0\n"), std::string::npos);
+  admin.server.stop();
+}
+
+TEST(GatewayAdmin, ListsAndClosesConnectionsOnEveryWorker) {
+  EchoLog log;
+  Gateway gw(make_config(log, 2));
+  ASSERT_TRUE(gw.start().is_ok());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<Client>(gw.bound_port(0)));
+    open_and_echo(*clients.back(), packet(0, 16));
+  }
+  AdminFixture admin(gw);
+  ASSERT_TRUE(admin.server.start().is_ok());
+  const uint16_t port = admin.server.port();
+
+  std::string list = admin_exchange(port, "GET", "/v1/connections?transport=intermediate");
+  EXPECT_EQ(list.rfind("HTTP/1.1 200", 0), 0u) << list;
+  EXPECT_NE(list.find("\"matched\":4"), std::string::npos) << list;
+  EXPECT_NE(list.find("\"workers_answered\":2"), std::string::npos) << list;
+  EXPECT_NE(list.find("\"client\":\"127.0.0.1:"), std::string::npos) << list;
+  list = admin_exchange(port, "GET", "/v1/connections?limit=1");
+  EXPECT_NE(list.find("\"truncated\":true"), std::string::npos) << list;
+  EXPECT_NE(admin_exchange(port, "GET", "/v1/connections?transport=abridged").find("\"matched\":0"),
+            std::string::npos);
+
+  // Without a filter nothing is closed; with one, every match on both workers is.
+  EXPECT_EQ(admin_exchange(port, "DELETE", "/v1/connections").rfind("HTTP/1.1 400", 0), 0u);
+  const std::string killed = admin_exchange(port, "DELETE", "/v1/connections?ip=127.0.0.1");
+  EXPECT_NE(killed.find("\"closed\":4"), std::string::npos) << killed;
+  for (auto& client : clients) EXPECT_TRUE(client->closed_within(std::chrono::milliseconds(3000)));
+  ASSERT_TRUE(eventually([&] { return gw.metrics().active == 0; }));
+  EXPECT_EQ(gw.metrics().closed_by(backend::CloseReason::kAdminKill), 4u);
+  admin.server.stop();
+}
+
+TEST(GatewayAdmin, DrainTurnsHealthAndReadinessUnavailable) {
+  EchoLog log;
+  Gateway gw(make_config(log));
+  ASSERT_TRUE(gw.start().is_ok());
+  AdminFixture admin(gw);
+  ASSERT_TRUE(admin.server.start().is_ok());
+  const uint16_t port = admin.server.port();
+  EXPECT_EQ(admin_exchange(port, "GET", "/health").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(admin_exchange(port, "GET", "/ready").rfind("HTTP/1.1 200", 0), 0u);
+  EXPECT_EQ(admin_exchange(port, "POST", "/v1/drain").rfind("HTTP/1.1 202", 0), 0u);
+  EXPECT_TRUE(gw.stopping());
+  EXPECT_EQ(admin_exchange(port, "GET", "/health").rfind("HTTP/1.1 503", 0), 0u);
+  EXPECT_EQ(admin_exchange(port, "GET", "/ready").rfind("HTTP/1.1 503", 0), 0u);
+  gw.wait();
+  admin.server.stop();
 }
 
 }  // namespace
