@@ -225,7 +225,6 @@ events::ConnectionFacts Connection::event_facts() const {
   facts.proxied = proxied_;
   return facts;
 }
-}
 
 void Connection::on_handle_closed(uv_handle_t* handle) {
   auto* self = static_cast<Connection*>(handle->data);
