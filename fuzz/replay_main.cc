@@ -1,5 +1,6 @@
 // Replays a fuzz corpus without libFuzzer: every file under the given paths is passed once
-// to LLVMFuzzerTestOneInput. Used by non-fuzz builds so ctest exercises every corpus.
+// to LLVMFuzzerTestOneInput (after LLVMFuzzerInitialize, when the target has one). Used by
+// non-fuzz builds so ctest exercises every corpus.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,8 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+// Optional, as with libFuzzer: a target that defines it is initialised once before any input.
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 static void replay_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -16,6 +19,7 @@ static void replay_file(const std::filesystem::path& path) {
 }
 
 int main(int argc, char** argv) {
+  if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   size_t count = 0;
   for (int i = 1; i < argc; ++i) {
     std::filesystem::path root(argv[i]);
