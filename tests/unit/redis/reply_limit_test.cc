@@ -67,7 +67,8 @@ TEST(RedisReplyLimit, ArraysUpToTheLimitStillParse) {
   const ReadResult small = read_bounded("*3\r\n:1\r\n$1\r\na\r\n*0\r\n");
   EXPECT_FALSE(small.failed) << small.error;
   EXPECT_TRUE(small.complete);
-  const ReadResult at_limit = read_bounded("*" + std::to_string(kMaxReplyElements) + "\r\n");
+  const ReadResult at_limit =
+      read_bounded(std::string("*").append(std::to_string(kMaxReplyElements)).append("\r\n"));
   EXPECT_FALSE(at_limit.failed) << at_limit.error;
   EXPECT_FALSE(at_limit.complete);  // announced, waiting for its elements
   EXPECT_EQ(at_limit.refused, -1);
