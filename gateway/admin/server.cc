@@ -100,9 +100,6 @@ class Session : public std::enable_shared_from_this<Session> {
                   response.status);
     }
     counters_.count_answer(response.status);
-    if (response.status == 403) {
-      spdlog::debug("admin: refused {} (not in admin.allow)", peer_.text);
-    }
     answer_ = std::make_unique<BeastResponse>(to_beast(response));
     stream_.expires_after(options_.read_deadline);
     http::async_write(stream_, *answer_,
@@ -160,7 +157,15 @@ class AcceptLoop {
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) return retry_later(ec);
-    if (open_sessions_ >= options_.max_connections) {
+    const Peer peer = peer_of(socket);
+    if (peer.family == 0 ||
+        !any_contains(options_.policy.allow, peer.family, peer.bytes.data())) {
+      // Refused before any byte is read: holds no connection slot, gets no answer.
+      counters_.forbidden.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("admin: refused {} at accept (not in admin.allow)", peer.text);
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else if (open_sessions_ >= options_.max_connections) {
       counters_.busy.fetch_add(1, std::memory_order_relaxed);
       beast::error_code ignored;
       socket.close(ignored);
