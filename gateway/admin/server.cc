@@ -94,10 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       const Request request = from_beast(parser_.get(), peer_.family, peer_.bytes.data());
       response = route(request, options_.policy, views_);
-      const auto level = request.method == "GET" || request.method == "HEAD" ? spdlog::level::debug
-                                                                             : spdlog::level::info;
-      spdlog::log(level, "admin: {} {} from {}: {}", request.method, request.target, peer_.text,
-                  response.status);
+      spdlog::debug("admin: {}", request_log_line(request, peer_.text, response.status));
     }
     counters_.count_answer(response.status);
     answer_ = std::make_unique<BeastResponse>(to_beast(response));
