@@ -64,11 +64,7 @@ Health GatewayViews::health() {
   Health health;
   health.serving = !gateway_.stopping();
   if (!health.serving) return health;
-  const auto answers =
-      ask_every_worker<bool>(gateway_, [](Worker& worker) { return worker.adapter().backend_up(); });
-  for (const std::optional<bool>& up : answers) {
-    if (!up.value_or(false)) health.backend_up = false;
-  }
+  health.backend_up = gateway_.backend_up();
   return health;
 }
 

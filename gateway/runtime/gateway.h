@@ -57,6 +57,10 @@ class Gateway {
   // Thread-safe: runs `task` with worker `index` on that worker's loop (dropped like post's).
   void visit_worker(unsigned index, std::function<void(Worker&)> task);
 
+  // Thread-safe, never waits: every worker's adapter reported its backend up at its last
+  // probe (Worker::backend_up).
+  bool backend_up() const;
+
   MetricsSnapshot metrics() const;
   // Thread-safe (the admin thread): the gateway's counters, then the adapter's.
   std::string metrics_text() const;
