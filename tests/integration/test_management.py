@@ -171,6 +171,8 @@ class ManagementDrain(AdminTestCase):
             pass
         self.assertEqual(self.gw.proc.wait(15), 0)
         self.assertIn("is not loopback and admin.token is not set", self.gw.output())
+        self.assertIn("is not loopback but admin.allow admits only loopback addresses",
+                      self.gw.output())
         self.assertIn("drain requested through the management API", self.gw.output())
 
 
