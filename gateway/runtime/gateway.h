@@ -43,7 +43,8 @@ class Gateway {
   // Blocks until every worker has finished.
   void wait();
   bool stopping() const { return stopping_.load(); }
-  // Thread-safe: every listener is open and accepting (started, not stopping).
+  // Thread-safe: start() has succeeded (every listener bound, the workers running) and no
+  // shutdown has begun. It does not probe the listeners.
   bool accepting() const { return started_.load() && !stopping_.load(); }
 
   const Config& config() const { return config_; }
