@@ -419,13 +419,15 @@ void Worker::begin_shutdown() {
   adapter_->stop([this] { adapter_stopped(); });
 }
 
-std::vector<ConnectionRecord> Worker::describe_connections() const {
-  std::vector<ConnectionRecord> out;
-  out.reserve(conns_.size());
+Worker::MatchingConnections Worker::describe_connections(
+    const std::function<bool(const ConnectionRecord&)>& match, size_t limit) const {
+  MatchingConnections out;
   for (const auto& [id, c] : conns_) {
     if (c->closing()) continue;
-    out.push_back(c->describe());
-    out.back().worker = index_;
+    ConnectionRecord record = c->describe();
+    record.worker = index_;
+    if (!match(record)) continue;
+    if (++out.matched <= limit) out.records.push_back(std::move(record));
   }
   return out;
 }

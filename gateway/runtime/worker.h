@@ -58,8 +58,14 @@ class Worker final : public backend::GatewaySink {
   void post(std::function<void()> task);
   // On this loop: stop accepting, stop the adapter, close connections (see docs/operations.md).
   void begin_shutdown();
-  // On this loop: every connection that is open and not closing, described.
-  std::vector<ConnectionRecord> describe_connections() const;
+  // On this loop: the open, not closing connections `match` accepts: all of them counted in
+  // `matched`, the first `limit` described in `records`.
+  struct MatchingConnections {
+    std::vector<ConnectionRecord> records;
+    size_t matched = 0;
+  };
+  MatchingConnections describe_connections(
+      const std::function<bool(const ConnectionRecord&)>& match, size_t limit) const;
   // On this loop: begins closing (reason kAdminKill: queued output is flushed first) every
   // open connection `match` accepts; returns how many.
   size_t close_connections(const std::function<bool(const ConnectionRecord&)>& match);
