@@ -11,7 +11,7 @@
 namespace mtedge::gateway::admin {
 
 struct AccessPolicy {
-  std::vector<Cidr> allow;       // peers outside every range are refused (403)
+  std::vector<Cidr> allow;       // peers outside every range are closed at accept (403 here)
   std::string token;             // "" = no token: every endpoint is open to allowed peers
   bool protect_metrics = false;  // with a token: /metrics, /health, /ready need it too
 };

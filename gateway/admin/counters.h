@@ -11,7 +11,7 @@ namespace mtedge::gateway::admin {
 struct Counters {
   std::atomic<uint64_t> answered{0};  // every answer, refusals included
   // Refusals, by reason (docs/operations.md "Management API").
-  std::atomic<uint64_t> forbidden{0};     // 403: address not allowed
+  std::atomic<uint64_t> forbidden{0};     // address not allowed: closed at accept (or 403)
   std::atomic<uint64_t> unauthorized{0};  // 401: token missing or wrong
   std::atomic<uint64_t> too_large{0};     // 413: head over 8 KiB or body over 64 KiB
   std::atomic<uint64_t> bad_request{0};   // 400: unparsable request or query

@@ -64,11 +64,7 @@ Health GatewayViews::health() {
   Health health;
   health.serving = !gateway_.stopping();
   if (!health.serving) return health;
-  const auto answers =
-      ask_every_worker<bool>(gateway_, [](Worker& worker) { return worker.adapter().backend_up(); });
-  for (const std::optional<bool>& up : answers) {
-    if (!up.value_or(false)) health.backend_up = false;
-  }
+  health.backend_up = gateway_.backend_up();
   return health;
 }
 
@@ -108,21 +104,19 @@ nlohmann::json GatewayViews::info() {
 }
 
 ConnectionList GatewayViews::connections(const ConnectionFilter& filter) {
-  using Records = std::vector<ConnectionRecord>;
-  const auto answers = ask_every_worker<Records>(gateway_, [filter](Worker& worker) {
-    Records matching;
-    for (ConnectionRecord& r : worker.describe_connections()) {
-      if (filter.matches(r)) matching.push_back(std::move(r));
-    }
-    return matching;
+  using Matching = Worker::MatchingConnections;
+  // Each worker filters and caps on its own loop: no worker copies more than `limit` records.
+  const auto answers = ask_every_worker<Matching>(gateway_, [filter](Worker& worker) {
+    return worker.describe_connections(
+        [&](const ConnectionRecord& r) { return filter.matches(r); }, filter.limit);
   });
   ConnectionList list;
   list.workers = gateway_.workers();
-  for (const std::optional<Records>& answer : answers) {
+  for (const std::optional<Matching>& answer : answers) {
     if (!answer) continue;
     ++list.workers_answered;
-    list.matched += answer->size();
-    for (const ConnectionRecord& r : *answer) {
+    list.matched += answer->matched;
+    for (const ConnectionRecord& r : answer->records) {
       if (list.connections.size() < filter.limit) list.connections.push_back(r);
     }
   }

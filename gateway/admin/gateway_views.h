@@ -1,7 +1,8 @@
 // The management API's view of a running Gateway (gateway/admin/views.h). Connection lists
 // and closes are asked of every worker on its own loop (Gateway::visit_worker); answers
 // are gathered for at most kWorkerAnswerDeadline, and a worker that has not answered by then
-// is left out (the answer says how many did; for /health it counts as the backend down).
+// is left out (the answer says how many did). /health asks no worker: it reads the state each
+// worker last published (Gateway::backend_up).
 #pragma once
 
 #include <chrono>

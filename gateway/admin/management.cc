@@ -32,6 +32,12 @@ Status Management::start() {
         "admits may list and close connections and drain the gateway",
         config_.address_text);
   }
+  if (!is_loopback(config_.address) && admits_only_loopback(config_.allow)) {
+    spdlog::warn(
+        "admin.address {} is not loopback but admin.allow admits only loopback addresses: "
+        "remote clients (e.g. Prometheus) are closed at accept; list their ranges in admin.allow",
+        config_.address_text);
+  }
   return server_.start();
 }
 
@@ -47,9 +53,34 @@ std::string file_sha256(const std::string& path) {
   return encode_hex(crypto::sha256(as_bytes(text.str())));
 }
 
+namespace {
+const Cidr& loopback_v4() {
+  static const Cidr range = parse_cidr("127.0.0.0/8").value();
+  return range;
+}
+const Cidr& loopback_v6() {
+  static const Cidr range = parse_cidr("::1/128").value();
+  return range;
+}
+}  // namespace
+
+bool admits_only_loopback(const std::vector<Cidr>& allow) {
+  const Cidr& kLoopbackV4 = loopback_v4();
+  const Cidr& kLoopbackV6 = loopback_v6();
+  for (const Cidr& range : allow) {
+    const bool inside = range.family == AF_INET
+                            ? range.bits >= kLoopbackV4.bits &&
+                                  kLoopbackV4.contains(AF_INET, range.bytes.data())
+                            : range.bits == kLoopbackV6.bits &&
+                                  kLoopbackV6.contains(AF_INET6, range.bytes.data());
+    if (!inside) return false;
+  }
+  return true;
+}
+
 bool is_loopback(const SocketAddress& address) {
-  static const Cidr kV4 = parse_cidr("127.0.0.0/8").value();
-  static const Cidr kV6 = parse_cidr("::1/128").value();
+  const Cidr& kV4 = loopback_v4();
+  const Cidr& kV6 = loopback_v6();
   if (address.is_ipv6()) {
     const auto* a = reinterpret_cast<const sockaddr_in6*>(address.get());
     return kV4.contains(AF_INET6, a->sin6_addr.s6_addr) ||

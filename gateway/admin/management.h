@@ -36,5 +36,7 @@ std::string file_sha256(const std::string& path);
 
 // Whether `address` is a loopback address (127.0.0.0/8, ::1).
 bool is_loopback(const SocketAddress& address);
+// Whether every range of `allow` lies inside loopback (true for the default allow list).
+bool admits_only_loopback(const std::vector<Cidr>& allow);
 
 }  // namespace mtedge::gateway::admin

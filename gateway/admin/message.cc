@@ -24,4 +24,13 @@ Response text_response(std::string body, std::string content_type, unsigned stat
   return r;
 }
 
+std::string request_log_line(const Request& request, std::string_view peer, unsigned status) {
+  const auto clipped = [](std::string_view text) {
+    if (text.size() <= kLoggedTargetBytes) return std::string(text);
+    return std::string(text.substr(0, kLoggedTargetBytes)) + "...";
+  };
+  return clipped(request.method) + " " + clipped(request.target) + " from " + std::string(peer) +
+         ": " + std::to_string(status);
+}
+
 }  // namespace mtedge::gateway::admin

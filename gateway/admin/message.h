@@ -35,4 +35,9 @@ Response json_error(unsigned status, std::string_view error, std::string_view de
 Response json_response(const nlohmann::json& value, unsigned status = 200);
 Response text_response(std::string body, std::string content_type, unsigned status = 200);
 
+// The log line of one answered request: "<method> <target> from <peer>: <status>", the method
+// and target cut to kLoggedTargetBytes each (with "..." when cut).
+inline constexpr size_t kLoggedTargetBytes = 128;
+std::string request_log_line(const Request& request, std::string_view peer, unsigned status);
+
 }  // namespace mtedge::gateway::admin

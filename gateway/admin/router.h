@@ -3,7 +3,7 @@
 //   GET  /metrics            Prometheus text
 //   GET  /health             200 {"status":"ok"}; 503 once draining/stopping or while the
 //                            backend is down (as far as the adapter can tell)
-//   GET  /ready              200 while every listener accepts; 503 otherwise
+//   GET  /ready              200 from a successful start until shutdown begins; 503 otherwise
 //   GET  /v1/info            version, config, workers, listeners, backend
 //   GET  /v1/connections     the live connections (filters: gateway/admin/connection_filter.h)
 //   DELETE /v1/connections   closes the matching ones (at least one filter)

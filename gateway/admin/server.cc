@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -51,12 +53,6 @@ Peer peer_of(const tcp::socket& socket) {
 
 }  // namespace
 
-struct Server::State {
-  uint32_t open_sessions = 0;  // on the io thread only; outlives the sessions io destroys
-  asio::io_context io{1};
-  tcp::acceptor acceptor{io};
-};
-
 namespace {
 
 // One admin connection: read one request under the limits, answer, close.
@@ -98,15 +94,9 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       const Request request = from_beast(parser_.get(), peer_.family, peer_.bytes.data());
       response = route(request, options_.policy, views_);
-      const auto level = request.method == "GET" || request.method == "HEAD" ? spdlog::level::debug
-                                                                             : spdlog::level::info;
-      spdlog::log(level, "admin: {} {} from {}: {}", request.method, request.target, peer_.text,
-                  response.status);
+      spdlog::debug("admin: {}", request_log_line(request, peer_.text, response.status));
     }
     counters_.count_answer(response.status);
-    if (response.status == 403) {
-      spdlog::debug("admin: refused {} (not in admin.allow)", peer_.text);
-    }
     answer_ = std::make_unique<BeastResponse>(to_beast(response));
     stream_.expires_after(options_.read_deadline);
     http::async_write(stream_, *answer_,
@@ -130,26 +120,93 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<BeastResponse> answer_;
 };
 
-void accept_next(tcp::acceptor& acceptor, const ServerOptions& options, Views& views,
-                 Counters& counters, uint32_t& open_sessions) {
-  acceptor.async_accept([&acceptor, &options, &views, &counters, &open_sessions](
-                            beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) {
-      if (open_sessions >= options.max_connections) {
-        counters.busy.fetch_add(1, std::memory_order_relaxed);
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        std::make_shared<Session>(std::move(socket), options, views, counters, open_sessions)
-            ->start();
-      }
+// Accepts admin connections until the acceptor closes. Any other accept error (EMFILE,
+// ENFILE, ENOBUFS, ...) is logged at most once a second and retried after kAcceptRetry, so a
+// lasting one does not spin the thread.
+class AcceptLoop {
+ public:
+  static constexpr std::chrono::milliseconds kAcceptRetry{100};
+  static constexpr std::chrono::seconds kErrorLogInterval{1};
+
+  AcceptLoop(asio::io_context& io, const ServerOptions& options, Views& views,
+             Counters& counters, uint32_t& open_sessions)
+      : acceptor_(io),
+        retry_(io),
+        options_(options),
+        views_(views),
+        counters_(counters),
+        open_sessions_(open_sessions) {}
+
+  tcp::acceptor& acceptor() { return acceptor_; }
+
+  void next() {
+    acceptor_.async_accept(
+        [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    retry_.cancel();
+  }
+
+ private:
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) return retry_later(ec);
+    const Peer peer = peer_of(socket);
+    if (peer.family == 0 ||
+        !any_contains(options_.policy.allow, peer.family, peer.bytes.data())) {
+      // Refused before any byte is read: holds no connection slot, gets no answer.
+      counters_.forbidden.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("admin: refused {} at accept (not in admin.allow)", peer.text);
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else if (open_sessions_ >= options_.max_connections) {
+      counters_.busy.fetch_add(1, std::memory_order_relaxed);
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      std::make_shared<Session>(std::move(socket), options_, views_, counters_, open_sessions_)
+          ->start();
     }
-    accept_next(acceptor, options, views, counters, open_sessions);
-  });
-}
+    next();
+  }
+
+  void retry_later(beast::error_code ec) {
+    ++failed_accepts_;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_error_log_ >= kErrorLogInterval) {
+      spdlog::warn("admin: accept failed: {} ({} time(s) since the last report); retrying",
+                   ec.message(), failed_accepts_);
+      failed_accepts_ = 0;
+      last_error_log_ = now;
+    }
+    retry_.expires_after(kAcceptRetry);
+    retry_.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor_.is_open()) next();
+    });
+  }
+
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
+  const ServerOptions& options_;
+  Views& views_;
+  Counters& counters_;
+  uint32_t& open_sessions_;
+  uint64_t failed_accepts_ = 0;
+  std::chrono::steady_clock::time_point last_error_log_{};
+};
 
 }  // namespace
+
+struct Server::State {
+  State(const ServerOptions& options, Views& views, Counters& counters)
+      : accept_loop(io, options, views, counters, open_sessions) {}
+  uint32_t open_sessions = 0;  // on the io thread only; outlives the sessions io destroys
+  asio::io_context io{1};
+  AcceptLoop accept_loop;
+};
 
 Server::Server(ServerOptions options, Views& views, Counters& counters)
     : options_(std::move(options)), views_(views), counters_(counters) {}
@@ -159,8 +216,8 @@ Server::~Server() {
 }
 
 Status Server::start() {
-  state_ = std::make_unique<State>();
-  tcp::acceptor& acceptor = state_->acceptor;
+  state_ = std::make_unique<State>(options_, views_, counters_);
+  tcp::acceptor& acceptor = state_->accept_loop.acceptor();
   const tcp::endpoint endpoint = [&] {
     tcp::endpoint e;
     std::memcpy(e.data(), options_.address.get(), options_.address.size());
@@ -182,7 +239,7 @@ Status Server::start() {
   shown.set_port(port_);
   spdlog::info("admin: management API on http://{} (/metrics /health /ready /v1/)",
                format_address(shown.get()));
-  accept_next(acceptor, options_, views_, counters_, state_->open_sessions);
+  state_->accept_loop.next();
   thread_ = std::thread([this] { state_->io.run(); });
   return Status::ok();
 }
@@ -190,8 +247,7 @@ Status Server::start() {
 void Server::stop() {
   if (!thread_.joinable()) return;
   asio::post(state_->io, [this] {
-    beast::error_code ignored;
-    state_->acceptor.close(ignored);
+    state_->accept_loop.close();
     state_->io.stop();
   });
   thread_.join();

@@ -1,5 +1,6 @@
 // The management API's HTTP/1.1 server: Boost.Beast on its own thread and io_context, one
-// request per connection (answers carry Connection: close). Each connection must deliver its
+// request per connection (answers carry Connection: close). A peer outside the policy's allow
+// list is closed at accept, unanswered, counted as forbidden. Each connection must deliver its
 // whole request within the read deadline (else it is dropped, counted as a timeout) under the
 // limits of gateway/admin/http_codec.h; at most `max_connections` are open at once (more
 // are closed at accept, counted as busy). Requests are answered by gateway/admin/router.h on

@@ -440,6 +440,8 @@ void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
   if (s.string("token_file", token_file) && !token_file.empty()) {
     if (!admin.token.empty()) {
       s.fail("token_file", "set either token or token_file, not both");
+    } else if (!admin.enabled) {
+      // Without admin.address nothing serves the API: the file is not read.
     } else if (Result<std::string> read =
                    read_token_file(backend::config::resolve_config_path(config_dir, token_file));
                !read) {
@@ -449,6 +451,9 @@ void parse_admin(const toml::table* table, AdminConfig& admin, Status& status,
     }
   }
   s.boolean("protect_metrics", admin.protect_metrics);
+  if (admin.enabled && admin.protect_metrics && admin.token.empty()) {
+    s.fail("protect_metrics", "needs admin.token or admin.token_file");
+  }
   static const std::vector<std::string> kLoopback = {"127.0.0.0/8", "::1/128"};
   read_cidr_list(s, "allow", kLoopback, admin.allow);
   if (!table || !table->contains("allow")) {

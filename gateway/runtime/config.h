@@ -153,7 +153,7 @@ struct AdminConfig {
   bool protect_metrics = false;
   // Clients allowed to connect (others get 403); loopback by default.
   std::vector<Cidr> allow;
-  // Admin connections open at once; more are refused with 503.
+  // Admin connections open at once; more are closed at accept, unanswered (counted as busy).
   uint32_t max_connections = 16;
 };
 

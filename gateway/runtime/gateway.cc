@@ -230,6 +230,13 @@ void Gateway::wait() {
   spdlog::info("shutdown: all workers stopped");
 }
 
+bool Gateway::backend_up() const {
+  for (const auto& worker : workers_) {
+    if (!worker->backend_up()) return false;
+  }
+  return true;
+}
+
 MetricsSnapshot Gateway::metrics() const {
   MetricsSnapshot m;
   for (const auto& w : workers_) m.add(w->metrics());

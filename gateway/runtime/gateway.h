@@ -43,7 +43,8 @@ class Gateway {
   // Blocks until every worker has finished.
   void wait();
   bool stopping() const { return stopping_.load(); }
-  // Thread-safe: every listener is open and accepting (started, not stopping).
+  // Thread-safe: start() has succeeded (every listener bound, the workers running) and no
+  // shutdown has begun. It does not probe the listeners.
   bool accepting() const { return started_.load() && !stopping_.load(); }
 
   const Config& config() const { return config_; }
@@ -56,6 +57,10 @@ class Gateway {
 
   // Thread-safe: runs `task` with worker `index` on that worker's loop (dropped like post's).
   void visit_worker(unsigned index, std::function<void(Worker&)> task);
+
+  // Thread-safe, never waits: every worker's adapter reported its backend up at its last
+  // probe (Worker::backend_up).
+  bool backend_up() const;
 
   MetricsSnapshot metrics() const;
   // Thread-safe (the admin thread): the gateway's counters, then the adapter's.

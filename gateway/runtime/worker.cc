@@ -48,6 +48,8 @@ Status Worker::init(const std::vector<int>& fds) {
   dirty_.init(&loop_);
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  uv_timer_init(&loop_, &backend_probe_timer_);
+  backend_probe_timer_.data = this;
   timers_.init(&loop_);
 
   Status status;
@@ -123,6 +125,8 @@ Status Worker::init(const std::vector<int>& fds) {
     edge->set_inner(std::move(adapter_));
     adapter_ = std::move(edge);
   }
+  // The first read as soon as the loop runs, then every interval.
+  uv_timer_start(&backend_probe_timer_, on_backend_probe, 0, kBackendProbeIntervalMs);
   return Status::ok();
 }
 
@@ -415,13 +419,15 @@ void Worker::begin_shutdown() {
   adapter_->stop([this] { adapter_stopped(); });
 }
 
-std::vector<ConnectionRecord> Worker::describe_connections() const {
-  std::vector<ConnectionRecord> out;
-  out.reserve(conns_.size());
+Worker::MatchingConnections Worker::describe_connections(
+    const std::function<bool(const ConnectionRecord&)>& match, size_t limit) const {
+  MatchingConnections out;
   for (const auto& [id, c] : conns_) {
     if (c->closing()) continue;
-    out.push_back(c->describe());
-    out.back().worker = index_;
+    ConnectionRecord record = c->describe();
+    record.worker = index_;
+    if (!match(record)) continue;
+    if (++out.matched <= limit) out.records.push_back(std::move(record));
   }
   return out;
 }
@@ -453,6 +459,13 @@ void Worker::adapter_stopped() {
     }
   }
   maybe_finish();
+}
+
+void Worker::on_backend_probe(uv_timer_t* timer) {
+  auto* self = static_cast<Worker*>(timer->data);
+  if (self->adapter_) {
+    self->backend_up_.store(self->adapter_->backend_up(), std::memory_order_relaxed);
+  }
 }
 
 void Worker::on_shutdown_timer(uv_timer_t* timer) {
@@ -500,6 +513,7 @@ void Worker::teardown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   dirty_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&backend_probe_timer_), nullptr);
   timers_.close();
 }
 

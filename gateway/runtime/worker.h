@@ -58,8 +58,14 @@ class Worker final : public backend::GatewaySink {
   void post(std::function<void()> task);
   // On this loop: stop accepting, stop the adapter, close connections (see docs/operations.md).
   void begin_shutdown();
-  // On this loop: every connection that is open and not closing, described.
-  std::vector<ConnectionRecord> describe_connections() const;
+  // On this loop: the open, not closing connections `match` accepts: all of them counted in
+  // `matched`, the first `limit` described in `records`.
+  struct MatchingConnections {
+    std::vector<ConnectionRecord> records;
+    size_t matched = 0;
+  };
+  MatchingConnections describe_connections(
+      const std::function<bool(const ConnectionRecord&)>& match, size_t limit) const;
   // On this loop: begins closing (reason kAdminKill: queued output is flushed first) every
   // open connection `match` accepts; returns how many.
   size_t close_connections(const std::function<bool(const ConnectionRecord&)>& match);
@@ -89,6 +95,10 @@ class Worker final : public backend::GatewaySink {
   // Every connection's outbound marks (gateway.write_buffer_high / _low / _limit).
   const io::OutboundMarks& outbound_marks() const { return outbound_marks_; }
   backend::BackendAdapter& adapter() { return *adapter_; }
+  // Thread-safe: the adapter's backend_up() as this loop last read it (every
+  // kBackendProbeInterval; true until the first read), so /health never waits for a worker.
+  bool backend_up() const { return backend_up_.load(std::memory_order_relaxed); }
+  static constexpr uint64_t kBackendProbeIntervalMs = 500;
   MetricsShard& metrics() { return metrics_; }
   // This worker's writer of the events stream (docs/events.md); null unless events.sink is set.
   events::EventWriter* events() { return events_.get(); }
@@ -133,6 +143,7 @@ class Worker final : public backend::GatewaySink {
               int kind);
   static void on_async(uv_async_t* async);
   static void on_shutdown_timer(uv_timer_t* timer);
+  static void on_backend_probe(uv_timer_t* timer);
   void accept(Listener& listener);
   // Admission of a connection accepted on `listener`: true when it may start; else it was
   // refused (counted, closed) and is gone.
@@ -156,6 +167,8 @@ class Worker final : public backend::GatewaySink {
   uv_loop_t loop_;
   uv_async_t async_;
   uv_timer_t shutdown_timer_;
+  uv_timer_t backend_probe_timer_;  // refreshes backend_up_
+  std::atomic<bool> backend_up_{true};
   io::TimerHeap timers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_map<backend::ConnId, Connection*> conns_;

@@ -17,6 +17,18 @@ std::string answer(std::string_view bytes) {
   return answer_bytes(bytes, AF_INET, kLoopback, policy, views);
 }
 
+TEST(AdminRequestLogLine, CutsLongTargets) {
+  Request request;
+  request.method = "DELETE";
+  request.target = "/v1/connections?ip=203.0.113.7";
+  EXPECT_EQ(request_log_line(request, "127.0.0.1", 200),
+            "DELETE /v1/connections?ip=203.0.113.7 from 127.0.0.1: 200");
+  request.target = "/v1/connections?x=" + std::string(8000, 'a');
+  const std::string line = request_log_line(request, "127.0.0.1", 400);
+  EXPECT_EQ(line, "DELETE " + request.target.substr(0, kLoggedTargetBytes) +
+                      "... from 127.0.0.1: 400");
+}
+
 TEST(AdminHttpCodec, AnswersAWholeRequest) {
   const std::string a = answer("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(a.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << a;

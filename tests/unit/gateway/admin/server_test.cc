@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -127,18 +129,47 @@ TEST(AdminServer, CapsConcurrentConnections) {
   EXPECT_EQ(idle.read_all().rfind("HTTP/1.1 200", 0), 0u);
 }
 
-TEST(AdminServer, RefusesAddressesOutsideTheAllowList) {
+TEST(AdminServer, ClosesAddressesOutsideTheAllowListAtAccept) {
   ServerOptions options = loopback_options();
   options.policy.allow = {parse_cidr("127.0.0.2/32").value()};
   Running running(options);
   Client outsider(running.server.port(), "127.0.0.1");
-  outsider.send("GET /metrics HTTP/1.1\r\n\r\n");
-  const std::string refused = outsider.read_all();
-  EXPECT_EQ(refused.rfind("HTTP/1.1 403", 0), 0u) << refused;
+  ASSERT_TRUE(outsider.connected());
+  EXPECT_EQ(outsider.read_all(), "");  // closed at accept, before any request is read
+  EXPECT_TRUE(outsider.closed());
   EXPECT_EQ(running.counters.forbidden.load(), 1u);
+  EXPECT_EQ(running.counters.answered.load(), 0u);
   Client insider(running.server.port(), "127.0.0.2");
   insider.send("GET /metrics HTTP/1.1\r\n\r\n");
   EXPECT_EQ(insider.read_all().rfind("HTTP/1.1 200", 0), 0u);
+}
+
+std::chrono::nanoseconds process_cpu_time() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
+
+TEST(AdminServer, BacksOffWhileAcceptFails) {
+  Running running(loopback_options());
+  Client waiting(running.server.port());  // queued in the backlog, not yet accepted
+  ASSERT_TRUE(waiting.connected());
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // No descriptor left: the lowest free one becomes the limit, so accept fails with EMFILE.
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit exhausted = saved;
+  exhausted.rlim_cur = rlim_t(lowest_free);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+  const auto cpu_before = process_cpu_time();
+  std::this_thread::sleep_for(500ms);
+  const auto cpu_used = process_cpu_time() - cpu_before;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_LT(cpu_used, 150ms);  // a spinning accept loop burns the whole 500 ms
+  waiting.send("GET /health HTTP/1.1\r\n\r\n");  // accepted on a retry
+  EXPECT_EQ(waiting.read_all().rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST(AdminServer, OversizedRequestsAre413) {

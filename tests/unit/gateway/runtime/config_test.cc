@@ -208,15 +208,22 @@ TEST(GatewayConfig, AdminAccessKeys) {
     std::ofstream out(path);
     out << "from-file\n";
   }
-  Result<Config> from_file =
-      parse(std::string(kMinimal) + "[admin]\ntoken_file = \"" + path + "\"\n");
+  const std::string served = std::string(kMinimal) + "[admin]\naddress = \"127.0.0.1:9380\"\n";
+  Result<Config> from_file = parse(served + "token_file = \"" + path + "\"\n");
   ASSERT_TRUE(from_file.is_ok()) << from_file.message();
   EXPECT_EQ(from_file->admin.token, "from-file");
   expect_error(std::string(kMinimal) + "[admin]\ntoken = \"a\"\ntoken_file = \"" + path +
                    "\"\n",
                "admin.token_file", "not both");
-  expect_error(std::string(kMinimal) + "[admin]\ntoken_file = \"/nonexistent/token\"\n",
-               "admin.token_file", "cannot read");
+  expect_error(served + "token_file = \"/nonexistent/token\"\n", "admin.token_file",
+               "cannot read");
+  // Without admin.address the file is not read.
+  Result<Config> unserved =
+      parse(std::string(kMinimal) + "[admin]\ntoken_file = \"/nonexistent/token\"\n");
+  ASSERT_TRUE(unserved.is_ok()) << unserved.message();
+  EXPECT_TRUE(unserved->admin.token.empty());
+  expect_error(served + "protect_metrics = true\n", "admin.protect_metrics",
+               "needs admin.token or admin.token_file");
   expect_error(std::string(kMinimal) + "[admin]\nallow = [\"10.0.0.1/8\"]\n", "admin.allow[0]");
   expect_error(std::string(kMinimal) + "[admin]\nallow = \"127.0.0.1\"\n", "admin.allow");
   expect_error(std::string(kMinimal) + "[admin]\nmax_connections = 0\n", "admin.max_connections");
