@@ -543,7 +543,8 @@ TEST(GatewayConfig, EventsAreOffByDefault) {
   EXPECT_TRUE(e.connection_opened && e.connection_closed && e.counters);
   EXPECT_EQ(e.counters_interval_ms, 10000u);
   // "<hostname>:<pid>" when not set.
-  EXPECT_NE(e.gateway_id.find(":" + std::to_string(::getpid())), std::string::npos) << e.gateway_id;
+  const std::string pid_suffix = std::string(":").append(std::to_string(::getpid()));
+  EXPECT_NE(e.gateway_id.find(pid_suffix), std::string::npos) << e.gateway_id;
 }
 
 TEST(GatewayConfig, EventsToRedis) {
