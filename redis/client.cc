@@ -239,6 +239,12 @@ class Client::Core final : public CommandOwner {
   bool follow_redirect(Command& command, const std::string& error) {
     const std::optional<Redirect> redirect = parse_redirect(error);
     if (!redirect) return false;
+    if (!redirect->target.numeric()) {
+      // hiredis would resolve the name with a blocking call on this loop.
+      answer(command, Status::error("redis: redirect to a host name refused (numeric addresses "
+                                    "only) [" + error.substr(0, 80) + "]"));
+      return true;
+    }
     if (++command.redirects > options_.max_redirects) {
       ++stats_.redirect_limit;
       answer(command, Status::error("redis: too many redirects [max_redirects = " +

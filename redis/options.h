@@ -12,10 +12,14 @@
 namespace mtedge::redis {
 
 struct Address {
-  std::string host;  // an IP address or a name (resolved by hiredis, blocking: prefer IPs)
+  std::string host;  // an IPv4 or IPv6 address (names are refused where Redis names a node)
   uint16_t port = 0;
 
   std::string text() const { return host + ":" + std::to_string(port); }
+  // Whether `host` is an IPv4 or IPv6 literal. hiredis resolves a name with a blocking
+  // getaddrinfo on the caller's loop, so a node named by the network (CLUSTER SLOTS, MOVED,
+  // ASK) is used only when this holds.
+  bool numeric() const;
   // "host:port" split at the last ':' (so "::1:6379" is host "::1"); port 1..65535.
   static std::optional<Address> parse(std::string_view text);
   bool operator==(const Address&) const = default;

@@ -1,7 +1,10 @@
 #include "redis/slot_map.h"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <string>
+#include <unordered_map>
 
 namespace mtedge::redis {
 namespace {
@@ -25,9 +28,20 @@ std::optional<Address> Address::parse(std::string_view text) {
   return Address{std::string(text.substr(0, colon)), static_cast<uint16_t>(port)};
 }
 
+bool Address::numeric() const {
+  if (host.find('\0') != std::string::npos) return false;
+  unsigned char bytes[16];
+  return inet_pton(AF_INET, host.c_str(), bytes) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), bytes) == 1;
+}
+
 Result<SlotMap> SlotMap::from_cluster_slots(const Reply& reply, std::string_view asked_host) {
   if (!reply.is_array()) return Status::error("CLUSTER SLOTS: expected an array");
+  if (reply.elements().size() > kSlotCount) {
+    return Status::error("CLUSTER SLOTS: more than " + std::to_string(kSlotCount) + " entries");
+  }
   SlotMap map;
+  std::unordered_map<std::string, uint16_t> indexes;  // master text -> index into masters_
   for (size_t i = 0; i < reply.elements().size(); ++i) {
     const std::string where = std::string("CLUSTER SLOTS: entry ").append(std::to_string(i));
     const Reply& entry = reply.elements()[i];
@@ -50,8 +64,18 @@ Result<SlotMap> SlotMap::from_cluster_slots(const Reply& reply, std::string_view
     std::string host = node.elements()[0].str();
     if (host.empty()) host = std::string(asked_host);
     const Address master{std::move(host), static_cast<uint16_t>(port)};
+    if (!master.numeric()) {
+      return Status::error(where + ": master host is not a numeric address");
+    }
+    // Looked up by text, not index_of's scan: up to kSlotCount distinct masters.
+    auto [known, added] = indexes.try_emplace(master.text(), static_cast<uint16_t>(map.masters_.size()));
+    if (added) map.masters_.push_back(master);
+    const uint16_t index = known->second;
+    // Each slot is filled at most once (a second claim is an overlap and refuses the map), so
+    // the whole reply costs at most kSlotCount fills however many entries it has.
     for (int64_t slot = first.as_integer(); slot <= last.as_integer(); ++slot) {
-      map.assign(static_cast<uint16_t>(slot), master);
+      if (map.owner_[slot] != kNoOwner) return Status::error(where + ": overlapping slot range");
+      map.owner_[slot] = index;
     }
   }
   return map;

@@ -21,7 +21,9 @@ class SlotMap {
 
   // From a CLUSTER SLOTS reply: an array of [first slot, last slot, [host, port, ...],
   // replicas...]; the first node of an entry is the master. An empty host means the node that
-  // was asked (`asked_host`). Fails on anything malformed, naming what.
+  // was asked (`asked_host`). Fails on anything malformed, naming what; a master named by a
+  // host name rather than an IP address, more than kSlotCount entries or overlapping ranges
+  // refuse the whole map.
   static Result<SlotMap> from_cluster_slots(const Reply& reply, std::string_view asked_host);
 
   // The master of `slot`, or nullptr when no master serves it.

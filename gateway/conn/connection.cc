@@ -160,11 +160,18 @@ void Connection::close_now(CloseReason reason) {
   accounted_bytes_ = 0;  // forget() took it off the worker's account
   conn_debug(*this, "closed ({})", backend::close_reason_name(reason));
   if (id_ != 0) {  // not for ones refused at accept
-    if (settings().access_log) log_access(reason);
-    if (events::EventWriter* events = worker().events()) {
-      events->connection_closed(event_facts(),
-                                {bytes_in_, bytes_out_, now_ms() - accepted_ms_,
-                                 backend::close_reason_name(reason), authenticated_});
+    // connection_closed only pairs a connection_opened: a connection that never got past
+    // detection (a scanner, a probe) writes no event, so a flood of them cannot push real
+    // events out of the capped stream (the metrics count its close).
+    events::EventWriter* events = opened_ ? worker().events() : nullptr;
+    if (settings().access_log || events != nullptr) {
+      const events::ConnectionFacts facts = event_facts();
+      const uint64_t duration_ms = now_ms() - accepted_ms_;
+      if (settings().access_log) log_access(facts, duration_ms, reason);
+      if (events != nullptr) {
+        events->connection_closed(facts, {bytes_in_, bytes_out_, duration_ms,
+                                          backend::close_reason_name(reason), authenticated_});
+      }
     }
   }
   if (opened_) {
@@ -203,14 +210,13 @@ ConnectionRecord Connection::describe() const {
   return r;
 }
 
-void Connection::log_access(backend::CloseReason reason) const {
-  const std::string transport = transport_text();
-  const std::string& secret = secret_label();
+void Connection::log_access(const events::ConnectionFacts& facts, uint64_t duration_ms,
+                            backend::CloseReason reason) const {
   spdlog::info(
       "access: listener={} client={} transport={} secret={} in={} out={} duration_ms={} "
       "reason={}",
-      listener().name, peer_.to_string(), transport.empty() ? "-" : transport,
-      secret.empty() ? "-" : secret, bytes_in_, bytes_out_, now_ms() - accepted_ms_,
+      facts.listener, facts.client, facts.transport.empty() ? "-" : facts.transport,
+      facts.secret.empty() ? "-" : facts.secret, bytes_in_, bytes_out_, duration_ms,
       backend::close_reason_name(reason));
 }
 

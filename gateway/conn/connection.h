@@ -190,8 +190,10 @@ class Connection final : public ConnPort, private io::TimerHeap::Node {
   // worker count that source. Returns the stream bytes after the header (empty while it is
   // incomplete, or when the connection was closed: a bad header, a refused source).
   MutableByteView take_proxy_header(MutableByteView data);
-  // The `access:` line of a connection that is closing (log.access).
-  void log_access(backend::CloseReason reason) const;
+  // The `access:` line of a connection that is closing (log.access), from the facts its
+  // connection_closed event is built from.
+  void log_access(const events::ConnectionFacts& facts, uint64_t duration_ms,
+                  backend::CloseReason reason) const;
   // What the access line and the events stream say of this connection: its transport path
   // ("" before the adapter heard of it) and its secret's label ("" for none).
   std::string transport_text() const;

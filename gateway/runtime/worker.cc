@@ -415,6 +415,7 @@ void Worker::begin_shutdown() {
   }
   spdlog::info("worker {}: stopped accepting; stopping the backend ({} connections open)", index_,
                conns_.size());
+  shutdown_deadline_ms_ = uv_now(&loop_) + config_.gateway.shutdown_timeout_ms;
   uv_timer_start(&shutdown_timer_, on_shutdown_timer, config_.gateway.shutdown_timeout_ms, 0);
   adapter_->stop([this] { adapter_stopped(); });
 }
@@ -492,15 +493,20 @@ void Worker::shutdown_deadline() {
 void Worker::maybe_finish() {
   if (finishing_ || !conns_.empty() || !(adapter_stopped_ || deadline_passed_)) return;
   // Never tear down from inside an adapter callback: defer to the next loop iteration, and
-  // give the events of the last closes a chance to reach Redis first (the shutdown deadline,
-  // if still ahead, tears down anyway).
+  // give the events of the last closes until the shutdown deadline to reach Redis first (none
+  // left once it passed: they then get one loop turn).
   finishing_ = true;
   auto finish = [this] { uv_timer_start(&shutdown_timer_, on_shutdown_timer, 0, 0); };
   if (events_) {
-    events_->when_drained(config_.gateway.shutdown_timeout_ms, finish);
+    events_->when_drained(drain_time_left_ms(uv_now(&loop_)), finish);
   } else {
     finish();
   }
+}
+
+uint64_t Worker::drain_time_left_ms(uint64_t now_ms) const {
+  if (!stopping_) return config_.gateway.shutdown_timeout_ms;
+  return shutdown_deadline_ms_ > now_ms ? shutdown_deadline_ms_ - now_ms : 0;
 }
 
 void Worker::teardown() {

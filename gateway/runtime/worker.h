@@ -155,6 +155,9 @@ class Worker final : public backend::GatewaySink {
   Connection* find(backend::ConnId id);
   void adapter_stopped();
   void shutdown_deadline();
+  // What is left of the shutdown deadline for pending events to drain (all of
+  // gateway.shutdown_timeout_ms when the worker stops without begin_shutdown()).
+  uint64_t drain_time_left_ms(uint64_t now_ms) const;
   void maybe_finish();
   void teardown();
   void close_loop();
@@ -197,6 +200,7 @@ class Worker final : public backend::GatewaySink {
   bool stopping_ = false;
   bool adapter_stopped_ = false;
   bool deadline_passed_ = false;
+  uint64_t shutdown_deadline_ms_ = 0;  // uv_now() at which shutdown closes everything
   bool finishing_ = false;
 };
 

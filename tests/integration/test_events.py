@@ -3,6 +3,7 @@ events and periodic counters to a capped Redis Stream on a real redis-server sta
 Clients are served the same while Redis is dead (the events are dropped and counted) and the
 events flow again once it is back. Skipped only when redis-server is not installed."""
 import re
+import socket
 import time
 import unittest
 import urllib.request
@@ -105,6 +106,39 @@ gateway_id = "itest-gw"
             text = reply.read().decode()
         return sum(int(v) for v in re.findall(r"^mtedge_events_dropped_total\{[^}]*\} (\d+)$",
                                               text, re.M))
+
+    def closed_total(self):
+        """mtedge_connections_closed_total summed over the reasons."""
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.admin_port,
+                                    timeout=5) as reply:
+            text = reply.read().decode()
+        return sum(int(v) for v in re.findall(
+            r"^mtedge_connections_closed_total\{[^}]*\} (\d+)$", text, re.M))
+
+    def test_connections_that_never_reach_the_backend_write_no_event(self):
+        closed_before = self.closed_total()
+        scanners = []
+        for payload in (b"", b"\xee", b"\xee\xee"):  # closed before detection
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            scanners.append("127.0.0.1:%d" % sock.getsockname()[1])
+            if payload:
+                sock.sendall(payload)
+            sock.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and self.closed_total() < closed_before + len(scanners):
+            time.sleep(0.05)
+        self.assertGreaterEqual(self.closed_total(), closed_before + len(scanners))
+        # Clients served after the scanners closed: once their events are in, any scanner
+        # event (queued before them on its worker) would be too.
+        for _ in range(4):
+            self.events_of("127.0.0.1:%d" % self.serve_one())
+        time.sleep(0.3)
+        # A scanner's event would lack `transport` (a later client may reuse its port).
+        events = [f for _, f in self.redis.entries(STREAM) if f["type"] != "counters"]
+        for event in events:
+            self.assertIn("transport", event, event)
+            if event["client"] in scanners:
+                self.assertEqual(event["transport"], "intermediate", event)
 
     def test_opened_and_closed_events_describe_the_connection(self):
         client = "127.0.0.1:%d" % self.serve_one()

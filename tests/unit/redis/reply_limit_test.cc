@@ -56,6 +56,22 @@ TEST(RedisReplyLimit, NestedHugeArrayIsRefusedToo) {
   EXPECT_EQ(result.refused, 2000000);
 }
 
+// hiredis 0.14's createArray takes an int: a count over INT_MAX must fail the reader itself
+// (its "Multi-bulk length out of range" check) rather than wrap to 1 or 0 elements, which
+// would let the rest of the stream be read as if it were that array's.
+TEST(RedisReplyLimit, CountsBeyondIntFailTheReader) {
+  for (const char* wire : {"*4294967297\r\n", "*4294967296\r\n", "*2147483648\r\n",
+                           "*4294967297\r\n:1\r\n", "*2\r\n:1\r\n*4294967296\r\n"}) {
+    const ReadResult result = read_bounded(wire);
+    EXPECT_TRUE(result.failed) << wire;
+    EXPECT_FALSE(result.complete) << wire;
+    // Refused before any array was created: nothing was allocated for it.
+    EXPECT_EQ(result.refused, -1) << wire;
+    EXPECT_NE(result.error.find("Multi-bulk length out of range"), std::string::npos)
+        << wire << ": " << result.error;
+  }
+}
+
 TEST(RedisReplyLimit, NegativeCountOtherThanNilIsRefused) {
   EXPECT_TRUE(read_bounded("*-2\r\n").failed);
   const ReadResult nil = read_bounded("*-1\r\n");

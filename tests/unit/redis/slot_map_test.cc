@@ -33,12 +33,12 @@ TEST(SlotMap, ParsesClusterSlots) {
 }
 
 TEST(SlotMap, UncoveredSlotsHaveNoMaster) {
-  auto map = SlotMap::from_cluster_slots(Reply::array({range(0, 99, node("h", 1))}), "x");
+  auto map = SlotMap::from_cluster_slots(Reply::array({range(0, 99, node("10.0.0.1", 1))}), "x");
   ASSERT_TRUE(map);
   EXPECT_EQ(map->covered(), 100u);
   EXPECT_EQ(map->master(100), nullptr);
-  map->assign(100, Address{"h2", 2});
-  EXPECT_EQ(map->master(100)->text(), "h2:2");
+  map->assign(100, Address{"10.0.0.2", 2});
+  EXPECT_EQ(map->master(100)->text(), "10.0.0.2:2");
   EXPECT_EQ(map->masters().size(), 2u);
 }
 
@@ -47,17 +47,61 @@ TEST(SlotMap, RefusesMalformedReplies) {
       Reply::error("ERR This instance has cluster support disabled"),
       Reply::array({Reply::integer(1)}),
       Reply::array({Reply::array({Reply::integer(0), Reply::integer(5)})}),
-      Reply::array({range(10, 5, node("h", 1))}),
-      Reply::array({range(0, 16384, node("h", 1))}),
-      Reply::array({range(-1, 5, node("h", 1))}),
-      Reply::array({range(0, 5, node("h", 0))}),
-      Reply::array({range(0, 5, node("h", 65536))}),
+      Reply::array({range(10, 5, node("10.0.0.1", 1))}),
+      Reply::array({range(0, 16384, node("10.0.0.1", 1))}),
+      Reply::array({range(-1, 5, node("10.0.0.1", 1))}),
+      Reply::array({range(0, 5, node("10.0.0.1", 0))}),
+      Reply::array({range(0, 5, node("10.0.0.1", 65536))}),
       Reply::array({range(0, 5, Reply::array({Reply::integer(1), Reply::integer(2)}))}),
-      Reply::array({range(0, 5, Reply::string("h:1"))}),
+      Reply::array({range(0, 5, Reply::string("10.0.0.1:1"))}),
   };
   for (const Reply& reply : bad) {
     EXPECT_FALSE(SlotMap::from_cluster_slots(reply, "x")) << reply.describe();
   }
+}
+
+TEST(SlotMap, RefusesMastersNamedByHostName) {
+  for (const char* host : {"redis-1", "localhost", "10.0.0.1.example", "10.0.0.1 ", "::1%eth0"}) {
+    auto map = SlotMap::from_cluster_slots(Reply::array({range(0, 5, node(host, 7000))}), "x");
+    ASSERT_FALSE(map) << host;
+    EXPECT_NE(map.message().find("entry 0: master host is not a numeric address"),
+              std::string::npos)
+        << map.message();
+  }
+  // An empty host is the node asked, which must be numeric too.
+  EXPECT_FALSE(SlotMap::from_cluster_slots(Reply::array({range(0, 5, node("", 7000))}), "name"));
+  EXPECT_TRUE(SlotMap::from_cluster_slots(Reply::array({range(0, 5, node("", 7000))}), "::1"));
+  EXPECT_TRUE(SlotMap::from_cluster_slots(Reply::array({range(0, 5, node("fe80::1", 7000))}), ""));
+}
+
+TEST(SlotMap, RefusesOverlappingRanges) {
+  for (const Reply& reply :
+       {Reply::array({range(0, 16383, node("10.0.0.1", 1)), range(0, 16383, node("10.0.0.1", 1))}),
+        Reply::array({range(0, 100, node("10.0.0.1", 1)), range(100, 200, node("10.0.0.2", 1))}),
+        Reply::array({range(50, 60, node("10.0.0.1", 1)), range(0, 16383, node("10.0.0.2", 1))})}) {
+    auto map = SlotMap::from_cluster_slots(reply, "x");
+    ASSERT_FALSE(map) << reply.describe();
+    EXPECT_NE(map.message().find("entry 1: overlapping slot range"), std::string::npos)
+        << map.message();
+  }
+}
+
+TEST(SlotMap, CapsEntriesAtOnePerSlot) {
+  // One single-slot entry per slot, each with its own master: the most a map can have.
+  std::vector<Reply> entries;
+  for (int64_t slot = 0; slot < kSlotCount; ++slot) {
+    const std::string host = "10.0." + std::to_string(slot / 256) + "." + std::to_string(slot % 256);
+    entries.push_back(range(slot, slot, node(host, 7000)));
+  }
+  auto full = SlotMap::from_cluster_slots(Reply::array(entries), "x");
+  ASSERT_TRUE(full) << full.message();
+  EXPECT_EQ(full->covered(), kSlotCount);
+  EXPECT_EQ(full->masters().size(), kSlotCount);
+  EXPECT_EQ(full->master(16383)->text(), "10.0.63.255:7000");
+  entries.push_back(range(0, 0, node("10.0.0.1", 7000)));
+  auto over = SlotMap::from_cluster_slots(Reply::array(std::move(entries)), "x");
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.message().find("more than 16384 entries"), std::string::npos) << over.message();
 }
 
 TEST(SlotMap, ParsesRedirects) {
@@ -83,6 +127,10 @@ TEST(SlotMap, AddressParse) {
   EXPECT_FALSE(Address::parse("127.0.0.1"));
   EXPECT_FALSE(Address::parse("127.0.0.1:"));
   EXPECT_FALSE(Address::parse("h:99999"));
+  EXPECT_TRUE(Address::parse("127.0.0.1:6379")->numeric());
+  EXPECT_TRUE(Address::parse("::1:6379")->numeric());
+  EXPECT_FALSE(Address::parse("redis-1:6379")->numeric());
+  EXPECT_FALSE((Address{std::string("10.0.0.1\0x", 10), 1}.numeric()));
 }
 
 // copy_reply over hiredis's own parser, the way a connection receives replies.
