@@ -1,7 +1,7 @@
 // The management API's request handling on arbitrary bytes: Beast's request parser with the
 // server's limits -> the router (fake views; the first byte picks the peer, the token policy
-// and whether the gateway is draining or its backend down) -> an answer, which must parse back as a whole
-// HTTP/1.1 response whose body, unless it is Prometheus text, is JSON.
+// and whether the gateway is draining or its backend down) -> an answer, which must parse back as a
+// whole HTTP/1.1 response whose body, unless it is Prometheus text, is JSON.
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>

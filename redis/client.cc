@@ -242,7 +242,8 @@ class Client::Core final : public CommandOwner {
     if (!redirect->target.numeric()) {
       // hiredis would resolve the name with a blocking call on this loop.
       answer(command, Status::error("redis: redirect to a host name refused (numeric addresses "
-                                    "only) [" + error.substr(0, 80) + "]"));
+                                    "only) [" +
+                                    error.substr(0, 80) + "]"));
       return true;
     }
     if (++command.redirects > options_.max_redirects) {

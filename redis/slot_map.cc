@@ -68,7 +68,8 @@ Result<SlotMap> SlotMap::from_cluster_slots(const Reply& reply, std::string_view
       return Status::error(where + ": master host is not a numeric address");
     }
     // Looked up by text, not index_of's scan: up to kSlotCount distinct masters.
-    auto [known, added] = indexes.try_emplace(master.text(), static_cast<uint16_t>(map.masters_.size()));
+    auto [known, added] =
+        indexes.try_emplace(master.text(), static_cast<uint16_t>(map.masters_.size()));
     if (added) map.masters_.push_back(master);
     const uint16_t index = known->second;
     // Each slot is filled at most once (a second claim is an overlap and refuses the map), so

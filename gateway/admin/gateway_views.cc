@@ -107,8 +107,8 @@ ConnectionList GatewayViews::connections(const ConnectionFilter& filter) {
   using Matching = Worker::MatchingConnections;
   // Each worker filters and caps on its own loop: no worker copies more than `limit` records.
   const auto answers = ask_every_worker<Matching>(gateway_, [filter](Worker& worker) {
-    return worker.describe_connections(
-        [&](const ConnectionRecord& r) { return filter.matches(r); }, filter.limit);
+    return worker.describe_connections([&](const ConnectionRecord& r) { return filter.matches(r); },
+                                       filter.limit);
   });
   ConnectionList list;
   list.workers = gateway_.workers();

@@ -68,11 +68,10 @@ bool admits_only_loopback(const std::vector<Cidr>& allow) {
   const Cidr& kLoopbackV4 = loopback_v4();
   const Cidr& kLoopbackV6 = loopback_v6();
   for (const Cidr& range : allow) {
-    const bool inside = range.family == AF_INET
-                            ? range.bits >= kLoopbackV4.bits &&
-                                  kLoopbackV4.contains(AF_INET, range.bytes.data())
-                            : range.bits == kLoopbackV6.bits &&
-                                  kLoopbackV6.contains(AF_INET6, range.bytes.data());
+    const bool inside =
+        range.family == AF_INET
+            ? range.bits >= kLoopbackV4.bits && kLoopbackV4.contains(AF_INET, range.bytes.data())
+            : range.bits == kLoopbackV6.bits && kLoopbackV6.contains(AF_INET6, range.bytes.data());
     if (!inside) return false;
   }
   return true;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <chrono>
 #include <cstring>
 
 #include "gateway/admin/http_codec.h"
@@ -128,8 +128,8 @@ class AcceptLoop {
   static constexpr std::chrono::milliseconds kAcceptRetry{100};
   static constexpr std::chrono::seconds kErrorLogInterval{1};
 
-  AcceptLoop(asio::io_context& io, const ServerOptions& options, Views& views,
-             Counters& counters, uint32_t& open_sessions)
+  AcceptLoop(asio::io_context& io, const ServerOptions& options, Views& views, Counters& counters,
+             uint32_t& open_sessions)
       : acceptor_(io),
         retry_(io),
         options_(options),
@@ -155,8 +155,7 @@ class AcceptLoop {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) return retry_later(ec);
     const Peer peer = peer_of(socket);
-    if (peer.family == 0 ||
-        !any_contains(options_.policy.allow, peer.family, peer.bytes.data())) {
+    if (peer.family == 0 || !any_contains(options_.policy.allow, peer.family, peer.bytes.data())) {
       // Refused before any byte is read: holds no connection slot, gets no answer.
       counters_.forbidden.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("admin: refused {} at accept (not in admin.allow)", peer.text);

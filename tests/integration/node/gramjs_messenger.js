@@ -10,25 +10,26 @@
 // line "RESULT <json>" of what it observed: {"ok": true, ...} or {"ok": false, "step": ...,
 // "error": ...}.
 // The Python test makes the assertions.
-"use strict";
+'use strict';
 
-const { TelegramClient, Api } = require("telegram");
-const { MemorySession } = require("telegram/sessions");
-const { NewMessage } = require("telegram/events");
-const { ConnectionTCPFull, ConnectionTCPObfuscated } = require("telegram/network");
-const { PromisedWebSockets } = require("telegram/extensions");
-const { Logger, LogLevel } = require("telegram/extensions/Logger");
-const RSA = require("telegram/crypto/RSA");
-const bigInt = require("big-integer");
+const {TelegramClient, Api} = require('telegram');
+const {MemorySession} = require('telegram/sessions');
+const {NewMessage} = require('telegram/events');
+const {ConnectionTCPFull, ConnectionTCPObfuscated} = require('telegram/network');
+const {PromisedWebSockets} = require('telegram/extensions');
+const {Logger, LogLevel} = require('telegram/extensions/Logger');
+const RSA = require('telegram/crypto/RSA');
+const bigInt = require('big-integer');
 
 const args = JSON.parse(process.argv[2]);
 const DC = 2;
-const result = { ok: false, step: "start" };
+const result = {
+  ok: false,
+  step: 'start'
+};
 const clients = [];
 
-function step(name) {
-  result.step = name;
-}
+function step(name) { result.step = name; }
 
 // A queue of the messages a client's NewMessage(incoming) handler saw.
 class Inbox {
@@ -65,9 +66,7 @@ class Inbox {
 // StringSession cannot even store a port above 32767: MemorySession it is.)
 function onTestPort(Connection) {
   return class extends Connection {
-    constructor(options) {
-      super({ ...options, port: args.port });
-    }
+    constructor(options) { super({...options, port: args.port}); }
   };
 }
 
@@ -77,20 +76,20 @@ async function signIn(phone, firstName) {
     baseLogger: new Logger(LogLevel.ERROR),
     connection: onTestPort(ConnectionTCPFull),  // GramJS's default in Node
   };
-  if (args.transport === "obfuscated") {
+  if (args.transport === 'obfuscated') {
     options.connection = onTestPort(ConnectionTCPObfuscated);  // obfuscated2 over TCP
-  } else if (args.transport === "websocket") {
+  } else if (args.transport === 'websocket') {
     // GramJS's browser transport: obfuscated2 inside WebSocket (ws://ip:port/apiws).
     options.connection = onTestPort(ConnectionTCPObfuscated);
     options.networkSocket = PromisedWebSockets;
   }
-  const client = new TelegramClient(new MemorySession(), 1, "0".repeat(32), options);
-  client.session.setDC(DC, "127.0.0.1", args.port);
+  const client = new TelegramClient(new MemorySession(), 1, '0'.repeat(32), options);
+  client.session.setDC(DC, '127.0.0.1', args.port);
   clients.push(client);
   await client.start({
     phoneNumber: phone,
     phoneCode: async () => args.code,
-    firstAndLastNames: async () => [firstName, ""],
+    firstAndLastNames: async () => [firstName, ''],
     onError: async (e) => {
       throw e;
     },
@@ -99,63 +98,69 @@ async function signIn(phone, firstName) {
   const inbox = new Inbox();
   client.addEventHandler((event) => {
     const m = event.message;
-    inbox.push({ chat: String(m.chatId), sender: String(m.senderId), text: m.message });
-  }, new NewMessage({ incoming: true }));
-  return { client, me, inbox, id: String(me.id) };
+    inbox.push({chat: String(m.chatId), sender: String(m.senderId), text: m.message});
+  }, new NewMessage({incoming: true}));
+  return {client, me, inbox, id: String(me.id)};
 }
 
 async function scenario() {
   const fingerprint = bigInt(args.rsa.fingerprint);
-  RSA._serverKeys.set(fingerprint.toString(), { n: bigInt(args.rsa.n), e: args.rsa.e });
+  RSA._serverKeys.set(fingerprint.toString(), {n: bigInt(args.rsa.n), e: args.rsa.e});
   const tag = args.tag;
 
-  step("sign in");
-  const a = await signIn(args.phones[0], "Ada");
-  const b = await signIn(args.phones[1], "Bo");
-  const c = await signIn(args.phones[2], "Cy");
+  step('sign in');
+  const a = await signIn(args.phones[0], 'Ada');
+  const b = await signIn(args.phones[1], 'Bo');
+  const c = await signIn(args.phones[2], 'Cy');
   result.signed_in = [a, b, c].map((x) => ({
-    id: x.id, phone: x.me.phone, first_name: x.me.firstName,
-  }));
+                                     id: x.id,
+                                     phone: x.me.phone,
+                                     first_name: x.me.firstName,
+                                   }));
 
-  step("find by username");
-  await b.client.invoke(new Api.account.UpdateUsername({ username: `bo_${tag}` }));
-  await c.client.invoke(new Api.account.UpdateUsername({ username: `cy_${tag}` }));
+  step('find by username');
+  await b.client.invoke(new Api.account.UpdateUsername({username: `bo_${tag}`}));
+  await c.client.invoke(new Api.account.UpdateUsername({username: `cy_${tag}`}));
   const bForA = await a.client.getEntity(`bo_${tag}`);
   const cForA = await a.client.getEntity(`cy_${tag}`);
   result.by_username = [String(bForA.id), String(cForA.id)];
 
-  step("find by phone");
+  step('find by phone');
   await b.client.invoke(new Api.contacts.ImportContacts({
     contacts: [new Api.InputPhoneContact({
-      clientId: bigInt(1), phone: args.phones[0], firstName: "Ada", lastName: "",
+      clientId: bigInt(1),
+      phone: args.phones[0],
+      firstName: 'Ada',
+      lastName: '',
     })],
   }));
   const aForB = await b.client.getEntity(args.phones[0]);
   result.by_phone = String(aForB.id);
 
-  step("live messages");
-  await a.client.sendMessage(bForA, { message: "hello bo" });
+  step('live messages');
+  await a.client.sendMessage(bForA, {message: 'hello bo'});
   const first = await b.inbox.take(1);
-  await b.client.sendMessage(aForB, { message: "hi ada" });
+  await b.client.sendMessage(aForB, {message: 'hi ada'});
   const second = await a.inbox.take(1);
-  await a.client.sendMessage(bForA, { message: "**bold** move" });
+  await a.client.sendMessage(bForA, {message: '**bold** move'});
   const third = await b.inbox.take(1);
   result.live = [first[0], second[0], third[0]];
-  const history = await b.client.getMessages(aForB, { limit: 10 });
-  result.history_b = history.map((m) => ({ out: !!m.out, text: m.message }));
+  const history = await b.client.getMessages(aForB, {limit: 10});
+  result.history_b = history.map((m) => ({out: !!m.out, text: m.message}));
 
-  step("group");
+  step('group');
   const made = await a.client.invoke(new Api.messages.CreateChat({
-    users: [bForA, cForA], title: `Trio ${tag}`,
+    users: [bForA, cForA],
+    title: `Trio ${tag}`,
   }));
-  const updates = made.updates || made; // layer 193 answers messages.invitedUsers
+  const updates = made.updates || made;  // layer 193 answers messages.invitedUsers
   const chat = updates.chats[0];
   const chatId = chat.id;
-  result.group = { title: chat.title, participants: chat.participantsCount };
-  const group = new Api.PeerChat({ chatId });
-  await a.client.sendMessage(group, { message: "group one" });
-  await b.client.sendMessage(await b.client.getInputEntity(group), { message: "group two" });
-  await c.client.sendMessage(await c.client.getInputEntity(group), { message: "group three" });
+  result.group = {title: chat.title, participants: chat.participantsCount};
+  const group = new Api.PeerChat({chatId});
+  await a.client.sendMessage(group, {message: 'group one'});
+  await b.client.sendMessage(await b.client.getInputEntity(group), {message: 'group two'});
+  await c.client.sendMessage(await c.client.getInputEntity(group), {message: 'group three'});
   result.group_seen = {
     a: await a.inbox.take(2),
     b: await b.inbox.take(2),
@@ -163,33 +168,33 @@ async function scenario() {
   };
   result.chat_id = String(-chatId);
 
-  step("kick");
-  await a.client.invoke(new Api.messages.DeleteChatUser({ chatId, userId: cForA }));
-  await a.client.sendMessage(group, { message: "after the kick" });
+  step('kick');
+  await a.client.invoke(new Api.messages.DeleteChatUser({chatId, userId: cForA}));
+  await a.client.sendMessage(group, {message: 'after the kick'});
   result.after_kick_b = await b.inbox.take(1);
   try {
-    await c.client.sendMessage(await c.client.getInputEntity(group), { message: "let me back in" });
-    result.kicked_send = "sent";
+    await c.client.sendMessage(await c.client.getInputEntity(group), {message: 'let me back in'});
+    result.kicked_send = 'sent';
   } catch (e) {
     result.kicked_send = e.errorMessage || String(e);
   }
 
-  step("block");
-  await b.client.invoke(new Api.contacts.Block({ id: aForB }));
-  const blockedList = await b.client.invoke(new Api.contacts.GetBlocked({ offset: 0, limit: 10 }));
+  step('block');
+  await b.client.invoke(new Api.contacts.Block({id: aForB}));
+  const blockedList = await b.client.invoke(new Api.contacts.GetBlocked({offset: 0, limit: 10}));
   result.blocked = blockedList.blocked.map((p) => String(p.peerId.userId));
-  const blockedSend = await a.client.sendMessage(bForA, { message: "while blocked" });
+  const blockedSend = await a.client.sendMessage(bForA, {message: 'while blocked'});
   result.blocked_send_id = blockedSend.id;
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  await b.client.invoke(new Api.contacts.Unblock({ id: aForB }));
-  await a.client.sendMessage(bForA, { message: "after unblock" });
+  await b.client.invoke(new Api.contacts.Unblock({id: aForB}));
+  await a.client.sendMessage(bForA, {message: 'after unblock'});
   result.after_unblock_b = await b.inbox.take(1);
-  const blocked = await b.client.invoke(new Api.contacts.GetBlocked({ offset: 0, limit: 10 }));
+  const blocked = await b.client.invoke(new Api.contacts.GetBlocked({offset: 0, limit: 10}));
   result.blocked_after_unblock = blocked.blocked.length;
 
-  step("settle");
+  step('settle');
   await new Promise((resolve) => setTimeout(resolve, 500));
-  result.left_over = { a: a.inbox.items, b: b.inbox.items, c: c.inbox.items };
+  result.left_over = {a: a.inbox.items, b: b.inbox.items, c: c.inbox.items};
   result.ok = true;
 }
 
@@ -207,7 +212,7 @@ async function main() {
       // the process ends below either way
     }
   }
-  process.stdout.write("RESULT " + JSON.stringify(result) + "\n");
+  process.stdout.write('RESULT ' + JSON.stringify(result) + '\n');
   process.exit(0);
 }
 

@@ -1,5 +1,6 @@
 // A cluster node that redirects every command back to itself: the client gives up after
-// max_redirects with a clear error, and a redirect to a host name is refused (no redis-server needed: a scripted node on a thread).
+// max_redirects with a clear error, and a redirect to a host name is refused (no redis-server
+// needed: a scripted node on a thread).
 #include <gtest/gtest.h>
 
 #include <optional>

@@ -90,7 +90,8 @@ TEST(SlotMap, CapsEntriesAtOnePerSlot) {
   // One single-slot entry per slot, each with its own master: the most a map can have.
   std::vector<Reply> entries;
   for (int64_t slot = 0; slot < kSlotCount; ++slot) {
-    const std::string host = "10.0." + std::to_string(slot / 256) + "." + std::to_string(slot % 256);
+    const std::string host =
+        "10.0." + std::to_string(slot / 256) + "." + std::to_string(slot % 256);
     entries.push_back(range(slot, slot, node(host, 7000)));
   }
   auto full = SlotMap::from_cluster_slots(Reply::array(entries), "x");

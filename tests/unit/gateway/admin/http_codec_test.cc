@@ -25,8 +25,8 @@ TEST(AdminRequestLogLine, CutsLongTargets) {
             "DELETE /v1/connections?ip=203.0.113.7 from 127.0.0.1: 200");
   request.target = "/v1/connections?x=" + std::string(8000, 'a');
   const std::string line = request_log_line(request, "127.0.0.1", 400);
-  EXPECT_EQ(line, "DELETE " + request.target.substr(0, kLoggedTargetBytes) +
-                      "... from 127.0.0.1: 400");
+  EXPECT_EQ(line,
+            "DELETE " + request.target.substr(0, kLoggedTargetBytes) + "... from 127.0.0.1: 400");
 }
 
 TEST(AdminHttpCodec, AnswersAWholeRequest) {

@@ -167,7 +167,7 @@ TEST(AdminServer, BacksOffWhileAcceptFails) {
   std::this_thread::sleep_for(500ms);
   const auto cpu_used = process_cpu_time() - cpu_before;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
-  EXPECT_LT(cpu_used, 150ms);  // a spinning accept loop burns the whole 500 ms
+  EXPECT_LT(cpu_used, 150ms);                    // a spinning accept loop burns the whole 500 ms
   waiting.send("GET /health HTTP/1.1\r\n\r\n");  // accepted on a retry
   EXPECT_EQ(waiting.read_all().rfind("HTTP/1.1 200", 0), 0u);
 }

@@ -212,11 +212,9 @@ TEST(GatewayConfig, AdminAccessKeys) {
   Result<Config> from_file = parse(served + "token_file = \"" + path + "\"\n");
   ASSERT_TRUE(from_file.is_ok()) << from_file.message();
   EXPECT_EQ(from_file->admin.token, "from-file");
-  expect_error(std::string(kMinimal) + "[admin]\ntoken = \"a\"\ntoken_file = \"" + path +
-                   "\"\n",
+  expect_error(std::string(kMinimal) + "[admin]\ntoken = \"a\"\ntoken_file = \"" + path + "\"\n",
                "admin.token_file", "not both");
-  expect_error(served + "token_file = \"/nonexistent/token\"\n", "admin.token_file",
-               "cannot read");
+  expect_error(served + "token_file = \"/nonexistent/token\"\n", "admin.token_file", "cannot read");
   // Without admin.address the file is not read.
   Result<Config> unserved =
       parse(std::string(kMinimal) + "[admin]\ntoken_file = \"/nonexistent/token\"\n");
