@@ -150,7 +150,21 @@ std::chrono::nanoseconds process_cpu_time() {
   return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MTEDGE_SANITIZED_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define MTEDGE_SANITIZED_BUILD 1
+#endif
+
 TEST(AdminServer, BacksOffWhileAcceptFails) {
+#ifdef MTEDGE_SANITIZED_BUILD
+  // The sanitizer runtimes need free descriptors themselves (UBSan probes memory through a
+  // pipe), so with none left they report errors of their own; the Release build runs this.
+  GTEST_SKIP() << "needs a process without sanitizer runtimes";
+#endif
   Running running(loopback_options());
   Client waiting(running.server.port());  // queued in the backlog, not yet accepted
   ASSERT_TRUE(waiting.connected());
